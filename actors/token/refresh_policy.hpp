@@ -1,0 +1,84 @@
+// refresh_policy: when to refresh a token and how long to wait after a failure.
+//
+// A token's life is split into windows, measured back from its expiry:
+//
+//   obtained_at          advisory_start        mandatory_start        expires_at
+//   |------- fresh -------|------ advisory ------|------ mandatory ------|-- expired
+//                         ^ refresh at a random point in here
+//
+// The keeper refreshes at a random point of the advisory window (so that many
+// providers, or a restarted keeper, do not all call upstream at the same instant);
+// in the mandatory window it retries more urgently. For short-lived tokens the
+// windows shrink proportionally, so the advisory window never opens earlier than
+// `max_advisory_fraction` of the lifetime before expiry.
+//
+// After a failure the wait grows exponentially with jitter: the n-th consecutive
+// failure waits a uniformly random time in [d/2, d], d = min(max, initial * 2^(n-1)).
+// All randomness comes from a seeded generator, so a test with a fixed seed sees a
+// fixed sequence. Not thread-safe: owned by one keeper.
+
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+
+namespace shoal::token {
+
+using clock = std::chrono::system_clock;
+using time_point = clock::time_point;
+using duration = std::chrono::milliseconds;
+
+/// The tunable numbers of a refresh policy. Leads are measured back from expiry.
+struct refresh_policy_config {
+  /// The advisory window opens this long before expiry.
+  duration advisory_from = std::chrono::minutes(10);
+  /// The advisory window closes (and the mandatory window opens) this long before
+  /// expiry. Invariant: advisory_until < advisory_from.
+  duration advisory_until = std::chrono::minutes(5);
+  /// Upper bound on advisory_from as a fraction of the token's lifetime, in (0, 1].
+  double max_advisory_fraction = 0.5;
+  /// Wait after the first failure.
+  duration backoff_initial = std::chrono::seconds(1);
+  /// Longest wait between retries while the current token is outside the
+  /// mandatory window.
+  duration backoff_max = std::chrono::seconds(60);
+  /// Longest wait between retries in the mandatory window or without a valid token.
+  duration urgent_backoff_max = std::chrono::seconds(5);
+  /// Shortest wait after the platform said calls are too frequent.
+  duration rate_limited_delay = std::chrono::seconds(60);
+};
+
+/// The windows of one token, as absolute times.
+struct refresh_windows {
+  time_point advisory_start;
+  time_point mandatory_start;
+  time_point expires_at;
+};
+
+/// Computes windows, refresh points and backoff delays. Time is always passed in.
+class refresh_policy {
+public:
+  refresh_policy(refresh_policy_config config, uint64_t seed);
+
+  /// The configuration this policy was built with.
+  const refresh_policy_config& config() const { return config_; }
+
+  /// The windows of a token obtained at `obtained_at` and expiring at `expires_at`.
+  /// Scaled down for tokens whose lifetime is shorter than the configured leads allow.
+  refresh_windows windows_for(time_point obtained_at, time_point expires_at) const;
+
+  /// A random point in [max(advisory_start, not_before), mandatory_start); returns
+  /// `not_before` when that interval is empty.
+  time_point pick_refresh_at(const refresh_windows& w, time_point not_before);
+
+  /// The wait after the `failures`-th consecutive failure (failures >= 1); `urgent`
+  /// caps it at urgent_backoff_max instead of backoff_max.
+  duration backoff(int failures, bool urgent);
+
+private:
+  refresh_policy_config config_;
+  std::mt19937_64 rng_;
+};
+
+} // namespace shoal::token
