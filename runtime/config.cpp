@@ -1,0 +1,357 @@
+#include "runtime/config.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "runtime/json_reader.hpp"
+
+namespace shoal {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t max_ms = 24LL * 3600 * 1000;
+
+std::string resolve(const std::string& path, const std::string& origin) {
+  if (path.empty() || origin.empty() || fs::path{path}.is_absolute())
+    return path;
+  return (fs::path{origin}.parent_path() / path).lexically_normal().string();
+}
+
+endpoint read_endpoint(json_reader& r, std::optional<std::string> host,
+                       std::optional<uint16_t> port, bool allow_zero = false) {
+  endpoint e;
+  e.host = r.string("host", std::move(host));
+  e.port = r.port("port", port, allow_zero);
+  if (r.has("host") && e.host.empty())
+    r.error("must not be empty", "host");
+  return e;
+}
+
+std::string read_env_name(json_reader& r, const std::string& key) {
+  auto name = r.string(key, std::string{});
+  for (char c : name)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_')) {
+      r.error("expected the name of an environment variable (letters, digits, _), got \"" +
+                name + "\"; secrets are never written inline",
+              key);
+      return {};
+    }
+  return name;
+}
+
+mysql_config read_mysql(json_reader& r) {
+  mysql_config m;
+  m.address = read_endpoint(r, "127.0.0.1", 3306);
+  m.user = r.string("user", "root");
+  m.password_env = read_env_name(r, "password_env");
+  if (r.has("password"))
+    r.error("passwords are never written inline: put it in an environment variable "
+            "and name that variable in password_env",
+            "password");
+  m.connect_timeout_ms = r.integer("connect_timeout_ms", 1, max_ms, 3000);
+  m.read_timeout_ms = r.integer("read_timeout_ms", 1, max_ms, 30000);
+  return m;
+}
+
+void read_node(json_reader& root, config& c) {
+  auto r = root.object("node", true);
+  if (!r)
+    return;
+  c.node.name = r->string("name", std::nullopt);
+  if (r->has("name") && c.node.name.empty())
+    r->error("must not be empty", "name");
+  c.node.listen = read_endpoint(*r, "127.0.0.1", std::nullopt, true);
+  r->finish();
+}
+
+void read_cluster(json_reader& root, config& c) {
+  auto r = root.object("cluster");
+  if (!r)
+    return;
+  auto& cl = c.cluster;
+  std::set<std::string> names{c.node.name};
+  for (auto& p : r->array("peers")) {
+    if (!p.expect_object())
+      continue;
+    peer_config peer;
+    peer.name = p.string("name", std::nullopt);
+    peer.address = read_endpoint(p, "127.0.0.1", std::nullopt);
+    if (!peer.name.empty() && !names.insert(peer.name).second)
+      p.error("node name \"" + peer.name + "\" is used twice", "name");
+    p.finish();
+    cl.peers.push_back(std::move(peer));
+  }
+  cl.app_id = r->string("app_id", cl.app_id);
+  cl.heartbeat_ms = r->integer("heartbeat_ms", 50, 60000, cl.heartbeat_ms);
+  cl.connection_timeout_ms =
+    r->integer("connection_timeout_ms", 100, 600000, cl.connection_timeout_ms);
+  if (cl.connection_timeout_ms <= cl.heartbeat_ms)
+    r->error("must be greater than heartbeat_ms (" + std::to_string(cl.heartbeat_ms) + ")",
+             "connection_timeout_ms");
+  cl.reconnect_min_ms = r->integer("reconnect_min_ms", 10, 60000, cl.reconnect_min_ms);
+  cl.reconnect_max_ms = r->integer("reconnect_max_ms", 10, 600000, cl.reconnect_max_ms);
+  if (cl.reconnect_max_ms < cl.reconnect_min_ms)
+    r->error("must not be less than reconnect_min_ms", "reconnect_max_ms");
+  r->finish();
+}
+
+void check_file(json_reader& r, const std::string& key, const std::string& path) {
+  if (!path.empty() && !fs::exists(path))
+    r.error("file not found: " + path, key);
+}
+
+void read_tls(json_reader& root, config& c) {
+  auto r = root.object("tls");
+  if (!r)
+    return;
+  auto& t = c.tls;
+  t.certificate = resolve(r->string("certificate", std::string{}), c.origin);
+  t.key = resolve(r->string("key", std::string{}), c.origin);
+  t.cafile = resolve(r->string("cafile", std::string{}), c.origin);
+  t.passphrase_env = read_env_name(*r, "passphrase_env");
+  int set = !t.certificate.empty() + !t.key.empty() + !t.cafile.empty();
+  if (set != 0 && set != 3)
+    r->error("certificate, key and cafile must be set together (mutual TLS)");
+  check_file(*r, "certificate", t.certificate);
+  check_file(*r, "key", t.key);
+  check_file(*r, "cafile", t.cafile);
+  r->finish();
+}
+
+void read_http(json_reader& root, config& c) {
+  auto r = root.object("http");
+  if (!r)
+    return;
+  c.http.enabled = r->boolean("enabled", true);
+  c.http.listen = read_endpoint(*r, "127.0.0.1", 0, true);
+  r->finish();
+}
+
+void read_log(json_reader& root, config& c) {
+  auto r = root.object("log");
+  if (!r)
+    return;
+  c.log.level =
+    r->choice("level", {"trace", "debug", "info", "warn", "error", "critical", "off"}, "info");
+  c.log.file = resolve(r->string("file", std::string{}), c.origin);
+  c.log.format = r->choice("format", {"text", "json"}, "text");
+  r->finish();
+}
+
+void read_servers(json_reader& root, config& c) {
+  if (auto r = root.object("redis")) {
+    redis_config rc;
+    rc.address = read_endpoint(*r, "127.0.0.1", 6379);
+    rc.password_env = read_env_name(*r, "password_env");
+    if (r->has("password"))
+      r->error("passwords are never written inline: name an environment variable in "
+               "password_env",
+               "password");
+    rc.db = r->integer("db", 0, 15, 0);
+    rc.timeout_ms = r->integer("timeout_ms", 1, max_ms, 1000);
+    r->finish();
+    c.redis = rc;
+  }
+  if (auto r = root.object("mysql")) {
+    for (auto& [name, _] : r->value().items()) {
+      if (auto m = r->object(name)) {
+        c.mysql[name] = read_mysql(*m);
+        m->finish();
+      }
+    }
+  }
+}
+
+void check_node_names(json_reader& r, const std::string& key,
+                      const std::vector<std::string>& names, const std::set<std::string>& known) {
+  for (size_t i = 0; i < names.size(); ++i)
+    if (known.count(names[i]) == 0)
+      r.error("unknown node \"" + names[i] + "\" (not this node nor a peer)",
+              key + "[" + std::to_string(i) + "]");
+}
+
+void read_tokens(json_reader& root, config& c, const std::set<std::string>& nodes) {
+  auto r = root.object("tokens");
+  if (!r)
+    return;
+  auto& t = c.tokens;
+  t.present = true;
+  t.keepers = r->strings("keepers", std::vector<std::string>{});
+  check_node_names(*r, "keepers", t.keepers, nodes);
+  t.lease_ms = r->integer("lease_ms", 200, 600000, t.lease_ms);
+  if (r->has("providers")) {
+    t.providers = r->value().at("providers");
+    if (!t.providers.is_array())
+      r->error("expected a list, got " + json_reader::describe(t.providers), "providers");
+  }
+  r->finish();
+}
+
+void read_start(json_reader& p, sync_start& s) {
+  if (!p.has("start"))
+    return;
+  auto& v = p.value().at("start");
+  if (v.is_string()) {
+    s.mode = p.choice("start", {"snapshot", "current"}, "snapshot");
+    return;
+  }
+  auto r = p.object("start");
+  if (!r)
+    return;
+  if (r->has("gtid")) {
+    s.mode = "gtid";
+    s.gtid = r->string("gtid", std::nullopt);
+  } else {
+    s.mode = "position";
+    s.file = r->string("file", std::nullopt);
+    s.position = static_cast<uint64_t>(r->integer("position", 4, INT64_MAX, 4));
+  }
+  r->finish();
+}
+
+void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes) {
+  auto r = root.object("sync");
+  if (!r)
+    return;
+  std::set<std::string> names;
+  for (auto& p : r->array("pipelines", true)) {
+    if (!p.expect_object())
+      continue;
+    sync_pipeline_config s;
+    s.name = p.string("name", std::nullopt);
+    if (!s.name.empty() && !names.insert(s.name).second)
+      p.error("pipeline name \"" + s.name + "\" is used twice", "name");
+    s.node = p.string("node", c.node.name);
+    if (nodes.count(s.node) == 0)
+      p.error("unknown node \"" + s.node + "\" (not this node nor a peer)", "node");
+    if (auto src = p.object("source", true)) {
+      s.source = read_mysql(*src);
+      s.server_id = static_cast<uint32_t>(src->integer("server_id", 1, 4294967295LL, std::nullopt));
+      src->finish();
+    }
+    if (auto dst = p.object("target", true)) {
+      s.target = read_mysql(*dst);
+      dst->finish();
+    }
+    s.partitions = p.integer("partitions", 1, 256, s.partitions);
+    read_start(p, s.start);
+    s.include = p.strings("include", std::vector<std::string>{});
+    s.exclude = p.strings("exclude", std::vector<std::string>{});
+    if (auto ren = p.object("rename")) {
+      for (auto& [from, to] : ren->value().items()) {
+        s.rename[from] = ren->string(from, std::nullopt);
+        (void) to;
+      }
+    }
+    s.batch_rows = p.integer("batch_rows", 1, 1000000, s.batch_rows);
+    s.max_inflight_rows = p.integer("max_inflight_rows", 1, 100000000, s.max_inflight_rows);
+    if (s.max_inflight_rows < s.batch_rows)
+      p.error("must be at least batch_rows (" + std::to_string(s.batch_rows) + ")",
+              "max_inflight_rows");
+    s.checkpoint_database = p.string("checkpoint_database", s.checkpoint_database);
+    p.finish();
+    c.sync.pipelines.push_back(std::move(s));
+  }
+  r->finish();
+}
+
+void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nodes) {
+  auto r = root.object("hotkeys");
+  if (!r)
+    return;
+  auto& h = c.hotkeys;
+  h.present = true;
+  h.shard_nodes = r->strings("shard_nodes", std::vector<std::string>{});
+  check_node_names(*r, "shard_nodes", h.shard_nodes, nodes);
+  h.flush_ms = r->integer("flush_ms", 1, 60000, h.flush_ms);
+  if (r->has("rules")) {
+    h.rules = r->value().at("rules");
+    if (!h.rules.is_array())
+      r->error("expected a list, got " + json_reader::describe(h.rules), "rules");
+  }
+  h.rules_file = resolve(r->string("rules_file", std::string{}), c.origin);
+  check_file(*r, "rules_file", h.rules_file);
+  h.cache_max_entries = r->integer("cache_max_entries", 1, 1LL << 32, h.cache_max_entries);
+  h.cache_max_bytes = r->integer("cache_max_bytes", 1024, 1LL << 40, h.cache_max_bytes);
+  r->finish();
+}
+
+} // namespace
+
+std::vector<std::string> config::node_names() const {
+  std::vector<std::string> result{node.name};
+  for (auto& p : cluster.peers)
+    result.push_back(p.name);
+  return result;
+}
+
+config_result parse_config(const json& doc, const std::string& origin) {
+  config_result result;
+  json_reader root{doc, "$", result.errors};
+  if (!root.expect_object())
+    return result;
+  config c;
+  c.origin = origin;
+  read_node(root, c);
+  read_cluster(root, c);
+  std::set<std::string> nodes;
+  for (auto& n : c.node_names())
+    nodes.insert(n);
+  read_tls(root, c);
+  read_http(root, c);
+  read_log(root, c);
+  read_servers(root, c);
+  read_tokens(root, c, nodes);
+  read_sync(root, c, nodes);
+  read_hotkeys(root, c, nodes);
+  root.finish();
+  if (result.errors.empty())
+    result.value = std::move(c);
+  return result;
+}
+
+config_result parse_config_text(const std::string& text, const std::string& origin) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 7: ..."
+    std::string what = e.what();
+    auto pos = what.find("] ");
+    config_result result;
+    result.errors.push_back("config error in " + (origin.empty() ? "<text>" : origin) +
+                            ": invalid JSON, " +
+                            (pos == std::string::npos ? what : what.substr(pos + 2)));
+    return result;
+  }
+  return parse_config(doc, origin);
+}
+
+config_result load_config_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in) {
+    config_result result;
+    result.errors.push_back("config error: cannot read " + path);
+    return result;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse_config_text(buf.str(), fs::absolute(path).string());
+}
+
+std::optional<std::string> secret_from_env(const std::string& name) {
+  if (name.empty())
+    return std::nullopt;
+  auto value = std::getenv(name.c_str());
+  if (value == nullptr || *value == '\0')
+    return std::nullopt;
+  return std::string{value};
+}
+
+} // namespace shoal

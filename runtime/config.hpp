@@ -1,0 +1,198 @@
+// shoal's configuration: one JSON file describes a node and its cluster.
+//
+// The same file (or one per node that differs only in `node`) is given to every
+// node. It names the node and its listen address, the peers, TLS files, the HTTP
+// status endpoint, logging, the Redis and MySQL servers, and one section per
+// service (`tokens`, `sync`, `hotkeys`) that says which nodes run what.
+// Secrets (passwords, app secrets, TLS passphrases) are never inline: the config
+// names an environment variable that holds them.
+//
+//   auto cfg = shoal::load_config_file("configs/single.json");
+//   if (!cfg) { for (auto& e : cfg.errors) std::cerr << e << '\n'; }
+//
+// See README.md ("Config reference") for every key.
+
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace shoal {
+
+/// A host and port.
+struct endpoint {
+  std::string host;
+  uint16_t port = 0;
+};
+
+/// Another node of the cluster, as this node reaches it.
+struct peer_config {
+  std::string name;
+  endpoint address;
+};
+
+struct node_config {
+  /// Unique in the cluster; used in placement, logs and metrics.
+  std::string name;
+  /// Where this node publishes its directory actor (CAF remoting).
+  endpoint listen;
+};
+
+struct cluster_config {
+  /// All other nodes; each one is connected to, retried with backoff until up.
+  std::vector<peer_config> peers;
+  /// Sent as middleman.app-identifiers: processes with another value cannot join.
+  std::string app_id = "shoal-cluster";
+  /// BASP heartbeat; a peer silent for connection_timeout_ms is down.
+  int64_t heartbeat_ms = 500;
+  int64_t connection_timeout_ms = 2000;
+  /// Reconnect backoff bounds for peers that are down.
+  int64_t reconnect_min_ms = 100;
+  int64_t reconnect_max_ms = 2000;
+};
+
+/// Mutual TLS between nodes; enabled when all three files are set.
+struct tls_config {
+  std::string certificate;
+  std::string key;
+  std::string cafile;
+  /// Environment variable holding the key's passphrase, if it has one.
+  std::string passphrase_env;
+  bool enabled() const { return !certificate.empty(); }
+};
+
+struct http_config {
+  bool enabled = true;
+  /// Loopback by default: /status and /metrics are for operators, not the world.
+  endpoint listen{"127.0.0.1", 0};
+};
+
+struct log_config {
+  /// trace, debug, info, warn, error, critical, off.
+  std::string level = "info";
+  /// Empty for stderr.
+  std::string file;
+  /// "text" or "json" (one JSON object per line).
+  std::string format = "text";
+};
+
+/// A MySQL/MariaDB server.
+struct mysql_config {
+  endpoint address;
+  std::string user = "root";
+  std::string password_env;
+  int64_t connect_timeout_ms = 3000;
+  int64_t read_timeout_ms = 30000;
+};
+
+struct redis_config {
+  endpoint address;
+  std::string password_env;
+  int64_t db = 0;
+  int64_t timeout_ms = 1000;
+};
+
+/// Where a pipeline starts when the target has no checkpoint yet.
+struct sync_start {
+  /// "snapshot", "current", "position" or "gtid".
+  std::string mode = "snapshot";
+  std::string file;
+  uint64_t position = 4;
+  std::string gtid;
+};
+
+struct sync_pipeline_config {
+  std::string name;
+  /// The node that runs this pipeline.
+  std::string node;
+  mysql_config source;
+  /// The replica server id the reader presents to the source; unique per source.
+  uint32_t server_id = 0;
+  mysql_config target;
+  int64_t partitions = 4;
+  sync_start start;
+  /// Table patterns `db.table` with `*` wildcards; empty include means all.
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  /// Source `db.table` (or `db`) -> target name.
+  std::map<std::string, std::string> rename;
+  /// Most rows one partition writes in one target transaction.
+  int64_t batch_rows = 1000;
+  /// Most row changes decoded but not yet applied (backpressure bound).
+  int64_t max_inflight_rows = 50000;
+  /// Database on the target that holds shoal's checkpoint table.
+  std::string checkpoint_database = "shoal";
+};
+
+struct sync_config {
+  std::vector<sync_pipeline_config> pipelines;
+};
+
+struct tokens_config {
+  /// Nodes that may hold a provider's keeper lease; empty means all nodes.
+  std::vector<std::string> keepers;
+  int64_t lease_ms = 3000;
+  /// The `providers` list as written; validated by the token service.
+  nlohmann::json providers = nlohmann::json::array();
+  bool present = false;
+};
+
+struct hotkeys_config {
+  /// Nodes that run counter shards; empty means all nodes.
+  std::vector<std::string> shard_nodes;
+  /// How often a node's recorder flushes its counts to the shards.
+  int64_t flush_ms = 5;
+  /// The `rules` list as written; validated by the hot-key service.
+  nlohmann::json rules = nlohmann::json::array();
+  /// Optional file with rules, reloaded on SIGHUP.
+  std::string rules_file;
+  int64_t cache_max_entries = 10000;
+  int64_t cache_max_bytes = 64 << 20;
+  bool present = false;
+};
+
+struct config {
+  node_config node;
+  cluster_config cluster;
+  tls_config tls;
+  http_config http;
+  log_config log;
+  std::optional<redis_config> redis;
+  /// Named MySQL servers (for services that need one outside a pipeline).
+  std::map<std::string, mysql_config> mysql;
+  tokens_config tokens;
+  sync_config sync;
+  hotkeys_config hotkeys;
+  /// Where the config was read from ("" for in-memory); relative paths in it
+  /// (TLS files, rules_file) are resolved against its folder.
+  std::string origin;
+
+  /// Names of every node in the cluster, this one first.
+  std::vector<std::string> node_names() const;
+};
+
+/// A parsed config, or the list of everything wrong with it.
+struct config_result {
+  std::optional<config> value;
+  std::vector<std::string> errors;
+  explicit operator bool() const { return value.has_value(); }
+};
+
+/// Validates `doc`. `origin` is the file it came from, for resolving relative paths.
+config_result parse_config(const nlohmann::json& doc, const std::string& origin = {});
+
+/// Reads and validates a JSON file; syntax errors name the line and column.
+config_result load_config_file(const std::string& path);
+
+/// Parses JSON text (for embedding a config in code).
+config_result parse_config_text(const std::string& text, const std::string& origin = {});
+
+/// The value of the environment variable `name`, or nullopt if unset or empty.
+std::optional<std::string> secret_from_env(const std::string& name);
+
+} // namespace shoal

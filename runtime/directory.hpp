@@ -1,0 +1,31 @@
+// The directory: one actor per node that knows the cluster.
+//
+// It is what a node publishes on its listen port. It keeps connecting to every
+// configured peer (exponential backoff with jitter while a peer is unreachable),
+// greets each with a `msg::hello`, and monitors the peer's directory: a peer that
+// dies or freezes is seen as down when BASP's connection timeout fires
+// (cluster.connection_timeout_ms) and as up again when it comes back.
+//
+// It also maps names to actors on its own node ("token_cache", "hot_cache", ...)
+// so that services on other nodes can find them with `msg::lookup`.
+//
+// Interface (all messages from messages/cluster.hpp):
+//   msg::hello                 -> msg::hello           a peer greets; we answer
+//   atoms::members             -> msg::membership      current view, self included
+//   atoms::subscribe, actor    -> msg::membership      and msg::member_changed later
+//   atoms::register_name, string, actor                names a local actor
+//   msg::lookup                -> actor                or an error if unknown
+
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include "runtime/config.hpp"
+
+namespace shoal {
+
+/// Spawns the directory of a node with config `cfg`. `use_tls` selects the
+/// OpenSSL middleman for outgoing connections.
+caf::actor spawn_directory(caf::actor_system& sys, const config& cfg, bool use_tls);
+
+} // namespace shoal

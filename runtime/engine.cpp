@@ -1,0 +1,65 @@
+#include "runtime/engine.hpp"
+
+#include "runtime/logging.hpp"
+#include "runtime/node.hpp"
+
+namespace shoal {
+
+engine::engine(std::unique_ptr<node> n) : node_(std::move(n)) {
+}
+
+engine::~engine() {
+  stop();
+}
+
+std::unique_ptr<engine> engine::start(const config& cfg, std::string* error) {
+  std::string why;
+  auto n = node::start(cfg, why);
+  if (!n) {
+    log().error("engine did not start: {}", why);
+    if (error)
+      *error = why;
+    return nullptr;
+  }
+  return std::unique_ptr<engine>{new engine(std::move(n))};
+}
+
+std::unique_ptr<engine> engine::start_file(const std::string& path, std::string* error) {
+  auto cfg = load_config_file(path);
+  if (!cfg) {
+    if (error) {
+      error->clear();
+      for (auto& e : cfg.errors)
+        *error += (error->empty() ? "" : "\n") + e;
+    }
+    return nullptr;
+  }
+  return start(*cfg.value, error);
+}
+
+void engine::stop() {
+  if (node_)
+    node_->stop();
+}
+
+const config& engine::cfg() const {
+  return node_->cfg();
+}
+
+msg::membership engine::members() {
+  return node_->members();
+}
+
+uint16_t engine::port() const {
+  return node_->port();
+}
+
+uint16_t engine::http_port() const {
+  return node_->http_port();
+}
+
+caf::actor_system& engine::system() {
+  return node_->system();
+}
+
+} // namespace shoal

@@ -1,0 +1,144 @@
+#include "runtime/node.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+#include <prometheus/registry.h>
+
+#include "messages/registry.hpp"
+#include "runtime/directory.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/status_server.hpp"
+
+namespace shoal {
+
+namespace {
+
+using namespace std::chrono;
+
+/// CAF's configuration of one node, derived from shoal's config.
+class node_system_config : public caf::actor_system_config {
+public:
+  explicit node_system_config(const config& cfg) {
+    register_messages(*this);
+    load<caf::io::middleman>();
+    if (cfg.tls.enabled()) {
+      load<caf::openssl::manager>();
+      set("openssl.certificate", cfg.tls.certificate);
+      set("openssl.key", cfg.tls.key);
+      set("openssl.cafile", cfg.tls.cafile);
+      if (auto pass = secret_from_env(cfg.tls.passphrase_env))
+        set("openssl.passphrase", *pass);
+    }
+    auto& cl = cfg.cluster;
+    set("middleman.heartbeat-interval", caf::timespan{milliseconds{cl.heartbeat_ms}});
+    set("middleman.connection-timeout",
+        caf::timespan{milliseconds{cl.connection_timeout_ms}});
+    set("middleman.app-identifiers", std::vector<std::string>{cl.app_id});
+    // Nodes connect to each other explicitly; do not open side connections.
+    set("middleman.enable-automatic-connections", false);
+  }
+};
+
+} // namespace
+
+struct node::impl {
+  explicit impl(const config& cfg) : sys_cfg(cfg), sys(sys_cfg) {
+  }
+
+  node_system_config sys_cfg;
+  caf::actor_system sys;
+  caf::actor directory;
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<status_server> http;
+  steady_clock::time_point started = steady_clock::now();
+  bool stopped = false;
+};
+
+node::node(const config& cfg) : cfg_(cfg), impl_(std::make_unique<impl>(cfg)) {
+}
+
+std::unique_ptr<node> node::start(const config& cfg, std::string& error) {
+  add_secrets_of(cfg);
+  std::unique_ptr<node> n;
+  try {
+    n.reset(new node(cfg));
+  } catch (const std::exception& e) {
+    error = std::string{"cannot start the actor system: "} + e.what();
+    return nullptr;
+  }
+  auto& d = *n->impl_;
+  bool tls = cfg.tls.enabled();
+  d.directory = spawn_directory(d.sys, cfg, tls);
+  auto& listen = cfg.node.listen;
+  auto published = tls ? caf::openssl::publish(d.directory, listen.port, listen.host.c_str(), true)
+                       : caf::io::publish(d.directory, listen.port, listen.host.c_str(), true);
+  if (!published) {
+    error = "cannot listen on " + listen.host + ":" + std::to_string(listen.port) + ": " +
+            d.sys.render(published.error());
+    n->stop();
+    return nullptr;
+  }
+  n->port_ = *published;
+  if (cfg.http.enabled) {
+    d.http = std::make_unique<status_server>(*n);
+    if (auto err = d.http->start(cfg.http.listen)) {
+      error = *err;
+      n->stop();
+      return nullptr;
+    }
+  }
+  log().info("node {} listening on {}:{}{}, http on {}:{}", cfg.node.name, listen.host,
+             n->port_, tls ? " (mutual TLS)" : "", cfg.http.listen.host, n->http_port());
+  return n;
+}
+
+node::~node() {
+  stop();
+}
+
+void node::stop() {
+  auto& d = *impl_;
+  if (d.stopped)
+    return;
+  d.stopped = true;
+  if (d.http)
+    d.http->stop();
+  if (d.directory)
+    caf::anon_send_exit(d.directory, caf::exit_reason::user_shutdown);
+  d.directory = nullptr;
+}
+
+caf::actor_system& node::system() {
+  return impl_->sys;
+}
+
+const caf::actor& node::directory() const {
+  return impl_->directory;
+}
+
+uint16_t node::http_port() const {
+  return impl_->http ? impl_->http->port() : 0;
+}
+
+msg::membership node::members(milliseconds timeout) {
+  msg::membership result;
+  result.self = cfg_.node.name;
+  if (!impl_->directory)
+    return result;
+  caf::scoped_actor self{impl_->sys};
+  self->request(impl_->directory, timeout, atoms::members::value)
+    .receive([&](msg::membership& m) { result = std::move(m); },
+             [&](caf::error&) {});
+  return result;
+}
+
+prometheus::Registry& node::metrics() {
+  return *impl_->registry;
+}
+
+double node::uptime_seconds() const {
+  return duration<double>(steady_clock::now() - impl_->started).count();
+}
+
+} // namespace shoal
