@@ -168,11 +168,10 @@ int64_t token_standin::expires_in_seconds(const std::string& token) const {
     return 0;
   // A fresh token reports its nominal lifetime, as the real platform says 7200; an
   // older one (stable_token) what is left of it, rounded down.
-  auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(options_.expiry);
-  auto left = std::chrono::duration_cast<std::chrono::seconds>(i->second.expires_at -
-                                                               steady::now());
-  if (left.count() + 1 >= lifetime.count())
-    left = lifetime;
+  auto remaining = i->second.expires_at - steady::now();
+  if (options_.expiry - remaining < milliseconds(100))
+    return std::chrono::duration_cast<std::chrono::seconds>(options_.expiry).count();
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(remaining);
   return std::max<int64_t>(1, left.count());
 }
 
