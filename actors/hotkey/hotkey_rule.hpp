@@ -1,0 +1,39 @@
+// hotkey_rule: what makes a key hot and how long it stays hot, as written in the
+// config under $.hotkeys.rules. A rule matches one exact key, every key with a
+// prefix, or every key (`*`); rule_matcher picks the rule of a key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace shoal::hotkey {
+
+/// How a rule's pattern matches keys.
+enum class match_kind {
+  /// The key equals the pattern.
+  exact,
+  /// The key starts with the pattern.
+  prefix,
+  /// Every key (`"key": "*"`); the pattern is empty.
+  any,
+};
+
+/// One hot-key rule. Plain value.
+struct hotkey_rule {
+  /// How pattern is matched.
+  match_kind kind = match_kind::any;
+  /// Exact key or prefix; empty for match_kind::any.
+  std::string pattern;
+  /// Length of the sliding window the threshold applies to, >= 1.
+  int64_t window_ms = 1000;
+  /// Accesses within one window that make a key hot, >= 1.
+  uint64_t threshold = 1;
+  /// How long a key stays hot after it last reached the threshold, >= 1.
+  int64_t duration_ms = 60000;
+  /// Most entries the hot cache keeps for keys of this rule, >= 1.
+  uint64_t cache_max_entries = 10000;
+  /// Most bytes (keys + values) the hot cache keeps for keys of this rule, >= 1.
+  uint64_t cache_max_bytes = 64ull << 20;
+};
+
+} // namespace shoal::hotkey
