@@ -1,0 +1,169 @@
+#include "actors/token/provider_config.hpp"
+
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+namespace shoal::token {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+env_lookup fake_env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto i = vars.find(name);
+    if (i == vars.end())
+      return std::nullopt;
+    return i->second;
+  };
+}
+
+const auto env = fake_env({{"WX_SECRET", "wx-secret-value"}, {"IDP_SECRET", "idp-secret"}});
+
+json valid_providers() {
+  return json::parse(R"([
+    {"name": "wx", "kind": "wechat", "appid": "wx123", "secret_env": "WX_SECRET"},
+    {"name": "wx-stable", "kind": "wechat_stable", "appid": "wx123",
+     "secret_env": "WX_SECRET", "base_url": "http://127.0.0.1:8080",
+     "connect_timeout_ms": 100, "read_timeout_ms": 300, "daily_quota": 50,
+     "refresh": {"advisory_from_s": 20, "advisory_until_s": 10,
+                 "backoff_initial_ms": 50, "backoff_max_ms": 800}},
+    {"name": "idp", "kind": "oauth2", "token_url": "https://idp.example.com:8443/oauth2/token",
+     "client_id": "svc", "secret_env": "IDP_SECRET", "scope": "read"}
+  ])");
+}
+
+// Expects parsing `providers` to fail with exactly `message`.
+void expect_error(const json& providers, const std::string& message) {
+  auto r = parse_providers(providers, "$.tokens.providers", env);
+  ASSERT_FALSE(r.ok()) << providers.dump();
+  EXPECT_EQ(r.error(), message);
+}
+
+TEST(provider_config, parses_all_kinds) {
+  auto r = parse_providers(valid_providers(), "$.tokens.providers", env);
+  ASSERT_TRUE(r.ok()) << r.error();
+  auto& p = r.value();
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].kind, provider_kind::wechat);
+  EXPECT_EQ(p[0].base_url, "https://api.weixin.qq.com");
+  EXPECT_EQ(p[0].token_path, "/cgi-bin/token");
+  EXPECT_EQ(p[0].client_id, "wx123");
+  EXPECT_EQ(p[0].secret, "wx-secret-value");
+  EXPECT_EQ(p[0].secret_env, "WX_SECRET");
+  EXPECT_EQ(p[0].daily_quota, 2000);
+  EXPECT_EQ(p[1].kind, provider_kind::wechat_stable);
+  EXPECT_EQ(p[1].base_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(p[1].token_path, "/cgi-bin/stable_token");
+  EXPECT_EQ(p[1].connect_timeout, 100ms);
+  EXPECT_EQ(p[1].read_timeout, 300ms);
+  EXPECT_EQ(p[1].daily_quota, 50);
+  EXPECT_EQ(p[1].refresh.advisory_from, 20s);
+  EXPECT_EQ(p[1].refresh.advisory_until, 10s);
+  EXPECT_EQ(p[1].refresh.backoff_initial, 50ms);
+  EXPECT_EQ(p[1].refresh.backoff_max, 800ms);
+  EXPECT_EQ(p[2].kind, provider_kind::oauth2);
+  EXPECT_EQ(p[2].base_url, "https://idp.example.com:8443");
+  EXPECT_EQ(p[2].token_path, "/oauth2/token");
+  EXPECT_EQ(p[2].client_id, "svc");
+  EXPECT_EQ(p[2].scope, "read");
+  EXPECT_EQ(p[2].secret, "idp-secret");
+}
+
+TEST(provider_config, errors_name_the_json_path) {
+  auto j = valid_providers();
+  j[1]["kind"] = "x";
+  expect_error(j, "$.tokens.providers[1].kind: expected one of wechat, wechat_stable, "
+                  "oauth2, got \"x\"");
+
+  j = valid_providers();
+  j[0]["colour"] = "blue";
+  expect_error(j, "$.tokens.providers[0].colour: unknown key");
+
+  j = valid_providers();
+  j[1]["refresh"]["jitter"] = 1;
+  expect_error(j, "$.tokens.providers[1].refresh.jitter: unknown key");
+
+  j = valid_providers();
+  j[2].erase("client_id");
+  expect_error(j, "$.tokens.providers[2].client_id: required");
+
+  j = valid_providers();
+  j[0]["appid"] = 12;
+  expect_error(j, "$.tokens.providers[0].appid: expected string, got integer");
+
+  j = valid_providers();
+  j[1]["read_timeout_ms"] = "300";
+  expect_error(j, "$.tokens.providers[1].read_timeout_ms: expected integer, got string");
+
+  j = valid_providers();
+  j[1]["read_timeout_ms"] = 0;
+  expect_error(j, "$.tokens.providers[1].read_timeout_ms: expected integer in [1, "
+                  "600000], got 0");
+
+  j = valid_providers();
+  j[1]["refresh"]["advisory_until_s"] = 30;
+  expect_error(j, "$.tokens.providers[1].refresh.advisory_until_s: must be less than "
+                  "advisory_from_s");
+
+  j = valid_providers();
+  j[2]["token_url"] = "ftp://idp/token";
+  expect_error(j, "$.tokens.providers[2].token_url: expected scheme http or https, got "
+                  "\"ftp\"");
+
+  j = valid_providers();
+  j[1]["base_url"] = "http://127.0.0.1:8080/cgi-bin";
+  expect_error(j, "$.tokens.providers[1].base_url: expected scheme://host[:port] "
+                  "without a path");
+
+  j = valid_providers();
+  j[2]["name"] = "wx";
+  expect_error(j, "$.tokens.providers[2].name: duplicate provider name \"wx\"");
+
+  j = valid_providers();
+  j[0]["name"] = "Wx Prod";
+  expect_error(j, "$.tokens.providers[0].name: expected lowercase letters, digits, '_' "
+                  "or '-', got \"Wx Prod\"");
+
+  j = valid_providers();
+  j[0] = 5;
+  expect_error(j, "$.tokens.providers[0]: expected object, got integer");
+
+  expect_error(json::object(), "$.tokens.providers: expected array, got object");
+}
+
+TEST(provider_config, secrets_come_from_the_environment_only) {
+  auto j = valid_providers();
+  j[0]["secret"] = "inline";
+  expect_error(j, "$.tokens.providers[0].secret: secrets are not written in the config; "
+                  "name an environment variable in secret_env");
+
+  j = valid_providers();
+  j[2]["client_secret"] = "inline";
+  auto r = parse_providers(j, "$.tokens.providers", env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().rfind("$.tokens.providers[2].client_secret:", 0), 0u) << r.error();
+
+  j = valid_providers();
+  j[0]["secret_env"] = "MISSING_VAR";
+  expect_error(j, "$.tokens.providers[0].secret_env: environment variable MISSING_VAR "
+                  "is not set or empty");
+
+  j = valid_providers();
+  j[0].erase("secret_env");
+  expect_error(j, "$.tokens.providers[0].secret_env: required");
+}
+
+TEST(provider_config, secret_values_never_appear_in_errors) {
+  auto j = valid_providers();
+  j[0]["daily_quota"] = -1;
+  auto r = parse_providers(j, "$.tokens.providers", env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().find("wx-secret-value"), std::string::npos);
+}
+
+} // namespace
+} // namespace shoal::token
