@@ -1,0 +1,213 @@
+#include "runtime/config.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+namespace shoal {
+namespace {
+
+using nlohmann::json;
+
+json minimal() {
+  return json::parse(R"({"node": {"name": "n1", "port": 7101}})");
+}
+
+std::vector<std::string> errors_of(const json& doc) {
+  auto result = parse_config(doc);
+  EXPECT_FALSE(result) << "expected errors";
+  return result.errors;
+}
+
+bool contains(const std::vector<std::string>& errors, const std::string& text) {
+  return std::any_of(errors.begin(), errors.end(),
+                     [&](const std::string& e) { return e == text; });
+}
+
+std::string joined(const std::vector<std::string>& errors) {
+  std::string out;
+  for (auto& e : errors)
+    out += e + "\n";
+  return out;
+}
+
+TEST(config, minimal_config_gets_defaults) {
+  auto result = parse_config(minimal());
+  ASSERT_TRUE(result) << joined(result.errors);
+  auto& c = *result.value;
+  EXPECT_EQ(c.node.name, "n1");
+  EXPECT_EQ(c.node.listen.host, "127.0.0.1");
+  EXPECT_EQ(c.node.listen.port, 7101);
+  EXPECT_TRUE(c.cluster.peers.empty());
+  EXPECT_EQ(c.cluster.heartbeat_ms, 500);
+  EXPECT_EQ(c.cluster.connection_timeout_ms, 2000);
+  EXPECT_FALSE(c.tls.enabled());
+  EXPECT_TRUE(c.http.enabled);
+  EXPECT_EQ(c.http.listen.host, "127.0.0.1");
+  EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.node_names(), std::vector<std::string>{"n1"});
+}
+
+TEST(config, error_names_the_json_path_of_a_pipeline_port) {
+  auto doc = minimal();
+  doc["sync"] = json::parse(R"({"pipelines": [{
+      "name": "orders",
+      "source": {"port": "abc", "server_id": 100},
+      "target": {"port": 3307}}]})");
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.sync.pipelines[0].source.port: expected integer "
+                       "1..65535, got \"abc\""))
+    << joined(errors);
+}
+
+TEST(config, every_error_is_reported_in_one_pass) {
+  auto doc = json::parse(R"({
+    "node": {"name": "n1", "port": 70000},
+    "cluster": {"peers": [{"name": "n2"}], "heartbeat_ms": "fast"},
+    "log": {"level": "loud"}
+  })");
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors, "config error at $.node.port: expected integer 0..65535, got 70000"))
+    << joined(errors);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.cluster.peers[0].port: required integer 1..65535 is missing"))
+    << joined(errors);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.cluster.heartbeat_ms: expected integer 50..60000, got \"fast\""))
+    << joined(errors);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.log.level: expected one of trace, debug, info, warn, "
+                       "error, critical, off, got \"loud\""))
+    << joined(errors);
+}
+
+TEST(config, unknown_keys_are_errors) {
+  auto doc = minimal();
+  doc["node"]["prot"] = 1;
+  doc["htp"] = json::object();
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors, "config error at $.node.prot: unknown key (check its spelling)"))
+    << joined(errors);
+  EXPECT_TRUE(contains(errors, "config error at $.htp: unknown key (check its spelling)"))
+    << joined(errors);
+}
+
+TEST(config, missing_node_section_is_an_error) {
+  auto errors = errors_of(json::object());
+  EXPECT_TRUE(contains(errors, "config error at $.node: required object is missing"))
+    << joined(errors);
+  EXPECT_FALSE(parse_config(json::array()));
+}
+
+TEST(config, secrets_are_never_inline) {
+  auto doc = minimal();
+  doc["redis"] = json::parse(R"({"port": 6379, "password": "hunter22"})");
+  doc["mysql"] = json::parse(R"({"main": {"port": 3306, "password_env": "not a name!"}})");
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.redis.password: passwords are never written inline: "
+                       "name an environment variable in password_env"))
+    << joined(errors);
+  auto named = std::any_of(errors.begin(), errors.end(), [](const std::string& e) {
+    return e.rfind("config error at $.mysql.main.password_env: expected the name of an "
+                   "environment variable",
+                   0) == 0;
+  });
+  EXPECT_TRUE(named) << joined(errors);
+  // The inline secret itself is never echoed back.
+  EXPECT_EQ(joined(errors).find("hunter22"), std::string::npos);
+}
+
+TEST(config, peers_and_references_must_be_consistent) {
+  auto doc = minimal();
+  doc["cluster"] = json::parse(R"({"peers": [
+      {"name": "n2", "port": 7102}, {"name": "n2", "port": 7103}, {"name": "n1", "port": 7104}]})");
+  doc["tokens"] = json::parse(R"({"keepers": ["n2", "n9"]})");
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors, "config error at $.cluster.peers[1].name: node name \"n2\" is used twice"))
+    << joined(errors);
+  EXPECT_TRUE(contains(errors, "config error at $.cluster.peers[2].name: node name \"n1\" is used twice"))
+    << joined(errors);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.tokens.keepers[1]: unknown node \"n9\" (not this node nor a peer)"))
+    << joined(errors);
+}
+
+TEST(config, tls_files_come_together_and_must_exist) {
+  auto doc = minimal();
+  doc["tls"] = json::parse(R"({"certificate": "/nonexistent/n1.pem"})");
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.tls: certificate, key and cafile must be set together "
+                       "(mutual TLS)"))
+    << joined(errors);
+  EXPECT_TRUE(contains(errors, "config error at $.tls.certificate: file not found: /nonexistent/n1.pem"))
+    << joined(errors);
+}
+
+TEST(config, pipeline_start_forms) {
+  auto doc = minimal();
+  doc["sync"] = json::parse(R"({"pipelines": [
+    {"name": "a", "source": {"server_id": 7}, "target": {"port": 3307}, "start": "current"},
+    {"name": "b", "source": {"server_id": 8}, "target": {"port": 3307},
+     "start": {"file": "mysql-bin.000003", "position": 1234}},
+    {"name": "c", "source": {"server_id": 9}, "target": {"port": 3307},
+     "start": {"gtid": "0-1-42"}, "rename": {"shop": "copy"}}]})");
+  auto result = parse_config(doc);
+  ASSERT_TRUE(result) << joined(result.errors);
+  auto& p = result.value->sync.pipelines;
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].start.mode, "current");
+  EXPECT_EQ(p[0].node, "n1");
+  EXPECT_EQ(p[1].start.mode, "position");
+  EXPECT_EQ(p[1].start.file, "mysql-bin.000003");
+  EXPECT_EQ(p[1].start.position, 1234u);
+  EXPECT_EQ(p[2].start.mode, "gtid");
+  EXPECT_EQ(p[2].start.gtid, "0-1-42");
+  EXPECT_EQ(p[2].rename.at("shop"), "copy");
+  EXPECT_EQ(p[2].server_id, 9u);
+}
+
+TEST(config, invalid_json_names_line_and_column) {
+  auto result = parse_config_text("{\n  \"node\": {\n    \"name\": \"n1\",,\n", "x.json");
+  ASSERT_FALSE(result);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_NE(result.errors[0].find("config error in x.json: invalid JSON"), std::string::npos)
+    << result.errors[0];
+  EXPECT_NE(result.errors[0].find("line 3"), std::string::npos) << result.errors[0];
+}
+
+TEST(config, unreadable_file_is_an_error) {
+  auto result = load_config_file("/nonexistent/shoal.json");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.errors.at(0), "config error: cannot read /nonexistent/shoal.json");
+}
+
+TEST(config, every_shipped_config_is_valid) {
+  auto src = std::getenv("SHOAL_SOURCE_DIR");
+  ASSERT_NE(src, nullptr) << "run through ctest, which sets SHOAL_SOURCE_DIR";
+  int checked = 0;
+  for (auto& entry :
+       std::filesystem::recursive_directory_iterator(std::filesystem::path{src} / "configs")) {
+    if (entry.path().extension() != ".json")
+      continue;
+    auto result = load_config_file(entry.path().string());
+    EXPECT_TRUE(result) << entry.path() << ":\n" << joined(result.errors);
+    ++checked;
+  }
+  EXPECT_GE(checked, 4);
+}
+
+TEST(config, secret_from_env_reads_only_set_values) {
+  ::setenv("SHOAL_CONFIG_TEST_SECRET", "s3cret-value", 1);
+  EXPECT_EQ(secret_from_env("SHOAL_CONFIG_TEST_SECRET"), "s3cret-value");
+  ::setenv("SHOAL_CONFIG_TEST_EMPTY", "", 1);
+  EXPECT_EQ(secret_from_env("SHOAL_CONFIG_TEST_EMPTY"), std::nullopt);
+  EXPECT_EQ(secret_from_env(""), std::nullopt);
+}
+
+} // namespace
+} // namespace shoal
