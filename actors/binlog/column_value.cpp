@@ -13,10 +13,7 @@ std::string quote(const std::string& bytes) {
   std::string out = "'";
   for (char c : bytes) {
     auto u = static_cast<unsigned char>(c);
-    if (c == '\'' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u >= 0x20 && u < 0x7f) {
+    if (u >= 0x20) {
       out += c;
     } else {
       char buf[8];

@@ -91,8 +91,8 @@ using column_value =
                time_value, datetime_value, timestamp_value, year_value, bytes_value,
                enum_value, set_value, bit_value, json_value>;
 
-/// Renders a value as an SQL-like literal: NULL, numbers as digits, strings quoted with
-/// ' and \ escaped and bytes outside 0x20..0x7e as \xNN, temporal values as quoted
+/// Renders a value as an SQL-like literal: NULL, numbers as digits, strings in single
+/// quotes with bytes below 0x20 as \xNN and nothing else escaped (so not valid SQL), temporal values as quoted
 /// 'YYYY-MM-DD HH:MM:SS.ffffff' literals (fraction only when non-zero), TIMESTAMP as
 /// epoch seconds, BIT as b'...', ENUM and SET as their index and bit mask. Strings and
 /// integers print as `mariadb-binlog -v` prints them. For logs, tests and messages.

@@ -284,9 +284,13 @@ event_decoder::decode_format_description(std::string_view event) {
     if (alg == 1 && options_.verify_checksums) {
       byte_reader tail{event.substr(event.size() - 4)};
       uint32_t stored = tail.u32();
+      // The server clears LOG_EVENT_BINLOG_IN_USE_F when it closes the file, after
+      // computing the checksum, so the checksum covers the flag as cleared.
+      std::string copy{event.substr(0, event.size() - 4)};
+      copy[17] = static_cast<char>(copy[17] & ~1);
       auto computed = static_cast<uint32_t>(
-        crc32(0, reinterpret_cast<const Bytef*>(event.data()),
-              static_cast<uInt>(event.size() - 4)));
+        crc32(0, reinterpret_cast<const Bytef*>(copy.data()),
+              static_cast<uInt>(copy.size())));
       if (stored != computed) {
         char buf[80];
         std::snprintf(buf, sizeof(buf),
@@ -524,6 +528,15 @@ decode_result<event_body> event_decoder::decode_body(const event_header& header,
                   "supported");
     case event_type::mariadb_start_encryption:
       return fail("encrypted binlogs (START_ENCRYPTION) are not supported");
+    case event_type::load:
+    case event_type::slave:
+    case event_type::create_file:
+    case event_type::append_block:
+    case event_type::exec_load:
+    case event_type::delete_file:
+    case event_type::new_load:
+    case event_type::begin_load_query:
+    case event_type::execute_load_query:
     case event_type::intvar:
     case event_type::rand:
     case event_type::user_var:

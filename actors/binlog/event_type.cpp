@@ -26,6 +26,15 @@ std::string_view event_type_name(uint8_t type) {
     case event_type::stop: return "STOP_EVENT";
     case event_type::rotate: return "ROTATE_EVENT";
     case event_type::intvar: return "INTVAR_EVENT";
+    case event_type::load: return "LOAD_EVENT";
+    case event_type::slave: return "SLAVE_EVENT";
+    case event_type::create_file: return "CREATE_FILE_EVENT";
+    case event_type::append_block: return "APPEND_BLOCK_EVENT";
+    case event_type::exec_load: return "EXEC_LOAD_EVENT";
+    case event_type::delete_file: return "DELETE_FILE_EVENT";
+    case event_type::new_load: return "NEW_LOAD_EVENT";
+    case event_type::begin_load_query: return "BEGIN_LOAD_QUERY_EVENT";
+    case event_type::execute_load_query: return "EXECUTE_LOAD_QUERY_EVENT";
     case event_type::rand: return "RAND_EVENT";
     case event_type::user_var: return "USER_VAR_EVENT";
     case event_type::format_description: return "FORMAT_DESCRIPTION_EVENT";
