@@ -212,6 +212,9 @@ TEST(child_process, does_not_inherit_descriptors_of_the_test) {
 TEST(child_process, child_dies_with_the_process_that_started_it) {
   // The test process adopts orphans, so it can reap the grandchild below.
   ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  shoal::test::temp_dir logs("orphan"); // the killed middle process cannot clean up
+  auto opts = shell("exec sleep 60");
+  opts.output_dir = logs.path();
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
   pid_t middle = ::fork();
@@ -219,7 +222,7 @@ TEST(child_process, child_dies_with_the_process_that_started_it) {
   if (middle == 0) {
     ::close(pipe_fds[0]);
     try {
-      child_process grandchild(shell("exec sleep 60"));
+      child_process grandchild(opts);
       pid_t pid = grandchild.pid();
       [[maybe_unused]] auto n = ::write(pipe_fds[1], &pid, sizeof(pid));
       ::pause();
