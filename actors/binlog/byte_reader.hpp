@@ -77,7 +77,11 @@ public:
 
   /// Returns a view of the next `n` bytes and skips them.
   std::string_view bytes(uint64_t n) {
-    if (n > remaining() || !take(static_cast<size_t>(n)))
+    if (n > remaining()) {
+      ok_ = false;
+      return {};
+    }
+    if (!take(static_cast<size_t>(n)))
       return {};
     return {reinterpret_cast<const char*>(data_ + pos_ - n), static_cast<size_t>(n)};
   }

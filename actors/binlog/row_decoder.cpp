@@ -349,13 +349,15 @@ decode_result<rows_event> decode_rows(std::string_view body, uint8_t type,
   byte_reader in{body};
   ev.table_id = in.uint_le(post_header_length == 6 ? 4 : 6);
   ev.flags = in.u16();
-  if (post_header_length > 8)
-    in.skip(post_header_length - 8u);
-  if (v2 && post_header_length <= 8) {
+  if (v2) {
     auto extra_len = in.u16();
+    if (post_header_length > 10)
+      in.skip(post_header_length - 10u);
     if (extra_len < 2)
       return fail("rows event extra data length " + std::to_string(extra_len) + " < 2");
     in.skip(extra_len - 2u);
+  } else if (post_header_length > 8) {
+    in.skip(post_header_length - 8u);
   }
   auto width = in.packed_int();
   if (!in.ok())
