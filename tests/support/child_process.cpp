@@ -64,6 +64,26 @@ std::string read_from(const std::filesystem::path& path, uint64_t offset) {
   return data;
 }
 
+// True if every thread of `pid` is stopped (or exiting), per /proc/<pid>/task.
+bool all_threads_stopped(pid_t pid) {
+  std::error_code ec;
+  auto tasks = std::filesystem::path{"/proc"} / std::to_string(pid) / "task";
+  std::filesystem::directory_iterator it{tasks, ec};
+  if (ec)
+    return false;
+  for (auto& task : it) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line))
+      continue; // the thread ended meanwhile
+    auto paren = line.rfind(')');
+    char state = paren + 2 < line.size() ? line[paren + 2] : '?';
+    if (state != 'T' && state != 't' && state != 'Z' && state != 'X')
+      return false;
+  }
+  return true;
+}
+
 exit_status decode(int raw) {
   exit_status st;
   if (WIFEXITED(raw)) {
@@ -350,6 +370,18 @@ bool child_process::signal(int sig) {
   if (pid_ <= 0 || status_)
     return false;
   return ::kill(pid_, sig) == 0;
+}
+
+bool child_process::stop() {
+  if (!signal(SIGSTOP))
+    return false;
+  auto deadline = clock_type::now() + std::chrono::seconds{5};
+  while (!all_threads_stopped(pid_)) {
+    if (clock_type::now() >= deadline || !running())
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  return true;
 }
 
 bool child_process::running() {

@@ -143,7 +143,9 @@ public:
   bool terminate() { return signal(SIGTERM); }
   bool kill() { return signal(SIGKILL); }
   /// Freezes the child (SIGSTOP); it keeps its sockets but answers nothing.
-  bool stop() { return signal(SIGSTOP); }
+  /// Returns once every thread of the child is stopped (false if that does
+  /// not happen within 5 s, or the child is gone).
+  bool stop();
   /// Resumes a frozen child (SIGCONT).
   bool resume() { return signal(SIGCONT); }
 

@@ -148,7 +148,7 @@ TEST(child_process, signals_terminate_kill_stop_and_resume) {
   child_process child(shell("exec sleep 30"));
   pid_t pid = child.pid();
   ASSERT_TRUE(child.stop());
-  EXPECT_TRUE(eventually([&] { return process_state(pid) == 'T'; }, 5s));
+  EXPECT_EQ(process_state(pid), 'T') << "stop() returns once the child is stopped";
   ASSERT_TRUE(child.resume());
   EXPECT_TRUE(eventually([&] { return process_state(pid) != 'T'; }, 5s));
   EXPECT_TRUE(child.running());
@@ -182,8 +182,8 @@ TEST(child_process, shutdown_escalates_to_sigkill_and_wakes_a_stopped_child) {
   EXPECT_EQ(status.signal, SIGKILL);
 
   child_process frozen(shell("exec sleep 30"));
-  frozen.stop();
-  EXPECT_TRUE(eventually([&] { return process_state(frozen.pid()) == 'T'; }, 5s));
+  ASSERT_TRUE(frozen.stop());
+  EXPECT_EQ(process_state(frozen.pid()), 'T');
   EXPECT_EQ(frozen.shutdown(5s).signal, SIGTERM);
 }
 
@@ -244,4 +244,31 @@ TEST(child_process, child_dies_with_the_process_that_started_it) {
   ASSERT_TRUE(reaped) << "grandchild " << grandchild << " survived its parent";
   EXPECT_TRUE(WIFSIGNALED(raw));
   EXPECT_EQ(WTERMSIG(raw), SIGKILL);
+}
+
+TEST(temp_dir, folders_of_dead_processes_are_swept_and_live_ones_kept) {
+  shoal::test::temp_dir mine("sweep-live");
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto* orphan = new shoal::test::temp_dir("sweep-dead"); // never destroyed
+    auto path = orphan->path().string();
+    [[maybe_unused]] auto n = ::write(pipe_fds[1], path.data(), path.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  char buf[512];
+  auto n = ::read(pipe_fds[0], buf, sizeof(buf));
+  ::close(pipe_fds[0]);
+  ASSERT_GT(n, 0);
+  std::filesystem::path orphan{std::string(buf, static_cast<size_t>(n))};
+  ASSERT_EQ(::waitpid(pid, nullptr, 0), pid);
+  ASSERT_TRUE(std::filesystem::exists(orphan));
+  if (shoal::test::keep_tmp())
+    GTEST_SKIP() << "SHOAL_KEEP_TMP keeps every folder";
+  EXPECT_GE(shoal::test::remove_orphaned_temp_dirs(), 1);
+  EXPECT_FALSE(std::filesystem::exists(orphan));
+  EXPECT_TRUE(std::filesystem::exists(mine.path()));
 }

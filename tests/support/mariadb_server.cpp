@@ -125,8 +125,10 @@ std::filesystem::path mariadb_template_datadir() {
   static std::mutex mutex;
   static std::filesystem::path path;
   std::lock_guard<std::mutex> guard{mutex};
-  if (path.empty())
+  if (path.empty()) {
+    remove_orphaned_temp_dirs();
     path = make_template();
+  }
   return path;
 }
 

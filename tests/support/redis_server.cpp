@@ -1,5 +1,6 @@
 #include "tests/support/redis_server.hpp"
 
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -11,6 +12,8 @@ using namespace std::chrono_literals;
 
 redis_server::redis_server(redis_options options)
   : options_(std::move(options)), dir_("redis-" + options_.name) {
+  static std::once_flag swept;
+  std::call_once(swept, [] { remove_orphaned_temp_dirs(); });
   std::string failure;
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = free_port();

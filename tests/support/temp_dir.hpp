@@ -5,6 +5,10 @@
 //
 // Set SHOAL_KEEP_TMP=1 in the environment to keep every folder after the test
 // (its path is printed to stderr), e.g. to read a server's log after a failure.
+//
+// Each folder holds a file `.shoal-owner` with the creating process's pid, so
+// that remove_orphaned_temp_dirs() can delete folders of test processes that
+// died without running destructors (crash, SIGKILL, ctest timeout).
 
 #pragma once
 
@@ -15,6 +19,11 @@ namespace shoal::test {
 
 /// True if SHOAL_KEEP_TMP is set to a non-empty value other than "0".
 bool keep_tmp();
+
+/// Removes every `$TMPDIR/shoal-*` folder whose `.shoal-owner` names a
+/// process that no longer runs (or is a zombie). Does nothing if keep_tmp().
+/// Returns how many folders it removed. Safe to call from several processes.
+int remove_orphaned_temp_dirs();
 
 /// A directory created on construction and removed recursively on destruction.
 /// Move-only; a moved-from object owns nothing. Not thread-safe.
