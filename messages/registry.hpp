@@ -6,6 +6,9 @@
 
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <caf/fwd.hpp>
 
 namespace shoal {
@@ -13,5 +16,9 @@ namespace shoal {
 /// Registers all of shoal's message types with `cfg`. Not thread-safe; call once
 /// per config, before constructing the actor_system.
 void register_messages(caf::actor_system_config& cfg);
+
+/// The names of every type register_messages() registers, in ID order: the
+/// names under which they travel between nodes.
+std::vector<std::string> registered_message_types();
 
 } // namespace shoal
