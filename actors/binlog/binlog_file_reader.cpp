@@ -9,7 +9,7 @@ namespace shoal::binlog {
 
 binlog_file_reader::binlog_file_reader(std::string bytes, std::string name,
                                        decoder_options options)
-  : bytes_(std::move(bytes)), name_(std::move(name)), decoder_(options) {
+    : bytes_(std::move(bytes)), name_(std::move(name)), decoder_(options) {
   decoder_.set_source(name_);
 }
 
@@ -33,9 +33,9 @@ decode_result<binlog_file_reader> binlog_file_reader::open(const std::string& pa
   return from_bytes(std::move(buf).str(), path, options);
 }
 
-decode_result<binlog_file_reader> binlog_file_reader::from_bytes(std::string bytes,
-                                                                 std::string name,
-                                                                 decoder_options options) {
+decode_result<binlog_file_reader>
+binlog_file_reader::from_bytes(std::string bytes, std::string name,
+                               decoder_options options) {
   if (bytes.compare(0, binlog_magic.size(), binlog_magic) != 0) {
     decode_error err;
     err.source = std::move(name);
@@ -54,8 +54,8 @@ decode_result<std::optional<binlog_event>> binlog_file_reader::next() {
   auto header = event_decoder::read_header(rest, position_);
   if (header && header->event_size > rest.size()) {
     decode_error err;
-    err.what = "truncated event: header says " + std::to_string(header->event_size)
-               + " bytes, file has " + std::to_string(rest.size()) + " left";
+    err.what = "truncated event: header says " + std::to_string(header->event_size) +
+               " bytes, file has " + std::to_string(rest.size()) + " left";
     err.offset = position_;
     err.event_type = header->type;
     header = std::move(err);

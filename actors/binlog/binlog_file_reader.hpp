@@ -30,8 +30,7 @@ public:
                                                 decoder_options options = {});
 
   /// Wraps bytes already in memory; `name` appears in error messages.
-  static decode_result<binlog_file_reader> from_bytes(std::string bytes,
-                                                      std::string name,
+  static decode_result<binlog_file_reader> from_bytes(std::string bytes, std::string name,
                                                       decoder_options options = {});
 
   /// The next event, nullopt at the clean end of the file, or an error. After an

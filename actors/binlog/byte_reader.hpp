@@ -17,7 +17,7 @@ class byte_reader {
 public:
   byte_reader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
   explicit byte_reader(std::string_view bytes)
-    : data_(reinterpret_cast<const uint8_t*>(bytes.data())), size_(bytes.size()) {}
+      : data_(reinterpret_cast<const uint8_t*>(bytes.data())), size_(bytes.size()) {}
 
   // -- state ------------------------------------------------------------------
 

@@ -24,15 +24,15 @@ std::string quote(const std::string& bytes) {
   return out + "'";
 }
 
-template <class T>
-std::string shortest(T v) {
+template <class T> std::string shortest(T v) {
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof(buf), v);
   return std::string{buf, res.ptr};
 }
 
 std::string micros_suffix(uint32_t micros) {
-  return micros == 0 ? std::string{} : format_time(time_value{false, 0, 0, 0, micros}, 6).substr(8);
+  return micros == 0 ? std::string{}
+                     : format_time(time_value{false, 0, 0, 0, micros}, 6).substr(8);
 }
 
 struct printer {

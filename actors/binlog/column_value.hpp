@@ -87,15 +87,16 @@ struct json_value {
 
 /// One column's value. Integers are `int64_t` when signed, `uint64_t` when unsigned.
 using column_value =
-  std::variant<null_value, int64_t, uint64_t, float, double, decimal_value, date_value,
-               time_value, datetime_value, timestamp_value, year_value, bytes_value,
-               enum_value, set_value, bit_value, json_value>;
+    std::variant<null_value, int64_t, uint64_t, float, double, decimal_value, date_value,
+                 time_value, datetime_value, timestamp_value, year_value, bytes_value,
+                 enum_value, set_value, bit_value, json_value>;
 
 /// Renders a value as an SQL-like literal: NULL, numbers as digits, strings in single
-/// quotes with bytes below 0x20 as \xNN and nothing else escaped (so not valid SQL), temporal values as quoted
-/// 'YYYY-MM-DD HH:MM:SS.ffffff' literals (fraction only when non-zero), TIMESTAMP as
-/// epoch seconds, BIT as b'...', ENUM and SET as their index and bit mask. Strings and
-/// integers print as `mariadb-binlog -v` prints them. For logs, tests and messages.
+/// quotes with bytes below 0x20 as \xNN and nothing else escaped (so not valid SQL),
+/// temporal values as quoted 'YYYY-MM-DD HH:MM:SS.ffffff' literals (fraction only when
+/// non-zero), TIMESTAMP as epoch seconds, BIT as b'...', ENUM and SET as their index and
+/// bit mask. Strings and integers print as `mariadb-binlog -v` prints them. For logs,
+/// tests and messages.
 std::string to_string(const column_value& value);
 
 } // namespace shoal::binlog

@@ -34,8 +34,8 @@ decode_result<std::string> uncompress_payload(std::string_view payload) {
   if (!in.ok())
     return fail("truncated compression header");
   if (length > data.size() * max_inflate_ratio + 64)
-    return fail("announced uncompressed length " + std::to_string(length)
-                + " is impossible for " + std::to_string(data.size()) + " bytes");
+    return fail("announced uncompressed length " + std::to_string(length) +
+                " is impossible for " + std::to_string(data.size()) + " bytes");
   std::string out(length, '\0');
   uLongf out_len = static_cast<uLongf>(length);
   auto rc = uncompress(reinterpret_cast<Bytef*>(out.data()), &out_len,
@@ -44,8 +44,8 @@ decode_result<std::string> uncompress_payload(std::string_view payload) {
   if (rc != Z_OK)
     return fail("zlib error " + std::to_string(rc) + " while inflating");
   if (out_len != length)
-    return fail("inflated " + std::to_string(out_len) + " bytes, header announced "
-                + std::to_string(length));
+    return fail("inflated " + std::to_string(out_len) + " bytes, header announced " +
+                std::to_string(length));
   return out;
 }
 

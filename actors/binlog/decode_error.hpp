@@ -33,8 +33,7 @@ struct decode_error {
 };
 
 /// Either a `T` or a `decode_error`; an `expected<T, decode_error>` for C++17.
-template <class T>
-class decode_result {
+template <class T> class decode_result {
 public:
   decode_result(T value) : state_(std::move(value)) {}
   decode_result(decode_error error) : state_(std::move(error)) {}

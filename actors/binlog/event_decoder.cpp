@@ -23,29 +23,29 @@ decode_error fail(std::string what) {
 // Post-header lengths of a v4 binlog for when no FORMAT_DESCRIPTION was seen.
 uint8_t default_post_header_length(uint8_t type) {
   switch (static_cast<event_type>(type)) {
-    case event_type::query:
-    case event_type::mariadb_query_compressed:
-      return 13;
-    case event_type::rotate:
-    case event_type::table_map:
-    case event_type::write_rows_v1:
-    case event_type::update_rows_v1:
-    case event_type::delete_rows_v1:
-    case event_type::mariadb_write_rows_compressed_v1:
-    case event_type::mariadb_update_rows_compressed_v1:
-    case event_type::mariadb_delete_rows_compressed_v1:
-      return 8;
-    case event_type::write_rows_v2:
-    case event_type::update_rows_v2:
-    case event_type::delete_rows_v2:
-    case event_type::mariadb_write_rows_compressed:
-    case event_type::mariadb_update_rows_compressed:
-    case event_type::mariadb_delete_rows_compressed:
-      return 10;
-    case event_type::incident:
-      return 2;
-    default:
-      return 0;
+  case event_type::query:
+  case event_type::mariadb_query_compressed:
+    return 13;
+  case event_type::rotate:
+  case event_type::table_map:
+  case event_type::write_rows_v1:
+  case event_type::update_rows_v1:
+  case event_type::delete_rows_v1:
+  case event_type::mariadb_write_rows_compressed_v1:
+  case event_type::mariadb_update_rows_compressed_v1:
+  case event_type::mariadb_delete_rows_compressed_v1:
+    return 8;
+  case event_type::write_rows_v2:
+  case event_type::update_rows_v2:
+  case event_type::delete_rows_v2:
+  case event_type::mariadb_write_rows_compressed:
+  case event_type::mariadb_update_rows_compressed:
+  case event_type::mariadb_delete_rows_compressed:
+    return 10;
+  case event_type::incident:
+    return 2;
+  default:
+    return 0;
   }
 }
 
@@ -120,8 +120,8 @@ std::string upper_words(std::string_view s, size_t count) {
 }
 
 bool starts_with_word(const std::string& words, std::string_view prefix) {
-  return words.compare(0, prefix.size(), prefix) == 0
-         && (words.size() == prefix.size() || words[prefix.size()] == ' ');
+  return words.compare(0, prefix.size(), prefix) == 0 &&
+         (words.size() == prefix.size() || words[prefix.size()] == ' ');
 }
 
 } // namespace
@@ -145,8 +145,8 @@ query_kind classify_query(std::string_view statement) {
 }
 
 std::string mariadb_gtid::to_string() const {
-  return std::to_string(domain_id) + "-" + std::to_string(server_id) + "-"
-         + std::to_string(seq_no);
+  return std::to_string(domain_id) + "-" + std::to_string(server_id) + "-" +
+         std::to_string(seq_no);
 }
 
 std::string mysql_gtid_event::to_string() const {
@@ -179,14 +179,14 @@ decode_result<event_header> event_decoder::read_header(std::string_view bytes,
   h.log_pos = in.u32();
   h.flags = in.u16();
   if (!in.ok()) {
-    auto err = fail("truncated event header (" + std::to_string(bytes.size())
-                    + " of 19 bytes)");
+    auto err =
+        fail("truncated event header (" + std::to_string(bytes.size()) + " of 19 bytes)");
     err.offset = offset;
     return err;
   }
   if (h.event_size < event_header_length) {
-    auto err = fail("event size " + std::to_string(h.event_size)
-                    + " is smaller than the 19-byte header");
+    auto err = fail("event size " + std::to_string(h.event_size) +
+                    " is smaller than the 19-byte header");
     err.offset = offset;
     err.event_type = h.type;
     return err;
@@ -214,9 +214,9 @@ decode_result<binlog_event> event_decoder::decode(std::string_view event,
     return with_context(std::move(header).error(), std::nullopt);
   auto type = header->type;
   if (header->event_size != event.size())
-    return with_context(fail("event size " + std::to_string(header->event_size)
-                             + " in header but " + std::to_string(event.size())
-                             + " bytes given"),
+    return with_context(fail("event size " + std::to_string(header->event_size) +
+                             " in header but " + std::to_string(event.size()) +
+                             " bytes given"),
                         type);
   if (type == static_cast<uint8_t>(event_type::start_v3))
     return with_context(fail("binlog format v1/v3 (MySQL < 5.0) is not supported"), type);
@@ -233,15 +233,15 @@ decode_result<binlog_event> event_decoder::decode(std::string_view event,
   size_t header_length = format_ ? format_->header_length : event_header_length;
   size_t trailer = checksum_ == checksum_algorithm::crc32 ? 4 : 0;
   if (event.size() < header_length + trailer)
-    return with_context(fail("event of " + std::to_string(event.size())
-                             + " bytes is too short for its header and checksum"),
+    return with_context(fail("event of " + std::to_string(event.size()) +
+                             " bytes is too short for its header and checksum"),
                         type);
   if (trailer > 0 && options_.verify_checksums) {
     byte_reader tail{event.substr(event.size() - 4)};
     uint32_t stored = tail.u32();
-    auto computed = static_cast<uint32_t>(
-      crc32(0, reinterpret_cast<const Bytef*>(event.data()),
-            static_cast<uInt>(event.size() - 4)));
+    auto computed =
+        static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(event.data()),
+                                    static_cast<uInt>(event.size() - 4)));
     if (stored != computed) {
       char buf[80];
       std::snprintf(buf, sizeof(buf), "checksum mismatch: stored 0x%08x, computed 0x%08x",
@@ -249,8 +249,8 @@ decode_result<binlog_event> event_decoder::decode(std::string_view event,
       return with_context(fail(buf), type);
     }
   }
-  auto body = decode_body(*header, event.substr(header_length,
-                                                event.size() - header_length - trailer));
+  auto body = decode_body(
+      *header, event.substr(header_length, event.size() - header_length - trailer));
   if (!body)
     return with_context(std::move(body).error(), type);
   ev.body = std::move(*body);
@@ -269,8 +269,8 @@ event_decoder::decode_format_description(std::string_view event) {
   if (!in.ok())
     return fail("truncated FORMAT_DESCRIPTION");
   if (fd.binlog_version != 4)
-    return fail("binlog version " + std::to_string(fd.binlog_version)
-                + " is not supported (only v4, MySQL 5.0+)");
+    return fail("binlog version " + std::to_string(fd.binlog_version) +
+                " is not supported (only v4, MySQL 5.0+)");
   if (fd.header_length < event_header_length)
     return fail("header length " + std::to_string(fd.header_length) + " < 19");
   auto rest = in.rest();
@@ -288,9 +288,9 @@ event_decoder::decode_format_description(std::string_view event) {
       // computing the checksum, so the checksum covers the flag as cleared.
       std::string copy{event.substr(0, event.size() - 4)};
       copy[17] = static_cast<char>(copy[17] & ~1);
-      auto computed = static_cast<uint32_t>(
-        crc32(0, reinterpret_cast<const Bytef*>(copy.data()),
-              static_cast<uInt>(copy.size())));
+      auto computed =
+          static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(copy.data()),
+                                      static_cast<uInt>(copy.size())));
       if (stored != computed) {
         char buf[80];
         std::snprintf(buf, sizeof(buf),
@@ -311,14 +311,14 @@ event_decoder::decode_format_description(std::string_view event) {
         return true;
     return false;
   };
-  if (!expect(event_type::query, {11, 13}) || !expect(event_type::rotate, {8})
-      || !expect(event_type::table_map, {6, 8})
-      || !expect(event_type::write_rows_v1, {6, 8})
-      || !expect(event_type::update_rows_v1, {6, 8})
-      || !expect(event_type::delete_rows_v1, {6, 8})
-      || !expect(event_type::write_rows_v2, {10})
-      || !expect(event_type::update_rows_v2, {10})
-      || !expect(event_type::delete_rows_v2, {10}))
+  if (!expect(event_type::query, {11, 13}) || !expect(event_type::rotate, {8}) ||
+      !expect(event_type::table_map, {6, 8}) ||
+      !expect(event_type::write_rows_v1, {6, 8}) ||
+      !expect(event_type::update_rows_v1, {6, 8}) ||
+      !expect(event_type::delete_rows_v1, {6, 8}) ||
+      !expect(event_type::write_rows_v2, {10}) ||
+      !expect(event_type::update_rows_v2, {10}) ||
+      !expect(event_type::delete_rows_v2, {10}))
     return fail("FORMAT_DESCRIPTION announces post-header lengths this decoder does "
                 "not know");
   checksum_ = fd.checksum;
@@ -377,11 +377,12 @@ std::vector<bool> event_decoder::signedness(const table_map& table,
     }
     if (hints && i < hints->is_unsigned.size())
       result[i] = hints->is_unsigned[i];
-    else if (missing.empty() && col.real_type != static_cast<uint8_t>(column_type::float_)
-             && col.real_type != static_cast<uint8_t>(column_type::double_)
-             && col.real_type != static_cast<uint8_t>(column_type::newdecimal))
-      missing = "signedness of column " + std::to_string(i) + " of `" + table.schema
-                + "`.`" + table.table + "` is unknown (no TABLE_MAP metadata, no schema)";
+    else if (missing.empty() &&
+             col.real_type != static_cast<uint8_t>(column_type::float_) &&
+             col.real_type != static_cast<uint8_t>(column_type::double_) &&
+             col.real_type != static_cast<uint8_t>(column_type::newdecimal))
+      missing = "signedness of column " + std::to_string(i) + " of `" + table.schema +
+                "`.`" + table.table + "` is unknown (no TABLE_MAP metadata, no schema)";
   }
   return result;
 }
@@ -394,8 +395,8 @@ decode_result<event_body> event_decoder::decode_rows_event(uint8_t type,
     return fail("truncated rows event");
   auto map = table(*id);
   if (!map)
-    return fail("rows event for table id " + std::to_string(*id)
-                + " without a preceding TABLE_MAP");
+    return fail("rows event for table id " + std::to_string(*id) +
+                " without a preceding TABLE_MAP");
   std::string missing;
   auto is_unsigned = signedness(*map, missing);
   if (options_.require_signedness && !missing.empty())
@@ -411,147 +412,148 @@ decode_result<event_body> event_decoder::decode_body(const event_header& header,
   byte_reader in{body};
   auto type = static_cast<event_type>(header.type);
   switch (type) {
-    case event_type::query:
-    case event_type::mariadb_query_compressed:
-      return decode_query(header.type, body);
-    case event_type::rotate: {
-      rotate_event r;
-      r.position = in.u64();
-      r.next_file = std::string{in.rest()};
-      if (!in.ok())
-        return fail("truncated ROTATE event");
-      return event_body{std::move(r)};
+  case event_type::query:
+  case event_type::mariadb_query_compressed:
+    return decode_query(header.type, body);
+  case event_type::rotate: {
+    rotate_event r;
+    r.position = in.u64();
+    r.next_file = std::string{in.rest()};
+    if (!in.ok())
+      return fail("truncated ROTATE event");
+    return event_body{std::move(r)};
+  }
+  case event_type::xid: {
+    xid_event x{in.u64()};
+    if (!in.ok())
+      return fail("truncated XID event");
+    return event_body{x};
+  }
+  case event_type::stop:
+    return event_body{stop_event{}};
+  case event_type::incident: {
+    incident_event e;
+    e.number = in.u16();
+    auto len = in.u8();
+    e.message = std::string{in.bytes(len)};
+    if (!in.ok())
+      return fail("truncated INCIDENT event");
+    return event_body{std::move(e)};
+  }
+  case event_type::heartbeat:
+    return event_body{heartbeat_event{std::string{body}}};
+  case event_type::mariadb_annotate_rows:
+    return event_body{annotate_rows_event{std::string{body}}};
+  case event_type::mariadb_binlog_checkpoint: {
+    auto len = in.u32();
+    binlog_checkpoint_event c{std::string{in.bytes(len)}};
+    if (!in.ok())
+      return fail("truncated BINLOG_CHECKPOINT event");
+    return event_body{std::move(c)};
+  }
+  case event_type::mariadb_gtid: {
+    mariadb_gtid_event g;
+    g.gtid.seq_no = in.u64();
+    g.gtid.domain_id = in.u32();
+    g.gtid.server_id = header.server_id;
+    g.flags = in.u8();
+    if (g.flags & 2)
+      g.commit_id = in.u64();
+    if (!in.ok())
+      return fail("truncated GTID event");
+    return event_body{g};
+  }
+  case event_type::mariadb_gtid_list: {
+    gtid_list_event l;
+    auto count = in.u32() & 0x0fffffffu;
+    if (uint64_t{count} * 16 > in.remaining())
+      return fail("GTID_LIST of " + std::to_string(count) +
+                  " entries overruns the event");
+    for (uint32_t i = 0; i < count; ++i) {
+      mariadb_gtid g;
+      g.domain_id = in.u32();
+      g.server_id = in.u32();
+      g.seq_no = in.u64();
+      l.gtids.push_back(g);
     }
-    case event_type::xid: {
-      xid_event x{in.u64()};
-      if (!in.ok())
-        return fail("truncated XID event");
-      return event_body{x};
+    if (!in.ok())
+      return fail("truncated GTID_LIST event");
+    return event_body{std::move(l)};
+  }
+  case event_type::mysql_gtid:
+  case event_type::mysql_anonymous_gtid: {
+    mysql_gtid_event g;
+    g.anonymous = type == event_type::mysql_anonymous_gtid;
+    g.flags = in.u8();
+    auto sid = in.bytes(16);
+    g.gno = static_cast<int64_t>(in.u64());
+    if (!in.ok())
+      return fail("truncated GTID_LOG event");
+    for (size_t i = 0; i < 16; ++i)
+      g.sid[i] = static_cast<uint8_t>(sid[i]);
+    if (in.remaining() >= 17 && in.u8() == 2) {
+      g.last_committed = static_cast<int64_t>(in.u64());
+      g.sequence_number = static_cast<int64_t>(in.u64());
     }
-    case event_type::stop:
-      return event_body{stop_event{}};
-    case event_type::incident: {
-      incident_event e;
-      e.number = in.u16();
-      auto len = in.u8();
-      e.message = std::string{in.bytes(len)};
-      if (!in.ok())
-        return fail("truncated INCIDENT event");
-      return event_body{std::move(e)};
-    }
-    case event_type::heartbeat:
-      return event_body{heartbeat_event{std::string{body}}};
-    case event_type::mariadb_annotate_rows:
-      return event_body{annotate_rows_event{std::string{body}}};
-    case event_type::mariadb_binlog_checkpoint: {
-      auto len = in.u32();
-      binlog_checkpoint_event c{std::string{in.bytes(len)}};
-      if (!in.ok())
-        return fail("truncated BINLOG_CHECKPOINT event");
-      return event_body{std::move(c)};
-    }
-    case event_type::mariadb_gtid: {
-      mariadb_gtid_event g;
-      g.gtid.seq_no = in.u64();
-      g.gtid.domain_id = in.u32();
-      g.gtid.server_id = header.server_id;
-      g.flags = in.u8();
-      if (g.flags & 2)
-        g.commit_id = in.u64();
-      if (!in.ok())
-        return fail("truncated GTID event");
-      return event_body{g};
-    }
-    case event_type::mariadb_gtid_list: {
-      gtid_list_event l;
-      auto count = in.u32() & 0x0fffffffu;
-      if (uint64_t{count} * 16 > in.remaining())
-        return fail("GTID_LIST of " + std::to_string(count) + " entries overruns the event");
-      for (uint32_t i = 0; i < count; ++i) {
-        mariadb_gtid g;
-        g.domain_id = in.u32();
-        g.server_id = in.u32();
-        g.seq_no = in.u64();
-        l.gtids.push_back(g);
-      }
-      if (!in.ok())
-        return fail("truncated GTID_LIST event");
-      return event_body{std::move(l)};
-    }
-    case event_type::mysql_gtid:
-    case event_type::mysql_anonymous_gtid: {
-      mysql_gtid_event g;
-      g.anonymous = type == event_type::mysql_anonymous_gtid;
-      g.flags = in.u8();
-      auto sid = in.bytes(16);
-      g.gno = static_cast<int64_t>(in.u64());
-      if (!in.ok())
-        return fail("truncated GTID_LOG event");
-      for (size_t i = 0; i < 16; ++i)
-        g.sid[i] = static_cast<uint8_t>(sid[i]);
-      if (in.remaining() >= 17 && in.u8() == 2) {
-        g.last_committed = static_cast<int64_t>(in.u64());
-        g.sequence_number = static_cast<int64_t>(in.u64());
-      }
-      return event_body{g};
-    }
-    case event_type::table_map: {
-      auto map = decode_table_map(body, post_header_length(header.type));
-      if (!map)
-        return std::move(map).error();
-      auto shared = std::make_shared<const table_map>(std::move(*map));
-      tables_[shared->table_id] = shared;
-      return event_body{table_map_event{std::move(shared)}};
-    }
-    case event_type::write_rows_v1:
-    case event_type::update_rows_v1:
-    case event_type::delete_rows_v1:
-    case event_type::write_rows_v2:
-    case event_type::update_rows_v2:
-    case event_type::delete_rows_v2:
-    case event_type::mariadb_write_rows_compressed:
-    case event_type::mariadb_update_rows_compressed:
-    case event_type::mariadb_delete_rows_compressed:
-    case event_type::mariadb_write_rows_compressed_v1:
-    case event_type::mariadb_update_rows_compressed_v1:
-    case event_type::mariadb_delete_rows_compressed_v1:
-      return decode_rows_event(header.type, body);
-    case event_type::pre_ga_write_rows:
-    case event_type::pre_ga_update_rows:
-    case event_type::pre_ga_delete_rows:
-      return fail("pre-GA rows events (MySQL 5.1.0-5.1.15) are not supported");
-    case event_type::mysql_partial_update_rows:
-      return fail("PARTIAL_UPDATE_ROWS (binlog_row_value_options=PARTIAL_JSON) is not "
-                  "supported");
-    case event_type::mysql_transaction_payload:
-      return fail("TRANSACTION_PAYLOAD (binlog_transaction_compression=ON) is not "
-                  "supported");
-    case event_type::mariadb_start_encryption:
-      return fail("encrypted binlogs (START_ENCRYPTION) are not supported");
-    case event_type::load:
-    case event_type::slave:
-    case event_type::create_file:
-    case event_type::append_block:
-    case event_type::exec_load:
-    case event_type::delete_file:
-    case event_type::new_load:
-    case event_type::begin_load_query:
-    case event_type::execute_load_query:
-    case event_type::intvar:
-    case event_type::rand:
-    case event_type::user_var:
-    case event_type::ignorable:
-    case event_type::rows_query:
-    case event_type::mysql_previous_gtids:
-    case event_type::mysql_transaction_context:
-    case event_type::mysql_view_change:
-    case event_type::mysql_xa_prepare:
-    case event_type::mysql_heartbeat_v2:
-      return event_body{other_event{std::string{body}}};
-    default:
-      if ((header.flags & 0x80) == 0) // LOG_EVENT_IGNORABLE_F
-        return fail("unknown event type that is not marked ignorable");
-      return event_body{other_event{std::string{body}}};
+    return event_body{g};
+  }
+  case event_type::table_map: {
+    auto map = decode_table_map(body, post_header_length(header.type));
+    if (!map)
+      return std::move(map).error();
+    auto shared = std::make_shared<const table_map>(std::move(*map));
+    tables_[shared->table_id] = shared;
+    return event_body{table_map_event{std::move(shared)}};
+  }
+  case event_type::write_rows_v1:
+  case event_type::update_rows_v1:
+  case event_type::delete_rows_v1:
+  case event_type::write_rows_v2:
+  case event_type::update_rows_v2:
+  case event_type::delete_rows_v2:
+  case event_type::mariadb_write_rows_compressed:
+  case event_type::mariadb_update_rows_compressed:
+  case event_type::mariadb_delete_rows_compressed:
+  case event_type::mariadb_write_rows_compressed_v1:
+  case event_type::mariadb_update_rows_compressed_v1:
+  case event_type::mariadb_delete_rows_compressed_v1:
+    return decode_rows_event(header.type, body);
+  case event_type::pre_ga_write_rows:
+  case event_type::pre_ga_update_rows:
+  case event_type::pre_ga_delete_rows:
+    return fail("pre-GA rows events (MySQL 5.1.0-5.1.15) are not supported");
+  case event_type::mysql_partial_update_rows:
+    return fail("PARTIAL_UPDATE_ROWS (binlog_row_value_options=PARTIAL_JSON) is not "
+                "supported");
+  case event_type::mysql_transaction_payload:
+    return fail("TRANSACTION_PAYLOAD (binlog_transaction_compression=ON) is not "
+                "supported");
+  case event_type::mariadb_start_encryption:
+    return fail("encrypted binlogs (START_ENCRYPTION) are not supported");
+  case event_type::load:
+  case event_type::slave:
+  case event_type::create_file:
+  case event_type::append_block:
+  case event_type::exec_load:
+  case event_type::delete_file:
+  case event_type::new_load:
+  case event_type::begin_load_query:
+  case event_type::execute_load_query:
+  case event_type::intvar:
+  case event_type::rand:
+  case event_type::user_var:
+  case event_type::ignorable:
+  case event_type::rows_query:
+  case event_type::mysql_previous_gtids:
+  case event_type::mysql_transaction_context:
+  case event_type::mysql_view_change:
+  case event_type::mysql_xa_prepare:
+  case event_type::mysql_heartbeat_v2:
+    return event_body{other_event{std::string{body}}};
+  default:
+    if ((header.flags & 0x80) == 0) // LOG_EVENT_IGNORABLE_F
+      return fail("unknown event type that is not marked ignorable");
+    return event_body{other_event{std::string{body}}};
   }
 }
 

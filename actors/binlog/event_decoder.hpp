@@ -71,7 +71,9 @@ namespace shoal::binlog {
 constexpr size_t event_header_length = 19;
 
 /// The 4 magic bytes that open a binlog file.
-constexpr std::string_view binlog_magic{"\xfe" "bin", 4};
+constexpr std::string_view binlog_magic{"\xfe"
+                                        "bin",
+                                        4};
 
 /// The common header every v4 event starts with.
 struct event_header {
@@ -210,10 +212,10 @@ struct other_event {
 };
 
 using event_body =
-  std::variant<format_description_event, rotate_event, xid_event, query_event,
-               mariadb_gtid_event, mysql_gtid_event, gtid_list_event,
-               binlog_checkpoint_event, annotate_rows_event, heartbeat_event,
-               incident_event, table_map_event, rows_event, stop_event, other_event>;
+    std::variant<format_description_event, rotate_event, xid_event, query_event,
+                 mariadb_gtid_event, mysql_gtid_event, gtid_list_event,
+                 binlog_checkpoint_event, annotate_rows_event, heartbeat_event,
+                 incident_event, table_map_event, rows_event, stop_event, other_event>;
 
 /// One decoded event and where it was.
 struct binlog_event {

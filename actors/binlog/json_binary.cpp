@@ -60,53 +60,53 @@ private:
       return fail("JSON values share storage in a loop-like way (text would explode)");
     byte_reader in{doc_.substr(pos, len)};
     switch (type) {
-      case small_object:
-      case large_object:
-      case small_array:
-      case large_array:
-        if (depth >= max_depth)
-          return fail("JSON nested deeper than 100 levels");
-        return print_container(type, pos, len, depth + 1);
-      case literal:
-        return print_literal(in.u8(), in.ok());
-      case int16:
-        return print_number(static_cast<int16_t>(in.u16()), in.ok());
-      case uint16:
-        return print_number(in.u16(), in.ok());
-      case int32:
-        return print_number(static_cast<int32_t>(in.u32()), in.ok());
-      case uint32:
-        return print_number(in.u32(), in.ok());
-      case int64:
-        return print_number(static_cast<int64_t>(in.u64()), in.ok());
-      case uint64:
-        return print_number(in.u64(), in.ok());
-      case double_: {
-        uint64_t bits = in.u64();
-        if (!in.ok())
-          return fail("truncated JSON double");
-        double d;
-        std::memcpy(&d, &bits, sizeof(d));
-        return print_double(d);
-      }
-      case string: {
-        auto n = read_varlen(in);
-        auto s = in.bytes(n);
-        if (!in.ok())
-          return fail("truncated JSON string");
-        print_string(s);
-        return true;
-      }
-      case opaque: {
-        auto column = in.u8();
-        auto n = read_varlen(in);
-        auto bytes = in.bytes(n);
-        if (!in.ok())
-          return fail("truncated JSON opaque value");
-        return print_opaque(column, bytes);
-      }
-      default:
-        return fail("unknown JSON value type " + std::to_string(type));
+    case small_object:
+    case large_object:
+    case small_array:
+    case large_array:
+      if (depth >= max_depth)
+        return fail("JSON nested deeper than 100 levels");
+      return print_container(type, pos, len, depth + 1);
+    case literal:
+      return print_literal(in.u8(), in.ok());
+    case int16:
+      return print_number(static_cast<int16_t>(in.u16()), in.ok());
+    case uint16:
+      return print_number(in.u16(), in.ok());
+    case int32:
+      return print_number(static_cast<int32_t>(in.u32()), in.ok());
+    case uint32:
+      return print_number(in.u32(), in.ok());
+    case int64:
+      return print_number(static_cast<int64_t>(in.u64()), in.ok());
+    case uint64:
+      return print_number(in.u64(), in.ok());
+    case double_: {
+      uint64_t bits = in.u64();
+      if (!in.ok())
+        return fail("truncated JSON double");
+      double d;
+      std::memcpy(&d, &bits, sizeof(d));
+      return print_double(d);
+    }
+    case string: {
+      auto n = read_varlen(in);
+      auto s = in.bytes(n);
+      if (!in.ok())
+        return fail("truncated JSON string");
+      print_string(s);
+      return true;
+    }
+    case opaque: {
+      auto column = in.u8();
+      auto n = read_varlen(in);
+      auto bytes = in.bytes(n);
+      if (!in.ok())
+        return fail("truncated JSON opaque value");
+      return print_opaque(column, bytes);
+    }
+    default:
+      return fail("unknown JSON value type " + std::to_string(type));
     }
   }
 
@@ -140,8 +140,9 @@ private:
       size_t entry = 2 * w + (object ? count * key_entry : 0) + i * value_entry;
       byte_reader value{doc_.substr(pos + entry, value_entry)};
       uint8_t value_type = value.u8();
-      bool inlined = value_type == literal || value_type == int16 || value_type == uint16
-                     || (large && (value_type == int32 || value_type == uint32));
+      bool inlined = value_type == literal || value_type == int16 ||
+                     value_type == uint16 ||
+                     (large && (value_type == int32 || value_type == uint32));
       if (inlined) {
         if (!print_value(value_type, pos + entry + 1, w, depth))
           return false;
@@ -173,15 +174,21 @@ private:
     if (!ok)
       return fail("truncated JSON literal");
     switch (v) {
-      case 0: out_ += "null"; return true;
-      case 1: out_ += "true"; return true;
-      case 2: out_ += "false"; return true;
-      default: return fail("unknown JSON literal " + std::to_string(v));
+    case 0:
+      out_ += "null";
+      return true;
+    case 1:
+      out_ += "true";
+      return true;
+    case 2:
+      out_ += "false";
+      return true;
+    default:
+      return fail("unknown JSON literal " + std::to_string(v));
     }
   }
 
-  template <class T>
-  bool print_number(T v, bool ok) {
+  template <class T> bool print_number(T v, bool ok) {
     if (!ok)
       return fail("truncated JSON number");
     out_ += std::to_string(v);
@@ -203,21 +210,35 @@ private:
     for (char c : s) {
       auto u = static_cast<unsigned char>(c);
       switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
-        case '\b': out_ += "\\b"; break;
-        case '\f': out_ += "\\f"; break;
-        default:
-          if (u < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof(buf), "\\u%04x", u);
-            out_ += buf;
-          } else {
-            out_ += c;
-          }
+      case '"':
+        out_ += "\\\"";
+        break;
+      case '\\':
+        out_ += "\\\\";
+        break;
+      case '\n':
+        out_ += "\\n";
+        break;
+      case '\r':
+        out_ += "\\r";
+        break;
+      case '\t':
+        out_ += "\\t";
+        break;
+      case '\b':
+        out_ += "\\b";
+        break;
+      case '\f':
+        out_ += "\\f";
+        break;
+      default:
+        if (u < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", u);
+          out_ += buf;
+        } else {
+          out_ += c;
+        }
       }
     }
     out_ += '"';
@@ -225,55 +246,54 @@ private:
 
   bool print_opaque(uint8_t column, std::string_view bytes) {
     switch (static_cast<column_type>(column)) {
-      case column_type::newdecimal: {
-        if (bytes.size() < 2)
-          return fail("truncated JSON decimal");
-        auto precision = static_cast<uint8_t>(bytes[0]);
-        auto scale = static_cast<uint8_t>(bytes[1]);
-        if (precision == 0 || precision > 65 || scale > precision
-            || decimal_binary_size(precision, scale) != bytes.size() - 2)
-          return fail("invalid JSON decimal");
-        auto text = decimal_to_string(bytes.substr(2), precision, scale);
-        if (!text)
-          return fail("invalid JSON decimal digits");
-        out_ += *text;
-        return true;
+    case column_type::newdecimal: {
+      if (bytes.size() < 2)
+        return fail("truncated JSON decimal");
+      auto precision = static_cast<uint8_t>(bytes[0]);
+      auto scale = static_cast<uint8_t>(bytes[1]);
+      if (precision == 0 || precision > 65 || scale > precision ||
+          decimal_binary_size(precision, scale) != bytes.size() - 2)
+        return fail("invalid JSON decimal");
+      auto text = decimal_to_string(bytes.substr(2), precision, scale);
+      if (!text)
+        return fail("invalid JSON decimal digits");
+      out_ += *text;
+      return true;
+    }
+    case column_type::date:
+    case column_type::datetime:
+    case column_type::timestamp:
+    case column_type::time: {
+      byte_reader in{bytes};
+      auto packed = static_cast<int64_t>(in.u64());
+      if (!in.ok())
+        return fail("truncated JSON temporal value");
+      out_ += '"';
+      if (static_cast<column_type>(column) == column_type::time) {
+        out_ += format_time(unpack_time(packed), 6);
+      } else {
+        auto text = format_datetime(unpack_datetime(packed), 6);
+        out_ += static_cast<column_type>(column) == column_type::date ? text.substr(0, 10)
+                                                                      : text;
       }
-      case column_type::date:
-      case column_type::datetime:
-      case column_type::timestamp:
-      case column_type::time: {
-        byte_reader in{bytes};
-        auto packed = static_cast<int64_t>(in.u64());
-        if (!in.ok())
-          return fail("truncated JSON temporal value");
-        out_ += '"';
-        if (static_cast<column_type>(column) == column_type::time) {
-          out_ += format_time(unpack_time(packed), 6);
-        } else {
-          auto text = format_datetime(unpack_datetime(packed), 6);
-          out_ += static_cast<column_type>(column) == column_type::date
-                    ? text.substr(0, 10)
-                    : text;
-        }
-        out_ += '"';
-        return true;
-      }
-      default:
-        out_ += "\"base64:type" + std::to_string(column) + ":" + base64(bytes) + "\"";
-        return true;
+      out_ += '"';
+      return true;
+    }
+    default:
+      out_ += "\"base64:type" + std::to_string(column) + ":" + base64(bytes) + "\"";
+      return true;
     }
   }
 
   static std::string base64(std::string_view bytes) {
     static constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
     size_t i = 0;
     for (; i + 2 < bytes.size(); i += 3) {
-      uint32_t v = (uint32_t{static_cast<uint8_t>(bytes[i])} << 16)
-                   | (uint32_t{static_cast<uint8_t>(bytes[i + 1])} << 8)
-                   | static_cast<uint8_t>(bytes[i + 2]);
+      uint32_t v = (uint32_t{static_cast<uint8_t>(bytes[i])} << 16) |
+                   (uint32_t{static_cast<uint8_t>(bytes[i + 1])} << 8) |
+                   static_cast<uint8_t>(bytes[i + 2]);
       for (int k = 18; k >= 0; k -= 6)
         out += alphabet[(v >> k) & 63];
     }

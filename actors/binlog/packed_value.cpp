@@ -23,14 +23,14 @@ std::string fraction(uint32_t micros, int digits) {
 
 size_t decimal_binary_size(uint8_t precision, uint8_t scale) {
   size_t intg = precision - scale;
-  return intg / digits_per_group * 4 + bytes_for_digits[intg % digits_per_group]
-         + scale / digits_per_group * 4 + bytes_for_digits[scale % digits_per_group];
+  return intg / digits_per_group * 4 + bytes_for_digits[intg % digits_per_group] +
+         scale / digits_per_group * 4 + bytes_for_digits[scale % digits_per_group];
 }
 
 std::optional<std::string> decimal_to_string(std::string_view bytes, uint8_t precision,
                                              uint8_t scale) {
-  if (scale > precision || bytes.size() != decimal_binary_size(precision, scale)
-      || bytes.empty())
+  if (scale > precision || bytes.size() != decimal_binary_size(precision, scale) ||
+      bytes.empty())
     return std::nullopt;
   bool negative = (static_cast<uint8_t>(bytes[0]) & 0x80) == 0;
   uint8_t mask = negative ? 0xff : 0x00;
@@ -91,8 +91,8 @@ std::optional<std::string> decimal_to_string(std::string_view bytes, uint8_t pre
 }
 
 datetime_value unpack_datetime(int64_t packed) {
-  uint64_t magnitude = packed < 0 ? 0 - static_cast<uint64_t>(packed)
-                                  : static_cast<uint64_t>(packed);
+  uint64_t magnitude =
+      packed < 0 ? 0 - static_cast<uint64_t>(packed) : static_cast<uint64_t>(packed);
   datetime_value v;
   v.micros = static_cast<uint32_t>(magnitude % (1u << 24));
   uint64_t ymdhms = magnitude >> 24;
@@ -111,8 +111,8 @@ datetime_value unpack_datetime(int64_t packed) {
 time_value unpack_time(int64_t packed) {
   time_value v;
   v.negative = packed < 0;
-  uint64_t magnitude = packed < 0 ? 0 - static_cast<uint64_t>(packed)
-                                  : static_cast<uint64_t>(packed);
+  uint64_t magnitude =
+      packed < 0 ? 0 - static_cast<uint64_t>(packed) : static_cast<uint64_t>(packed);
   v.micros = static_cast<uint32_t>(magnitude % (1u << 24));
   uint64_t hms = magnitude >> 24;
   v.hours = static_cast<uint32_t>((hms >> 12) % (1u << 10));

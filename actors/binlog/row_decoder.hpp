@@ -72,8 +72,8 @@ struct column_hints {
 };
 
 /// Looks up hints for a schema and table; returns nullopt when it knows nothing.
-using schema_lookup =
-  std::function<std::optional<column_hints>(std::string_view schema, std::string_view table)>;
+using schema_lookup = std::function<std::optional<column_hints>(std::string_view schema,
+                                                                std::string_view table)>;
 
 /// Decodes one column value of `col` at the reader's position. `is_unsigned` applies
 /// to integer types. Fails (message only) on truncation or a value its type cannot

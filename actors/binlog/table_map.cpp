@@ -37,79 +37,79 @@ decode_error fail_column(std::string what, uint32_t column) {
 
 bool is_character_column(const column_def& col) {
   switch (static_cast<column_type>(col.real_type)) {
-    case column_type::string:
-    case column_type::varchar:
-    case column_type::var_string:
-    case column_type::tiny_blob:
-    case column_type::medium_blob:
-    case column_type::long_blob:
-    case column_type::blob:
-      return true;
-    default:
-      return false;
+  case column_type::string:
+  case column_type::varchar:
+  case column_type::var_string:
+  case column_type::tiny_blob:
+  case column_type::medium_blob:
+  case column_type::long_blob:
+  case column_type::blob:
+    return true;
+  default:
+    return false;
   }
 }
 
 bool is_enum_or_set_column(const column_def& col) {
-  return col.real_type == static_cast<uint8_t>(column_type::enum_)
-         || col.real_type == static_cast<uint8_t>(column_type::set);
+  return col.real_type == static_cast<uint8_t>(column_type::enum_) ||
+         col.real_type == static_cast<uint8_t>(column_type::set);
 }
 
 // Reads the per-column metadata; returns an error message or an empty string.
 std::string read_column_meta(byte_reader& in, column_def& col) {
   switch (static_cast<column_type>(col.type)) {
-    case column_type::float_:
-    case column_type::double_:
-    case column_type::tiny_blob:
-    case column_type::medium_blob:
-    case column_type::long_blob:
-    case column_type::blob:
-    case column_type::geometry:
-    case column_type::json:
-      col.length = in.u8();
-      break;
-    case column_type::varchar:
-    case column_type::var_string:
-      col.length = in.u16();
-      break;
-    case column_type::bit: {
-      auto bits = in.u8();
-      auto bytes = in.u8();
-      if (bits > 7 || bytes * 8 + bits > 64 || bytes * 8 + bits == 0)
-        return "invalid BIT metadata";
-      col.precision = static_cast<uint8_t>(bytes * 8 + bits);
-      break;
+  case column_type::float_:
+  case column_type::double_:
+  case column_type::tiny_blob:
+  case column_type::medium_blob:
+  case column_type::long_blob:
+  case column_type::blob:
+  case column_type::geometry:
+  case column_type::json:
+    col.length = in.u8();
+    break;
+  case column_type::varchar:
+  case column_type::var_string:
+    col.length = in.u16();
+    break;
+  case column_type::bit: {
+    auto bits = in.u8();
+    auto bytes = in.u8();
+    if (bits > 7 || bytes * 8 + bits > 64 || bytes * 8 + bits == 0)
+      return "invalid BIT metadata";
+    col.precision = static_cast<uint8_t>(bytes * 8 + bits);
+    break;
+  }
+  case column_type::newdecimal:
+    col.precision = in.u8();
+    col.scale = in.u8();
+    if (in.ok() && (col.precision == 0 || col.precision > 65 || col.scale > 38 ||
+                    col.scale > col.precision))
+      return "invalid DECIMAL(" + std::to_string(col.precision) + "," +
+             std::to_string(col.scale) + ") metadata";
+    break;
+  case column_type::string:
+  case column_type::enum_:
+  case column_type::set: {
+    uint8_t real = in.u8();
+    uint8_t len = in.u8();
+    col.length = len;
+    col.real_type = real;
+    if ((real & 0x30) != 0x30) {
+      col.length = len | ((uint32_t{real & 0x30u} ^ 0x30u) << 4);
+      col.real_type = real | 0x30;
     }
-    case column_type::newdecimal:
-      col.precision = in.u8();
-      col.scale = in.u8();
-      if (in.ok() && (col.precision == 0 || col.precision > 65 || col.scale > 38
-                      || col.scale > col.precision))
-        return "invalid DECIMAL(" + std::to_string(col.precision) + ","
-               + std::to_string(col.scale) + ") metadata";
-      break;
-    case column_type::string:
-    case column_type::enum_:
-    case column_type::set: {
-      uint8_t real = in.u8();
-      uint8_t len = in.u8();
-      col.length = len;
-      col.real_type = real;
-      if ((real & 0x30) != 0x30) {
-        col.length = len | ((uint32_t{real & 0x30u} ^ 0x30u) << 4);
-        col.real_type = real | 0x30;
-      }
-      break;
-    }
-    case column_type::time2:
-    case column_type::datetime2:
-    case column_type::timestamp2:
-      col.length = in.u8();
-      if (col.length > 6)
-        return "fractional digits " + std::to_string(col.length) + " > 6";
-      break;
-    default:
-      break;
+    break;
+  }
+  case column_type::time2:
+  case column_type::datetime2:
+  case column_type::timestamp2:
+    col.length = in.u8();
+    if (col.length > 6)
+      return "fractional digits " + std::to_string(col.length) + " > 6";
+    break;
+  default:
+    break;
   }
   return {};
 }
@@ -142,67 +142,67 @@ std::string read_optional_metadata(byte_reader& in, table_map& map) {
     if (!in.ok())
       return "optional metadata field " + std::to_string(field) + " overruns the event";
     switch (field) {
-      case signedness: {
-        uint8_t bits = 0;
-        for (size_t i = 0; i < numeric.size(); ++i) {
-          if (i % 8 == 0 && value.at_end())
-            return "SIGNEDNESS bitmap shorter than the numeric columns";
-          if (i % 8 == 0)
-            bits = value.u8();
-          numeric[i]->is_unsigned = (bits & (0x80 >> (i % 8))) != 0;
-        }
-        break;
+    case signedness: {
+      uint8_t bits = 0;
+      for (size_t i = 0; i < numeric.size(); ++i) {
+        if (i % 8 == 0 && value.at_end())
+          return "SIGNEDNESS bitmap shorter than the numeric columns";
+        if (i % 8 == 0)
+          bits = value.u8();
+        numeric[i]->is_unsigned = (bits & (0x80 >> (i % 8))) != 0;
       }
-      case default_charset:
-      case enum_and_set_default_charset: {
-        auto& targets = field == default_charset ? character : enum_set;
-        auto def = static_cast<uint32_t>(value.packed_int());
-        for (auto* col : targets)
-          col->charset = def;
-        while (value.ok() && !value.at_end()) {
-          auto index = value.packed_int();
-          auto charset = static_cast<uint32_t>(value.packed_int());
-          if (index >= targets.size())
-            return "charset for column index " + std::to_string(index) + " out of range";
-          targets[index]->charset = charset;
-        }
-        break;
+      break;
+    }
+    case default_charset:
+    case enum_and_set_default_charset: {
+      auto& targets = field == default_charset ? character : enum_set;
+      auto def = static_cast<uint32_t>(value.packed_int());
+      for (auto* col : targets)
+        col->charset = def;
+      while (value.ok() && !value.at_end()) {
+        auto index = value.packed_int();
+        auto charset = static_cast<uint32_t>(value.packed_int());
+        if (index >= targets.size())
+          return "charset for column index " + std::to_string(index) + " out of range";
+        targets[index]->charset = charset;
       }
-      case column_charset:
-      case enum_and_set_column_charset: {
-        auto& targets = field == column_charset ? character : enum_set;
-        for (auto* col : targets)
-          col->charset = static_cast<uint32_t>(value.packed_int());
-        break;
+      break;
+    }
+    case column_charset:
+    case enum_and_set_column_charset: {
+      auto& targets = field == column_charset ? character : enum_set;
+      for (auto* col : targets)
+        col->charset = static_cast<uint32_t>(value.packed_int());
+      break;
+    }
+    case column_name:
+      for (auto& col : map.columns)
+        col.name = read_lenenc_string(value);
+      break;
+    case set_str_value:
+    case enum_str_value:
+      for (auto* col : field == set_str_value ? sets : enums) {
+        auto count = value.packed_int();
+        if (count > value.remaining())
+          return "ENUM/SET value count " + std::to_string(count) + " overruns the field";
+        col->enum_values.clear();
+        for (uint64_t i = 0; i < count && value.ok(); ++i)
+          col->enum_values.push_back(read_lenenc_string(value));
       }
-      case column_name:
-        for (auto& col : map.columns)
-          col.name = read_lenenc_string(value);
-        break;
-      case set_str_value:
-      case enum_str_value:
-        for (auto* col : field == set_str_value ? sets : enums) {
-          auto count = value.packed_int();
-          if (count > value.remaining())
-            return "ENUM/SET value count " + std::to_string(count) + " overruns the field";
-          col->enum_values.clear();
-          for (uint64_t i = 0; i < count && value.ok(); ++i)
-            col->enum_values.push_back(read_lenenc_string(value));
-        }
-        break;
-      case simple_primary_key:
-        while (value.ok() && !value.at_end())
-          map.primary_key.emplace_back(static_cast<uint32_t>(value.packed_int()), 0);
-        break;
-      case primary_key_with_prefix:
-        while (value.ok() && !value.at_end()) {
-          auto index = static_cast<uint32_t>(value.packed_int());
-          auto prefix = static_cast<uint32_t>(value.packed_int());
-          map.primary_key.emplace_back(index, prefix);
-        }
-        break;
-      default: // geometry types, column visibility and future fields carry no data we use
-        break;
+      break;
+    case simple_primary_key:
+      while (value.ok() && !value.at_end())
+        map.primary_key.emplace_back(static_cast<uint32_t>(value.packed_int()), 0);
+      break;
+    case primary_key_with_prefix:
+      while (value.ok() && !value.at_end()) {
+        auto index = static_cast<uint32_t>(value.packed_int());
+        auto prefix = static_cast<uint32_t>(value.packed_int());
+        map.primary_key.emplace_back(index, prefix);
+      }
+      break;
+    default: // geometry types, column visibility and future fields carry no data we use
+      break;
     }
     if (!value.ok())
       return "optional metadata field " + std::to_string(field) + " is truncated";
@@ -217,17 +217,17 @@ std::string read_optional_metadata(byte_reader& in, table_map& map) {
 
 bool is_numeric_type(uint8_t type) {
   switch (static_cast<column_type>(type)) {
-    case column_type::tiny:
-    case column_type::short_:
-    case column_type::int24:
-    case column_type::long_:
-    case column_type::longlong:
-    case column_type::newdecimal:
-    case column_type::float_:
-    case column_type::double_:
-      return true;
-    default:
-      return false;
+  case column_type::tiny:
+  case column_type::short_:
+  case column_type::int24:
+  case column_type::long_:
+  case column_type::longlong:
+  case column_type::newdecimal:
+  case column_type::float_:
+  case column_type::double_:
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -269,8 +269,8 @@ decode_result<table_map> decode_table_map(std::string_view body,
       return fail_column("column metadata is shorter than the column types need", i);
   }
   if (!meta.at_end())
-    return fail("column metadata has " + std::to_string(meta.remaining())
-                + " bytes more than the column types need");
+    return fail("column metadata has " + std::to_string(meta.remaining()) +
+                " bytes more than the column types need");
   auto nulls = in.bytes((count + 7) / 8);
   if (!in.ok())
     return fail("truncated NULL bitmap");

@@ -77,7 +77,7 @@ file_outcome read_file(const fs::path& path) {
 // line, with the unsigned reading of negative integers (" (4294967295)") removed.
 std::vector<std::string> reference_rows(const fs::path& path) {
   std::string cmd =
-    "mariadb-binlog --base64-output=decode-rows -v '" + path.string() + "' 2>/dev/null";
+      "mariadb-binlog --base64-output=decode-rows -v '" + path.string() + "' 2>/dev/null";
   std::vector<std::string> lines;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe)
@@ -132,23 +132,23 @@ std::vector<std::string> decoded_rows(const fs::path& path, std::string& error) 
     auto name = "`" + rows->table->schema + "`.`" + rows->table->table + "`";
     for (auto& row : rows->rows) {
       switch (rows->kind) {
-        case row_kind::write:
-          lines.push_back("### INSERT INTO " + name);
-          lines.push_back("### SET");
-          print_image(lines, row.after);
-          break;
-        case row_kind::update:
-          lines.push_back("### UPDATE " + name);
-          lines.push_back("### WHERE");
-          print_image(lines, row.before);
-          lines.push_back("### SET");
-          print_image(lines, row.after);
-          break;
-        case row_kind::delete_:
-          lines.push_back("### DELETE FROM " + name);
-          lines.push_back("### WHERE");
-          print_image(lines, row.before);
-          break;
+      case row_kind::write:
+        lines.push_back("### INSERT INTO " + name);
+        lines.push_back("### SET");
+        print_image(lines, row.after);
+        break;
+      case row_kind::update:
+        lines.push_back("### UPDATE " + name);
+        lines.push_back("### WHERE");
+        print_image(lines, row.before);
+        lines.push_back("### SET");
+        print_image(lines, row.after);
+        break;
+      case row_kind::delete_:
+        lines.push_back("### DELETE FROM " + name);
+        lines.push_back("### WHERE");
+        print_image(lines, row.before);
+        break;
       }
     }
   }
@@ -167,8 +167,8 @@ TEST(binlog_files, every_file_decodes_to_its_end_or_reports_where_it_stops) {
       EXPECT_EQ(text.rfind(path.string() + ":", 0), 0u) << text;
       EXPECT_FALSE(outcome.error->what.empty());
     }
-    std::printf("%-70s events=%zu rows=%zu %s\n", path.lexically_relative(test_data).c_str(),
-                outcome.events, outcome.rows,
+    std::printf("%-70s events=%zu rows=%zu %s\n",
+                path.lexically_relative(test_data).c_str(), outcome.events, outcome.rows,
                 outcome.error ? outcome.error->to_string().c_str() : "ok");
   }
 }
@@ -181,16 +181,16 @@ struct row_file {
 };
 
 const row_file row_files[] = {
-  {"std_data/mdev6020-mysql-bin.000001", nullptr},         // MariaDB 10.0, INT/CHAR
-  {"std_data/rpl/master-bin-seq_10.3.36.000001", nullptr}, // MariaDB 10.3, CRC32
-  // MySQL 8.0, v2 rows, CRC32; ends in a compressed transaction neither reads
-  {"std_data/mdev35643_mysql_80_binlog.000001", ":1468: TRANSACTION_PAYLOAD_EVENT"},
-  {"suite/binlog/std_data/update-full-row.binlog", nullptr},    // UPDATE/DELETE
-  {"suite/binlog/std_data/update-partial-row.binlog", nullptr}, // minimal images
-  {"suite/binlog/std_data/write-full-row.binlog", nullptr},
-  {"suite/binlog/std_data/write-partial-row.binlog", nullptr},
-  {"suite/binlog/std_data/ver_5_1_23.001", nullptr},       // MySQL 5.1, v1 rows
-  {"suite/binlog/std_data/ver_trunk_row_v2.001", nullptr}, // MySQL 5.6, v2 rows
+    {"std_data/mdev6020-mysql-bin.000001", nullptr},         // MariaDB 10.0, INT/CHAR
+    {"std_data/rpl/master-bin-seq_10.3.36.000001", nullptr}, // MariaDB 10.3, CRC32
+    // MySQL 8.0, v2 rows, CRC32; ends in a compressed transaction neither reads
+    {"std_data/mdev35643_mysql_80_binlog.000001", ":1468: TRANSACTION_PAYLOAD_EVENT"},
+    {"suite/binlog/std_data/update-full-row.binlog", nullptr},    // UPDATE/DELETE
+    {"suite/binlog/std_data/update-partial-row.binlog", nullptr}, // minimal images
+    {"suite/binlog/std_data/write-full-row.binlog", nullptr},
+    {"suite/binlog/std_data/write-partial-row.binlog", nullptr},
+    {"suite/binlog/std_data/ver_5_1_23.001", nullptr},       // MySQL 5.1, v1 rows
+    {"suite/binlog/std_data/ver_trunk_row_v2.001", nullptr}, // MySQL 5.6, v2 rows
 };
 
 TEST(binlog_files, rows_match_mariadb_binlog) {
@@ -241,7 +241,7 @@ TEST(binlog_files, every_truncation_of_a_file_is_reported_with_its_position) {
     auto event_start = *std::prev(std::upper_bound(starts.begin(), starts.end(), cut));
     EXPECT_EQ(outcome.error->offset, event_start) << cut;
     EXPECT_NE(outcome.error->what.find("truncated"), std::string::npos)
-      << outcome.error->to_string();
+        << outcome.error->to_string();
   }
 }
 

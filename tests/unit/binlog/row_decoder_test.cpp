@@ -34,8 +34,7 @@ std::string fails(const column_def& c, const bytes& in) {
   return v ? "decoded" : v.error().what;
 }
 
-template <class T>
-T as(const column_value& v) {
+template <class T> T as(const column_value& v) {
   EXPECT_TRUE(std::holds_alternative<T>(v)) << "holds index " << v.index();
   return std::holds_alternative<T>(v) ? std::get<T>(v) : T{};
 }
@@ -56,9 +55,9 @@ TEST(column_decoding, integers_at_their_limits) {
             4294967295u);
   EXPECT_EQ(as<int64_t>(decode(col(column_type::longlong), {0, 0, 0, 0, 0, 0, 0, 0x80})),
             std::numeric_limits<int64_t>::min());
-  EXPECT_EQ(
-    as<int64_t>(decode(col(column_type::longlong), {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})),
-    std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(as<int64_t>(decode(col(column_type::longlong),
+                               {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})),
+            std::numeric_limits<int64_t>::max());
   EXPECT_EQ(as<uint64_t>(decode(col(column_type::longlong), bytes(8, 0xff), true)),
             std::numeric_limits<uint64_t>::max());
   EXPECT_EQ(fails(col(column_type::long_), {1, 2, 3}), "truncated LONG value");
@@ -82,7 +81,7 @@ TEST(column_decoding, decimals_are_exact_strings) {
   // DECIMAL(20,10): a 1-digit leading group, a full 9-digit group on each side.
   EXPECT_EQ(as<decimal_value>(decode(dec(20, 10), {0x81, 0x0d, 0xfb, 0x38, 0xd2, 0x00,
                                                    0x00, 0x00, 0x00, 0x01}))
-              .text,
+                .text,
             "1234567890.0000000001");
   // DECIMAL(65,0) of all nines, the widest there is.
   bytes nines{0x80 | 0x63}; // 65 = 2 + 7 * 9 digits; the leading 99 takes one byte
@@ -90,7 +89,8 @@ TEST(column_decoding, decimals_are_exact_strings) {
     nines.insert(nines.end(), {0x3b, 0x9a, 0xc9, 0xff}); // 999999999
   EXPECT_EQ(as<decimal_value>(decode(dec(65, 0), nines)).text, std::string(65, '9'));
   // A group of 9 digits holding 10^9 is corrupt.
-  EXPECT_EQ(fails(dec(9, 0), {0xbb, 0x9a, 0xca, 0x00}), "DECIMAL digit group out of range");
+  EXPECT_EQ(fails(dec(9, 0), {0xbb, 0x9a, 0xca, 0x00}),
+            "DECIMAL digit group out of range");
 }
 
 TEST(column_decoding, floats) {
@@ -125,7 +125,7 @@ TEST(column_decoding, time2_negative_with_fractions) {
   EXPECT_EQ(to_string(column_value{min}), "'-838:59:59'");
   // -00:00:00.000001 with 6 digits: 48-bit value 0x800000000000 - 1.
   auto tiny = as<time_value>(
-    decode(col(column_type::time2, 6), {0x7f, 0xff, 0xff, 0xff, 0xff, 0xff}));
+      decode(col(column_type::time2, 6), {0x7f, 0xff, 0xff, 0xff, 0xff, 0xff}));
   EXPECT_EQ(to_string(column_value{tiny}), "'-00:00:00.000001'");
   // 12:34:56.789012 with 6 digits.
   uint64_t hms = (12 << 12) | (34 << 6) | 56;
@@ -136,9 +136,10 @@ TEST(column_decoding, time2_negative_with_fractions) {
   EXPECT_EQ(to_string(decode(col(column_type::time2, 6), b)), "'12:34:56.789012'");
   // -01:00:00.25 with 2 digits: integer part -(1h)-1, fraction 100-25 = 75 -> -25.
   int64_t neg_int = -static_cast<int64_t>(1 << 12) - 1 + 0x800000;
-  auto t2 = decode(col(column_type::time2, 2),
-                   {static_cast<uint8_t>(neg_int >> 16), static_cast<uint8_t>(neg_int >> 8),
-                    static_cast<uint8_t>(neg_int), static_cast<uint8_t>(256 - 25)});
+  auto t2 =
+      decode(col(column_type::time2, 2),
+             {static_cast<uint8_t>(neg_int >> 16), static_cast<uint8_t>(neg_int >> 8),
+              static_cast<uint8_t>(neg_int), static_cast<uint8_t>(256 - 25)});
   EXPECT_EQ(to_string(t2), "'-01:00:00.250000'");
   // -00:00:01.5 with 4 digits: fraction 2 bytes, -5000 -> 0x10000 - 5000.
   auto t4 = decode(col(column_type::time2, 4),
@@ -199,16 +200,17 @@ TEST(column_decoding, datetime2_and_timestamp2_with_every_precision) {
     EXPECT_EQ(v.micros, 0u);
   }
   auto frac = as<timestamp_value>(
-    decode(col(column_type::timestamp2, 6), {0, 0, 0, 1, 0x0f, 0x42, 0x3f}));
+      decode(col(column_type::timestamp2, 6), {0, 0, 0, 1, 0x0f, 0x42, 0x3f}));
   EXPECT_EQ(frac.seconds, 1u);
   EXPECT_EQ(frac.micros, 999999u);
-  EXPECT_EQ(as<timestamp_value>(decode(col(column_type::timestamp), {0, 0, 0, 0})).seconds,
-            0u);
+  EXPECT_EQ(
+      as<timestamp_value>(decode(col(column_type::timestamp), {0, 0, 0, 0})).seconds, 0u);
 }
 
 TEST(column_decoding, strings_keep_their_bytes) {
   // VARCHAR(100) utf8mb4: 400 bytes max, so a 2-byte length prefix; a 4-byte character.
-  auto v = as<bytes_value>(decode(col(column_type::varchar, 400), {4, 0, 0xf0, 0x9f, 0x98, 0x80}));
+  auto v = as<bytes_value>(
+      decode(col(column_type::varchar, 400), {4, 0, 0xf0, 0x9f, 0x98, 0x80}));
   EXPECT_EQ(v.bytes, "\xf0\x9f\x98\x80");
   EXPECT_EQ(as<bytes_value>(decode(col(column_type::varchar, 255), {0})).bytes, "");
   // BINARY keeps zero bytes.
@@ -289,11 +291,11 @@ std::shared_ptr<const table_map> two_column_table() {
 TEST(rows_decoding, minimal_update_image_marks_absent_columns) {
   // UPDATE_ROWS_EVENT_V1: table id 7, flags STMT_END_F, width 2, before image has
   // column 0 only (the key), after image column 1 only (what changed).
-  bytes body{7, 0, 0, 0, 0, 0, 1, 0, 2, 0b01, 0b10,
-             0x00, 42, 0, 0, 0,   // before: no NULLs, id = 42
-             0x00, 2, 'h', 'i',   // after: no NULLs, name = "hi"
-             0x00, 43, 0, 0, 0,   // second row: id = 43
-             0x01};               // after: name is NULL
+  bytes body{7,    0,    0,    0,    0,  0, 1, 0,
+             2,    0b01, 0b10, 0x00, 42, 0, 0, 0, // before: no NULLs, id = 42
+             0x00, 2,    'h',  'i',               // after: no NULLs, name = "hi"
+             0x00, 43,   0,    0,    0,           // second row: id = 43
+             0x01};                               // after: name is NULL
   auto ev = decode_rows({reinterpret_cast<const char*>(body.data()), body.size()},
                         static_cast<uint8_t>(event_type::update_rows_v1), 8,
                         two_column_table(), {false, false});
@@ -312,8 +314,8 @@ TEST(rows_decoding, minimal_update_image_marks_absent_columns) {
 
 TEST(rows_decoding, v2_write_with_extra_data_and_a_failing_column) {
   // WRITE_ROWS_EVENT (v2): extra data length 4 (2 bytes of payload), width 2.
-  bytes body{7, 0, 0, 0, 0, 0, 1, 0, 4, 0, 0xaa, 0xbb, 2, 0b11,
-             0x00, 0xff, 0xff, 0xff, 0xff, 1, 'x'};
+  bytes body{7,    0, 0,    0,    0,    0,    1,    0,    4, 0,  0xaa,
+             0xbb, 2, 0b11, 0x00, 0xff, 0xff, 0xff, 0xff, 1, 'x'};
   auto ev = decode_rows({reinterpret_cast<const char*>(body.data()), body.size()},
                         static_cast<uint8_t>(event_type::write_rows_v2), 10,
                         two_column_table(), {true, false});
