@@ -1,9 +1,9 @@
 #include "runtime/adapters/mysql_connection.hpp"
 
+#include <errmsg.h>
 #include <mutex>
 #include <mysql.h>
 #include <mysqld_error.h>
-#include <errmsg.h>
 
 namespace shoal {
 
@@ -40,19 +40,19 @@ std::string mysql_error::to_string() const {
 
 bool is_connection_lost(const mysql_error& error) {
   switch (error.code) {
-    case CR_CONNECTION_ERROR:      // 2002
-    case CR_CONN_HOST_ERROR:       // 2003
-    case CR_UNKNOWN_HOST:          // 2005
-    case CR_SERVER_GONE_ERROR:     // 2006
-    case CR_SERVER_LOST:           // 2013
-    case CR_SERVER_LOST_EXTENDED:  // 2055
-    case CR_COMMANDS_OUT_OF_SYNC:  // 2014: the protocol state is unknown
-    case ER_SERVER_SHUTDOWN:       // 1053
-    case ER_CONNECTION_KILLED:     // 1927
-    case 4031:                     // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
-      return true;
-    default:
-      return false;
+  case CR_CONNECTION_ERROR:     // 2002
+  case CR_CONN_HOST_ERROR:      // 2003
+  case CR_UNKNOWN_HOST:         // 2005
+  case CR_SERVER_GONE_ERROR:    // 2006
+  case CR_SERVER_LOST:          // 2013
+  case CR_SERVER_LOST_EXTENDED: // 2055
+  case CR_COMMANDS_OUT_OF_SYNC: // 2014: the protocol state is unknown
+  case ER_SERVER_SHUTDOWN:      // 1053
+  case ER_CONNECTION_KILLED:    // 1927
+  case 4031:                    // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -75,15 +75,15 @@ mysql_expected<MYSQL*> mysql_connection::open(const mysql_config& config) {
   mysql_optionsv(handle, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
   mysql_optionsv(handle, MYSQL_OPT_RECONNECT, &no);
   mysql_optionsv(handle, MYSQL_SET_CHARSET_NAME, config.charset.c_str());
-  unsigned protocol = config.unix_socket.empty() ? MYSQL_PROTOCOL_TCP : MYSQL_PROTOCOL_SOCKET;
+  unsigned protocol =
+      config.unix_socket.empty() ? MYSQL_PROTOCOL_TCP : MYSQL_PROTOCOL_SOCKET;
   mysql_optionsv(handle, MYSQL_OPT_PROTOCOL, &protocol);
   // Never read option files: the config is the whole truth.
   const char* database = config.database.empty() ? nullptr : config.database.c_str();
   const char* socket = config.unix_socket.empty() ? nullptr : config.unix_socket.c_str();
   if (mysql_real_connect(handle, config.host.c_str(), config.user.c_str(),
                          config.password.c_str(), database, config.port, socket,
-                         CLIENT_MULTI_RESULTS)
-      == nullptr) {
+                         CLIENT_MULTI_RESULTS) == nullptr) {
     mysql_error error{mysql_errno(handle), mysql_sqlstate(handle), ::mysql_error(handle),
                       config.endpoint(), "connect"};
     mysql_close(handle);
@@ -100,10 +100,10 @@ mysql_expected<mysql_connection> mysql_connection::connect(mysql_config config) 
 }
 
 mysql_connection::mysql_connection(mysql_config config, MYSQL* handle)
-  : config_(std::move(config)), handle_(handle) {}
+    : config_(std::move(config)), handle_(handle) {}
 
 mysql_connection::mysql_connection(mysql_connection&& other) noexcept
-  : config_(std::move(other.config_)), handle_(std::exchange(other.handle_, nullptr)) {}
+    : config_(std::move(other.config_)), handle_(std::exchange(other.handle_, nullptr)) {}
 
 mysql_connection& mysql_connection::operator=(mysql_connection&& other) noexcept {
   if (this != &other) {
@@ -121,8 +121,8 @@ mysql_connection::~mysql_connection() {
 }
 
 mysql_error mysql_connection::last_error(std::string operation) const {
-  return {mysql_errno(handle_), mysql_sqlstate(handle_), ::mysql_error(handle_), endpoint(),
-          std::move(operation)};
+  return {mysql_errno(handle_), mysql_sqlstate(handle_), ::mysql_error(handle_),
+          endpoint(), std::move(operation)};
 }
 
 mysql_error mysql_connection::closed_error(std::string operation) const {
@@ -183,7 +183,8 @@ mysql_expected<uint64_t> mysql_connection::exec(std::string_view sql) {
   return result->affected_rows;
 }
 
-mysql_expected<std::optional<std::string>> mysql_connection::scalar(std::string_view sql) {
+mysql_expected<std::optional<std::string>>
+mysql_connection::scalar(std::string_view sql) {
   auto result = query(sql);
   if (!result)
     return result.error();
@@ -223,7 +224,8 @@ std::string mysql_connection::escape(std::string_view text) const {
     n = mysql_real_escape_string(handle_, out.data(), text.data(),
                                  static_cast<unsigned long>(text.size()));
   else
-    n = mysql_escape_string(out.data(), text.data(), static_cast<unsigned long>(text.size()));
+    n = mysql_escape_string(out.data(), text.data(),
+                            static_cast<unsigned long>(text.size()));
   out.resize(n);
   return out;
 }

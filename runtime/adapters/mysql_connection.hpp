@@ -85,8 +85,7 @@ bool is_connection_lost(const mysql_error& error);
 bool is_transaction_conflict(const mysql_error& error);
 
 /// Either a value or a mysql_error.
-template <class T>
-class mysql_expected {
+template <class T> class mysql_expected {
 public:
   mysql_expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}
   mysql_expected(mysql_error error) : state_(std::in_place_index<1>, std::move(error)) {}

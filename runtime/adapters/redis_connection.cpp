@@ -20,39 +20,40 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 redis_reply convert(const redisReply* r) {
   redis_reply out;
   switch (r->type) {
-    case REDIS_REPLY_STRING:
-      out.type = redis_reply::kind::string;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = redis_reply::kind::status;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = redis_reply::kind::error;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = redis_reply::kind::integer;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = redis_reply::kind::array;
-      out.elements.reserve(r->elements);
-      for (size_t i = 0; i < r->elements; ++i)
-        out.elements.push_back(convert(r->element[i]));
-      break;
-    default:
-      out.type = redis_reply::kind::nil;
+  case REDIS_REPLY_STRING:
+    out.type = redis_reply::kind::string;
+    out.str.assign(r->str, r->len);
+    break;
+  case REDIS_REPLY_STATUS:
+    out.type = redis_reply::kind::status;
+    out.str.assign(r->str, r->len);
+    break;
+  case REDIS_REPLY_ERROR:
+    out.type = redis_reply::kind::error;
+    out.str.assign(r->str, r->len);
+    break;
+  case REDIS_REPLY_INTEGER:
+    out.type = redis_reply::kind::integer;
+    out.integer = r->integer;
+    break;
+  case REDIS_REPLY_ARRAY:
+    out.type = redis_reply::kind::array;
+    out.elements.reserve(r->elements);
+    for (size_t i = 0; i < r->elements; ++i)
+      out.elements.push_back(convert(r->element[i]));
+    break;
+  default:
+    out.type = redis_reply::kind::nil;
   }
   return out;
 }
 
 // hiredis reports a timed-out read or write as an I/O error with errno EAGAIN.
 bool is_timeout(int saved_errno, std::string_view message) {
-  return saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT
-         || message.find("timed out") != std::string_view::npos
-         || message.find("temporarily unavailable") != std::string_view::npos;
+  return saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ||
+         saved_errno == ETIMEDOUT ||
+         message.find("timed out") != std::string_view::npos ||
+         message.find("temporarily unavailable") != std::string_view::npos;
 }
 
 redis_error context_error(const redisContext* ctx, int saved_errno, std::string endpoint,
@@ -73,16 +74,28 @@ redis_error context_error(const redisContext* ctx, int saved_errno, std::string 
 
 } // namespace
 
-std::string redis_config::endpoint() const { return host + ":" + std::to_string(port); }
+std::string redis_config::endpoint() const {
+  return host + ":" + std::to_string(port);
+}
 
 std::string redis_error::to_string() const {
   const char* what_name = "error";
   switch (what) {
-    case kind::connect: what_name = "connect"; break;
-    case kind::timeout: what_name = "timeout"; break;
-    case kind::io: what_name = "i/o error"; break;
-    case kind::protocol: what_name = "protocol error"; break;
-    case kind::other: what_name = "error"; break;
+  case kind::connect:
+    what_name = "connect";
+    break;
+  case kind::timeout:
+    what_name = "timeout";
+    break;
+  case kind::io:
+    what_name = "i/o error";
+    break;
+  case kind::protocol:
+    what_name = "protocol error";
+    break;
+  case kind::other:
+    what_name = "error";
+    break;
   }
   return "redis " + endpoint + ": " + what_name + ": " + message;
 }
@@ -96,9 +109,8 @@ bool redis_reply::is_error(std::string_view code) const {
 redis_connection::redis_connection(redis_config config) : config_(std::move(config)) {}
 
 redis_connection::redis_connection(redis_connection&& other) noexcept
-  : config_(std::move(other.config_)),
-    ctx_(std::exchange(other.ctx_, nullptr)),
-    script_shas_(std::move(other.script_shas_)) {}
+    : config_(std::move(other.config_)), ctx_(std::exchange(other.ctx_, nullptr)),
+      script_shas_(std::move(other.script_shas_)) {}
 
 redis_connection& redis_connection::operator=(redis_connection&& other) noexcept {
   if (this != &other) {
@@ -123,7 +135,9 @@ redis_expected<redis_connection> redis_connection::connect(redis_config config) 
   return conn;
 }
 
-bool redis_connection::connected() const { return ctx_ != nullptr && ctx_->err == 0; }
+bool redis_connection::connected() const {
+  return ctx_ != nullptr && ctx_->err == 0;
+}
 
 redis_expected<bool> redis_connection::reconnect() {
   if (ctx_ != nullptr) {
@@ -161,8 +175,8 @@ redis_expected<bool> redis_connection::reconnect() {
   };
   if (!config_.password.empty()) {
     auto auth = config_.username.empty()
-                  ? handshake({"AUTH", config_.password}, "AUTH")
-                  : handshake({"AUTH", config_.username, config_.password}, "AUTH");
+                    ? handshake({"AUTH", config_.password}, "AUTH")
+                    : handshake({"AUTH", config_.username, config_.password}, "AUTH");
     if (!auth)
       return auth;
   }
@@ -174,7 +188,8 @@ redis_expected<bool> redis_connection::reconnect() {
   return true;
 }
 
-redis_expected<redis_reply> redis_connection::send(const std::vector<std::string_view>& argv) {
+redis_expected<redis_reply>
+redis_connection::send(const std::vector<std::string_view>& argv) {
   std::vector<const char*> data;
   std::vector<size_t> lengths;
   data.reserve(argv.size());
@@ -185,7 +200,7 @@ redis_expected<redis_reply> redis_connection::send(const std::vector<std::string
   }
   errno = 0;
   auto* raw = static_cast<redisReply*>(
-    redisCommandArgv(ctx_, static_cast<int>(argv.size()), data.data(), lengths.data()));
+      redisCommandArgv(ctx_, static_cast<int>(argv.size()), data.data(), lengths.data()));
   if (raw == nullptr) {
     auto error = context_error(ctx_, errno, endpoint(), false);
     // A broken context can never be used again: the reply may still arrive.
@@ -219,14 +234,15 @@ redis_connection::script_call(std::string_view verb, std::string_view body,
   return command(argv);
 }
 
-redis_expected<redis_reply> redis_connection::eval(std::string_view script,
-                                                   const std::vector<std::string_view>& keys,
-                                                   const std::vector<std::string_view>& args) {
+redis_expected<redis_reply>
+redis_connection::eval(std::string_view script, const std::vector<std::string_view>& keys,
+                       const std::vector<std::string_view>& args) {
   return script_call("EVAL", script, keys, args);
 }
 
 redis_expected<redis_reply>
-redis_connection::evalsha(std::string_view sha1, const std::vector<std::string_view>& keys,
+redis_connection::evalsha(std::string_view sha1,
+                          const std::vector<std::string_view>& keys,
                           const std::vector<std::string_view>& args) {
   return script_call("EVALSHA", sha1, keys, args);
 }

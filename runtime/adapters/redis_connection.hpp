@@ -99,8 +99,7 @@ struct redis_reply {
 };
 
 /// Either a value or a redis_error.
-template <class T>
-class redis_expected {
+template <class T> class redis_expected {
 public:
   redis_expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}
   redis_expected(redis_error error) : state_(std::in_place_index<1>, std::move(error)) {}

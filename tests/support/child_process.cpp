@@ -45,8 +45,8 @@ std::string resolve_program(const std::string& program) {
 int open_output(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0)
-    throw std::runtime_error("child_process: cannot open " + path.string() + ": "
-                             + std::strerror(errno));
+    throw std::runtime_error("child_process: cannot open " + path.string() + ": " +
+                             std::strerror(errno));
   return fd;
 }
 
@@ -161,7 +161,8 @@ child_process::child_process(process_options options) {
     auto prefix = key + "=";
     env_storage.erase(std::remove_if(env_storage.begin(), env_storage.end(),
                                      [&](const std::string& entry) {
-                                       return entry.compare(0, prefix.size(), prefix) == 0;
+                                       return entry.compare(0, prefix.size(), prefix) ==
+                                              0;
                                      }),
                       env_storage.end());
     env_storage.push_back(prefix + value);
@@ -205,8 +206,8 @@ child_process::child_process(process_options options) {
   if (pid < 0) {
     int err = errno;
     close_all();
-    throw std::runtime_error("child_process: fork failed for " + name_ + ": "
-                             + std::strerror(err));
+    throw std::runtime_error("child_process: fork failed for " + name_ + ": " +
+                             std::strerror(err));
   }
   if (pid == 0)
     exec_child(program.c_str(), argv.data(), envp.data(),
@@ -224,19 +225,16 @@ child_process::child_process(process_options options) {
   if (n > 0) {
     try_reap(true);
     pid_ = -1;
-    throw std::runtime_error("child_process: cannot start " + program + " (" + name_
-                             + "): " + std::strerror(child_errno));
+    throw std::runtime_error("child_process: cannot start " + program + " (" + name_ +
+                             "): " + std::strerror(child_errno));
   }
 }
 
 child_process::child_process(child_process&& other) noexcept
-  : own_dir_(std::move(other.own_dir_)),
-    name_(std::move(other.name_)),
-    stdout_path_(std::move(other.stdout_path_)),
-    stderr_path_(std::move(other.stderr_path_)),
-    start_(other.start_),
-    pid_(std::exchange(other.pid_, -1)),
-    status_(std::move(other.status_)) {
+    : own_dir_(std::move(other.own_dir_)), name_(std::move(other.name_)),
+      stdout_path_(std::move(other.stdout_path_)),
+      stderr_path_(std::move(other.stderr_path_)), start_(other.start_),
+      pid_(std::exchange(other.pid_, -1)), status_(std::move(other.status_)) {
   other.own_dir_.reset();
 }
 
@@ -255,7 +253,9 @@ child_process& child_process::operator=(child_process&& other) noexcept {
   return *this;
 }
 
-child_process::~child_process() { release(); }
+child_process::~child_process() {
+  release();
+}
 
 void child_process::release() noexcept {
   if (pid_ > 0 && !status_) {
@@ -314,8 +314,9 @@ output_mark child_process::mark() const {
 }
 
 std::optional<std::vector<std::string>>
-child_process::wait_for_match(const std::regex& pattern, std::chrono::milliseconds timeout,
-                              output_stream which, std::optional<output_mark> from) {
+child_process::wait_for_match(const std::regex& pattern,
+                              std::chrono::milliseconds timeout, output_stream which,
+                              std::optional<output_mark> from) {
   auto begin = from.value_or(start_);
   auto search = [&]() -> std::optional<std::vector<std::string>> {
     for (auto stream : {output_stream::out, output_stream::err}) {
@@ -345,15 +346,16 @@ child_process::wait_for_match(const std::regex& pattern, std::chrono::millisecon
 }
 
 bool child_process::wait_for_output(std::string_view needle,
-                                    std::chrono::milliseconds timeout, output_stream which,
+                                    std::chrono::milliseconds timeout,
+                                    output_stream which,
                                     std::optional<output_mark> from) {
   auto begin = from.value_or(start_);
   auto found = [&] {
-    if (which != output_stream::err
-        && read_from(stdout_path_, begin.out).find(needle) != std::string::npos)
+    if (which != output_stream::err &&
+        read_from(stdout_path_, begin.out).find(needle) != std::string::npos)
       return true;
-    return which != output_stream::out
-           && read_from(stderr_path_, begin.err).find(needle) != std::string::npos;
+    return which != output_stream::out &&
+           read_from(stderr_path_, begin.err).find(needle) != std::string::npos;
   };
   auto deadline = clock_type::now() + timeout;
   for (;;) {
@@ -390,7 +392,8 @@ bool child_process::running() {
   return !try_reap(false);
 }
 
-std::optional<exit_status> child_process::wait_for_exit(std::chrono::milliseconds timeout) {
+std::optional<exit_status>
+child_process::wait_for_exit(std::chrono::milliseconds timeout) {
   auto deadline = clock_type::now() + timeout;
   while (running()) {
     if (clock_type::now() >= deadline)

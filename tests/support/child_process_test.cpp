@@ -97,7 +97,8 @@ TEST(child_process, unknown_program_throws_with_its_name) {
 }
 
 TEST(child_process, wait_for_output_sees_late_lines_and_honours_the_deadline) {
-  child_process child(shell("sleep 0.2; echo 'server ready on port 4242'; exec sleep 30"));
+  child_process child(
+      shell("sleep 0.2; echo 'server ready on port 4242'; exec sleep 30"));
   EXPECT_TRUE(child.wait_for_output("ready", 10s));
   auto groups = child.wait_for_match(std::regex{R"(port (\d+))"}, 1s);
   ASSERT_TRUE(groups.has_value());
@@ -239,8 +240,8 @@ TEST(child_process, child_dies_with_the_process_that_started_it) {
   ASSERT_EQ(::waitpid(middle, nullptr, 0), middle);
   // The grandchild is killed by the kernel and reparented to us: reap it.
   int raw = 0;
-  bool reaped = eventually(
-    [&] { return ::waitpid(grandchild, &raw, WNOHANG) == grandchild; }, 10s);
+  bool reaped =
+      eventually([&] { return ::waitpid(grandchild, &raw, WNOHANG) == grandchild; }, 10s);
   ASSERT_TRUE(reaped) << "grandchild " << grandchild << " survived its parent";
   EXPECT_TRUE(WIFSIGNALED(raw));
   EXPECT_EQ(WTERMSIG(raw), SIGKILL);

@@ -22,23 +22,25 @@ using namespace std::chrono_literals;
 // Small buffers so that several servers fit on a small machine; no fsync.
 const std::vector<std::string>& storage_args() {
   static const std::vector<std::string> args{
-    "--innodb-buffer-pool-size=16M",
-    "--innodb-log-file-size=16M",
-    "--innodb-data-file-path=ibdata1:12M:autoextend",
-    "--innodb-autoextend-increment=4",
-    "--innodb-flush-method=nosync",
-    "--innodb-doublewrite=0",
-    "--innodb-use-native-aio=0",
-    "--innodb-buffer-pool-dump-at-shutdown=0",
-    "--innodb-buffer-pool-load-at-startup=0",
-    "--performance-schema=OFF",
-    "--character-set-server=utf8mb4",
-    "--collation-server=utf8mb4_general_ci",
+      "--innodb-buffer-pool-size=16M",
+      "--innodb-log-file-size=16M",
+      "--innodb-data-file-path=ibdata1:12M:autoextend",
+      "--innodb-autoextend-increment=4",
+      "--innodb-flush-method=nosync",
+      "--innodb-doublewrite=0",
+      "--innodb-use-native-aio=0",
+      "--innodb-buffer-pool-dump-at-shutdown=0",
+      "--innodb-buffer-pool-load-at-startup=0",
+      "--performance-schema=OFF",
+      "--character-set-server=utf8mb4",
+      "--collation-server=utf8mb4_general_ci",
   };
   return args;
 }
 
-bool running_as_root() { return ::geteuid() == 0; }
+bool running_as_root() {
+  return ::geteuid() == 0;
+}
 
 std::string sql_string(std::string_view text) {
   std::string out = "'";
@@ -65,15 +67,14 @@ std::string template_key() {
   return key + "-" + std::to_string(h % 1000000);
 }
 
-void run_install_db(const std::filesystem::path& datadir, const std::filesystem::path& logs) {
+void run_install_db(const std::filesystem::path& datadir,
+                    const std::filesystem::path& logs) {
   process_options opts;
   opts.program = "mariadb-install-db";
   opts.name = "mariadb-install-db";
   opts.output_dir = logs;
-  opts.args = {"--no-defaults",
-               "--datadir=" + datadir.string(),
-               "--auth-root-authentication-method=normal",
-               "--skip-test-db",
+  opts.args = {"--no-defaults", "--datadir=" + datadir.string(),
+               "--auth-root-authentication-method=normal", "--skip-test-db",
                "--skip-name-resolve"};
   if (running_as_root())
     opts.args.push_back("--user=root");
@@ -82,9 +83,9 @@ void run_install_db(const std::filesystem::path& datadir, const std::filesystem:
   child_process install(opts);
   auto status = install.wait_for_exit(180s);
   if (!status || !status->success())
-    throw std::runtime_error("mariadb-install-db failed ("
-                             + (status ? status->to_string() : std::string{"timed out"})
-                             + ")\n" + install.output_tail());
+    throw std::runtime_error("mariadb-install-db failed (" +
+                             (status ? status->to_string() : std::string{"timed out"}) +
+                             ")\n" + install.output_tail());
 }
 
 std::filesystem::path make_template() {
@@ -98,8 +99,8 @@ std::filesystem::path make_template() {
   auto cache = std::filesystem::path{build_dir} / "test-cache";
   std::filesystem::create_directories(cache);
   auto final_dir = cache / ("mariadb-template-" + template_key());
-  int lock = ::open((cache / "mariadb-template.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC,
-                    0644);
+  int lock = ::open((cache / "mariadb-template.lock").c_str(),
+                    O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock < 0)
     throw std::runtime_error("cannot open lock file in " + cache.string());
   ::flock(lock, LOCK_EX);
@@ -133,7 +134,7 @@ std::filesystem::path mariadb_template_datadir() {
 }
 
 mariadb_server::mariadb_server(mariadb_options options)
-  : options_(std::move(options)), dir_("mariadb-" + options_.name) {
+    : options_(std::move(options)), dir_("mariadb-" + options_.name) {
   std::filesystem::copy(mariadb_template_datadir(), datadir(),
                         std::filesystem::copy_options::recursive);
   std::filesystem::create_directories(dir_ / "tmp");
@@ -159,8 +160,8 @@ mariadb_server::mariadb_server(mariadb_options options)
     if (output.find("Address already in use") == std::string::npos)
       break;
   }
-  throw std::runtime_error("mariadbd " + options_.name + " did not start: " + failure + "\n"
-                           + log_tail());
+  throw std::runtime_error("mariadbd " + options_.name + " did not start: " + failure +
+                           "\n" + log_tail());
 }
 
 mariadb_server::~mariadb_server() {
@@ -170,7 +171,9 @@ mariadb_server::~mariadb_server() {
   }
 }
 
-std::string mariadb_server::endpoint() const { return host_ + ":" + std::to_string(port_); }
+std::string mariadb_server::endpoint() const {
+  return host_ + ":" + std::to_string(port_);
+}
 
 mysql_config mariadb_server::connection_config(const std::string& database) const {
   mysql_config cfg;
@@ -238,8 +241,8 @@ bool mariadb_server::wait_ready(std::string& failure) {
     if (conn)
       return true;
     if (std::chrono::steady_clock::now() >= deadline) {
-      failure = "not ready after " + std::to_string(options_.start_timeout.count())
-                + " s; last error: " + conn.error().to_string();
+      failure = "not ready after " + std::to_string(options_.start_timeout.count()) +
+                " s; last error: " + conn.error().to_string();
       return false;
     }
     std::this_thread::sleep_for(10ms);
@@ -252,8 +255,8 @@ void mariadb_server::start() {
   launch();
   std::string failure;
   if (!wait_ready(failure))
-    throw std::runtime_error("mariadbd " + options_.name + " did not restart on port "
-                             + std::to_string(port_) + ": " + failure + "\n" + log_tail());
+    throw std::runtime_error("mariadbd " + options_.name + " did not restart on port " +
+                             std::to_string(port_) + ": " + failure + "\n" + log_tail());
 }
 
 exit_status mariadb_server::stop(std::chrono::milliseconds grace) {
@@ -287,7 +290,9 @@ void mariadb_server::thaw() {
   frozen_ = false;
 }
 
-bool mariadb_server::running() { return process_ && process_->running(); }
+bool mariadb_server::running() {
+  return process_ && process_->running();
+}
 
 void mariadb_server::reset() {
   if (frozen_)
@@ -298,7 +303,8 @@ void mariadb_server::reset() {
   auto must = [&](std::string_view sql) {
     auto r = conn.query(sql);
     if (!r)
-      throw std::runtime_error("reset of " + options_.name + ": " + r.error().to_string());
+      throw std::runtime_error("reset of " + options_.name + ": " +
+                               r.error().to_string());
     return std::move(*r);
   };
   auto others = must("SELECT ID FROM information_schema.PROCESSLIST "
@@ -314,7 +320,8 @@ void mariadb_server::reset() {
   auto users = must("SELECT User, Host FROM mysql.user "
                     "WHERE User NOT IN ('root', 'mariadb.sys', '')");
   for (auto& row : users.rows)
-    must("DROP USER " + conn.quote(row[0].value_or("")) + "@" + conn.quote(row[1].value_or("")));
+    must("DROP USER " + conn.quote(row[0].value_or("")) + "@" +
+         conn.quote(row[1].value_or("")));
   if (options_.log_bin) {
     must("SET GLOBAL binlog_format = " + conn.quote(options_.binlog_format));
     must("SET GLOBAL binlog_row_metadata = " + conn.quote(options_.binlog_row_metadata));

@@ -11,7 +11,7 @@ namespace shoal::test {
 using namespace std::chrono_literals;
 
 redis_server::redis_server(redis_options options)
-  : options_(std::move(options)), dir_("redis-" + options_.name) {
+    : options_(std::move(options)), dir_("redis-" + options_.name) {
   static std::once_flag swept;
   std::call_once(swept, [] { remove_orphaned_temp_dirs(); });
   std::string failure;
@@ -26,8 +26,8 @@ redis_server::redis_server(redis_options options)
     if (output.find("Address already in use") == std::string::npos)
       break;
   }
-  throw std::runtime_error("redis-server " + options_.name + " did not start: " + failure
-                           + "\n" + log_tail());
+  throw std::runtime_error("redis-server " + options_.name +
+                           " did not start: " + failure + "\n" + log_tail());
 }
 
 redis_server::~redis_server() {
@@ -37,7 +37,9 @@ redis_server::~redis_server() {
   }
 }
 
-std::string redis_server::endpoint() const { return host_ + ":" + std::to_string(port_); }
+std::string redis_server::endpoint() const {
+  return host_ + ":" + std::to_string(port_);
+}
 
 redis_config redis_server::connection_config() const {
   redis_config cfg;
@@ -61,9 +63,20 @@ void redis_server::launch() {
   opts.program = "redis-server";
   opts.name = "redis-server";
   opts.output_dir = dir_.path();
-  opts.args = {"--port", std::to_string(port_), "--bind", host_, "--dir", dir_.path().string(),
-               "--daemonize", "no", "--protected-mode", "no", "--logfile", "",
-               "--save", ""};
+  opts.args = {"--port",
+               std::to_string(port_),
+               "--bind",
+               host_,
+               "--dir",
+               dir_.path().string(),
+               "--daemonize",
+               "no",
+               "--protected-mode",
+               "no",
+               "--logfile",
+               "",
+               "--save",
+               ""};
   if (options_.persistence) {
     opts.args.insert(opts.args.end(), {"--appendonly", "yes", "--appendfsync", "always"});
   } else {
@@ -71,7 +84,8 @@ void redis_server::launch() {
   }
   if (!options_.password.empty())
     opts.args.insert(opts.args.end(), {"--requirepass", options_.password});
-  opts.args.insert(opts.args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  opts.args.insert(opts.args.end(), options_.extra_args.begin(),
+                   options_.extra_args.end());
   process_.reset();
   process_.emplace(opts);
   frozen_ = false;
@@ -98,8 +112,8 @@ bool redis_server::wait_ready(std::string& failure) {
       last = conn.error().to_string();
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      failure = "no PONG after " + std::to_string(options_.start_timeout.count())
-                + " s; last: " + last;
+      failure = "no PONG after " + std::to_string(options_.start_timeout.count()) +
+                " s; last: " + last;
       return false;
     }
     std::this_thread::sleep_for(5ms);
@@ -112,8 +126,9 @@ void redis_server::start() {
   launch();
   std::string failure;
   if (!wait_ready(failure))
-    throw std::runtime_error("redis-server " + options_.name + " did not restart on port "
-                             + std::to_string(port_) + ": " + failure + "\n" + log_tail());
+    throw std::runtime_error("redis-server " + options_.name +
+                             " did not restart on port " + std::to_string(port_) + ": " +
+                             failure + "\n" + log_tail());
 }
 
 exit_status redis_server::stop(std::chrono::milliseconds grace) {
@@ -147,7 +162,9 @@ void redis_server::thaw() {
   frozen_ = false;
 }
 
-bool redis_server::running() { return process_ && process_->running(); }
+bool redis_server::running() {
+  return process_ && process_->running();
+}
 
 void redis_server::flushall() {
   auto conn = connect();
@@ -155,9 +172,9 @@ void redis_server::flushall() {
                     std::vector<std::string_view>{"SCRIPT", "FLUSH"}}) {
     auto reply = conn.command(argv);
     if (!reply || reply->is_error())
-      throw std::runtime_error("redis " + endpoint() + ": " + std::string{argv[0]}
-                               + " failed: "
-                               + (reply ? reply->str : reply.error().to_string()));
+      throw std::runtime_error(
+          "redis " + endpoint() + ": " + std::string{argv[0]} +
+          " failed: " + (reply ? reply->str : reply.error().to_string()));
   }
 }
 

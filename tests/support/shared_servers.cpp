@@ -35,9 +35,13 @@ mariadb_server& shared_mariadb(std::unique_ptr<mariadb_server>& slot, const char
 
 } // namespace
 
-mariadb_server& shared_source() { return shared_mariadb(servers().source, "source", 1); }
+mariadb_server& shared_source() {
+  return shared_mariadb(servers().source, "source", 1);
+}
 
-mariadb_server& shared_target() { return shared_mariadb(servers().target, "target", 2); }
+mariadb_server& shared_target() {
+  return shared_mariadb(servers().target, "target", 2);
+}
 
 redis_server& shared_redis() {
   auto& reg = servers();

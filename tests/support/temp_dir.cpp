@@ -4,10 +4,10 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
-#include <unistd.h>
 #include <iostream>
 #include <string>
 #include <system_error>
+#include <unistd.h>
 
 namespace shoal::test {
 
@@ -76,7 +76,9 @@ temp_dir& temp_dir::operator=(temp_dir&& other) noexcept {
   return *this;
 }
 
-temp_dir::~temp_dir() { remove(); }
+temp_dir::~temp_dir() {
+  remove();
+}
 
 void temp_dir::remove() noexcept {
   if (path_.empty())

@@ -21,8 +21,8 @@ protected:
   static shoal::mysql_result run(mysql_connection& conn, std::string_view sql) {
     auto result = conn.query(sql);
     if (!result)
-      throw std::runtime_error(std::string{sql.substr(0, 80)} + ": "
-                               + result.error().to_string());
+      throw std::runtime_error(std::string{sql.substr(0, 80)} + ": " +
+                               result.error().to_string());
     return std::move(*result);
   }
 
@@ -53,12 +53,13 @@ TEST_F(mysql_connection_test, binary_data_with_zero_bytes_round_trips) {
   run(conn, "CREATE TABLE d.t (id INT PRIMARY KEY, b LONGBLOB, v VARBINARY(64))");
   auto bytes = all_bytes();
   std::string short_bytes{"a\0b\0\0'\"\\\n\r\x1a", 12};
-  auto inserted = conn.exec("INSERT INTO d.t VALUES (1, " + conn.quote(bytes) + ", "
-                            + conn.quote(short_bytes) + ")");
+  auto inserted = conn.exec("INSERT INTO d.t VALUES (1, " + conn.quote(bytes) + ", " +
+                            conn.quote(short_bytes) + ")");
   ASSERT_TRUE(inserted) << inserted.error().to_string();
   EXPECT_EQ(*inserted, 1u);
 
-  auto rows = run(conn, "SELECT b, v, HEX(b), LENGTH(b), LENGTH(v) FROM d.t WHERE id = 1");
+  auto rows =
+      run(conn, "SELECT b, v, HEX(b), LENGTH(b), LENGTH(v) FROM d.t WHERE id = 1");
   ASSERT_EQ(rows.rows.size(), 1u);
   auto& row = rows.rows[0];
   ASSERT_TRUE(row[0] && row[1]);
@@ -168,7 +169,7 @@ TEST_F(mysql_connection_test, refused_connection_is_a_lost_connection) {
   auto refused = mysql_connection::connect(cfg);
   ASSERT_FALSE(refused);
   EXPECT_TRUE(refused.error().code == 2002u || refused.error().code == 2003u)
-    << refused.error().to_string();
+      << refused.error().to_string();
   EXPECT_TRUE(shoal::is_connection_lost(refused.error()));
   EXPECT_NE(refused.error().to_string().find(cfg.endpoint()), std::string::npos);
 }
@@ -209,9 +210,8 @@ TEST_F(mysql_connection_test, transaction_commits_or_rolls_back) {
   run(conn, "CREATE DATABASE d");
   run(conn, "CREATE TABLE d.t (id INT PRIMARY KEY) ENGINE=InnoDB");
 
-  auto committed = conn.transaction([](mysql_connection& c) {
-    return c.exec("INSERT INTO d.t VALUES (1)");
-  });
+  auto committed = conn.transaction(
+      [](mysql_connection& c) { return c.exec("INSERT INTO d.t VALUES (1)"); });
   ASSERT_TRUE(committed) << committed.error().to_string();
 
   auto failed = conn.transaction([](mysql_connection& c) -> mysql_expected<uint64_t> {
@@ -251,9 +251,9 @@ TEST_F(mysql_connection_test, reconnects_after_the_server_restarts) {
   auto again = conn.reconnect();
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_EQ(conn.scalar("SELECT COUNT(*) FROM d.t")->value_or(""), "1")
-    << "committed rows survive kill -9";
+      << "committed rows survive kill -9";
   EXPECT_EQ(conn.scalar("SELECT DATABASE()")->value_or(""), "mysql")
-    << "reconnect keeps the default database";
+      << "reconnect keeps the default database";
 
   source().restart();
   EXPECT_FALSE(conn.ping());
@@ -317,5 +317,5 @@ TEST_F(mysql_connection_test, source_and_target_run_side_by_side) {
   run(src, "CREATE DATABASE only_on_source");
   EXPECT_FALSE(dst.scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
                           "WHERE SCHEMA_NAME = 'only_on_source'")
-                 ->has_value());
+                   ->has_value());
 }

@@ -121,7 +121,7 @@ TEST(redis_connection, auth_and_select_with_a_password) {
   EXPECT_EQ(denied.error().what, shoal::redis_error::kind::connect);
   EXPECT_NE(denied.error().to_string().find(server.endpoint()), std::string::npos);
   EXPECT_EQ(denied.error().to_string().find(secret), std::string::npos)
-    << denied.error().to_string();
+      << denied.error().to_string();
 
   cfg.password = secret;
   cfg.db = 3;
@@ -143,7 +143,8 @@ TEST_F(redis_connection_test, reconnects_on_demand_after_a_restart) {
 
   auto failed = conn.command({"PING"});
   ASSERT_FALSE(failed) << "the old socket is dead; the command is not resent";
-  EXPECT_EQ(failed.error().what, shoal::redis_error::kind::io) << failed.error().to_string();
+  EXPECT_EQ(failed.error().what, shoal::redis_error::kind::io)
+      << failed.error().to_string();
   EXPECT_FALSE(conn.connected());
   auto pong = conn.command({"PING"});
   ASSERT_TRUE(pong) << pong.error().to_string();
@@ -161,7 +162,8 @@ TEST_F(redis_connection_test, commands_to_a_frozen_server_time_out) {
   auto reply = conn->command({"PING"});
   auto waited = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(reply);
-  EXPECT_EQ(reply.error().what, shoal::redis_error::kind::timeout) << reply.error().to_string();
+  EXPECT_EQ(reply.error().what, shoal::redis_error::kind::timeout)
+      << reply.error().to_string();
   EXPECT_GE(waited, 250ms);
   EXPECT_LT(waited, 2s);
   redis().thaw();

@@ -47,7 +47,9 @@ TEST(mariadb_server, two_servers_and_redis_at_once_with_their_options) {
   auto t2 = std::chrono::steady_clock::now();
   shoal::test::redis_server redis;
   auto t3 = std::chrono::steady_clock::now();
-  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  auto ms = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
   std::cout << "start times: mariadb a " << ms(t1 - t0) << " ms (includes the template "
             << "on first use), mariadb b " << ms(t2 - t1) << " ms, redis " << ms(t3 - t2)
             << " ms\n";
@@ -86,8 +88,8 @@ TEST(mariadb_server, keeps_port_and_data_across_kill_and_stop) {
   server.start();
   std::cout << "restart after kill -9 (crash recovery): "
             << std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now() - t0)
-                 .count()
+                   std::chrono::steady_clock::now() - t0)
+                   .count()
             << " ms\n";
   EXPECT_EQ(server.port(), port);
   auto conn = server.connect();
@@ -137,7 +139,8 @@ TEST_F(shared_servers_test, reset_leaves_an_empty_server_with_an_empty_binlog) {
   EXPECT_EQ(value_of(fresh, "SELECT COUNT(*) FROM information_schema.SCHEMATA "
                             "WHERE SCHEMA_NAME = 'leftover'"),
             "0");
-  EXPECT_EQ(value_of(fresh, "SELECT COUNT(*) FROM mysql.user WHERE User = 'someone'"), "0");
+  EXPECT_EQ(value_of(fresh, "SELECT COUNT(*) FROM mysql.user WHERE User = 'someone'"),
+            "0");
   EXPECT_EQ(value_of(fresh, "SELECT @@global.binlog_format"), "ROW");
   auto logs = fresh.query("SHOW BINARY LOGS");
   ASSERT_TRUE(logs);
