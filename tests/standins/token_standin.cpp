@@ -49,6 +49,11 @@ int token_standin::start(const std::string& host, int port) {
   host_ = host;
   port_ = bound;
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // Server::stop() does nothing until the accept loop runs: wait for it, so that a
+  // stop() right after start() cannot be lost.
+  auto deadline = steady::now() + std::chrono::seconds(5);
+  while (!server_->is_running() && steady::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return port_;
 }
 
