@@ -27,7 +27,8 @@ namespace shoal::hotkey {
 struct circuit_breaker_config {
   /// Opens when errors / calls >= this (ratio in (0, 1]; > 1 never opens on errors).
   double error_ratio = 0.5;
-  /// Opens when slow calls / calls >= this (ratio in (0, 1]; > 1 never opens on slowness).
+  /// Opens when slow calls / calls >= this (ratio in (0, 1]; > 1 never opens on
+  /// slowness).
   double slow_call_ratio = 1.0;
   /// A call that took at least this long is slow.
   int64_t slow_call_ms = 1000;

@@ -60,7 +60,7 @@ uint32_t frequency_sketch::frequency(uint64_t key_hash) const {
   uint32_t low = 15;
   for (size_t r = 0; r < 4; ++r)
     low = std::min<uint32_t>(
-      low, counters_[r * width_ + (rehash(key_hash, row_seed[r]) & (width_ - 1))]);
+        low, counters_[r * width_ + (rehash(key_hash, row_seed[r]) & (width_ - 1))]);
   return low + (door_contains(key_hash) ? 1 : 0);
 }
 

@@ -22,18 +22,17 @@ uint32_t fingerprint_of(uint64_t key_hash) noexcept {
 } // namespace
 
 heavy_keeper::heavy_keeper(heavy_keeper_config config)
-  : width_(std::max<uint32_t>(config.width, 1)),
-    depth_(std::max<uint32_t>(config.depth, 1)),
-    buckets_(static_cast<size_t>(width_) * depth_, bucket{0, 0}),
-    rng_(mix(config.seed) | 1) {
+    : width_(std::max<uint32_t>(config.width, 1)),
+      depth_(std::max<uint32_t>(config.depth, 1)),
+      buckets_(static_cast<size_t>(width_) * depth_, bucket{0, 0}),
+      rng_(mix(config.seed) | 1) {
   auto base = config.decay_base > 1.0 ? config.decay_base : 1.08;
   constexpr double scale = 4294967296.0;
   for (uint32_t c = 0;; ++c) {
     auto p = std::pow(base, -static_cast<double>(c)) * scale;
     if (p < 1.0)
       break;
-    decay_threshold_.push_back(
-      static_cast<uint32_t>(std::min(p, scale - 1.0)));
+    decay_threshold_.push_back(static_cast<uint32_t>(std::min(p, scale - 1.0)));
   }
 }
 
@@ -94,8 +93,8 @@ void heavy_keeper::halve() noexcept {
 }
 
 size_t heavy_keeper::memory_bytes() const noexcept {
-  return sizeof(*this) + buckets_.capacity() * sizeof(bucket)
-         + decay_threshold_.capacity() * sizeof(uint32_t);
+  return sizeof(*this) + buckets_.capacity() * sizeof(bucket) +
+         decay_threshold_.capacity() * sizeof(uint32_t);
 }
 
 } // namespace shoal::hotkey

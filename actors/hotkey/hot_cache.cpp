@@ -11,8 +11,8 @@ namespace shoal::hotkey {
 namespace {
 
 size_t share(size_t total, double fraction) {
-  return std::max<size_t>(1, static_cast<size_t>(std::llround(
-                               static_cast<double>(total) * fraction)));
+  return std::max<size_t>(
+      1, static_cast<size_t>(std::llround(static_cast<double>(total) * fraction)));
 }
 
 } // namespace
@@ -38,12 +38,12 @@ hot_cache::shard& hot_cache::shard_of(uint64_t hash) const {
 
 hot_cache::part& hot_cache::part_of(shard& s, segment where) const {
   switch (where) {
-    case segment::window:
-      return s.window;
-    case segment::probation:
-      return s.probation;
-    case segment::protect:
-      break;
+  case segment::window:
+    return s.window;
+  case segment::probation:
+    return s.probation;
+  case segment::protect:
+    break;
   }
   return s.protect;
 }
@@ -72,15 +72,15 @@ void hot_cache::remove(shard& s, list::iterator i) {
 
 void hot_cache::on_read(shard& s, list::iterator i) {
   switch (i->where) {
-    case segment::window:
-    case segment::protect:
-      move(s, i, i->where);
-      break;
-    case segment::probation:
-      move(s, i, segment::protect);
-      while (over(s.protect, protect_) && s.protect.entries.size() > 1)
-        move(s, std::prev(s.protect.entries.end()), segment::probation);
-      break;
+  case segment::window:
+  case segment::protect:
+    move(s, i, i->where);
+    break;
+  case segment::probation:
+    move(s, i, segment::protect);
+    while (over(s.protect, protect_) && s.protect.entries.size() > 1)
+      move(s, std::prev(s.protect.entries.end()), segment::probation);
+    break;
   }
 }
 
@@ -88,8 +88,8 @@ void hot_cache::evict(shard& s) {
   while (!s.window.entries.empty() && over(s.window, window_))
     move(s, std::prev(s.window.entries.end()), segment::probation);
   auto main_over = [&] {
-    return s.probation.entries.size() + s.protect.entries.size() > main_.entries
-           || s.probation.bytes + s.protect.bytes > main_.bytes;
+    return s.probation.entries.size() + s.protect.entries.size() > main_.entries ||
+           s.probation.bytes + s.protect.bytes > main_.bytes;
   };
   while (main_over()) {
     list::iterator gone;
@@ -97,8 +97,8 @@ void hot_cache::evict(shard& s) {
       auto candidate = s.probation.entries.begin();
       auto victim = std::prev(s.probation.entries.end());
       gone = s.sketch.frequency(candidate->hash) > s.sketch.frequency(victim->hash)
-               ? victim
-               : candidate;
+                 ? victim
+                 : candidate;
     } else if (!s.probation.entries.empty()) {
       gone = s.probation.entries.begin();
     } else {
@@ -133,8 +133,8 @@ bool hot_cache::put(std::string_view key, std::string value, int64_t now_ms,
   auto& s = shard_of(hash);
   auto size = key.size() + value.size();
   auto expires = ttl_ms <= 0 || now_ms > std::numeric_limits<int64_t>::max() - ttl_ms
-                   ? std::numeric_limits<int64_t>::max()
-                   : now_ms + ttl_ms;
+                     ? std::numeric_limits<int64_t>::max()
+                     : now_ms + ttl_ms;
   std::lock_guard<std::mutex> guard{s.lock};
   auto i = s.index.find(key);
   if (size > window_.bytes + main_.bytes) {
@@ -150,8 +150,8 @@ bool hot_cache::put(std::string_view key, std::string value, int64_t now_ms,
     e->expires_ms = expires;
     on_read(s, e);
   } else {
-    s.window.entries.push_front(entry{std::string{key}, std::move(value), expires, hash,
-                                      segment::window});
+    s.window.entries.push_front(
+        entry{std::string{key}, std::move(value), expires, hash, segment::window});
     s.window.bytes += size;
     s.index.emplace(s.window.entries.front().key, s.window.entries.begin());
   }
@@ -177,8 +177,8 @@ cache_stats hot_cache::stats() const {
   result.evictions = evictions_.load(std::memory_order_relaxed);
   for (auto& s : shards_) {
     std::lock_guard<std::mutex> guard{s->lock};
-    result.entries +=
-      s->window.entries.size() + s->probation.entries.size() + s->protect.entries.size();
+    result.entries += s->window.entries.size() + s->probation.entries.size() +
+                      s->protect.entries.size();
     result.bytes += s->window.bytes + s->probation.bytes + s->protect.bytes;
   }
   return result;

@@ -96,8 +96,7 @@ private:
   };
 
   struct shard {
-    explicit shard(size_t capacity) : sketch(capacity) {
-    }
+    explicit shard(size_t capacity) : sketch(capacity) {}
     /// Guards everything below.
     std::mutex lock;
     /// Read frequencies of keys of this shard.

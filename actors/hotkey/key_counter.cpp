@@ -19,7 +19,7 @@ constexpr size_t allocation(size_t n) noexcept {
 // Heap bytes of one unordered_map node holding a string_view -> uint32_t entry:
 // next pointer, value, cached hash.
 constexpr size_t index_node_bytes = allocation(
-  sizeof(void*) + sizeof(std::pair<const std::string_view, uint32_t>) + sizeof(size_t));
+    sizeof(void*) + sizeof(std::pair<const std::string_view, uint32_t>) + sizeof(size_t));
 
 key_counter_config clamp(key_counter_config c) {
   c.max_candidates = std::max<uint32_t>(c.max_candidates, 1);
@@ -33,11 +33,10 @@ key_counter_config clamp(key_counter_config c) {
 } // namespace
 
 key_counter::key_counter(key_counter_config config)
-  : config_(clamp(config)),
-    sketch_(config_.sketch),
-    next_aging_ms_(std::numeric_limits<int64_t>::min()),
-    latest_ms_(std::numeric_limits<int64_t>::min()),
-    rng_(config_.sketch.seed * 0x9e3779b97f4a7c15ull | 1) {
+    : config_(clamp(config)), sketch_(config_.sketch),
+      next_aging_ms_(std::numeric_limits<int64_t>::min()),
+      latest_ms_(std::numeric_limits<int64_t>::min()),
+      rng_(config_.sketch.seed * 0x9e3779b97f4a7c15ull | 1) {
   candidates_.reserve(config_.max_candidates);
   index_.reserve(config_.max_candidates);
 }
@@ -59,7 +58,7 @@ key_observation key_counter::record(std::string_view key, uint64_t n, int64_t no
   if (i == index_.end()) {
     auto hash = XXH3_64bits(key.data(), key.size());
     auto weight = static_cast<uint32_t>(
-      std::min<uint64_t>(n, std::numeric_limits<uint32_t>::max()));
+        std::min<uint64_t>(n, std::numeric_limits<uint32_t>::max()));
     auto estimate = sketch_.add(hash, weight);
     auto admit_at = static_cast<double>(threshold) * config_.admit_fraction;
     if (static_cast<double>(estimate) < admit_at || !admit(key, hash, estimate, now_ms))
@@ -68,7 +67,7 @@ key_observation key_counter::record(std::string_view key, uint64_t n, int64_t no
   } else {
     auto& c = candidates_[i->second];
     sketch_.add(c.hash, static_cast<uint32_t>(
-                          std::min<uint64_t>(n, std::numeric_limits<uint32_t>::max())));
+                            std::min<uint64_t>(n, std::numeric_limits<uint32_t>::max())));
   }
   auto& c = candidates_[i->second];
   c.window.add(now_ms, n);
@@ -133,9 +132,9 @@ uint64_t key_counter::count(std::string_view key, int64_t now_ms) const {
 }
 
 size_t key_counter::memory_bytes() const noexcept {
-  auto bytes = sizeof(*this) + sketch_.memory_bytes() - sizeof(sketch_)
-               + allocation(candidates_.capacity() * sizeof(candidate))
-               + allocation(index_.bucket_count() * sizeof(void*));
+  auto bytes = sizeof(*this) + sketch_.memory_bytes() - sizeof(sketch_) +
+               allocation(candidates_.capacity() * sizeof(candidate)) +
+               allocation(index_.bucket_count() * sizeof(void*));
   for (auto& c : candidates_) {
     bytes += allocation(c.key_size == 0 ? 1 : c.key_size);
     bytes += allocation(config_.window.slices * sizeof(uint32_t));
@@ -145,15 +144,15 @@ size_t key_counter::memory_bytes() const noexcept {
 }
 
 size_t key_counter::memory_bound() const noexcept {
-  size_t per_candidate = allocation(config_.max_key_bytes)
-                         + allocation(config_.window.slices * sizeof(uint32_t))
-                         + index_node_bytes;
+  size_t per_candidate = allocation(config_.max_key_bytes) +
+                         allocation(config_.window.slices * sizeof(uint32_t)) +
+                         index_node_bytes;
   // The index reserves buckets up front; allow for it rehashing to twice that.
   size_t buckets = std::max<size_t>(index_.bucket_count(), 1) * 2;
-  return sizeof(*this) + sketch_.memory_bytes() - sizeof(sketch_) + 3 * 16
-         + allocation(config_.max_candidates * sizeof(candidate))
-         + allocation(buckets * sizeof(void*))
-         + size_t{config_.max_candidates} * per_candidate;
+  return sizeof(*this) + sketch_.memory_bytes() - sizeof(sketch_) + 3 * 16 +
+         allocation(config_.max_candidates * sizeof(candidate)) +
+         allocation(buckets * sizeof(void*)) +
+         size_t{config_.max_candidates} * per_candidate;
 }
 
 } // namespace shoal::hotkey

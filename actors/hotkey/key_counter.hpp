@@ -6,8 +6,8 @@
 // a key at admit_fraction * threshold or more, the key becomes a candidate and gets an
 // exact sliding_window; at most max_candidates keys have one. When candidates are full,
 // a newcomer replaces the weakest of a few sampled candidates (weakest = lowest of the
-// larger of window count and sketch estimate) if it is stronger. The sketch is halved once per
-// window so that old traffic fades.
+// larger of window count and sketch estimate) if it is stronger. The sketch is halved
+// once per window so that old traffic fades.
 //
 // Counts before a key became a candidate are not in its window, so a key is reported
 // once it makes threshold + admit_fraction * threshold accesses within one window (plus

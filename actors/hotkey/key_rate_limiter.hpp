@@ -55,13 +55,14 @@ public:
   size_t max_keys() const noexcept { return per_shard_ * shards_.size(); }
 
   /// Buckets dropped to stay within max_keys() so far.
-  uint64_t evictions() const noexcept { return evictions_.load(std::memory_order_relaxed); }
+  uint64_t evictions() const noexcept {
+    return evictions_.load(std::memory_order_relaxed);
+  }
 
 private:
   struct entry {
     entry(std::string k, double rate, uint32_t burst)
-      : key(std::move(k)), bucket(rate, burst) {
-    }
+        : key(std::move(k)), bucket(rate, burst) {}
     /// The key this bucket limits.
     std::string key;
     /// The key's tokens.

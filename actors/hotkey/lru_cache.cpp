@@ -45,14 +45,15 @@ bool lru_cache::put(std::string_view key, std::string value, int64_t now_ms,
   auto& s = shard_of(key);
   auto size = key.size() + value.size();
   auto expires = ttl_ms <= 0 || now_ms > std::numeric_limits<int64_t>::max() - ttl_ms
-                   ? std::numeric_limits<int64_t>::max()
-                   : now_ms + ttl_ms;
+                     ? std::numeric_limits<int64_t>::max()
+                     : now_ms + ttl_ms;
   std::lock_guard<std::mutex> guard{s.lock};
   if (auto i = s.index.find(key); i != s.index.end())
     remove(s, i->second);
   if (size > max_bytes_)
     return false;
-  while (!s.lru.empty() && (s.lru.size() >= max_entries_ || s.bytes + size > max_bytes_)) {
+  while (!s.lru.empty() &&
+         (s.lru.size() >= max_entries_ || s.bytes + size > max_bytes_)) {
     remove(s, std::prev(s.lru.end()));
     evictions_.fetch_add(1, std::memory_order_relaxed);
   }

@@ -5,28 +5,28 @@
 namespace shoal::hotkey {
 
 rule_matcher::rule_matcher(std::vector<hotkey_rule> rules)
-  : rules_(std::move(rules)), any_(rules_.size()) {
+    : rules_(std::move(rules)), any_(rules_.size()) {
   for (size_t i = 0; i < rules_.size(); ++i) {
     auto& rule = rules_[i];
     switch (rule.kind) {
-      case match_kind::exact:
-        exact_.emplace(rule.pattern, i);
-        break;
-      case match_kind::any:
-        if (any_ == rules_.size())
-          any_ = i;
-        break;
-      case match_kind::prefix: {
-        auto len = rule.pattern.size();
-        auto group = std::find_if(prefixes_.begin(), prefixes_.end(),
-                                  [len](auto& g) { return g.length == len; });
-        if (group == prefixes_.end()) {
-          prefixes_.push_back(prefix_group{len, {}});
-          group = prefixes_.end() - 1;
-        }
-        group->rules.emplace(rule.pattern, i);
-        break;
+    case match_kind::exact:
+      exact_.emplace(rule.pattern, i);
+      break;
+    case match_kind::any:
+      if (any_ == rules_.size())
+        any_ = i;
+      break;
+    case match_kind::prefix: {
+      auto len = rule.pattern.size();
+      auto group = std::find_if(prefixes_.begin(), prefixes_.end(),
+                                [len](auto& g) { return g.length == len; });
+      if (group == prefixes_.end()) {
+        prefixes_.push_back(prefix_group{len, {}});
+        group = prefixes_.end() - 1;
       }
+      group->rules.emplace(rule.pattern, i);
+      break;
+    }
     }
   }
   std::sort(prefixes_.begin(), prefixes_.end(),

@@ -64,8 +64,8 @@ std::string key_text(const json& value, const std::string& path, bool allow_empt
 
 hotkey_rule parse_rule(const json& object, const std::string& path) {
   expect_object(object, path);
-  expect_known_fields(object, path,
-                      {"key", "prefix", "threshold", "window_ms", "duration_ms", "cache"});
+  expect_known_fields(
+      object, path, {"key", "prefix", "threshold", "window_ms", "duration_ms", "cache"});
   hotkey_rule rule;
   auto key = object.find("key");
   auto prefix = object.find("prefix");
@@ -116,7 +116,8 @@ rule_parse_result parse_rules(const nlohmann::json& rules, std::string_view path
       auto rule = parse_rule(rules[i], rule_path);
       if (!seen.emplace(rule.kind, rule.pattern).second) {
         auto field = rule.kind == match_kind::prefix ? ".prefix" : ".key";
-        auto shown_pattern = rule.kind == match_kind::any ? std::string{"*"} : rule.pattern;
+        auto shown_pattern =
+            rule.kind == match_kind::any ? std::string{"*"} : rule.pattern;
         fail(rule_path + field, "duplicate rule for " + json(shown_pattern).dump());
       }
       result.rules.push_back(std::move(rule));

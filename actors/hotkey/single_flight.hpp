@@ -38,8 +38,7 @@ enum class load_status {
 
 /// One load per key at a time. Thread-safe: load() is meant to be called from many
 /// threads at once. T must be copyable.
-template <class T>
-class single_flight {
+template <class T> class single_flight {
 public:
   using clock = std::chrono::steady_clock;
 

@@ -12,11 +12,8 @@ int64_t window_shape::slice_ms() const noexcept {
 }
 
 sliding_window::sliding_window(window_shape shape)
-  : slice_ms_(shape.slice_ms()),
-    slices_(std::max<uint32_t>(shape.slices, 1)),
-    head_(std::numeric_limits<int64_t>::min()),
-    counts_(new uint32_t[slices_]()) {
-}
+    : slice_ms_(shape.slice_ms()), slices_(std::max<uint32_t>(shape.slices, 1)),
+      head_(std::numeric_limits<int64_t>::min()), counts_(new uint32_t[slices_]()) {}
 
 int64_t sliding_window::epoch_of(int64_t now_ms) const noexcept {
   // Floor division so that negative times also map to consistent slices.

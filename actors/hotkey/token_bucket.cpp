@@ -18,12 +18,11 @@ int64_t to_ns(int64_t ms) noexcept {
 } // namespace
 
 token_bucket::token_bucket(double rate_per_second, uint32_t burst)
-  : interval_ns_(std::max<int64_t>(
-      1, std::llround(1e9 / std::clamp(rate_per_second, 0.001, 1e9)))),
-    burst_(std::clamp<uint32_t>(burst, 1, 1'000'000)),
-    capacity_ns_(interval_ns_ * burst_),
-    tat_ns_(std::numeric_limits<int64_t>::min() / 2) {
-}
+    : interval_ns_(std::max<int64_t>(
+          1, std::llround(1e9 / std::clamp(rate_per_second, 0.001, 1e9)))),
+      burst_(std::clamp<uint32_t>(burst, 1, 1'000'000)),
+      capacity_ns_(interval_ns_ * burst_),
+      tat_ns_(std::numeric_limits<int64_t>::min() / 2) {}
 
 bool token_bucket::try_acquire(int64_t now_ms, uint32_t n) noexcept {
   if (n > burst_)

@@ -132,7 +132,8 @@ void ingestion(const options& opt) {
       sketch_heap -= static_cast<long long>(sizeof(k) + k.capacity() + 32);
     std::printf("key_counter:    %12.0f keys/s  heap %8.2f MiB (bound %.2f MiB)  "
                 "candidates %zu\n",
-                sketch_rate, mib(sketch_heap), mib(static_cast<long long>(counter.memory_bound())),
+                sketch_rate, mib(sketch_heap),
+                mib(static_cast<long long>(counter.memory_bound())),
                 counter.candidates());
   }
 
@@ -165,7 +166,8 @@ void ingestion(const options& opt) {
   size_t both = 0;
   for (auto& k : sketch_hot)
     both += exact_hot.count(k);
-  std::printf("ratio key_counter/exact: speed %.2fx, heap %.3fx\n", sketch_rate / exact_rate,
+  std::printf("ratio key_counter/exact: speed %.2fx, heap %.3fx\n",
+              sketch_rate / exact_rate,
               static_cast<double>(sketch_heap) / static_cast<double>(exact_heap));
   std::printf("detections: exact %zu, key_counter %zu, precision %.4f, recall %.4f\n\n",
               exact_hot.size(), sketch_hot.size(),
@@ -192,10 +194,11 @@ void hit_ratio(const options& opt) {
   std::vector<std::string> names(keys);
   for (uint64_t k = 0; k < keys; ++k)
     names[k] = "sku:" + std::to_string(k + 1);
-  std::printf("== cache hit ratio: %llu accesses over %llu keys, 1 shard, miss = load + put ==\n",
-              static_cast<unsigned long long>(accesses), static_cast<unsigned long long>(keys));
-  std::printf("%6s %10s %12s %12s %10s %14s %14s\n", "skew", "entries", "W-TinyLFU", "LRU",
-              "diff", "TinyLFU ops/s", "LRU ops/s");
+  std::printf(
+      "== cache hit ratio: %llu accesses over %llu keys, 1 shard, miss = load + put ==\n",
+      static_cast<unsigned long long>(accesses), static_cast<unsigned long long>(keys));
+  std::printf("%6s %10s %12s %12s %10s %14s %14s\n", "skew", "entries", "W-TinyLFU",
+              "LRU", "diff", "TinyLFU ops/s", "LRU ops/s");
   for (double skew : {0.9, 1.1}) {
     std::vector<uint32_t> trace(accesses);
     testing::zipf_trace zipf{keys, skew, 7};
@@ -229,8 +232,8 @@ bool parse(int argc, char** argv, options& opt) {
     if (end == nullptr || *end != '\0')
       return false;
   }
-  return argc % 2 == 1 && opt.keys >= 1 && opt.records >= 1 && opt.skew > 0
-         && opt.threshold >= 1;
+  return argc % 2 == 1 && opt.keys >= 1 && opt.records >= 1 && opt.skew > 0 &&
+         opt.threshold >= 1;
 }
 
 } // namespace
@@ -238,8 +241,9 @@ bool parse(int argc, char** argv, options& opt) {
 int main(int argc, char** argv) {
   options opt;
   if (!parse(argc, argv, opt)) {
-    std::fprintf(stderr,
-                 "usage: hotkey_bench [--keys N] [--records N] [--skew S] [--threshold T]\n");
+    std::fprintf(
+        stderr,
+        "usage: hotkey_bench [--keys N] [--records N] [--skew S] [--threshold T]\n");
     return 2;
   }
   ingestion(opt);

@@ -13,21 +13,17 @@
 namespace shoal::hotkey {
 namespace {
 
-template <class Cache>
-Cache make(size_t entries, size_t bytes, size_t shards = 1);
+template <class Cache> Cache make(size_t entries, size_t bytes, size_t shards = 1);
 
-template <>
-hot_cache make<hot_cache>(size_t entries, size_t bytes, size_t shards) {
+template <> hot_cache make<hot_cache>(size_t entries, size_t bytes, size_t shards) {
   return hot_cache{{{entries, bytes, shards}}};
 }
 
-template <>
-lru_cache make<lru_cache>(size_t entries, size_t bytes, size_t shards) {
+template <> lru_cache make<lru_cache>(size_t entries, size_t bytes, size_t shards) {
   return lru_cache{{entries, bytes, shards}};
 }
 
-template <class Cache>
-class cache_contract : public ::testing::Test {};
+template <class Cache> class cache_contract : public ::testing::Test {};
 
 using cache_types = ::testing::Types<hot_cache, lru_cache>;
 TYPED_TEST_SUITE(cache_contract, cache_types);
@@ -114,8 +110,7 @@ TYPED_TEST(cache_contract, concurrent_readers_and_writers_keep_bounds) {
   EXPECT_LE(s.bytes, size_t{1} << 16);
 }
 
-template <class Cache>
-double hit_ratio_on_zipf_with_scan(size_t size) {
+template <class Cache> double hit_ratio_on_zipf_with_scan(size_t size) {
   auto c = make<Cache>(size, size_t{1} << 30);
   testing::zipf_trace zipf{100000, 0.9, 17};
   uint64_t scan_key = 0;
@@ -141,8 +136,7 @@ TEST(hot_cache, beats_lru_on_a_zipf_trace_with_a_scan) {
   EXPECT_GT(tiny_lfu, lru + 0.05);
 }
 
-template <class Cache>
-int popular_kept_after_scan() {
+template <class Cache> int popular_kept_after_scan() {
   auto c = make<Cache>(100, 1 << 20);
   auto read = [&c](const std::string& key) {
     if (!c.get(key, 0))

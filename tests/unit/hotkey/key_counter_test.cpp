@@ -100,8 +100,8 @@ TEST(key_counter, sketch_ages_once_per_window) {
   auto cfg = small_config();
   cfg.admit_fraction = 1.0; // admit at estimate >= threshold
   key_counter kc{cfg};
-  kc.record("a", 8, 0, 10); // sketch 8, below admission
-  kc.record("b", 1, 1000, 10); // one window later: the sketch halves, a -> 4
+  kc.record("a", 8, 0, 10);                // sketch 8, below admission
+  kc.record("b", 1, 1000, 10);             // one window later: the sketch halves, a -> 4
   auto seen = kc.record("a", 5, 1001, 10); // 4 + 5 = 9 < 10
   EXPECT_FALSE(seen.candidate);
   seen = kc.record("a", 1, 1002, 10); // 10

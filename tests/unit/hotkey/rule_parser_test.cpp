@@ -73,8 +73,9 @@ TEST(rule_parser, unknown_fields_are_errors) {
   EXPECT_EQ(error_of(R"([{"key":"a","threshold":1,"treshold":2}])"),
             "$.hotkeys.rules[0].treshold: unknown field (known: cache, duration_ms, key, "
             "prefix, threshold, window_ms)");
-  EXPECT_EQ(error_of(R"([{"key":"a","threshold":1,"cache":{"ttl":3}}])"),
-            "$.hotkeys.rules[0].cache.ttl: unknown field (known: max_bytes, max_entries)");
+  EXPECT_EQ(
+      error_of(R"([{"key":"a","threshold":1,"cache":{"ttl":3}}])"),
+      "$.hotkeys.rules[0].cache.ttl: unknown field (known: max_bytes, max_entries)");
 }
 
 TEST(rule_parser, pattern_must_be_exactly_one_non_empty_string) {
@@ -94,8 +95,8 @@ TEST(rule_parser, duplicate_patterns_are_errors) {
   EXPECT_EQ(error_of(R"([{"key":"*","threshold":1},{"key":"*","threshold":2}])"),
             "$.hotkeys.rules[1].key: duplicate rule for \"*\"");
   // The same text as an exact key and as a prefix is two different rules.
-  EXPECT_TRUE(parse_rules(json::parse(
-    R"([{"key":"a","threshold":1},{"prefix":"a","threshold":2}])")));
+  EXPECT_TRUE(parse_rules(
+      json::parse(R"([{"key":"a","threshold":1},{"prefix":"a","threshold":2}])")));
 }
 
 TEST(rule_parser, path_prefix_is_the_callers) {

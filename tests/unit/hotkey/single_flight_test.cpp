@@ -23,8 +23,8 @@ bool eventually(Predicate done, std::chrono::milliseconds limit = 10s) {
   auto until = clock::now() + limit;
   while (!done()) {
     if (cv.wait_until(guard, std::min(until, clock::now() + 1ms)) ==
-          std::cv_status::timeout
-        && clock::now() >= until)
+            std::cv_status::timeout &&
+        clock::now() >= until)
       return done();
   }
   return true;
@@ -56,14 +56,24 @@ TEST(single_flight, concurrent_loads_of_one_key_make_one_call) {
   std::vector<single_flight<std::string>::outcome> results(callers);
   std::vector<std::thread> threads;
   threads.emplace_back([&] {
-    results[0] = flights.load("k", [&] { g.wait(); return std::string{"v"}; },
-                              clock::now() + 10s);
+    results[0] = flights.load(
+        "k",
+        [&] {
+          g.wait();
+          return std::string{"v"};
+        },
+        clock::now() + 10s);
   });
   ASSERT_TRUE(eventually([&] { return g.calls.load() == 1; }));
   for (int t = 1; t < callers; ++t)
     threads.emplace_back([&, t] {
-      results[t] = flights.load("k", [&] { g.wait(); return std::string{"other"}; },
-                                clock::now() + 10s);
+      results[t] = flights.load(
+          "k",
+          [&] {
+            g.wait();
+            return std::string{"other"};
+          },
+          clock::now() + 10s);
     });
   ASSERT_TRUE(eventually([&] { return flights.waiting("k") == callers - 1; }));
   g.release();
@@ -82,8 +92,10 @@ TEST(single_flight, concurrent_loads_of_one_key_make_one_call) {
 
 TEST(single_flight, different_keys_load_independently) {
   single_flight<int> flights;
-  auto a = flights.load("a", [] { return 1; }, clock::now() + 1s);
-  auto b = flights.load("b", [] { return 2; }, clock::now() + 1s);
+  auto a = flights.load(
+      "a", [] { return 1; }, clock::now() + 1s);
+  auto b = flights.load(
+      "b", [] { return 2; }, clock::now() + 1s);
   EXPECT_EQ(*a.value, 1);
   EXPECT_EQ(*b.value, 2);
   EXPECT_FALSE(a.shared);
@@ -92,8 +104,10 @@ TEST(single_flight, different_keys_load_independently) {
 TEST(single_flight, a_finished_flight_is_not_reused) {
   single_flight<int> flights;
   int calls = 0;
-  flights.load("k", [&] { return ++calls; }, clock::now() + 1s);
-  auto again = flights.load("k", [&] { return ++calls; }, clock::now() + 1s);
+  flights.load(
+      "k", [&] { return ++calls; }, clock::now() + 1s);
+  auto again = flights.load(
+      "k", [&] { return ++calls; }, clock::now() + 1s);
   EXPECT_EQ(*again.value, 2);
   EXPECT_EQ(calls, 2);
 }
@@ -101,10 +115,19 @@ TEST(single_flight, a_finished_flight_is_not_reused) {
 TEST(single_flight, follower_gives_up_at_its_deadline) {
   single_flight<int> flights;
   gate g;
-  std::thread leader{[&] { flights.load("k", [&] { g.wait(); return 1; }, clock::now() + 10s); }};
+  std::thread leader{[&] {
+    flights.load(
+        "k",
+        [&] {
+          g.wait();
+          return 1;
+        },
+        clock::now() + 10s);
+  }};
   ASSERT_TRUE(eventually([&] { return g.calls.load() == 1; }));
   auto start = clock::now();
-  auto late = flights.load("k", [] { return 2; }, start + 50ms);
+  auto late = flights.load(
+      "k", [] { return 2; }, start + 50ms);
   EXPECT_EQ(late.status, load_status::timed_out);
   EXPECT_FALSE(late.value.has_value());
   EXPECT_GE(clock::now() - start, 50ms);
@@ -118,11 +141,19 @@ TEST(single_flight, loader_exception_fails_every_caller) {
   gate g;
   single_flight<int>::outcome first, second;
   std::thread leader{[&] {
-    first = flights.load("k", [&]() -> int { g.wait(); throw std::runtime_error{"down"}; },
-                         clock::now() + 10s);
+    first = flights.load(
+        "k",
+        [&]() -> int {
+          g.wait();
+          throw std::runtime_error{"down"};
+        },
+        clock::now() + 10s);
   }};
   ASSERT_TRUE(eventually([&] { return g.calls.load() == 1; }));
-  std::thread follower{[&] { second = flights.load("k", [] { return 0; }, clock::now() + 10s); }};
+  std::thread follower{[&] {
+    second = flights.load(
+        "k", [] { return 0; }, clock::now() + 10s);
+  }};
   ASSERT_TRUE(eventually([&] { return flights.waiting("k") == 1; }));
   g.release();
   leader.join();

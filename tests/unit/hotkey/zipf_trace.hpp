@@ -14,7 +14,7 @@ class zipf_trace {
 public:
   /// n >= 1 ranks, exponent s > 0, deterministic for a seed.
   zipf_trace(uint64_t n, double s, uint64_t seed)
-    : n_(static_cast<double>(n)), s_(s), rng_(seed) {
+      : n_(static_cast<double>(n)), s_(s), rng_(seed) {
     h_x1_ = h_integral(1.5) - 1.0;
     h_n_ = h_integral(n_ + 0.5);
     cut_ = 2.0 - h_integral_inverse(h_integral(2.5) - h(2.0));
@@ -37,7 +37,8 @@ public:
 
 private:
   static double helper1(double x) {
-    return std::abs(x) > 1e-8 ? std::log1p(x) / x : 1.0 - x * (0.5 - x * (1.0 / 3 - 0.25 * x));
+    return std::abs(x) > 1e-8 ? std::log1p(x) / x
+                              : 1.0 - x * (0.5 - x * (1.0 / 3 - 0.25 * x));
   }
   static double helper2(double x) {
     return std::abs(x) > 1e-8 ? std::expm1(x) / x
