@@ -39,6 +39,9 @@ int token_standin::start(const std::string& host, int port) {
     stopping_ = false;
   }
   server_ = std::make_unique<httplib::Server>();
+  // Idle keep-alive connections hold a worker until this passes, and stop() waits
+  // for the workers: keep it short.
+  server_->set_keep_alive_timeout(1);
   install_routes();
   int bound = port == 0 ? server_->bind_to_any_port(host.c_str())
                         : (server_->bind_to_port(host.c_str(), port) ? port : -1);
