@@ -17,7 +17,7 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 int64_t utc_day(std::chrono::system_clock::time_point t) {
   auto ms =
-    std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   return floor_div(ms, ms_per_day);
 }
 
@@ -25,8 +25,8 @@ std::chrono::system_clock::time_point
 next_utc_midnight(std::chrono::system_clock::time_point t) {
   auto day = utc_day(t) + 1;
   return std::chrono::system_clock::time_point(
-    std::chrono::duration_cast<std::chrono::system_clock::duration>(
-      std::chrono::milliseconds(day * ms_per_day)));
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::milliseconds(day * ms_per_day)));
 }
 
 bool daily_quota::try_consume(std::chrono::system_clock::time_point now) {
@@ -53,8 +53,8 @@ int64_t daily_quota::used(std::chrono::system_clock::time_point now) const {
 int64_t daily_quota::remaining(std::chrono::system_clock::time_point now) const {
   if (limit_ <= 0)
     return utc_day(now) == day_ && used_ == std::numeric_limits<int64_t>::max()
-             ? 0
-             : std::numeric_limits<int64_t>::max();
+               ? 0
+               : std::numeric_limits<int64_t>::max();
   auto left = limit_ - used(now);
   return left > 0 ? left : 0;
 }

@@ -16,8 +16,8 @@ namespace shoal::token {
 int64_t utc_day(std::chrono::system_clock::time_point t);
 
 /// 00:00 UTC of the day after `t`.
-std::chrono::system_clock::time_point next_utc_midnight(
-  std::chrono::system_clock::time_point t);
+std::chrono::system_clock::time_point
+next_utc_midnight(std::chrono::system_clock::time_point t);
 
 /// A per-UTC-day call counter with a limit.
 class daily_quota {

@@ -96,33 +96,33 @@ upstream_request provider::build_request(bool force_refresh) const {
   upstream_request req;
   req.headers.emplace_back("Accept", "application/json");
   switch (config_.kind) {
-    case provider_kind::wechat:
-      req.method = "GET";
-      req.target = config_.token_path +
-                   "?grant_type=client_credential&appid=" + url_encode(config_.client_id) +
-                   "&secret=" + url_encode(config_.secret);
-      break;
-    case provider_kind::wechat_stable: {
-      req.method = "POST";
-      req.target = config_.token_path;
-      json body = {{"grant_type", "client_credential"},
-                   {"appid", config_.client_id},
-                   {"secret", config_.secret},
-                   {"force_refresh", force_refresh}};
-      req.body = body.dump();
-      req.content_type = "application/json";
-      break;
-    }
-    case provider_kind::oauth2:
-      req.method = "POST";
-      req.target = config_.token_path;
-      req.body = "grant_type=client_credentials&client_id=" +
-                 url_encode(config_.client_id) +
-                 "&client_secret=" + url_encode(config_.secret);
-      if (!config_.scope.empty())
-        req.body += "&scope=" + url_encode(config_.scope);
-      req.content_type = "application/x-www-form-urlencoded";
-      break;
+  case provider_kind::wechat:
+    req.method = "GET";
+    req.target = config_.token_path +
+                 "?grant_type=client_credential&appid=" + url_encode(config_.client_id) +
+                 "&secret=" + url_encode(config_.secret);
+    break;
+  case provider_kind::wechat_stable: {
+    req.method = "POST";
+    req.target = config_.token_path;
+    json body = {{"grant_type", "client_credential"},
+                 {"appid", config_.client_id},
+                 {"secret", config_.secret},
+                 {"force_refresh", force_refresh}};
+    req.body = body.dump();
+    req.content_type = "application/json";
+    break;
+  }
+  case provider_kind::oauth2:
+    req.method = "POST";
+    req.target = config_.token_path;
+    req.body =
+        "grant_type=client_credentials&client_id=" + url_encode(config_.client_id) +
+        "&client_secret=" + url_encode(config_.secret);
+    if (!config_.scope.empty())
+      req.body += "&scope=" + url_encode(config_.scope);
+    req.content_type = "application/x-www-form-urlencoded";
+    break;
   }
   return req;
 }

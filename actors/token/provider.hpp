@@ -3,7 +3,8 @@
 // The three kinds speak different protocols:
 //
 //   wechat         GET  /cgi-bin/token?grant_type=client_credential&appid=A&secret=S
-//                  -> {"access_token":"..","expires_in":7200} | {"errcode":N,"errmsg":".."}
+//                  -> {"access_token":"..","expires_in":7200} |
+//                  {"errcode":N,"errmsg":".."}
 //   wechat_stable  POST /cgi-bin/stable_token  (application/json)
 //                  {"grant_type":"client_credential","appid":A,"secret":S,
 //                   "force_refresh":false}

@@ -78,7 +78,7 @@ public:
       n = max + (max < INT64_MAX ? 1 : 0);
     if (n < min || n > max)
       fail_at(path_of(key), "expected integer in [" + std::to_string(min) + ", " +
-                              std::to_string(max) + "], got " + shown(*v));
+                                std::to_string(max) + "], got " + shown(*v));
     return n;
   }
 
@@ -131,7 +131,7 @@ url_parts split_url(const std::string& url, const std::string& path) {
 
 bool valid_name(const std::string& s) {
   return !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") ==
-                         std::string::npos;
+                           std::string::npos;
 }
 
 void parse_refresh(const json& j, const std::string& path, refresh_policy_config& out) {
@@ -185,7 +185,7 @@ provider_config parse_one(const json& j, const std::string& path, const env_look
       fail_at(r.path_of("base_url"), "expected scheme://host[:port] without a path");
     c.base_url = parts.base;
     c.token_path =
-      c.kind == provider_kind::wechat ? "/cgi-bin/token" : "/cgi-bin/stable_token";
+        c.kind == provider_kind::wechat ? "/cgi-bin/token" : "/cgi-bin/stable_token";
     c.client_id = r.required_string("appid");
   }
   if (r.find("secret") || r.find("client_secret"))
@@ -214,12 +214,12 @@ provider_config parse_one(const json& j, const std::string& path, const env_look
 
 const char* to_string(provider_kind kind) {
   switch (kind) {
-    case provider_kind::wechat:
-      return "wechat";
-    case provider_kind::wechat_stable:
-      return "wechat_stable";
-    case provider_kind::oauth2:
-      return "oauth2";
+  case provider_kind::wechat:
+    return "wechat";
+  case provider_kind::wechat_stable:
+    return "wechat_stable";
+  case provider_kind::oauth2:
+    return "oauth2";
   }
   return "wechat";
 }
@@ -251,8 +251,8 @@ parse_providers(const json& j, const std::string& path, const env_lookup& env) {
     if (!parsed)
       return fail(parsed.error());
     if (!names.insert(parsed.value().name).second)
-      return fail(item_path + ".name: duplicate provider name \"" +
-                  parsed.value().name + "\"");
+      return fail(item_path + ".name: duplicate provider name \"" + parsed.value().name +
+                  "\"");
     providers.push_back(std::move(parsed.value()));
   }
   return providers;

@@ -5,8 +5,7 @@
 namespace shoal::token {
 
 refresh_policy::refresh_policy(refresh_policy_config config, uint64_t seed)
-  : config_(config), rng_(seed) {
-}
+    : config_(config), rng_(seed) {}
 
 refresh_windows refresh_policy::windows_for(time_point obtained_at,
                                             time_point expires_at) const {

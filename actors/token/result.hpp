@@ -13,19 +13,14 @@ namespace shoal::token {
 
 /// Wraps an error so that `result<T, E>` can be built from it without ambiguity,
 /// even when T and E are the same type.
-template <class E>
-struct failure {
-  E error;
-};
+template <class E> struct failure { E error; };
 
-template <class E>
-failure<std::decay_t<E>> fail(E&& error) {
+template <class E> failure<std::decay_t<E>> fail(E&& error) {
   return {std::forward<E>(error)};
 }
 
 /// Exactly one of a value of type T or an error of type E.
-template <class T, class E>
-class result {
+template <class T, class E> class result {
 public:
   result(T value) : data_(std::in_place_index<0>, std::move(value)) {}
   result(failure<E> f) : data_(std::in_place_index<1>, std::move(f.error)) {}

@@ -8,22 +8,21 @@ namespace shoal::token {
 
 std::string_view to_string(token_phase phase) {
   switch (phase) {
-    case token_phase::missing:
-      return "missing";
-    case token_phase::fresh:
-      return "fresh";
-    case token_phase::advisory:
-      return "advisory";
-    case token_phase::mandatory:
-      return "mandatory";
-    case token_phase::expired:
-      return "expired";
+  case token_phase::missing:
+    return "missing";
+  case token_phase::fresh:
+    return "fresh";
+  case token_phase::advisory:
+    return "advisory";
+  case token_phase::mandatory:
+    return "mandatory";
+  case token_phase::expired:
+    return "expired";
   }
   return "missing";
 }
 
-token_state::token_state(refresh_policy policy) : policy_(std::move(policy)) {
-}
+token_state::token_state(refresh_policy policy) : policy_(std::move(policy)) {}
 
 token_phase token_state::phase(time_point now) const {
   if (!current_)
@@ -91,20 +90,19 @@ retry_decision token_state::fail_refresh(const upstream_error& error, time_point
   last_error_ = error;
   ++failures_;
   switch (error.kind) {
-    case error_class::quota_exhausted:
-      next_attempt_ = next_utc_midnight(now);
-      return {true, next_attempt_};
-    case error_class::refresh_limited:
-      force_wanted_ = false;
-      next_attempt_ = now + policy_.backoff(1, true);
-      return {true, next_attempt_};
-    case error_class::rate_limited:
-      next_attempt_ =
-        now + std::max(policy_.backoff(failures_, urgent(now)),
-                       policy_.config().rate_limited_delay);
-      return {true, next_attempt_};
-    default:
-      break;
+  case error_class::quota_exhausted:
+    next_attempt_ = next_utc_midnight(now);
+    return {true, next_attempt_};
+  case error_class::refresh_limited:
+    force_wanted_ = false;
+    next_attempt_ = now + policy_.backoff(1, true);
+    return {true, next_attempt_};
+  case error_class::rate_limited:
+    next_attempt_ = now + std::max(policy_.backoff(failures_, urgent(now)),
+                                   policy_.config().rate_limited_delay);
+    return {true, next_attempt_};
+  default:
+    break;
   }
   if (!is_retryable(error.kind)) {
     stopped_ = error;

@@ -2,8 +2,8 @@
 //
 //   shoal::http_client client("https://api.weixin.qq.com", {});
 //   auto r = client.send({"GET", "/cgi-bin/token?...", {}, "", ""});
-//   if (auto* reply = std::get_if<shoal::http_response>(&r)) use(reply->status, reply->body);
-//   else report(std::get<shoal::http_error>(r).message);
+//   if (auto* reply = std::get_if<shoal::http_response>(&r)) use(reply->status,
+//   reply->body); else report(std::get<shoal::http_error>(r).message);
 //
 // One client talks to one scheme://host[:port] and keeps its connection alive between
 // calls. Failures are values (`http_error`), never exceptions. Error messages name the

@@ -24,8 +24,7 @@ void send_json(httplib::Response& res, int status, const json& body) {
 } // namespace
 
 token_standin::token_standin(token_standin_options options)
-  : options_(std::move(options)), rng_(options_.seed) {
-}
+    : options_(std::move(options)), rng_(options_.seed) {}
 
 token_standin::~token_standin() {
   stop();
@@ -331,21 +330,24 @@ void token_standin::handle_oauth2(const httplib::Request& req, httplib::Response
   auto expires_in = expires_in_seconds(token);
   ++calls_[ep]["ok"];
   lock.unlock();
-  send_json(res, 200,
-            {{"access_token", token}, {"token_type", "Bearer"}, {"expires_in", expires_in}});
+  send_json(
+      res, 200,
+      {{"access_token", token}, {"token_type", "Bearer"}, {"expires_in", expires_in}});
 }
 
 void token_standin::install_routes() {
-  server_->Get("/cgi-bin/token", [this](const httplib::Request& req,
-                                        httplib::Response& res) {
-    handle_wechat_token(req, res);
-  });
-  server_->Post("/cgi-bin/stable_token", [this](const httplib::Request& req,
-                                                httplib::Response& res) {
-    handle_stable_token(req, res);
-  });
-  server_->Post("/oauth2/token", [this](const httplib::Request& req,
-                                        httplib::Response& res) { handle_oauth2(req, res); });
+  server_->Get("/cgi-bin/token",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 handle_wechat_token(req, res);
+               });
+  server_->Post("/cgi-bin/stable_token",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  handle_stable_token(req, res);
+                });
+  server_->Post("/oauth2/token",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  handle_oauth2(req, res);
+                });
   server_->Get("/check", [this](const httplib::Request& req, httplib::Response& res) {
     auto code = check(req.get_param_value("access_token"));
     record("check", code == 0 ? "valid" : "errcode_" + std::to_string(code));

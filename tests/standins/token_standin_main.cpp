@@ -22,32 +22,35 @@ int main(int argc, char** argv) {
   std::vector<std::string> apps;
   std::vector<std::string> errors(options.errors.begin(), options.errors.end());
   app.add_option("--host", host, "address to bind")->capture_default_str();
-  app.add_option("--port", port, "port to bind; 0 picks a free one")->capture_default_str();
+  app.add_option("--port", port, "port to bind; 0 picks a free one")
+      ->capture_default_str();
   app.add_option("--expiry-ms", expiry_ms, "token lifetime")->capture_default_str();
   app.add_option("--grace-ms", grace_ms, "old token validity after a refresh")
-    ->capture_default_str();
+      ->capture_default_str();
   app.add_option("--quota", options.daily_quota, "calls per app, endpoint and UTC day")
-    ->capture_default_str();
+      ->capture_default_str();
   app.add_option("--force-refresh-limit", options.force_refresh_daily_limit,
                  "stable_token force_refresh calls per day")
-    ->capture_default_str();
+      ->capture_default_str();
   app.add_option("--force-refresh-interval-ms", force_interval_ms,
                  "shortest time between two force_refresh calls")
-    ->capture_default_str();
+      ->capture_default_str();
   app.add_option("--latency-ms", latency_ms, "delay before every token answer")
-    ->capture_default_str();
+      ->capture_default_str();
   app.add_option("--error-rate", options.error_rate, "probability of an injected error")
-    ->check(CLI::Range(0.0, 1.0))
-    ->capture_default_str();
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   app.add_option("--errors", errors, "injected error kinds: 5xx, busy, malformed")
-    ->check(CLI::IsMember({"5xx", "busy", "malformed"}));
+      ->check(CLI::IsMember({"5xx", "busy", "malformed"}));
   app.add_option("--timeout-rate", options.timeout_rate, "probability of a hang")
-    ->check(CLI::Range(0.0, 1.0))
-    ->capture_default_str();
-  app.add_option("--hang-ms", hang_ms, "length of an injected hang")->capture_default_str();
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--hang-ms", hang_ms, "length of an injected hang")
+      ->capture_default_str();
   app.add_option("--seed", options.seed, "seed of all randomness")->capture_default_str();
-  app.add_option("--app", apps, "known app as ID:SECRET (repeatable); default "
-                                "wx-test-app:wx-test-secret");
+  app.add_option("--app", apps,
+                 "known app as ID:SECRET (repeatable); default "
+                 "wx-test-app:wx-test-secret");
   CLI11_PARSE(app, argc, argv);
 
   if (expiry_ms < 1000) {

@@ -23,11 +23,12 @@ using test::process_options;
 TEST(token_standin_process, prints_its_port_and_serves_until_terminated) {
   process_options o;
   o.program = SHOAL_TOKEN_STANDIN;
-  o.args = {"--port", "0", "--expiry-ms", "2000", "--grace-ms", "500", "--quota", "2",
-            "--app", "proc-app:proc-secret", "--seed", "3"};
+  o.args = {"--port", "0",       "--expiry-ms", "2000",  "--grace-ms",
+            "500",    "--quota", "2",           "--app", "proc-app:proc-secret",
+            "--seed", "3"};
   child_process standin(o);
-  auto first_line = standin.wait_for_match(std::regex("^([0-9]+)\n"), 10s,
-                                           output_stream::out);
+  auto first_line =
+      standin.wait_for_match(std::regex("^([0-9]+)\n"), 10s, output_stream::out);
   ASSERT_TRUE(first_line) << standin.output_tail();
   auto base = "http://127.0.0.1:" + (*first_line)[1];
 

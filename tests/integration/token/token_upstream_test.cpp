@@ -24,7 +24,8 @@ const std::string app_id = "wx-it-app";
 const std::string app_secret = "SUPER-SECRET-42";
 
 // Polls `condition` until it holds or `deadline` passes; returns whether it held.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds deadline) {
   auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
     if (condition())
@@ -68,18 +69,18 @@ protected:
     o.read_timeout = timeout;
     http_client client(p.config().base_url, o);
     auto req = p.build_request(force);
-    auto reply = client.send(
-      {req.method, req.target, req.headers, req.body, req.content_type});
+    auto reply =
+        client.send({req.method, req.target, req.headers, req.body, req.content_type});
     if (auto* err = std::get_if<http_error>(&reply)) {
       EXPECT_EQ(err->message.find(app_secret), std::string::npos) << err->message;
-      return fail(
-        provider::transport_failure(err->kind == http_error_kind::timeout, err->message));
+      return fail(provider::transport_failure(err->kind == http_error_kind::timeout,
+                                              err->message));
     }
     auto& r = std::get<http_response>(reply);
     auto parsed = p.parse_reply(r.status, r.body, force);
     if (!parsed.ok()) {
       EXPECT_EQ(parsed.error().message.find(app_secret), std::string::npos)
-        << parsed.error().message;
+          << parsed.error().message;
     }
     return parsed;
   }
@@ -92,7 +93,8 @@ protected:
 
   json control(const json& changes) {
     http_client client(standin_->base_url(), {});
-    auto reply = client.send({"POST", "/control", {}, changes.dump(), "application/json"});
+    auto reply =
+        client.send({"POST", "/control", {}, changes.dump(), "application/json"});
     auto& r = std::get<http_response>(reply);
     EXPECT_EQ(r.status, 200) << r.body;
     return json::parse(r.body);
@@ -158,7 +160,7 @@ TEST_F(token_upstream, tokens_expire) {
   EXPECT_EQ(r.value().expires_in, 1s);
   EXPECT_EQ(standin_->check(r.value().access_token), 0);
   ASSERT_TRUE(
-    eventually([&] { return standin_->check(r.value().access_token) == 42001; }, 3s));
+      eventually([&] { return standin_->check(r.value().access_token) == 42001; }, 3s));
 }
 
 TEST_F(token_upstream, quota_exhaustion_and_reset) {
@@ -245,7 +247,8 @@ TEST_F(token_upstream, injected_timeouts_end_within_the_deadline) {
     EXPECT_EQ(r.error().kind, error_class::timeout) << r.error().message;
     EXPECT_GE(took, 300ms);
     EXPECT_LT(took, 1500ms);
-    EXPECT_NE(r.error().message.find("/cgi-bin/"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("/cgi-bin/"), std::string::npos)
+        << r.error().message;
     EXPECT_EQ(r.error().message.find("secret"), std::string::npos) << r.error().message;
   }
   EXPECT_EQ(standin_->tokens_issued(), 0);

@@ -21,7 +21,8 @@ env_lookup fake_env(std::map<std::string, std::string> vars) {
   };
 }
 
-const auto env = fake_env({{"WX_SECRET", "wx-secret-value"}, {"IDP_SECRET", "idp-secret"}});
+const auto env =
+    fake_env({{"WX_SECRET", "wx-secret-value"}, {"IDP_SECRET", "idp-secret"}});
 
 json valid_providers() {
   return json::parse(R"([

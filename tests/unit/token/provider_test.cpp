@@ -78,7 +78,8 @@ TEST(provider, wechat_success_replies) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value().access_token, "T1");
   EXPECT_EQ(r.value().expires_in, 7200s);
-  auto with_zero = p.parse_reply(200, R"({"errcode":0,"access_token":"T2","expires_in":5})");
+  auto with_zero =
+      p.parse_reply(200, R"({"errcode":0,"access_token":"T2","expires_in":5})");
   ASSERT_TRUE(with_zero.ok());
   EXPECT_EQ(with_zero.value().access_token, "T2");
 }
@@ -112,9 +113,10 @@ TEST(provider, wechat_errcodes_are_classified) {
 }
 
 TEST(provider, retryable_and_stopping_classes) {
-  for (auto kind : {error_class::timeout, error_class::transport, error_class::server_error,
-                    error_class::busy, error_class::malformed, error_class::rate_limited,
-                    error_class::refresh_limited, error_class::unknown})
+  for (auto kind :
+       {error_class::timeout, error_class::transport, error_class::server_error,
+        error_class::busy, error_class::malformed, error_class::rate_limited,
+        error_class::refresh_limited, error_class::unknown})
     EXPECT_TRUE(is_retryable(kind)) << to_string(kind);
   for (auto kind :
        {error_class::config, error_class::rejected_token, error_class::quota_exhausted})
@@ -175,20 +177,22 @@ TEST(provider, malformed_replies_name_the_field) {
     ASSERT_FALSE(r.ok()) << e.body;
     EXPECT_EQ(r.error().kind, error_class::malformed) << e.body;
     EXPECT_NE(r.error().message.find(e.says), std::string::npos)
-      << e.body << " -> " << r.error().message;
+        << e.body << " -> " << r.error().message;
   }
 }
 
 TEST(provider, oauth2_replies) {
   auto p = make(provider_kind::oauth2);
-  auto ok = p.parse_reply(200, R"({"access_token":"A","token_type":"Bearer","expires_in":3600})");
+  auto ok = p.parse_reply(
+      200, R"({"access_token":"A","token_type":"Bearer","expires_in":3600})");
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok.value().access_token, "A");
   EXPECT_EQ(ok.value().expires_in, 3600s);
   auto no_type = p.parse_reply(200, R"({"access_token":"A","expires_in":3600})");
   ASSERT_FALSE(no_type.ok());
   EXPECT_EQ(no_type.error().message, "malformed reply: token_type: missing");
-  auto bad = p.parse_reply(401, R"({"error":"invalid_client","error_description":"bad"})");
+  auto bad =
+      p.parse_reply(401, R"({"error":"invalid_client","error_description":"bad"})");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().kind, error_class::config);
   EXPECT_EQ(bad.error().code, 401);
