@@ -31,6 +31,10 @@ std::optional<std::string> status_server::start(const endpoint& listen) {
     return "cannot listen for HTTP on " + listen.host + ":" + std::to_string(listen.port);
   port_ = static_cast<uint16_t>(port);
   thread_ = std::thread{[this] { server_->listen_after_bind(); }};
+  // httplib's stop() is a no-op until the server runs: wait for it, so that a
+  // stop() right after start() cannot leave the listening thread behind.
+  while (!server_->is_running())
+    std::this_thread::yield();
   return std::nullopt;
 }
 
