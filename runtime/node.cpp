@@ -51,6 +51,8 @@ struct node::impl {
   caf::actor directory;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<status_server> http;
+  /// Started services, in start order; stopped in reverse.
+  std::vector<std::unique_ptr<service>> services;
   steady_clock::time_point started = steady_clock::now();
   bool stopped = false;
 };
@@ -80,8 +82,23 @@ std::unique_ptr<node> node::start(const config& cfg, std::string& error) {
     return nullptr;
   }
   n->port_ = *published;
+  for (auto factory : service_factories()) {
+    std::string why;
+    auto svc = factory(*n, why);
+    if (!svc && !why.empty()) {
+      error = why;
+      n->stop();
+      return nullptr;
+    }
+    if (svc)
+      d.services.push_back(std::move(svc));
+  }
   if (cfg.http.enabled) {
     d.http = std::make_unique<status_server>(*n);
+    for (auto& svc : d.services) {
+      auto* s = svc.get();
+      d.http->add_status(s->name(), [s] { return s->status(); });
+    }
     if (auto err = d.http->start(cfg.http.listen)) {
       error = *err;
       n->stop();
@@ -104,6 +121,8 @@ void node::stop() {
   d.stopped = true;
   if (d.http)
     d.http->stop();
+  for (auto i = d.services.rbegin(); i != d.services.rend(); ++i)
+    (*i)->stop();
   if (d.directory)
     caf::anon_send_exit(d.directory, caf::exit_reason::user_shutdown);
   d.directory = nullptr;
@@ -135,6 +154,10 @@ msg::membership node::members(milliseconds timeout) {
 
 prometheus::Registry& node::metrics() {
   return *impl_->registry;
+}
+
+const std::vector<std::unique_ptr<service>>& node::services() const {
+  return impl_->services;
 }
 
 double node::uptime_seconds() const {

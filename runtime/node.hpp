@@ -11,11 +11,13 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
 #include "messages/cluster.hpp"
 #include "runtime/config.hpp"
+#include "runtime/service.hpp"
 
 namespace prometheus {
 class Registry;
@@ -60,6 +62,19 @@ public:
 
   /// Seconds since start().
   double uptime_seconds() const;
+
+  /// The running service of type T (see service.hpp), or nullptr if this node
+  /// does not run it.
+  template <class T>
+  T* service_of() const {
+    for (auto& s : services())
+      if (auto p = dynamic_cast<T*>(s.get()))
+        return p;
+    return nullptr;
+  }
+
+  /// Every service running on this node, in start order.
+  const std::vector<std::unique_ptr<service>>& services() const;
 
 private:
   explicit node(const config& cfg);

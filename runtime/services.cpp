@@ -1,0 +1,11 @@
+#include "runtime/service.hpp"
+
+namespace shoal {
+
+const std::vector<service_factory>& service_factories() {
+  // Each service adds its factory here (declared in its runtime/<name>_service.hpp).
+  static const std::vector<service_factory> factories{};
+  return factories;
+}
+
+} // namespace shoal
