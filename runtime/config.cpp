@@ -45,8 +45,8 @@ std::string read_env_name(json_reader& r, const std::string& key) {
   return name;
 }
 
-mysql_config read_mysql(json_reader& r) {
-  mysql_config m;
+mysql_settings read_mysql(json_reader& r) {
+  mysql_settings m;
   m.address = read_endpoint(r, "127.0.0.1", 3306);
   m.user = r.string("user", "root");
   m.password_env = read_env_name(r, "password_env");
@@ -146,7 +146,7 @@ void read_log(json_reader& root, config& c) {
 
 void read_servers(json_reader& root, config& c) {
   if (auto r = root.object("redis")) {
-    redis_config rc;
+    redis_settings rc;
     rc.address = read_endpoint(*r, "127.0.0.1", 6379);
     rc.password_env = read_env_name(*r, "password_env");
     if (r->has("password"))

@@ -82,7 +82,7 @@ struct log_config {
 };
 
 /// A MySQL/MariaDB server.
-struct mysql_config {
+struct mysql_settings {
   endpoint address;
   std::string user = "root";
   std::string password_env;
@@ -90,7 +90,7 @@ struct mysql_config {
   int64_t read_timeout_ms = 30000;
 };
 
-struct redis_config {
+struct redis_settings {
   endpoint address;
   std::string password_env;
   int64_t db = 0;
@@ -110,10 +110,10 @@ struct sync_pipeline_config {
   std::string name;
   /// The node that runs this pipeline.
   std::string node;
-  mysql_config source;
+  mysql_settings source;
   /// The replica server id the reader presents to the source; unique per source.
   uint32_t server_id = 0;
-  mysql_config target;
+  mysql_settings target;
   int64_t partitions = 4;
   sync_start start;
   /// Table patterns `db.table` with `*` wildcards; empty include means all.
@@ -162,9 +162,9 @@ struct config {
   tls_config tls;
   http_config http;
   log_config log;
-  std::optional<redis_config> redis;
+  std::optional<redis_settings> redis;
   /// Named MySQL servers (for services that need one outside a pipeline).
-  std::map<std::string, mysql_config> mysql;
+  std::map<std::string, mysql_settings> mysql;
   tokens_config tokens;
   sync_config sync;
   hotkeys_config hotkeys;
