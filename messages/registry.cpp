@@ -5,6 +5,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "messages/cluster.hpp"
+#include "messages/hotkey.hpp"
 
 namespace shoal {
 
@@ -14,7 +15,7 @@ template <class... Blocks>
 struct block_list {};
 
 /// Every type-ID block of shoal; a new messages header adds its block here.
-using all_blocks = block_list<caf::id_block::shoal_cluster>;
+using all_blocks = block_list<caf::id_block::shoal_cluster, caf::id_block::shoal_hotkey>;
 
 template <class Block, caf::type_id_t... Is>
 void append_names(std::vector<std::string>& out,

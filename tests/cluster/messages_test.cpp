@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "messages/cluster.hpp"
+#include "messages/hotkey.hpp"
 #include "messages/registry.hpp"
 #include "tests/support/child_process.hpp"
 
@@ -45,6 +46,16 @@ std::map<std::string, std::function<caf::message(caf::actor)>> samples() {
   add([m](caf::actor) { return msg::member_changed{m}; });
   add([](caf::actor) { return msg::lookup{std::string{"token_cache\0x", 13}}; });
   add([m](caf::actor) { return std::vector<msg::member>{m, m}; });
+  msg::hot_entry he{std::string{"sku:\0\xff", 6}, UINT64_MAX, INT64_MAX, -1, true};
+  add([](caf::actor) {
+    return msg::key_counts{"n1", INT64_MIN, {"sku:1", "", "ключ"}, {1, 0, UINT64_MAX}};
+  });
+  add([he](caf::actor) { return he; });
+  add([he](caf::actor) { return msg::hot_keys{"n2", {he, msg::hot_entry{}}}; });
+  add([](caf::actor) { return msg::cooled_keys{"n3", {"a", std::string{"b\0c", 3}}}; });
+  add([](caf::actor) { return msg::manual_hot{"sku:42", false, INT64_MAX}; });
+  add([](caf::actor) { return msg::invalidate_keys{{"sku:42", "sku:43"}}; });
+  add([](caf::actor) { return msg::hotkey_rules{UINT64_MAX, R"([{"key":"*","threshold":3}])"}; });
   return s;
 }
 
