@@ -6,6 +6,7 @@
 
 #include "messages/cluster.hpp"
 #include "messages/hotkey.hpp"
+#include "messages/token.hpp"
 
 namespace shoal {
 
@@ -15,7 +16,7 @@ template <class... Blocks>
 struct block_list {};
 
 /// Every type-ID block of shoal; a new messages header adds its block here.
-using all_blocks = block_list<caf::id_block::shoal_cluster, caf::id_block::shoal_hotkey>;
+using all_blocks = block_list<caf::id_block::shoal_cluster, caf::id_block::shoal_hotkey, caf::id_block::shoal_token>;
 
 template <class Block, caf::type_id_t... Is>
 void append_names(std::vector<std::string>& out,

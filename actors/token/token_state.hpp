@@ -111,6 +111,10 @@ public:
   /// version current+1 (1 for the first) and returns the adopted record.
   token_record complete_refresh(std::string token, duration expires_in, time_point now);
 
+  /// Ends the in-flight refresh without a result (its token was refused by the
+  /// store, or this keeper lost its lease); the schedule is left as it was.
+  void cancel_refresh() { in_flight_ = false; }
+
   /// Ends the in-flight refresh with a failure and schedules (or stops) retries.
   retry_decision fail_refresh(const upstream_error& error, time_point now);
 

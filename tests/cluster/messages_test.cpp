@@ -15,6 +15,7 @@
 #include "messages/cluster.hpp"
 #include "messages/hotkey.hpp"
 #include "messages/registry.hpp"
+#include "messages/token.hpp"
 #include "tests/support/child_process.hpp"
 
 namespace shoal {
@@ -56,6 +57,18 @@ std::map<std::string, std::function<caf::message(caf::actor)>> samples() {
   add([](caf::actor) { return msg::manual_hot{"sku:42", false, INT64_MAX}; });
   add([](caf::actor) { return msg::invalidate_keys{{"sku:42", "sku:43"}}; });
   add([](caf::actor) { return msg::hotkey_rules{UINT64_MAX, R"([{"key":"*","threshold":3}])"}; });
+  msg::token_update tu{"wx", std::string{"tok\0\xff", 5}, 1795687057401, INT64_MAX, UINT64_MAX, "n2", {}};
+  add([tu](caf::actor a) {
+    auto u = tu;
+    u.keeper = a;
+    return u;
+  });
+  add([](caf::actor) { return msg::token_rejected{"wx", "tok-1", "n1"}; });
+  add([](caf::actor) { return msg::token_wanted{"wx", "n3"}; });
+  add([](caf::actor) {
+    return msg::token_fetch_result{false, "", -1, INT64_MIN, 7, 45009, "quota ✓"};
+  });
+  add([tu](caf::actor) { return std::vector<msg::token_update>{tu, tu}; });
   return s;
 }
 

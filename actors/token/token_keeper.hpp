@@ -1,0 +1,53 @@
+// token_keeper: the actor that refreshes one provider's token for the cluster.
+//
+// Every node allowed to keep tokens runs one keeper per provider; the one holding
+// the provider's Redis lease (token_store) is active, the others stand by and try
+// to take the lease every lease/3. The active keeper:
+//   - on taking the lease, adopts the newest of the stored record and the token
+//     this node already holds (writing the latter back when the store lost it),
+//     then refreshes at a random point of the advisory window: never early because
+//     of a takeover;
+//   - runs at most one upstream fetch at a time, in a detached fetcher, and only
+//     while its lease is fresh; writes the new token by compare-and-set on the
+//     version, so a keeper that lost its lease cannot overwrite a newer token;
+//   - pushes every adopted token to its node's cache (atoms::token_push), which
+//     forwards it to every peer cache;
+//   - refreshes at once for msg::token_wanted when there is no valid token, and
+//     for msg::token_rejected only if the rejected token is still current.
+// Redis calls run in a detached store worker and the HTTP call in a detached
+// fetcher; both have timeouts, so neither blocks the scheduler or shutdown.
+
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/token/provider_config.hpp"
+#include "runtime/adapters/redis_connection.hpp"
+
+namespace shoal::token {
+
+class token_board;
+class token_observer;
+
+struct keeper_settings {
+  provider_config provider;
+  /// This node's name.
+  std::string node;
+  /// Unique per keeper incarnation: the lease's value.
+  std::string owner;
+  redis_config redis;
+  std::chrono::milliseconds lease{3000};
+  uint64_t seed = 1;
+};
+
+/// Spawns the keeper of one provider. `cache` is this node's token cache, `board`
+/// its token board (read on takeover), `observer` gets its events.
+caf::actor spawn_token_keeper(caf::actor_system& sys, keeper_settings settings,
+                              caf::actor cache, std::shared_ptr<token_board> board,
+                              std::shared_ptr<token_observer> observer);
+
+} // namespace shoal::token

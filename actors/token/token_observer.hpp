@@ -1,0 +1,38 @@
+// token_observer: what the token actors report for /status and /metrics.
+//
+// The keeper and the cache call it from their actor threads; an implementation
+// (the token service) must be thread-safe and must not block.
+
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace shoal::token {
+
+class token_observer {
+public:
+  virtual ~token_observer() = default;
+
+  /// One upstream call ended with `result` ("ok" or an error_class name).
+  virtual void upstream_call(const std::string& provider, std::string_view result,
+                             const std::string& message) = 0;
+
+  /// This node's keeper of `provider` took (true) or lost (false) the lease.
+  virtual void leadership(const std::string& provider, bool leader) = 0;
+
+  /// Upstream calls counted against today's quota by this node's keeper.
+  virtual void quota_used(const std::string& provider, int64_t used) = 0;
+
+  /// `n` callers waited for a refresh instead of causing one each.
+  virtual void coalesced(const std::string& provider, int64_t n) = 0;
+
+  /// A keeper's write was refused by the store (fenced) or the store failed.
+  virtual void store_event(const std::string& provider, std::string_view what) = 0;
+
+  /// Something an operator should read in the log; `warn` selects the level.
+  virtual void note(const std::string& provider, bool warn, const std::string& text) = 0;
+};
+
+} // namespace shoal::token

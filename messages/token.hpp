@@ -1,0 +1,110 @@
+// Messages of the token keeper: what the keeper pushes to every node's token
+// cache, what caches ask of each other and of the keeper, and the replies of the
+// keeper's detached workers (Redis store and upstream fetcher).
+//
+//   keeper --tok_push, token_update--> local cache --token_update--> peer caches
+//   cache  --tok_sync-->               peer cache  -> std::vector<token_update>
+//   cache  --token_wanted / token_rejected--> keeper (any node)
+//
+// Every type here is registered by name in messages/registry.cpp.
+
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/type_id.hpp>
+
+namespace shoal::msg {
+
+/// One token of one provider as the keeper adopted it. `version` orders tokens:
+/// a cache only adopts a higher version. version 0 means "no token".
+struct token_update {
+  std::string provider;
+  std::string token;
+  /// Milliseconds since the epoch.
+  int64_t obtained_at_ms = 0;
+  int64_t expires_at_ms = 0;
+  uint64_t version = 0;
+  /// The node of the keeper that adopted it, and that keeper (may be null when
+  /// the record came from the store).
+  std::string keeper_node;
+  caf::actor keeper;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_update& x) {
+  return f(caf::meta::type_name("shoal::msg::token_update"), x.provider, x.token,
+           x.obtained_at_ms, x.expires_at_ms, x.version, x.keeper_node, x.keeper);
+}
+
+/// An application saw the platform refuse `token` (40001, 40014, 42001).
+struct token_rejected {
+  std::string provider;
+  std::string token;
+  /// The node whose application saw the refusal.
+  std::string node;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_rejected& x) {
+  return f(caf::meta::type_name("shoal::msg::token_rejected"), x.provider, x.token,
+           x.node);
+}
+
+/// A cache has callers waiting without a valid token: refresh now if needed.
+struct token_wanted {
+  std::string provider;
+  /// The node whose callers wait.
+  std::string node;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_wanted& x) {
+  return f(caf::meta::type_name("shoal::msg::token_wanted"), x.provider, x.node);
+}
+
+/// The outcome of one upstream call, from the fetcher to its keeper.
+struct token_fetch_result {
+  bool ok = false;
+  std::string token;
+  int64_t expires_in_ms = 0;
+  /// When the request was sent (ms since the epoch): the token's obtained_at, so
+  /// that its expiry is never later than the platform's.
+  int64_t sent_at_ms = 0;
+  /// shoal::token::error_class when !ok.
+  int32_t error_class = 0;
+  int32_t code = 0;
+  std::string message;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_fetch_result& x) {
+  return f(caf::meta::type_name("shoal::msg::token_fetch_result"), x.ok, x.token,
+           x.expires_in_ms, x.sent_at_ms, x.error_class, x.code, x.message);
+}
+
+} // namespace shoal::msg
+
+CAF_BEGIN_TYPE_ID_BLOCK(shoal_token, caf::first_custom_type_id + 100)
+  CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_update))
+  CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_rejected))
+  CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_wanted))
+  CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_fetch_result))
+  CAF_ADD_TYPE_ID(shoal_token, (std::vector<shoal::msg::token_update>))
+CAF_END_TYPE_ID_BLOCK(shoal_token)
+
+namespace shoal::atoms {
+/// keeper -> local cache: adopt this update and forward it to every peer cache.
+using token_push = caf::atom_constant<caf::atom("tok_push")>;
+/// cache -> peer cache: send me every token you hold.
+using token_sync = caf::atom_constant<caf::atom("tok_sync")>;
+/// local caller -> cache: a token of this provider, waiting until one exists.
+using token_get = caf::atom_constant<caf::atom("tok_get")>;
+/// service -> local cache: the keeper actor of a provider on this node.
+using token_keeper = caf::atom_constant<caf::atom("tok_keeper")>;
+} // namespace shoal::atoms
