@@ -1,0 +1,137 @@
+// Messages of the hot-key service: counts flowing from each node's recorder to the
+// counter shards, hot and cooled keys pushed from the shards to every node's cache
+// actor, manual hot keys, invalidations, and rule updates spread cluster-wide.
+//
+//   recorder --key_counts--> counter shard --hot_keys / cooled_keys--> cache actor (all nodes)
+//   engine --manual_hot--> counter shard owning the key
+//   engine --invalidate_keys--> cache actor (all nodes)
+//   reload --hotkey_rules--> cache actor (all nodes), newest version wins
+//
+// Every type travels between processes and is registered by name in
+// messages/registry.cpp.
+
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/type_id.hpp>
+
+namespace shoal::msg {
+
+/// Accesses counted by one node's recorder since its last flush, for the keys one
+/// shard owns. keys[i] was accessed counts[i] times.
+struct key_counts {
+  /// The node whose recorder counted.
+  std::string from;
+  /// The recorder's time of the flush (its time source; trace time in a replay).
+  int64_t at_ms = 0;
+  std::vector<std::string> keys;
+  std::vector<uint64_t> counts;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, key_counts& x) {
+  return f(caf::meta::type_name("shoal::msg::key_counts"), x.from, x.at_ms, x.keys,
+           x.counts);
+}
+
+/// One key a shard declared hot.
+struct hot_entry {
+  std::string key;
+  /// Window count when it was declared or extended (0 for manual keys).
+  uint64_t count = 0;
+  /// How much longer it stays hot; 0: until removed (manual keys).
+  int64_t ttl_ms = 0;
+  /// Wall clock (microseconds since the epoch) when the shard declared it, for the
+  /// push latency.
+  int64_t detected_us = 0;
+  /// Added by an operator rather than detected.
+  bool manual = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hot_entry& x) {
+  return f(caf::meta::type_name("shoal::msg::hot_entry"), x.key, x.count, x.ttl_ms,
+           x.detected_us, x.manual);
+}
+
+/// Keys that became hot or stayed hot, pushed by a shard to every node's cache actor.
+struct hot_keys {
+  /// The shard's node.
+  std::string shard;
+  std::vector<hot_entry> keys;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hot_keys& x) {
+  return f(caf::meta::type_name("shoal::msg::hot_keys"), x.shard, x.keys);
+}
+
+/// Keys that are no longer hot (cooled down or removed by an operator).
+struct cooled_keys {
+  std::string shard;
+  std::vector<std::string> keys;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cooled_keys& x) {
+  return f(caf::meta::type_name("shoal::msg::cooled_keys"), x.shard, x.keys);
+}
+
+/// An operator makes a key hot (for duration_ms, 0: until removed) or removes it.
+/// Sent to the shard owning the key.
+struct manual_hot {
+  std::string key;
+  bool hot = true;
+  int64_t duration_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, manual_hot& x) {
+  return f(caf::meta::type_name("shoal::msg::manual_hot"), x.key, x.hot, x.duration_ms);
+}
+
+/// Cached values that are stale: every node drops them (the keys stay hot).
+struct invalidate_keys {
+  std::vector<std::string> keys;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, invalidate_keys& x) {
+  return f(caf::meta::type_name("shoal::msg::invalidate_keys"), x.keys);
+}
+
+/// A rule set, as the JSON array of $.hotkeys.rules. A node applies it only when
+/// `version` is newer than the rules it has.
+struct hotkey_rules {
+  uint64_t version = 0;
+  std::string rules_json;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hotkey_rules& x) {
+  return f(caf::meta::type_name("shoal::msg::hotkey_rules"), x.version, x.rules_json);
+}
+
+} // namespace shoal::msg
+
+CAF_BEGIN_TYPE_ID_BLOCK(shoal_hotkey, caf::first_custom_type_id + 300)
+  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::key_counts))
+  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hot_entry))
+  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hot_keys))
+  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::cooled_keys))
+  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::manual_hot))
+  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::invalidate_keys))
+  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hotkey_rules))
+CAF_END_TYPE_ID_BLOCK(shoal_hotkey)
+
+namespace shoal::atoms {
+/// Recorder: flush counts now (and answer once the shards have them).
+using hk_flush = caf::atom_constant<caf::atom("hk_flush")>;
+/// Periodic work of the hot-key actors (flush, expiry).
+using hk_tick = caf::atom_constant<caf::atom("hk_tick")>;
+} // namespace shoal::atoms
