@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "actors/hotkey/rule_parser.hpp"
 #include "runtime/json_reader.hpp"
 
 namespace shoal {
@@ -279,6 +280,45 @@ void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nod
   check_file(*r, "rules_file", h.rules_file);
   h.cache_max_entries = r->integer("cache_max_entries", 1, 1LL << 32, h.cache_max_entries);
   h.cache_max_bytes = r->integer("cache_max_bytes", 1024, 1LL << 40, h.cache_max_bytes);
+  h.shard_max_candidates =
+    r->integer("shard_max_candidates", 1, 100000000, h.shard_max_candidates);
+  if (h.rules.is_array())
+    if (auto parsed = hotkey::parse_rules(h.rules, r->path() + ".rules"); !parsed)
+      r->error(parsed.error->to_string());
+  if (!h.rules_file.empty()) {
+    auto parsed = hotkey::load_rules_file(h.rules_file);
+    if (!parsed)
+      r->error(parsed.error->to_string(), "rules_file");
+  }
+  if (auto limits = r->object("limits")) {
+    if (auto rule = limits->object("per_rule")) {
+      h.rule_rate = rule->number("rate", 0, 1e9, 0.0);
+      h.rule_burst = rule->integer("burst", 1, 1000000, 1);
+      rule->finish();
+    }
+    if (auto key = limits->object("per_key")) {
+      h.key_rate = key->number("rate", 0, 1e9, 0.0);
+      h.key_burst = key->integer("burst", 1, 1000000, 1);
+      h.key_max_keys = key->integer("max_keys", 1, 100000000, h.key_max_keys);
+      key->finish();
+    }
+    limits->finish();
+  }
+  if (auto b = r->object("breaker")) {
+    h.breaker_error_ratio = b->number("error_ratio", 0.0001, 2, h.breaker_error_ratio);
+    h.breaker_slow_call_ratio =
+      b->number("slow_call_ratio", 0.0001, 2, h.breaker_slow_call_ratio);
+    h.breaker_slow_call_ms = b->integer("slow_call_ms", 1, max_ms, h.breaker_slow_call_ms);
+    h.breaker_minimum_calls = b->integer("minimum_calls", 1, 1000000, h.breaker_minimum_calls);
+    h.breaker_window_ms = b->integer("window_ms", 10, max_ms, h.breaker_window_ms);
+    h.breaker_open_ms = b->integer("open_ms", 1, max_ms, h.breaker_open_ms);
+    h.breaker_half_open_probes =
+      b->integer("half_open_probes", 1, 1000, h.breaker_half_open_probes);
+    b->finish();
+  }
+  if (r->has("fallback"))
+    h.fallback = r->string("fallback", std::nullopt);
+  h.wait_ms = r->integer("wait_ms", 1, max_ms, h.wait_ms);
   r->finish();
 }
 

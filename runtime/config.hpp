@@ -153,6 +153,26 @@ struct hotkeys_config {
   std::string rules_file;
   int64_t cache_max_entries = 10000;
   int64_t cache_max_bytes = 64 << 20;
+  /// Most keys a counter shard keeps an exact window for (its memory bound).
+  int64_t shard_max_candidates = 10000;
+  /// Token buckets guarding the loader: one per rule and one per key; rate 0 = off.
+  double rule_rate = 0;
+  int64_t rule_burst = 1;
+  double key_rate = 0;
+  int64_t key_burst = 1;
+  int64_t key_max_keys = 100000;
+  /// Circuit breaker around the loader.
+  double breaker_error_ratio = 0.5;
+  double breaker_slow_call_ratio = 1.0;
+  int64_t breaker_slow_call_ms = 1000;
+  int64_t breaker_minimum_calls = 10;
+  int64_t breaker_window_ms = 10000;
+  int64_t breaker_open_ms = 5000;
+  int64_t breaker_half_open_probes = 3;
+  /// Value answered while limited or the breaker is open; unset: no value.
+  std::optional<std::string> fallback;
+  /// Longest wait of a read sharing another read's loader call.
+  int64_t wait_ms = 2000;
   bool present = false;
 };
 

@@ -1,11 +1,15 @@
 #include "runtime/engine.hpp"
 
+#include "runtime/hotkey_service.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
 
 namespace shoal {
 
-engine::engine(std::unique_ptr<node> n) : node_(std::move(n)) {
+engine::engine(std::unique_ptr<node> n)
+  : node_(std::move(n)),
+    hotkeys_(std::make_unique<hotkeys_client>(node_->service_of<hotkey_service>())),
+    cache_(std::make_unique<cache_client>(node_->service_of<hotkey_service>())) {
 }
 
 engine::~engine() {
@@ -56,6 +60,22 @@ uint16_t engine::port() const {
 
 uint16_t engine::http_port() const {
   return node_->http_port();
+}
+
+const hotkeys_client& engine::hotkeys() const {
+  return *hotkeys_;
+}
+
+const cache_client& engine::cache() const {
+  return *cache_;
+}
+
+std::vector<std::string> engine::reload() {
+  std::vector<std::string> errors;
+  for (auto& svc : node_->services())
+    if (auto why = svc->reload())
+      errors.push_back(svc->name() + ": " + *why);
+  return errors;
 }
 
 caf::actor_system& engine::system() {

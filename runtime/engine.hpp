@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "messages/cluster.hpp"
 #include "runtime/config.hpp"
@@ -32,6 +33,8 @@ class actor_system;
 namespace shoal {
 
 class node;
+class hotkeys_client;
+class cache_client;
 
 class engine {
 public:
@@ -63,6 +66,17 @@ public:
   /// The port of the HTTP status endpoint (0 if disabled).
   uint16_t http_port() const;
 
+  /// Hot-key detection (see hotkey_service.hpp): record(key), the hot keys, manual
+  /// hot keys. Without a hot-key service on this node, record() does nothing.
+  const hotkeys_client& hotkeys() const;
+
+  /// The hot cache (see hotkey_service.hpp): get(key, loader), invalidate(key).
+  const cache_client& cache() const;
+
+  /// Re-reads what services can change without a restart (hot-key rules); returns
+  /// one message per service that refused, the old settings kept.
+  std::vector<std::string> reload();
+
   /// The underlying actor system, for applications that add their own actors.
   caf::actor_system& system();
 
@@ -70,6 +84,9 @@ private:
   explicit engine(std::unique_ptr<node> n);
 
   std::unique_ptr<node> node_;
+  /// Hold a plain pointer to the node's hot-key service (or null).
+  std::unique_ptr<hotkeys_client> hotkeys_;
+  std::unique_ptr<cache_client> cache_;
 };
 
 } // namespace shoal

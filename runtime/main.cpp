@@ -9,6 +9,7 @@
 
 #include "runtime/config.hpp"
 #include "runtime/engine.hpp"
+#include "runtime/hotkey_replay.hpp"
 #include "runtime/logging.hpp"
 
 namespace {
@@ -63,7 +64,11 @@ int run_node(const std::string& path) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      shoal::log().info("SIGHUP: nothing to reload yet");
+      auto errors = eng->reload();
+      for (auto& e : errors)
+        shoal::log().error("SIGHUP: {}", e);
+      if (errors.empty())
+        shoal::log().info("SIGHUP: reloaded");
       continue;
     }
     shoal::log().info("signal {}: stopping", sig);
@@ -88,12 +93,26 @@ int main(int argc, char** argv) {
   auto check_cmd = app.add_subcommand("check", "validate a config file; exit 2 if invalid");
   check_cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
 
+  std::string trace;
+  double speed = 0;
+  auto hotkeys_cmd = app.add_subcommand("hotkeys", "hot-key tools");
+  hotkeys_cmd->require_subcommand(1);
+  auto replay_cmd = hotkeys_cmd->add_subcommand(
+    "replay", "replay a `timestamp_ms key` trace through the hot-key pipeline; print "
+              "each detection as a JSON line");
+  replay_cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
+  replay_cmd->add_option("--trace,-t", trace, "trace file, or - for stdin")->required();
+  replay_cmd->add_option("--speed", speed, "x times trace speed; 0: as fast as possible")
+    ->check(CLI::NonNegativeNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     auto code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  if (*replay_cmd)
+    return shoal::replay_hotkeys(config_path, trace, speed, std::cin, std::cout, std::cerr);
   if (*check_cmd)
     return check(config_path);
   if (*node_cmd)

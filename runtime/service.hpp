@@ -16,6 +16,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace httplib {
+class Server;
+}
+
 namespace shoal {
 
 class node;
@@ -34,6 +38,13 @@ public:
   /// Stops the service's actors and threads; returns within a few seconds.
   /// Idempotent. Called before the node stops.
   virtual void stop() = 0;
+
+  /// Adds the service's HTTP routes; called once, before the endpoint starts.
+  virtual void add_routes(httplib::Server&) {}
+
+  /// Re-reads what the service can change without a restart (SIGHUP). Returns why
+  /// that failed, with the old settings kept, or nullopt.
+  virtual std::optional<std::string> reload() { return std::nullopt; }
 };
 
 /// Creates a service for a node, or returns nullptr with `error` set when the

@@ -1,10 +1,11 @@
+#include "runtime/hotkey_service.hpp"
 #include "runtime/service.hpp"
 
 namespace shoal {
 
 const std::vector<service_factory>& service_factories() {
   // Each service adds its factory here (declared in its runtime/<name>_service.hpp).
-  static const std::vector<service_factory> factories{};
+  static const std::vector<service_factory> factories{make_hotkey_service};
   return factories;
 }
 

@@ -16,6 +16,8 @@ status_server::status_server(node& owner)
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics(), "text/plain; version=0.0.4");
   });
+  for (auto& svc : owner_.services())
+    svc->add_routes(*server_);
 }
 
 status_server::~status_server() {

@@ -1,0 +1,36 @@
+// ddl_statement: which tables a DDL statement touches, so the pipeline can
+// decide whether its filter selects them and where to apply it.
+//
+//   auto d = parse_ddl("ALTER TABLE `shop`.orders ADD c INT", "default_db");
+//   // d.kind == ddl_scope::tables, d.tables == {{"shop", "orders"}}
+//
+// Understands CREATE/ALTER/DROP/RENAME/TRUNCATE TABLE, CREATE/DROP INDEX ... ON,
+// CREATE/ALTER/DROP DATABASE|SCHEMA; everything else (views, routines,
+// triggers, users) is `other` and belongs to the statement's default schema.
+// Pure logic.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace shoal::binlog {
+
+enum class ddl_scope : uint8_t { tables, database, other };
+
+struct ddl_statement {
+  ddl_scope scope = ddl_scope::other;
+  /// `tables`: every {db, table} named (RENAME: sources and destinations);
+  /// `database`: one entry {db, ""}; `other`: {default schema, ""}.
+  std::vector<std::pair<std::string, std::string>> tables;
+  /// CREATE/DROP DATABASE, CREATE/DROP TABLE, TRUNCATE...: the leading words,
+  /// upper-case ("DROP DATABASE").
+  std::string verb;
+  /// TEMPORARY tables (never replicated in row format; skipped).
+  bool temporary = false;
+};
+
+ddl_statement parse_ddl(std::string_view statement, const std::string& default_schema);
+
+} // namespace shoal::binlog

@@ -1,0 +1,34 @@
+// snapshot: the initial copy of a pipeline's tables, from one consistent view
+// of the source, and the binlog position that view corresponds to.
+//
+// MariaDB: START TRANSACTION WITH CONSISTENT SNAPSHOT, then the session status
+// variables binlog_snapshot_file / binlog_snapshot_position name the exact
+// binlog position of that view; no global read lock is taken. Each selected
+// table is recreated on the target (SHOW CREATE TABLE, renamed per the filter)
+// and filled in chunks of rows; streaming then starts at the position.
+// Blocking; call from a detached actor.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "actors/binlog/binlog_position.hpp"
+#include "actors/binlog/table_filter.hpp"
+#include "runtime/adapters/mysql_connection.hpp"
+
+namespace shoal::binlog {
+
+struct snapshot_result {
+  binlog_position position;
+  uint64_t tables = 0;
+  uint64_t rows = 0;
+  /// Empty on success.
+  std::string error;
+};
+
+/// Copies every table `filter` selects from `source` to `target` (whose
+/// session must allow zero dates and use time_zone '+00:00').
+snapshot_result copy_snapshot(mysql_connection& source, mysql_connection& target,
+                              const table_filter& filter, size_t chunk_rows = 2000);
+
+} // namespace shoal::binlog

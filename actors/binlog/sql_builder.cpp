@@ -1,0 +1,271 @@
+#include "actors/binlog/sql_builder.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+#include <type_traits>
+
+namespace shoal::binlog {
+
+namespace {
+
+template <class... Ts>
+struct overload : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overload(Ts...) -> overload<Ts...>;
+
+std::string hex_literal(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2 + 3);
+  out += "x'";
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  out += '\'';
+  return out;
+}
+
+std::string fraction(uint32_t micros) {
+  if (micros == 0)
+    return {};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, ".%06u", micros);
+  return buf;
+}
+
+std::string qualified(const table_schema& t) {
+  return sql_identifier(t.target_db) + "." + sql_identifier(t.target_table);
+}
+
+std::string values_tuple(const row_image& image) {
+  std::string out = "(";
+  bool first = true;
+  for (size_t i = 0; i < image.values.size(); ++i) {
+    if (!image.present[i])
+      continue;
+    if (!first)
+      out += ',';
+    first = false;
+    out += sql_literal(image.values[i]);
+  }
+  out += ')';
+  return out;
+}
+
+std::string column_list(const table_schema& t, const row_image& image) {
+  std::string out = "(";
+  bool first = true;
+  for (size_t i = 0; i < image.present.size(); ++i) {
+    if (!image.present[i])
+      continue;
+    if (!first)
+      out += ',';
+    first = false;
+    out += sql_identifier(t.columns[i]);
+  }
+  out += ')';
+  return out;
+}
+
+std::string key_condition(const table_schema& t, const row_image& image) {
+  std::string out;
+  for (auto i : t.key) {
+    if (!out.empty())
+      out += " AND ";
+    out += sql_identifier(t.columns[i]) + "=" + sql_literal(image.values[i]);
+  }
+  return out;
+}
+
+std::string matching_condition(const table_schema& t, const row_image& image) {
+  std::string out;
+  for (size_t i = 0; i < image.present.size(); ++i) {
+    if (!image.present[i])
+      continue;
+    if (!out.empty())
+      out += " AND ";
+    out += sql_identifier(t.columns[i]) + "<=>" + sql_literal(image.values[i]);
+  }
+  return out.empty() ? "1" : out;
+}
+
+std::string assignments(const table_schema& t, const row_image& image) {
+  std::string out;
+  for (size_t i = 0; i < image.present.size(); ++i) {
+    if (!image.present[i])
+      continue;
+    if (!out.empty())
+      out += ',';
+    out += sql_identifier(t.columns[i]) + "=" + sql_literal(image.values[i]);
+  }
+  return out;
+}
+
+// True when `b` can join the multi-row statement that `a` started.
+bool same_group(const row_op& a, const row_op& b) {
+  if (a.kind != b.kind || a.table != b.table)
+    return false;
+  switch (a.kind) {
+  case op_kind::upsert:
+  case op_kind::insert:
+    return a.after.present == b.after.present;
+  case op_kind::delete_:
+    return true;
+  default:
+    return false;
+  }
+}
+
+} // namespace
+
+std::string sql_identifier(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`')
+      out += '`';
+    out += c;
+  }
+  out += '`';
+  return out;
+}
+
+std::string sql_literal(const column_value& value) {
+  char buf[64];
+  return std::visit(
+    overload{
+      [](const null_value&) -> std::string { return "NULL"; },
+      [](int64_t v) { return std::to_string(v); },
+      [](uint64_t v) { return std::to_string(v); },
+      [&](float v) -> std::string {
+        std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+        return buf;
+      },
+      [&](double v) -> std::string {
+        std::snprintf(buf, sizeof buf, "%.17g", v);
+        return buf;
+      },
+      [](const decimal_value& v) { return v.text; },
+      [&](const date_value& v) -> std::string {
+        std::snprintf(buf, sizeof buf, "'%04u-%02u-%02u'", v.year, v.month, v.day);
+        return buf;
+      },
+      [&](const time_value& v) -> std::string {
+        std::snprintf(buf, sizeof buf, "'%s%02u:%02u:%02u", v.negative ? "-" : "", v.hours,
+                      v.minutes, v.seconds);
+        return buf + fraction(v.micros) + "'";
+      },
+      [&](const datetime_value& v) -> std::string {
+        std::snprintf(buf, sizeof buf, "'%04u-%02u-%02u %02u:%02u:%02u", v.year, v.month,
+                      v.day, v.hours, v.minutes, v.seconds);
+        return buf + fraction(v.micros) + "'";
+      },
+      [&](const timestamp_value& v) -> std::string {
+        if (v.seconds == 0 && v.micros == 0)
+          return "'0000-00-00 00:00:00'";
+        std::time_t t = v.seconds;
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        std::snprintf(buf, sizeof buf, "'%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
+                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        return buf + fraction(v.micros) + "'";
+      },
+      [](const year_value& v) { return std::to_string(v.year); },
+      [](const bytes_value& v) { return hex_literal(v.bytes); },
+      [](const enum_value& v) { return std::to_string(v.index); },
+      [](const set_value& v) { return std::to_string(v.bits); },
+      [](const bit_value& v) { return std::to_string(v.bits); },
+      [](const json_value& v) {
+        return "CONVERT(" + hex_literal(v.text) + " USING utf8mb4)";
+      },
+    },
+    value);
+}
+
+std::vector<std::string> build_statements(const std::vector<row_op>& ops,
+                                          size_t max_statement_bytes) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < ops.size()) {
+    auto& op = ops[i];
+    if (op.kind == op_kind::mark) {
+      ++i;
+      continue;
+    }
+    auto& t = *op.table;
+    std::string sql;
+    switch (op.kind) {
+    case op_kind::upsert:
+    case op_kind::insert: {
+      sql = "INSERT INTO " + qualified(t) + " " + column_list(t, op.after) + " VALUES " +
+            values_tuple(op.after);
+      size_t j = i + 1;
+      for (; j < ops.size() && same_group(op, ops[j]) && sql.size() < max_statement_bytes; ++j)
+        sql += "," + values_tuple(ops[j].after);
+      if (op.kind == op_kind::upsert) {
+        std::string update;
+        for (size_t c = 0; c < op.after.present.size(); ++c) {
+          if (!op.after.present[c])
+            continue;
+          if (!update.empty())
+            update += ',';
+          auto name = sql_identifier(t.columns[c]);
+          update += name + "=VALUES(" + name + ")";
+        }
+        sql += " ON DUPLICATE KEY UPDATE " + update;
+      }
+      i = j;
+      break;
+    }
+    case op_kind::delete_: {
+      bool single = t.key.size() == 1;
+      if (single) {
+        sql = "DELETE FROM " + qualified(t) + " WHERE " + sql_identifier(t.columns[t.key[0]]) +
+              " IN (" + sql_literal(op.before.values[t.key[0]]);
+      } else {
+        sql = "DELETE FROM " + qualified(t) + " WHERE (" + key_condition(t, op.before) + ")";
+      }
+      size_t j = i + 1;
+      for (; j < ops.size() && same_group(op, ops[j]) && sql.size() < max_statement_bytes;
+           ++j) {
+        if (single)
+          sql += "," + sql_literal(ops[j].before.values[t.key[0]]);
+        else
+          sql += " OR (" + key_condition(t, ops[j].before) + ")";
+      }
+      if (single)
+        sql += ")";
+      i = j;
+      break;
+    }
+    case op_kind::update:
+      if (auto set = assignments(t, op.after); !set.empty())
+        sql = "UPDATE " + qualified(t) + " SET " + set + " WHERE " +
+              key_condition(t, op.before);
+      ++i;
+      break;
+    case op_kind::update_matching:
+      if (auto set = assignments(t, op.after); !set.empty())
+        sql = "UPDATE " + qualified(t) + " SET " + set + " WHERE " +
+              matching_condition(t, op.before) + " LIMIT 1";
+      ++i;
+      break;
+    case op_kind::delete_matching:
+      sql = "DELETE FROM " + qualified(t) + " WHERE " + matching_condition(t, op.before) +
+            " LIMIT 1";
+      ++i;
+      break;
+    case op_kind::mark:
+      ++i;
+      break;
+    }
+    if (!sql.empty())
+      out.push_back(std::move(sql));
+  }
+  return out;
+}
+
+} // namespace shoal::binlog
