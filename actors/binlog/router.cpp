@@ -80,19 +80,9 @@ std::vector<row_op> ops_for_row(row_kind kind, const std::shared_ptr<const table
       auto& op = make(op_kind::update_matching);
       op.before = std::move(change.before);
       op.after = std::move(change.after);
-    } else if (changes_key(*table, change)) {
+    } else if (changes_key(*table, change) && complete(change.after)) {
       make(op_kind::delete_).before = std::move(change.before);
-      if (complete(change.after)) {
-        make(op_kind::upsert).after = std::move(change.after);
-      } else {
-        // A partial after image of a moved row: update it where it now is
-        // cannot work (the old row is gone), so keep the update by old key
-        // instead of the delete.
-        out.clear();
-        auto& op = make(op_kind::update);
-        op.before = std::move(change.before);
-        op.after = std::move(change.after);
-      }
+      make(op_kind::upsert).after = std::move(change.after);
     } else if (complete(change.after)) {
       make(op_kind::upsert).after = std::move(change.after);
     } else {

@@ -32,8 +32,8 @@ snapshot_result copy_snapshot(mysql_connection& source, mysql_connection& target
                               const table_filter& filter, size_t chunk_rows) {
   snapshot_result result;
   try {
-    must(source.exec("SET SESSION time_zone='+00:00', "
-                     "TRANSACTION ISOLATION LEVEL REPEATABLE READ"),
+    must(source.exec("SET SESSION time_zone='+00:00'"), "source session");
+    must(source.exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"),
          "source session");
     must(source.exec("START TRANSACTION WITH CONSISTENT SNAPSHOT"), "source snapshot");
     auto vars = must(source.query("SHOW SESSION STATUS LIKE 'binlog_snapshot_%'"),

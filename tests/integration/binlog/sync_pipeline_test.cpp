@@ -35,5 +35,237 @@ TEST_F(sync_pipeline_test, streams_inserts_updates_and_deletes_in_order) {
   EXPECT_GE(s.rows_applied, 200u);
 }
 
+
+TEST_F(sync_pipeline_test, copies_every_type_family_with_edge_values) {
+  auto p = start(settings("types", 3));
+  auto src = source().connect();
+  run(src, "SET SESSION sql_mode=''");
+  run(src, "CREATE DATABASE t");
+  run(src, "CREATE TABLE t.ints (id INT PRIMARY KEY, a TINYINT, b TINYINT UNSIGNED, "
+           "c SMALLINT, d SMALLINT UNSIGNED, e MEDIUMINT, f MEDIUMINT UNSIGNED, g INT, "
+           "h INT UNSIGNED, i BIGINT, j BIGINT UNSIGNED)");
+  run(src, "INSERT INTO t.ints VALUES (1,-128,0,-32768,0,-8388608,0,-2147483648,0,"
+           "-9223372036854775808,0),(2,127,255,32767,65535,8388607,16777215,2147483647,"
+           "4294967295,9223372036854775807,18446744073709551615),(3,0,0,0,0,0,0,0,0,0,0),"
+           "(4,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL),(5,-1,1,-1,1,-1,1,-1,1,-1,1)");
+  run(src, "CREATE TABLE t.nums (id INT PRIMARY KEY, a DECIMAL(65,30), b DECIMAL(10,2), "
+           "c DECIMAL(5,0) UNSIGNED, d FLOAT, e DOUBLE)");
+  run(src, "INSERT INTO t.nums VALUES (1,'-12345678901234567890123456789012345.123456789012345678901234567890',"
+           "-99999999.99,99999,-3.40282e38,-1.7976931348623157e308),(2,0,0,0,0,0),"
+           "(3,'0.000000000000000000000000000001',0.01,1,1.17549e-38,2.2250738585072014e-308),"
+           "(4,NULL,NULL,NULL,NULL,NULL),(5,1.5,-0.5,7,1.1,0.1)");
+  run(src, "CREATE TABLE t.times (id INT PRIMARY KEY, a DATE, b TIME, c TIME(6), d DATETIME, "
+           "e DATETIME(6), f TIMESTAMP(6) NULL, g YEAR, h TIMESTAMP NULL, i TIME(3))");
+  run(src, "INSERT INTO t.times VALUES (1,'0000-00-00','-838:59:59','-01:02:03.456789',"
+           "'0000-00-00 00:00:00','1000-01-01 00:00:00.000001','1970-01-01 00:00:01.000001',"
+           "0,'0000-00-00 00:00:00','-00:00:00.001'),"
+           "(2,'9999-12-31','838:59:59','838:59:59.000000','9999-12-31 23:59:59',"
+           "'9999-12-31 23:59:59.999999','2038-01-19 03:14:07.999999',2155,"
+           "'2000-02-29 12:34:56','12:00:00.5'),(3,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL),"
+           "(4,'2024-02-29','00:00:00','-00:00:01.5','2024-02-29 01:02:03','2024-02-29 01:02:03.5',"
+           "'2024-02-29 01:02:03.25',1901,'2024-02-29 01:02:03','-12:34:56.789')");
+  run(src, "CREATE TABLE t.strs (id INT PRIMARY KEY, a CHAR(10) CHARACTER SET utf8mb4, "
+           "b VARCHAR(300) CHARACTER SET utf8mb4, c VARCHAR(20) CHARACTER SET latin1, "
+           "d BINARY(8), e VARBINARY(300), f TEXT, g LONGBLOB, h ENUM('x','y','z'), "
+           "i SET('a','b','c','d'), j BIT(1), k BIT(64), l JSON, m TINYBLOB, n MEDIUMTEXT)");
+  run(src, "INSERT INTO t.strs VALUES (1,'','','',x'',x'','','',NULL,'',0,0,'{}',x'',''),"
+           "(2,'😀🐟ü','😀 four-byte 𝄞 utf8','grüße',x'00010000ff000000',x'00ff00',"
+           "'text\\'s \"quoted\" \\\\ back',REPEAT(x'00ff7f',350000),'z','a,d',1,"
+           "18446744073709551615,'{\"k\": [1, \"😀\", null]}',x'000102','n'),"
+           "(3,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL),"
+           "(4,'a','b','c',x'41',x'42','f',x'00','x','b,c',0,1,'[]',x'00',REPEAT('ü',1000))");
+  run(src, "UPDATE t.strs SET g = REPEAT(x'01', 100000), b = '🐟' WHERE id = 1");
+  run(src, "DELETE FROM t.ints WHERE id = 5");
+  ASSERT_TRUE(caught_up(*p));
+  auto dst = target().connect();
+  for (auto table : {"t.ints", "t.nums", "t.times", "t.strs"}) {
+    EXPECT_EQ(rows_of(dst, table), rows_of(src, table)) << table;
+    EXPECT_EQ(checksum(dst, table), checksum(src, table)) << table;
+  }
+}
+
+TEST_F(sync_pipeline_test, applies_ddl_in_the_middle_of_the_stream) {
+  auto p = start(settings("ddl", 4));
+  auto src = source().connect();
+  run(src, "CREATE DATABASE d");
+  run(src, "CREATE TABLE d.a (id INT PRIMARY KEY, v INT)");
+  run(src, "INSERT INTO d.a VALUES (1,1),(2,2),(3,3)");
+  run(src, "ALTER TABLE d.a ADD COLUMN w VARCHAR(10) DEFAULT 'x'");
+  run(src, "INSERT INTO d.a VALUES (4,4,'four')");
+  run(src, "UPDATE d.a SET w = 'one' WHERE id = 1");
+  run(src, "ALTER TABLE d.a DROP COLUMN v");
+  run(src, "INSERT INTO d.a VALUES (5,'five')");
+  run(src, "ALTER TABLE d.a MODIFY COLUMN w VARCHAR(40) NOT NULL");
+  run(src, "UPDATE d.a SET w = REPEAT('w', 40) WHERE id = 2");
+  run(src, "CREATE TABLE d.b (id INT PRIMARY KEY, s TEXT)");
+  run(src, "INSERT INTO d.b VALUES (1,'b1'),(2,'b2')");
+  run(src, "RENAME TABLE d.b TO d.c");
+  run(src, "INSERT INTO d.c VALUES (3,'c3')");
+  run(src, "CREATE TABLE d.gone (id INT PRIMARY KEY)");
+  run(src, "INSERT INTO d.gone VALUES (1)");
+  run(src, "DROP TABLE d.gone");
+  run(src, "CREATE TABLE d.trunc (id INT PRIMARY KEY)");
+  run(src, "INSERT INTO d.trunc VALUES (1),(2)");
+  run(src, "TRUNCATE TABLE d.trunc");
+  run(src, "INSERT INTO d.trunc VALUES (3)");
+  ASSERT_TRUE(caught_up(*p));
+  auto dst = target().connect();
+  for (auto table : {"d.a", "d.c", "d.trunc"}) {
+    EXPECT_EQ(rows_of(dst, table), rows_of(src, table)) << table;
+    EXPECT_EQ(checksum(dst, table), checksum(src, table)) << table;
+  }
+  EXPECT_EQ(checksum(dst, "d.gone"), "NULL");
+  EXPECT_EQ(run(dst, "SHOW CREATE TABLE d.a").rows.at(0).at(1),
+            run(src, "SHOW CREATE TABLE d.a").rows.at(0).at(1));
+}
+
+TEST_F(sync_pipeline_test, ddl_the_target_rejects_stops_the_pipeline_with_the_position) {
+  auto p = start(settings("bad_ddl", 2));
+  auto src = source().connect();
+  auto dst = target().connect();
+  run(src, "CREATE DATABASE d");
+  run(src, "CREATE TABLE d.a (id INT PRIMARY KEY)");
+  ASSERT_TRUE(caught_up(*p));
+  run(dst, "DROP TABLE d.a");
+  run(src, "ALTER TABLE d.a ADD COLUMN v INT");
+  auto pos = master_position(src);
+  EXPECT_FALSE(p->wait_applied(pos, 30s));
+  auto s = p->status();
+  EXPECT_EQ(s.state, "failed");
+  EXPECT_NE(s.error.find("ALTER TABLE d.a ADD COLUMN v INT"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find(pos.file + ":"), std::string::npos) << s.error;
+}
+
+TEST_F(sync_pipeline_test, key_changing_updates_and_tables_without_keys) {
+  auto p = start(settings("keys", 4));
+  auto src = source().connect();
+  run(src, "CREATE DATABASE k");
+  run(src, "CREATE TABLE k.t (id INT PRIMARY KEY, v VARCHAR(10))");
+  run(src, "INSERT INTO k.t VALUES (1,'a'),(2,'b'),(3,'c'),(10,'x')");
+  run(src, "UPDATE k.t SET id = id + 1 ORDER BY id DESC");
+  run(src, "UPDATE k.t SET id = 100, v = 'moved' WHERE id = 11");
+  run(src, "INSERT INTO k.t VALUES (11,'again')");
+  run(src, "CREATE TABLE k.nokey (a INT, b VARCHAR(10), c DOUBLE)");
+  run(src, "INSERT INTO k.nokey VALUES (1,'x',0.5),(1,'x',0.5),(2,NULL,1.5),(3,'y',NULL)");
+  run(src, "UPDATE k.nokey SET b = 'z' WHERE a = 1 LIMIT 1");
+  run(src, "DELETE FROM k.nokey WHERE b IS NULL");
+  run(src, "UPDATE k.nokey SET c = 7 WHERE c IS NULL");
+  run(src, "CREATE TABLE k.uniq (u INT NOT NULL, v INT, UNIQUE KEY (u))");
+  run(src, "INSERT INTO k.uniq VALUES (1,1),(2,2)");
+  run(src, "UPDATE k.uniq SET v = 20 WHERE u = 2");
+  run(src, "DELETE FROM k.uniq WHERE u = 1");
+  ASSERT_TRUE(caught_up(*p));
+  auto dst = target().connect();
+  for (auto table : {"k.t", "k.nokey", "k.uniq"}) {
+    EXPECT_EQ(rows_of(dst, table), rows_of(src, table)) << table;
+    EXPECT_EQ(checksum(dst, table), checksum(src, table)) << table;
+  }
+}
+
+TEST_F(sync_pipeline_test, minimal_row_image_and_minimal_metadata) {
+  auto src = source().connect();
+  run(src, "SET GLOBAL binlog_row_metadata = 'MINIMAL'");
+  run(src, "CREATE DATABASE m");
+  run(src, "CREATE TABLE m.t (id INT PRIMARY KEY, a INT UNSIGNED, b VARCHAR(20), c BLOB)");
+  auto dst = target().connect();
+  run(dst, "CREATE DATABASE m");
+  run(dst, "CREATE TABLE m.t (id INT PRIMARY KEY, a INT UNSIGNED, b VARCHAR(20), c BLOB)");
+  auto p = start(settings("minimal", 2));
+  auto conn = source().connect();
+  run(conn, "SET SESSION binlog_row_image = 'MINIMAL'");
+  run(conn, "INSERT INTO m.t VALUES (1, 4294967295, 'one', x'00'),(2, 2, 'two', NULL),(3,3,'3','3')");
+  run(conn, "UPDATE m.t SET b = 'uno' WHERE id = 1");
+  run(conn, "UPDATE m.t SET a = a + 1, c = x'0102' WHERE id >= 2");
+  run(conn, "UPDATE m.t SET id = 30 WHERE id = 3");
+  run(conn, "DELETE FROM m.t WHERE id = 2");
+  run(conn, "ALTER TABLE m.t ADD COLUMN d INT DEFAULT 5");
+  run(conn, "INSERT INTO m.t (id, b) VALUES (4, 'four')");
+  run(conn, "UPDATE m.t SET d = 6 WHERE id = 1");
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(rows_of(dst, "m.t"), rows_of(src, "m.t"));
+  EXPECT_EQ(checksum(dst, "m.t"), checksum(src, "m.t"));
+}
+
+TEST_F(sync_pipeline_test, statement_binlog_format_is_rejected_naming_the_setting) {
+  auto src = source().connect();
+  run(src, "SET GLOBAL binlog_format = 'STATEMENT'");
+  auto p = start(settings("stmt", 2), "failed");
+  auto s = p->status();
+  EXPECT_EQ(s.state, "failed");
+  EXPECT_NE(s.error.find("binlog_format=STATEMENT"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("set binlog_format=ROW"), std::string::npos) << s.error;
+}
+
+TEST_F(sync_pipeline_test, resumes_from_its_checkpoint_exactly_once) {
+  auto src = source().connect();
+  run(src, "CREATE DATABASE r");
+  run(src, "CREATE TABLE r.keyed (id INT PRIMARY KEY, n INT)");
+  run(src, "CREATE TABLE r.log (n INT, s VARCHAR(10))");
+  auto dst = target().connect();
+  run(dst, "CREATE DATABASE r");
+  run(dst, "CREATE TABLE r.keyed (id INT PRIMARY KEY, n INT)");
+  run(dst, "CREATE TABLE r.log (n INT, s VARCHAR(10))");
+  auto s = settings("resume", 3);
+  s.batch_rows = 7;
+  auto p = start(s);
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 50; ++i) {
+      run(src, "INSERT INTO r.log VALUES (" + std::to_string(round * 100 + i) + ", 'r')");
+      run(src, "INSERT INTO r.keyed VALUES (" + std::to_string(i) + ", 1) ON DUPLICATE KEY "
+               "UPDATE n = n + 1");
+    }
+    if (round % 2 == 0) {
+      ASSERT_TRUE(caught_up(*p));
+    }
+    p->stop();
+    p = start(s);
+    ASSERT_EQ(p->status().state, "running") << p->status().error;
+  }
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(rows_of(dst, "r.log"), rows_of(src, "r.log"));
+  EXPECT_EQ(rows_of(dst, "r.keyed"), rows_of(src, "r.keyed"));
+}
+
+TEST_F(sync_pipeline_test, filters_and_renames_tables) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  run(src, "CREATE DATABASE f");
+  run(src, "CREATE TABLE f.keep (id INT PRIMARY KEY)");
+  run(src, "CREATE TABLE f.skip_me (id INT PRIMARY KEY)");
+  run(src, "CREATE TABLE f.moved (id INT PRIMARY KEY)");
+  run(dst, "CREATE DATABASE f");
+  run(dst, "CREATE DATABASE g");
+  run(dst, "CREATE TABLE f.keep (id INT PRIMARY KEY)");
+  run(dst, "CREATE TABLE g.arrived (id INT PRIMARY KEY)");
+  auto s = settings("filter", 2);
+  s.filter = binlog::table_filter{{"f.*"}, {"f.skip_*"}, {{"f.moved", "g.arrived"}}};
+  auto p = start(s);
+  run(src, "INSERT INTO f.keep VALUES (1),(2)");
+  run(src, "INSERT INTO f.skip_me VALUES (1),(2)");
+  run(src, "INSERT INTO f.moved VALUES (7),(8)");
+  run(src, "DELETE FROM f.moved WHERE id = 7");
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(rows_of(dst, "f.keep"), rows_of(src, "f.keep"));
+  EXPECT_EQ(rows_of(dst, "g.arrived"), rows_of(src, "f.moved"));
+  EXPECT_EQ(checksum(dst, "f.skip_me"), "NULL");
+}
+
+TEST_F(sync_pipeline_test, snapshot_start_copies_then_streams_from_that_position) {
+  auto src = source().connect();
+  run(src, "CREATE DATABASE s");
+  run(src, "CREATE TABLE s.t (id INT PRIMARY KEY, v VARCHAR(20), b BLOB)");
+  for (int i = 0; i < 30; ++i)
+    run(src, "INSERT INTO s.t VALUES (" + std::to_string(i) + ", 'v', x'00ff')");
+  auto s = settings("snap", 2);
+  s.start_mode = "snapshot";
+  auto p = start(s);
+  run(src, "UPDATE s.t SET v = 'changed' WHERE id < 10");
+  run(src, "INSERT INTO s.t VALUES (100, 'late', NULL)");
+  ASSERT_TRUE(caught_up(*p));
+  auto dst = target().connect();
+  EXPECT_EQ(rows_of(dst, "s.t"), rows_of(src, "s.t"));
+  EXPECT_EQ(checksum(dst, "s.t"), checksum(src, "s.t"));
+}
+
 } // namespace
 } // namespace shoal::test
