@@ -3,6 +3,7 @@
 #include "runtime/hotkey_service.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
+#include "runtime/token_service.hpp"
 
 namespace shoal {
 
@@ -76,6 +77,13 @@ std::vector<std::string> engine::reload() {
     if (auto why = svc->reload())
       errors.push_back(svc->name() + ": " + *why);
   return errors;
+}
+
+const token_client& engine::tokens() const {
+  if (auto* s = node_->service_of<token_service>())
+    return s->client();
+  static const token_client none;
+  return none;
 }
 
 caf::actor_system& engine::system() {

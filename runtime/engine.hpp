@@ -33,6 +33,7 @@ class actor_system;
 namespace shoal {
 
 class node;
+class token_client;
 class hotkeys_client;
 class cache_client;
 
@@ -76,6 +77,10 @@ public:
   /// Re-reads what services can change without a restart (hot-key rules); returns
   /// one message per service that refused, the old settings kept.
   std::vector<std::string> reload();
+
+  /// The token keeper's API (see token_service.hpp); when this node runs no token
+  /// service, every call of the returned client fails with a reason.
+  const token_client& tokens() const;
 
   /// The underlying actor system, for applications that add their own actors.
   caf::actor_system& system();

@@ -72,6 +72,7 @@ void adopt(cache_actor* self, const msg::token_update& u) {
   snap.stale_after = policy.windows_for(snap.obtained_at, snap.expires_at).mandatory_start;
   if (!s.board->publish(std::move(snap)))
     return;
+  s.observer->adopted(u.provider, u.version, u.expires_at_ms, u.keeper_node);
   auto w = s.waiters.find(u.provider);
   if (w == s.waiters.end() || w->second.empty())
     return;

@@ -1,0 +1,88 @@
+// token_service: the token keeper on a node, and the API applications use.
+//
+//   auto& tokens = engine.tokens();
+//   auto t = tokens.get("wx");              // no message, no lock while valid
+//   if (t) call_platform(t.token());
+//   if (errcode == 40001) tokens.rejected("wx", t.token());
+//
+// The service reads `$.tokens` (providers, keepers, lease_ms) and `$.redis`, runs
+// a token cache on every node and, on the nodes allowed to keep tokens, one keeper
+// per provider (see actors/token/token_keeper.hpp). Its /status section and
+// metrics show, per provider: current version and expiry, the keeper's node,
+// upstream calls by result, coalesced waiters, gets served stale, quota used.
+
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <caf/fwd.hpp>
+
+#include "actors/token/token_board.hpp"
+#include "runtime/service.hpp"
+
+namespace shoal {
+
+class node;
+class token_service;
+
+/// What get() returns: a token snapshot, valid until the engine stops, or why
+/// there is none.
+struct token_result {
+  const token::token_snapshot* snapshot = nullptr;
+  std::string error;
+
+  explicit operator bool() const { return snapshot != nullptr; }
+  /// The access token; only valid when the result holds one.
+  const std::string& token() const { return snapshot->token; }
+};
+
+/// The applications' handle on the token service. Thread-safe.
+class token_client {
+public:
+  /// A client of `svc`; null makes a client whose calls all fail.
+  explicit token_client(token_service* svc = nullptr) : svc_(svc) {}
+
+  /// The current token of `provider`. Returns at once, without a message or a lock,
+  /// while this node holds a valid token; otherwise waits at most `wait` for the
+  /// keeper to provide one.
+  token_result get(std::string_view provider,
+                   std::chrono::milliseconds wait = std::chrono::seconds{5}) const;
+
+  /// The platform refused `token` (40001, 40014, 42001). The keeper refreshes once
+  /// if it is still the current token of `provider`; otherwise nothing happens.
+  /// Does not block.
+  void rejected(std::string_view provider, std::string_view token) const;
+
+private:
+  token_service* svc_;
+};
+
+class token_service : public service {
+public:
+  struct impl;
+
+  explicit token_service(std::unique_ptr<impl> d);
+  ~token_service() override;
+
+  std::string name() const override { return "tokens"; }
+  nlohmann::json status() override;
+  void stop() override;
+
+  const token_client& client() const { return client_; }
+
+  impl& internals() { return *d_; }
+
+private:
+  std::unique_ptr<impl> d_;
+  token_client client_;
+};
+
+/// The factory listed in services.cpp: a token service when the config has a
+/// `tokens` section with providers.
+std::unique_ptr<service> make_token_service(node& n, std::string& error);
+
+} // namespace shoal
