@@ -1,5 +1,6 @@
 #include "actors/hotkey/rule_parser.hpp"
 
+#include <fstream>
 #include <set>
 #include <utility>
 
@@ -126,6 +127,38 @@ rule_parse_result parse_rules(const nlohmann::json& rules, std::string_view path
     result.rules.clear();
     result.error = std::move(failure.error);
   }
+  return result;
+}
+
+rule_parse_result load_rules_file(const std::string& file) {
+  rule_parse_result result;
+  std::ifstream in{file};
+  if (!in) {
+    result.error = rule_error{file, "cannot read the rules file"};
+    return result;
+  }
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    std::string what = e.what();
+    auto pos = what.find("] ");
+    result.error = rule_error{file + ": $",
+                              "invalid JSON, " + (pos == std::string::npos ? what : what.substr(pos + 2))};
+    return result;
+  }
+  if (!doc.is_object() || !doc.contains("rules")) {
+    result.error = rule_error{file + ": $", "expected an object with a \"rules\" list"};
+    return result;
+  }
+  for (auto& [key, _] : doc.items())
+    if (key != "rules") {
+      result.error = rule_error{file + ": $." + key, "unknown field"};
+      return result;
+    }
+  result = parse_rules(doc.at("rules"), "$.rules");
+  if (result.error)
+    result.error->path = file + ": " + result.error->path;
   return result;
 }
 

@@ -52,4 +52,9 @@ struct rule_parse_result {
 rule_parse_result parse_rules(const nlohmann::json& rules,
                               std::string_view path = "$.hotkeys.rules");
 
+/// Reads a rules file: a JSON object {"rules": [...]}. Errors name the file and the
+/// JSON path inside it (`/etc/shoal/rules.json: $.rules[0].threshold`); a missing
+/// file or invalid JSON is an error too. Thread-safe.
+rule_parse_result load_rules_file(const std::string& file);
+
 } // namespace shoal::hotkey
