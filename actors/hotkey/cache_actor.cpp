@@ -41,20 +41,20 @@ caf::behavior cache(cache_actor* self, std::shared_ptr<pipeline> p) {
       for (auto& k : in.keys)
         self->state.p->view->values().erase(k);
     },
-    [self](msg::hotkey_rules& in) -> bool {
+    [self](msg::hotkey_rules& in) {
       auto& p = *self->state.p;
       if (in.version <= p.rules->current()->version)
-        return false;
+        return;
       nlohmann::json doc;
       try {
         doc = nlohmann::json::parse(in.rules_json);
       } catch (const nlohmann::json::exception&) {
-        return false;
+        return;
       }
       auto parsed = parse_rules(doc);
       if (!parsed)
-        return false;
-      return p.rules->offer(
+        return;
+      p.rules->offer(
         std::make_shared<rule_set>(in.version, std::move(parsed.rules), in.rules_json));
     },
     [self, tick](atoms::hk_tick) {

@@ -85,6 +85,9 @@ caf::behavior recorder(recorder_actor* self, std::shared_ptr<pipeline> p) {
         rp.deliver(true);
       return rp;
     },
+    [](uint64_t) {
+      // A shard's answer to counts sent without waiting: nothing to do.
+    },
     [self](msg::manual_hot& m) {
       auto& p = *self->state.p;
       auto owner = p.owner(m.key, p.peers->shard_nodes());

@@ -1,0 +1,344 @@
+// Hot keys across real node processes on loopback: three applications embedding
+// shoal::engine (hotkey_app), Redis as the backend, and `shoal hotkeys replay`.
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/placement.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace shoal {
+namespace {
+
+using namespace std::chrono;
+using nlohmann::json;
+
+std::string binary(const std::string& rel) {
+  auto dir = std::getenv("SHOAL_BINARY_DIR");
+  return dir ? std::string{dir} + "/" + rel : rel;
+}
+
+template <class Predicate>
+bool eventually(Predicate p, milliseconds timeout) {
+  auto deadline = steady_clock::now() + timeout;
+  while (steady_clock::now() < deadline) {
+    if (p())
+      return true;
+    std::this_thread::sleep_for(milliseconds{20});
+  }
+  return p();
+}
+
+/// Three hotkey_app nodes n1..n3 with one rule for every key.
+class hot_cluster {
+public:
+  explicit hot_cluster(json hotkeys, uint16_t redis_port = 0) : dir_("hotkeys") {
+    for (auto& n : names) {
+      port_[n] = test::free_port();
+      http_[n] = test::free_port();
+      control_[n] = test::free_port();
+    }
+    for (auto& n : names) {
+      json peers = json::array();
+      for (auto& p : names)
+        if (p != n)
+          peers.push_back({{"name", p}, {"port", port_[p]}});
+      json cfg{{"node", {{"name", n}, {"port", port_[n]}}},
+               {"cluster", {{"peers", peers}, {"app_id", "shoal-hotkey-test"}}},
+               {"http", {{"port", http_[n]}}},
+               {"log", {{"level", "info"}}},
+               {"hotkeys", hotkeys}};
+      if (redis_port)
+        cfg["redis"] = {{"port", redis_port}, {"timeout_ms", 300}};
+      std::ofstream{config(n)} << cfg.dump(2);
+    }
+  }
+
+  std::string config(const std::string& n) const { return (dir_ / (n + ".json")).string(); }
+
+  void start(const std::string& n) {
+    test::process_options opts;
+    opts.program = binary("tests/cluster/hotkey_app");
+    opts.args = {"--config", config(n), "--control-port", std::to_string(control_[n])};
+    opts.name = n;
+    opts.output_dir = dir_.path();
+    procs_.erase(n);
+    auto [it, _] = procs_.emplace(n, test::child_process{opts});
+    ASSERT_TRUE(it->second.wait_for_output("ready control=", seconds{15}))
+      << it->second.output_tail();
+  }
+
+  /// Starts all nodes and waits until each knows every node's cache and shard.
+  void start_all() {
+    for (auto& n : names)
+      start(n);
+    ASSERT_TRUE(eventually(
+      [&] {
+        for (auto& n : names) {
+          auto s = status(n);
+          if (!s.is_object() || s["nodes"].size() != 3 || s["shard_nodes"].size() != 3)
+            return false;
+        }
+        return true;
+      },
+      seconds{20}))
+      << dump();
+  }
+
+  test::child_process& proc(const std::string& n) { return procs_.at(n); }
+
+  json status(const std::string& n) {
+    httplib::Client c{"127.0.0.1", http_[n]};
+    c.set_read_timeout(3, 0);
+    auto res = c.Get("/status");
+    if (!res || res->status != 200)
+      return json{};
+    return json::parse(res->body).value("hotkeys", json{});
+  }
+
+  bool hot_on(const std::string& n, const std::string& key) {
+    httplib::Client c{"127.0.0.1", http_[n]};
+    c.set_read_timeout(3, 0);
+    auto res = c.Get("/hotkeys");
+    if (!res || res->status != 200)
+      return false;
+    auto body = json::parse(res->body);
+    for (auto& k : body["hot_keys"])
+      if (k["key"] == key)
+        return true;
+    return false;
+  }
+
+  void record(const std::string& n, const std::string& key, int count) {
+    httplib::Client c{"127.0.0.1", control_[n]};
+    auto res = c.Post(("/record?key=" + key + "&n=" + std::to_string(count)).c_str());
+    ASSERT_TRUE(res && res->status == 200);
+  }
+
+  bool admin(const std::string& n, const std::string& path) {
+    httplib::Client c{"127.0.0.1", http_[n]};
+    auto res = c.Post(path.c_str());
+    return res && res->status == 200;
+  }
+
+  json get(const std::string& n, const std::string& key) {
+    httplib::Client c{"127.0.0.1", control_[n]};
+    c.set_read_timeout(10, 0);
+    auto res = c.Get(("/get?key=" + key).c_str());
+    return res && res->status == 200 ? json::parse(res->body) : json{};
+  }
+
+  std::string dump() {
+    std::string out;
+    for (auto& n : names)
+      out += n + ": " + status(n).dump() + "\n" +
+             (procs_.count(n) ? procs_.at(n).output_tail(1500) : "") + "\n";
+    return out;
+  }
+
+  const std::vector<std::string> names{"n1", "n2", "n3"};
+
+private:
+  test::temp_dir dir_;
+  std::map<std::string, uint16_t> port_, http_, control_;
+  std::map<std::string, test::child_process> procs_;
+};
+
+json rule(int threshold, int duration_ms) {
+  return json::array({{{"key", "*"},
+                       {"threshold", threshold},
+                       {"window_ms", 2000},
+                       {"duration_ms", duration_ms}}});
+}
+
+TEST(hotkey_cluster, burst_on_one_node_is_hot_everywhere_and_cools_everywhere) {
+  hot_cluster c{{{"flush_ms", 5}, {"rules", rule(100, 1500)}}};
+  c.start_all();
+  c.record("n1", "sku:42", 300);
+  c.record("n2", "sku:cold", 20);
+  EXPECT_TRUE(eventually(
+    [&] { return c.hot_on("n1", "sku:42") && c.hot_on("n2", "sku:42") && c.hot_on("n3", "sku:42"); },
+    seconds{5}))
+    << c.dump();
+  // Traffic under the threshold never becomes hot: its counts reached a shard...
+  ASSERT_TRUE(eventually(
+    [&] {
+      uint64_t recorded = 0;
+      for (auto& n : c.names)
+        recorded += c.status(n).value("recorded", 0);
+      return recorded == 320;
+    },
+    seconds{5}));
+  for (auto& n : c.names)
+    EXPECT_FALSE(c.hot_on(n, "sku:cold")) << n;
+  // ...and a key that stops being accessed cools down on every node.
+  EXPECT_TRUE(eventually(
+    [&] { return !c.hot_on("n1", "sku:42") && !c.hot_on("n2", "sku:42") && !c.hot_on("n3", "sku:42"); },
+    seconds{10}))
+    << c.dump();
+  for (auto& n : c.names)
+    EXPECT_FALSE(c.hot_on(n, "sku:cold")) << n;
+}
+
+TEST(hotkey_cluster, detection_continues_after_the_owning_shard_is_killed) {
+  hot_cluster c{{{"flush_ms", 5}, {"rules", rule(100, 60000)}}};
+  c.start_all();
+  // A key owned by n3's shard, recorded on n1.
+  std::string key;
+  for (int i = 0; key.empty(); ++i)
+    if (owner_of("flash:" + std::to_string(i), c.names) == std::optional<std::string>{"n3"})
+      key = "flash:" + std::to_string(i);
+  c.record("n1", key, 300);
+  ASSERT_TRUE(eventually([&] { return c.hot_on("n1", key) && c.hot_on("n2", key); }, seconds{5}))
+    << c.dump();
+  c.proc("n3").kill();
+  ASSERT_TRUE(eventually(
+    [&] {
+      return c.status("n1")["shard_nodes"].size() == 2 && c.status("n2")["shard_nodes"].size() == 2;
+    },
+    seconds{10}))
+    << c.dump();
+  // Another key n3 owned: now counted by a survivor, and hot on both survivors.
+  std::string next;
+  for (int i = 0; next.empty(); ++i) {
+    auto k = "sale:" + std::to_string(i);
+    if (owner_of(k, c.names) == std::optional<std::string>{"n3"})
+      next = k;
+  }
+  c.record("n2", next, 300);
+  EXPECT_TRUE(eventually([&] { return c.hot_on("n1", next) && c.hot_on("n2", next); }, seconds{5}))
+    << c.dump();
+}
+
+TEST(hotkey_cluster, manual_keys_invalidation_and_the_breaker_against_redis) {
+  test::redis_server redis;
+  auto conn = redis.connect();
+  conn.command({"SET", "sku:7", "v1"});
+  json hk{{"flush_ms", 5},
+          {"rules", rule(1000000, 60000)},
+          {"fallback", "busy"},
+          {"breaker", {{"minimum_calls", 3}, {"error_ratio", 0.5}, {"open_ms", 60000}}}};
+  hot_cluster c{hk, redis.port()};
+  c.start_all();
+  // Not hot: every read reaches Redis.
+  EXPECT_EQ(c.get("n2", "sku:7")["source"], "loader");
+  EXPECT_EQ(c.get("n2", "sku:7")["source"], "loader");
+  // An operator makes it hot on n1: every node has it, and n2 serves it locally.
+  ASSERT_TRUE(c.admin("n1", "/hotkeys/manual?key=sku:7&hot=1"));
+  ASSERT_TRUE(eventually([&] { return c.hot_on("n1", "sku:7") && c.hot_on("n2", "sku:7") && c.hot_on("n3", "sku:7"); },
+                         seconds{5}))
+    << c.dump();
+  EXPECT_EQ(c.get("n2", "sku:7")["value"], "v1");
+  auto cached = c.get("n2", "sku:7");
+  EXPECT_EQ(cached["source"], "hot_cache");
+  EXPECT_EQ(cached["value"], "v1");
+  auto calls = c.status("n2")["loader_calls"].get<uint64_t>();
+  // Redis down: hot reads keep being served by the node.
+  redis.stop();
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(c.get("n2", "sku:7")["source"], "hot_cache");
+  EXPECT_EQ(c.status("n2")["loader_calls"].get<uint64_t>(), calls);
+  // A key that is not hot fails, then trips the breaker: the fallback answers.
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.get("n2", "sku:8");
+    EXPECT_EQ(r["source"], "fallback");
+    EXPECT_EQ(r["reason"], "load_failed");
+    EXPECT_EQ(r["value"], "busy");
+  }
+  auto r = c.get("n2", "sku:8");
+  EXPECT_EQ(r["reason"], "breaker_open");
+  EXPECT_EQ(c.status("n2")["breaker"], "open");
+  // Invalidation from n3 drops the value on n2: the next read goes to the backend.
+  redis.start();
+  redis.connect().command({"SET", "sku:7", "v2"});
+  ASSERT_TRUE(c.admin("n3", "/hotkeys/invalidate?key=sku:7"));
+  ASSERT_TRUE(eventually([&] { return c.get("n1", "sku:7")["value"] == "v2"; }, seconds{5}));
+  // Removing the manual key removes it everywhere.
+  ASSERT_TRUE(c.admin("n2", "/hotkeys/manual?key=sku:7&hot=0"));
+  EXPECT_TRUE(eventually([&] { return !c.hot_on("n1", "sku:7") && !c.hot_on("n2", "sku:7") && !c.hot_on("n3", "sku:7"); },
+                         seconds{5}))
+    << c.dump();
+}
+
+TEST(hotkey_cluster, rule_reload_applies_cluster_wide_and_a_bad_file_keeps_the_old_rules) {
+  test::temp_dir dir{"hotkey-rules"};
+  auto rules = (dir / "rules.json").string();
+  std::ofstream{rules} << json{{"rules", rule(1000000, 60000)}}.dump();
+  hot_cluster c{{{"flush_ms", 5}, {"rules_file", rules}}};
+  c.start_all();
+  c.record("n1", "sku:1", 300);
+  ASSERT_TRUE(eventually([&] { return c.status("n1")["recorded"] == 300; }, seconds{5}));
+  // Bad file: rejected with its JSON path, old rules kept.
+  std::ofstream{rules, std::ios::trunc} << R"({"rules": [{"key": "*", "threshold": "x"}]})";
+  auto mark = c.proc("n2").mark();
+  c.proc("n2").signal(SIGHUP);
+  EXPECT_TRUE(c.proc("n2").wait_for_output("$.rules[0].threshold", seconds{5},
+                                           test::output_stream::both, mark))
+    << c.proc("n2").output_tail();
+  EXPECT_EQ(c.status("n2")["rules_version"], 0);
+  // Good file, reloaded on n2 only: every node applies it, without a restart.
+  std::ofstream{rules, std::ios::trunc} << json{{"rules", rule(100, 60000)}}.dump();
+  c.proc("n2").signal(SIGHUP);
+  ASSERT_TRUE(eventually(
+    [&] {
+      for (auto& n : c.names)
+        if (c.status(n)["rules"][0]["threshold"] != 100)
+          return false;
+      return true;
+    },
+    seconds{5}))
+    << c.dump();
+  c.record("n3", "sku:1", 300);
+  EXPECT_TRUE(eventually([&] { return c.hot_on("n1", "sku:1") && c.hot_on("n2", "sku:1") && c.hot_on("n3", "sku:1"); },
+                         seconds{5}))
+    << c.dump();
+}
+
+TEST(hotkey_replay, prints_each_detection_at_its_trace_time) {
+  test::temp_dir dir{"hotkey-replay"};
+  std::ofstream{dir / "cfg.json"} << json{
+    {"node", {{"name", "r1"}, {"port", test::free_port()}}},
+    {"hotkeys", {{"rules", json::array({{{"prefix", "sku:"}, {"threshold", 8}, {"window_ms", 1000}}})}}}}
+                                       .dump();
+  std::ofstream trace{dir / "trace.txt"};
+  // sku:hot: one access per ms from 1000; sku:slow: 5 per second (never 8 in 1 s);
+  // other:x is under no rule.
+  for (int t = 0; t < 3000; t += 200)
+    trace << 1000 + t << " sku:slow\n";
+  for (int i = 0; i < 20; ++i)
+    trace << 5000 + i << " sku:hot\n" << 5000 + i << " other:x\n";
+  trace.close();
+  test::process_options opts;
+  opts.program = binary("runtime/shoal");
+  opts.args = {"hotkeys", "replay", "--config", (dir / "cfg.json").string(), "--trace",
+               (dir / "trace.txt").string(), "--speed", "0"};
+  opts.output_dir = dir.path();
+  test::child_process replay{opts};
+  auto status = replay.wait_for_exit(seconds{20});
+  ASSERT_TRUE(status && status->success()) << replay.output_tail();
+  auto out = replay.output(test::output_stream::out);
+  std::vector<json> lines;
+  std::istringstream in{out};
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(json::parse(line));
+  ASSERT_EQ(lines.size(), 1u) << out;
+  EXPECT_EQ(lines[0]["key"], "sku:hot");
+  // The 8th access is at 5007; the shard admits a key into its exact window after a
+  // quarter of the threshold, so it is declared hot by the 10th access at the latest.
+  EXPECT_GE(lines[0]["at_ms"].get<int64_t>(), 5007);
+  EXPECT_LE(lines[0]["at_ms"].get<int64_t>(), 5009);
+}
+
+} // namespace
+} // namespace shoal
