@@ -107,7 +107,9 @@ void connect_peer(cache_actor* self, const std::string& name) {
   if (addr == s.cfg.peers.end() || s.connecting.count(name) || !s.up.count(name))
     return;
   s.connecting.insert(name);
-  auto retry = [self, name](const caf::error&) {
+  auto retry = [self, name](const caf::error& err) {
+    self->state.observer->note("*", false,
+                               "token cache of " + name + " not found yet: " + to_string(err));
     self->state.connecting.erase(name);
     self->delayed_send(self, milliseconds{300}, retry_atom::value, name);
   };
@@ -128,6 +130,7 @@ void connect_peer(cache_actor* self, const std::string& name) {
               auto& s = self->state;
               s.connecting.erase(name);
               s.peer_caches[name] = peer;
+              s.observer->note("*", false, "token cache of " + name + " found");
               self->monitor(peer);
               self->request(peer, peer_timeout, atoms::token_sync::value)
                 .then(
