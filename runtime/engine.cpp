@@ -3,6 +3,7 @@
 #include "runtime/hotkey_service.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
+#include "runtime/sync_service.hpp"
 #include "runtime/token_service.hpp"
 
 namespace shoal {
@@ -84,6 +85,10 @@ const token_client& engine::tokens() const {
     return s->client();
   static const token_client none;
   return none;
+}
+
+sync_service* engine::sync() const {
+  return node_->service_of<sync_service>();
 }
 
 caf::actor_system& engine::system() {

@@ -33,6 +33,7 @@ class actor_system;
 namespace shoal {
 
 class node;
+class sync_service;
 class token_client;
 class hotkeys_client;
 class cache_client;
@@ -81,6 +82,10 @@ public:
   /// The token keeper's API (see token_service.hpp); when this node runs no token
   /// service, every call of the returned client fails with a reason.
   const token_client& tokens() const;
+
+  /// The binlog sync pipelines on this node (see sync_service.hpp: status per
+  /// pipeline, wait_applied / wait_caught_up); nullptr when none runs here.
+  sync_service* sync() const;
 
   /// The underlying actor system, for applications that add their own actors.
   caf::actor_system& system();

@@ -1,0 +1,267 @@
+#include "runtime/sync_service.hpp"
+
+#include <caf/actor_system.hpp>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "runtime/logging.hpp"
+#include "runtime/node.hpp"
+
+namespace shoal {
+
+using namespace std::chrono;
+
+struct sync_service::metrics {
+  explicit metrics(prometheus::Registry& r)
+    : source_position(prometheus::BuildGauge()
+                        .Name("shoal_sync_source_position")
+                        .Help("Byte offset in the source binlog file of the last event read")
+                        .Register(r)),
+      source_file(prometheus::BuildGauge()
+                    .Name("shoal_sync_source_file_number")
+                    .Help("Number of the source binlog file of the last event read")
+                    .Register(r)),
+      applied_position(prometheus::BuildGauge()
+                         .Name("shoal_sync_partition_applied_position")
+                         .Help("Byte offset in the source binlog applied by a partition")
+                         .Register(r)),
+      queue(prometheus::BuildGauge()
+              .Name("shoal_sync_partition_queue_rows")
+              .Help("Rows received by a partition and not yet committed")
+              .Register(r)),
+      rows_applied(prometheus::BuildGauge()
+                     .Name("shoal_sync_rows_applied")
+                     .Help("Rows applied to the target since start")
+                     .Register(r)),
+      rows_per_second(prometheus::BuildGauge()
+                        .Name("shoal_sync_rows_per_second")
+                        .Help("Rows applied per second")
+                        .Register(r)),
+      lag(prometheus::BuildGauge()
+            .Name("shoal_sync_lag_seconds")
+            .Help("Seconds between now and the source time of the oldest unapplied change")
+            .Register(r)),
+      inflight(prometheus::BuildGauge()
+                 .Name("shoal_sync_inflight_rows")
+                 .Help("Rows read from the source and not yet applied")
+                 .Register(r)),
+      failed(prometheus::BuildGauge()
+               .Name("shoal_sync_failed")
+               .Help("1 when the pipeline stopped on an error")
+               .Register(r)),
+      reconnects(prometheus::BuildGauge()
+                   .Name("shoal_sync_source_reconnects")
+                   .Help("Times the reader reconnected to the source")
+                   .Register(r)) {
+  }
+
+  prometheus::Family<prometheus::Gauge>& source_position;
+  prometheus::Family<prometheus::Gauge>& source_file;
+  prometheus::Family<prometheus::Gauge>& applied_position;
+  prometheus::Family<prometheus::Gauge>& queue;
+  prometheus::Family<prometheus::Gauge>& rows_applied;
+  prometheus::Family<prometheus::Gauge>& rows_per_second;
+  prometheus::Family<prometheus::Gauge>& lag;
+  prometheus::Family<prometheus::Gauge>& inflight;
+  prometheus::Family<prometheus::Gauge>& failed;
+  prometheus::Family<prometheus::Gauge>& reconnects;
+};
+
+namespace {
+
+double file_number(const std::string& file) {
+  auto dot = file.rfind('.');
+  if (dot == std::string::npos)
+    return 0;
+  try {
+    return static_cast<double>(std::stoull(file.substr(dot + 1)));
+  } catch (...) {
+    return 0;
+  }
+}
+
+nlohmann::json position_json(const binlog::binlog_position& p) {
+  return {{"file", p.file}, {"position", p.pos}};
+}
+
+} // namespace
+
+mysql_config to_mysql_config(const mysql_settings& s) {
+  mysql_config c;
+  c.host = s.address.host;
+  c.port = s.address.port;
+  c.user = s.user;
+  if (auto pw = secret_from_env(s.password_env))
+    c.password = *pw;
+  auto secs = [](int64_t ms) { return seconds{std::max<int64_t>(1, (ms + 999) / 1000)}; };
+  c.connect_timeout = secs(s.connect_timeout_ms);
+  c.read_timeout = secs(s.read_timeout_ms);
+  c.write_timeout = secs(s.read_timeout_ms);
+  return c;
+}
+
+binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
+  binlog::pipeline_settings s;
+  s.name = p.name;
+  s.source = to_mysql_config(p.source);
+  // The reader sees a heartbeat every 500 ms; a silent source is a dead one.
+  s.source.read_timeout = std::min(s.source.read_timeout, seconds{5});
+  s.target = to_mysql_config(p.target);
+  s.server_id = p.server_id;
+  s.partitions = static_cast<uint32_t>(p.partitions);
+  s.start_mode = p.start.mode;
+  s.start_position = {p.start.file, p.start.position};
+  s.start_gtid = p.start.gtid;
+  s.filter = binlog::table_filter{p.include, p.exclude, p.rename, p.checkpoint_database};
+  s.batch_rows = static_cast<size_t>(p.batch_rows);
+  s.max_inflight_rows = p.max_inflight_rows;
+  s.checkpoint_database = p.checkpoint_database;
+  s.log = [](bool error, const std::string& line) {
+    if (error)
+      log().error("{}", line);
+    else
+      log().info("{}", line);
+  };
+  return s;
+}
+
+sync_service::sync_service(node& n, const std::vector<sync_pipeline_config>& pipelines)
+  : metrics_(std::make_unique<metrics>(n.metrics())) {
+  for (auto& p : pipelines) {
+    configs_[p.name] = p;
+    pipelines_[p.name] = binlog::pipeline::start(n.system(), to_pipeline_settings(p));
+    log().info("sync {}: started ({} partitions, start {})", p.name, p.partitions,
+               p.start.mode);
+  }
+  metrics_thread_ = std::thread{[this] {
+    std::unique_lock<std::mutex> lock{mtx_};
+    while (!stopped_) {
+      lock.unlock();
+      update_metrics();
+      lock.lock();
+      cv_.wait_for(lock, milliseconds{500}, [&] { return stopped_; });
+    }
+  }};
+}
+
+sync_service::~sync_service() {
+  stop();
+}
+
+void sync_service::stop() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (stopped_)
+      return;
+    stopped_ = true;
+  }
+  cv_.notify_all();
+  if (metrics_thread_.joinable())
+    metrics_thread_.join();
+  for (auto& [name, p] : pipelines_) {
+    p->stop();
+    log().info("sync {}: stopped", name);
+  }
+}
+
+void sync_service::update_metrics() {
+  auto& m = *metrics_;
+  for (auto& [name, p] : pipelines_) {
+    auto s = p->status();
+    std::map<std::string, std::string> l{{"pipeline", name}};
+    m.source_position.Add(l).Set(static_cast<double>(s.source.pos));
+    m.source_file.Add(l).Set(file_number(s.source.file));
+    m.rows_applied.Add(l).Set(static_cast<double>(s.rows_applied));
+    m.rows_per_second.Add(l).Set(s.rows_per_second);
+    m.lag.Add(l).Set(s.lag_seconds);
+    m.inflight.Add(l).Set(static_cast<double>(s.inflight));
+    m.failed.Add(l).Set(s.state == "failed" ? 1 : 0);
+    m.reconnects.Add(l).Set(static_cast<double>(s.reconnects));
+    for (size_t i = 0; i < s.partitions.size(); ++i) {
+      std::map<std::string, std::string> pl{{"pipeline", name},
+                                            {"partition", std::to_string(i)}};
+      m.applied_position.Add(pl).Set(static_cast<double>(s.partitions[i].applied.at.pos));
+      m.queue.Add(pl).Set(static_cast<double>(s.partitions[i].queued));
+    }
+  }
+}
+
+nlohmann::json sync_service::status() {
+  auto out = nlohmann::json::object();
+  for (auto& [name, p] : pipelines_) {
+    auto s = p->status();
+    auto parts = nlohmann::json::array();
+    for (auto& part : s.partitions)
+      parts.push_back({{"applied", position_json(part.applied.at)},
+                       {"applied_index", part.applied.index},
+                       {"rows_applied", part.rows_applied},
+                       {"transactions", part.transactions},
+                       {"queued_rows", part.queued}});
+    out[name] = {{"state", s.state},
+                 {"error", s.error},
+                 {"source", position_json(s.source)},
+                 {"handed_on", position_json(s.handed_on)},
+                 {"rows_read", s.rows_read},
+                 {"rows_applied", s.rows_applied},
+                 {"rows_per_second", s.rows_per_second},
+                 {"lag_seconds", s.lag_seconds},
+                 {"inflight_rows", s.inflight},
+                 {"reconnects", s.reconnects},
+                 {"partitions", parts}};
+  }
+  return out;
+}
+
+std::vector<std::string> sync_service::pipelines() const {
+  std::vector<std::string> names;
+  for (auto& kv : pipelines_)
+    names.push_back(kv.first);
+  return names;
+}
+
+std::optional<binlog::pipeline_status> sync_service::status_of(const std::string& name) const {
+  auto i = pipelines_.find(name);
+  if (i == pipelines_.end())
+    return std::nullopt;
+  return i->second->status();
+}
+
+bool sync_service::wait_applied(const std::string& name, const binlog::binlog_position& pos,
+                                milliseconds timeout) const {
+  auto i = pipelines_.find(name);
+  return i != pipelines_.end() && i->second->wait_applied(pos, timeout);
+}
+
+bool sync_service::wait_caught_up(const std::string& name, milliseconds timeout) const {
+  auto c = configs_.find(name);
+  if (c == configs_.end())
+    return false;
+  auto conn = mysql_connection::connect(to_mysql_config(c->second.source));
+  if (!conn)
+    return false;
+  auto r = conn->query("SHOW MASTER STATUS");
+  if (!r || r->rows.empty())
+    return false;
+  binlog::binlog_position pos{r->rows[0][0].value_or(""),
+                              std::stoull(r->rows[0][1].value_or("0"))};
+  return wait_applied(name, pos, timeout);
+}
+
+std::unique_ptr<service> make_sync_service(node& n, std::string& error) {
+  std::vector<sync_pipeline_config> mine;
+  for (auto& p : n.cfg().sync.pipelines)
+    if (p.node == n.cfg().node.name)
+      mine.push_back(p);
+  if (mine.empty())
+    return nullptr;
+  for (auto& p : mine) {
+    auto problems = binlog::table_filter::check(p.include, p.exclude, p.rename);
+    if (!problems.empty()) {
+      error = "sync pipeline " + p.name + ": " + problems.front();
+      return nullptr;
+    }
+  }
+  return std::make_unique<sync_service>(n, mine);
+}
+
+} // namespace shoal

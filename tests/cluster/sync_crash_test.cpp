@@ -1,0 +1,187 @@
+// Binlog sync through crashes: a `shoal node` process syncs a source to a
+// target while sysbench writes to the source; the node is killed (SIGKILL) at
+// random moments and restarted, and the source and target servers are killed
+// and restarted; afterwards the target equals the source, table by table.
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/binlog/binlog_position.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/shared_servers.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace shoal::test {
+namespace {
+
+using namespace std::chrono;
+using nlohmann::json;
+
+mysql_result run(mysql_connection& conn, const std::string& sql) {
+  auto r = conn.query(sql);
+  if (!r)
+    throw std::runtime_error(sql + ": " + r.error().to_string());
+  return std::move(*r);
+}
+
+std::string checksum(mysql_connection& conn, const std::string& table) {
+  return run(conn, "CHECKSUM TABLE " + table + " EXTENDED").rows.at(0).at(1).value_or("NULL");
+}
+
+class sync_crash_test : public server_test {
+protected:
+  void SetUp() override {
+    server_test::SetUp();
+    auto cfg = json{
+      {"node", {{"name", "n1"}, {"port", free_port()}}},
+      {"http", {{"port", free_port()}}},
+      {"log", {{"level", "info"}}},
+      {"sync",
+       {{"pipelines",
+         json::array({{{"name", "sb"},
+                       {"source",
+                        {{"port", source().port()},
+                         {"password_env", "SHOAL_TEST_MYSQL_PW"},
+                         {"server_id", 777}}},
+                       {"target",
+                        {{"port", target().port()}, {"password_env", "SHOAL_TEST_MYSQL_PW"}}},
+                       {"partitions", 4},
+                       {"start", "snapshot"},
+                       {"batch_rows", 200},
+                       {"max_inflight_rows", 4000}}})}}}};
+    std::ofstream{config()} << cfg.dump(2);
+  }
+
+  std::string config() const { return (dir_.path() / "n1.json").string(); }
+
+  void start_node() {
+    process_options opts;
+    auto bin = std::getenv("SHOAL_BINARY_DIR");
+    opts.program = bin ? std::string{bin} + "/runtime/shoal" : "shoal";
+    opts.args = {"node", "--config", config()};
+    opts.env = {{"SHOAL_TEST_MYSQL_PW", source().password()}};
+    opts.name = "n1";
+    opts.output_dir = dir_.path();
+    node_.reset();
+    node_.emplace(opts);
+  }
+
+  child_process sysbench(const std::string& command, int seconds_to_run) {
+    process_options opts;
+    opts.program = "sysbench";
+    opts.args = {"oltp_write_only",     "--db-driver=mysql",
+                 "--mysql-host=127.0.0.1", "--mysql-port=" + std::to_string(source().port()),
+                 "--mysql-user=root",   "--mysql-password=" + source().password(),
+                 "--mysql-db=sbtest",   "--tables=2",
+                 "--table-size=1000",   "--threads=4",
+                 "--time=" + std::to_string(seconds_to_run), "--report-interval=0",
+                 "--mysql-ignore-errors=all", command};
+    opts.name = "sysbench-" + command;
+    opts.output_dir = dir_.path();
+    return child_process{opts};
+  }
+
+  /// True once every partition's checkpoint is at or past the source's position.
+  bool caught_up(milliseconds timeout) {
+    auto deadline = steady_clock::now() + timeout;
+    while (steady_clock::now() < deadline) {
+      try {
+        auto src = source().connect();
+        auto m = run(src, "SHOW MASTER STATUS");
+        binlog::binlog_position want{m.rows.at(0).at(0).value_or(""),
+                                     std::stoull(m.rows.at(0).at(1).value_or("0"))};
+        auto dst = target().connect();
+        auto rows = run(dst, "SELECT file, pos FROM shoal.sync_checkpoint WHERE pipeline='sb'");
+        bool all = rows.rows.size() == 4;
+        for (auto& r : rows.rows) {
+          binlog::binlog_position at{r.at(0).value_or(""), std::stoull(r.at(1).value_or("0"))};
+          all = all && want <= at;
+        }
+        if (all)
+          return true;
+      } catch (const std::exception&) {
+        // A server that is starting or the checkpoint table not made yet.
+      }
+      std::this_thread::sleep_for(milliseconds{50});
+    }
+    return false;
+  }
+
+  void expect_equal() {
+    auto src = source().connect();
+    auto dst = target().connect();
+    for (auto table : {"sbtest.sbtest1", "sbtest.sbtest2"}) {
+      auto want = checksum(src, table);
+      EXPECT_NE(want, "NULL");
+      EXPECT_EQ(checksum(dst, table), want) << table;
+      EXPECT_EQ(run(dst, std::string{"SELECT COUNT(*) FROM "} + table).rows.at(0).at(0),
+                run(src, std::string{"SELECT COUNT(*) FROM "} + table).rows.at(0).at(0));
+    }
+  }
+
+  void prepare() {
+    auto src = source().connect();
+    run(src, "CREATE DATABASE sbtest");
+    auto prep = sysbench("prepare", 1);
+    auto status = prep.wait_for_exit(seconds{60});
+    ASSERT_TRUE(status && status->success()) << prep.output_tail();
+  }
+
+  temp_dir dir_{"sync-crash"};
+  std::optional<child_process> node_;
+};
+
+TEST_F(sync_crash_test, target_equals_source_after_kill_9_of_the_node_during_sysbench) {
+  prepare();
+  start_node();
+  ASSERT_TRUE(node_->wait_for_output("starting at", seconds{30})) << node_->output_tail();
+  auto load = sysbench("run", 8);
+  std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pause_ms{300, 1500};
+  int kills = 0;
+  for (; kills < 4 && load.running(); ++kills) {
+    std::this_thread::sleep_for(milliseconds{pause_ms(rng)});
+    ASSERT_TRUE(node_->kill());
+    node_->wait_for_exit(seconds{5});
+    start_node();
+    ASSERT_TRUE(node_->wait_for_output("resuming from", seconds{30})) << node_->output_tail();
+  }
+  auto done = load.wait_for_exit(seconds{60});
+  ASSERT_TRUE(done && done->success()) << load.output_tail();
+  EXPECT_GE(kills, 2);
+  ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
+  expect_equal();
+}
+
+TEST_F(sync_crash_test, target_equals_source_after_target_and_source_restarts) {
+  prepare();
+  start_node();
+  ASSERT_TRUE(node_->wait_for_output("starting at", seconds{30})) << node_->output_tail();
+  auto load = sysbench("run", 3);
+  std::this_thread::sleep_for(milliseconds{800});
+  target().kill();
+  std::this_thread::sleep_for(milliseconds{500});
+  target().start();
+  auto done = load.wait_for_exit(seconds{60});
+  ASSERT_TRUE(done) << load.output_tail();
+  ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
+  expect_equal();
+  source().kill();
+  source().start();
+  auto more = sysbench("run", 2);
+  done = more.wait_for_exit(seconds{60});
+  ASSERT_TRUE(done) << more.output_tail();
+  ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
+  expect_equal();
+  EXPECT_TRUE(node_->running());
+}
+
+} // namespace
+} // namespace shoal::test
