@@ -627,8 +627,8 @@ private:
     }
   }
 
-  void on_event(const event_header& h, uint64_t, heartbeat_event&) {
-    (void) h;
+  void on_event(const event_header&, uint64_t, heartbeat_event&) {
+    poll();
     if (!in_group_)
       broadcast_marks();
   }
@@ -657,6 +657,7 @@ private:
       flush(p);
     }
     touched_.clear();
+    poll();
     if (steady_clock::now() - last_broadcast_ > milliseconds{200})
       broadcast_marks();
     std::lock_guard<std::mutex> guard{st_->mtx};

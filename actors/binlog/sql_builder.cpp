@@ -1,6 +1,8 @@
 #include "actors/binlog/sql_builder.hpp"
 
+#include <algorithm>
 #include <cinttypes>
+#include <map>
 #include <cstdio>
 #include <ctime>
 #include <type_traits>
@@ -185,9 +187,83 @@ std::string sql_literal(const column_value& value) {
     value);
 }
 
+namespace {
+
+// Ops that may be collapsed to the last change of each key: whole-row upserts
+// and deletes of keyed tables.
+bool collapsible(const row_op& op) {
+  return op.kind == op_kind::mark || op.kind == op_kind::delete_ ||
+         (op.kind == op_kind::upsert &&
+          std::all_of(op.after.present.begin(), op.after.present.end(), [](bool b) { return b; }));
+}
+
+std::string key_of(const row_op& op) {
+  auto& image = op.kind == op_kind::delete_ ? op.before : op.after;
+  std::string k;
+  for (auto i : op.table->key) {
+    k += to_string(image.values[i]);
+    k += '\0';
+  }
+  return k;
+}
+
+void sequential(const std::vector<const row_op*>& ops, size_t max_statement_bytes,
+                std::vector<std::string>& out);
+
+// The last change of every key of `run`, deletes first: the rows differ, so
+// their order does not matter, and each table needs two statements.
+void collapsed(const std::vector<const row_op*>& run, size_t max_statement_bytes,
+               std::vector<std::string>& out) {
+  std::map<std::pair<const table_schema*, std::string>, size_t> last;
+  for (size_t i = 0; i < run.size(); ++i)
+    if (run[i]->kind != op_kind::mark)
+      last[{run[i]->table.get(), key_of(*run[i])}] = i;
+  std::vector<size_t> keep;
+  for (auto& kv : last)
+    keep.push_back(kv.second);
+  std::sort(keep.begin(), keep.end(), [&](size_t a, size_t b) {
+    auto& x = *run[a];
+    auto& y = *run[b];
+    if (x.table != y.table)
+      return x.table < y.table;
+    if (x.kind != y.kind)
+      return x.kind == op_kind::delete_;
+    return a < b;
+  });
+  std::vector<const row_op*> ordered;
+  for (auto i : keep)
+    ordered.push_back(run[i]);
+  sequential(ordered, max_statement_bytes, out);
+}
+
+} // namespace
+
 std::vector<std::string> build_statements(const std::vector<row_op>& ops,
                                           size_t max_statement_bytes) {
   std::vector<std::string> out;
+  std::vector<const row_op*> run;
+  for (auto& op : ops) {
+    if (collapsible(op)) {
+      run.push_back(&op);
+      continue;
+    }
+    collapsed(run, max_statement_bytes, out);
+    run.clear();
+    sequential({&op}, max_statement_bytes, out);
+  }
+  collapsed(run, max_statement_bytes, out);
+  return out;
+}
+
+namespace {
+
+void sequential(const std::vector<const row_op*>& ptrs, size_t max_statement_bytes,
+                std::vector<std::string>& out) {
+  struct view {
+    const std::vector<const row_op*>& p;
+    const row_op& operator[](size_t i) const { return *p[i]; }
+    size_t size() const { return p.size(); }
+  } ops{ptrs};
   size_t i = 0;
   while (i < ops.size()) {
     auto& op = ops[i];
@@ -265,7 +341,8 @@ std::vector<std::string> build_statements(const std::vector<row_op>& ops,
     if (!sql.empty())
       out.push_back(std::move(sql));
   }
-  return out;
 }
+
+} // namespace
 
 } // namespace shoal::binlog
