@@ -100,7 +100,8 @@ public:
     opts.program = std::string{dir ? dir : "."} + "/tests/cluster/token_storm_node";
     opts.args = {(dir_.path() / (n + ".json")).string(), "wx", std::to_string(threads_),
                  standin_.base_url()};
-    opts.env = {{"SHOAL_TEST_WX_SECRET", "wx-test-secret"}};
+    opts.env = {{"SHOAL_TEST_WX_SECRET", "wx-test-secret"},
+                {"SHOAL_TEST_REJECT_FILE", reject_file(n)}};
     opts.name = n;
     opts.output_dir = dir_.path();
     procs_.erase(n);
@@ -118,6 +119,24 @@ public:
   }
 
   child_process& proc(const std::string& n) { return procs_.at(n); }
+
+  /// Where node `n` looks for a rejection to report (see token_storm_node).
+  std::string reject_file(const std::string& n) const {
+    return (dir_.path() / (n + ".reject")).string();
+  }
+
+  /// Makes node `n` report its token of `version` as rejected.
+  void reject(const std::string& n, uint64_t version) {
+    std::filesystem::remove(reject_file(n) + ".done");
+    auto tmp = reject_file(n) + ".tmp";
+    std::ofstream{tmp} << version;
+    std::filesystem::rename(tmp, reject_file(n));
+  }
+
+  /// True once node `n` reported the rejection.
+  bool rejected(const std::string& n) {
+    return std::filesystem::exists(reject_file(n) + ".done");
+  }
 
   /// SIGTERM to `n` and its result line.
   json finish(const std::string& n) {

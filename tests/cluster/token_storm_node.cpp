@@ -6,6 +6,10 @@
 // Each thread pauses PAUSE_US (default 100) between gets, as an application does
 // work between calls; without it 100 spinning threads on a small test machine
 // starve the node's own actors and heartbeats.
+// When the environment names SHOAL_TEST_REJECT_FILE and that file appears, the
+// node takes it (renames it to FILE.done) and reports as rejected the token with
+// the version written in the file, as this node saw it.
+//
 // Prints "storm ready" once the first token is there and the threads run. A
 // checker thread checks every token a thread saw for the first time, and the
 // current token every 50 ms, at the stand-in (CHECK_URL/check). On SIGTERM it stops and prints one
@@ -14,7 +18,11 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -92,6 +100,8 @@ void checker(const shoal::engine& eng, const std::string& provider, const std::s
   http.set_connection_timeout(2, 0);
   http.set_read_timeout(5, 0);
   std::set<const shoal::token::token_snapshot*> checked;
+  auto reject_file = std::getenv("SHOAL_TEST_REJECT_FILE");
+  std::map<uint64_t, const shoal::token::token_snapshot*> by_version;
   auto verify = [&](const shoal::token::token_snapshot* t) {
     auto code = check(http, t->token);
     std::lock_guard<std::mutex> guard(out.mutex);
@@ -113,8 +123,20 @@ void checker(const shoal::engine& eng, const std::string& provider, const std::s
     for (auto* t : batch)
       if (checked.insert(t).second)
         verify(t);
-    if (auto t = eng.tokens().get(provider))
+    if (auto t = eng.tokens().get(provider)) {
       verify(t.snapshot);
+      by_version[t.snapshot->version] = t.snapshot;
+    }
+    std::string taken = reject_file ? std::string{reject_file} + ".done" : "";
+    if (reject_file && std::rename(reject_file, taken.c_str()) == 0) {
+      uint64_t version = 0;
+      std::ifstream{taken} >> version;
+      auto t = by_version.find(version);
+      if (t != by_version.end())
+        eng.tokens().rejected(provider, t->second->token);
+      std::cout << "rejected v" << version << (t == by_version.end() ? " (never seen)" : "")
+                << std::endl;
+    }
     std::this_thread::sleep_for(milliseconds{50});
   }
 }
