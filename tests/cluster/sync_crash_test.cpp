@@ -10,6 +10,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "actors/binlog/binlog_position.hpp"
@@ -41,7 +42,7 @@ protected:
     server_test::SetUp();
     auto cfg = json{
       {"node", {{"name", "n1"}, {"port", free_port()}}},
-      {"http", {{"port", free_port()}}},
+      {"http", {{"port", http_port_}}},
       {"log", {{"level", "info"}}},
       {"sync",
        {{"pipelines",
@@ -135,6 +136,7 @@ protected:
   }
 
   temp_dir dir_{"sync-crash"};
+  uint16_t http_port_ = free_port();
   std::optional<child_process> node_;
 };
 
@@ -181,6 +183,22 @@ TEST_F(sync_crash_test, target_equals_source_after_target_and_source_restarts) {
   ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
   expect_equal();
   EXPECT_TRUE(node_->running());
+
+  httplib::Client http{"127.0.0.1", http_port_};
+  auto status = http.Get("/status");
+  ASSERT_TRUE(status) << "no /status";
+  auto sb = json::parse(status->body).at("sync").at("sb");
+  EXPECT_EQ(sb.at("state"), "running") << sb.dump();
+  EXPECT_EQ(sb.at("partitions").size(), 4u);
+  EXPECT_GE(sb.at("reconnects").get<int>(), 1) << sb.dump();
+  EXPECT_EQ(sb.at("inflight_rows").get<int>(), 0) << sb.dump();
+  EXPECT_GT(sb.at("rows_applied").get<int>(), 0);
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  for (auto name : {"shoal_sync_lag_seconds{pipeline=\"sb\"}", "shoal_sync_source_position",
+                    "shoal_sync_partition_applied_position", "shoal_sync_rows_per_second",
+                    "shoal_sync_partition_queue_rows"})
+    EXPECT_NE(metrics->body.find(name), std::string::npos) << name;
 }
 
 } // namespace

@@ -336,5 +336,29 @@ TEST_F(sync_pipeline_test, a_stopped_target_holds_the_reader_at_the_inflight_bou
   EXPECT_EQ(checksum(dst, "b.t"), checksum(src, "b.t"));
 }
 
+TEST_F(sync_pipeline_test, gtid_start_streams_what_follows_the_gtid) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE g");
+    run(*conn, "CREATE TABLE g.t (id INT PRIMARY KEY)");
+  }
+  for (int i = 1; i <= 10; ++i)
+    run(src, "INSERT INTO g.t VALUES (" + std::to_string(i) + ")");
+  auto gtid = run(src, "SELECT @@gtid_binlog_pos").rows.at(0).at(0).value_or("");
+  ASSERT_FALSE(gtid.empty());
+  for (int i = 11; i <= 20; ++i)
+    run(src, "INSERT INTO g.t VALUES (" + std::to_string(i) + ")");
+  auto s = settings("gtid", 2);
+  s.start_mode = "gtid";
+  s.start_gtid = gtid;
+  auto p = start(s);
+  ASSERT_TRUE(caught_up(*p));
+  auto r = run(dst, "SELECT COUNT(*), MIN(id), MAX(id) FROM g.t");
+  EXPECT_EQ(r.rows.at(0).at(0), "10");
+  EXPECT_EQ(r.rows.at(0).at(1), "11");
+  EXPECT_EQ(r.rows.at(0).at(2), "20");
+}
+
 } // namespace
 } // namespace shoal::test
