@@ -1,0 +1,94 @@
+// The keeper's Redis store against a real Redis: the lease is exclusive and
+// expires, and the token record is written only by the lease holder with the
+// version it last saw, so a stale keeper (lease lost, then resumed) cannot
+// overwrite a newer token.
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "actors/token/token_store.hpp"
+#include "tests/support/shared_servers.hpp"
+
+namespace shoal::token {
+namespace {
+
+using namespace std::chrono;
+
+class token_store_test : public test::server_test {
+protected:
+  token_store make(const std::string& owner, milliseconds lease = milliseconds{300}) {
+    return token_store{redis().connection_config(), "wx", owner, lease};
+  }
+
+  static token_record record(const std::string& token, uint64_t version) {
+    auto now = clock::now();
+    return {token, time_point{duration_cast<milliseconds>(now.time_since_epoch())},
+            time_point{duration_cast<milliseconds>((now + hours{2}).time_since_epoch())},
+            version};
+  }
+};
+
+TEST_F(token_store_test, the_lease_is_exclusive_until_it_expires) {
+  auto a = make("a");
+  auto b = make("b");
+  ASSERT_TRUE(*a.acquire_lease());
+  EXPECT_FALSE(*b.acquire_lease());
+  EXPECT_TRUE(*a.renew_lease());
+  EXPECT_FALSE(*b.renew_lease());
+  auto deadline = steady_clock::now() + seconds{5};
+  bool taken = false;
+  while (!taken && steady_clock::now() < deadline) {
+    taken = *b.acquire_lease();
+    std::this_thread::sleep_for(milliseconds{20});
+  }
+  EXPECT_TRUE(taken);
+  EXPECT_FALSE(*a.renew_lease());
+  EXPECT_TRUE(*b.release_lease());
+  EXPECT_TRUE(*a.acquire_lease());
+}
+
+TEST_F(token_store_test, a_stale_keeper_cannot_overwrite_the_newer_token) {
+  auto a = make("a");
+  auto b = make("b");
+  ASSERT_TRUE(*a.acquire_lease());
+  ASSERT_EQ(*a.write(record("t1", 1), 0), cas_outcome::written);
+  // a freezes; its lease runs out and b takes over, from the stored token.
+  auto deadline = steady_clock::now() + seconds{5};
+  while (!*b.acquire_lease() && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds{20});
+  auto stored = b.read();
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->token, "t1");
+  EXPECT_EQ((*stored)->version, 1u);
+  ASSERT_EQ(*b.write(record("t2", 2), 1), cas_outcome::written);
+  // a wakes up with the token it fetched before freezing: refused.
+  EXPECT_EQ(*a.write(record("t2-stale", 2), 1), cas_outcome::not_owner);
+  EXPECT_FALSE(*a.renew_lease());
+  // Even the holder cannot write over a version it has not seen, nor go back.
+  EXPECT_EQ(*b.write(record("t3", 2), 1), cas_outcome::version_conflict);
+  EXPECT_EQ(*b.write(record("t0", 1), 2), cas_outcome::version_conflict);
+  auto now = b.read();
+  ASSERT_TRUE(now && *now);
+  EXPECT_EQ((*now)->token, "t2");
+  EXPECT_EQ((*now)->version, 2u);
+}
+
+TEST_F(token_store_test, redis_down_is_an_error_value_and_the_store_reconnects) {
+  auto a = make("a", seconds{5});
+  ASSERT_TRUE(*a.acquire_lease());
+  redis().kill();
+  auto r = a.renew_lease();
+  EXPECT_FALSE(r.has_value());
+  redis().start();
+  // The restarted server lost everything: the lease is free again.
+  auto again = a.acquire_lease();
+  ASSERT_TRUE(again.has_value()) << again.error().to_string();
+  EXPECT_TRUE(*again);
+  auto empty = a.read();
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_FALSE(*empty);
+}
+
+} // namespace
+} // namespace shoal::token
