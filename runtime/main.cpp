@@ -2,11 +2,14 @@
 // Only this file decides exit codes: 0 success, 1 a check found a difference or
 // a service failed, 2 bad usage or bad config.
 
+#include <chrono>
 #include <csignal>
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
+#include "actors/binlog/verifier.hpp"
 #include "runtime/config.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/hotkey_replay.hpp"
@@ -26,6 +29,80 @@ int check(const std::string& path) {
             << " peer(s), " << c.sync.pipelines.size() << " pipeline(s)"
             << (c.tls.enabled() ? ", mutual TLS" : "") << '\n';
   return 0;
+}
+
+/// `shoal verify`: compares a pipeline's selected tables, source against target.
+int verify(const std::string& path, const std::string& pipeline, int64_t chunk_rows,
+           bool json) {
+  auto cfg = shoal::load_config_file(path);
+  if (!cfg) {
+    for (auto& e : cfg.errors)
+      std::cerr << e << '\n';
+    return 2;
+  }
+  const shoal::sync_pipeline_config* p = nullptr;
+  std::string names;
+  for (auto& candidate : cfg.value->sync.pipelines) {
+    names += (names.empty() ? "" : ", ") + candidate.name;
+    if (candidate.name == pipeline)
+      p = &candidate;
+  }
+  if (!p) {
+    std::cerr << "shoal verify: no pipeline \"" << pipeline << "\" in " << path
+              << " (pipelines: " << (names.empty() ? "none" : names) << ")\n";
+    return 2;
+  }
+  auto problems = shoal::binlog::table_filter::check(p->include, p->exclude, p->rename);
+  for (auto& problem : problems)
+    std::cerr << "shoal verify: pipeline " << p->name << ": " << problem << '\n';
+  if (!problems.empty())
+    return 2;
+  auto connect = [](const shoal::mysql_settings& s,
+                    const char* role) -> std::optional<shoal::mysql_connection> {
+    shoal::mysql_config mc;
+    mc.host = s.address.host;
+    mc.port = s.address.port;
+    mc.user = s.user;
+    if (!s.password_env.empty()) {
+      auto password = shoal::secret_from_env(s.password_env);
+      if (!password) {
+        std::cerr << "shoal verify: environment variable " << s.password_env
+                  << " (password of the " << role << ") is not set\n";
+        return std::nullopt;
+      }
+      mc.password = *password;
+    }
+    mc.connect_timeout = std::chrono::seconds{(s.connect_timeout_ms + 999) / 1000};
+    mc.read_timeout = std::chrono::seconds{(s.read_timeout_ms + 999) / 1000};
+    auto conn = shoal::mysql_connection::connect(mc);
+    if (!conn) {
+      std::cerr << "shoal verify: cannot connect to the " << role << " at " << mc.endpoint()
+                << ": " << conn.error().to_string() << '\n';
+      return std::nullopt;
+    }
+    return std::move(*conn);
+  };
+  auto source = connect(p->source, "source");
+  if (!source)
+    return 2;
+  auto target = connect(p->target, "target");
+  if (!target)
+    return 2;
+  shoal::binlog::table_filter filter{p->include, p->exclude, p->rename,
+                                     p->checkpoint_database};
+  shoal::binlog::verify_options options;
+  options.chunk_rows = chunk_rows;
+  shoal::binlog::verifier v{*source, *target, filter, options};
+  auto report = v.run();
+  if (!report) {
+    std::cerr << "shoal verify: " << report.error().to_string() << '\n';
+    return 2;
+  }
+  if (json)
+    std::cout << report->to_json() << std::endl;
+  else
+    std::cout << report->to_text() << std::flush;
+  return report->identical() ? 0 : 1;
 }
 
 /// Blocks the signals the node reacts to, so that only the waiting thread gets them.
@@ -105,6 +182,17 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--speed", speed, "x times trace speed; 0: as fast as possible")
     ->check(CLI::NonNegativeNumber);
 
+  std::string pipeline;
+  int64_t chunk_rows = 1000;
+  bool json = false;
+  auto verify_cmd = app.add_subcommand(
+    "verify", "compare a sync pipeline's target with its source; exit 0 identical, 1 differ");
+  verify_cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
+  verify_cmd->add_option("--pipeline,-p", pipeline, "pipeline name")->required();
+  verify_cmd->add_option("--chunk-rows", chunk_rows, "rows per checksum chunk")
+    ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  verify_cmd->add_flag("--json", json, "print the report as one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -117,5 +205,7 @@ int main(int argc, char** argv) {
     return check(config_path);
   if (*node_cmd)
     return run_node(config_path);
+  if (*verify_cmd)
+    return verify(config_path, pipeline, chunk_rows, json);
   return 2;
 }
