@@ -414,18 +414,37 @@ private:
   }
 
   void store_all(const change_key& key) {
-    auto r = target_->transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
-      for (uint32_t p = 0; p < parts_.size(); ++p)
-        if (auto e = c.exec(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
-            !e)
-          return e.error();
-      return mysql_ok{};
+    auto r = on_target([&](mysql_connection& t) {
+      return t.transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
+        for (uint32_t p = 0; p < parts_.size(); ++p)
+          if (auto e = c.exec(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+              !e)
+            return e.error();
+        return mysql_ok{};
+      });
     });
     check(r, "writing the checkpoint");
     std::lock_guard<std::mutex> guard{st_->mtx};
     for (auto& p : st_->status.partitions)
       if (p.applied < key)
         p.applied = key;
+  }
+
+  // Runs `f` on the target connection; reconnects and runs it again while
+  // the connection is lost (a target restart), until the pipeline stops.
+  template <class F>
+  auto on_target(F&& f) -> decltype(f(std::declval<mysql_connection&>())) {
+    auto delay = milliseconds{100};
+    while (true) {
+      auto r = f(*target_);
+      if (r || !is_connection_lost(r.error()) || st_->stopping)
+        return r;
+      st_->log(true, "target: " + r.error().to_string() + " (reconnecting)");
+      st_->pause(delay);
+      delay = std::min(delay * 2, milliseconds{2000});
+      if (target_->reconnect())
+        prepare_target_session(*target_);
+    }
   }
 
   template <class T>
@@ -715,11 +734,13 @@ private:
     auto statements = build_statements(ops);
     for (uint32_t p = 0; p < parts_.size(); ++p)
       statements.push_back(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
-    auto r = target_->transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
-      for (auto& sql : statements)
-        if (auto e = c.exec(sql); !e)
-          return e.error();
-      return mysql_ok{};
+    auto r = on_target([&](mysql_connection& t) {
+      return t.transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
+        for (auto& sql : statements)
+          if (auto e = c.exec(sql); !e)
+            return e.error();
+        return mysql_ok{};
+      });
     });
     check(r, key.to_string() + ": applying a primary key change");
     last_handed_ = key;
@@ -777,12 +798,14 @@ private:
     }
     drain_all();
     schemas_.clear();
-    if (!use_db.empty()) {
-      auto r = target_->exec("USE " + sql_identifier(use_db));
-      if (!r && r.error().code != 1049)
-        check(r, where + ": USE " + use_db);
-    }
-    auto r = target_->exec(sql);
+    auto r = on_target([&](mysql_connection& t) -> mysql_expected<uint64_t> {
+      if (!use_db.empty()) {
+        auto u = t.exec("USE " + sql_identifier(use_db));
+        if (!u && (u.error().code != 1049 || is_connection_lost(u.error())))
+          return u;
+      }
+      return t.exec(sql);
+    });
     if (!r) {
       static const std::set<unsigned> already{1007, 1008, 1050, 1051, 1060, 1091, 1146, 1061};
       bool maybe_done = !ddl_seen_ && already.count(r.error().code) != 0;
@@ -817,10 +840,10 @@ private:
       for (auto& c : tm.columns)
         s->columns.push_back(*c.name);
     } else {
-      auto cols = target_->query(
+      auto cols = on_target([&](mysql_connection& t) { return t.query(
         "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
         lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
-        " ORDER BY ORDINAL_POSITION");
+        " ORDER BY ORDINAL_POSITION"); });
       check(cols, where + ": reading the target's columns");
       for (auto& r : cols->rows)
         s->columns.push_back(r[0].value_or(""));
@@ -837,10 +860,10 @@ private:
       s->key.push_back(col);
     }
     if (s->key.empty()) {
-      auto idx = target_->query(
+      auto idx = on_target([&](mysql_connection& t) { return t.query(
         "SELECT INDEX_NAME, COLUMN_NAME, NON_UNIQUE, NULLABLE FROM information_schema.STATISTICS"
         " WHERE TABLE_SCHEMA=" + lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
-        " ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX");
+        " ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX"); });
       check(idx, where + ": reading the target's keys");
       std::map<std::string, std::vector<std::string>> unique;
       std::set<std::string> unusable;

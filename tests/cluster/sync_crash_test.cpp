@@ -175,6 +175,11 @@ TEST_F(sync_crash_test, target_equals_source_after_target_and_source_restarts) {
   ASSERT_TRUE(done) << load.output_tail();
   ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
   expect_equal();
+  {
+    // DDL after the target's restart goes through the reader's reconnected session.
+    auto src = source().connect();
+    run(src, "ALTER TABLE sbtest.sbtest2 ADD COLUMN extra INT NOT NULL DEFAULT 7");
+  }
   source().kill();
   source().start();
   auto more = sysbench("run", 2);
