@@ -424,10 +424,13 @@ private:
       });
     });
     check(r, "writing the checkpoint");
-    std::lock_guard<std::mutex> guard{st_->mtx};
-    for (auto& p : st_->status.partitions)
-      if (p.applied < key)
-        p.applied = key;
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      for (auto& p : st_->status.partitions)
+        if (p.applied < key)
+          p.applied = key;
+    }
+    st_->cv.notify_all();
   }
 
   // Runs `f` on the target connection; reconnects and runs it again while
@@ -744,10 +747,13 @@ private:
     });
     check(r, key.to_string() + ": applying a primary key change");
     last_handed_ = key;
-    std::lock_guard<std::mutex> guard{st_->mtx};
-    st_->status.rows_applied += 1;
-    for (auto& p : st_->status.partitions)
-      p.applied = key;
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      st_->status.rows_applied += 1;
+      for (auto& p : st_->status.partitions)
+        p.applied = key;
+    }
+    st_->cv.notify_all();
   }
 
   void apply_ddl(const event_header& h, uint64_t offset, const query_event& q) {
