@@ -13,47 +13,49 @@ using namespace std::chrono;
 
 struct sync_service::metrics {
   explicit metrics(prometheus::Registry& r)
-    : source_position(prometheus::BuildGauge()
-                        .Name("shoal_sync_source_position")
-                        .Help("Byte offset in the source binlog file of the last event read")
+      : source_position(
+            prometheus::BuildGauge()
+                .Name("shoal_sync_source_position")
+                .Help("Byte offset in the source binlog file of the last event read")
+                .Register(r)),
+        source_file(prometheus::BuildGauge()
+                        .Name("shoal_sync_source_file_number")
+                        .Help("Number of the source binlog file of the last event read")
                         .Register(r)),
-      source_file(prometheus::BuildGauge()
-                    .Name("shoal_sync_source_file_number")
-                    .Help("Number of the source binlog file of the last event read")
-                    .Register(r)),
-      applied_position(prometheus::BuildGauge()
-                         .Name("shoal_sync_partition_applied_position")
-                         .Help("Byte offset in the source binlog applied by a partition")
+        applied_position(
+            prometheus::BuildGauge()
+                .Name("shoal_sync_partition_applied_position")
+                .Help("Byte offset in the source binlog applied by a partition")
+                .Register(r)),
+        queue(prometheus::BuildGauge()
+                  .Name("shoal_sync_partition_queue_rows")
+                  .Help("Rows received by a partition and not yet committed")
+                  .Register(r)),
+        rows_applied(prometheus::BuildGauge()
+                         .Name("shoal_sync_rows_applied")
+                         .Help("Rows applied to the target since start")
                          .Register(r)),
-      queue(prometheus::BuildGauge()
-              .Name("shoal_sync_partition_queue_rows")
-              .Help("Rows received by a partition and not yet committed")
-              .Register(r)),
-      rows_applied(prometheus::BuildGauge()
-                     .Name("shoal_sync_rows_applied")
-                     .Help("Rows applied to the target since start")
+        rows_per_second(prometheus::BuildGauge()
+                            .Name("shoal_sync_rows_per_second")
+                            .Help("Rows applied per second")
+                            .Register(r)),
+        lag(prometheus::BuildGauge()
+                .Name("shoal_sync_lag_seconds")
+                .Help("Seconds between now and the source time of the oldest unapplied "
+                      "change")
+                .Register(r)),
+        inflight(prometheus::BuildGauge()
+                     .Name("shoal_sync_inflight_rows")
+                     .Help("Rows read from the source and not yet applied")
                      .Register(r)),
-      rows_per_second(prometheus::BuildGauge()
-                        .Name("shoal_sync_rows_per_second")
-                        .Help("Rows applied per second")
-                        .Register(r)),
-      lag(prometheus::BuildGauge()
-            .Name("shoal_sync_lag_seconds")
-            .Help("Seconds between now and the source time of the oldest unapplied change")
-            .Register(r)),
-      inflight(prometheus::BuildGauge()
-                 .Name("shoal_sync_inflight_rows")
-                 .Help("Rows read from the source and not yet applied")
-                 .Register(r)),
-      failed(prometheus::BuildGauge()
-               .Name("shoal_sync_failed")
-               .Help("1 when the pipeline stopped on an error")
-               .Register(r)),
-      reconnects(prometheus::BuildGauge()
-                   .Name("shoal_sync_source_reconnects")
-                   .Help("Times the reader reconnected to the source")
-                   .Register(r)) {
-  }
+        failed(prometheus::BuildGauge()
+                   .Name("shoal_sync_failed")
+                   .Help("1 when the pipeline stopped on an error")
+                   .Register(r)),
+        reconnects(prometheus::BuildGauge()
+                       .Name("shoal_sync_source_reconnects")
+                       .Help("Times the reader reconnected to the source")
+                       .Register(r)) {}
 
   prometheus::Family<prometheus::Gauge>& source_position;
   prometheus::Family<prometheus::Gauge>& source_file;
@@ -126,7 +128,7 @@ binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
 }
 
 sync_service::sync_service(node& n, const std::vector<sync_pipeline_config>& pipelines)
-  : metrics_(std::make_unique<metrics>(n.metrics())) {
+    : metrics_(std::make_unique<metrics>(n.metrics())) {
   for (auto& p : pipelines) {
     configs_[p.name] = p;
     pipelines_[p.name] = binlog::pipeline::start(n.system(), to_pipeline_settings(p));
@@ -219,14 +221,16 @@ std::vector<std::string> sync_service::pipelines() const {
   return names;
 }
 
-std::optional<binlog::pipeline_status> sync_service::status_of(const std::string& name) const {
+std::optional<binlog::pipeline_status>
+sync_service::status_of(const std::string& name) const {
   auto i = pipelines_.find(name);
   if (i == pipelines_.end())
     return std::nullopt;
   return i->second->status();
 }
 
-bool sync_service::wait_applied(const std::string& name, const binlog::binlog_position& pos,
+bool sync_service::wait_applied(const std::string& name,
+                                const binlog::binlog_position& pos,
                                 milliseconds timeout) const {
   auto i = pipelines_.find(name);
   return i != pipelines_.end() && i->second->wait_applied(pos, timeout);

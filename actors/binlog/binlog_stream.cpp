@@ -1,13 +1,15 @@
 #include "actors/binlog/binlog_stream.hpp"
 
 #include <mariadb/mysql.h>
+// mariadb_rpl.h needs mysql.h first.
 #include <mariadb/mariadb_rpl.h>
 
 namespace shoal::binlog {
 
 namespace {
 
-mysql_error rpl_error(const mysql_connection& conn, MYSQL* m, const std::string& operation) {
+mysql_error rpl_error(const mysql_connection& conn, MYSQL* m,
+                      const std::string& operation) {
   mysql_error err;
   err.code = mysql_errno(m);
   err.sqlstate = mysql_sqlstate(m);
@@ -23,8 +25,7 @@ mysql_error rpl_error(const mysql_connection& conn, MYSQL* m, const std::string&
 
 } // namespace
 
-binlog_stream::binlog_stream(mysql_connection conn) : conn_(std::move(conn)) {
-}
+binlog_stream::binlog_stream(mysql_connection conn) : conn_(std::move(conn)) {}
 
 binlog_stream::~binlog_stream() {
   if (event_)
@@ -33,8 +34,8 @@ binlog_stream::~binlog_stream() {
     mariadb_rpl_close(rpl_);
 }
 
-mysql_expected<std::unique_ptr<binlog_stream>> binlog_stream::open(mysql_config cfg,
-                                                                   const stream_options& options) {
+mysql_expected<std::unique_ptr<binlog_stream>>
+binlog_stream::open(mysql_config cfg, const stream_options& options) {
   auto conn = mysql_connection::connect(std::move(cfg));
   if (!conn)
     return conn.error();
@@ -43,15 +44,18 @@ mysql_expected<std::unique_ptr<binlog_stream>> binlog_stream::open(mysql_config 
     return alg.error();
   std::unique_ptr<binlog_stream> s{new binlog_stream(std::move(*conn))};
   s->checksums_ = alg->value_or("NONE") == "CRC32";
-  auto period_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options.heartbeat).count();
-  for (std::string sql : {std::string{"SET @master_binlog_checksum = @@global.binlog_checksum"},
-                          std::string{"SET @mariadb_slave_capability = 4"},
-                          "SET @master_heartbeat_period = " + std::to_string(period_ns)}) {
+  auto period_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options.heartbeat).count();
+  for (std::string sql :
+       {std::string{"SET @master_binlog_checksum = @@global.binlog_checksum"},
+        std::string{"SET @mariadb_slave_capability = 4"},
+        "SET @master_heartbeat_period = " + std::to_string(period_ns)}) {
     if (auto r = s->conn_.exec(sql); !r)
       return r.error();
   }
   if (!options.gtid.empty()) {
-    if (auto r = s->conn_.exec("SET @slave_connect_state = " + s->conn_.quote(options.gtid));
+    if (auto r =
+            s->conn_.exec("SET @slave_connect_state = " + s->conn_.quote(options.gtid));
         !r)
       return r.error();
   }
@@ -59,11 +63,13 @@ mysql_expected<std::unique_ptr<binlog_stream>> binlog_stream::open(mysql_config 
   s->rpl_ = mariadb_rpl_init(m);
   if (!s->rpl_)
     return rpl_error(s->conn_, m, "replication init");
-  mariadb_rpl_optionsv(s->rpl_, MARIADB_RPL_SERVER_ID, static_cast<unsigned int>(options.server_id));
+  mariadb_rpl_optionsv(s->rpl_, MARIADB_RPL_SERVER_ID,
+                       static_cast<unsigned int>(options.server_id));
   if (options.gtid.empty()) {
     mariadb_rpl_optionsv(s->rpl_, MARIADB_RPL_FILENAME, options.start.file.c_str(),
                          options.start.file.size());
-    mariadb_rpl_optionsv(s->rpl_, MARIADB_RPL_START, static_cast<unsigned long>(options.start.pos));
+    mariadb_rpl_optionsv(s->rpl_, MARIADB_RPL_START,
+                         static_cast<unsigned long>(options.start.pos));
   } else {
     mariadb_rpl_optionsv(s->rpl_, MARIADB_RPL_FILENAME, "", static_cast<size_t>(0));
     mariadb_rpl_optionsv(s->rpl_, MARIADB_RPL_START, static_cast<unsigned long>(4));

@@ -38,8 +38,8 @@ struct stream_options {
 class binlog_stream {
 public:
   /// Connects, checks nothing, and starts the dump.
-  static mysql_expected<std::unique_ptr<binlog_stream>> open(mysql_config cfg,
-                                                             const stream_options& options);
+  static mysql_expected<std::unique_ptr<binlog_stream>>
+  open(mysql_config cfg, const stream_options& options);
 
   ~binlog_stream();
   binlog_stream(const binlog_stream&) = delete;

@@ -25,19 +25,19 @@ std::string quote_text(std::string_view text) {
 std::vector<std::string> checkpoint_schema_sql(const std::string& database) {
   return {"CREATE DATABASE IF NOT EXISTS " + sql_identifier(database),
           "CREATE TABLE IF NOT EXISTS " + table_name(database) +
-            " (pipeline VARCHAR(128) NOT NULL, partition_id INT NOT NULL,"
-            " file VARCHAR(255) NOT NULL, pos BIGINT UNSIGNED NOT NULL,"
-            " idx BIGINT UNSIGNED NOT NULL,"
-            " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-            " ON UPDATE CURRENT_TIMESTAMP(6),"
-            " PRIMARY KEY (pipeline, partition_id)) ENGINE=InnoDB"};
+              " (pipeline VARCHAR(128) NOT NULL, partition_id INT NOT NULL,"
+              " file VARCHAR(255) NOT NULL, pos BIGINT UNSIGNED NOT NULL,"
+              " idx BIGINT UNSIGNED NOT NULL,"
+              " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+              " ON UPDATE CURRENT_TIMESTAMP(6),"
+              " PRIMARY KEY (pipeline, partition_id)) ENGINE=InnoDB"};
 }
 
 std::string checkpoint_store_sql(const std::string& database, const std::string& pipeline,
                                  uint32_t partition, const change_key& key) {
   return "INSERT INTO " + table_name(database) +
-         " (pipeline, partition_id, file, pos, idx) VALUES (" + quote_text(pipeline) + "," +
-         std::to_string(partition) + "," + quote_text(key.at.file) + "," +
+         " (pipeline, partition_id, file, pos, idx) VALUES (" + quote_text(pipeline) +
+         "," + std::to_string(partition) + "," + quote_text(key.at.file) + "," +
          std::to_string(key.at.pos) + "," + std::to_string(key.index) +
          ") ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos), idx=VALUES(idx)";
 }
@@ -59,8 +59,9 @@ resume_position(const std::vector<std::optional<change_key>>& keys) {
 mysql_expected<std::vector<std::optional<change_key>>>
 load_checkpoints(mysql_connection& conn, const std::string& database,
                  const std::string& pipeline, uint32_t partitions) {
-  auto rows = conn.query("SELECT partition_id, file, pos, idx FROM " + table_name(database) +
-                         " WHERE pipeline=" + quote_text(pipeline));
+  auto rows =
+      conn.query("SELECT partition_id, file, pos, idx FROM " + table_name(database) +
+                 " WHERE pipeline=" + quote_text(pipeline));
   if (!rows)
     return rows.error();
   std::vector<std::optional<change_key>> keys(partitions);
@@ -74,7 +75,8 @@ load_checkpoints(mysql_connection& conn, const std::string& database,
                     std::to_string(p) + " but the pipeline now has " +
                     std::to_string(partitions) +
                     " partitions; changing the partition count needs a fresh start "
-                    "(delete its rows from " + database + ".sync_checkpoint and resync)";
+                    "(delete its rows from " +
+                    database + ".sync_checkpoint and resync)";
       return err;
     }
     change_key k;

@@ -28,7 +28,8 @@ std::string checkpoint_store_sql(const std::string& database, const std::string&
 
 /// Where to resume reading: the lowest key's position. Nullopt when `keys` is
 /// empty or some partition has no key.
-std::optional<binlog_position> resume_position(const std::vector<std::optional<change_key>>& keys);
+std::optional<binlog_position>
+resume_position(const std::vector<std::optional<change_key>>& keys);
 
 /// The keys stored for `pipeline`, indexed by partition (`partitions` entries;
 /// nullopt for a partition without a row). Fails with code 0 and a message

@@ -40,9 +40,9 @@ public:
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
         static_cast<unsigned char>(c) >= 0x80) {
       auto start = i_;
-      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) ||
-                                s_[i_] == '_' || s_[i_] == '$' ||
-                                static_cast<unsigned char>(s_[i_]) >= 0x80))
+      while (i_ < s_.size() &&
+             (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' ||
+              s_[i_] == '$' || static_cast<unsigned char>(s_[i_]) >= 0x80))
         ++i_;
       return std::string{s_.substr(start, i_ - start)};
     }
@@ -85,7 +85,8 @@ std::string upper(std::string w) {
 }
 
 // Reads `name` or `db`.`name`.
-std::pair<std::string, std::string> read_name(lexer& in, const std::string& default_schema) {
+std::pair<std::string, std::string> read_name(lexer& in,
+                                              const std::string& default_schema) {
   auto first = in.next();
   if (in.peek() == ".") {
     in.next();

@@ -115,15 +115,17 @@ namespace {
 
 /// Settings every shoal session on the target uses.
 mysql_expected<mysql_ok> prepare_target_session(mysql_connection& conn) {
-  auto r = conn.exec("SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION',"
-                     " time_zone='+00:00', foreign_key_checks=0, unique_checks=1");
+  auto r =
+      conn.exec("SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION',"
+                " time_zone='+00:00', foreign_key_checks=0, unique_checks=1");
   if (!r)
     return r.error();
   return mysql_ok{};
 }
 
 /// Connects with backoff until it works or the pipeline stops.
-std::optional<mysql_connection> connect_retrying(pipeline::shared& st, const mysql_config& cfg,
+std::optional<mysql_connection> connect_retrying(pipeline::shared& st,
+                                                 const mysql_config& cfg,
                                                  const std::string& what, bool target) {
   auto delay = milliseconds{100};
   bool logged = false;
@@ -157,7 +159,8 @@ std::optional<mysql_connection> connect_retrying(pipeline::shared& st, const mys
 template <class... Fs>
 bool receive_one(caf::blocking_actor* self, milliseconds timeout, Fs&&... fs) {
   bool got = true;
-  self->receive(std::forward<Fs>(fs)..., caf::after(timeout) >> [&] { got = false; });
+  self->receive(
+      std::forward<Fs>(fs)..., caf::after(timeout) >> [&] { got = false; });
   return got;
 }
 
@@ -167,23 +170,23 @@ class partition_applier {
 public:
   partition_applier(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
                     uint32_t id, caf::actor reader)
-    : self_(self), st_(std::move(st)), id_(id), reader_(std::move(reader)) {
-  }
+      : self_(self), st_(std::move(st)), id_(id), reader_(std::move(reader)) {}
 
   void run() {
     auto& cfg = st_->settings;
-    conn_ = connect_retrying(*st_, cfg.target, "partition " + std::to_string(id_) + " target",
-                             true);
+    conn_ = connect_retrying(*st_, cfg.target,
+                             "partition " + std::to_string(id_) + " target", true);
     if (!conn_)
       return;
     while (!st_->stopping) {
       bool got = receive_one(
-        self_, milliseconds{100}, [&](partition_start& s) { skip_ = s.applied; },
-        [&](partition_batch& b) { take(b); }, [&](drain_request& d) { drain_ = d.id; });
+          self_, milliseconds{100}, [&](partition_start& s) { skip_ = s.applied; },
+          [&](partition_batch& b) { take(b); }, [&](drain_request& d) { drain_ = d.id; });
       while (got && pending_rows_ < cfg.batch_rows && !drain_ && !st_->stopping)
         got = receive_one(
-          self_, milliseconds{0}, [&](partition_start& s) { skip_ = s.applied; },
-          [&](partition_batch& b) { take(b); }, [&](drain_request& d) { drain_ = d.id; });
+            self_, milliseconds{0}, [&](partition_start& s) { skip_ = s.applied; },
+            [&](partition_batch& b) { take(b); },
+            [&](drain_request& d) { drain_ = d.id; });
       if (!pending_.empty() && !apply())
         return;
       if (drain_) {
@@ -221,17 +224,19 @@ private:
     while (!st_->stopping) {
       auto statements = build_statements(pending_);
       auto last = pending_.back().key;
-      statements.push_back(checkpoint_store_sql(cfg.checkpoint_database, cfg.name, id_, last));
+      statements.push_back(
+          checkpoint_store_sql(cfg.checkpoint_database, cfg.name, id_, last));
       std::string failed_sql;
-      auto result = conn_->transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
-        for (auto& sql : statements) {
-          if (auto r = c.exec(sql); !r) {
-            failed_sql = sql;
-            return r.error();
-          }
-        }
-        return mysql_ok{};
-      });
+      auto result =
+          conn_->transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
+            for (auto& sql : statements) {
+              if (auto r = c.exec(sql); !r) {
+                failed_sql = sql;
+                return r.error();
+              }
+            }
+            return mysql_ok{};
+          });
       if (result) {
         finish(last);
         return true;
@@ -249,23 +254,25 @@ private:
         return false;
       }
       st_->log(true, "partition " + std::to_string(id_) + ": " + err.to_string() +
-                       " (reconnecting)");
+                         " (reconnecting)");
       st_->pause(delay);
       delay = std::min(delay * 2, milliseconds{2000});
       if (!conn_->reconnect() || !prepare_target_session(*conn_))
         continue;
       // The commit may have happened before the connection broke: skip what
       // the checkpoint says is applied.
-      auto keys = load_checkpoints(*conn_, cfg.checkpoint_database, cfg.name, cfg.partitions);
+      auto keys =
+          load_checkpoints(*conn_, cfg.checkpoint_database, cfg.name, cfg.partitions);
       if (!keys)
         continue;
       if (auto& k = (*keys)[id_]) {
         int64_t dropped = 0;
-        auto keep = std::remove_if(pending_.begin(), pending_.end(), [&](const row_op& op) {
-          bool done = op.key <= *k;
-          dropped += done && op.kind != op_kind::mark ? 1 : 0;
-          return done;
-        });
+        auto keep =
+            std::remove_if(pending_.begin(), pending_.end(), [&](const row_op& op) {
+              bool done = op.key <= *k;
+              dropped += done && op.kind != op_kind::mark ? 1 : 0;
+              return done;
+            });
         pending_.erase(keep, pending_.end());
         if (pending_.empty()) {
           pending_rows_ = 0;
@@ -325,9 +332,8 @@ class reader {
 public:
   reader(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
          std::vector<caf::actor> partitions)
-    : self_(self), st_(std::move(st)), parts_(std::move(partitions)),
-      outbox_(parts_.size()) {
-  }
+      : self_(self), st_(std::move(st)), parts_(std::move(partitions)),
+        outbox_(parts_.size()) {}
 
   void run() {
     try {
@@ -357,8 +363,8 @@ private:
                           " has no binary log (log_bin=OFF): start it with --log-bin "
                           "and binlog_format=ROW"};
     if (fmt->value_or("") != "ROW")
-      throw stop_pipeline{"source " + src->endpoint() + " has binlog_format=" +
-                          fmt->value_or("?") +
+      throw stop_pipeline{"source " + src->endpoint() +
+                          " has binlog_format=" + fmt->value_or("?") +
                           "; shoal needs row events: set binlog_format=ROW on the source "
                           "(SET GLOBAL binlog_format=ROW and binlog_format=ROW in its "
                           "config file)"};
@@ -387,7 +393,7 @@ private:
         throw stop_pipeline{"snapshot: " + result.error};
       start_ = result.position;
       st_->log(false, "snapshot of " + std::to_string(result.tables) + " tables, " +
-                        std::to_string(result.rows) + " rows at " + start_.to_string());
+                          std::to_string(result.rows) + " rows at " + start_.to_string());
     } else if (mode == "position") {
       start_ = cfg().start_position;
     } else if (mode == "gtid") {
@@ -396,7 +402,8 @@ private:
       auto status = src->query("SHOW MASTER STATUS");
       check(status, "SHOW MASTER STATUS");
       if (status->rows.empty())
-        throw stop_pipeline{"source " + src->endpoint() + ": SHOW MASTER STATUS is empty"};
+        throw stop_pipeline{"source " + src->endpoint() +
+                            ": SHOW MASTER STATUS is empty"};
       start_.file = status->rows[0][0].value_or("");
       start_.pos = std::stoull(status->rows[0][1].value_or("4"));
     }
@@ -417,7 +424,8 @@ private:
     auto r = on_target([&](mysql_connection& t) {
       return t.transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
         for (uint32_t p = 0; p < parts_.size(); ++p)
-          if (auto e = c.exec(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+          if (auto e = c.exec(
+                  checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
               !e)
             return e.error();
         return mysql_ok{};
@@ -450,8 +458,7 @@ private:
     }
   }
 
-  template <class T>
-  void check(const mysql_expected<T>& r, const std::string& what) {
+  template <class T> void check(const mysql_expected<T>& r, const std::string& what) {
     if (!r)
       throw stop_pipeline{what + ": " + r.error().to_string()};
   }
@@ -490,7 +497,7 @@ private:
             throw stop_pipeline{"source " + resume_at_.to_string() + ": " +
                                 bytes.error().to_string()};
           st_->log(true, "source connection lost: " + bytes.error().to_string() +
-                           "; reconnecting from " + last_end_.to_string());
+                             "; reconnecting from " + last_end_.to_string());
           break;
         }
         handle(*bytes);
@@ -513,16 +520,18 @@ private:
   }
 
   void poll() {
-    while (receive_one(self_, milliseconds{0}, [&](rows_done& d) { inflight_ -= d.rows; },
-                       [&](drained_reply& d) { on_drained(d); })) {
+    while (receive_one(
+        self_, milliseconds{0}, [&](rows_done& d) { inflight_ -= d.rows; },
+        [&](drained_reply& d) { on_drained(d); })) {
     }
     std::lock_guard<std::mutex> guard{st_->mtx};
     st_->status.inflight = inflight_;
   }
 
   void wait_credit(milliseconds timeout) {
-    receive_one(self_, timeout, [&](rows_done& d) { inflight_ -= d.rows; },
-                [&](drained_reply& d) { on_drained(d); });
+    receive_one(
+        self_, timeout, [&](rows_done& d) { inflight_ -= d.rows; },
+        [&](drained_reply& d) { on_drained(d); });
     poll();
   }
 
@@ -535,8 +544,8 @@ private:
     auto header = event_decoder::read_header(bytes);
     if (!header)
       throw stop_pipeline{header.error().to_string()};
-    uint64_t offset = header->log_pos >= header->event_size ? header->log_pos - header->event_size
-                                                             : 0;
+    uint64_t offset =
+        header->log_pos >= header->event_size ? header->log_pos - header->event_size : 0;
     auto ev = decoder_.decode(bytes, offset);
     if (!ev) {
       auto err = ev.error();
@@ -599,7 +608,8 @@ private:
       return;
     case query_kind::dml:
       throw stop_pipeline{file_ + ":" + std::to_string(offset) +
-                          ": QUERY: statement-based change \"" + q.statement.substr(0, 100) +
+                          ": QUERY: statement-based change \"" +
+                          q.statement.substr(0, 100) +
                           "\" (binlog_format=STATEMENT or MIXED on the source): shoal "
                           "applies only row events; set binlog_format=ROW"};
     case query_kind::ddl:
@@ -628,7 +638,8 @@ private:
       change_key key{group_start_, ++group_index_};
       if (resend_floor_ && key <= *resend_floor_)
         continue;
-      bool moves = e.kind == row_kind::update && schema->has_key() && changes_key(*schema, row);
+      bool moves =
+          e.kind == row_kind::update && schema->has_key() && changes_key(*schema, row);
       auto ops = ops_for_row(e.kind, schema, std::move(row), key, h.timestamp);
       ++rows_read_;
       if (moves) {
@@ -636,8 +647,9 @@ private:
         continue;
       }
       for (auto& op : ops) {
-        auto& image = op.kind == op_kind::upsert || op.kind == op_kind::insert ? op.after
-                                                                                : op.before;
+        auto& image = op.kind == op_kind::upsert || op.kind == op_kind::insert
+                          ? op.after
+                          : op.before;
         auto p = partition_of(*schema, image, static_cast<uint32_t>(parts_.size()));
         outbox_[p].push_back(std::move(op));
         ++inflight_;
@@ -661,9 +673,7 @@ private:
                         "); the target cannot be kept equal from here: resync"};
   }
 
-  template <class T>
-  void on_event(const event_header&, uint64_t, T&) {
-  }
+  template <class T> void on_event(const event_header&, uint64_t, T&) {}
 
   // -- groups ----------------------------------------------------------------
 
@@ -736,7 +746,8 @@ private:
     drain_all();
     auto statements = build_statements(ops);
     for (uint32_t p = 0; p < parts_.size(); ++p)
-      statements.push_back(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+      statements.push_back(
+          checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
     auto r = on_target([&](mysql_connection& t) {
       return t.transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
         for (auto& sql : statements)
@@ -786,14 +797,17 @@ private:
       if (selected == 0)
         return;
       if (selected != d.tables.size())
-        throw stop_pipeline{where + ": DDL names tables inside and outside the pipeline's "
-                            "filter; shoal cannot apply it: " + q.statement};
+        throw stop_pipeline{where +
+                            ": DDL names tables inside and outside the pipeline's "
+                            "filter; shoal cannot apply it: " +
+                            q.statement};
       for (auto& [db, table] : d.tables) {
         auto target = filter.target_of(db, table);
         if (target.second != table || (target.first != db && db != q.schema))
           throw stop_pipeline{where + ": DDL on renamed table " + db + "." + table +
                               " cannot be applied by shoal (apply it to the target by "
-                              "hand): " + q.statement};
+                              "hand): " +
+                              q.statement};
       }
       use_db = filter.target_database_of(q.schema.empty() ? d.tables[0].first : q.schema);
     } else {
@@ -813,14 +827,16 @@ private:
       return t.exec(sql);
     });
     if (!r) {
-      static const std::set<unsigned> already{1007, 1008, 1050, 1051, 1060, 1091, 1146, 1061};
+      static const std::set<unsigned> already{1007, 1008, 1050, 1051,
+                                              1060, 1091, 1146, 1061};
       bool maybe_done = !ddl_seen_ && already.count(r.error().code) != 0;
       if (!maybe_done)
-        throw stop_pipeline{where + ": QUERY: the target rejected DDL \"" + q.statement +
-                            "\": " + r.error().to_string() +
-                            "; the pipeline stops so that source and target do not diverge"};
+        throw stop_pipeline{
+            where + ": QUERY: the target rejected DDL \"" + q.statement +
+            "\": " + r.error().to_string() +
+            "; the pipeline stops so that source and target do not diverge"};
       st_->log(true, where + ": DDL already applied before the restart (" +
-                       r.error().message + "), continuing");
+                         r.error().message + "), continuing");
     }
     ddl_seen_ = true;
     store_all(after);
@@ -846,30 +862,35 @@ private:
       for (auto& c : tm.columns)
         s->columns.push_back(*c.name);
     } else {
-      auto cols = on_target([&](mysql_connection& t) { return t.query(
-        "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
-        lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
-        " ORDER BY ORDINAL_POSITION"); });
+      auto cols = on_target([&](mysql_connection& t) {
+        return t.query(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
+            lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
+            " ORDER BY ORDINAL_POSITION");
+      });
       check(cols, where + ": reading the target's columns");
       for (auto& r : cols->rows)
         s->columns.push_back(r[0].value_or(""));
       if (s->columns.size() != tm.columns.size())
-        throw stop_pipeline{where + ": the source's rows have " +
-                            std::to_string(tm.columns.size()) + " columns but the target " +
-                            s->target_db + "." + s->target_table + " has " +
-                            std::to_string(s->columns.size()) +
-                            " (binlog_row_metadata=FULL on the source gives shoal the "
-                            "column names; otherwise the target must match the source)"};
+        throw stop_pipeline{
+            where + ": the source's rows have " + std::to_string(tm.columns.size()) +
+            " columns but the target " + s->target_db + "." + s->target_table + " has " +
+            std::to_string(s->columns.size()) +
+            " (binlog_row_metadata=FULL on the source gives shoal the "
+            "column names; otherwise the target must match the source)"};
     }
     for (auto& [col, prefix] : tm.primary_key) {
-      (void) prefix;
+      (void)prefix;
       s->key.push_back(col);
     }
     if (s->key.empty()) {
-      auto idx = on_target([&](mysql_connection& t) { return t.query(
-        "SELECT INDEX_NAME, COLUMN_NAME, NON_UNIQUE, NULLABLE FROM information_schema.STATISTICS"
-        " WHERE TABLE_SCHEMA=" + lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
-        " ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX"); });
+      auto idx = on_target([&](mysql_connection& t) {
+        return t.query("SELECT INDEX_NAME, COLUMN_NAME, NON_UNIQUE, NULLABLE FROM "
+                       "information_schema.STATISTICS"
+                       " WHERE TABLE_SCHEMA=" +
+                       lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
+                       " ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX");
+      });
       check(idx, where + ": reading the target's keys");
       std::map<std::string, std::vector<std::string>> unique;
       std::set<std::string> unusable;
@@ -932,14 +953,14 @@ private:
 
 } // namespace
 
-pipeline::pipeline(std::shared_ptr<shared> state) : state_(std::move(state)) {
-}
+pipeline::pipeline(std::shared_ptr<shared> state) : state_(std::move(state)) {}
 
 pipeline::~pipeline() {
   stop();
 }
 
-std::shared_ptr<pipeline> pipeline::start(caf::actor_system& sys, pipeline_settings settings) {
+std::shared_ptr<pipeline> pipeline::start(caf::actor_system& sys,
+                                          pipeline_settings settings) {
   auto st = std::make_shared<shared>();
   st->settings = std::move(settings);
   if (st->settings.partitions == 0)
@@ -999,12 +1020,17 @@ bool pipeline::wait_applied(const binlog_position& pos, milliseconds timeout) co
   auto& st = *state_;
   change_key want{pos, 0};
   std::unique_lock<std::mutex> lock{st.mtx};
-  return st.cv.wait_for(lock, timeout, [&] {
-    if (st.status.state == "failed" || st.stopping)
-      return true;
-    return std::all_of(st.status.partitions.begin(), st.status.partitions.end(),
-                       [&](const partition_status& p) { return want <= p.applied; });
-  }) && st.status.state != "failed" && !st.stopping;
+  return st.cv.wait_for(lock, timeout,
+                        [&] {
+                          if (st.status.state == "failed" || st.stopping)
+                            return true;
+                          return std::all_of(st.status.partitions.begin(),
+                                             st.status.partitions.end(),
+                                             [&](const partition_status& p) {
+                                               return want <= p.applied;
+                                             });
+                        }) &&
+         st.status.state != "failed" && !st.stopping;
 }
 
 void pipeline::stop() {

@@ -90,7 +90,8 @@ class pipeline {
 public:
   /// Spawns the pipeline's actors; returns at once (connecting, snapshot and
   /// catching up happen in the actors; see status()).
-  static std::shared_ptr<pipeline> start(caf::actor_system& sys, pipeline_settings settings);
+  static std::shared_ptr<pipeline> start(caf::actor_system& sys,
+                                         pipeline_settings settings);
 
   ~pipeline();
   pipeline(const pipeline&) = delete;

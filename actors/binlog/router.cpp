@@ -51,12 +51,14 @@ bool changes_key(const table_schema& table, const row_change& change) {
 namespace {
 
 bool complete(const row_image& image) {
-  return std::all_of(image.present.begin(), image.present.end(), [](bool b) { return b; });
+  return std::all_of(image.present.begin(), image.present.end(),
+                     [](bool b) { return b; });
 }
 
 } // namespace
 
-std::vector<row_op> ops_for_row(row_kind kind, const std::shared_ptr<const table_schema>& table,
+std::vector<row_op> ops_for_row(row_kind kind,
+                                const std::shared_ptr<const table_schema>& table,
                                 row_change change, const change_key& key, uint32_t time) {
   std::vector<row_op> out;
   auto make = [&](op_kind k) -> row_op& {
@@ -73,7 +75,8 @@ std::vector<row_op> ops_for_row(row_kind kind, const std::shared_ptr<const table
     make(keyed ? op_kind::upsert : op_kind::insert).after = std::move(change.after);
     break;
   case row_kind::delete_:
-    make(keyed ? op_kind::delete_ : op_kind::delete_matching).before = std::move(change.before);
+    make(keyed ? op_kind::delete_ : op_kind::delete_matching).before =
+        std::move(change.before);
     break;
   case row_kind::update:
     if (!keyed) {

@@ -35,7 +35,8 @@ bool changes_key(const table_schema& table, const row_change& change);
 /// The ops for one row of a rows event. A key-changing update becomes a delete
 /// of the old key followed by an upsert of the new row (the caller puts a
 /// barrier in front of it). `key` is the change's key; `time` the event's.
-std::vector<row_op> ops_for_row(row_kind kind, const std::shared_ptr<const table_schema>& table,
+std::vector<row_op> ops_for_row(row_kind kind,
+                                const std::shared_ptr<const table_schema>& table,
                                 row_change change, const change_key& key, uint32_t time);
 
 } // namespace shoal::binlog

@@ -10,8 +10,7 @@ struct failure {
   std::string what;
 };
 
-template <class T>
-T must(mysql_expected<T> r, const std::string& what) {
+template <class T> T must(mysql_expected<T> r, const std::string& what) {
   if (!r)
     throw failure{what + ": " + r.error().to_string()};
   return std::move(*r);
@@ -45,11 +44,13 @@ snapshot_result copy_snapshot(mysql_connection& source, mysql_connection& target
         result.position.pos = std::stoull(row[1].value_or("4"));
     }
     if (result.position.empty())
-      throw failure{"the source reports no binlog_snapshot_file (is it MariaDB with log_bin?)"};
-    auto tables = must(source.query("SELECT TABLE_SCHEMA, TABLE_NAME FROM "
-                                    "information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE' "
-                                    "ORDER BY TABLE_SCHEMA, TABLE_NAME"),
-                       "listing tables");
+      throw failure{
+          "the source reports no binlog_snapshot_file (is it MariaDB with log_bin?)"};
+    auto tables =
+        must(source.query("SELECT TABLE_SCHEMA, TABLE_NAME FROM "
+                          "information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE' "
+                          "ORDER BY TABLE_SCHEMA, TABLE_NAME"),
+             "listing tables");
     for (auto& row : tables.rows) {
       auto db = row[0].value_or("");
       auto table = row[1].value_or("");
@@ -58,21 +59,24 @@ snapshot_result copy_snapshot(mysql_connection& source, mysql_connection& target
       auto [tdb, ttable] = filter.target_of(db, table);
       auto qualified_src = sql_identifier(db) + "." + sql_identifier(table);
       auto qualified_dst = sql_identifier(tdb) + "." + sql_identifier(ttable);
-      auto create = must(source.query("SHOW CREATE TABLE " + qualified_src), "SHOW CREATE TABLE");
+      auto create =
+          must(source.query("SHOW CREATE TABLE " + qualified_src), "SHOW CREATE TABLE");
       auto ddl = create_statement(create.rows.at(0).at(1).value_or(""), table, ttable);
       must(target.exec("CREATE DATABASE IF NOT EXISTS " + sql_identifier(tdb)), "target");
       must(target.exec("USE " + sql_identifier(tdb)), "target");
       must(target.exec("DROP TABLE IF EXISTS " + qualified_dst), "target");
       must(target.exec(ddl), "creating " + qualified_dst);
-      auto keys = must(source.query("SHOW KEYS FROM " + qualified_src + " WHERE Key_name='PRIMARY'"),
-                       "SHOW KEYS");
+      auto keys = must(
+          source.query("SHOW KEYS FROM " + qualified_src + " WHERE Key_name='PRIMARY'"),
+          "SHOW KEYS");
       std::string order;
       for (auto& k : keys.rows)
-        order += (order.empty() ? " ORDER BY " : ",") + sql_identifier(k.at(4).value_or(""));
+        order +=
+            (order.empty() ? " ORDER BY " : ",") + sql_identifier(k.at(4).value_or(""));
       for (uint64_t offset = 0;; offset += chunk_rows) {
-        auto chunk = must(source.query("SELECT * FROM " + qualified_src + order + " LIMIT " +
-                                       std::to_string(chunk_rows) + " OFFSET " +
-                                       std::to_string(offset)),
+        auto chunk = must(source.query("SELECT * FROM " + qualified_src + order +
+                                       " LIMIT " + std::to_string(chunk_rows) +
+                                       " OFFSET " + std::to_string(offset)),
                           "reading " + qualified_src);
         if (chunk.rows.empty())
           break;

@@ -2,21 +2,17 @@
 
 #include <algorithm>
 #include <cinttypes>
-#include <map>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <type_traits>
 
 namespace shoal::binlog {
 
 namespace {
 
-template <class... Ts>
-struct overload : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overload(Ts...) -> overload<Ts...>;
+template <class... Ts> struct overload : Ts... { using Ts::operator()...; };
+template <class... Ts> overload(Ts...) -> overload<Ts...>;
 
 std::string hex_literal(std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -138,53 +134,54 @@ std::string sql_identifier(std::string_view name) {
 std::string sql_literal(const column_value& value) {
   char buf[64];
   return std::visit(
-    overload{
-      [](const null_value&) -> std::string { return "NULL"; },
-      [](int64_t v) { return std::to_string(v); },
-      [](uint64_t v) { return std::to_string(v); },
-      [&](float v) -> std::string {
-        std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
-        return buf;
+      overload{
+          [](const null_value&) -> std::string { return "NULL"; },
+          [](int64_t v) { return std::to_string(v); },
+          [](uint64_t v) { return std::to_string(v); },
+          [&](float v) -> std::string {
+            std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+            return buf;
+          },
+          [&](double v) -> std::string {
+            std::snprintf(buf, sizeof buf, "%.17g", v);
+            return buf;
+          },
+          [](const decimal_value& v) { return v.text; },
+          [&](const date_value& v) -> std::string {
+            std::snprintf(buf, sizeof buf, "'%04u-%02u-%02u'", v.year, v.month, v.day);
+            return buf;
+          },
+          [&](const time_value& v) -> std::string {
+            std::snprintf(buf, sizeof buf, "'%s%02u:%02u:%02u", v.negative ? "-" : "",
+                          v.hours, v.minutes, v.seconds);
+            return buf + fraction(v.micros) + "'";
+          },
+          [&](const datetime_value& v) -> std::string {
+            std::snprintf(buf, sizeof buf, "'%04u-%02u-%02u %02u:%02u:%02u", v.year,
+                          v.month, v.day, v.hours, v.minutes, v.seconds);
+            return buf + fraction(v.micros) + "'";
+          },
+          [&](const timestamp_value& v) -> std::string {
+            if (v.seconds == 0 && v.micros == 0)
+              return "'0000-00-00 00:00:00'";
+            std::time_t t = v.seconds;
+            std::tm tm{};
+            gmtime_r(&t, &tm);
+            std::snprintf(buf, sizeof buf, "'%04d-%02d-%02d %02d:%02d:%02d",
+                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                          tm.tm_min, tm.tm_sec);
+            return buf + fraction(v.micros) + "'";
+          },
+          [](const year_value& v) { return std::to_string(v.year); },
+          [](const bytes_value& v) { return hex_literal(v.bytes); },
+          [](const enum_value& v) { return std::to_string(v.index); },
+          [](const set_value& v) { return std::to_string(v.bits); },
+          [](const bit_value& v) { return std::to_string(v.bits); },
+          [](const json_value& v) {
+            return "CONVERT(" + hex_literal(v.text) + " USING utf8mb4)";
+          },
       },
-      [&](double v) -> std::string {
-        std::snprintf(buf, sizeof buf, "%.17g", v);
-        return buf;
-      },
-      [](const decimal_value& v) { return v.text; },
-      [&](const date_value& v) -> std::string {
-        std::snprintf(buf, sizeof buf, "'%04u-%02u-%02u'", v.year, v.month, v.day);
-        return buf;
-      },
-      [&](const time_value& v) -> std::string {
-        std::snprintf(buf, sizeof buf, "'%s%02u:%02u:%02u", v.negative ? "-" : "", v.hours,
-                      v.minutes, v.seconds);
-        return buf + fraction(v.micros) + "'";
-      },
-      [&](const datetime_value& v) -> std::string {
-        std::snprintf(buf, sizeof buf, "'%04u-%02u-%02u %02u:%02u:%02u", v.year, v.month,
-                      v.day, v.hours, v.minutes, v.seconds);
-        return buf + fraction(v.micros) + "'";
-      },
-      [&](const timestamp_value& v) -> std::string {
-        if (v.seconds == 0 && v.micros == 0)
-          return "'0000-00-00 00:00:00'";
-        std::time_t t = v.seconds;
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        std::snprintf(buf, sizeof buf, "'%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
-                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        return buf + fraction(v.micros) + "'";
-      },
-      [](const year_value& v) { return std::to_string(v.year); },
-      [](const bytes_value& v) { return hex_literal(v.bytes); },
-      [](const enum_value& v) { return std::to_string(v.index); },
-      [](const set_value& v) { return std::to_string(v.bits); },
-      [](const bit_value& v) { return std::to_string(v.bits); },
-      [](const json_value& v) {
-        return "CONVERT(" + hex_literal(v.text) + " USING utf8mb4)";
-      },
-    },
-    value);
+      value);
 }
 
 namespace {
@@ -194,7 +191,8 @@ namespace {
 bool collapsible(const row_op& op) {
   return op.kind == op_kind::mark || op.kind == op_kind::delete_ ||
          (op.kind == op_kind::upsert &&
-          std::all_of(op.after.present.begin(), op.after.present.end(), [](bool b) { return b; }));
+          std::all_of(op.after.present.begin(), op.after.present.end(),
+                      [](bool b) { return b; }));
 }
 
 std::string key_of(const row_op& op) {
@@ -279,7 +277,8 @@ void sequential(const std::vector<const row_op*>& ptrs, size_t max_statement_byt
       sql = "INSERT INTO " + qualified(t) + " " + column_list(t, op.after) + " VALUES " +
             values_tuple(op.after);
       size_t j = i + 1;
-      for (; j < ops.size() && same_group(op, ops[j]) && sql.size() < max_statement_bytes; ++j)
+      for (; j < ops.size() && same_group(op, ops[j]) && sql.size() < max_statement_bytes;
+           ++j)
         sql += "," + values_tuple(ops[j].after);
       if (op.kind == op_kind::upsert) {
         std::string update;
@@ -299,10 +298,12 @@ void sequential(const std::vector<const row_op*>& ptrs, size_t max_statement_byt
     case op_kind::delete_: {
       bool single = t.key.size() == 1;
       if (single) {
-        sql = "DELETE FROM " + qualified(t) + " WHERE " + sql_identifier(t.columns[t.key[0]]) +
-              " IN (" + sql_literal(op.before.values[t.key[0]]);
+        sql = "DELETE FROM " + qualified(t) + " WHERE " +
+              sql_identifier(t.columns[t.key[0]]) + " IN (" +
+              sql_literal(op.before.values[t.key[0]]);
       } else {
-        sql = "DELETE FROM " + qualified(t) + " WHERE (" + key_condition(t, op.before) + ")";
+        sql = "DELETE FROM " + qualified(t) + " WHERE (" + key_condition(t, op.before) +
+              ")";
       }
       size_t j = i + 1;
       for (; j < ops.size() && same_group(op, ops[j]) && sql.size() < max_statement_bytes;

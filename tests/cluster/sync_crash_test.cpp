@@ -33,30 +33,33 @@ mysql_result run(mysql_connection& conn, const std::string& sql) {
 }
 
 std::string checksum(mysql_connection& conn, const std::string& table) {
-  return run(conn, "CHECKSUM TABLE " + table + " EXTENDED").rows.at(0).at(1).value_or("NULL");
+  return run(conn, "CHECKSUM TABLE " + table + " EXTENDED")
+      .rows.at(0)
+      .at(1)
+      .value_or("NULL");
 }
 
 class sync_crash_test : public server_test {
 protected:
   void SetUp() override {
     server_test::SetUp();
-    auto cfg = json{
-      {"node", {{"name", "n1"}, {"port", free_port()}}},
-      {"http", {{"port", http_port_}}},
-      {"log", {{"level", "info"}}},
-      {"sync",
-       {{"pipelines",
-         json::array({{{"name", "sb"},
-                       {"source",
-                        {{"port", source().port()},
-                         {"password_env", "SHOAL_TEST_MYSQL_PW"},
-                         {"server_id", 777}}},
-                       {"target",
-                        {{"port", target().port()}, {"password_env", "SHOAL_TEST_MYSQL_PW"}}},
-                       {"partitions", 4},
-                       {"start", "snapshot"},
-                       {"batch_rows", 200},
-                       {"max_inflight_rows", 4000}}})}}}};
+    auto cfg =
+        json{{"node", {{"name", "n1"}, {"port", free_port()}}},
+             {"http", {{"port", http_port_}}},
+             {"log", {{"level", "info"}}},
+             {"sync",
+              {{"pipelines", json::array({{{"name", "sb"},
+                                           {"source",
+                                            {{"port", source().port()},
+                                             {"password_env", "SHOAL_TEST_MYSQL_PW"},
+                                             {"server_id", 777}}},
+                                           {"target",
+                                            {{"port", target().port()},
+                                             {"password_env", "SHOAL_TEST_MYSQL_PW"}}},
+                                           {"partitions", 4},
+                                           {"start", "snapshot"},
+                                           {"batch_rows", 200},
+                                           {"max_inflight_rows", 4000}}})}}}};
     std::ofstream{config()} << cfg.dump(2);
   }
 
@@ -77,13 +80,20 @@ protected:
   child_process sysbench(const std::string& command, int seconds_to_run) {
     process_options opts;
     opts.program = "sysbench";
-    opts.args = {"oltp_write_only",     "--db-driver=mysql",
-                 "--mysql-host=127.0.0.1", "--mysql-port=" + std::to_string(source().port()),
-                 "--mysql-user=root",   "--mysql-password=" + source().password(),
-                 "--mysql-db=sbtest",   "--tables=2",
-                 "--table-size=1000",   "--threads=4",
-                 "--time=" + std::to_string(seconds_to_run), "--report-interval=0",
-                 "--mysql-ignore-errors=all", command};
+    opts.args = {"oltp_write_only",
+                 "--db-driver=mysql",
+                 "--mysql-host=127.0.0.1",
+                 "--mysql-port=" + std::to_string(source().port()),
+                 "--mysql-user=root",
+                 "--mysql-password=" + source().password(),
+                 "--mysql-db=sbtest",
+                 "--tables=2",
+                 "--table-size=1000",
+                 "--threads=4",
+                 "--time=" + std::to_string(seconds_to_run),
+                 "--report-interval=0",
+                 "--mysql-ignore-errors=all",
+                 command};
     opts.name = "sysbench-" + command;
     opts.output_dir = dir_.path();
     return child_process{opts};
@@ -99,10 +109,12 @@ protected:
         binlog::binlog_position want{m.rows.at(0).at(0).value_or(""),
                                      std::stoull(m.rows.at(0).at(1).value_or("0"))};
         auto dst = target().connect();
-        auto rows = run(dst, "SELECT file, pos FROM shoal.sync_checkpoint WHERE pipeline='sb'");
+        auto rows =
+            run(dst, "SELECT file, pos FROM shoal.sync_checkpoint WHERE pipeline='sb'");
         bool all = rows.rows.size() == 4;
         for (auto& r : rows.rows) {
-          binlog::binlog_position at{r.at(0).value_or(""), std::stoull(r.at(1).value_or("0"))};
+          binlog::binlog_position at{r.at(0).value_or(""),
+                                     std::stoull(r.at(1).value_or("0"))};
           all = all && want <= at;
         }
         if (all)
@@ -153,7 +165,8 @@ TEST_F(sync_crash_test, target_equals_source_after_kill_9_of_the_node_during_sys
     ASSERT_TRUE(node_->kill());
     node_->wait_for_exit(seconds{5});
     start_node();
-    ASSERT_TRUE(node_->wait_for_output("resuming from", seconds{30})) << node_->output_tail();
+    ASSERT_TRUE(node_->wait_for_output("resuming from", seconds{30}))
+        << node_->output_tail();
   }
   auto done = load.wait_for_exit(seconds{60});
   ASSERT_TRUE(done && done->success()) << load.output_tail();
@@ -200,9 +213,9 @@ TEST_F(sync_crash_test, target_equals_source_after_target_and_source_restarts) {
   EXPECT_GT(sb.at("rows_applied").get<int>(), 0);
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
-  for (auto name : {"shoal_sync_lag_seconds{pipeline=\"sb\"}", "shoal_sync_source_position",
-                    "shoal_sync_partition_applied_position", "shoal_sync_rows_per_second",
-                    "shoal_sync_partition_queue_rows"})
+  for (auto name : {"shoal_sync_lag_seconds{pipeline=\"sb\"}",
+                    "shoal_sync_source_position", "shoal_sync_partition_applied_position",
+                    "shoal_sync_rows_per_second", "shoal_sync_partition_queue_rows"})
     EXPECT_NE(metrics->body.find(name), std::string::npos) << name;
 }
 

@@ -25,9 +25,11 @@ TEST_F(sync_engine_test, engine_runs_the_pipeline_and_waits_until_caught_up) {
     "http": {"enabled": false},
     "sync": {"pipelines": [{
       "name": "e",
-      "source": {"port": )" + std::to_string(source().port()) +
+      "source": {"port": )" +
+              std::to_string(source().port()) +
               R"(, "password_env": "SHOAL_SYNC_ENGINE_TEST_PW", "server_id": 99},
-      "target": {"port": )" + std::to_string(target().port()) +
+      "target": {"port": )" +
+              std::to_string(target().port()) +
               R"(, "password_env": "SHOAL_SYNC_ENGINE_TEST_PW"},
       "partitions": 2, "start": "snapshot", "include": ["e.*"]}]}})";
   auto cfg = parse_config_text(text);
@@ -39,8 +41,9 @@ TEST_F(sync_engine_test, engine_runs_the_pipeline_and_waits_until_caught_up) {
   EXPECT_EQ(eng->sync()->pipelines(), std::vector<std::string>{"e"});
   for (int i = 2; i <= 50; ++i)
     run(src, "INSERT INTO e.t VALUES (" + std::to_string(i) + ", REPEAT('v', " +
-               std::to_string(i) + "))");
-  ASSERT_TRUE(eng->sync()->wait_caught_up("e", 60s)) << eng->sync()->status_of("e")->error;
+                 std::to_string(i) + "))");
+  ASSERT_TRUE(eng->sync()->wait_caught_up("e", 60s))
+      << eng->sync()->status_of("e")->error;
   auto dst = target().connect();
   EXPECT_EQ(checksum(dst, "e.t"), checksum(src, "e.t"));
   auto st = eng->sync()->status_of("e");

@@ -19,7 +19,7 @@ TEST_F(sync_pipeline_test, streams_inserts_updates_and_deletes_in_order) {
   run(src, "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(40), qty INT)");
   for (int i = 0; i < 200; ++i)
     run(src, "INSERT INTO shop.items VALUES (" + std::to_string(i) + ", 'item" +
-               std::to_string(i) + "', " + std::to_string(i * 3) + ")");
+                 std::to_string(i) + "', " + std::to_string(i * 3) + ")");
   run(src, "UPDATE shop.items SET qty = qty + 1 WHERE id % 3 = 0");
   run(src, "DELETE FROM shop.items WHERE id % 7 = 0");
   run(src, "BEGIN");
@@ -35,7 +35,6 @@ TEST_F(sync_pipeline_test, streams_inserts_updates_and_deletes_in_order) {
   EXPECT_GE(s.rows_applied, 200u);
 }
 
-
 TEST_F(sync_pipeline_test, copies_every_type_family_with_edge_values) {
   auto p = start(settings("types", 3));
   auto src = source().connect();
@@ -47,33 +46,42 @@ TEST_F(sync_pipeline_test, copies_every_type_family_with_edge_values) {
   run(src, "INSERT INTO t.ints VALUES (1,-128,0,-32768,0,-8388608,0,-2147483648,0,"
            "-9223372036854775808,0),(2,127,255,32767,65535,8388607,16777215,2147483647,"
            "4294967295,9223372036854775807,18446744073709551615),(3,0,0,0,0,0,0,0,0,0,0),"
-           "(4,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL),(5,-1,1,-1,1,-1,1,-1,1,-1,1)");
+           "(4,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL),(5,-1,1,-1,1,-1,1,-1,1,"
+           "-1,1)");
   run(src, "CREATE TABLE t.nums (id INT PRIMARY KEY, a DECIMAL(65,30), b DECIMAL(10,2), "
            "c DECIMAL(5,0) UNSIGNED, d FLOAT, e DOUBLE)");
-  run(src, "INSERT INTO t.nums VALUES (1,'-12345678901234567890123456789012345.123456789012345678901234567890',"
-           "-99999999.99,99999,-3.40282e38,-1.7976931348623157e308),(2,0,0,0,0,0),"
-           "(3,'0.000000000000000000000000000001',0.01,1,1.17549e-38,2.2250738585072014e-308),"
-           "(4,NULL,NULL,NULL,NULL,NULL),(5,1.5,-0.5,7,1.1,0.1)");
-  run(src, "CREATE TABLE t.times (id INT PRIMARY KEY, a DATE, b TIME, c TIME(6), d DATETIME, "
-           "e DATETIME(6), f TIMESTAMP(6) NULL, g YEAR, h TIMESTAMP NULL, i TIME(3))");
-  run(src, "INSERT INTO t.times VALUES (1,'0000-00-00','-838:59:59','-01:02:03.456789',"
-           "'0000-00-00 00:00:00','1000-01-01 00:00:00.000001','1970-01-01 00:00:01.000001',"
-           "0,'0000-00-00 00:00:00','-00:00:00.001'),"
-           "(2,'9999-12-31','838:59:59','838:59:59.000000','9999-12-31 23:59:59',"
-           "'9999-12-31 23:59:59.999999','2038-01-19 03:14:07.999999',2155,"
-           "'2000-02-29 12:34:56','12:00:00.5'),(3,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL),"
-           "(4,'2024-02-29','00:00:00','-00:00:01.5','2024-02-29 01:02:03','2024-02-29 01:02:03.5',"
-           "'2024-02-29 01:02:03.25',1901,'2024-02-29 01:02:03','-12:34:56.789')");
-  run(src, "CREATE TABLE t.strs (id INT PRIMARY KEY, a CHAR(10) CHARACTER SET utf8mb4, "
-           "b VARCHAR(300) CHARACTER SET utf8mb4, c VARCHAR(20) CHARACTER SET latin1, "
-           "d BINARY(8), e VARBINARY(300), f TEXT, g LONGBLOB, h ENUM('x','y','z'), "
-           "i SET('a','b','c','d'), j BIT(1), k BIT(64), l JSON, m TINYBLOB, n MEDIUMTEXT)");
-  run(src, "INSERT INTO t.strs VALUES (1,'','','',x'',x'','','',NULL,'',0,0,'{}',x'',''),"
-           "(2,'😀🐟ü','😀 four-byte 𝄞 utf8','grüße',x'00010000ff000000',x'00ff00',"
-           "'text\\'s \"quoted\" \\\\ back',REPEAT(x'00ff7f',350000),'z','a,d',1,"
-           "18446744073709551615,'{\"k\": [1, \"😀\", null]}',x'000102','n'),"
-           "(3,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL),"
-           "(4,'a','b','c',x'41',x'42','f',x'00','x','b,c',0,1,'[]',x'00',REPEAT('ü',1000))");
+  run(src,
+      "INSERT INTO t.nums VALUES "
+      "(1,'-12345678901234567890123456789012345.123456789012345678901234567890',"
+      "-99999999.99,99999,-3.40282e38,-1.7976931348623157e308),(2,0,0,0,0,0),"
+      "(3,'0.000000000000000000000000000001',0.01,1,1.17549e-38,2.2250738585072014e-308),"
+      "(4,NULL,NULL,NULL,NULL,NULL),(5,1.5,-0.5,7,1.1,0.1)");
+  run(src,
+      "CREATE TABLE t.times (id INT PRIMARY KEY, a DATE, b TIME, c TIME(6), d DATETIME, "
+      "e DATETIME(6), f TIMESTAMP(6) NULL, g YEAR, h TIMESTAMP NULL, i TIME(3))");
+  run(src,
+      "INSERT INTO t.times VALUES (1,'0000-00-00','-838:59:59','-01:02:03.456789',"
+      "'0000-00-00 00:00:00','1000-01-01 00:00:00.000001','1970-01-01 00:00:01.000001',"
+      "0,'0000-00-00 00:00:00','-00:00:00.001'),"
+      "(2,'9999-12-31','838:59:59','838:59:59.000000','9999-12-31 23:59:59',"
+      "'9999-12-31 23:59:59.999999','2038-01-19 03:14:07.999999',2155,"
+      "'2000-02-29 "
+      "12:34:56','12:00:00.5'),(3,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL),"
+      "(4,'2024-02-29','00:00:00','-00:00:01.5','2024-02-29 01:02:03','2024-02-29 "
+      "01:02:03.5',"
+      "'2024-02-29 01:02:03.25',1901,'2024-02-29 01:02:03','-12:34:56.789')");
+  run(src,
+      "CREATE TABLE t.strs (id INT PRIMARY KEY, a CHAR(10) CHARACTER SET utf8mb4, "
+      "b VARCHAR(300) CHARACTER SET utf8mb4, c VARCHAR(20) CHARACTER SET latin1, "
+      "d BINARY(8), e VARBINARY(300), f TEXT, g LONGBLOB, h ENUM('x','y','z'), "
+      "i SET('a','b','c','d'), j BIT(1), k BIT(64), l JSON, m TINYBLOB, n MEDIUMTEXT)");
+  run(src,
+      "INSERT INTO t.strs VALUES (1,'','','',x'',x'','','',NULL,'',0,0,'{}',x'',''),"
+      "(2,'😀🐟ü','😀 four-byte 𝄞 utf8','grüße',x'00010000ff000000',x'00ff00',"
+      "'text\\'s \"quoted\" \\\\ back',REPEAT(x'00ff7f',350000),'z','a,d',1,"
+      "18446744073709551615,'{\"k\": [1, \"😀\", null]}',x'000102','n'),"
+      "(3,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL),"
+      "(4,'a','b','c',x'41',x'42','f',x'00','x','b,c',0,1,'[]',x'00',REPEAT('ü',1000))");
   run(src, "UPDATE t.strs SET g = REPEAT(x'01', 100000), b = '🐟' WHERE id = 1");
   run(src, "DELETE FROM t.ints WHERE id = 5");
   ASSERT_TRUE(caught_up(*p));
@@ -132,7 +140,8 @@ TEST_F(sync_pipeline_test, ddl_the_target_rejects_stops_the_pipeline_with_the_po
   EXPECT_FALSE(p->wait_applied(pos, 30s));
   auto s = p->status();
   EXPECT_EQ(s.state, "failed");
-  EXPECT_NE(s.error.find("ALTER TABLE d.a ADD COLUMN v INT"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("ALTER TABLE d.a ADD COLUMN v INT"), std::string::npos)
+      << s.error;
   EXPECT_NE(s.error.find(pos.file + ":"), std::string::npos) << s.error;
 }
 
@@ -146,7 +155,8 @@ TEST_F(sync_pipeline_test, key_changing_updates_and_tables_without_keys) {
   run(src, "UPDATE k.t SET id = 100, v = 'moved' WHERE id = 11");
   run(src, "INSERT INTO k.t VALUES (11,'again')");
   run(src, "CREATE TABLE k.nokey (a INT, b VARCHAR(10), c DOUBLE)");
-  run(src, "INSERT INTO k.nokey VALUES (1,'x',0.5),(1,'x',0.5),(2,NULL,1.5),(3,'y',NULL)");
+  run(src,
+      "INSERT INTO k.nokey VALUES (1,'x',0.5),(1,'x',0.5),(2,NULL,1.5),(3,'y',NULL)");
   run(src, "UPDATE k.nokey SET b = 'z' WHERE a = 1 LIMIT 1");
   run(src, "DELETE FROM k.nokey WHERE b IS NULL");
   run(src, "UPDATE k.nokey SET c = 7 WHERE c IS NULL");
@@ -166,14 +176,17 @@ TEST_F(sync_pipeline_test, minimal_row_image_and_minimal_metadata) {
   auto src = source().connect();
   run(src, "SET GLOBAL binlog_row_metadata = 'MINIMAL'");
   run(src, "CREATE DATABASE m");
-  run(src, "CREATE TABLE m.t (id INT PRIMARY KEY, a INT UNSIGNED, b VARCHAR(20), c BLOB)");
+  run(src,
+      "CREATE TABLE m.t (id INT PRIMARY KEY, a INT UNSIGNED, b VARCHAR(20), c BLOB)");
   auto dst = target().connect();
   run(dst, "CREATE DATABASE m");
-  run(dst, "CREATE TABLE m.t (id INT PRIMARY KEY, a INT UNSIGNED, b VARCHAR(20), c BLOB)");
+  run(dst,
+      "CREATE TABLE m.t (id INT PRIMARY KEY, a INT UNSIGNED, b VARCHAR(20), c BLOB)");
   auto p = start(settings("minimal", 2));
   auto conn = source().connect();
   run(conn, "SET SESSION binlog_row_image = 'MINIMAL'");
-  run(conn, "INSERT INTO m.t VALUES (1, 4294967295, 'one', x'00'),(2, 2, 'two', NULL),(3,3,'3','3')");
+  run(conn, "INSERT INTO m.t VALUES (1, 4294967295, 'one', x'00'),(2, 2, 'two', "
+            "NULL),(3,3,'3','3')");
   run(conn, "UPDATE m.t SET b = 'uno' WHERE id = 1");
   run(conn, "UPDATE m.t SET a = a + 1, c = x'0102' WHERE id >= 2");
   run(conn, "UPDATE m.t SET id = 30 WHERE id = 3");
@@ -211,8 +224,9 @@ TEST_F(sync_pipeline_test, resumes_from_its_checkpoint_exactly_once) {
   for (int round = 0; round < 4; ++round) {
     for (int i = 0; i < 50; ++i) {
       run(src, "INSERT INTO r.log VALUES (" + std::to_string(round * 100 + i) + ", 'r')");
-      run(src, "INSERT INTO r.keyed VALUES (" + std::to_string(i) + ", 1) ON DUPLICATE KEY "
-               "UPDATE n = n + 1");
+      run(src, "INSERT INTO r.keyed VALUES (" + std::to_string(i) +
+                   ", 1) ON DUPLICATE KEY "
+                   "UPDATE n = n + 1");
     }
     if (round % 2 == 0) {
       ASSERT_TRUE(caught_up(*p));
@@ -273,11 +287,19 @@ TEST_F(sync_pipeline_test, sysbench_write_only_and_read_write_while_syncing) {
   auto sysbench = [&](const std::string& test, const std::string& command, int secs) {
     process_options opts;
     opts.program = "sysbench";
-    opts.args = {test, "--db-driver=mysql", "--mysql-host=127.0.0.1",
-                 "--mysql-port=" + std::to_string(source().port()), "--mysql-user=root",
-                 "--mysql-password=" + source().password(), "--mysql-db=sbtest", "--tables=2",
-                 "--table-size=1000", "--threads=4", "--time=" + std::to_string(secs),
-                 "--report-interval=0", command};
+    opts.args = {test,
+                 "--db-driver=mysql",
+                 "--mysql-host=127.0.0.1",
+                 "--mysql-port=" + std::to_string(source().port()),
+                 "--mysql-user=root",
+                 "--mysql-password=" + source().password(),
+                 "--mysql-db=sbtest",
+                 "--tables=2",
+                 "--table-size=1000",
+                 "--threads=4",
+                 "--time=" + std::to_string(secs),
+                 "--report-interval=0",
+                 command};
     opts.name = "sysbench";
     child_process sb{opts};
     auto status = sb.wait_for_exit(60s);
@@ -319,7 +341,8 @@ TEST_F(sync_pipeline_test, a_stopped_target_holds_the_reader_at_the_inflight_bou
   target().freeze();
   for (int chunk = 0; chunk < 10; ++chunk)
     run(src, "INSERT INTO b.t SELECT seq, REPEAT('p', 100) FROM seq_" +
-               std::to_string(chunk * 2000 + 1) + "_to_" + std::to_string(chunk * 2000 + 2000));
+                 std::to_string(chunk * 2000 + 1) + "_to_" +
+                 std::to_string(chunk * 2000 + 2000));
   int64_t most = 0;
   auto until = std::chrono::steady_clock::now() + 1500ms;
   while (std::chrono::steady_clock::now() < until) {

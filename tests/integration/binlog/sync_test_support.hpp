@@ -39,14 +39,17 @@ inline std::string checksum(mysql_connection& conn, const std::string& table) {
 }
 
 /// Every row of `table` ordered by all columns, rendered as hex, for diffs.
-inline std::vector<std::string> rows_of(mysql_connection& conn, const std::string& table) {
+inline std::vector<std::string> rows_of(mysql_connection& conn,
+                                        const std::string& table) {
   auto cols = run(conn, "SELECT GROUP_CONCAT(CONCAT('HEX(`', COLUMN_NAME, '`)') ORDER BY "
                         "ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE "
-                        "CONCAT(TABLE_SCHEMA,'.',TABLE_NAME)='" + table + "'");
+                        "CONCAT(TABLE_SCHEMA,'.',TABLE_NAME)='" +
+                            table + "'");
   auto list = cols.rows.at(0).at(0).value_or("");
   if (list.empty())
     return {};
-  auto r = run(conn, "SELECT CONCAT_WS('|'," + list + ") AS x FROM " + table + " ORDER BY x");
+  auto r =
+      run(conn, "SELECT CONCAT_WS('|'," + list + ") AS x FROM " + table + " ORDER BY x");
   std::vector<std::string> out;
   for (auto& row : r.rows)
     out.push_back(row.at(0).value_or("NULL"));
@@ -55,7 +58,8 @@ inline std::vector<std::string> rows_of(mysql_connection& conn, const std::strin
 
 class sync_fixture : public server_test {
 protected:
-  binlog::pipeline_settings settings(const std::string& name = "p1", uint32_t partitions = 4) {
+  binlog::pipeline_settings settings(const std::string& name = "p1",
+                                     uint32_t partitions = 4) {
     binlog::pipeline_settings s;
     s.name = name;
     s.source = source().connection_config();
@@ -83,8 +87,9 @@ protected:
   }
 
   /// Waits until `p` has applied everything the source has written so far.
-  ::testing::AssertionResult caught_up(binlog::pipeline& p,
-                                       std::chrono::milliseconds timeout = std::chrono::seconds{60}) {
+  ::testing::AssertionResult
+  caught_up(binlog::pipeline& p,
+            std::chrono::milliseconds timeout = std::chrono::seconds{60}) {
     auto conn = source().connect();
     auto pos = master_position(conn);
     if (p.wait_applied(pos, timeout))

@@ -28,8 +28,8 @@ std::shared_ptr<table_schema> table(std::vector<uint32_t> key = {0}) {
   return t;
 }
 
-row_op op(op_kind kind, std::shared_ptr<table_schema> t, row_image before, row_image after,
-          uint64_t index = 1) {
+row_op op(op_kind kind, std::shared_ptr<table_schema> t, row_image before,
+          row_image after, uint64_t index = 1) {
   row_op o;
   o.kind = kind;
   o.table = std::move(t);
@@ -63,7 +63,8 @@ TEST(sync_router, same_key_same_partition_and_spread_over_partitions) {
   EXPECT_EQ(fnv1a("a"), 0xaf63dc4c8601ec8cULL);
   auto nokey = table({});
   auto p = partition_of(*nokey, image({int64_t{1}, null_value{}, null_value{}}), 8);
-  EXPECT_EQ(p, partition_of(*nokey, image({int64_t{2}, bytes_value{"y"}, int64_t{3}}), 8));
+  EXPECT_EQ(p,
+            partition_of(*nokey, image({int64_t{2}, bytes_value{"y"}, int64_t{3}}), 8));
 }
 
 TEST(sync_router, updates_become_upserts_updates_or_moves) {
@@ -80,8 +81,9 @@ TEST(sync_router, updates_become_upserts_updates_or_moves) {
   ASSERT_EQ(ops.size(), 2u);
   EXPECT_EQ(ops[0].kind, op_kind::delete_);
   EXPECT_EQ(ops[1].kind, op_kind::upsert);
-  row_change minimal{image({int64_t{1}, null_value{}, null_value{}}, {true, false, false}),
-                     image({null_value{}, bytes_value{"z"}, null_value{}}, {false, true, false})};
+  row_change minimal{
+      image({int64_t{1}, null_value{}, null_value{}}, {true, false, false}),
+      image({null_value{}, bytes_value{"z"}, null_value{}}, {false, true, false})};
   EXPECT_FALSE(changes_key(*t, minimal));
   ops = ops_for_row(row_kind::update, t, minimal, {}, 0);
   ASSERT_EQ(ops.size(), 1u);
@@ -112,53 +114,64 @@ TEST(sync_sql, consecutive_changes_batch_into_multi_row_statements_in_order) {
   std::vector<row_op> ops;
   for (int64_t i = 0; i < 3; ++i)
     ops.push_back(op(op_kind::upsert, t, {}, image({i, bytes_value{"n"}, i})));
-  ops.push_back(op(op_kind::delete_, t, image({int64_t{1}, null_value{}, null_value{}}), {}));
-  ops.push_back(op(op_kind::delete_, t, image({int64_t{2}, null_value{}, null_value{}}), {}));
+  ops.push_back(
+      op(op_kind::delete_, t, image({int64_t{1}, null_value{}, null_value{}}), {}));
+  ops.push_back(
+      op(op_kind::delete_, t, image({int64_t{2}, null_value{}, null_value{}}), {}));
   ops.push_back(row_op{});
-  ops.push_back(op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"m"}, null_value{}})));
+  ops.push_back(
+      op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"m"}, null_value{}})));
   auto sql = build_statements(ops);
   // Collapsed to the last change per key: 2 deleted, 0 and 1 upserted.
   ASSERT_EQ(sql.size(), 2u);
   EXPECT_EQ(sql[0], "DELETE FROM `db`.`t` WHERE `id` IN (2)");
-  EXPECT_EQ(sql[1], "INSERT INTO `db`.`t` (`id`,`name`,`qty`) VALUES (0,x'6e',0),(1,x'6d',NULL)"
-                    " ON DUPLICATE KEY UPDATE `id`=VALUES(`id`),`name`=VALUES(`name`),"
-                    "`qty`=VALUES(`qty`)");
+  EXPECT_EQ(sql[1],
+            "INSERT INTO `db`.`t` (`id`,`name`,`qty`) VALUES (0,x'6e',0),(1,x'6d',NULL)"
+            " ON DUPLICATE KEY UPDATE `id`=VALUES(`id`),`name`=VALUES(`name`),"
+            "`qty`=VALUES(`qty`)");
   // A partial update is a boundary: what comes before is applied before it.
-  auto partial_name = image({null_value{}, bytes_value{"p"}, null_value{}}, {false, true, false});
-  sql = build_statements({op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"a"}, int64_t{1}})),
-                          op(op_kind::update, t, image({int64_t{1}, null_value{}, null_value{}}),
-                             partial_name),
-                          op(op_kind::delete_, t, image({int64_t{1}, null_value{}, null_value{}}), {})});
+  auto partial_name =
+      image({null_value{}, bytes_value{"p"}, null_value{}}, {false, true, false});
+  sql = build_statements(
+      {op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"a"}, int64_t{1}})),
+       op(op_kind::update, t, image({int64_t{1}, null_value{}, null_value{}}),
+          partial_name),
+       op(op_kind::delete_, t, image({int64_t{1}, null_value{}, null_value{}}), {})});
   ASSERT_EQ(sql.size(), 3u);
   EXPECT_EQ(sql[0].substr(0, 11), "INSERT INTO");
   EXPECT_EQ(sql[1], "UPDATE `db`.`t` SET `name`=x'70' WHERE `id`=1");
   EXPECT_EQ(sql[2], "DELETE FROM `db`.`t` WHERE `id` IN (1)");
   auto two = table({0, 2});
-  sql = build_statements({op(op_kind::delete_, two, image({int64_t{1}, null_value{}, int64_t{2}}), {}),
-                          op(op_kind::delete_, two, image({int64_t{3}, null_value{}, int64_t{4}}), {})});
+  sql = build_statements(
+      {op(op_kind::delete_, two, image({int64_t{1}, null_value{}, int64_t{2}}), {}),
+       op(op_kind::delete_, two, image({int64_t{3}, null_value{}, int64_t{4}}), {})});
   ASSERT_EQ(sql.size(), 1u);
-  EXPECT_EQ(sql[0], "DELETE FROM `db`.`t` WHERE (`id`=1 AND `qty`=2) OR (`id`=3 AND `qty`=4)");
-  auto partial = image({null_value{}, bytes_value{"z"}, null_value{}}, {false, true, false});
-  sql = build_statements({op(op_kind::update, t, image({int64_t{5}, null_value{}, null_value{}}),
-                             partial),
-                          op(op_kind::update_matching, table({}),
-                             image({int64_t{5}, null_value{}, double{0.5}}), partial)});
+  EXPECT_EQ(sql[0],
+            "DELETE FROM `db`.`t` WHERE (`id`=1 AND `qty`=2) OR (`id`=3 AND `qty`=4)");
+  auto partial =
+      image({null_value{}, bytes_value{"z"}, null_value{}}, {false, true, false});
+  sql = build_statements(
+      {op(op_kind::update, t, image({int64_t{5}, null_value{}, null_value{}}), partial),
+       op(op_kind::update_matching, table({}),
+          image({int64_t{5}, null_value{}, double{0.5}}), partial)});
   ASSERT_EQ(sql.size(), 2u);
   EXPECT_EQ(sql[0], "UPDATE `db`.`t` SET `name`=x'7a' WHERE `id`=5");
-  EXPECT_EQ(sql[1], "UPDATE `db`.`t` SET `name`=x'7a' WHERE `id`<=>5 AND `name`<=>NULL AND "
-                    "`qty`<=>0.5 LIMIT 1");
+  EXPECT_EQ(sql[1],
+            "UPDATE `db`.`t` SET `name`=x'7a' WHERE `id`<=>5 AND `name`<=>NULL AND "
+            "`qty`<=>0.5 LIMIT 1");
 }
 
 TEST(sync_sql, statements_split_at_the_size_limit) {
   auto t = table();
   std::vector<row_op> ops;
   for (int64_t i = 0; i < 100; ++i)
-    ops.push_back(op(op_kind::insert, t, {}, image({i, bytes_value{std::string(100, 'x')}, i})));
+    ops.push_back(
+        op(op_kind::insert, t, {}, image({i, bytes_value{std::string(100, 'x')}, i})));
   auto sql = build_statements(ops, 1000);
   EXPECT_GT(sql.size(), 5u);
   size_t rows = 0;
   for (auto& s : sql)
-    rows += static_cast<size_t>(std::count(s.begin(), s.end(), '('))  - 1;
+    rows += static_cast<size_t>(std::count(s.begin(), s.end(), '(')) - 1;
   EXPECT_EQ(rows, 100u);
 }
 
@@ -179,7 +192,8 @@ TEST(sync_checkpoint, resume_is_the_lowest_partition_and_needs_every_partition) 
 TEST(sync_ddl, finds_the_tables_a_statement_touches) {
   auto d = parse_ddl("ALTER TABLE `shop`.orders ADD c INT", "x");
   EXPECT_EQ(d.scope, ddl_scope::tables);
-  EXPECT_EQ(d.tables, (std::vector<std::pair<std::string, std::string>>{{"shop", "orders"}}));
+  EXPECT_EQ(d.tables,
+            (std::vector<std::pair<std::string, std::string>>{{"shop", "orders"}}));
   d = parse_ddl("/* c */ CREATE TABLE IF NOT EXISTS t (id INT)", "db");
   EXPECT_EQ(d.tables.at(0), (std::pair<std::string, std::string>{"db", "t"}));
   d = parse_ddl("DROP TABLE `a` /* generated by server */", "db");
