@@ -191,6 +191,15 @@ void read_tokens(json_reader& root, config& c, const std::set<std::string>& node
     if (!t.providers.is_array())
       r->error("expected a list, got " + json_reader::describe(t.providers), "providers");
   }
+  if (auto api = r->object("http_api")) {
+    t.http_api = api->boolean("enabled", true);
+    t.http_api_secret_env = read_env_name(*api, "secret_env");
+    if (t.http_api && t.http_api_secret_env.empty())
+      api->error("required: the environment variable holding the bearer secret the API "
+                 "demands",
+                 "secret_env");
+    api->finish();
+  }
   r->finish();
 }
 

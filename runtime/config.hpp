@@ -139,6 +139,11 @@ struct tokens_config {
   int64_t lease_ms = 3000;
   /// The `providers` list as written; validated by the token service.
   nlohmann::json providers = nlohmann::json::array();
+  /// GET /token/NAME and POST /token/NAME/rejected on the node's HTTP port, for
+  /// services in other languages; off unless configured.
+  bool http_api = false;
+  /// Environment variable holding the bearer secret the HTTP API requires.
+  std::string http_api_secret_env;
   bool present = false;
 };
 

@@ -14,6 +14,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/hotkey_replay.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/token_service.hpp"
 
 namespace {
 
@@ -105,6 +106,23 @@ int verify(const std::string& path, const std::string& pipeline, int64_t chunk_r
   return report->identical() ? 0 : 1;
 }
 
+int token_get(const std::string& path, const std::string& provider) {
+  auto cfg = shoal::load_config_file(path);
+  if (!cfg) {
+    for (auto& e : cfg.errors)
+      std::cerr << e << '\n';
+    return 2;
+  }
+  auto t = shoal::read_stored_token(*cfg.value, provider);
+  if (t.token.empty()) {
+    std::cerr << "shoal token get: " << t.error << '\n';
+    return 1;
+  }
+  std::cerr << "version " << t.version << ", expires_at_ms " << t.expires_at_ms << '\n';
+  std::cout << t.token << '\n';
+  return 0;
+}
+
 /// Blocks the signals the node reacts to, so that only the waiting thread gets them.
 sigset_t block_signals() {
   sigset_t set;
@@ -193,6 +211,14 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   verify_cmd->add_flag("--json", json, "print the report as one JSON object");
 
+  std::string provider;
+  auto token_cmd = app.add_subcommand("token", "token keeper tools");
+  token_cmd->require_subcommand(1);
+  auto token_get_cmd = token_cmd->add_subcommand(
+    "get", "print the cluster's current token of a provider (from Redis); exit 1 if none");
+  token_get_cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
+  token_get_cmd->add_option("--provider,-p", provider, "provider name")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -201,6 +227,8 @@ int main(int argc, char** argv) {
   }
   if (*replay_cmd)
     return shoal::replay_hotkeys(config_path, trace, speed, std::cin, std::cout, std::cerr);
+  if (*token_get_cmd)
+    return token_get(config_path, provider);
   if (*check_cmd)
     return check(config_path);
   if (*node_cmd)

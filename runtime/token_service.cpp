@@ -3,8 +3,10 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <time.h>
 
 #include <caf/all.hpp>
+#include <httplib.h>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 #include <prometheus/counter.h>
@@ -15,6 +17,7 @@
 #include "actors/token/token_cache.hpp"
 #include "actors/token/token_keeper.hpp"
 #include "actors/token/token_observer.hpp"
+#include "actors/token/token_store.hpp"
 #include "messages/cluster.hpp"
 #include "messages/token.hpp"
 #include "runtime/logging.hpp"
@@ -170,9 +173,24 @@ private:
   std::map<std::string, provider_figures> figures_;
 };
 
+/// The wall clock at jiffy resolution (a few ms): read from the vDSO without
+/// touching the clock hardware, several times cheaper than system_clock::now().
+token::time_point coarse_now() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return token::time_point{duration_cast<token::clock::duration>(seconds{ts.tv_sec} +
+                                                                  nanoseconds{ts.tv_nsec})};
+}
+
+/// More than the coarse clock can lag behind: a token this close to its expiry
+/// is no longer handed out by the fast path.
+constexpr milliseconds coarse_margin{50};
+
 } // namespace
 
 struct token_service::impl {
+  /// The bearer secret of the HTTP API; empty when the API is off.
+  std::string http_secret;
   caf::actor_system* sys = nullptr;
   std::string node;
   std::shared_ptr<token::token_board> board;
@@ -201,6 +219,76 @@ void token_service::stop() {
   caf::anon_send_exit(d_->cache, caf::exit_reason::user_shutdown);
 }
 
+namespace {
+
+bool same_secret(const std::string& given, const std::string& expected) {
+  // Compares every byte whatever the first difference, so timing does not tell.
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ expected[i % std::max<size_t>(1, expected.size())]);
+  return diff == 0 && !expected.empty();
+}
+
+bool authorized(const httplib::Request& req, const std::string& secret, httplib::Response& res) {
+  auto header = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  if (header.rfind(prefix, 0) == 0 && same_secret(header.substr(prefix.size()), secret))
+    return true;
+  res.status = 401;
+  res.set_header("WWW-Authenticate", "Bearer");
+  res.set_content(R"({"error":"unauthorized"})", "application/json");
+  return false;
+}
+
+} // namespace
+
+void token_service::add_routes(httplib::Server& server) {
+  if (d_->http_secret.empty())
+    return;
+  server.Get(R"(/token/([A-Za-z0-9_-]+))", [this](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    if (!authorized(req, d_->http_secret, res))
+      return;
+    std::string provider = req.matches[1];
+    if (d_->board->slot_of(provider) < 0) {
+      res.status = 404;
+      res.set_content(json{{"error", "unknown provider " + provider}}.dump(), "application/json");
+      return;
+    }
+    auto t = client_.get(provider, seconds{5});
+    if (!t) {
+      res.status = 503;
+      res.set_content(json{{"error", t.error}}.dump(), "application/json");
+      return;
+    }
+    auto expires = token::to_epoch_ms(t.snapshot->expires_at);
+    auto now = token::to_epoch_ms(token::clock::now());
+    res.set_content(json{{"access_token", t.token()},
+                         {"version", t.snapshot->version},
+                         {"expires_at_ms", expires},
+                         {"expires_in_ms", expires - now}}
+                      .dump(),
+                    "application/json");
+  });
+  server.Post(R"(/token/([A-Za-z0-9_-]+)/rejected)", [this](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    if (!authorized(req, d_->http_secret, res))
+      return;
+    std::string provider = req.matches[1];
+    auto body = json::parse(req.body, nullptr, false);
+    if (d_->board->slot_of(provider) < 0 || body.is_discarded() || !body.is_object() ||
+        !body.contains("access_token") || !body["access_token"].is_string()) {
+      res.status = d_->board->slot_of(provider) < 0 ? 404 : 400;
+      res.set_content(R"({"error":"expected a known provider and {\"access_token\": \"...\"}"})",
+                      "application/json");
+      return;
+    }
+    client_.rejected(provider, body["access_token"].get<std::string>());
+    res.status = 202;
+    res.set_content(R"({"accepted":true})", "application/json");
+  });
+}
+
 token_result token_client::get(std::string_view provider, milliseconds wait) const {
   if (!svc_)
     return {nullptr, "no token service runs on this node"};
@@ -208,7 +296,7 @@ token_result token_client::get(std::string_view provider, milliseconds wait) con
   auto slot = d.board->slot_of(provider);
   if (slot < 0)
     return {nullptr, "unknown token provider \"" + std::string{provider} + "\""};
-  auto now = token::clock::now();
+  auto now = coarse_now() + coarse_margin;
   if (auto* t = d.board->current(slot); t && now < t->expires_at) {
     if (now >= t->stale_after)
       d.watcher->stale_served(t->provider);
@@ -245,6 +333,64 @@ void token_client::rejected(std::string_view provider, std::string_view token) c
   caf::anon_send(d.cache, msg::token_rejected{std::string{provider}, std::string{token}, d.node});
 }
 
+namespace {
+
+redis_config redis_of(const redis_settings& r) {
+  redis_config out;
+  out.host = r.address.host;
+  out.port = r.address.port;
+  if (auto pw = secret_from_env(r.password_env))
+    out.password = *pw;
+  out.db = static_cast<int>(r.db);
+  out.connect_timeout = milliseconds{r.timeout_ms};
+  out.command_timeout = milliseconds{r.timeout_ms};
+  return out;
+}
+
+} // namespace
+
+stored_token read_stored_token(const config& cfg, const std::string& provider) {
+  stored_token out;
+  if (!cfg.redis) {
+    out.error = "the config has no $.redis: the token is stored there";
+    return out;
+  }
+  // Reading the store needs no app secret: do not ask for one.
+  auto parsed = token::parse_providers(cfg.tokens.providers, "$.tokens.providers",
+                                       [](const std::string&) {
+                                         return std::optional<std::string>{"unused"};
+                                       });
+  if (!parsed) {
+    out.error = "config error at " + parsed.error();
+    return out;
+  }
+  auto& all = parsed.value();
+  if (std::none_of(all.begin(), all.end(), [&](auto& p) { return p.name == provider; })) {
+    out.error = "no provider \"" + provider + "\" in $.tokens.providers";
+    return out;
+  }
+  token::token_store store{redis_of(*cfg.redis), provider, "cli", milliseconds{1000}};
+  auto rec = store.read();
+  if (!rec) {
+    out.error = rec.error().to_string();
+    return out;
+  }
+  if (!*rec) {
+    out.error = "no token of " + provider + " stored yet (is a keeper running?)";
+    return out;
+  }
+  auto& r = **rec;
+  out.version = r.version;
+  out.expires_at_ms = token::to_epoch_ms(r.expires_at);
+  if (token::clock::now() >= r.expires_at) {
+    out.error = "the stored token of " + provider + " (version " + std::to_string(r.version) +
+                ") has expired";
+    return out;
+  }
+  out.token = r.token;
+  return out;
+}
+
 std::unique_ptr<service> make_token_service(node& n, std::string& error) {
   auto& cfg = n.cfg();
   if (!cfg.tokens.present || cfg.tokens.providers.empty())
@@ -271,6 +417,16 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
     cache_cfg.peers[peer.name] = {peer.address.host, peer.address.port};
 
   auto d = std::make_unique<token_service::impl>();
+  if (cfg.tokens.http_api) {
+    auto secret = secret_from_env(cfg.tokens.http_api_secret_env);
+    if (!secret) {
+      error = "config error at $.tokens.http_api.secret_env: environment variable " +
+              cfg.tokens.http_api_secret_env + " is not set";
+      return nullptr;
+    }
+    add_secret(*secret);
+    d->http_secret = *secret;
+  }
   auto& sys = n.system();
   d->sys = &sys;
   d->node = cfg.node.name;
@@ -290,14 +446,7 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
   if (keeps) {
     std::random_device rd;
     auto incarnation = (static_cast<uint64_t>(rd()) << 32) | rd();
-    redis_config redis;
-    redis.host = cfg.redis->address.host;
-    redis.port = cfg.redis->address.port;
-    if (auto pw = secret_from_env(cfg.redis->password_env))
-      redis.password = *pw;
-    redis.db = static_cast<int>(cfg.redis->db);
-    redis.connect_timeout = milliseconds{cfg.redis->timeout_ms};
-    redis.command_timeout = milliseconds{cfg.redis->timeout_ms};
+    auto redis = redis_of(*cfg.redis);
     for (auto& p : providers) {
       token::keeper_settings k;
       k.provider = p;

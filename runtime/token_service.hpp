@@ -10,6 +10,13 @@
 // per provider (see actors/token/token_keeper.hpp). Its /status section and
 // metrics show, per provider: current version and expiry, the keeper's node,
 // upstream calls by result, coalesced waiters, gets served stale, quota used.
+//
+// With `$.tokens.http_api` on, the node's HTTP port also serves, to callers that
+// send `Authorization: Bearer <secret from http_api.secret_env>`:
+//   GET  /token/NAME            200 {"access_token","version","expires_at_ms","expires_in_ms"}
+//                               (waits up to 5 s only when no valid token exists: 503)
+//   POST /token/NAME/rejected   body {"access_token": "..."}; 202, refreshes only if
+//                               that token is still the current one
 
 #pragma once
 
@@ -22,6 +29,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/token/token_board.hpp"
+#include "runtime/config.hpp"
 #include "runtime/service.hpp"
 
 namespace shoal {
@@ -72,6 +80,9 @@ public:
   nlohmann::json status() override;
   void stop() override;
 
+  /// GET /token/NAME and POST /token/NAME/rejected when $.tokens.http_api is on.
+  void add_routes(httplib::Server& server) override;
+
   const token_client& client() const { return client_; }
 
   impl& internals() { return *d_; }
@@ -80,6 +91,21 @@ private:
   std::unique_ptr<impl> d_;
   token_client client_;
 };
+
+/// What `shoal token get` prints: the token the cluster's keeper stored for a
+/// provider, read from Redis (no upstream call, no node started).
+struct stored_token {
+  /// Set when a record exists and has not expired.
+  std::string token;
+  uint64_t version = 0;
+  int64_t expires_at_ms = 0;
+  /// Why there is no token (config, Redis, no record, expired).
+  std::string error;
+};
+
+/// Reads the stored token of `provider` with the Redis settings of `cfg`. Blocks
+/// up to the configured Redis timeouts.
+stored_token read_stored_token(const config& cfg, const std::string& provider);
 
 /// The factory listed in services.cpp: a token service when the config has a
 /// `tokens` section with providers.

@@ -1,0 +1,92 @@
+// The token keeper's outer interfaces on a real `shoal node`: GET /token/NAME and
+// POST /token/NAME/rejected behind a bearer secret, and `shoal token get`.
+
+#include "tests/cluster/token_cluster.hpp"
+#include "tests/support/shared_servers.hpp"
+
+namespace shoal::test {
+namespace {
+
+std::string shoal_binary() {
+  auto dir = std::getenv("SHOAL_BINARY_DIR");
+  return dir ? std::string{dir} + "/runtime/shoal" : "shoal";
+}
+
+class token_http : public server_test {};
+
+TEST_F(token_http, http_api_needs_the_bearer_secret_and_serves_and_rejects_tokens) {
+  standins::token_standin up_server{standins::token_standin_options{}};
+  ASSERT_GT(up_server.start(), 0);
+  temp_dir dir{"token-http"};
+  auto http_port = free_port();
+  json cfg{{"node", {{"name", "n1"}, {"port", free_port()}}},
+           {"http", {{"port", http_port}}},
+           {"redis", {{"port", redis().port()}}},
+           {"tokens",
+            {{"http_api", {{"secret_env", "SHOAL_TEST_TOKEN_API"}}},
+             {"providers", json::array({{{"name", "wx"},
+                                         {"kind", "wechat"},
+                                         {"base_url", up_server.base_url()},
+                                         {"appid", "wx-test-app"},
+                                         {"secret_env", "SHOAL_TEST_WX_SECRET"}}})}}}};
+  auto path = (dir.path() / "n1.json").string();
+  std::ofstream{path} << cfg.dump(2);
+  process_options o;
+  o.program = shoal_binary();
+  o.args = {"node", "--config", path};
+  o.env = {{"SHOAL_TEST_WX_SECRET", "wx-test-secret"}, {"SHOAL_TEST_TOKEN_API", "api-secret-1"}};
+  o.output_dir = dir.path();
+  o.name = "n1";
+  child_process node{o};
+  ASSERT_TRUE(node.wait_for_output("ready node=n1", seconds{15})) << node.output_tail();
+
+  httplib::Client http{"127.0.0.1", http_port};
+  http.set_read_timeout(10, 0);
+  auto anon = http.Get("/token/wx");
+  ASSERT_TRUE(anon);
+  EXPECT_EQ(anon->status, 401);
+  httplib::Headers wrong{{"Authorization", "Bearer api-secret-2"}};
+  EXPECT_EQ(http.Get("/token/wx", wrong)->status, 401);
+  httplib::Headers auth{{"Authorization", "Bearer api-secret-1"}};
+  EXPECT_EQ(http.Get("/token/nope", auth)->status, 404);
+  auto got = http.Get("/token/wx", auth);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  auto first = json::parse(got->body);
+  auto token = first["access_token"].get<std::string>();
+  EXPECT_EQ(up_server.check(token), 0);
+  EXPECT_EQ(first["version"], 1);
+
+  // The CLI reads what the keeper stored.
+  process_options cli;
+  cli.program = shoal_binary();
+  cli.args = {"token", "get", "--config", path, "--provider", "wx"};
+  cli.output_dir = dir.path();
+  cli.name = "cli";
+  child_process get{cli};
+  auto status = get.wait_for_exit(seconds{10});
+  ASSERT_TRUE(status && status->success()) << get.output_tail();
+  EXPECT_NE(get.output(output_stream::out).find(token), std::string::npos);
+
+  // Rejecting the current token refreshes once; rejecting it again does nothing.
+  auto rej = http.Post("/token/wx/rejected", auth, json{{"access_token", token}}.dump(),
+                       "application/json");
+  ASSERT_TRUE(rej);
+  EXPECT_EQ(rej->status, 202);
+  ASSERT_TRUE(eventually(
+    [&] {
+      auto r = http.Get("/token/wx", auth);
+      return r && r->status == 200 && json::parse(r->body)["version"] == 2;
+    },
+    seconds{10}));
+  http.Post("/token/wx/rejected", auth, json{{"access_token", token}}.dump(), "application/json");
+  EXPECT_FALSE(eventually([&] { return up_server.tokens_issued() > 2; }, milliseconds{1000}));
+  EXPECT_EQ(http.Post("/token/wx/rejected", wrong, "{}", "application/json")->status, 401);
+  node.terminate();
+  EXPECT_TRUE(node.wait_for_exit(seconds{10}));
+  EXPECT_EQ(node.output().find("api-secret-1"), std::string::npos);
+  EXPECT_EQ(node.output().find("wx-test-secret"), std::string::npos);
+}
+
+} // namespace
+} // namespace shoal::test
