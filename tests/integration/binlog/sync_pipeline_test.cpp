@@ -383,5 +383,26 @@ TEST_F(sync_pipeline_test, gtid_start_streams_what_follows_the_gtid) {
   EXPECT_EQ(r.rows.at(0).at(2), "20");
 }
 
+TEST_F(sync_pipeline_test, a_statement_based_change_mid_stream_stops_with_its_position) {
+  auto p = start(settings("mixed", 2));
+  auto src = source().connect();
+  run(src, "CREATE DATABASE x");
+  run(src, "CREATE TABLE x.t (id INT PRIMARY KEY)");
+  run(src, "INSERT INTO x.t VALUES (1)");
+  ASSERT_TRUE(caught_up(*p));
+  auto before = master_position(src);
+  run(src, "SET SESSION binlog_format = 'STATEMENT'");
+  run(src, "INSERT INTO x.t VALUES (2)");
+  EXPECT_FALSE(p->wait_applied(master_position(src), 30s));
+  auto s = p->status();
+  EXPECT_EQ(s.state, "failed");
+  EXPECT_NE(s.error.find(before.file + ":"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("statement-based change"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("INSERT INTO x.t VALUES (2)"), std::string::npos) << s.error;
+  // Nothing after the failure was applied.
+  auto dst = target().connect();
+  EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM x.t").rows.at(0).at(0), "1");
+}
+
 } // namespace
 } // namespace shoal::test
