@@ -91,11 +91,11 @@ typename Inspector::result_type inspect(Inspector& f, token_fetch_result& x) {
 } // namespace shoal::msg
 
 CAF_BEGIN_TYPE_ID_BLOCK(shoal_token, caf::first_custom_type_id + 100)
-  CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_update))
-  CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_rejected))
-  CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_wanted))
-  CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_fetch_result))
-  CAF_ADD_TYPE_ID(shoal_token, (std::vector<shoal::msg::token_update>))
+CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_update))
+CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_rejected))
+CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_wanted))
+CAF_ADD_TYPE_ID(shoal_token, (shoal::msg::token_fetch_result))
+CAF_ADD_TYPE_ID(shoal_token, (std::vector<shoal::msg::token_update>))
 CAF_END_TYPE_ID_BLOCK(shoal_token)
 
 namespace shoal::atoms {

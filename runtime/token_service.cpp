@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include <caf/all.hpp>
-#include <httplib.h>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
+#include <httplib.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
@@ -47,29 +47,30 @@ class observer final : public token::token_observer {
 public:
   observer(prometheus::Registry& reg, const std::vector<std::string>& providers)
       : calls_(prometheus::BuildCounter()
-                 .Name("shoal_token_upstream_calls_total")
-                 .Help("Calls to a token endpoint by this node's keeper, by result.")
-                 .Register(reg)),
+                   .Name("shoal_token_upstream_calls_total")
+                   .Help("Calls to a token endpoint by this node's keeper, by result.")
+                   .Register(reg)),
         coalesced_(prometheus::BuildCounter()
-                     .Name("shoal_token_coalesced_waiters_total")
-                     .Help("Callers that waited for a refresh instead of causing one.")
-                     .Register(reg)),
+                       .Name("shoal_token_coalesced_waiters_total")
+                       .Help("Callers that waited for a refresh instead of causing one.")
+                       .Register(reg)),
         stale_(prometheus::BuildCounter()
-                 .Name("shoal_token_stale_served_total")
-                 .Help("Gets served a token inside its mandatory refresh window.")
-                 .Register(reg)),
+                   .Name("shoal_token_stale_served_total")
+                   .Help("Gets served a token inside its mandatory refresh window.")
+                   .Register(reg)),
         waited_(prometheus::BuildCounter()
-                  .Name("shoal_token_waited_gets_total")
-                  .Help("Gets that found no valid token on this node and waited.")
-                  .Register(reg)),
+                    .Name("shoal_token_waited_gets_total")
+                    .Help("Gets that found no valid token on this node and waited.")
+                    .Register(reg)),
         store_(prometheus::BuildCounter()
-                 .Name("shoal_token_store_events_total")
-                 .Help("Token writes refused by the store (fenced) or failed.")
-                 .Register(reg)),
-        gauges_(prometheus::BuildGauge()
-                  .Name("shoal_token")
-                  .Help("Per provider: version, expires_at_seconds, quota_used, leader.")
-                  .Register(reg)) {
+                   .Name("shoal_token_store_events_total")
+                   .Help("Token writes refused by the store (fenced) or failed.")
+                   .Register(reg)),
+        gauges_(
+            prometheus::BuildGauge()
+                .Name("shoal_token")
+                .Help("Per provider: version, expires_at_seconds, quota_used, leader.")
+                .Register(reg)) {
     for (auto& p : providers) {
       figures_[p];
       stale_by_provider_[p] = &stale_.Add({{"provider", p}});
@@ -108,7 +109,8 @@ public:
   void adopted(const std::string& provider, uint64_t version, int64_t expires_at_ms,
                const std::string& keeper_node) override {
     gauge(provider, "version").Set(static_cast<double>(version));
-    gauge(provider, "expires_at_seconds").Set(static_cast<double>(expires_at_ms) / 1000.0);
+    gauge(provider, "expires_at_seconds")
+        .Set(static_cast<double>(expires_at_ms) / 1000.0);
     log().info("token {}: version {} from keeper on {}", provider, version, keeper_node);
     std::lock_guard<std::mutex> guard(mutex_);
     auto& f = figures_[provider];
@@ -131,13 +133,17 @@ public:
       log().info("token {}: {}", provider, text);
   }
 
-  void stale_served(const std::string& provider) { stale_by_provider_.at(provider)->Increment(); }
-  void waited(const std::string& provider) { waited_by_provider_.at(provider)->Increment(); }
+  void stale_served(const std::string& provider) {
+    stale_by_provider_.at(provider)->Increment();
+  }
+  void waited(const std::string& provider) {
+    waited_by_provider_.at(provider)->Increment();
+  }
 
   json status() {
     json out = json::object();
     auto now_ms =
-      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
     std::lock_guard<std::mutex> guard(mutex_);
     for (auto& [name, f] : figures_) {
       out[name] = {{"version", f.version},
@@ -178,8 +184,8 @@ private:
 token::time_point coarse_now() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-  return token::time_point{duration_cast<token::clock::duration>(seconds{ts.tv_sec} +
-                                                                  nanoseconds{ts.tv_nsec})};
+  return token::time_point{duration_cast<token::clock::duration>(
+      seconds{ts.tv_sec} + nanoseconds{ts.tv_nsec})};
 }
 
 /// More than the coarse clock can lag behind: a token this close to its expiry
@@ -225,11 +231,13 @@ bool same_secret(const std::string& given, const std::string& expected) {
   // Compares every byte whatever the first difference, so timing does not tell.
   unsigned char diff = given.size() == expected.size() ? 0 : 1;
   for (size_t i = 0; i < given.size(); ++i)
-    diff |= static_cast<unsigned char>(given[i] ^ expected[i % std::max<size_t>(1, expected.size())]);
+    diff |= static_cast<unsigned char>(
+        given[i] ^ expected[i % std::max<size_t>(1, expected.size())]);
   return diff == 0 && !expected.empty();
 }
 
-bool authorized(const httplib::Request& req, const std::string& secret, httplib::Response& res) {
+bool authorized(const httplib::Request& req, const std::string& secret,
+                httplib::Response& res) {
   auto header = req.get_header_value("Authorization");
   const std::string prefix = "Bearer ";
   if (header.rfind(prefix, 0) == 0 && same_secret(header.substr(prefix.size()), secret))
@@ -245,31 +253,32 @@ bool authorized(const httplib::Request& req, const std::string& secret, httplib:
 void token_service::add_routes(httplib::Server& server) {
   if (d_->http_secret.empty())
     return;
-  server.Get(R"(/token/([A-Za-z0-9_-]+))", [this](const httplib::Request& req,
-                                                  httplib::Response& res) {
-    if (!authorized(req, d_->http_secret, res))
-      return;
-    std::string provider = req.matches[1];
-    if (d_->board->slot_of(provider) < 0) {
-      res.status = 404;
-      res.set_content(json{{"error", "unknown provider " + provider}}.dump(), "application/json");
-      return;
-    }
-    auto t = client_.get(provider, seconds{5});
-    if (!t) {
-      res.status = 503;
-      res.set_content(json{{"error", t.error}}.dump(), "application/json");
-      return;
-    }
-    auto expires = token::to_epoch_ms(t.snapshot->expires_at);
-    auto now = token::to_epoch_ms(token::clock::now());
-    res.set_content(json{{"access_token", t.token()},
-                         {"version", t.snapshot->version},
-                         {"expires_at_ms", expires},
-                         {"expires_in_ms", expires - now}}
-                      .dump(),
-                    "application/json");
-  });
+  server.Get(R"(/token/([A-Za-z0-9_-]+))",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               if (!authorized(req, d_->http_secret, res))
+                 return;
+               std::string provider = req.matches[1];
+               if (d_->board->slot_of(provider) < 0) {
+                 res.status = 404;
+                 res.set_content(json{{"error", "unknown provider " + provider}}.dump(),
+                                 "application/json");
+                 return;
+               }
+               auto t = client_.get(provider, seconds{5});
+               if (!t) {
+                 res.status = 503;
+                 res.set_content(json{{"error", t.error}}.dump(), "application/json");
+                 return;
+               }
+               auto expires = token::to_epoch_ms(t.snapshot->expires_at);
+               auto now = token::to_epoch_ms(token::clock::now());
+               res.set_content(json{{"access_token", t.token()},
+                                    {"version", t.snapshot->version},
+                                    {"expires_at_ms", expires},
+                                    {"expires_in_ms", expires - now}}
+                                   .dump(),
+                               "application/json");
+             });
   server.Post(R"(/token/([A-Za-z0-9_-]+)/rejected)", [this](const httplib::Request& req,
                                                             httplib::Response& res) {
     if (!authorized(req, d_->http_secret, res))
@@ -279,8 +288,9 @@ void token_service::add_routes(httplib::Server& server) {
     if (d_->board->slot_of(provider) < 0 || body.is_discarded() || !body.is_object() ||
         !body.contains("access_token") || !body["access_token"].is_string()) {
       res.status = d_->board->slot_of(provider) < 0 ? 404 : 400;
-      res.set_content(R"({"error":"expected a known provider and {\"access_token\": \"...\"}"})",
-                      "application/json");
+      res.set_content(
+          R"({"error":"expected a known provider and {\"access_token\": \"...\"}"})",
+          "application/json");
       return;
     }
     client_.rejected(provider, body["access_token"].get<std::string>());
@@ -309,18 +319,18 @@ token_result token_client::get(std::string_view provider, milliseconds wait) con
   caf::scoped_actor self{*d.sys};
   self->request(d.cache, wait, atoms::token_get::value, std::string{provider},
                 static_cast<int64_t>(wait.count()))
-    .receive(
-      [&](msg::token_update&) {
-        auto* t = d.board->current(slot);
-        if (t && token::clock::now() < t->expires_at)
-          out.snapshot = t;
-        else
-          out.error = "the token of " + std::string{provider} + " expired on arrival";
-      },
-      [&](caf::error& e) {
-        out.error = "no valid token of " + std::string{provider} + " within " +
-                    std::to_string(wait.count()) + " ms: " + d.sys->render(e);
-      });
+      .receive(
+          [&](msg::token_update&) {
+            auto* t = d.board->current(slot);
+            if (t && token::clock::now() < t->expires_at)
+              out.snapshot = t;
+            else
+              out.error = "the token of " + std::string{provider} + " expired on arrival";
+          },
+          [&](caf::error& e) {
+            out.error = "no valid token of " + std::string{provider} + " within " +
+                        std::to_string(wait.count()) + " ms: " + d.sys->render(e);
+          });
   return out;
 }
 
@@ -330,7 +340,8 @@ void token_client::rejected(std::string_view provider, std::string_view token) c
   auto& d = svc_->internals();
   if (d.stopped)
     return;
-  caf::anon_send(d.cache, msg::token_rejected{std::string{provider}, std::string{token}, d.node});
+  caf::anon_send(d.cache,
+                 msg::token_rejected{std::string{provider}, std::string{token}, d.node});
 }
 
 namespace {
@@ -356,10 +367,9 @@ stored_token read_stored_token(const config& cfg, const std::string& provider) {
     return out;
   }
   // Reading the store needs no app secret: do not ask for one.
-  auto parsed = token::parse_providers(cfg.tokens.providers, "$.tokens.providers",
-                                       [](const std::string&) {
-                                         return std::optional<std::string>{"unused"};
-                                       });
+  auto parsed = token::parse_providers(
+      cfg.tokens.providers, "$.tokens.providers",
+      [](const std::string&) { return std::optional<std::string>{"unused"}; });
   if (!parsed) {
     out.error = "config error at " + parsed.error();
     return out;
@@ -383,8 +393,8 @@ stored_token read_stored_token(const config& cfg, const std::string& provider) {
   out.version = r.version;
   out.expires_at_ms = token::to_epoch_ms(r.expires_at);
   if (token::clock::now() >= r.expires_at) {
-    out.error = "the stored token of " + provider + " (version " + std::to_string(r.version) +
-                ") has expired";
+    out.error = "the stored token of " + provider + " (version " +
+                std::to_string(r.version) + ") has expired";
     return out;
   }
   out.token = r.token;
@@ -396,7 +406,8 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
   if (!cfg.tokens.present || cfg.tokens.providers.empty())
     return nullptr;
   if (!cfg.redis) {
-    error = "config error at $.tokens: the token keeper needs $.redis (its lease and record)";
+    error =
+        "config error at $.tokens: the token keeper needs $.redis (its lease and record)";
     return nullptr;
   }
   auto parsed = token::parse_providers(cfg.tokens.providers, "$.tokens.providers");
@@ -433,12 +444,12 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
   d->board = std::make_shared<token::token_board>(names);
   d->watcher = std::make_shared<observer>(n.metrics(), names);
   auto connector = cfg.tls.enabled()
-                     ? caf::actor_cast<caf::actor>(sys.openssl_manager().actor_handle())
-                     : caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
+                       ? caf::actor_cast<caf::actor>(sys.openssl_manager().actor_handle())
+                       : caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
   d->cache = token::spawn_token_cache(sys, cache_cfg, n.directory(), connector, d->board,
                                       d->watcher);
-  caf::anon_send(n.directory(), atoms::register_name::value, std::string{token::token_cache_name},
-                 d->cache);
+  caf::anon_send(n.directory(), atoms::register_name::value,
+                 std::string{token::token_cache_name}, d->cache);
 
   auto& keepers = cfg.tokens.keepers;
   bool keeps = keepers.empty() ||
@@ -458,7 +469,8 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
       k.redis = redis;
       k.lease = milliseconds{cfg.tokens.lease_ms};
       k.seed = incarnation ^ std::hash<std::string>{}(p.name);
-      auto keeper = token::spawn_token_keeper(sys, std::move(k), d->cache, d->board, d->watcher);
+      auto keeper =
+          token::spawn_token_keeper(sys, std::move(k), d->cache, d->board, d->watcher);
       caf::anon_send(d->cache, atoms::token_keeper::value, p.name, keeper);
       d->keepers.push_back(std::move(keeper));
     }

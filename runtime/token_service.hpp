@@ -13,7 +13,8 @@
 //
 // With `$.tokens.http_api` on, the node's HTTP port also serves, to callers that
 // send `Authorization: Bearer <secret from http_api.secret_env>`:
-//   GET  /token/NAME            200 {"access_token","version","expires_at_ms","expires_in_ms"}
+//   GET  /token/NAME            200
+//   {"access_token","version","expires_at_ms","expires_in_ms"}
 //                               (waits up to 5 s only when no valid token exists: 503)
 //   POST /token/NAME/rejected   body {"access_token": "..."}; 202, refreshes only if
 //                               that token is still the current one

@@ -33,7 +33,8 @@ caf::error store_failure(const redis_error& e) {
 }
 
 token_record from_update(const msg::token_update& u) {
-  return {u.token, from_epoch_ms(u.obtained_at_ms), from_epoch_ms(u.expires_at_ms), u.version};
+  return {u.token, from_epoch_ms(u.obtained_at_ms), from_epoch_ms(u.expires_at_ms),
+          u.version};
 }
 
 // -- upstream fetcher (detached: blocking HTTP) --------------------------------
@@ -44,7 +45,8 @@ struct fetcher_state {
   static inline const char* name = "shoal.token_fetcher";
 };
 
-caf::behavior upstream_fetcher(caf::stateful_actor<fetcher_state>* self, provider_config cfg) {
+caf::behavior upstream_fetcher(caf::stateful_actor<fetcher_state>* self,
+                               provider_config cfg) {
   http_client_options options;
   options.connect_timeout = cfg.connect_timeout;
   options.read_timeout = cfg.read_timeout;
@@ -52,31 +54,31 @@ caf::behavior upstream_fetcher(caf::stateful_actor<fetcher_state>* self, provide
   self->state.http = std::make_unique<http_client>(cfg.base_url, options);
   self->state.upstream = std::make_unique<provider>(std::move(cfg));
   return {
-    [self](fetch_atom, bool force) {
-      auto& st = self->state;
-      auto req = st.upstream->build_request(force);
-      msg::token_fetch_result out;
-      out.sent_at_ms = to_epoch_ms(clock::now());
-      auto reply =
-        st.http->send(http_request{req.method, req.target, req.headers, req.body, req.content_type});
-      auto parsed = [&]() -> result<fetched_token, upstream_error> {
-        if (auto* err = std::get_if<http_error>(&reply))
-          return fail(provider::transport_failure(err->kind == http_error_kind::timeout,
-                                                  err->message));
-        auto& r = std::get<http_response>(reply);
-        return st.upstream->parse_reply(r.status, r.body, force);
-      }();
-      if (parsed) {
-        out.ok = true;
-        out.token = parsed.value().access_token;
-        out.expires_in_ms = parsed.value().expires_in.count();
-      } else {
-        out.error_class = static_cast<int32_t>(parsed.error().kind);
-        out.code = parsed.error().code;
-        out.message = parsed.error().message;
-      }
-      return out;
-    },
+      [self](fetch_atom, bool force) {
+        auto& st = self->state;
+        auto req = st.upstream->build_request(force);
+        msg::token_fetch_result out;
+        out.sent_at_ms = to_epoch_ms(clock::now());
+        auto reply = st.http->send(http_request{req.method, req.target, req.headers,
+                                                req.body, req.content_type});
+        auto parsed = [&]() -> result<fetched_token, upstream_error> {
+          if (auto* err = std::get_if<http_error>(&reply))
+            return fail(provider::transport_failure(err->kind == http_error_kind::timeout,
+                                                    err->message));
+          auto& r = std::get<http_response>(reply);
+          return st.upstream->parse_reply(r.status, r.body, force);
+        }();
+        if (parsed) {
+          out.ok = true;
+          out.token = parsed.value().access_token;
+          out.expires_in_ms = parsed.value().expires_in.count();
+        } else {
+          out.error_class = static_cast<int32_t>(parsed.error().kind);
+          out.code = parsed.error().code;
+          out.message = parsed.error().message;
+        }
+        return out;
+      },
   };
 }
 
@@ -91,50 +93,51 @@ struct store_state {
 caf::behavior store_worker(caf::stateful_actor<store_state>* self, redis_config redis,
                            std::string provider, std::string owner, milliseconds lease) {
   self->state.provider = provider;
-  self->state.store =
-    std::make_unique<token_store>(std::move(redis), std::move(provider), std::move(owner), lease);
+  self->state.store = std::make_unique<token_store>(std::move(redis), std::move(provider),
+                                                    std::move(owner), lease);
   return {
-    [self](lease_atom) -> caf::result<bool> {
-      auto r = self->state.store->acquire_lease();
-      if (!r)
-        return store_failure(r.error());
-      return *r;
-    },
-    [self](renew_atom) -> caf::result<bool> {
-      auto r = self->state.store->renew_lease();
-      if (!r)
-        return store_failure(r.error());
-      return *r;
-    },
-    [self](read_atom) -> caf::result<msg::token_update> {
-      auto r = self->state.store->read();
-      if (!r)
-        return store_failure(r.error());
-      msg::token_update u;
-      u.provider = self->state.provider;
-      if (*r) {
-        auto& rec = **r;
-        u.token = rec.token;
-        u.obtained_at_ms = to_epoch_ms(rec.obtained_at);
-        u.expires_at_ms = to_epoch_ms(rec.expires_at);
-        u.version = rec.version;
-      }
-      return u;
-    },
-    [self](cas_atom, const msg::token_update& u, uint64_t expected) -> caf::result<int32_t> {
-      auto r = self->state.store->write(from_update(u), expected);
-      if (!r)
-        return store_failure(r.error());
-      switch (*r) {
+      [self](lease_atom) -> caf::result<bool> {
+        auto r = self->state.store->acquire_lease();
+        if (!r)
+          return store_failure(r.error());
+        return *r;
+      },
+      [self](renew_atom) -> caf::result<bool> {
+        auto r = self->state.store->renew_lease();
+        if (!r)
+          return store_failure(r.error());
+        return *r;
+      },
+      [self](read_atom) -> caf::result<msg::token_update> {
+        auto r = self->state.store->read();
+        if (!r)
+          return store_failure(r.error());
+        msg::token_update u;
+        u.provider = self->state.provider;
+        if (*r) {
+          auto& rec = **r;
+          u.token = rec.token;
+          u.obtained_at_ms = to_epoch_ms(rec.obtained_at);
+          u.expires_at_ms = to_epoch_ms(rec.expires_at);
+          u.version = rec.version;
+        }
+        return u;
+      },
+      [self](cas_atom, const msg::token_update& u,
+             uint64_t expected) -> caf::result<int32_t> {
+        auto r = self->state.store->write(from_update(u), expected);
+        if (!r)
+          return store_failure(r.error());
+        switch (*r) {
         case cas_outcome::written:
           return int32_t{1};
         case cas_outcome::version_conflict:
           return int32_t{0};
         case cas_outcome::not_owner:
           break;
-      }
-      return int32_t{-1};
-    },
+        }
+        return int32_t{-1};
+      },
   };
 }
 
@@ -183,8 +186,12 @@ bool lease_fresh(keeper_actor* self) {
 }
 
 msg::token_update to_update(keeper_actor* self, const token_record& rec) {
-  return {provider_name(self),       rec.token, to_epoch_ms(rec.obtained_at),
-          to_epoch_ms(rec.expires_at), rec.version, self->state.cfg.node,
+  return {provider_name(self),
+          rec.token,
+          to_epoch_ms(rec.obtained_at),
+          to_epoch_ms(rec.expires_at),
+          rec.version,
+          self->state.cfg.node,
           caf::actor_cast<caf::actor>(self)};
 }
 
@@ -213,14 +220,16 @@ void step_down(keeper_actor* self, const std::string& why) {
   s.leader = false;
   ++s.timer_gen;
   s.observer->leadership(provider_name(self), false);
-  s.observer->note(provider_name(self), true, "keeper on " + s.cfg.node + " steps down: " + why);
+  s.observer->note(provider_name(self), true,
+                   "keeper on " + s.cfg.node + " steps down: " + why);
 }
 
 void become_leader(keeper_actor* self) {
   auto& s = self->state;
   s.leader = true;
   s.observer->leadership(provider_name(self), true);
-  s.observer->note(provider_name(self), false, "keeper on " + s.cfg.node + " holds the lease");
+  s.observer->note(provider_name(self), false,
+                   "keeper on " + s.cfg.node + " holds the lease");
   sync_with_store(self);
 }
 
@@ -241,36 +250,37 @@ void sync_with_store(keeper_actor* self) {
     return;
   s.syncing = true;
   self->request(s.store, s.cfg.lease, read_atom::value)
-    .then(
-      [self](msg::token_update& stored) {
-        auto& s = self->state;
-        s.syncing = false;
-        if (!s.leader)
-          return;
-        if (stored.version > 0)
-          s.tokens->adopt(from_update(stored), clock::now());
-        adopt_board(self);
-        auto& cur = s.tokens->current();
-        if (cur && cur->version > stored.version) {
-          // The store lost the token (restarted empty) or missed our last write:
-          // put back what the cluster already uses instead of fetching a new one.
-          self->request(s.store, s.cfg.lease, cas_atom::value, to_update(self, *cur), stored.version)
-            .then(
-              [self](int32_t outcome) {
-                auto& s = self->state;
-                s.dirty = outcome != 1;
-                if (outcome == -1)
-                  step_down(self, "lease lost while writing back");
-              },
-              [self](caf::error&) { self->state.dirty = true; });
-        } else {
-          s.dirty = false;
-        }
-        push(self);
-        arm(self);
-        maybe_refresh(self);
-      },
-      [self](caf::error&) { self->state.syncing = false; });
+      .then(
+          [self](msg::token_update& stored) {
+            auto& s = self->state;
+            s.syncing = false;
+            if (!s.leader)
+              return;
+            if (stored.version > 0)
+              s.tokens->adopt(from_update(stored), clock::now());
+            adopt_board(self);
+            auto& cur = s.tokens->current();
+            if (cur && cur->version > stored.version) {
+              // The store lost the token (restarted empty) or missed our last write:
+              // put back what the cluster already uses instead of fetching a new one.
+              self->request(s.store, s.cfg.lease, cas_atom::value, to_update(self, *cur),
+                            stored.version)
+                  .then(
+                      [self](int32_t outcome) {
+                        auto& s = self->state;
+                        s.dirty = outcome != 1;
+                        if (outcome == -1)
+                          step_down(self, "lease lost while writing back");
+                      },
+                      [self](caf::error&) { self->state.dirty = true; });
+            } else {
+              s.dirty = false;
+            }
+            push(self);
+            arm(self);
+            maybe_refresh(self);
+          },
+          [self](caf::error&) { self->state.syncing = false; });
 }
 
 void on_fetched(keeper_actor* self, msg::token_fetch_result& r, uint64_t expected) {
@@ -284,15 +294,17 @@ void on_fetched(keeper_actor* self, msg::token_fetch_result& r, uint64_t expecte
       s.quota->exhaust(now);
     auto next = s.tokens->fail_refresh(err, now);
     if (next.retry)
-      s.observer->note(provider, true,
-                       "upstream " + std::string{to_string(err.kind)} + ": " + err.message +
-                         "; retry in " +
-                         std::to_string(duration_cast<milliseconds>(next.at - now).count()) +
-                         " ms, serving the current token");
+      s.observer->note(
+          provider, true,
+          "upstream " + std::string{to_string(err.kind)} + ": " + err.message +
+              "; retry in " +
+              std::to_string(duration_cast<milliseconds>(next.at - now).count()) +
+              " ms, serving the current token");
     else
       s.observer->note(provider, true,
-                       "upstream " + std::string{to_string(err.kind)} + ": " + err.message +
-                         "; not retrying until the configuration is fixed");
+                       "upstream " + std::string{to_string(err.kind)} + ": " +
+                           err.message +
+                           "; not retrying until the configuration is fixed");
     arm(self);
     return;
   }
@@ -300,36 +312,36 @@ void on_fetched(keeper_actor* self, msg::token_fetch_result& r, uint64_t expecte
   token_record rec{r.token, from_epoch_ms(r.sent_at_ms),
                    from_epoch_ms(r.sent_at_ms + r.expires_in_ms), expected + 1};
   self->request(s.store, s.cfg.lease, cas_atom::value, to_update(self, rec), expected)
-    .then(
-      [self, rec](int32_t outcome) {
-        auto& s = self->state;
-        s.tokens->cancel_refresh();
-        if (outcome == 1) {
-          s.tokens->adopt(rec, clock::now());
-          push(self);
-        } else {
-          // Fenced: another keeper wrote a newer token, or this one lost its lease.
-          s.observer->store_event(provider_name(self),
-                                  outcome == 0 ? "version_conflict" : "not_owner");
-          if (outcome == -1)
-            step_down(self, "lease lost during the refresh");
-          else
-            sync_with_store(self);
-        }
-        arm(self);
-      },
-      [self, rec](caf::error&) {
-        auto& s = self->state;
-        s.tokens->cancel_refresh();
-        s.observer->store_event(provider_name(self), "unreachable");
-        if (lease_fresh(self)) {
-          // Still the keeper: serve the new token; store it once Redis answers.
-          s.tokens->adopt(rec, clock::now());
-          s.dirty = true;
-          push(self);
-        }
-        arm(self);
-      });
+      .then(
+          [self, rec](int32_t outcome) {
+            auto& s = self->state;
+            s.tokens->cancel_refresh();
+            if (outcome == 1) {
+              s.tokens->adopt(rec, clock::now());
+              push(self);
+            } else {
+              // Fenced: another keeper wrote a newer token, or this one lost its lease.
+              s.observer->store_event(provider_name(self),
+                                      outcome == 0 ? "version_conflict" : "not_owner");
+              if (outcome == -1)
+                step_down(self, "lease lost during the refresh");
+              else
+                sync_with_store(self);
+            }
+            arm(self);
+          },
+          [self, rec](caf::error&) {
+            auto& s = self->state;
+            s.tokens->cancel_refresh();
+            s.observer->store_event(provider_name(self), "unreachable");
+            if (lease_fresh(self)) {
+              // Still the keeper: serve the new token; store it once Redis answers.
+              s.tokens->adopt(rec, clock::now());
+              s.dirty = true;
+              push(self);
+            }
+            arm(self);
+          });
 }
 
 void maybe_refresh(keeper_actor* self) {
@@ -340,7 +352,7 @@ void maybe_refresh(keeper_actor* self) {
   if (!s.quota->try_consume(now)) {
     s.tokens->fail_refresh({error_class::quota_exhausted, 45009,
                             "daily quota of " + std::to_string(s.quota->limit()) +
-                              " calls used up (counted by this keeper)"},
+                                " calls used up (counted by this keeper)"},
                            now);
     s.observer->upstream_call(provider_name(self), "quota_exhausted", "counted locally");
     arm(self);
@@ -350,9 +362,11 @@ void maybe_refresh(keeper_actor* self) {
   s.tokens->begin_refresh();
   bool force = s.tokens->force_wanted();
   uint64_t expected = s.tokens->current() ? s.tokens->current()->version : 0;
-  auto timeout = s.cfg.provider.connect_timeout + 2 * s.cfg.provider.read_timeout + seconds{1};
+  auto timeout =
+      s.cfg.provider.connect_timeout + 2 * s.cfg.provider.read_timeout + seconds{1};
   self->request(s.fetcher, timeout, fetch_atom::value, force)
-    .then([self, expected](msg::token_fetch_result& r) { on_fetched(self, r, expected); },
+      .then(
+          [self, expected](msg::token_fetch_result& r) { on_fetched(self, r, expected); },
           [self, expected](caf::error& e) {
             msg::token_fetch_result r;
             r.error_class = static_cast<int32_t>(error_class::timeout);
@@ -404,38 +418,39 @@ caf::behavior token_keeper(keeper_actor* self, keeper_settings cfg, caf::actor c
                            std::shared_ptr<token_observer> observer) {
   auto& s = self->state;
   s.rng.seed(cfg.seed);
-  s.tokens = std::make_unique<token_state>(refresh_policy{cfg.provider.refresh, cfg.seed});
+  s.tokens =
+      std::make_unique<token_state>(refresh_policy{cfg.provider.refresh, cfg.seed});
   s.quota = std::make_unique<daily_quota>(cfg.provider.daily_quota);
   s.cache = std::move(cache);
   s.board = std::move(board);
   s.observer = std::move(observer);
   s.fetcher = self->spawn<caf::detached + caf::linked>(upstream_fetcher, cfg.provider);
-  s.store = self->spawn<caf::detached + caf::linked>(store_worker, cfg.redis, cfg.provider.name,
-                                                     cfg.owner, cfg.lease);
+  s.store = self->spawn<caf::detached + caf::linked>(
+      store_worker, cfg.redis, cfg.provider.name, cfg.owner, cfg.lease);
   s.cfg = std::move(cfg);
   self->send(self, lease_tick_atom::value);
   return {
-    [self](lease_tick_atom) { lease_tick(self); },
-    [self](refresh_tick_atom, uint64_t gen) {
-      if (gen == self->state.timer_gen)
-        maybe_refresh(self);
-    },
-    [self](msg::token_wanted&) {
-      auto& s = self->state;
-      if (!s.leader)
-        return;
-      if (s.tokens->has_valid(clock::now()))
-        push(self);
-      else
-        maybe_refresh(self);
-    },
-    [self](msg::token_rejected& r) {
-      auto& s = self->state;
-      if (s.leader && s.tokens->reject(r.token, clock::now())) {
-        arm(self);
-        maybe_refresh(self);
-      }
-    },
+      [self](lease_tick_atom) { lease_tick(self); },
+      [self](refresh_tick_atom, uint64_t gen) {
+        if (gen == self->state.timer_gen)
+          maybe_refresh(self);
+      },
+      [self](msg::token_wanted&) {
+        auto& s = self->state;
+        if (!s.leader)
+          return;
+        if (s.tokens->has_valid(clock::now()))
+          push(self);
+        else
+          maybe_refresh(self);
+      },
+      [self](msg::token_rejected& r) {
+        auto& s = self->state;
+        if (s.leader && s.tokens->reject(r.token, clock::now())) {
+          arm(self);
+          maybe_refresh(self);
+        }
+      },
   };
 }
 

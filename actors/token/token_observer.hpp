@@ -29,8 +29,8 @@ public:
   virtual void coalesced(const std::string& provider, int64_t n) = 0;
 
   /// This node's cache adopted a token of `provider` with `version`.
-  virtual void adopted(const std::string& provider, uint64_t version, int64_t expires_at_ms,
-                       const std::string& keeper_node) = 0;
+  virtual void adopted(const std::string& provider, uint64_t version,
+                       int64_t expires_at_ms, const std::string& keeper_node) = 0;
 
   /// A keeper's write was refused by the store (fenced) or the store failed.
   virtual void store_event(const std::string& provider, std::string_view what) = 0;

@@ -35,7 +35,8 @@ redis_error reply_error(const redis_reply& r, const redis_config& cfg) {
 } // namespace
 
 int64_t to_epoch_ms(time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch())
+      .count();
 }
 
 time_point from_epoch_ms(int64_t ms) {
@@ -44,10 +45,8 @@ time_point from_epoch_ms(int64_t ms) {
 
 token_store::token_store(redis_config redis, std::string provider, std::string owner,
                          std::chrono::milliseconds lease)
-    : redis_(std::move(redis)),
-      lease_key_("shoal:token:{" + provider + "}:lease"),
-      record_key_("shoal:token:{" + provider + "}:record"),
-      owner_(std::move(owner)),
+    : redis_(std::move(redis)), lease_key_("shoal:token:{" + provider + "}:lease"),
+      record_key_("shoal:token:{" + provider + "}:record"), owner_(std::move(owner)),
       lease_ms_(std::to_string(lease.count())) {}
 
 redis_expected<redis_connection*> token_store::connection() {
@@ -103,7 +102,7 @@ redis_expected<std::optional<token_record>> token_store::read() {
   if (!c)
     return c.error();
   auto r = (*c)->command(
-    {"HMGET", record_key_, "token", "obtained_at_ms", "expires_at_ms", "version"});
+      {"HMGET", record_key_, "token", "obtained_at_ms", "expires_at_ms", "version"});
   if (!r)
     return r.error();
   if (r->is_error())
@@ -119,8 +118,8 @@ redis_expected<std::optional<token_record>> token_store::read() {
     rec.version = std::stoull(e[3].str);
     return std::optional<token_record>{std::move(rec)};
   } catch (const std::exception&) {
-    return redis_error{redis_error::kind::protocol, "malformed token record " + record_key_,
-                       redis_.endpoint()};
+    return redis_error{redis_error::kind::protocol,
+                       "malformed token record " + record_key_, redis_.endpoint()};
   }
 }
 
@@ -133,8 +132,9 @@ redis_expected<cas_outcome> token_store::write(const token_record& record,
   auto obtained = std::to_string(to_epoch_ms(record.obtained_at));
   auto expires = std::to_string(to_epoch_ms(record.expires_at));
   auto version = std::to_string(record.version);
-  auto r = (*c)->eval_cached(cas_script, {record_key_, lease_key_},
-                             {owner_, expected, record.token, obtained, expires, version});
+  auto r =
+      (*c)->eval_cached(cas_script, {record_key_, lease_key_},
+                        {owner_, expected, record.token, obtained, expires, version});
   if (!r)
     return r.error();
   if (r->is_error())

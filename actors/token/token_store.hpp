@@ -53,7 +53,8 @@ public:
 
   /// Writes `record` if this owner holds the lease and the stored version equals
   /// `expected_version` (0: no record), and record.version is higher.
-  redis_expected<cas_outcome> write(const token_record& record, uint64_t expected_version);
+  redis_expected<cas_outcome> write(const token_record& record,
+                                    uint64_t expected_version);
 
   const std::string& owner() const { return owner_; }
 

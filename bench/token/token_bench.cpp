@@ -53,8 +53,7 @@ struct rate {
   double ns_per_call = 0;
 };
 
-template <class Call>
-rate measure(int threads, milliseconds span, Call make_caller) {
+template <class Call> rate measure(int threads, milliseconds span, Call make_caller) {
   std::atomic<bool> go{false}, stop{false};
   std::atomic<int64_t> total{0};
   std::vector<std::thread> pool;
@@ -86,11 +85,12 @@ rate measure(int threads, milliseconds span, Call make_caller) {
 
 void local_get_vs_redis(shoal::test::redis_server& redis,
                         shoal::standins::token_standin& upstream) {
-  json cfg{{"node", {{"name", "bench"}, {"port", 0}}},
-           {"http", {{"enabled", false}}},
-           {"log", {{"level", "warn"}}},
-           {"redis", {{"port", redis.port()}}},
-           {"tokens", {{"providers", json::array({provider_json(upstream.base_url())})}}}};
+  json cfg{
+      {"node", {{"name", "bench"}, {"port", 0}}},
+      {"http", {{"enabled", false}}},
+      {"log", {{"level", "warn"}}},
+      {"redis", {{"port", redis.port()}}},
+      {"tokens", {{"providers", json::array({provider_json(upstream.base_url())})}}}};
   auto parsed = shoal::parse_config_text(cfg.dump());
   if (!parsed) {
     std::cerr << parsed.errors.front() << '\n';
@@ -119,10 +119,11 @@ void local_get_vs_redis(shoal::test::redis_server& redis,
           std::abort();
       };
     });
-    std::printf("threads=%2d  local get: %8.1f ns/call %12.0f calls/s | redis HGET: %9.0f "
-                "ns/call %9.0f calls/s | ratio %.0fx\n",
-                threads, local_plain.ns_per_call, local_plain.calls_per_s, remote.ns_per_call,
-                remote.calls_per_s, local_plain.calls_per_s / remote.calls_per_s);
+    std::printf(
+        "threads=%2d  local get: %8.1f ns/call %12.0f calls/s | redis HGET: %9.0f "
+        "ns/call %9.0f calls/s | ratio %.0fx\n",
+        threads, local_plain.ns_per_call, local_plain.calls_per_s, remote.ns_per_call,
+        remote.calls_per_s, local_plain.calls_per_s / remote.calls_per_s);
   }
   eng->stop();
 }
@@ -152,7 +153,8 @@ struct storm_cluster {
                {"log", {{"level", "warn"}}},
                {"redis", {{"port", redis.port()}, {"timeout_ms", 1000}}},
                {"tokens",
-                {{"lease_ms", 1500}, {"providers", json::array({provider_json(upstream.base_url())})}}}};
+                {{"lease_ms", 1500},
+                 {"providers", json::array({provider_json(upstream.base_url())})}}}};
       auto path = (dir.path() / (n + ".json")).string();
       std::ofstream{path} << cfg.dump();
       shoal::test::process_options o;
@@ -211,9 +213,10 @@ void storm_and_failover(const std::string& program, shoal::test::redis_server& r
     auto calls = up.count("token", "ok");
     auto cycles = up.tokens_issued();
     std::cout << "== expiry storm: 3 nodes x 32 threads, 2 s tokens\n";
-    std::printf("upstream calls %lld over %lld cycles (incl. the first token): %.2f per cycle\n",
-                static_cast<long long>(calls), static_cast<long long>(cycles),
-                static_cast<double>(calls) / static_cast<double>(cycles));
+    std::printf(
+        "upstream calls %lld over %lld cycles (incl. the first token): %.2f per cycle\n",
+        static_cast<long long>(calls), static_cast<long long>(cycles),
+        static_cast<double>(calls) / static_cast<double>(cycles));
   }
   redis.flushall();
   o.expiry = seconds{6};
@@ -233,16 +236,18 @@ void storm_and_failover(const std::string& program, shoal::test::redis_server& r
     c.procs.at(victim).kill();
     c.procs.at(victim).wait_for_exit(seconds{5});
     std::string next;
-    while ((next = c.keeper(victim)).empty() && steady_clock::now() - killed < seconds{10})
+    while ((next = c.keeper(victim)).empty() &&
+           steady_clock::now() - killed < seconds{10})
       std::this_thread::sleep_for(milliseconds{5});
     auto taken = steady_clock::now();
     wait_issued(up2, before + 1, seconds{20});
     auto refreshed = steady_clock::now();
-    std::printf("killed %s: lease taken by %s after %lld ms; next refresh by the new keeper "
-                "after %lld ms (it waits for the advisory window, by design)\n",
-                victim.c_str(), next.c_str(),
-                static_cast<long long>(duration_cast<milliseconds>(taken - killed).count()),
-                static_cast<long long>(duration_cast<milliseconds>(refreshed - killed).count()));
+    std::printf(
+        "killed %s: lease taken by %s after %lld ms; next refresh by the new keeper "
+        "after %lld ms (it waits for the advisory window, by design)\n",
+        victim.c_str(), next.c_str(),
+        static_cast<long long>(duration_cast<milliseconds>(taken - killed).count()),
+        static_cast<long long>(duration_cast<milliseconds>(refreshed - killed).count()));
     // Restart the victim so the next round has three nodes again.
     shoal::test::process_options po;
     po.program = program;
@@ -261,10 +266,12 @@ void storm_and_failover(const std::string& program, shoal::test::redis_server& r
 int main(int argc, char** argv) {
   shoal::configure_logging(shoal::log_config{"warn", "", "text"}, "bench");
   setenv("SHOAL_BENCH_WX_SECRET", "wx-test-secret", 1);
-  auto storm_node = argc > 1 ? std::string{argv[1]}
-                             : (fs::path{argv[0]}.parent_path() / "../../tests/cluster/token_storm_node")
-                                 .lexically_normal()
-                                 .string();
+  auto storm_node =
+      argc > 1
+          ? std::string{argv[1]}
+          : (fs::path{argv[0]}.parent_path() / "../../tests/cluster/token_storm_node")
+                .lexically_normal()
+                .string();
   shoal::test::redis_server redis;
   {
     shoal::standins::token_standin_options o;
@@ -274,7 +281,8 @@ int main(int argc, char** argv) {
     local_get_vs_redis(redis, up);
   }
   if (!fs::exists(storm_node)) {
-    std::cerr << "no " << storm_node << ": build token_storm_node for the storm and failover figures\n";
+    std::cerr << "no " << storm_node
+              << ": build token_storm_node for the storm and failover figures\n";
     return 0;
   }
   storm_and_failover(storm_node, redis);

@@ -36,8 +36,7 @@ namespace shoal::test {
 using namespace std::chrono;
 using nlohmann::json;
 
-template <class Predicate>
-bool eventually(Predicate p, milliseconds timeout) {
+template <class Predicate> bool eventually(Predicate p, milliseconds timeout) {
   auto deadline = steady_clock::now() + timeout;
   while (steady_clock::now() < deadline) {
     if (p())
@@ -74,12 +73,13 @@ public:
                     {"read_timeout_ms", 1500},
                     {"daily_quota", 0},
                     {"refresh", {{"backoff_initial_ms", 50}, {"backoff_max_ms", 400}}}};
-      json cfg{{"node", {{"name", n}, {"port", ports_[n]}}},
-               {"cluster", {{"peers", peers}, {"app_id", "shoal-token-test"}}},
-               {"http", {{"port", http_ports_[n]}}},
-               {"log", {{"level", "info"}}},
-               {"redis", {{"port", redis_.port()}, {"timeout_ms", 1000}}},
-               {"tokens", {{"lease_ms", lease_ms}, {"providers", json::array({provider})}}}};
+      json cfg{
+          {"node", {{"name", n}, {"port", ports_[n]}}},
+          {"cluster", {{"peers", peers}, {"app_id", "shoal-token-test"}}},
+          {"http", {{"port", http_ports_[n]}}},
+          {"log", {{"level", "info"}}},
+          {"redis", {{"port", redis_.port()}, {"timeout_ms", 1000}}},
+          {"tokens", {{"lease_ms", lease_ms}, {"providers", json::array({provider})}}}};
       std::ofstream{(dir_.path() / (n + ".json")).string()} << cfg.dump(2);
     }
     watcher_ = std::thread{[this] { watch(); }};
@@ -107,7 +107,7 @@ public:
     procs_.erase(n);
     auto [it, _] = procs_.emplace(n, child_process{opts});
     ASSERT_TRUE(it->second.wait_for_output("storm ready", seconds{30}))
-      << it->second.output_tail();
+        << it->second.output_tail();
   }
 
   void start_all() {
@@ -187,11 +187,12 @@ public:
     auto steps = issues();
     for (size_t i = 0; i < steps.size(); ++i) {
       EXPECT_EQ(steps[i].second, static_cast<int64_t>(i + 1))
-        << "two tokens issued within one poll (duplicate refresh) at step " << i;
+          << "two tokens issued within one poll (duplicate refresh) at step " << i;
       if (i > 0) {
-        EXPECT_GE(duration_cast<milliseconds>(steps[i].first - steps[i - 1].first).count(),
-                  min_gap.count())
-          << "tokens " << i << " and " << i + 1 << " were fetched in one cycle";
+        EXPECT_GE(
+            duration_cast<milliseconds>(steps[i].first - steps[i - 1].first).count(),
+            min_gap.count())
+            << "tokens " << i << " and " << i + 1 << " were fetched in one cycle";
       }
     }
   }

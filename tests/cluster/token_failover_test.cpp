@@ -33,7 +33,8 @@ TEST_F(token_failover, kill_9_of_the_keepers_node_hands_over_without_extra_calls
   auto killed_at = steady_clock::now();
   c.proc(victim).kill();
   ASSERT_TRUE(c.wait_tokens(before + 1, seconds{20}));
-  auto failover_ms = duration_cast<milliseconds>(c.issues().back().first - killed_at).count();
+  auto failover_ms =
+      duration_cast<milliseconds>(c.issues().back().first - killed_at).count();
   ASSERT_TRUE(eventually([&] { return !c.keeper().empty(); }, seconds{5}));
   EXPECT_NE(c.keeper(), victim);
   ASSERT_TRUE(c.wait_tokens(before + 3, seconds{25}));
@@ -49,7 +50,8 @@ TEST_F(token_failover, kill_9_of_the_keepers_node_hands_over_without_extra_calls
   RecordProperty("kill_to_next_refresh_ms", static_cast<int>(failover_ms));
 }
 
-TEST_F(token_failover, sigstop_of_the_keepers_node_hands_over_and_the_woken_keeper_is_fenced) {
+TEST_F(token_failover,
+       sigstop_of_the_keepers_node_hands_over_and_the_woken_keeper_is_fenced) {
   token_cluster c({"n1", "n2", "n3"}, redis(), upstream(), 1500, 8);
   c.start_all();
   ASSERT_FALSE(HasFatalFailure());

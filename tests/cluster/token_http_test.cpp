@@ -34,7 +34,8 @@ TEST_F(token_http, http_api_needs_the_bearer_secret_and_serves_and_rejects_token
   process_options o;
   o.program = shoal_binary();
   o.args = {"node", "--config", path};
-  o.env = {{"SHOAL_TEST_WX_SECRET", "wx-test-secret"}, {"SHOAL_TEST_TOKEN_API", "api-secret-1"}};
+  o.env = {{"SHOAL_TEST_WX_SECRET", "wx-test-secret"},
+           {"SHOAL_TEST_TOKEN_API", "api-secret-1"}};
   o.output_dir = dir.path();
   o.name = "n1";
   child_process node{o};
@@ -74,14 +75,17 @@ TEST_F(token_http, http_api_needs_the_bearer_secret_and_serves_and_rejects_token
   ASSERT_TRUE(rej);
   EXPECT_EQ(rej->status, 202);
   ASSERT_TRUE(eventually(
-    [&] {
-      auto r = http.Get("/token/wx", auth);
-      return r && r->status == 200 && json::parse(r->body)["version"] == 2;
-    },
-    seconds{10}));
-  http.Post("/token/wx/rejected", auth, json{{"access_token", token}}.dump(), "application/json");
-  EXPECT_FALSE(eventually([&] { return up_server.tokens_issued() > 2; }, milliseconds{1000}));
-  EXPECT_EQ(http.Post("/token/wx/rejected", wrong, "{}", "application/json")->status, 401);
+      [&] {
+        auto r = http.Get("/token/wx", auth);
+        return r && r->status == 200 && json::parse(r->body)["version"] == 2;
+      },
+      seconds{10}));
+  http.Post("/token/wx/rejected", auth, json{{"access_token", token}}.dump(),
+            "application/json");
+  EXPECT_FALSE(
+      eventually([&] { return up_server.tokens_issued() > 2; }, milliseconds{1000}));
+  EXPECT_EQ(http.Post("/token/wx/rejected", wrong, "{}", "application/json")->status,
+            401);
   node.terminate();
   EXPECT_TRUE(node.wait_for_exit(seconds{10}));
   EXPECT_EQ(node.output().find("api-secret-1"), std::string::npos);

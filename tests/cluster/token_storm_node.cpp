@@ -12,9 +12,9 @@
 //
 // Prints "storm ready" once the first token is there and the threads run. A
 // checker thread checks every token a thread saw for the first time, and the
-// current token every 50 ms, at the stand-in (CHECK_URL/check). On SIGTERM it stops and prints one
-// JSON line: gets, errors, checks, invalid (with the first failures), and every
-// distinct token seen.
+// current token every 50 ms, at the stand-in (CHECK_URL/check). On SIGTERM it stops and
+// prints one JSON line: gets, errors, checks, invalid (with the first failures), and
+// every distinct token seen.
 
 #include <atomic>
 #include <csignal>
@@ -94,8 +94,9 @@ void storm(const shoal::engine& eng, const std::string& provider, microseconds p
 /// Checks at the stand-in every token a thread saw for the first time, right
 /// away, and the current token every 50 ms: one connection per process, so that
 /// checking does not crowd out the keeper's own calls.
-void checker(const shoal::engine& eng, const std::string& provider, const std::string& url,
-             std::atomic<bool>& stop, sightings& seen, totals& out) {
+void checker(const shoal::engine& eng, const std::string& provider,
+             const std::string& url, std::atomic<bool>& stop, sightings& seen,
+             totals& out) {
   httplib::Client http{url};
   http.set_connection_timeout(2, 0);
   http.set_read_timeout(5, 0);
@@ -110,8 +111,8 @@ void checker(const shoal::engine& eng, const std::string& provider, const std::s
     if (code != 0) {
       ++out.invalid;
       if (out.failures.size() < 10)
-        out.failures.push_back("check " + t->token + " v" + std::to_string(t->version) + ": " +
-                               std::to_string(code));
+        out.failures.push_back("check " + t->token + " v" + std::to_string(t->version) +
+                               ": " + std::to_string(code));
     }
   };
   while (!stop.load()) {
@@ -134,8 +135,8 @@ void checker(const shoal::engine& eng, const std::string& provider, const std::s
       auto t = by_version.find(version);
       if (t != by_version.end())
         eng.tokens().rejected(provider, t->second->token);
-      std::cout << "rejected v" << version << (t == by_version.end() ? " (never seen)" : "")
-                << std::endl;
+      std::cout << "rejected v" << version
+                << (t == by_version.end() ? " (never seen)" : "") << std::endl;
     }
     std::this_thread::sleep_for(milliseconds{50});
   }
