@@ -46,7 +46,7 @@ TEST_F(token_failover, kill_9_of_the_keepers_node_hands_over_without_extra_calls
     EXPECT_EQ(r.value("invalid", -1), 0) << n << ": " << r.dump();
   }
   EXPECT_EQ(c.upstream().count("token", "ok"), c.upstream().tokens_issued());
-  c.expect_one_call_per_cycle(milliseconds{2700});
+  c.expect_one_call_per_cycle(milliseconds{2000});
   RecordProperty("kill_to_next_refresh_ms", static_cast<int>(failover_ms));
 }
 
@@ -74,7 +74,7 @@ TEST_F(token_failover,
     }
   }
   EXPECT_EQ(c.upstream().count("token", "ok"), c.upstream().tokens_issued());
-  c.expect_one_call_per_cycle(milliseconds{2700});
+  c.expect_one_call_per_cycle(milliseconds{2000});
 }
 
 } // namespace

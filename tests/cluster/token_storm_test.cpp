@@ -27,6 +27,7 @@ TEST_F(token_storm, one_upstream_call_per_cycle_and_no_waiting_caller) {
   for (auto n : {"n1", "n2", "n3"})
     waited_after[n] = c.status(n).value("waited_gets", 0.0);
   std::set<std::string> served;
+  auto issued_before_finish = c.upstream().tokens_issued();
   int64_t gets = 0;
   for (auto n : {"n1", "n2", "n3"}) {
     auto r = c.finish(n);
@@ -40,10 +41,14 @@ TEST_F(token_storm, one_upstream_call_per_cycle_and_no_waiting_caller) {
   }
   auto issued = c.upstream().tokens_issued();
   EXPECT_EQ(c.upstream().count("token", "ok"), issued);
-  // Every token fetched was used by the cluster: none fetched for nothing.
-  EXPECT_EQ(static_cast<int64_t>(served.size()), issued) << c.upstream().stats().dump();
-  // The lifetime is 4 s and the advisory window opens 2 s before expiry.
-  c.expect_one_call_per_cycle(milliseconds{1800});
+  // Every token fetched was used by the cluster: none fetched for nothing (a
+  // refresh may still land while the nodes stop).
+  EXPECT_GE(static_cast<int64_t>(served.size()), issued_before_finish)
+      << c.upstream().stats().dump();
+  EXPECT_LE(static_cast<int64_t>(served.size()), issued);
+  // The lifetime is 4 s and the advisory window opens 2 s before expiry (less the
+  // latency of the previous fetch); a duplicate refresh would come within ms.
+  c.expect_one_call_per_cycle(milliseconds{1500});
   RecordProperty("gets", static_cast<int>(std::min<int64_t>(gets, INT32_MAX)));
   RecordProperty("upstream_calls", static_cast<int>(issued));
 }
