@@ -970,24 +970,31 @@ std::shared_ptr<pipeline> pipeline::start(caf::actor_system& sys,
   st->status.partitions.resize(st->settings.partitions);
   // The reader is spawned first so partitions know where to send credits; it
   // receives their handles in its first message.
-  auto reader_actor = sys.spawn([st](caf::blocking_actor* self) {
-    std::vector<caf::actor> parts;
-    self->receive([&](std::vector<caf::actor>& p) { parts = std::move(p); });
-    reader r{self, st, std::move(parts)};
-    r.run();
-    st->stopping = true;
-    st->cv.notify_all();
-    st->actor_done();
-  });
+  // State travels as spawn arguments, not captures: CAF 0.17's spawn of a
+  // function without arguments dereferences an empty shared_ptr (UBSan).
+  using state_ptr = decltype(st);
+  auto reader_actor = sys.spawn(
+      [](caf::blocking_actor* self, state_ptr st) {
+        std::vector<caf::actor> parts;
+        self->receive([&](std::vector<caf::actor>& p) { parts = std::move(p); });
+        reader r{self, st, std::move(parts)};
+        r.run();
+        st->stopping = true;
+        st->cv.notify_all();
+        st->actor_done();
+      },
+      st);
   st->actor_started();
   std::vector<caf::actor> parts;
   for (uint32_t i = 0; i < st->settings.partitions; ++i) {
     st->actor_started();
-    parts.push_back(sys.spawn([st, i, reader_actor](caf::blocking_actor* self) {
-      partition_applier a{self, st, i, reader_actor};
-      a.run();
-      st->actor_done();
-    }));
+    parts.push_back(sys.spawn(
+        [](caf::blocking_actor* self, state_ptr st, uint32_t i, caf::actor reader_actor) {
+          partition_applier a{self, st, i, reader_actor};
+          a.run();
+          st->actor_done();
+        },
+        st, i, reader_actor));
   }
   caf::anon_send(reader_actor, std::move(parts));
   return std::shared_ptr<pipeline>{new pipeline(st)};

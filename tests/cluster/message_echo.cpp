@@ -13,13 +13,21 @@
 
 namespace {
 
-caf::behavior echo(caf::event_based_actor* self) {
-  self->set_default_handler(
-    [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-      return caf::make_message(caf::deep_to_string(x.copy_content_to_message()));
-    });
-  return {[](caf::atom_value) {}};
-}
+// A class, not a function-based actor: CAF 0.17's spawn of a function without
+// arguments dereferences an empty shared_ptr (UBSan reports it).
+class echo : public caf::event_based_actor {
+public:
+  explicit echo(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
+    set_default_handler(
+        [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+          return caf::make_message(caf::deep_to_string(x.copy_content_to_message()));
+        });
+  }
+
+  caf::behavior make_behavior() override {
+    return {[](caf::atom_value) {}};
+  }
+};
 
 class echo_config : public caf::actor_system_config {
 public:
@@ -39,7 +47,7 @@ int main() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   echo_config cfg;
   caf::actor_system sys{cfg};
-  auto a = sys.spawn(echo);
+  auto a = sys.spawn<echo>();
   auto port = caf::io::publish(a, 0, "127.0.0.1");
   if (!port) {
     std::cerr << "publish failed: " << sys.render(port.error()) << std::endl;

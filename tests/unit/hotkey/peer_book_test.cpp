@@ -9,7 +9,13 @@ namespace {
 class peer_book_test : public ::testing::Test {
 protected:
   caf::actor make() {
-    return sys_.spawn([]() -> caf::behavior { return {[](int x) { return x; }}; });
+    // An argument, because CAF 0.17 dereferences an empty shared_ptr when it
+    // spawns a function without arguments (UBSan reports it).
+    return sys_.spawn(
+        [](int offset) -> caf::behavior {
+          return {[offset](int x) { return x + offset; }};
+        },
+        0);
   }
 
   caf::actor_system_config cfg_;
