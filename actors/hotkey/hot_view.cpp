@@ -11,6 +11,12 @@ hot_view::hot_view(cache_limits limits) : values_(hot_cache_config{limits}) {
 bool hot_view::mark(std::string_view key, uint64_t count, int64_t ttl_ms, bool manual,
                     int64_t now_ms) {
   std::unique_lock<std::shared_mutex> guard{lock_};
+  // An operator's manual key keeps its expiry: a detection push only updates
+  // its count, so it cannot cut a "forever" key down to the rule's duration.
+  if (auto i = info_.find(std::string{key}); !manual && i != info_.end() && i->second.manual) {
+    i->second.count = count;
+    return false;
+  }
   auto until = ttl_ms <= 0 ? hot_set::forever : now_ms + ttl_ms;
   auto added = hot_.add_manual(key, until);
   auto& info = info_[std::string{key}];

@@ -39,7 +39,8 @@ public:
   explicit hot_view(cache_limits limits);
 
   /// Makes `key` hot until now_ms + ttl_ms (ttl_ms <= 0: until removed). Returns true
-  /// when it was not hot before.
+  /// when it was not hot before. A key marked manual keeps its expiry when an
+  /// automatic (manual = false) mark arrives; only its count changes.
   bool mark(std::string_view key, uint64_t count, int64_t ttl_ms, bool manual,
             int64_t now_ms);
 

@@ -48,6 +48,22 @@ TEST(hot_view, manual_keys_without_ttl_never_expire) {
   EXPECT_FALSE(view.is_hot("pinned", 5000));
 }
 
+TEST(hot_view, a_detection_push_does_not_shorten_a_manual_key) {
+  hot_view view{small()};
+  EXPECT_TRUE(view.mark("pinned", 0, 0, true, 1000));
+  EXPECT_FALSE(view.mark("pinned", 900, 500, false, 2000)) << "already hot";
+  EXPECT_TRUE(view.expire(1'000'000'000).empty());
+  EXPECT_TRUE(view.is_hot("pinned", 1'000'000'000));
+  auto listed = view.list(3000);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_TRUE(listed[0].manual);
+  EXPECT_EQ(listed[0].count, 900u);
+  EXPECT_EQ(listed[0].until_ms, hot_set::forever);
+  // The operator can still change it: a manual mark replaces the expiry.
+  view.mark("pinned", 0, 500, true, 2000);
+  EXPECT_FALSE(view.is_hot("pinned", 2500));
+}
+
 TEST(hot_view, expiry_drops_the_key_and_its_value) {
   hot_view view{small()};
   view.mark("a", 10, 100, false, 0);
