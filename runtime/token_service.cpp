@@ -220,6 +220,10 @@ void token_service::stop() {
   if (d_->stopped)
     return;
   d_->stopped = true;
+  // Hand the leases over before leaving: a standby takes over at its next lease
+  // tick instead of waiting for the lease to run out.
+  for (auto& k : d_->keepers)
+    token::release_keeper_lease(*d_->sys, k, std::chrono::seconds{1});
   for (auto& k : d_->keepers)
     caf::anon_send_exit(k, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d_->cache, caf::exit_reason::user_shutdown);

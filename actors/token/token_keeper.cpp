@@ -25,6 +25,9 @@ using lease_atom = caf::atom_constant<caf::atom("lease")>;
 using renew_atom = caf::atom_constant<caf::atom("renew")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;
 using cas_atom = caf::atom_constant<caf::atom("cas")>;
+using quota_atom = caf::atom_constant<caf::atom("quota")>;
+using exhaust_atom = caf::atom_constant<caf::atom("exhaust")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
 using lease_tick_atom = caf::atom_constant<caf::atom("lease_tick")>;
 using refresh_tick_atom = caf::atom_constant<caf::atom("ref_tick")>;
 
@@ -108,6 +111,22 @@ caf::behavior store_worker(caf::stateful_actor<store_state>* self, redis_config 
           return store_failure(r.error());
         return *r;
       },
+      [self](release_atom) -> caf::result<bool> {
+        auto r = self->state.store->release_lease();
+        if (!r)
+          return store_failure(r.error());
+        return *r;
+      },
+      [self](quota_atom, int64_t day, int64_t limit) -> caf::result<int64_t> {
+        auto r = self->state.store->consume_quota(day, limit);
+        if (!r)
+          return store_failure(r.error());
+        return *r;
+      },
+      [self](exhaust_atom, int64_t day, int64_t limit) {
+        // Best effort: keepers elsewhere also learn 45009 from the platform.
+        (void) self->state.store->exhaust_quota(day, limit);
+      },
       [self](read_atom) -> caf::result<msg::token_update> {
         auto r = self->state.store->read();
         if (!r)
@@ -154,6 +173,8 @@ struct keeper_state {
   std::shared_ptr<token_observer> observer;
   /// True while this keeper believes it holds the lease.
   bool leader = false;
+  /// Set when the node shuts down: the lease is given up and never taken again.
+  bool released = false;
   /// A lease request is in flight (at most one).
   bool lease_pending = false;
   /// A read-merge-write with the store is in flight.
@@ -290,8 +311,10 @@ void on_fetched(keeper_actor* self, msg::token_fetch_result& r, uint64_t expecte
   if (!r.ok) {
     upstream_error err{static_cast<error_class>(r.error_class), r.code, r.message};
     s.observer->upstream_call(provider, to_string(err.kind), err.message);
-    if (err.kind == error_class::quota_exhausted)
+    if (err.kind == error_class::quota_exhausted) {
       s.quota->exhaust(now);
+      self->send(s.store, exhaust_atom::value, utc_day(now), s.quota->limit());
+    }
     auto next = s.tokens->fail_refresh(err, now);
     if (next.retry)
       s.observer->note(
@@ -344,22 +367,13 @@ void on_fetched(keeper_actor* self, msg::token_fetch_result& r, uint64_t expecte
           });
 }
 
-void maybe_refresh(keeper_actor* self) {
+void fetch(keeper_actor* self) {
   auto& s = self->state;
-  auto now = clock::now();
-  if (!lease_fresh(self) || s.syncing || !s.tokens->refresh_due(now))
-    return;
-  if (!s.quota->try_consume(now)) {
-    s.tokens->fail_refresh({error_class::quota_exhausted, 45009,
-                            "daily quota of " + std::to_string(s.quota->limit()) +
-                                " calls used up (counted by this keeper)"},
-                           now);
-    s.observer->upstream_call(provider_name(self), "quota_exhausted", "counted locally");
+  if (!lease_fresh(self)) {
+    s.tokens->cancel_refresh();
     arm(self);
     return;
   }
-  s.observer->quota_used(provider_name(self), s.quota->used(now));
-  s.tokens->begin_refresh();
   bool force = s.tokens->force_wanted();
   uint64_t expected = s.tokens->current() ? s.tokens->current()->version : 0;
   auto timeout =
@@ -375,6 +389,49 @@ void maybe_refresh(keeper_actor* self) {
           });
 }
 
+void quota_refused(keeper_actor* self, int64_t used, const std::string& counted_by) {
+  auto& s = self->state;
+  auto now = clock::now();
+  s.tokens->fail_refresh({error_class::quota_exhausted, 45009,
+                          "daily quota of " + std::to_string(s.quota->limit()) +
+                              " calls used up (" + std::to_string(used) +
+                              " counted by " + counted_by + ")"},
+                         now);
+  s.observer->upstream_call(provider_name(self), "quota_exhausted", counted_by);
+  arm(self);
+}
+
+void maybe_refresh(keeper_actor* self) {
+  auto& s = self->state;
+  auto now = clock::now();
+  if (!lease_fresh(self) || s.syncing || !s.tokens->refresh_due(now))
+    return;
+  // This keeper's own count caps its calls even while Redis is unreachable; the
+  // day's count in Redis caps the cluster's, across takeovers.
+  if (!s.quota->try_consume(now)) {
+    s.tokens->begin_refresh();
+    quota_refused(self, s.quota->used(now), "this keeper");
+    return;
+  }
+  s.tokens->begin_refresh();
+  self->request(s.store, s.cfg.lease, quota_atom::value, utc_day(now), s.quota->limit())
+      .then(
+          [self](int64_t used) {
+            if (used <= 0) {
+              quota_refused(self, -used, "the cluster");
+              return;
+            }
+            self->state.observer->quota_used(provider_name(self), used);
+            fetch(self);
+          },
+          [self](caf::error&) {
+            // Redis is down: this keeper's own count is all there is.
+            auto& s = self->state;
+            s.observer->quota_used(provider_name(self), s.quota->used(clock::now()));
+            fetch(self);
+          });
+}
+
 void schedule_lease_tick(keeper_actor* self) {
   auto& s = self->state;
   auto third = s.cfg.lease.count() / 3;
@@ -385,6 +442,8 @@ void schedule_lease_tick(keeper_actor* self) {
 
 void lease_tick(keeper_actor* self) {
   auto& s = self->state;
+  if (s.released)
+    return;
   schedule_lease_tick(self);
   if (s.leader && steady::now() - s.lease_ok >= s.cfg.lease)
     step_down(self, "lease not renewed in time");
@@ -395,6 +454,8 @@ void lease_tick(keeper_actor* self) {
   auto handle = [self, sent](bool held) {
     auto& s = self->state;
     s.lease_pending = false;
+    if (s.released)
+      return;
     if (!held) {
       step_down(self, "lease held by another keeper");
       return;
@@ -444,6 +505,16 @@ caf::behavior token_keeper(keeper_actor* self, keeper_settings cfg, caf::actor c
         else
           maybe_refresh(self);
       },
+      [self](release_atom) -> caf::result<bool> {
+        auto& s = self->state;
+        s.released = true;
+        step_down(self, "the node shuts down");
+        auto rp = self->make_response_promise<bool>();
+        self->request(s.store, s.cfg.lease, release_atom::value)
+            .then([rp](bool released) mutable { rp.deliver(released); },
+                  [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        return rp;
+      },
       [self](msg::token_rejected& r) {
         auto& s = self->state;
         if (s.leader && s.tokens->reject(r.token, clock::now())) {
@@ -455,6 +526,15 @@ caf::behavior token_keeper(keeper_actor* self, keeper_settings cfg, caf::actor c
 }
 
 } // namespace
+
+bool release_keeper_lease(caf::actor_system& sys, const caf::actor& keeper,
+                          std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{sys};
+  bool released = false;
+  self->request(keeper, timeout, release_atom::value)
+      .receive([&](bool r) { released = r; }, [](caf::error&) {});
+  return released;
+}
 
 caf::actor spawn_token_keeper(caf::actor_system& sys, keeper_settings settings,
                               caf::actor cache, std::shared_ptr<token_board> board,

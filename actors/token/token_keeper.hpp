@@ -12,6 +12,9 @@
 //     version, so a keeper that lost its lease cannot overwrite a newer token;
 //   - pushes every adopted token to its node's cache (atoms::token_push), which
 //     forwards it to every peer cache;
+//   - counts each upstream call against the provider's daily quota in Redis, for
+//     the whole cluster (its own count stands in while Redis is down);
+//   - gives the lease up when its node shuts down cleanly;
 //   - refreshes at once for msg::token_wanted when there is no valid token, and
 //     for msg::token_rejected only if the rejected token is still current.
 // Redis calls run in a detached store worker and the HTTP call in a detached
@@ -49,5 +52,11 @@ struct keeper_settings {
 caf::actor spawn_token_keeper(caf::actor_system& sys, keeper_settings settings,
                               caf::actor cache, std::shared_ptr<token_board> board,
                               std::shared_ptr<token_observer> observer);
+
+/// Makes `keeper` stop acting and give its lease up, so a standby takes over at
+/// once instead of after the lease time; waits up to `timeout`. True when the
+/// lease was released (false: this keeper did not hold it, or Redis did not answer).
+bool release_keeper_lease(caf::actor_system& sys, const caf::actor& keeper,
+                          std::chrono::milliseconds timeout);
 
 } // namespace shoal::token

@@ -28,6 +28,26 @@ redis.call('HSET', KEYS[1], 'token', ARGV[3], 'obtained_at_ms', ARGV[4],
            'expires_at_ms', ARGV[5], 'version', ARGV[6])
 return 1)";
 
+// KEYS: the day's counter. ARGV: limit (<= 0: none), expiry ms.
+const std::string consume_quota_script = R"(
+local limit = tonumber(ARGV[1])
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if limit > 0 and used >= limit then return -used end
+used = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return used)";
+
+// KEYS: the day's counter. ARGV: limit, expiry ms.
+const std::string exhaust_quota_script = R"(
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 1)";
+
+// A day's counter outlives the day, so a clock a little off still finds it.
+const std::string quota_expiry_ms = std::to_string(2LL * 24 * 60 * 60 * 1000);
+
 redis_error reply_error(const redis_reply& r, const redis_config& cfg) {
   return redis_error{redis_error::kind::other, r.str, cfg.endpoint()};
 }
@@ -46,7 +66,8 @@ time_point from_epoch_ms(int64_t ms) {
 token_store::token_store(redis_config redis, std::string provider, std::string owner,
                          std::chrono::milliseconds lease)
     : redis_(std::move(redis)), lease_key_("shoal:token:{" + provider + "}:lease"),
-      record_key_("shoal:token:{" + provider + "}:record"), owner_(std::move(owner)),
+      record_key_("shoal:token:{" + provider + "}:record"),
+      calls_prefix_("shoal:token:{" + provider + "}:calls:"), owner_(std::move(owner)),
       lease_ms_(std::to_string(lease.count())) {}
 
 redis_expected<redis_connection*> token_store::connection() {
@@ -142,6 +163,34 @@ redis_expected<cas_outcome> token_store::write(const token_record& record,
   if (r->integer == 1)
     return cas_outcome::written;
   return r->integer == 0 ? cas_outcome::version_conflict : cas_outcome::not_owner;
+}
+
+redis_expected<int64_t> token_store::consume_quota(int64_t day, int64_t limit) {
+  auto c = connection();
+  if (!c)
+    return c.error();
+  auto r = (*c)->eval_cached(consume_quota_script, {calls_prefix_ + std::to_string(day)},
+                             {std::to_string(limit), quota_expiry_ms});
+  if (!r)
+    return r.error();
+  if (r->is_error())
+    return reply_error(*r, redis_);
+  return static_cast<int64_t>(r->integer);
+}
+
+redis_expected<bool> token_store::exhaust_quota(int64_t day, int64_t limit) {
+  if (limit <= 0)
+    return false;
+  auto c = connection();
+  if (!c)
+    return c.error();
+  auto r = (*c)->eval_cached(exhaust_quota_script, {calls_prefix_ + std::to_string(day)},
+                             {std::to_string(limit), quota_expiry_ms});
+  if (!r)
+    return r.error();
+  if (r->is_error())
+    return reply_error(*r, redis_);
+  return true;
 }
 
 } // namespace shoal::token

@@ -3,6 +3,8 @@
 //   shoal:token:{P}:lease   string  owner id, PX lease     SET NX PX to take it,
 //                                                          renewed only by its owner
 //   shoal:token:{P}:record  hash    token, obtained_at_ms, expires_at_ms, version
+//   shoal:token:{P}:calls:D integer upstream calls on UTC day D, by every keeper
+//                                   of the cluster (expires after two days)
 //
 // The record is only written by a Lua script that checks, atomically, that the
 // writer still owns the lease and that the stored version is the one the writer
@@ -56,6 +58,15 @@ public:
   redis_expected<cas_outcome> write(const token_record& record,
                                     uint64_t expected_version);
 
+  /// Counts one upstream call against the cluster's quota for UTC day `day`:
+  /// returns the day's count including this call, or minus the count when `limit`
+  /// calls were already made that day (nothing counted). limit <= 0: no limit.
+  redis_expected<int64_t> consume_quota(int64_t day, int64_t limit);
+
+  /// Records that the platform said the day's quota is used up (45009): the day's
+  /// count becomes at least `limit`, so keepers elsewhere stop too.
+  redis_expected<bool> exhaust_quota(int64_t day, int64_t limit);
+
   const std::string& owner() const { return owner_; }
 
 private:
@@ -65,6 +76,7 @@ private:
   std::optional<redis_connection> conn_;
   std::string lease_key_;
   std::string record_key_;
+  std::string calls_prefix_;
   std::string owner_;
   std::string lease_ms_;
 };

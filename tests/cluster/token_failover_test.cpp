@@ -77,5 +77,34 @@ TEST_F(token_failover,
   c.expect_one_call_per_cycle(milliseconds{2000});
 }
 
+TEST_F(token_failover, a_clean_shutdown_hands_the_lease_over_at_once) {
+  // A long lease and long tokens: a standby that had to wait for the lease to run
+  // out would take over 4-6 s after the stop; one that finds it released takes
+  // over at its next lease tick (every 2 s), without fetching a new token.
+  auto up = upstream();
+  up.expiry = seconds{60};
+  token_cluster c({"n1", "n2"}, redis(), up, 6000, 4);
+  c.start_all();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(c.wait_tokens(1, seconds{20}));
+  ASSERT_TRUE(eventually([&] { return !c.keeper().empty(); }, seconds{10}));
+  auto victim = c.keeper();
+  auto heir = victim == "n1" ? "n2" : "n1";
+  auto before = c.upstream().tokens_issued();
+  auto r = c.finish(victim);
+  EXPECT_EQ(r.value("errors", -1), 0) << r.dump();
+  auto stopped = steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return c.status(heir).value("keeper_here", false); },
+                         milliseconds{3000}))
+      << heir << " did not take the released lease within 3 s";
+  RecordProperty("stop_to_takeover_ms",
+                 static_cast<int>(
+                     duration_cast<milliseconds>(steady_clock::now() - stopped).count()));
+  EXPECT_EQ(c.upstream().tokens_issued(), before) << "the takeover fetched a new token";
+  auto rest = c.finish(heir);
+  EXPECT_EQ(rest.value("errors", -1), 0) << rest.dump();
+  EXPECT_EQ(rest.value("invalid", -1), 0) << rest.dump();
+}
+
 } // namespace
 } // namespace shoal::test

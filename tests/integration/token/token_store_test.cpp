@@ -74,6 +74,26 @@ TEST_F(token_store_test, a_stale_keeper_cannot_overwrite_the_newer_token) {
   EXPECT_EQ((*now)->version, 2u);
 }
 
+TEST_F(token_store_test, every_keeper_counts_against_one_daily_quota) {
+  auto a = make("a");
+  auto b = make("b");
+  int64_t day = 20'000;
+  EXPECT_EQ(*a.consume_quota(day, 3), 1);
+  EXPECT_EQ(*b.consume_quota(day, 3), 2);
+  EXPECT_EQ(*a.consume_quota(day, 3), 3);
+  // Used up for the whole cluster: refused and not counted further.
+  EXPECT_EQ(*b.consume_quota(day, 3), -3);
+  EXPECT_EQ(*a.consume_quota(day, 3), -3);
+  // The next day starts from zero.
+  EXPECT_EQ(*b.consume_quota(day + 1, 3), 1);
+  // The platform said 45009 before the count reached the limit.
+  EXPECT_TRUE(*a.exhaust_quota(day + 1, 3));
+  EXPECT_EQ(*b.consume_quota(day + 1, 3), -3);
+  // No limit: still counted, never refused.
+  for (int i = 1; i <= 5; ++i)
+    EXPECT_EQ(*a.consume_quota(day + 2, 0), i);
+}
+
 TEST_F(token_store_test, redis_down_is_an_error_value_and_the_store_reconnects) {
   auto a = make("a", seconds{5});
   ASSERT_TRUE(*a.acquire_lease());
