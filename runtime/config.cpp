@@ -200,6 +200,18 @@ void read_tokens(json_reader& root, config& c, const std::set<std::string>& node
                  "secret_env");
     api->finish();
   }
+  if (auto m = r->object("mirror")) {
+    t.mirror_mysql = m->string("mysql", std::nullopt);
+    if (!t.mirror_mysql.empty() && c.mysql.count(t.mirror_mysql) == 0)
+      m->error("unknown MySQL server \"" + t.mirror_mysql + "\" (not a key of $.mysql)",
+               "mysql");
+    t.mirror_table = m->string("table", t.mirror_table);
+    auto dot = t.mirror_table.find('.');
+    if (dot == 0 || dot == std::string::npos || dot + 1 == t.mirror_table.size() ||
+        t.mirror_table.find('.', dot + 1) != std::string::npos)
+      m->error("expected \"database.table\", got \"" + t.mirror_table + "\"", "table");
+    m->finish();
+  }
   r->finish();
 }
 

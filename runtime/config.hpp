@@ -144,6 +144,10 @@ struct tokens_config {
   bool http_api = false;
   /// Environment variable holding the bearer secret the HTTP API requires.
   std::string http_api_secret_env;
+  /// Name of a `$.mysql` server that mirrors each token record; empty: no mirror.
+  std::string mirror_mysql;
+  /// "db.table" of the mirror (created if missing).
+  std::string mirror_table = "shoal.token_mirror";
   bool present = false;
 };
 

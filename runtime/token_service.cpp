@@ -22,6 +22,7 @@
 #include "messages/token.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
+#include "runtime/sync_service.hpp"
 
 namespace shoal {
 
@@ -473,6 +474,11 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
       k.redis = redis;
       k.lease = milliseconds{cfg.tokens.lease_ms};
       k.seed = incarnation ^ std::hash<std::string>{}(p.name);
+      if (!cfg.tokens.mirror_mysql.empty()) {
+        k.mirror = to_mysql_config(cfg.mysql.at(cfg.tokens.mirror_mysql));
+        add_secret(k.mirror->password);
+        k.mirror_table = cfg.tokens.mirror_table;
+      }
       auto keeper =
           token::spawn_token_keeper(sys, std::move(k), d->cache, d->board, d->watcher);
       caf::anon_send(d->cache, atoms::token_keeper::value, p.name, keeper);

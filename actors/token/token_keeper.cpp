@@ -7,6 +7,7 @@
 #include "actors/token/daily_quota.hpp"
 #include "actors/token/provider.hpp"
 #include "actors/token/token_board.hpp"
+#include "actors/token/token_mirror.hpp"
 #include "actors/token/token_observer.hpp"
 #include "actors/token/token_state.hpp"
 #include "actors/token/token_store.hpp"
@@ -28,6 +29,7 @@ using cas_atom = caf::atom_constant<caf::atom("cas")>;
 using quota_atom = caf::atom_constant<caf::atom("quota")>;
 using exhaust_atom = caf::atom_constant<caf::atom("exhaust")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
+using mirror_atom = caf::atom_constant<caf::atom("mirror")>;
 using lease_tick_atom = caf::atom_constant<caf::atom("lease_tick")>;
 using refresh_tick_atom = caf::atom_constant<caf::atom("ref_tick")>;
 
@@ -160,6 +162,52 @@ caf::behavior store_worker(caf::stateful_actor<store_state>* self, redis_config 
   };
 }
 
+// -- mirror worker (detached: blocking MySQL) -----------------------------------
+
+struct mirror_state {
+  std::unique_ptr<token_mirror> mirror;
+  std::shared_ptr<token_observer> observer;
+  std::string provider;
+  std::string node;
+  static inline const char* name = "shoal.token_mirror";
+};
+
+caf::behavior mirror_worker(caf::stateful_actor<mirror_state>* self, mysql_config server,
+                            std::string table, std::string provider, std::string node,
+                            std::shared_ptr<token_observer> observer) {
+  auto& st = self->state;
+  st.mirror = std::make_unique<token_mirror>(std::move(server), std::move(table));
+  st.observer = std::move(observer);
+  st.provider = std::move(provider);
+  st.node = std::move(node);
+  return {
+      [self](read_atom) -> caf::result<msg::token_update> {
+        auto& st = self->state;
+        auto r = st.mirror->read(st.provider);
+        if (!r)
+          return caf::make_error(caf::sec::runtime_error, r.error().to_string());
+        msg::token_update u;
+        u.provider = st.provider;
+        if (*r) {
+          auto& rec = **r;
+          u.token = rec.token;
+          u.obtained_at_ms = to_epoch_ms(rec.obtained_at);
+          u.expires_at_ms = to_epoch_ms(rec.expires_at);
+          u.version = rec.version;
+        }
+        return u;
+      },
+      [self](mirror_atom, const msg::token_update& u) {
+        auto& st = self->state;
+        auto r = st.mirror->write(st.provider, from_update(u), st.node);
+        if (!r)
+          st.observer->note(st.provider, true,
+                            "token mirror not written (version " +
+                                std::to_string(u.version) + "): " + r.error().to_string());
+      },
+  };
+}
+
 // -- keeper -------------------------------------------------------------------
 
 struct keeper_state {
@@ -168,6 +216,10 @@ struct keeper_state {
   std::unique_ptr<daily_quota> quota;
   caf::actor store;
   caf::actor fetcher;
+  /// The MySQL mirror worker; null when no mirror is configured.
+  caf::actor mirror;
+  /// The mirror has not answered its first read yet: no refresh before it has.
+  bool mirror_pending = false;
   caf::actor cache;
   std::shared_ptr<token_board> board;
   std::shared_ptr<token_observer> observer;
@@ -214,6 +266,12 @@ msg::token_update to_update(keeper_actor* self, const token_record& rec) {
           rec.version,
           self->state.cfg.node,
           caf::actor_cast<caf::actor>(self)};
+}
+
+void mirror(keeper_actor* self) {
+  auto& s = self->state;
+  if (s.mirror && s.tokens->current())
+    self->send(s.mirror, mirror_atom::value, to_update(self, *s.tokens->current()));
 }
 
 void push(keeper_actor* self) {
@@ -290,12 +348,15 @@ void sync_with_store(keeper_actor* self) {
                       [self](int32_t outcome) {
                         auto& s = self->state;
                         s.dirty = outcome != 1;
+                        if (outcome == 1)
+                          mirror(self);
                         if (outcome == -1)
                           step_down(self, "lease lost while writing back");
                       },
                       [self](caf::error&) { self->state.dirty = true; });
             } else {
               s.dirty = false;
+              mirror(self);
             }
             push(self);
             arm(self);
@@ -342,6 +403,7 @@ void on_fetched(keeper_actor* self, msg::token_fetch_result& r, uint64_t expecte
             if (outcome == 1) {
               s.tokens->adopt(rec, clock::now());
               push(self);
+              mirror(self);
             } else {
               // Fenced: another keeper wrote a newer token, or this one lost its lease.
               s.observer->store_event(provider_name(self),
@@ -404,7 +466,7 @@ void quota_refused(keeper_actor* self, int64_t used, const std::string& counted_
 void maybe_refresh(keeper_actor* self) {
   auto& s = self->state;
   auto now = clock::now();
-  if (!lease_fresh(self) || s.syncing || !s.tokens->refresh_due(now))
+  if (!lease_fresh(self) || s.syncing || s.mirror_pending || !s.tokens->refresh_due(now))
     return;
   // This keeper's own count caps its calls even while Redis is unreachable; the
   // day's count in Redis caps the cluster's, across takeovers.
@@ -430,6 +492,27 @@ void maybe_refresh(keeper_actor* self) {
             s.observer->quota_used(provider_name(self), s.quota->used(clock::now()));
             fetch(self);
           });
+}
+
+/// The mirror's first read: serve its token if it is valid and newer than what
+/// this node has; the keeper holding the lease writes it back to Redis if Redis
+/// lost it (sync_with_store), instead of fetching a new one.
+void adopt_mirrored(keeper_actor* self, msg::token_update& u) {
+  auto& s = self->state;
+  s.mirror_pending = false;
+  auto now = clock::now();
+  if (u.version > 0 && from_epoch_ms(u.expires_at_ms) > now) {
+    adopt_board(self);
+    auto& cur = s.tokens->current();
+    if (!cur || cur->version < u.version) {
+      s.tokens->adopt(from_update(u), now);
+      s.observer->note(provider_name(self), false,
+                       "serving the mirrored token version " + std::to_string(u.version));
+      push(self);
+    }
+  }
+  if (s.leader)
+    sync_with_store(self);
 }
 
 void schedule_lease_tick(keeper_actor* self) {
@@ -488,6 +571,23 @@ caf::behavior token_keeper(keeper_actor* self, keeper_settings cfg, caf::actor c
   s.fetcher = self->spawn<caf::detached + caf::linked>(upstream_fetcher, cfg.provider);
   s.store = self->spawn<caf::detached + caf::linked>(
       store_worker, cfg.redis, cfg.provider.name, cfg.owner, cfg.lease);
+  if (cfg.mirror) {
+    s.mirror = self->spawn<caf::detached + caf::linked>(
+        mirror_worker, *cfg.mirror, cfg.mirror_table, cfg.provider.name, cfg.node,
+        s.observer);
+    s.mirror_pending = true;
+    auto timeout = cfg.mirror->connect_timeout + cfg.mirror->read_timeout;
+    self->request(s.mirror, timeout, read_atom::value)
+        .then([self](msg::token_update& u) { adopt_mirrored(self, u); },
+              [self](caf::error& e) {
+                auto& s = self->state;
+                s.mirror_pending = false;
+                s.observer->note(provider_name(self), true,
+                                 "token mirror not read: " + to_string(e));
+                if (s.leader)
+                  sync_with_store(self);
+              });
+  }
   s.cfg = std::move(cfg);
   self->send(self, lease_tick_atom::value);
   return {

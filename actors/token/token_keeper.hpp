@@ -15,6 +15,9 @@
 //   - counts each upstream call against the provider's daily quota in Redis, for
 //     the whole cluster (its own count stands in while Redis is down);
 //   - gives the lease up when its node shuts down cleanly;
+//   - with a MySQL mirror configured, reads it once at start (a node starting while
+//     Redis is down serves the last known good token; a keeper finding Redis empty
+//     writes it back rather than fetching) and writes every token it adopts;
 //   - refreshes at once for msg::token_wanted when there is no valid token, and
 //     for msg::token_rejected only if the rejected token is still current.
 // Redis calls run in a detached store worker and the HTTP call in a detached
@@ -24,11 +27,13 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/fwd.hpp>
 
 #include "actors/token/provider_config.hpp"
+#include "runtime/adapters/mysql_connection.hpp"
 #include "runtime/adapters/redis_connection.hpp"
 
 namespace shoal::token {
@@ -45,6 +50,9 @@ struct keeper_settings {
   redis_config redis;
   std::chrono::milliseconds lease{3000};
   uint64_t seed = 1;
+  /// The MySQL mirror of the token record (see token_mirror.hpp); unset: off.
+  std::optional<mysql_config> mirror;
+  std::string mirror_table = "shoal.token_mirror";
 };
 
 /// Spawns the keeper of one provider. `cache` is this node's token cache, `board`

@@ -136,6 +136,24 @@ TEST(config, peers_and_references_must_be_consistent) {
     << joined(errors);
 }
 
+TEST(config, the_token_mirror_names_a_known_server_and_a_qualified_table) {
+  auto doc = minimal();
+  doc["mysql"] = json::parse(R"({"main": {"port": 3306}})");
+  doc["tokens"] = json::parse(R"({"mirror": {"mysql": "other", "table": "tokens"}})");
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors, "config error at $.tokens.mirror.mysql: unknown MySQL server "
+                               "\"other\" (not a key of $.mysql)"))
+      << joined(errors);
+  EXPECT_TRUE(contains(errors, "config error at $.tokens.mirror.table: expected "
+                               "\"database.table\", got \"tokens\""))
+      << joined(errors);
+  doc["tokens"] = json::parse(R"({"mirror": {"mysql": "main"}})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.errors);
+  EXPECT_EQ(ok.value->tokens.mirror_mysql, "main");
+  EXPECT_EQ(ok.value->tokens.mirror_table, "shoal.token_mirror");
+}
+
 TEST(config, tls_files_come_together_and_must_exist) {
   auto doc = minimal();
   doc["tls"] = json::parse(R"({"certificate": "/nonexistent/n1.pem"})");
