@@ -69,7 +69,8 @@ nlohmann::json rules_json(const std::vector<hotkey::hotkey_rule>& rules) {
     j["threshold"] = r.threshold;
     j["window_ms"] = r.window_ms;
     j["duration_ms"] = r.duration_ms;
-    j["cache"] = {{"max_entries", r.cache_max_entries}, {"max_bytes", r.cache_max_bytes}};
+    if (r.own_cache)
+      j["cache"] = {{"max_entries", r.cache_max_entries}, {"max_bytes", r.cache_max_bytes}};
     out.push_back(std::move(j));
   }
   return out;
@@ -128,6 +129,9 @@ hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::pipeline> p,
   auto& cfg = n.cfg();
   auto& h = cfg.hotkeys;
   p_->rules = std::make_shared<hotkey::rule_book>(std::move(rules));
+  p_->view->use_rules(p_->rules->current());
+  p_->rules->on_change(
+    [view = p_->view](const std::shared_ptr<const hotkey::rule_set>& s) { view->use_rules(s); });
   p_->on_detect = [this](const std::string& key, uint64_t count, int64_t at) {
     std::lock_guard<std::mutex> guard{listener_lock_};
     if (listener_)
@@ -220,9 +224,27 @@ nlohmann::json hotkey_service::status() {
                    {"ttl_ms", k.until_ms == hotkey::hot_set::forever ? -1 : k.until_ms - now}});
   auto rules = p_->rules->current();
   auto hits = s.cache_hits.load(), misses = s.cache_misses.load();
+  auto rule_list = nlohmann::json::parse(rules->json);
+  for (auto& r : rule_list) {
+    if (!r.contains("cache"))
+      continue;
+    auto kind = r.contains("prefix") ? hotkey::match_kind::prefix
+                : r["key"] == "*"    ? hotkey::match_kind::any
+                                     : hotkey::match_kind::exact;
+    auto pattern = r.contains("prefix") ? r["prefix"].get<std::string>()
+                   : kind == hotkey::match_kind::any ? std::string{}
+                                                     : r["key"].get<std::string>();
+    if (auto cs = p_->view->rule_cache_stats(kind, pattern))
+      r["cache"]["now"] = {{"entries", cs->entries},
+                           {"bytes", cs->bytes},
+                           {"evictions", cs->evictions}};
+  }
+  auto values = p_->view->value_stats();
   return {{"hot_keys", hot},
+          {"cache_entries", values.entries},
+          {"cache_bytes", values.bytes},
           {"rules_version", rules->version},
-          {"rules", nlohmann::json::parse(rules->json)},
+          {"rules", rule_list},
           {"shard_nodes", p_->peers->shard_nodes()},
           {"nodes", p_->peers->cache_nodes()},
           {"recorded", p_->recorder->recorded()},
@@ -327,7 +349,7 @@ hotkey::cache_read hotkey_service::get(const std::string& key,
 }
 
 void hotkey_service::invalidate(const std::string& key) {
-  p_->view->values().erase(key);
+  p_->view->erase_value(key);
   for (auto& cache : p_->peers->caches())
     caf::anon_send(cache, msg::invalidate_keys{{key}});
 }

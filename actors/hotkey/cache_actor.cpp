@@ -39,7 +39,7 @@ caf::behavior cache(cache_actor* self, std::shared_ptr<pipeline> p) {
     },
     [self](msg::invalidate_keys& in) {
       for (auto& k : in.keys)
-        self->state.p->view->values().erase(k);
+        self->state.p->view->erase_value(k);
     },
     [self](msg::hotkey_rules& in) {
       auto& p = *self->state.p;

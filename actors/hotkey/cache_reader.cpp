@@ -16,7 +16,7 @@ cache_read cache_reader::get(const std::string& key, const loader& load) {
   auto now = p_->clock->now_ms();
   auto until = p_->view->hot_until(key, now);
   if (until) {
-    if (auto v = p_->view->values().get(key, now)) {
+    if (auto v = p_->view->get_value(key, now)) {
       stats.cache_hits.fetch_add(1, std::memory_order_relaxed);
       return cache_read{read_source::hot_cache, fallback_reason::none, std::move(*v)};
     }
@@ -69,8 +69,8 @@ cache_reader::loaded cache_reader::call(const std::string& key, const loader& lo
   }
   auto after = p_->clock->now_ms();
   if (auto until = p_->view->hot_until(key, after))
-    p_->view->values().put(key, result.value, after,
-                           *until == hot_set::forever ? 0 : *until - after);
+    p_->view->put_value(key, result.value, after,
+                        *until == hot_set::forever ? 0 : *until - after);
   return result;
 }
 

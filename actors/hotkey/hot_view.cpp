@@ -5,7 +5,97 @@
 
 namespace shoal::hotkey {
 
-hot_view::hot_view(cache_limits limits) : values_(hot_cache_config{limits}) {
+namespace {
+
+std::string rule_id(match_kind kind, const std::string& pattern) {
+  return std::to_string(static_cast<int>(kind)) + ":" + pattern;
+}
+
+void add(cache_stats& sum, const cache_stats& s) {
+  sum.hits += s.hits;
+  sum.misses += s.misses;
+  sum.evictions += s.evictions;
+  sum.entries += s.entries;
+  sum.bytes += s.bytes;
+}
+
+} // namespace
+
+hot_view::hot_view(cache_limits limits)
+  : values_(std::make_shared<hot_cache>(hot_cache_config{limits})) {
+}
+
+void hot_view::use_rules(std::shared_ptr<const rule_set> rules) {
+  std::unordered_map<std::string, rule_cache> next;
+  std::unique_lock<std::shared_mutex> guard{rules_lock_};
+  for (auto& r : rules->matcher.rules()) {
+    if (!r.own_cache)
+      continue;
+    auto id = rule_id(r.kind, r.pattern);
+    auto old = own_.find(id);
+    if (old != own_.end() && old->second.max_entries == r.cache_max_entries &&
+        old->second.max_bytes == r.cache_max_bytes) {
+      next.emplace(id, old->second);
+      continue;
+    }
+    cache_limits limits{static_cast<size_t>(r.cache_max_entries),
+                        static_cast<size_t>(r.cache_max_bytes), 1};
+    next.emplace(id, rule_cache{r.cache_max_entries, r.cache_max_bytes,
+                                std::make_shared<hot_cache>(hot_cache_config{limits})});
+  }
+  own_ = std::move(next);
+  rules_ = std::move(rules);
+}
+
+hot_cache* hot_view::cache_of(std::string_view key) const {
+  if (own_.empty() || !rules_)
+    return values_.get();
+  auto* rule = rules_->matcher.match(key);
+  if (!rule || !rule->own_cache)
+    return values_.get();
+  auto i = own_.find(rule_id(rule->kind, rule->pattern));
+  return i == own_.end() ? values_.get() : i->second.cache.get();
+}
+
+// Each call holds rules_lock_ shared while it uses the cache, so use_rules() cannot
+// drop that cache under it; readers do not contend on a reference count.
+
+std::optional<std::string> hot_view::get_value(std::string_view key, int64_t now_ms) {
+  std::shared_lock<std::shared_mutex> guard{rules_lock_};
+  return cache_of(key)->get(key, now_ms);
+}
+
+bool hot_view::put_value(std::string_view key, std::string value, int64_t now_ms,
+                         int64_t ttl_ms) {
+  std::shared_lock<std::shared_mutex> guard{rules_lock_};
+  return cache_of(key)->put(key, std::move(value), now_ms, ttl_ms);
+}
+
+bool hot_view::erase_value(std::string_view key) {
+  std::shared_lock<std::shared_mutex> guard{rules_lock_};
+  auto* cache = cache_of(key);
+  // The key's value may sit in the node's cache from before its rule got limits.
+  bool erased = cache->erase(key);
+  if (cache != values_.get())
+    erased = values_->erase(key) || erased;
+  return erased;
+}
+
+cache_stats hot_view::value_stats() const {
+  auto sum = values_->stats();
+  std::shared_lock<std::shared_mutex> guard{rules_lock_};
+  for (auto& [_, rc] : own_)
+    add(sum, rc.cache->stats());
+  return sum;
+}
+
+std::optional<cache_stats> hot_view::rule_cache_stats(match_kind kind,
+                                                      const std::string& pattern) const {
+  std::shared_lock<std::shared_mutex> guard{rules_lock_};
+  auto i = own_.find(rule_id(kind, pattern));
+  if (i == own_.end())
+    return std::nullopt;
+  return i->second.cache->stats();
 }
 
 bool hot_view::mark(std::string_view key, uint64_t count, int64_t ttl_ms, bool manual,
@@ -34,7 +124,7 @@ bool hot_view::unmark(std::string_view key) {
     was = hot_.remove(key);
     info_.erase(std::string{key});
   }
-  values_.erase(key);
+  erase_value(key);
   return was;
 }
 
@@ -47,7 +137,7 @@ std::vector<std::string> hot_view::expire(int64_t now_ms) {
       info_.erase(k);
   }
   for (auto& k : gone)
-    values_.erase(k);
+    erase_value(k);
   return gone;
 }
 

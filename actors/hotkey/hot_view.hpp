@@ -6,8 +6,10 @@
 //   if (view.is_hot("sku:42", now)) view.values().get("sku:42", now) ...
 //
 // A key stays hot until the TTL its shard gave (a push extends it) or until a shard
-// says it cooled. Values live in a W-TinyLFU hot_cache bounded in entries and bytes.
-// Time is passed in. Thread-safe.
+// says it cooled. Values live in W-TinyLFU hot_caches bounded in entries and bytes:
+// the node's shared cache, and one cache per rule that sets its own `cache` limits
+// (use_rules), so one rule's keys cannot evict another's. Time is passed in.
+// Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,7 @@
 
 #include "actors/hotkey/hot_cache.hpp"
 #include "actors/hotkey/hot_set.hpp"
+#include "actors/hotkey/rule_book.hpp"
 
 namespace shoal::hotkey {
 
@@ -60,17 +63,53 @@ public:
   /// Every key hot at now_ms, hottest first.
   std::vector<hot_key_info> list(int64_t now_ms) const;
 
-  /// The local values of hot keys.
-  hot_cache& values() { return values_; }
+  /// Routes values of keys whose rule in `rules` sets its own cache limits to that
+  /// rule's cache. A rule whose limits are unchanged keeps its cache and values; the
+  /// cache of a rule that is gone or changed is dropped.
+  void use_rules(std::shared_ptr<const rule_set> rules);
+
+  /// The cached value of `key` at now_ms (counts a hit or a miss in its cache).
+  std::optional<std::string> get_value(std::string_view key, int64_t now_ms);
+
+  /// Caches `value` for `key` until now_ms + ttl_ms (ttl_ms <= 0: no expiry), in the
+  /// cache of its rule; false when the cache refused it (see hot_cache::put).
+  bool put_value(std::string_view key, std::string value, int64_t now_ms, int64_t ttl_ms);
+
+  /// Drops the value of `key` from every cache that may hold it; true if one did.
+  bool erase_value(std::string_view key);
+
+  /// Counters and size of every cache together.
+  cache_stats value_stats() const;
+
+  /// Counters and size of the cache of the rule with `kind` and `pattern`; nullopt
+  /// when that rule has no cache of its own.
+  std::optional<cache_stats> rule_cache_stats(match_kind kind,
+                                              const std::string& pattern) const;
 
 private:
+  struct rule_cache {
+    uint64_t max_entries;
+    uint64_t max_bytes;
+    std::shared_ptr<hot_cache> cache;
+  };
+
+  /// The cache that holds values of `key`'s rule; the node's cache by default.
+  /// Call with rules_lock_ held.
+  hot_cache* cache_of(std::string_view key) const;
+
   mutable std::shared_mutex lock_;
   /// Hot keys and their expiry.
   hot_set hot_;
   /// Key -> what the shard said; same keys as hot_.
   std::unordered_map<std::string, hot_key_info> info_;
-  /// Values of hot keys; a key's value never outlives its hotness.
-  hot_cache values_;
+  /// Values of hot keys whose rule has no cache of its own; a key's value never
+  /// outlives its hotness.
+  std::shared_ptr<hot_cache> values_;
+  /// Guards rules_ and own_.
+  mutable std::shared_mutex rules_lock_;
+  std::shared_ptr<const rule_set> rules_;
+  /// "kind:pattern" of each rule with its own limits -> its cache.
+  std::unordered_map<std::string, rule_cache> own_;
 };
 
 } // namespace shoal::hotkey

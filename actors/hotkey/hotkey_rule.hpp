@@ -30,9 +30,13 @@ struct hotkey_rule {
   uint64_t threshold = 1;
   /// How long a key stays hot after it last reached the threshold, >= 1.
   int64_t duration_ms = 60000;
-  /// Most entries the hot cache keeps for keys of this rule, >= 1.
+  /// The rule has its own `cache` limits: its keys' values live in a cache of their
+  /// own, bounded by the two figures below, so one flash sale cannot evict every
+  /// other rule's values. Otherwise they share the node's cache (hotkeys.cache_max_*).
+  bool own_cache = false;
+  /// Most entries the rule's own cache keeps, >= 1.
   uint64_t cache_max_entries = 10000;
-  /// Most bytes (keys + values) the hot cache keeps for keys of this rule, >= 1.
+  /// Most bytes (keys + values) the rule's own cache keeps, >= 1.
   uint64_t cache_max_bytes = 64ull << 20;
 };
 

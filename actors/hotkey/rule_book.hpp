@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,13 +49,23 @@ public:
     if (current_ && next->version <= current_->version)
       return false;
     current_ = std::move(next);
+    if (listener_)
+      listener_(current_);
     return true;
+  }
+
+  /// Calls `listener` with every rule set offer() installs from now on, in version
+  /// order (under the book's lock: it must not call back into the book).
+  void on_change(std::function<void(const std::shared_ptr<const rule_set>&)> listener) {
+    std::lock_guard<std::mutex> guard{lock_};
+    listener_ = std::move(listener);
   }
 
 private:
   mutable std::mutex lock_;
   /// Never null.
   std::shared_ptr<const rule_set> current_;
+  std::function<void(const std::shared_ptr<const rule_set>&)> listener_;
 };
 
 } // namespace shoal::hotkey

@@ -94,6 +94,7 @@ hotkey_rule parse_rule(const json& object, const std::string& path) {
   if (auto cache = object.find("cache"); cache != object.end()) {
     auto cache_path = path + ".cache";
     expect_object(*cache, cache_path);
+    rule.own_cache = true;
     expect_known_fields(*cache, cache_path, {"max_entries", "max_bytes"});
     if (auto v = cache->find("max_entries"); v != cache->end())
       rule.cache_max_entries = positive_integer(*v, cache_path + ".max_entries");

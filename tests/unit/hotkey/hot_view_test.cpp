@@ -5,6 +5,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/hotkey/rule_parser.hpp"
 
 namespace shoal::hotkey {
 namespace {
@@ -68,12 +71,12 @@ TEST(hot_view, expiry_drops_the_key_and_its_value) {
   hot_view view{small()};
   view.mark("a", 10, 100, false, 0);
   view.mark("b", 20, 300, false, 0);
-  view.values().put("a", "va", 0, 100);
-  view.values().put("b", "vb", 0, 300);
+  view.put_value("a", "va", 0, 100);
+  view.put_value("b", "vb", 0, 300);
   EXPECT_TRUE(view.expire(99).empty());
   EXPECT_EQ(view.expire(100), (std::vector<std::string>{"a"}));
-  EXPECT_FALSE(view.values().get("a", 50).has_value()) << "value dropped with the key";
-  EXPECT_EQ(view.values().get("b", 200), std::optional<std::string>{"vb"});
+  EXPECT_FALSE(view.get_value("a", 50).has_value()) << "value dropped with the key";
+  EXPECT_EQ(view.get_value("b", 200), std::optional<std::string>{"vb"});
   auto listed = view.list(200);
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].key, "b");
@@ -82,9 +85,9 @@ TEST(hot_view, expiry_drops_the_key_and_its_value) {
 TEST(hot_view, unmark_drops_the_value) {
   hot_view view{small()};
   view.mark("k", 1, 1000, false, 0);
-  view.values().put("k", "v", 0, 1000);
+  view.put_value("k", "v", 0, 1000);
   EXPECT_TRUE(view.unmark("k"));
-  EXPECT_FALSE(view.values().get("k", 10).has_value());
+  EXPECT_FALSE(view.get_value("k", 10).has_value());
   EXPECT_TRUE(view.list(10).empty());
 }
 
@@ -124,6 +127,60 @@ TEST(hot_view, readers_and_the_writer_run_concurrently) {
   for (auto& r : readers)
     r.join();
   EXPECT_EQ(view.list(1).size(), 25u);
+}
+
+std::shared_ptr<const rule_set> rules(uint64_t version, const char* text) {
+  auto parsed = parse_rules(nlohmann::json::parse(text));
+  EXPECT_TRUE(parsed) << parsed.error->to_string();
+  return std::make_shared<rule_set>(version, std::move(parsed.rules), text);
+}
+
+TEST(hot_view, a_rule_with_its_own_limits_cannot_evict_other_rules_values) {
+  hot_view view{small()};
+  view.use_rules(rules(1, R"([
+      {"prefix": "flash:", "threshold": 10, "cache": {"max_entries": 4}},
+      {"key": "*", "threshold": 10}])"));
+  for (int i = 0; i < 20; ++i)
+    view.put_value("plain:" + std::to_string(i), "v", 0, 0);
+  for (int i = 0; i < 500; ++i)
+    view.put_value("flash:" + std::to_string(i), "v", 0, 0);
+  auto flash = view.rule_cache_stats(match_kind::prefix, "flash:");
+  ASSERT_TRUE(flash);
+  EXPECT_LE(flash->entries, 4u) << "the rule's own bound holds";
+  EXPECT_GT(flash->evictions, 0u);
+  for (int i = 0; i < 20; ++i)
+    EXPECT_TRUE(view.get_value("plain:" + std::to_string(i), 1).has_value())
+        << "plain:" << i << " was evicted by the flash sale's keys";
+  EXPECT_FALSE(view.rule_cache_stats(match_kind::any, ""));
+  auto all = view.value_stats();
+  EXPECT_EQ(all.entries, 20u + flash->entries);
+}
+
+TEST(hot_view, reloaded_rules_keep_unchanged_caches_and_rebuild_changed_ones) {
+  hot_view view{small()};
+  view.use_rules(rules(1, R"([
+      {"prefix": "a:", "threshold": 1, "cache": {"max_entries": 10}},
+      {"prefix": "b:", "threshold": 1, "cache": {"max_entries": 10}}])"));
+  view.put_value("a:1", "va", 0, 0);
+  view.put_value("b:1", "vb", 0, 0);
+  view.use_rules(rules(2, R"([
+      {"prefix": "a:", "threshold": 5, "cache": {"max_entries": 10}},
+      {"prefix": "b:", "threshold": 1, "cache": {"max_entries": 3}}])"));
+  EXPECT_EQ(view.get_value("a:1", 1), std::optional<std::string>{"va"});
+  EXPECT_FALSE(view.get_value("b:1", 1).has_value()) << "b:'s limits changed";
+  for (int i = 0; i < 10; ++i)
+    view.put_value("b:" + std::to_string(i), "v", 0, 0);
+  EXPECT_LE(view.rule_cache_stats(match_kind::prefix, "b:")->entries, 3u);
+}
+
+TEST(hot_view, erase_reaches_a_value_cached_before_its_rule_got_limits) {
+  hot_view view{small()};
+  view.use_rules(rules(1, R"([{"prefix": "a:", "threshold": 1}])"));
+  view.put_value("a:1", "old", 0, 0);
+  view.use_rules(rules(2, R"([{"prefix": "a:", "threshold": 1, "cache": {"max_bytes": 4096}}])"));
+  EXPECT_FALSE(view.get_value("a:1", 1).has_value());
+  EXPECT_TRUE(view.erase_value("a:1"));
+  EXPECT_EQ(view.value_stats().entries, 0u);
 }
 
 } // namespace
