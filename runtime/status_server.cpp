@@ -5,8 +5,34 @@
 #include <prometheus/text_serializer.h>
 
 #include "runtime/node.hpp"
+#include "runtime/web/web_assets.hpp"
 
 namespace shoal {
+
+namespace {
+
+/// The route of an asset: its path with the regex's special dots escaped.
+std::string route_of(std::string_view path) {
+  std::string route;
+  for (char c : path) {
+    if (c == '.')
+      route += '\\';
+    route += c;
+  }
+  return route;
+}
+
+void serve(const web::asset& a, const httplib::Request& req, httplib::Response& res) {
+  res.set_header("Cache-Control", std::string{a.cache_control});
+  res.set_header("ETag", std::string{a.etag});
+  if (req.get_header_value("If-None-Match") == a.etag) {
+    res.status = 304;
+    return;
+  }
+  res.set_content(a.body.data(), a.body.size(), std::string{a.content_type});
+}
+
+} // namespace
 
 status_server::status_server(node& owner)
   : owner_(owner), server_(std::make_unique<httplib::Server>()) {
@@ -16,6 +42,10 @@ status_server::status_server(node& owner)
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics(), "text/plain; version=0.0.4");
   });
+  for (auto& a : web::assets())
+    server_->Get(route_of(a.path), [&a](const httplib::Request& req, httplib::Response& res) {
+      serve(a, req, res);
+    });
   for (auto& svc : owner_.services())
     svc->add_routes(*server_);
 }

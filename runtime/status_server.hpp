@@ -2,6 +2,8 @@
 //   GET /status   JSON: node, uptime, peers and their state, and one section per
 //                 service that registered a status provider
 //   GET /metrics  Prometheus text format: the node's registry plus cluster gauges
+//   GET /         the status page (and /app.js, /style.css, /chart.js), embedded
+//                 in the binary: live charts drawn from /status (runtime/web/)
 // Services add routes and status sections through add_status() and routes().
 
 #pragma once
