@@ -340,6 +340,9 @@ void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nod
   if (r->has("fallback"))
     h.fallback = r->string("fallback", std::nullopt);
   h.wait_ms = r->integer("wait_ms", 1, max_ms, h.wait_ms);
+  h.invalidation_channel = r->string("invalidation_channel", std::string{});
+  if (!h.invalidation_channel.empty() && !c.redis)
+    r->error("needs $.redis (the server that carries the channel)", "invalidation_channel");
   r->finish();
 }
 

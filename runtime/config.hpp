@@ -182,6 +182,9 @@ struct hotkeys_config {
   std::optional<std::string> fallback;
   /// Longest wait of a read sharing another read's loader call.
   int64_t wait_ms = 2000;
+  /// Redis pub/sub channel whose messages (each one key) drop that key's cached
+  /// value on every node, for writers in other languages; empty: off.
+  std::string invalidation_channel;
   bool present = false;
 };
 

@@ -91,6 +91,13 @@ sync_service* engine::sync() const {
   return node_->service_of<sync_service>();
 }
 
+nlohmann::json engine::status() const {
+  auto out = nlohmann::json::object();
+  for (auto& s : node_->services())
+    out[s->name()] = s->status();
+  return out;
+}
+
 caf::actor_system& engine::system() {
   return node_->system();
 }

@@ -87,6 +87,10 @@ public:
   /// pipeline, wait_applied / wait_caught_up); nullptr when none runs here.
   sync_service* sync() const;
 
+  /// Each service's section of /status, by service name ("tokens", "sync",
+  /// "hotkeys"), whether or not the HTTP endpoint is enabled.
+  nlohmann::json status() const;
+
   /// The underlying actor system, for applications that add their own actors.
   caf::actor_system& system();
 

@@ -13,6 +13,7 @@
 #include "actors/hotkey/rule_parser.hpp"
 #include "messages/cluster.hpp"
 #include "messages/hotkey.hpp"
+#include "runtime/connections.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
 #include "runtime/placement.hpp"
@@ -157,6 +158,11 @@ hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::pipeline> p,
     peers.push_back({peer.name, peer.address.host, peer.address.port});
   tracker_ = hotkey::spawn_peer_tracker(sys, p_, n.directory(), std::move(peers),
                                         h.shard_nodes, cfg.tls.enabled());
+  if (!h.invalidation_channel.empty()) {
+    invalidation_state_ = "connecting";
+    invalidation_thread_ =
+      std::thread{[this, ch = h.invalidation_channel] { follow_invalidations(ch); }};
+  }
   metrics_ = std::make_unique<metrics>(n.metrics());
   metrics_thread_ = std::thread{[this] {
     std::unique_lock<std::mutex> guard{stop_lock_};
@@ -183,6 +189,8 @@ void hotkey_service::stop() {
   stop_cv_.notify_all();
   if (metrics_thread_.joinable())
     metrics_thread_.join();
+  if (invalidation_thread_.joinable())
+    invalidation_thread_.join();
   for (auto* a : {&tracker_, &recorder_, &shard_, &cache_})
     if (*a) {
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
@@ -211,6 +219,62 @@ void hotkey_service::sync_metrics() {
   m.add("fallbacks", s.fallbacks.load());
   for (auto us : s.take_push_latencies())
     m.push_latency.Observe(static_cast<double>(us) / 1e6);
+}
+
+void hotkey_service::follow_invalidations(const std::string& channel) {
+  auto redis = to_redis_config(*node_.cfg().redis);
+  auto set_state = [this](const char* state) {
+    std::lock_guard<std::mutex> guard{stop_lock_};
+    invalidation_state_ = state;
+  };
+  auto stopping = [this] {
+    std::lock_guard<std::mutex> guard{stop_lock_};
+    return stopping_;
+  };
+  auto pause = [this](milliseconds d) {
+    std::unique_lock<std::mutex> guard{stop_lock_};
+    stop_cv_.wait_for(guard, d, [this] { return stopping_; });
+  };
+  milliseconds backoff{100};
+  bool warned = false;
+  while (!stopping()) {
+    auto conn = redis_connection::connect(redis);
+    auto subscribed = conn ? conn->command({"SUBSCRIBE", channel})
+                           : redis_expected<redis_reply>{conn.error()};
+    if (!subscribed || subscribed->is_error()) {
+      set_state("connecting");
+      if (!warned)
+        log().warn("hotkeys: cannot subscribe to invalidation channel {}: {}; retrying",
+                   channel,
+                   subscribed ? subscribed->str : subscribed.error().to_string());
+      warned = true;
+      pause(backoff);
+      backoff = std::min(backoff * 2, milliseconds{2000});
+      continue;
+    }
+    set_state("subscribed");
+    log().info("hotkeys: invalidations from Redis channel {} on {}", channel, redis.endpoint());
+    warned = false;
+    backoff = milliseconds{100};
+    while (!stopping()) {
+      auto m = conn->next_message(milliseconds{200});
+      if (!m) {
+        set_state("connecting");
+        log().warn("hotkeys: invalidation channel {} lost: {}; resubscribing", channel,
+                   m.error().to_string());
+        warned = true;
+        break;
+      }
+      if (!*m)
+        continue;
+      // ["message", channel, key]; subscribe confirmations are skipped.
+      auto& e = (*m)->elements;
+      if ((*m)->type != redis_reply::kind::array || e.size() != 3 || e[0].str != "message")
+        continue;
+      p_->view->erase_value(e[2].str);
+      p_->stats->invalidations_received.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
 }
 
 nlohmann::json hotkey_service::status() {
@@ -260,7 +324,12 @@ nlohmann::json hotkey_service::status() {
           {"limiter_rejections", s.limiter_rejections.load()},
           {"breaker_rejections", s.breaker_rejections.load()},
           {"fallbacks", s.fallbacks.load()},
-          {"breaker", to_string(reader_.breaker())}};
+          {"breaker", to_string(reader_.breaker())},
+          {"invalidations_received", s.invalidations_received.load()},
+          {"invalidation_channel", [this] {
+             std::lock_guard<std::mutex> guard{stop_lock_};
+             return invalidation_state_;
+           }()}};
 }
 
 void hotkey_service::add_routes(httplib::Server& server) {

@@ -9,6 +9,10 @@
 //   auto r = eng->cache().get("sku:42", [&](const std::string& k) { return redis_get(k); });
 //   eng->cache().invalidate("sku:42");                        // every node drops its value
 //
+// With hotkeys.invalidation_channel set, each node subscribes to that Redis channel
+// and drops the cached value of every key published on it (PUBLISH channel key),
+// so writers in other languages can invalidate; it resubscribes after Redis
+// comes back.
 // HTTP: GET /hotkeys lists the hot keys; POST /hotkeys/manual?key=K&hot=1|0[&duration_ms=D]
 // adds or removes a manual hot key; POST /hotkeys/invalidate?key=K. /status has a
 // "hotkeys" section and /metrics shoal_hotkeys_* figures. reload() re-reads the rules
@@ -103,6 +107,11 @@ private:
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::thread metrics_thread_;
+  /// Follows hotkeys.invalidation_channel when configured.
+  std::thread invalidation_thread_;
+  /// "subscribed", "connecting" or "off"; guarded by stop_lock_.
+  std::string invalidation_state_ = "off";
+  void follow_invalidations(const std::string& channel);
 };
 
 /// The applications' handle on hot-key detection. Thread-safe. Without a hot-key

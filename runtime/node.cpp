@@ -105,8 +105,11 @@ std::unique_ptr<node> node::start(const config& cfg, std::string& error) {
       return nullptr;
     }
   }
-  log().info("node {} listening on {}:{}{}, http on {}:{}", cfg.node.name, listen.host,
-             n->port_, tls ? " (mutual TLS)" : "", cfg.http.listen.host, n->http_port());
+  log().info("node {} listening on {}:{}{}, {}", cfg.node.name, listen.host, n->port_,
+             tls ? " (mutual TLS)" : "",
+             cfg.http.enabled
+                 ? "http on " + cfg.http.listen.host + ":" + std::to_string(n->http_port())
+                 : std::string{"http off"});
   return n;
 }
 

@@ -4,6 +4,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "runtime/connections.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
 
@@ -87,20 +88,6 @@ nlohmann::json position_json(const binlog::binlog_position& p) {
 }
 
 } // namespace
-
-mysql_config to_mysql_config(const mysql_settings& s) {
-  mysql_config c;
-  c.host = s.address.host;
-  c.port = s.address.port;
-  c.user = s.user;
-  if (auto pw = secret_from_env(s.password_env))
-    c.password = *pw;
-  auto secs = [](int64_t ms) { return seconds{std::max<int64_t>(1, (ms + 999) / 1000)}; };
-  c.connect_timeout = secs(s.connect_timeout_ms);
-  c.read_timeout = secs(s.read_timeout_ms);
-  c.write_timeout = secs(s.read_timeout_ms);
-  return c;
-}
 
 binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
   binlog::pipeline_settings s;

@@ -74,9 +74,6 @@ private:
 /// node, else nullptr.
 std::unique_ptr<service> make_sync_service(node& n, std::string& error);
 
-/// A mysql_config for a server of the config (password from its environment variable).
-mysql_config to_mysql_config(const mysql_settings& s);
-
 /// The pipeline settings for one configured pipeline.
 binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p);
 

@@ -22,7 +22,7 @@
 #include "messages/token.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
-#include "runtime/sync_service.hpp"
+#include "runtime/connections.hpp"
 
 namespace shoal {
 
@@ -349,22 +349,6 @@ void token_client::rejected(std::string_view provider, std::string_view token) c
                  msg::token_rejected{std::string{provider}, std::string{token}, d.node});
 }
 
-namespace {
-
-redis_config redis_of(const redis_settings& r) {
-  redis_config out;
-  out.host = r.address.host;
-  out.port = r.address.port;
-  if (auto pw = secret_from_env(r.password_env))
-    out.password = *pw;
-  out.db = static_cast<int>(r.db);
-  out.connect_timeout = milliseconds{r.timeout_ms};
-  out.command_timeout = milliseconds{r.timeout_ms};
-  return out;
-}
-
-} // namespace
-
 stored_token read_stored_token(const config& cfg, const std::string& provider) {
   stored_token out;
   if (!cfg.redis) {
@@ -384,7 +368,7 @@ stored_token read_stored_token(const config& cfg, const std::string& provider) {
     out.error = "no provider \"" + provider + "\" in $.tokens.providers";
     return out;
   }
-  token::token_store store{redis_of(*cfg.redis), provider, "cli", milliseconds{1000}};
+  token::token_store store{to_redis_config(*cfg.redis), provider, "cli", milliseconds{1000}};
   auto rec = store.read();
   if (!rec) {
     out.error = rec.error().to_string();
@@ -462,7 +446,7 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
   if (keeps) {
     std::random_device rd;
     auto incarnation = (static_cast<uint64_t>(rd()) << 32) | rd();
-    auto redis = redis_of(*cfg.redis);
+    auto redis = to_redis_config(*cfg.redis);
     for (auto& p : providers) {
       token::keeper_settings k;
       k.provider = p;

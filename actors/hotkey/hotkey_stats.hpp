@@ -35,6 +35,8 @@ struct hotkey_stats {
   std::atomic<uint64_t> breaker_rejections{0};
   /// get() calls answered with the fallback.
   std::atomic<uint64_t> fallbacks{0};
+  /// Keys invalidated by a message on the Redis invalidation channel.
+  std::atomic<uint64_t> invalidations_received{0};
 
   /// Records one push latency (detection at a shard to arrival here), microseconds.
   void push_latency(int64_t us) {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <hiredis.h>
+#include <poll.h>
 #include <sys/time.h>
 
 namespace shoal {
@@ -272,6 +273,40 @@ redis_connection::eval_cached(const std::string& script,
     return sha.error();
   script_shas_[script] = *sha;
   return evalsha(*sha, keys, args);
+}
+
+redis_expected<std::optional<redis_reply>>
+redis_connection::next_message(std::chrono::milliseconds timeout) {
+  if (!connected())
+    return redis_error{redis_error::kind::io, "not connected (subscribe again)", endpoint()};
+  auto take = [this](void* raw) {
+    auto reply = convert(static_cast<redisReply*>(raw));
+    freeReplyObject(raw);
+    return std::optional<redis_reply>{std::move(reply)};
+  };
+  // A message may already sit in hiredis' buffer; only then wait on the socket, so
+  // that a quiet channel is not a read timeout (which would break the context).
+  void* raw = nullptr;
+  if (redisGetReplyFromReader(ctx_, &raw) != REDIS_OK) {
+    auto error = context_error(ctx_, errno, endpoint(), false);
+    redisFree(ctx_);
+    ctx_ = nullptr;
+    return error;
+  }
+  if (raw != nullptr)
+    return take(raw);
+  pollfd pfd{ctx_->fd, POLLIN, 0};
+  int ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  if (ready == 0 || (ready < 0 && errno == EINTR))
+    return std::optional<redis_reply>{};
+  errno = 0;
+  if (ready < 0 || redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+    auto error = context_error(ctx_, errno, endpoint(), false);
+    redisFree(ctx_);
+    ctx_ = nullptr;
+    return error;
+  }
+  return take(raw);
 }
 
 } // namespace shoal

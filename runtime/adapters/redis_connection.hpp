@@ -23,6 +23,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -169,6 +170,12 @@ public:
                                           const std::vector<std::string_view>& args);
 
   // -- connection ------------------------------------------------------------
+
+  /// Subscriber mode (after command({"SUBSCRIBE", channel})): the next message the
+  /// server pushes, waiting at most `timeout`; nullopt when none came in time (the
+  /// connection stays usable). A transport error breaks the connection: the
+  /// caller reconnects and subscribes again.
+  redis_expected<std::optional<redis_reply>> next_message(std::chrono::milliseconds timeout);
 
   /// Drops the current connection and opens a new one (AUTH, SELECT).
   redis_expected<bool> reconnect();
