@@ -8,7 +8,9 @@
 //    threads, 2 s tokens, 8 cycles (the physical limit is 1).
 // 3. Failover: kill -9 of the keeper's node mid-cycle -> lease taken by another
 //    node, and -> the next successful refresh by the new keeper.
-// Prints figures; asserts nothing.
+// Prints figures, then one JSON line with every figure (the last line of the output,
+// starting with `{"bench":"token"`; a section that could not run is listed under
+// "errors"). Asserts nothing.
 
 #include <atomic>
 #include <csignal>
@@ -46,6 +48,14 @@ json provider_json(const std::string& base_url) {
           {"appid", "wx-test-app"},
           {"secret_env", "SHOAL_BENCH_WX_SECRET"},
           {"daily_quota", 0}};
+}
+
+/// Every figure of the run, printed as the last line.
+json figures{{"bench", "token"}, {"errors", json::array()}};
+
+void fail(const std::string& what) {
+  std::cerr << what << '\n';
+  figures["errors"].push_back(what);
 }
 
 struct rate {
@@ -93,13 +103,13 @@ void local_get_vs_redis(shoal::test::redis_server& redis,
       {"tokens", {{"providers", json::array({provider_json(upstream.base_url())})}}}};
   auto parsed = shoal::parse_config_text(cfg.dump());
   if (!parsed) {
-    std::cerr << parsed.errors.front() << '\n';
+    fail("local get: " + parsed.errors.front());
     return;
   }
   std::string error;
   auto eng = shoal::engine::start(*parsed.value, &error);
   if (!eng || !eng->tokens().get("wx", seconds{10})) {
-    std::cerr << "engine: " << error << '\n';
+    fail("local get: engine: " + error);
     return;
   }
   std::cout << "== local get vs Redis HGET per call (same run)\n";
@@ -124,6 +134,11 @@ void local_get_vs_redis(shoal::test::redis_server& redis,
         "ns/call %9.0f calls/s | ratio %.0fx\n",
         threads, local_plain.ns_per_call, local_plain.calls_per_s, remote.ns_per_call,
         remote.calls_per_s, local_plain.calls_per_s / remote.calls_per_s);
+    figures["local_get"].push_back({{"threads", threads},
+                                    {"local_ns_per_call", local_plain.ns_per_call},
+                                    {"local_calls_per_s", local_plain.calls_per_s},
+                                    {"redis_ns_per_call", remote.ns_per_call},
+                                    {"redis_calls_per_s", remote.calls_per_s}});
   }
   eng->stop();
 }
@@ -207,7 +222,7 @@ void storm_and_failover(const std::string& program, shoal::test::redis_server& r
     storm_cluster c{program, redis, up, 32};
     auto first = up.tokens_issued();
     if (!wait_issued(up, first + 8, seconds{60})) {
-      std::cerr << "storm did not complete 8 cycles\n";
+      fail("storm did not complete 8 cycles");
       return;
     }
     auto calls = up.count("token", "ok");
@@ -217,6 +232,12 @@ void storm_and_failover(const std::string& program, shoal::test::redis_server& r
         "upstream calls %lld over %lld cycles (incl. the first token): %.2f per cycle\n",
         static_cast<long long>(calls), static_cast<long long>(cycles),
         static_cast<double>(calls) / static_cast<double>(cycles));
+    figures["storm_nodes"] = 3;
+    figures["storm_threads_per_node"] = 32;
+    figures["storm_upstream_calls"] = calls;
+    figures["storm_cycles"] = cycles;
+    figures["storm_calls_per_cycle"] =
+        static_cast<double>(calls) / static_cast<double>(cycles);
   }
   redis.flushall();
   o.expiry = seconds{6};
@@ -229,8 +250,10 @@ void storm_and_failover(const std::string& program, shoal::test::redis_server& r
     wait_issued(up2, issued + 1, seconds{20});
     std::this_thread::sleep_for(milliseconds{1000});
     auto victim = c.keeper();
-    if (victim.empty())
+    if (victim.empty()) {
+      fail("failover: no keeper found before round " + std::to_string(round + 1));
       break;
+    }
     auto before = up2.tokens_issued();
     auto killed = steady_clock::now();
     c.procs.at(victim).kill();
@@ -240,7 +263,7 @@ void storm_and_failover(const std::string& program, shoal::test::redis_server& r
            steady_clock::now() - killed < seconds{10})
       std::this_thread::sleep_for(milliseconds{5});
     auto taken = steady_clock::now();
-    wait_issued(up2, before + 1, seconds{20});
+    bool did_refresh = wait_issued(up2, before + 1, seconds{20});
     auto refreshed = steady_clock::now();
     std::printf(
         "killed %s: lease taken by %s after %lld ms; next refresh by the new keeper "
@@ -248,6 +271,11 @@ void storm_and_failover(const std::string& program, shoal::test::redis_server& r
         victim.c_str(), next.c_str(),
         static_cast<long long>(duration_cast<milliseconds>(taken - killed).count()),
         static_cast<long long>(duration_cast<milliseconds>(refreshed - killed).count()));
+    figures["failover"].push_back(
+        {{"lease_taken", !next.empty()},
+         {"lease_taken_ms", duration_cast<milliseconds>(taken - killed).count()},
+         {"refreshed", did_refresh},
+         {"next_refresh_ms", duration_cast<milliseconds>(refreshed - killed).count()}});
     // Restart the victim so the next round has three nodes again.
     shoal::test::process_options po;
     po.program = program;
@@ -280,11 +308,15 @@ int main(int argc, char** argv) {
     up.start();
     local_get_vs_redis(redis, up);
   }
-  if (!fs::exists(storm_node)) {
-    std::cerr << "no " << storm_node
-              << ": build token_storm_node for the storm and failover figures\n";
-    return 0;
-  }
-  storm_and_failover(storm_node, redis);
+  if (!fs::exists(storm_node))
+    fail("no " + storm_node +
+         ": build token_storm_node for the storm and failover figures");
+  else
+    try {
+      storm_and_failover(storm_node, redis);
+    } catch (const std::exception& e) {
+      fail(std::string{"storm/failover: "} + e.what());
+    }
+  std::cout << figures.dump() << std::endl;
   return 0;
 }
