@@ -917,8 +917,60 @@ private:
           break;
       }
     }
+    if (s->has_key())
+      check_collisions(*s, where);
     schemas_[name] = s;
     return s;
+  }
+
+  /// Sets single_partition when rows of different keys can collide on the target.
+  void check_collisions(table_schema& s, const std::string& where) {
+    auto lit = [&](const std::string& v) { return target_->quote(v); };
+    auto in_table = " WHERE TABLE_SCHEMA=" + lit(s.target_db) + " AND TABLE_NAME=" +
+                    lit(s.target_table);
+    auto unique = on_target([&](mysql_connection& t) {
+      return t.query("SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS" +
+                     in_table + " AND NON_UNIQUE=0");
+    });
+    check(unique, where + ": reading the target's unique keys");
+    if (!unique->rows.empty() && std::stoll(unique->rows[0][0].value_or("0")) > 1) {
+      s.single_partition = true;
+      s.single_partition_reason = "it has more than one unique key";
+    }
+    auto collations = on_target([&](mysql_connection& t) {
+      return t.query("SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS" +
+                     in_table);
+    });
+    check(collations, where + ": reading the target's collations");
+    auto ends = [](const std::string& text, const std::string& tail) {
+      return text.size() >= tail.size() &&
+             text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    s.key_pads.assign(s.key.size(), false);
+    for (auto& r : collations->rows) {
+      auto column = r[0].value_or("");
+      auto collation = r[1].value_or("");
+      auto k = std::find_if(s.key.begin(), s.key.end(), [&](uint32_t i) {
+        return i < s.columns.size() && s.columns[i] == column;
+      });
+      bool in_key = k != s.key.end();
+      // Byte-exact: binary strings, _nopad_bin and MySQL 8's _0900_bin. Other _bin
+      // collations pad: exact once trailing spaces are dropped. The rest fold.
+      auto nopad = collation.empty() || collation == "binary" || ends(collation, "_nopad_bin") ||
+                   ends(collation, "_0900_bin");
+      auto pads = !nopad && ends(collation, "_bin");
+      if (in_key && pads)
+        s.key_pads[static_cast<size_t>(k - s.key.begin())] = true;
+      if (in_key && !nopad && !pads && !s.single_partition) {
+        s.single_partition = true;
+        s.single_partition_reason = "key column " + column + " has collation " + collation +
+                                    " (values that differ in case, accents or trailing "
+                                    "spaces are one row); a _bin collation lets it spread";
+      }
+    }
+    if (s.single_partition)
+      st_->log(false, where + ": applied by one partition in binlog order: " +
+                          s.single_partition_reason);
   }
 
   caf::blocking_actor* self_;

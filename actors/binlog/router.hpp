@@ -2,7 +2,9 @@
 //
 // A row goes to partition hash(target table, key values) mod P, so every change
 // of one row lands on one partition and is applied there in binlog order.
-// Tables without a key go whole to the partition of their name. The hash is
+// Tables without a key, and tables whose rows of different keys can collide on
+// the target (table_schema::single_partition), go whole to the partition of
+// their name. The hash is
 // FNV-1a over a canonical rendering of the values: stable across processes
 // and restarts, which resuming from per-partition checkpoints relies on.
 //

@@ -29,6 +29,17 @@ struct table_schema {
   /// Indexes of the primary key columns (or of a unique key of NOT NULL
   /// columns); empty when the table has neither.
   std::vector<uint32_t> key;
+  /// Rows of different keys may still collide on the target, so every change of
+  /// the table goes to one partition, in binlog order: the table has another
+  /// unique key (row A frees a value that row B takes next), or a key column
+  /// compares case-, accent- or trailing-space-insensitively ('abc' and 'ABC '
+  /// are one row to the target but hash apart).
+  bool single_partition = false;
+  /// Why single_partition is set, for the log.
+  std::string single_partition_reason;
+  /// Per key column: it compares PAD SPACE (MariaDB's _bin collations), so its
+  /// trailing spaces are not hashed ('a' and 'a ' are one row).
+  std::vector<bool> key_pads;
 
   bool has_key() const noexcept { return !key.empty(); }
 };

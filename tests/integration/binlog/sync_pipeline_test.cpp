@@ -172,6 +172,42 @@ TEST_F(sync_pipeline_test, key_changing_updates_and_tables_without_keys) {
   }
 }
 
+TEST_F(sync_pipeline_test, rows_of_different_keys_that_collide_on_the_target_keep_source_order) {
+  auto p = start(settings("collide", 4));
+  auto src = source().connect();
+  run(src, "CREATE DATABASE c");
+  // A second unique key: each row frees an email that a new row takes right after.
+  run(src, "CREATE TABLE c.acct (id INT PRIMARY KEY, email VARCHAR(40) NOT NULL, "
+           "UNIQUE KEY (email))");
+  // A case- and accent-insensitive key: 'name-1' and 'NAME-1 ' are one row.
+  run(src, "CREATE TABLE c.ci (name VARCHAR(20) COLLATE utf8mb4_general_ci PRIMARY KEY, "
+           "v INT)");
+  // MariaDB's _bin pads: 'k1' and 'k1  ' are one row; it still spreads.
+  run(src, "CREATE TABLE c.padded (name VARCHAR(20) COLLATE utf8mb4_bin PRIMARY KEY, v INT)");
+  for (int i = 1; i <= 150; ++i) {
+    auto n = std::to_string(i);
+    run(src, "INSERT INTO c.acct VALUES (" + n + ", 'user-" + n + "')");
+    run(src, "INSERT INTO c.ci VALUES ('name-" + n + "', " + n + ")");
+    run(src, "INSERT INTO c.padded VALUES ('k" + n + "', " + n + ")");
+  }
+  for (int i = 1; i <= 150; ++i) {
+    auto n = std::to_string(i);
+    run(src, "UPDATE c.acct SET email = 'old-" + n + "' WHERE id = " + n);
+    run(src, "INSERT INTO c.acct VALUES (" + std::to_string(1000 + i) + ", 'user-" + n + "')");
+    run(src, "DELETE FROM c.ci WHERE name = 'name-" + n + "'");
+    run(src, "INSERT INTO c.ci VALUES ('NAME-" + n + " ', " + std::to_string(1000 + i) + ")");
+    run(src, "DELETE FROM c.padded WHERE name = 'k" + n + "'");
+    run(src, "INSERT INTO c.padded VALUES ('k" + n + "  ', " + std::to_string(1000 + i) + ")");
+  }
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(p->status().state, "running") << p->status().error;
+  auto dst = target().connect();
+  for (auto table : {"c.acct", "c.ci", "c.padded"}) {
+    EXPECT_EQ(rows_of(dst, table), rows_of(src, table)) << table;
+    EXPECT_EQ(checksum(dst, table), checksum(src, table)) << table;
+  }
+}
+
 TEST_F(sync_pipeline_test, minimal_row_image_and_minimal_metadata) {
   auto src = source().connect();
   run(src, "SET GLOBAL binlog_row_metadata = 'MINIMAL'");
@@ -338,6 +374,10 @@ TEST_F(sync_pipeline_test, a_stopped_target_holds_the_reader_at_the_inflight_bou
   s.max_inflight_rows = 1000;
   auto p = start(s);
   run(src, "USE b");
+  // The reader reads a table's keys and collations from the target when it first
+  // sees the table: let it see b.t before the target stops.
+  run(src, "INSERT INTO b.t VALUES (0, 'first')");
+  ASSERT_TRUE(caught_up(*p));
   target().freeze();
   for (int chunk = 0; chunk < 10; ++chunk)
     run(src, "INSERT INTO b.t SELECT seq, REPEAT('p', 100) FROM seq_" +

@@ -1,6 +1,7 @@
 // The pure parts of the sync pipeline: positions and keys, routing, SQL
 // generation and batching, checkpoint resume, DDL parsing.
 #include <algorithm>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -65,6 +66,37 @@ TEST(sync_router, same_key_same_partition_and_spread_over_partitions) {
   auto p = partition_of(*nokey, image({int64_t{1}, null_value{}, null_value{}}), 8);
   EXPECT_EQ(p,
             partition_of(*nokey, image({int64_t{2}, bytes_value{"y"}, int64_t{3}}), 8));
+}
+
+TEST(sync_router, tables_whose_keys_can_collide_stay_on_one_partition) {
+  auto t = table();
+  t->single_partition = true;
+  auto first = partition_of(*t, image({int64_t{0}, bytes_value{"x"}, int64_t{1}}), 8);
+  for (int64_t id = 1; id < 200; ++id)
+    ASSERT_EQ(partition_of(*t, image({id, bytes_value{"x"}, int64_t{1}}), 8), first);
+}
+
+TEST(sync_router, a_pad_space_key_hashes_without_its_trailing_spaces) {
+  auto t = table({1});
+  t->key_pads = {true};
+  std::set<uint32_t> spread;
+  for (int i = 0; i < 100; ++i) {
+    auto name = "name-" + std::to_string(i);
+    auto bare = partition_of(*t, image({int64_t{1}, bytes_value{name}, int64_t{1}}), 8);
+    auto padded =
+        partition_of(*t, image({int64_t{2}, bytes_value{name + "   "}, int64_t{1}}), 8);
+    ASSERT_EQ(bare, padded) << name;
+    spread.insert(bare);
+  }
+  EXPECT_GT(spread.size(), 4u) << "still spread over the partitions";
+  t->key_pads = {false};
+  int differ = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto name = "name-" + std::to_string(i);
+    differ += partition_of(*t, image({int64_t{1}, bytes_value{name}, int64_t{1}}), 8) !=
+              partition_of(*t, image({int64_t{1}, bytes_value{name + " "}, int64_t{1}}), 8);
+  }
+  EXPECT_GT(differ, 50) << "a NO PAD key keeps its trailing spaces";
 }
 
 TEST(sync_router, updates_become_upserts_updates_or_moves) {
