@@ -1,5 +1,8 @@
 #include "actors/binlog/snapshot.hpp"
 
+#include <algorithm>
+#include <optional>
+
 #include "actors/binlog/sql_builder.hpp"
 
 namespace shoal::binlog {
@@ -66,17 +69,57 @@ snapshot_result copy_snapshot(mysql_connection& source, mysql_connection& target
       must(target.exec("USE " + sql_identifier(tdb)), "target");
       must(target.exec("DROP TABLE IF EXISTS " + qualified_dst), "target");
       must(target.exec(ddl), "creating " + qualified_dst);
+      // FLOAT leaves the text protocol with 6 significant digits (16777216 as
+      // 16777200): read it as DOUBLE, exact, which the target rounds back.
+      auto columns = must(source.query("SELECT COLUMN_NAME, DATA_TYPE FROM "
+                                       "information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
+                                       source.quote(db) + " AND TABLE_NAME=" +
+                                       source.quote(table) + " ORDER BY ORDINAL_POSITION"),
+                          "reading the columns of " + qualified_src);
+      std::string select;
+      std::vector<std::string> names;
+      for (auto& c : columns.rows) {
+        auto name = c.at(0).value_or("");
+        names.push_back(name);
+        select += select.empty() ? "" : ",";
+        select += c.at(1) == std::optional<std::string>{"float"}
+                      ? "CAST(" + sql_identifier(name) + " AS DOUBLE)"
+                      : sql_identifier(name);
+      }
       auto keys = must(
           source.query("SHOW KEYS FROM " + qualified_src + " WHERE Key_name='PRIMARY'"),
           "SHOW KEYS");
+      // Pages follow the primary key (each page starts after the last key read, so
+      // a large table costs one index range scan per page, not a rescan from the
+      // start); a table without one is read in its scan order with OFFSET.
+      std::vector<size_t> key_at;
       std::string order;
-      for (auto& k : keys.rows)
-        order +=
-            (order.empty() ? " ORDER BY " : ",") + sql_identifier(k.at(4).value_or(""));
+      for (auto& k : keys.rows) {
+        auto name = k.at(4).value_or("");
+        key_at.push_back(static_cast<size_t>(
+            std::find(names.begin(), names.end(), name) - names.begin()));
+        order += (order.empty() ? " ORDER BY " : ",") + sql_identifier(name);
+      }
+      std::optional<mysql_row> last;
       for (uint64_t offset = 0;; offset += chunk_rows) {
-        auto chunk = must(source.query("SELECT * FROM " + qualified_src + order +
-                                       " LIMIT " + std::to_string(chunk_rows) +
-                                       " OFFSET " + std::to_string(offset)),
+        std::string where;
+        if (last && !key_at.empty()) {
+          // (k1, k2) > (v1, v2) spelled out, so that the range uses the index.
+          for (size_t i = 0; i < key_at.size(); ++i) {
+            std::string term;
+            for (size_t j = 0; j <= i; ++j) {
+              auto& v = last->at(key_at[j]);
+              term += (j ? " AND " : "") + sql_identifier(names[key_at[j]]) +
+                      (j < i ? " = " : " > ") + (v ? source.quote(*v) : "NULL");
+            }
+            where += (i ? " OR (" : " WHERE (") + term + ")";
+          }
+        }
+        auto paging = key_at.empty() ? " LIMIT " + std::to_string(chunk_rows) + " OFFSET " +
+                                           std::to_string(offset)
+                                     : " LIMIT " + std::to_string(chunk_rows);
+        auto chunk = must(source.query("SELECT " + select + " FROM " + qualified_src + where +
+                                       order + paging),
                           "reading " + qualified_src);
         if (chunk.rows.empty())
           break;
@@ -94,6 +137,7 @@ snapshot_result copy_snapshot(mysql_connection& source, mysql_connection& target
         }
         must(target.exec(sql), "copying into " + qualified_dst);
         result.rows += chunk.rows.size();
+        last = chunk.rows.back();
         if (chunk.rows.size() < chunk_rows)
           break;
       }

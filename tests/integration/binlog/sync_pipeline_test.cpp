@@ -35,9 +35,9 @@ TEST_F(sync_pipeline_test, streams_inserts_updates_and_deletes_in_order) {
   EXPECT_GE(s.rows_applied, 200u);
 }
 
-TEST_F(sync_pipeline_test, copies_every_type_family_with_edge_values) {
-  auto p = start(settings("types", 3));
-  auto src = source().connect();
+/// Tables t.ints, t.nums, t.times, t.strs and t.nokey with every type family at its
+/// edge values.
+void create_type_tables(mysql_connection& src) {
   run(src, "SET SESSION sql_mode=''");
   run(src, "CREATE DATABASE t");
   run(src, "CREATE TABLE t.ints (id INT PRIMARY KEY, a TINYINT, b TINYINT UNSIGNED, "
@@ -82,14 +82,47 @@ TEST_F(sync_pipeline_test, copies_every_type_family_with_edge_values) {
       "18446744073709551615,'{\"k\": [1, \"😀\", null]}',x'000102','n'),"
       "(3,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL),"
       "(4,'a','b','c',x'41',x'42','f',x'00','x','b,c',0,1,'[]',x'00',REPEAT('ü',1000))");
+  run(src, "INSERT INTO t.nums VALUES (6,0,0,0,1.0000001,0.30000000000000004),"
+           "(7,0,0,0,16777217,1e-300),(8,0,0,0,-0.1,123456789.123456789)");
+  run(src, "CREATE TABLE t.nokey (a INT, b FLOAT, c VARCHAR(10))");
+  run(src, "INSERT INTO t.nokey VALUES (1,0.1,'x'),(1,0.1,'x'),(NULL,NULL,NULL),(2,3.5,'')");
+}
+
+constexpr const char* type_tables[] = {"t.ints", "t.nums", "t.times", "t.strs", "t.nokey"};
+
+TEST_F(sync_pipeline_test, copies_every_type_family_with_edge_values) {
+  auto p = start(settings("types", 3));
+  auto src = source().connect();
+  create_type_tables(src);
   run(src, "UPDATE t.strs SET g = REPEAT(x'01', 100000), b = '🐟' WHERE id = 1");
   run(src, "DELETE FROM t.ints WHERE id = 5");
   ASSERT_TRUE(caught_up(*p));
   auto dst = target().connect();
-  for (auto table : {"t.ints", "t.nums", "t.times", "t.strs"}) {
+  for (auto table : type_tables) {
     EXPECT_EQ(rows_of(dst, table), rows_of(src, table)) << table;
     EXPECT_EQ(checksum(dst, table), checksum(src, table)) << table;
   }
+}
+
+TEST_F(sync_pipeline_test, snapshot_copies_every_type_family_with_edge_values) {
+  auto src = source().connect();
+  create_type_tables(src);
+  // Several pages (2000 rows each) along a two-column primary key.
+  run(src, "CREATE TABLE t.many (a INT, b VARCHAR(10), v INT, PRIMARY KEY (a, b))");
+  run(src, "INSERT INTO t.many SELECT seq DIV 3, CONCAT('k', seq MOD 3), seq "
+           "FROM t.seq_1_to_6500");
+  auto s = settings("snaptypes", 3);
+  s.start_mode = "snapshot";
+  s.filter = binlog::table_filter{{"t.*"}, {}, {}, "shoal"};
+  auto p = start(s);
+  ASSERT_TRUE(caught_up(*p));
+  auto dst = target().connect();
+  for (auto table : type_tables) {
+    EXPECT_EQ(rows_of(dst, table), rows_of(src, table)) << table;
+    EXPECT_EQ(checksum(dst, table), checksum(src, table)) << table;
+  }
+  EXPECT_EQ(checksum(dst, "t.many"), checksum(src, "t.many"));
+  EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM t.many").rows.at(0).at(0), "6500");
 }
 
 TEST_F(sync_pipeline_test, applies_ddl_in_the_middle_of_the_stream) {
