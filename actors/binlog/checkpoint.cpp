@@ -66,7 +66,10 @@ load_checkpoints(mysql_connection& conn, const std::string& database,
     return rows.error();
   std::vector<std::optional<change_key>> keys(partitions);
   for (auto& row : rows->rows) {
-    auto p = std::stoul(row[0].value_or("0"));
+    auto id = std::stol(row[0].value_or("0"));
+    if (id < 0)
+      continue; // the XA floor (load_xa_floor)
+    auto p = static_cast<unsigned long>(id);
     if (p >= partitions) {
       mysql_error err;
       err.operation = "load checkpoint";
@@ -86,6 +89,34 @@ load_checkpoints(mysql_connection& conn, const std::string& database,
     keys[p] = k;
   }
   return keys;
+}
+
+std::string xa_floor_store_sql(const std::string& database, const std::string& pipeline,
+                               const binlog_position& at) {
+  return "INSERT INTO " + table_name(database) +
+         " (pipeline, partition_id, file, pos, idx) VALUES (" + quote_text(pipeline) + "," +
+         std::to_string(xa_floor_partition) + "," + quote_text(at.file) + "," +
+         std::to_string(at.pos) +
+         ",0) ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos), idx=0";
+}
+
+std::string xa_floor_clear_sql(const std::string& database, const std::string& pipeline) {
+  return "DELETE FROM " + table_name(database) + " WHERE pipeline=" + quote_text(pipeline) +
+         " AND partition_id=" + std::to_string(xa_floor_partition);
+}
+
+mysql_expected<std::optional<binlog_position>>
+load_xa_floor(mysql_connection& conn, const std::string& database,
+              const std::string& pipeline) {
+  auto rows = conn.query("SELECT file, pos FROM " + table_name(database) +
+                         " WHERE pipeline=" + quote_text(pipeline) +
+                         " AND partition_id=" + std::to_string(xa_floor_partition));
+  if (!rows)
+    return rows.error();
+  if (rows->rows.empty())
+    return std::optional<binlog_position>{};
+  return std::optional<binlog_position>{binlog_position{
+      rows->rows[0][0].value_or(""), std::stoull(rows->rows[0][1].value_or("4"))}};
 }
 
 } // namespace shoal::binlog

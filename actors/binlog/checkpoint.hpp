@@ -39,4 +39,27 @@ mysql_expected<std::vector<std::optional<change_key>>>
 load_checkpoints(mysql_connection& conn, const std::string& database,
                  const std::string& pipeline, uint32_t partitions);
 
+// -- the XA floor ----------------------------------------------------------
+//
+// A prepared XA transaction's rows are held by the reader until its XA COMMIT,
+// which may come long after partitions have checkpointed later changes. The
+// floor row (partition_id -1) holds where the earliest such transaction's
+// XA PREPARE begins until its commit is applied everywhere; resuming reads from
+// there at the latest, so the held rows are read again after a crash.
+
+/// partition_id of the floor row.
+inline constexpr int xa_floor_partition = -1;
+
+/// Records `at` as the pipeline's XA floor.
+std::string xa_floor_store_sql(const std::string& database, const std::string& pipeline,
+                               const binlog_position& at);
+
+/// Removes the pipeline's XA floor (no XA transaction pending).
+std::string xa_floor_clear_sql(const std::string& database, const std::string& pipeline);
+
+/// The pipeline's XA floor; nullopt when none is stored.
+mysql_expected<std::optional<binlog_position>>
+load_xa_floor(mysql_connection& conn, const std::string& database,
+              const std::string& pipeline);
+
 } // namespace shoal::binlog

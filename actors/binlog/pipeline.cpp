@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
@@ -379,6 +380,21 @@ private:
       throw stop_pipeline{keys.error().to_string()};
     if (auto at = resume_position(*keys)) {
       start_ = *at;
+      // Nothing at or below the lowest partition key needs handing on again.
+      std::optional<change_key> low;
+      for (auto& k : *keys)
+        if (!low || *k < *low)
+          low = k;
+      resend_floor_ = low;
+      auto floor = load_xa_floor(*target_, cfg().checkpoint_database, cfg().name);
+      check(floor, "reading the XA floor");
+      if (*floor)
+        xa_floor_written_ = **floor;
+      if (*floor && **floor < start_) {
+        start_ = **floor;
+        st_->log(false, "an XA transaction prepared at " + start_.to_string() +
+                            " was not applied everywhere: reading again from there");
+      }
       st_->log(false, "resuming from " + start_.to_string());
       for (uint32_t p = 0; p < parts_.size(); ++p)
         self_->send(parts_[p], partition_start{*(*keys)[p]});
@@ -524,6 +540,8 @@ private:
         self_, milliseconds{0}, [&](rows_done& d) { inflight_ -= d.rows; },
         [&](drained_reply& d) { on_drained(d); })) {
     }
+    if (!xa_applying_.empty())
+      update_xa_floor();
     std::lock_guard<std::mutex> guard{st_->mtx};
     st_->status.inflight = inflight_;
   }
@@ -579,6 +597,8 @@ private:
     in_group_ = true;
     group_index_ = 0;
     touched_.clear();
+    xa_prepare_ = false;
+    xa_rows_.clear();
   }
 
   bool gtid_pending_initial() const { return !gtid_.empty() && start_.empty(); }
@@ -586,6 +606,7 @@ private:
   void on_event(const event_header&, uint64_t offset, mariadb_gtid_event& e) {
     open_group(offset);
     standalone_ = e.standalone();
+    xa_prepare_ = (e.flags & 64) != 0;
   }
 
   void on_event(const event_header&, uint64_t offset, mysql_gtid_event&) {
@@ -602,6 +623,13 @@ private:
       return;
     case query_kind::commit:
     case query_kind::rollback:
+      if (starts_with_xa(q.statement, "XA END ") && xa_prepare_)
+        hold_prepared(xa_id(q.statement, "XA END "));
+      else if (starts_with_xa(q.statement, "XA COMMIT "))
+        commit_prepared(offset, q.statement);
+      else if (starts_with_xa(q.statement, "XA ROLLBACK ") &&
+               xa_pending_.erase(xa_id(q.statement, "XA ROLLBACK ")) > 0)
+        update_xa_floor();
       end_group(h.log_pos);
       return;
     case query_kind::savepoint:
@@ -635,30 +663,132 @@ private:
       open_group(offset);
     auto schema = resolve(tm, offset);
     for (auto& row : e.rows) {
+      if (xa_prepare_) {
+        // A prepared XA transaction is not committed yet: hold its rows until its
+        // XA COMMIT (applied there, in commit order) or XA ROLLBACK (dropped).
+        bool moves =
+            e.kind == row_kind::update && schema->has_key() && changes_key(*schema, row);
+        xa_rows_.push_back(held_row{e.kind, schema, std::move(row), h.timestamp, moves});
+        continue;
+      }
       change_key key{group_start_, ++group_index_};
       if (resend_floor_ && key <= *resend_floor_)
         continue;
       bool moves =
           e.kind == row_kind::update && schema->has_key() && changes_key(*schema, row);
-      auto ops = ops_for_row(e.kind, schema, std::move(row), key, h.timestamp);
-      ++rows_read_;
-      if (moves) {
-        apply_in_barrier(ops, key);
-        continue;
-      }
-      for (auto& op : ops) {
-        auto& image = op.kind == op_kind::upsert || op.kind == op_kind::insert
-                          ? op.after
-                          : op.before;
-        auto p = partition_of(*schema, image, static_cast<uint32_t>(parts_.size()));
-        outbox_[p].push_back(std::move(op));
-        ++inflight_;
-        touched_.insert(p);
-        if (outbox_[p].size() >= cfg().batch_rows)
-          flush(p);
-      }
-      last_handed_ = key;
+      dispatch(ops_for_row(e.kind, schema, std::move(row), key, h.timestamp), moves, key);
     }
+  }
+
+  /// Routes one row's ops to their partitions (a key change in a barrier).
+  void dispatch(std::vector<row_op> ops, bool moves, const change_key& key) {
+    ++rows_read_;
+    if (moves) {
+      apply_in_barrier(ops, key);
+      return;
+    }
+    for (auto& op : ops) {
+      auto& image =
+          op.kind == op_kind::upsert || op.kind == op_kind::insert ? op.after : op.before;
+      auto p = partition_of(*op.table, image, static_cast<uint32_t>(parts_.size()));
+      outbox_[p].push_back(std::move(op));
+      ++inflight_;
+      touched_.insert(p);
+      if (outbox_[p].size() >= cfg().batch_rows)
+        flush(p);
+    }
+    last_handed_ = key;
+  }
+
+  // -- XA ----------------------------------------------------------------------
+
+  static bool starts_with_xa(const std::string& statement, const char* prefix) {
+    return statement.compare(0, std::strlen(prefix), prefix) == 0;
+  }
+
+  /// The xid of "XA END|COMMIT|ROLLBACK <xid> [ONE PHASE]" as the binlog spells it.
+  static std::string xa_id(const std::string& statement, const char* prefix) {
+    auto id = statement.substr(std::strlen(prefix));
+    while (!id.empty() && (id.back() == ' ' || id.back() == ';'))
+      id.pop_back();
+    const std::string one_phase = " ONE PHASE";
+    if (id.size() > one_phase.size() &&
+        id.compare(id.size() - one_phase.size(), one_phase.size(), one_phase) == 0)
+      id.resize(id.size() - one_phase.size());
+    return id;
+  }
+
+  void hold_prepared(const std::string& xid) {
+    xa_pending_[xid] = prepared_xa{group_start_, std::move(xa_rows_)};
+    xa_rows_.clear();
+    xa_prepare_ = false;
+    // Durable before anything after this group is handed on: a crash from here
+    // on resumes at or before this XA PREPARE.
+    update_xa_floor();
+  }
+
+  /// Keeps the floor row at the earliest XA PREPARE whose rows are not yet
+  /// applied by every partition.
+  void update_xa_floor() {
+    if (!xa_applying_.empty()) {
+      change_key applied_everywhere;
+      {
+        std::lock_guard<std::mutex> guard{st_->mtx};
+        bool first = true;
+        for (auto& p : st_->status.partitions)
+          if (first || p.applied < applied_everywhere) {
+            applied_everywhere = p.applied;
+            first = false;
+          }
+      }
+      xa_applying_.erase(std::remove_if(xa_applying_.begin(), xa_applying_.end(),
+                                        [&](const applying_xa& a) {
+                                          return !(applied_everywhere < a.commit_end);
+                                        }),
+                         xa_applying_.end());
+    }
+    std::optional<binlog_position> floor;
+    for (auto& [_, x] : xa_pending_)
+      if (!floor || x.prepared_at < *floor)
+        floor = x.prepared_at;
+    for (auto& a : xa_applying_)
+      if (!floor || a.prepared_at < *floor)
+        floor = a.prepared_at;
+    if (floor == xa_floor_written_)
+      return;
+    auto sql = floor ? xa_floor_store_sql(cfg().checkpoint_database, cfg().name, *floor)
+                     : xa_floor_clear_sql(cfg().checkpoint_database, cfg().name);
+    check(on_target([&](mysql_connection& t) { return t.exec(sql); }),
+          "writing the XA floor");
+    xa_floor_written_ = floor;
+  }
+
+  void commit_prepared(uint64_t offset, const std::string& statement) {
+    auto xid = xa_id(statement, "XA COMMIT ");
+    auto held = xa_pending_.find(xid);
+    if (held == xa_pending_.end()) {
+      if (statement.find("ONE PHASE") != std::string::npos)
+        return; // its rows were in this group, already handed on
+      throw stop_pipeline{
+          file_ + ":" + std::to_string(offset) + ": QUERY: XA COMMIT " + xid +
+          " commits a transaction whose XA PREPARE came before the position this "
+          "pipeline read from (it started, or resumed after a crash, between the two), "
+          "so its changes are not known here: the target would miss them; resync "
+          "(start: snapshot)"};
+    }
+    // Applied at the commit, where the source made the changes visible; keys of
+    // this group keep them in binlog order and after every earlier change.
+    auto prepared = std::move(held->second);
+    xa_pending_.erase(held);
+    for (auto& r : prepared.rows) {
+      change_key key{group_start_, ++group_index_};
+      if (resend_floor_ && key <= *resend_floor_)
+        continue;
+      dispatch(ops_for_row(r.kind, r.table, std::move(r.change), key, r.time), r.moves, key);
+    }
+    // The floor stays until every partition has applied this group (its end is
+    // the next group's start; poll() lifts it).
+    xa_applying_.push_back(applying_xa{prepared.prepared_at, {group_start_, group_index_}});
   }
 
   void on_event(const event_header&, uint64_t, heartbeat_event&) {
@@ -988,6 +1118,34 @@ private:
   binlog_position group_start_;
   bool in_group_ = false;
   bool standalone_ = false;
+  /// A row of a prepared XA transaction, held until its XA COMMIT.
+  struct held_row {
+    row_kind kind;
+    std::shared_ptr<const table_schema> table;
+    row_change change;
+    uint32_t time;
+    bool moves;
+  };
+  /// The current group is an XA PREPARE (GTID flag FL_PREPARED_XA).
+  bool xa_prepare_ = false;
+  /// Rows of the XA transaction being prepared.
+  std::vector<held_row> xa_rows_;
+  struct prepared_xa {
+    /// Where its XA PREPARE group begins.
+    binlog_position prepared_at;
+    std::vector<held_row> rows;
+  };
+  /// Prepared XA transactions by xid, waiting for XA COMMIT or XA ROLLBACK.
+  std::map<std::string, prepared_xa> xa_pending_;
+  struct applying_xa {
+    binlog_position prepared_at;
+    /// Its last row's key: applied everywhere once every partition is past it.
+    change_key commit_end;
+  };
+  /// Committed XA transactions whose rows some partition has not applied yet.
+  std::vector<applying_xa> xa_applying_;
+  /// The floor row as last written (nullopt: none).
+  std::optional<binlog_position> xa_floor_written_;
   uint64_t group_index_ = 0;
   std::set<uint32_t> touched_;
   std::optional<change_key> last_handed_;

@@ -35,8 +35,8 @@ TEST_F(sync_pipeline_test, streams_inserts_updates_and_deletes_in_order) {
   EXPECT_GE(s.rows_applied, 200u);
 }
 
-/// Tables t.ints, t.nums, t.times, t.strs and t.nokey with every type family at its
-/// edge values.
+/// Tables t.ints, t.nums, t.times, t.strs, t.geo and t.nokey with every type family
+/// at its edge values.
 void create_type_tables(mysql_connection& src) {
   run(src, "SET SESSION sql_mode=''");
   run(src, "CREATE DATABASE t");
@@ -84,11 +84,19 @@ void create_type_tables(mysql_connection& src) {
       "(4,'a','b','c',x'41',x'42','f',x'00','x','b,c',0,1,'[]',x'00',REPEAT('ü',1000))");
   run(src, "INSERT INTO t.nums VALUES (6,0,0,0,1.0000001,0.30000000000000004),"
            "(7,0,0,0,16777217,1e-300),(8,0,0,0,-0.1,123456789.123456789)");
+  run(src, "CREATE TABLE t.geo (id INT PRIMARY KEY, g GEOMETRY, p POINT NOT NULL, "
+           "l LINESTRING, y POLYGON)");
+  run(src, "INSERT INTO t.geo VALUES (1, ST_GeomFromText('POINT(1 2)'), "
+           "ST_GeomFromText('POINT(-0.5 1e10)'), ST_GeomFromText('LINESTRING(0 0,1 1,2 0)'), "
+           "ST_GeomFromText('POLYGON((0 0,4 0,4 4,0 4,0 0),(1 1,2 1,2 2,1 1))')), "
+           "(2, ST_GeomFromText('GEOMETRYCOLLECTION(POINT(3 3),LINESTRING(0 0,5 5))', 4326), "
+           "ST_GeomFromText('POINT(0 0)'), NULL, NULL)");
   run(src, "CREATE TABLE t.nokey (a INT, b FLOAT, c VARCHAR(10))");
   run(src, "INSERT INTO t.nokey VALUES (1,0.1,'x'),(1,0.1,'x'),(NULL,NULL,NULL),(2,3.5,'')");
 }
 
-constexpr const char* type_tables[] = {"t.ints", "t.nums", "t.times", "t.strs", "t.nokey"};
+constexpr const char* type_tables[] = {"t.ints", "t.nums", "t.times", "t.strs", "t.geo",
+                                       "t.nokey"};
 
 TEST_F(sync_pipeline_test, copies_every_type_family_with_edge_values) {
   auto p = start(settings("types", 3));
@@ -239,6 +247,73 @@ TEST_F(sync_pipeline_test, rows_of_different_keys_that_collide_on_the_target_kee
     EXPECT_EQ(rows_of(dst, table), rows_of(src, table)) << table;
     EXPECT_EQ(checksum(dst, table), checksum(src, table)) << table;
   }
+}
+
+TEST_F(sync_pipeline_test, xa_transactions_apply_on_commit_and_vanish_on_rollback) {
+  auto p = start(settings("xa", 4));
+  auto src = source().connect();
+  run(src, "CREATE DATABASE x");
+  run(src, "CREATE TABLE x.t (id INT PRIMARY KEY, v VARCHAR(20))");
+  run(src, "INSERT INTO x.t VALUES (1, 'plain')");
+  run(src, "XA START 'committed'");
+  run(src, "INSERT INTO x.t VALUES (2, 'xa-commit')");
+  run(src, "UPDATE x.t SET v = 'by-xa' WHERE id = 1");
+  run(src, "XA END 'committed'");
+  run(src, "XA PREPARE 'committed'");
+  run(src, "XA COMMIT 'committed'");
+  run(src, "XA START 'rolled-back'");
+  run(src, "INSERT INTO x.t VALUES (3, 'xa-rollback')");
+  run(src, "XA END 'rolled-back'");
+  run(src, "XA PREPARE 'rolled-back'");
+  run(src, "XA ROLLBACK 'rolled-back'");
+  run(src, "XA START 'one-phase'");
+  run(src, "INSERT INTO x.t VALUES (4, 'one-phase')");
+  run(src, "XA END 'one-phase'");
+  run(src, "XA COMMIT 'one-phase' ONE PHASE");
+  run(src, "INSERT INTO x.t VALUES (5, 'after')");
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(p->status().state, "running") << p->status().error;
+  auto dst = target().connect();
+  EXPECT_EQ(rows_of(dst, "x.t"), rows_of(src, "x.t"));
+}
+
+TEST_F(sync_pipeline_test, a_restart_between_xa_prepare_and_commit_keeps_the_prepared_rows) {
+  auto s = settings("xarestart", 3);
+  auto p = start(s);
+  auto src = source().connect();
+  auto other = source().connect();
+  run(src, "CREATE DATABASE x2");
+  run(src, "CREATE TABLE x2.t (id INT PRIMARY KEY, v VARCHAR(20))");
+  run(src, "CREATE TABLE x2.log (n INT)");
+  run(src, "XA START 'late'");
+  run(src, "INSERT INTO x2.t VALUES (1, 'prepared'), (2, 'prepared')");
+  run(src, "XA END 'late'");
+  run(src, "XA PREPARE 'late'");
+  // Later transactions move every partition's checkpoint past the XA PREPARE.
+  for (int i = 10; i < 60; ++i) {
+    run(other, "INSERT INTO x2.t VALUES (" + std::to_string(i) + ", 'after')");
+    run(other, "INSERT INTO x2.log VALUES (" + std::to_string(i) + ")");
+  }
+  ASSERT_TRUE(caught_up(*p));
+  p->stop();
+  run(src, "XA COMMIT 'late'");
+  run(other, "INSERT INTO x2.t VALUES (100, 'last')");
+  p = start(s);
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(p->status().state, "running") << p->status().error;
+  auto dst = target().connect();
+  EXPECT_EQ(rows_of(dst, "x2.t"), rows_of(src, "x2.t"));
+  EXPECT_EQ(rows_of(dst, "x2.log"), rows_of(src, "x2.log")) << "a keyless row applied twice";
+  auto floor_gone = [&] {
+    return run(dst, "SELECT COUNT(*) FROM shoal.sync_checkpoint WHERE pipeline='xarestart' "
+                    "AND partition_id=-1")
+               .rows.at(0)
+               .at(0) == std::optional<std::string>{"0"};
+  };
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!floor_gone() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(floor_gone()) << "the XA floor outlived its transaction";
 }
 
 TEST_F(sync_pipeline_test, minimal_row_image_and_minimal_metadata) {
