@@ -15,6 +15,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace shoal {
 namespace {
@@ -22,26 +23,13 @@ namespace {
 using namespace std::chrono;
 using nlohmann::json;
 
-std::string shoal_binary() {
-  auto dir = std::getenv("SHOAL_BINARY_DIR");
-  return dir ? std::string{dir} + "/runtime/shoal" : "shoal";
-}
-
 std::string source_dir() {
   auto dir = std::getenv("SHOAL_SOURCE_DIR");
   return dir ? dir : ".";
 }
 
-template <class Predicate>
-bool eventually(Predicate p, milliseconds timeout) {
-  auto deadline = steady_clock::now() + timeout;
-  while (steady_clock::now() < deadline) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(milliseconds{25});
-  }
-  return p();
-}
+using test::eventually;
+using test::shoal_binary;
 
 /// A set of node configs on free ports and the processes running them.
 class cluster {

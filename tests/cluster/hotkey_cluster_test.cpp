@@ -17,6 +17,7 @@
 #include "tests/support/free_port.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace shoal {
 namespace {
@@ -29,16 +30,7 @@ std::string binary(const std::string& rel) {
   return dir ? std::string{dir} + "/" + rel : rel;
 }
 
-template <class Predicate>
-bool eventually(Predicate p, milliseconds timeout) {
-  auto deadline = steady_clock::now() + timeout;
-  while (steady_clock::now() < deadline) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(milliseconds{20});
-  }
-  return p();
-}
+using test::eventually;
 
 /// Three hotkey_app nodes n1..n3 with one rule for every key.
 class hot_cluster {

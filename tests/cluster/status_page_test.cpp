@@ -30,6 +30,7 @@
 #include "tests/support/free_port.hpp"
 #include "tests/support/shared_servers.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace shoal::test {
 namespace {
@@ -41,16 +42,6 @@ using attributes = std::map<std::string, std::string>;
 std::string build_dir() {
   auto dir = std::getenv("SHOAL_BINARY_DIR");
   return dir ? dir : ".";
-}
-
-template <class Predicate> bool eventually(Predicate p, milliseconds timeout) {
-  auto deadline = steady_clock::now() + timeout;
-  while (steady_clock::now() < deadline) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(milliseconds{50});
-  }
-  return p();
 }
 
 /// Chromium from PATH; empty if it is not installed.

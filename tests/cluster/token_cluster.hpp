@@ -30,21 +30,12 @@
 #include "tests/support/free_port.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace shoal::test {
 
 using namespace std::chrono;
 using nlohmann::json;
-
-template <class Predicate> bool eventually(Predicate p, milliseconds timeout) {
-  auto deadline = steady_clock::now() + timeout;
-  while (steady_clock::now() < deadline) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(milliseconds{10});
-  }
-  return p();
-}
 
 class token_cluster {
 public:

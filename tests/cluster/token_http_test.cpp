@@ -7,11 +7,6 @@
 namespace shoal::test {
 namespace {
 
-std::string shoal_binary() {
-  auto dir = std::getenv("SHOAL_BINARY_DIR");
-  return dir ? std::string{dir} + "/runtime/shoal" : "shoal";
-}
-
 class token_http : public server_test {};
 
 TEST_F(token_http, http_api_needs_the_bearer_secret_and_serves_and_rejects_tokens) {

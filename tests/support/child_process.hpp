@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <regex>
@@ -178,5 +179,18 @@ private:
   // Set once the child has been reaped; the pid must not be signalled after.
   std::optional<exit_status> status_;
 };
+
+/// A program of this build: `relative` under the build folder ctest names in
+/// SHOAL_BINARY_DIR (or the bare name, found on PATH, outside ctest).
+inline std::string build_binary(const std::string& relative) {
+  auto dir = std::getenv("SHOAL_BINARY_DIR");
+  return dir ? std::string{dir} + "/" + relative
+             : relative.substr(relative.rfind('/') + 1);
+}
+
+/// The `shoal` command line of this build.
+inline std::string shoal_binary() {
+  return build_binary("runtime/shoal");
+}
 
 } // namespace shoal::test

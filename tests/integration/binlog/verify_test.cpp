@@ -349,11 +349,6 @@ TEST_F(verify_test, big_table_spans_many_chunks_and_one_bad_chunk_is_narrowed) {
 
 // -- the command line -------------------------------------------------------
 
-std::string shoal_binary() {
-  auto dir = std::getenv("SHOAL_BINARY_DIR");
-  return dir ? std::string{dir} + "/runtime/shoal" : "shoal";
-}
-
 class verify_cli_test : public verify_test {
 protected:
   std::string write_config(uint16_t source_port, uint16_t target_port) {
@@ -381,7 +376,7 @@ protected:
   shoal::test::child_process verify_cli(const std::string& config,
                                         std::vector<std::string> extra = {}) {
     shoal::test::process_options opts;
-    opts.program = shoal_binary();
+    opts.program = shoal::test::shoal_binary();
     opts.args = {"verify", "--config", config, "--pipeline", "main"};
     opts.args.insert(opts.args.end(), extra.begin(), extra.end());
     opts.env = {{"SHOAL_VERIFY_TEST_PW", source().password()}};
@@ -436,7 +431,7 @@ TEST_F(verify_cli_test, exit_codes_say_identical_different_or_unusable) {
   }
   {
     shoal::test::process_options opts;
-    opts.program = shoal_binary();
+    opts.program = shoal::test::shoal_binary();
     opts.args = {"verify", "--config", config, "--pipeline", "nope"};
     opts.output_dir = dir_.path();
     shoal::test::child_process p(opts);

@@ -11,22 +11,13 @@
 #include "runtime/engine.hpp"
 #include "runtime/hotkey_service.hpp"
 #include "tests/support/shared_servers.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace shoal::test {
 namespace {
 
 using namespace std::chrono;
 using nlohmann::json;
-
-template <class Predicate> bool eventually(Predicate p, milliseconds timeout) {
-  auto deadline = steady_clock::now() + timeout;
-  while (steady_clock::now() < deadline) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(milliseconds{20});
-  }
-  return p();
-}
 
 class invalidation_channel_test : public server_test {};
 

@@ -15,22 +15,13 @@
 #include "runtime/token_service.hpp"
 #include "tests/standins/token_standin.hpp"
 #include "tests/support/shared_servers.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace shoal::test {
 namespace {
 
 using namespace std::chrono;
 using nlohmann::json;
-
-template <class Predicate> bool eventually(Predicate p, milliseconds timeout) {
-  auto deadline = steady_clock::now() + timeout;
-  while (steady_clock::now() < deadline) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(milliseconds{20});
-  }
-  return p();
-}
 
 token::token_record record(const std::string& token, uint64_t version) {
   auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
