@@ -32,7 +32,8 @@ key_recorder::stripe& key_recorder::mine() {
 void key_recorder::record(std::string_view key, uint64_t n) {
   auto& s = mine();
   std::lock_guard<std::mutex> guard{s.lock};
-  auto i = s.counts.find(std::string{key});
+  // Debian's abseil has its own string_view type.
+  auto i = s.counts.find(absl::string_view{key.data(), key.size()});
   if (i != s.counts.end()) {
     i->second += n;
   } else if (s.counts.size() < per_stripe_) {
@@ -63,23 +64,29 @@ uint64_t key_recorder::dropped() const {
 }
 
 std::vector<std::pair<std::string, uint64_t>> key_recorder::drain() {
-  std::unordered_map<std::string, uint64_t> merged;
+  absl::flat_hash_map<std::string, uint64_t> merged;
   for (auto& s : stripes_) {
-    std::unordered_map<std::string, uint64_t> taken;
-    {
-      std::lock_guard<std::mutex> guard{s->lock};
-      if (s->counts.empty())
+    std::lock_guard<std::mutex> guard{s->lock};
+    for (auto i = s->counts.begin(); i != s->counts.end();) {
+      if (i->second == 0) {
+        // Idle for a whole flush: make room for other keys.
+        s->counts.erase(i++);
         continue;
-      taken.swap(s->counts);
+      }
+      merged[i->first] += i->second;
+      i->second = 0;
+      ++i;
     }
-    if (merged.empty()) {
-      merged.swap(taken);
-      continue;
-    }
-    for (auto& [key, n] : taken)
-      merged[key] += n;
+    // Nearly full (a flood of distinct keys): start empty, so that new keys are
+    // not dropped for a whole flush behind keys that may never come back.
+    if (s->counts.size() * 4 >= per_stripe_ * 3)
+      s->counts.clear();
   }
-  return {std::make_move_iterator(merged.begin()), std::make_move_iterator(merged.end())};
+  std::vector<std::pair<std::string, uint64_t>> out;
+  out.reserve(merged.size());
+  for (auto& [key, n] : merged)
+    out.emplace_back(key, n);
+  return out;
 }
 
 } // namespace shoal::hotkey

@@ -1,5 +1,6 @@
 // key_recorder: node-local pre-aggregation of key accesses. Application threads call
-// record(key) (a few tens of nanoseconds: one uncontended lock and one hash probe);
+// record(key) (a few tens of nanoseconds: one uncontended lock and one probe of a Swiss
+// table by string_view, no allocation for a key seen in the last flush);
 // the recorder actor drains the counts every flush_ms and sends them, batched per
 // shard, to the counter shards.
 //
@@ -8,9 +9,11 @@
 //   for (auto& [key, n] : counts.drain()) ...
 //
 // Counts are kept in stripes, each with its own lock and map; a thread always uses the
-// stripe its id hashes to, so threads rarely share a lock. drain() swaps each stripe's
-// map for an empty one. Memory: at most max_keys distinct keys are held between two
-// drains; accesses of further new keys are dropped and counted in dropped().
+// stripe its id hashes to, so threads rarely share a lock. drain() takes the counts and
+// zeroes them, keeping the keys (a key recorded every flush is never re-inserted) and
+// removing those idle for a whole flush, or every key when the stripe is 3/4 full.
+// Memory: at most max_keys distinct keys are
+// held; accesses of further new keys are dropped and counted in dropped().
 #pragma once
 
 #include <cstddef>
@@ -22,6 +25,9 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/strings/string_view.h>
 
 namespace shoal::hotkey {
 
@@ -47,8 +53,8 @@ public:
 private:
   struct alignas(64) stripe {
     std::mutex lock;
-    /// Key -> accesses since the last drain.
-    std::unordered_map<std::string, uint64_t> counts;
+    /// Key -> accesses since the last drain (0: idle since then).
+    absl::flat_hash_map<std::string, uint64_t> counts;
     /// Accesses counted in this stripe, monotonic.
     uint64_t recorded = 0;
     /// Accesses dropped in this stripe because it was full, monotonic.
