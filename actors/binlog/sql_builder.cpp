@@ -187,12 +187,25 @@ std::string sql_literal(const column_value& value) {
 namespace {
 
 // Ops that may be collapsed to the last change of each key: whole-row upserts
-// and deletes of keyed tables.
-bool collapsible(const row_op& op) {
-  return op.kind == op_kind::mark || op.kind == op_kind::delete_ ||
+// and deletes of keyed tables whose rows of different keys cannot collide (see
+// table_schema::single_partition). Collapsing reorders rows of different keys,
+// which a second unique key or a case-insensitive key would notice: C frees x,
+// A takes x, C changes again; collapsed, A would take x while C still holds it.
+bool whole_row(const row_op& op) {
+  return op.kind == op_kind::delete_ ||
          (op.kind == op_kind::upsert &&
           std::all_of(op.after.present.begin(), op.after.present.end(),
                       [](bool b) { return b; }));
+}
+
+bool collapsible(const row_op& op) {
+  return op.kind == op_kind::mark || (!op.table->single_partition && whole_row(op));
+}
+
+// Whole-row changes of a table whose keys can collide: batched into multi-row
+// statements, but in their order.
+bool in_order(const row_op& op) {
+  return op.kind != op_kind::mark && op.table->single_partition && whole_row(op);
 }
 
 std::string key_of(const row_op& op) {
@@ -240,16 +253,28 @@ std::vector<std::string> build_statements(const std::vector<row_op>& ops,
                                           size_t max_statement_bytes) {
   std::vector<std::string> out;
   std::vector<const row_op*> run;
+  std::vector<const row_op*> ordered;
   for (auto& op : ops) {
+    if (op.kind == op_kind::mark)
+      continue;
     if (collapsible(op)) {
+      sequential(ordered, max_statement_bytes, out);
+      ordered.clear();
       run.push_back(&op);
       continue;
     }
     collapsed(run, max_statement_bytes, out);
     run.clear();
+    if (in_order(op)) {
+      ordered.push_back(&op);
+      continue;
+    }
+    sequential(ordered, max_statement_bytes, out);
+    ordered.clear();
     sequential({&op}, max_statement_bytes, out);
   }
   collapsed(run, max_statement_bytes, out);
+  sequential(ordered, max_statement_bytes, out);
   return out;
 }
 

@@ -240,6 +240,16 @@ TEST_F(sync_pipeline_test, rows_of_different_keys_that_collide_on_the_target_kee
     run(src, "DELETE FROM c.padded WHERE name = 'k" + n + "'");
     run(src, "INSERT INTO c.padded VALUES ('k" + n + "  ', " + std::to_string(1000 + i) + ")");
   }
+  // In one transaction (one batch): row C frees a value, A takes it, C changes
+  // again; applying C's last change alone before A would collide.
+  for (int i = 1; i <= 50; ++i) {
+    auto n = std::to_string(i);
+    run(src, "START TRANSACTION");
+    run(src, "UPDATE c.acct SET email = 'moved-" + n + "' WHERE id = " + std::to_string(1000 + i));
+    run(src, "INSERT INTO c.acct VALUES (" + std::to_string(2000 + i) + ", 'user-" + n + "')");
+    run(src, "UPDATE c.acct SET email = 'final-" + n + "' WHERE id = " + std::to_string(1000 + i));
+    run(src, "COMMIT");
+  }
   ASSERT_TRUE(caught_up(*p));
   EXPECT_EQ(p->status().state, "running") << p->status().error;
   auto dst = target().connect();

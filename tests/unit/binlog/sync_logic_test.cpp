@@ -193,6 +193,26 @@ TEST(sync_sql, consecutive_changes_batch_into_multi_row_statements_in_order) {
             "`qty`<=>0.5 LIMIT 1");
 }
 
+TEST(sync_sql, rows_of_a_table_whose_keys_can_collide_keep_their_order) {
+  auto t = table();
+  t->single_partition = true;
+  // C frees "x", A takes it, C changes again: collapsing to the last change per
+  // key would write A before C's first change.
+  auto sql = build_statements(
+      {op(op_kind::upsert, t, {}, image({int64_t{3}, bytes_value{"y"}, int64_t{0}})),
+       op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"x"}, int64_t{0}})),
+       op(op_kind::upsert, t, {}, image({int64_t{3}, bytes_value{"z"}, int64_t{0}})),
+       op(op_kind::delete_, t, image({int64_t{1}, null_value{}, null_value{}}), {}),
+       op(op_kind::upsert, t, {}, image({int64_t{2}, bytes_value{"x"}, int64_t{0}}))});
+  ASSERT_EQ(sql.size(), 3u);
+  EXPECT_EQ(sql[0],
+            "INSERT INTO `db`.`t` (`id`,`name`,`qty`) VALUES (3,x'79',0),(1,x'78',0),"
+            "(3,x'7a',0) ON DUPLICATE KEY UPDATE `id`=VALUES(`id`),`name`=VALUES(`name`),"
+            "`qty`=VALUES(`qty`)");
+  EXPECT_EQ(sql[1], "DELETE FROM `db`.`t` WHERE `id` IN (1)");
+  EXPECT_EQ(sql[2].substr(0, 50), "INSERT INTO `db`.`t` (`id`,`name`,`qty`) VALUES (2");
+}
+
 TEST(sync_sql, statements_split_at_the_size_limit) {
   auto t = table();
   std::vector<row_op> ops;
