@@ -196,6 +196,8 @@ nlohmann::json sync_service::status() {
                  {"lag_seconds", s.lag_seconds},
                  {"inflight_rows", s.inflight},
                  {"reconnects", s.reconnects},
+                 {"snapshot", {{"rows", s.snapshot_rows},
+                               {"expected", s.snapshot_rows_expected}}},
                  {"partitions", parts}};
   }
   return out;

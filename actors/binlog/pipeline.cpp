@@ -404,7 +404,12 @@ private:
     auto& mode = cfg().start_mode;
     if (mode == "snapshot") {
       st_->set_state("snapshot");
-      auto result = copy_snapshot(*src, *target_, cfg().filter);
+      auto result = copy_snapshot(*src, *target_, cfg().filter, 2000,
+                                  [&](uint64_t copied, uint64_t expected) {
+                                    std::lock_guard<std::mutex> guard{st_->mtx};
+                                    st_->status.snapshot_rows = copied;
+                                    st_->status.snapshot_rows_expected = expected;
+                                  });
       if (!result.error.empty())
         throw stop_pipeline{"snapshot: " + result.error};
       start_ = result.position;

@@ -83,6 +83,10 @@ struct pipeline_status {
   /// Rows applied per second over the last few seconds.
   double rows_per_second = 0;
   uint64_t reconnects = 0;
+  /// Rows the initial snapshot has copied, and about how many it will copy (the
+  /// source's row estimates), for progress.
+  uint64_t snapshot_rows = 0;
+  uint64_t snapshot_rows_expected = 0;
   std::vector<partition_status> partitions;
 };
 

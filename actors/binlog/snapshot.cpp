@@ -30,8 +30,9 @@ std::string create_statement(std::string ddl, const std::string& source_table,
 
 } // namespace
 
-snapshot_result copy_snapshot(mysql_connection& source, mysql_connection& target,
-                              const table_filter& filter, size_t chunk_rows) {
+snapshot_result copy_snapshot(
+    mysql_connection& source, mysql_connection& target, const table_filter& filter,
+    size_t chunk_rows, const std::function<void(uint64_t copied, uint64_t expected)>& progress) {
   snapshot_result result;
   try {
     must(source.exec("SET SESSION time_zone='+00:00'"), "source session");
@@ -50,10 +51,18 @@ snapshot_result copy_snapshot(mysql_connection& source, mysql_connection& target
       throw failure{
           "the source reports no binlog_snapshot_file (is it MariaDB with log_bin?)"};
     auto tables =
-        must(source.query("SELECT TABLE_SCHEMA, TABLE_NAME FROM "
+        must(source.query("SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM "
                           "information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE' "
                           "ORDER BY TABLE_SCHEMA, TABLE_NAME"),
              "listing tables");
+    // InnoDB's row estimates: enough for a progress figure.
+    uint64_t expected = 0;
+    for (auto& row : tables.rows)
+      if (!filter.is_internal(row[0].value_or("")) &&
+          filter.selected(row[0].value_or(""), row[1].value_or("")))
+        expected += std::stoull(row[2].value_or("0"));
+    if (progress)
+      progress(0, expected);
     for (auto& row : tables.rows) {
       auto db = row[0].value_or("");
       auto table = row[1].value_or("");
@@ -138,6 +147,8 @@ snapshot_result copy_snapshot(mysql_connection& source, mysql_connection& target
         must(target.exec(sql), "copying into " + qualified_dst);
         result.rows += chunk.rows.size();
         last = chunk.rows.back();
+        if (progress)
+          progress(result.rows, std::max(expected, result.rows));
         if (chunk.rows.size() < chunk_rows)
           break;
       }

@@ -9,6 +9,8 @@
 // Blocking; call from a detached actor.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <string>
 
@@ -28,7 +30,9 @@ struct snapshot_result {
 
 /// Copies every table `filter` selects from `source` to `target` (whose
 /// session must allow zero dates and use time_zone '+00:00').
-snapshot_result copy_snapshot(mysql_connection& source, mysql_connection& target,
-                              const table_filter& filter, size_t chunk_rows = 2000);
+snapshot_result copy_snapshot(
+    mysql_connection& source, mysql_connection& target, const table_filter& filter,
+    size_t chunk_rows = 2000,
+    const std::function<void(uint64_t copied, uint64_t expected)>& progress = {});
 
 } // namespace shoal::binlog
