@@ -286,9 +286,10 @@ void arm(keeper_actor* self) {
   if (!s.leader || !at)
     return;
   auto gen = ++s.timer_gen;
-  auto delay = duration_cast<milliseconds>(*at - clock::now());
-  if (delay < milliseconds::zero())
-    delay = milliseconds::zero();
+  // "At once" may be time_point::min(): compare before subtracting, which would
+  // overflow.
+  auto now = clock::now();
+  auto delay = *at <= now ? milliseconds::zero() : duration_cast<milliseconds>(*at - now);
   self->delayed_send(self, delay, refresh_tick_atom::value, gen);
 }
 
