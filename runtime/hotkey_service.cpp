@@ -288,21 +288,13 @@ nlohmann::json hotkey_service::status() {
                    {"ttl_ms", k.until_ms == hotkey::hot_set::forever ? -1 : k.until_ms - now}});
   auto rules = p_->rules->current();
   auto hits = s.cache_hits.load(), misses = s.cache_misses.load();
+  // rules->json lists the rules in matcher order (rules_json of the same vector).
   auto rule_list = nlohmann::json::parse(rules->json);
-  for (auto& r : rule_list) {
-    if (!r.contains("cache"))
-      continue;
-    auto kind = r.contains("prefix") ? hotkey::match_kind::prefix
-                : r["key"] == "*"    ? hotkey::match_kind::any
-                                     : hotkey::match_kind::exact;
-    auto pattern = r.contains("prefix") ? r["prefix"].get<std::string>()
-                   : kind == hotkey::match_kind::any ? std::string{}
-                                                     : r["key"].get<std::string>();
-    if (auto cs = p_->view->rule_cache_stats(kind, pattern))
-      r["cache"]["now"] = {{"entries", cs->entries},
-                           {"bytes", cs->bytes},
-                           {"evictions", cs->evictions}};
-  }
+  auto& in_force = rules->matcher.rules();
+  for (size_t i = 0; i < in_force.size() && i < rule_list.size(); ++i)
+    if (auto cs = p_->view->rule_cache_stats(in_force[i]))
+      rule_list[i]["cache"]["now"] = {
+        {"entries", cs->entries}, {"bytes", cs->bytes}, {"evictions", cs->evictions}};
   auto values = p_->view->value_stats();
   return {{"hot_keys", hot},
           {"cache_entries", values.entries},

@@ -42,8 +42,7 @@ std::string checkpoint_store_sql(const std::string& database, const std::string&
          ") ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos), idx=VALUES(idx)";
 }
 
-std::optional<binlog_position>
-resume_position(const std::vector<std::optional<change_key>>& keys) {
+std::optional<change_key> lowest_key(const std::vector<std::optional<change_key>>& keys) {
   if (keys.empty())
     return std::nullopt;
   std::optional<change_key> low;
@@ -53,6 +52,14 @@ resume_position(const std::vector<std::optional<change_key>>& keys) {
     if (!low || *k < *low)
       low = k;
   }
+  return low;
+}
+
+std::optional<binlog_position>
+resume_position(const std::vector<std::optional<change_key>>& keys) {
+  auto low = lowest_key(keys);
+  if (!low)
+    return std::nullopt;
   return low->at;
 }
 

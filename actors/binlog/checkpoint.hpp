@@ -26,6 +26,9 @@ std::vector<std::string> checkpoint_schema_sql(const std::string& database);
 std::string checkpoint_store_sql(const std::string& database, const std::string& pipeline,
                                  uint32_t partition, const change_key& key);
 
+/// The lowest key; nullopt when `keys` is empty or some partition has no key.
+std::optional<change_key> lowest_key(const std::vector<std::optional<change_key>>& keys);
+
 /// Where to resume reading: the lowest key's position. Nullopt when `keys` is
 /// empty or some partition has no key.
 std::optional<binlog_position>

@@ -378,13 +378,9 @@ private:
                                  cfg().partitions);
     if (!keys)
       throw stop_pipeline{keys.error().to_string()};
-    if (auto at = resume_position(*keys)) {
-      start_ = *at;
+    if (auto low = lowest_key(*keys)) {
+      start_ = low->at;
       // Nothing at or below the lowest partition key needs handing on again.
-      std::optional<change_key> low;
-      for (auto& k : *keys)
-        if (!low || *k < *low)
-          low = k;
       resend_floor_ = low;
       auto floor = load_xa_floor(*target_, cfg().checkpoint_database, cfg().name);
       check(floor, "reading the XA floor");

@@ -78,7 +78,7 @@ bool cache_reader::admit(const std::string& key, int64_t now_ms) {
   if (config_.per_rule.rate_per_second > 0) {
     auto rules = p_->rules->current();
     if (auto* rule = rules->matcher.match(key)) {
-      auto id = std::to_string(static_cast<int>(rule->kind)) + ":" + rule->pattern;
+      auto id = rule_key(*rule);
       std::lock_guard<std::mutex> guard{lock_};
       auto& bucket = rule_buckets_[id];
       if (!bucket)

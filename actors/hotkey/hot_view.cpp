@@ -7,10 +7,6 @@ namespace shoal::hotkey {
 
 namespace {
 
-std::string rule_id(match_kind kind, const std::string& pattern) {
-  return std::to_string(static_cast<int>(kind)) + ":" + pattern;
-}
-
 void add(cache_stats& sum, const cache_stats& s) {
   sum.hits += s.hits;
   sum.misses += s.misses;
@@ -31,7 +27,7 @@ void hot_view::use_rules(std::shared_ptr<const rule_set> rules) {
   for (auto& r : rules->matcher.rules()) {
     if (!r.own_cache)
       continue;
-    auto id = rule_id(r.kind, r.pattern);
+    auto id = rule_key(r);
     auto old = own_.find(id);
     if (old != own_.end() && old->second.max_entries == r.cache_max_entries &&
         old->second.max_bytes == r.cache_max_bytes) {
@@ -45,6 +41,7 @@ void hot_view::use_rules(std::shared_ptr<const rule_set> rules) {
   }
   own_ = std::move(next);
   rules_ = std::move(rules);
+  any_own_.store(!own_.empty(), std::memory_order_release);
 }
 
 hot_cache* hot_view::cache_of(std::string_view key) const {
@@ -53,20 +50,28 @@ hot_cache* hot_view::cache_of(std::string_view key) const {
   auto* rule = rules_->matcher.match(key);
   if (!rule || !rule->own_cache)
     return values_.get();
-  auto i = own_.find(rule_id(rule->kind, rule->pattern));
+  auto i = own_.find(rule_key(*rule));
   return i == own_.end() ? values_.get() : i->second.cache.get();
 }
 
 // Each call holds rules_lock_ shared while it uses the cache, so use_rules() cannot
 // drop that cache under it; readers do not contend on a reference count.
 
+// Without rule caches (the common case) reads go straight to the node's cache,
+// which is never replaced: no lock, no rule lookup on the read path. A read that
+// races with use_rules() may use the node's cache once; erase_value() covers both.
+
 std::optional<std::string> hot_view::get_value(std::string_view key, int64_t now_ms) {
+  if (!any_own_.load(std::memory_order_acquire))
+    return values_->get(key, now_ms);
   std::shared_lock<std::shared_mutex> guard{rules_lock_};
   return cache_of(key)->get(key, now_ms);
 }
 
 bool hot_view::put_value(std::string_view key, std::string value, int64_t now_ms,
                          int64_t ttl_ms) {
+  if (!any_own_.load(std::memory_order_acquire))
+    return values_->put(key, std::move(value), now_ms, ttl_ms);
   std::shared_lock<std::shared_mutex> guard{rules_lock_};
   return cache_of(key)->put(key, std::move(value), now_ms, ttl_ms);
 }
@@ -89,10 +94,9 @@ cache_stats hot_view::value_stats() const {
   return sum;
 }
 
-std::optional<cache_stats> hot_view::rule_cache_stats(match_kind kind,
-                                                      const std::string& pattern) const {
+std::optional<cache_stats> hot_view::rule_cache_stats(const hotkey_rule& rule) const {
   std::shared_lock<std::shared_mutex> guard{rules_lock_};
-  auto i = own_.find(rule_id(kind, pattern));
+  auto i = own_.find(rule_key(rule));
   if (i == own_.end())
     return std::nullopt;
   return i->second.cache->stats();

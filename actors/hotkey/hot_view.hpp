@@ -12,6 +12,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <shared_mutex>
@@ -81,10 +82,8 @@ public:
   /// Counters and size of every cache together.
   cache_stats value_stats() const;
 
-  /// Counters and size of the cache of the rule with `kind` and `pattern`; nullopt
-  /// when that rule has no cache of its own.
-  std::optional<cache_stats> rule_cache_stats(match_kind kind,
-                                              const std::string& pattern) const;
+  /// Counters and size of `rule`'s own cache; nullopt when it has none.
+  std::optional<cache_stats> rule_cache_stats(const hotkey_rule& rule) const;
 
 private:
   struct rule_cache {
@@ -108,8 +107,10 @@ private:
   /// Guards rules_ and own_.
   mutable std::shared_mutex rules_lock_;
   std::shared_ptr<const rule_set> rules_;
-  /// "kind:pattern" of each rule with its own limits -> its cache.
+  /// rule_key of each rule with its own limits -> its cache.
   std::unordered_map<std::string, rule_cache> own_;
+  /// !own_.empty(), readable without rules_lock_ (the read path's shortcut).
+  std::atomic<bool> any_own_{false};
 };
 
 } // namespace shoal::hotkey

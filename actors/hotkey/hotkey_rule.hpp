@@ -40,4 +40,9 @@ struct hotkey_rule {
   uint64_t cache_max_bytes = 64ull << 20;
 };
 
+/// A rule's identity across reloads: its kind and pattern ("kind:pattern").
+inline std::string rule_key(const hotkey_rule& rule) {
+  return std::to_string(static_cast<int>(rule.kind)) + ":" + rule.pattern;
+}
+
 } // namespace shoal::hotkey

@@ -1,5 +1,6 @@
 #include "actors/token/token_keeper.hpp"
 
+#include <optional>
 #include <random>
 
 #include <caf/all.hpp>
@@ -40,6 +41,20 @@ caf::error store_failure(const redis_error& e) {
 token_record from_update(const msg::token_update& u) {
   return {u.token, from_epoch_ms(u.obtained_at_ms), from_epoch_ms(u.expires_at_ms),
           u.version};
+}
+
+/// What the store or the mirror holds for `provider`, as an update (version 0: none).
+msg::token_update stored_update(const std::string& provider,
+                                const std::optional<token_record>& stored) {
+  msg::token_update u;
+  u.provider = provider;
+  if (stored) {
+    u.token = stored->token;
+    u.obtained_at_ms = to_epoch_ms(stored->obtained_at);
+    u.expires_at_ms = to_epoch_ms(stored->expires_at);
+    u.version = stored->version;
+  }
+  return u;
 }
 
 // -- upstream fetcher (detached: blocking HTTP) --------------------------------
@@ -133,16 +148,7 @@ caf::behavior store_worker(caf::stateful_actor<store_state>* self, redis_config 
         auto r = self->state.store->read();
         if (!r)
           return store_failure(r.error());
-        msg::token_update u;
-        u.provider = self->state.provider;
-        if (*r) {
-          auto& rec = **r;
-          u.token = rec.token;
-          u.obtained_at_ms = to_epoch_ms(rec.obtained_at);
-          u.expires_at_ms = to_epoch_ms(rec.expires_at);
-          u.version = rec.version;
-        }
-        return u;
+        return stored_update(self->state.provider, *r);
       },
       [self](cas_atom, const msg::token_update& u,
              uint64_t expected) -> caf::result<int32_t> {
@@ -186,16 +192,7 @@ caf::behavior mirror_worker(caf::stateful_actor<mirror_state>* self, mysql_confi
         auto r = st.mirror->read(st.provider);
         if (!r)
           return caf::make_error(caf::sec::runtime_error, r.error().to_string());
-        msg::token_update u;
-        u.provider = st.provider;
-        if (*r) {
-          auto& rec = **r;
-          u.token = rec.token;
-          u.obtained_at_ms = to_epoch_ms(rec.obtained_at);
-          u.expires_at_ms = to_epoch_ms(rec.expires_at);
-          u.version = rec.version;
-        }
-        return u;
+        return stored_update(st.provider, *r);
       },
       [self](mirror_atom, const msg::token_update& u) {
         auto& st = self->state;

@@ -135,6 +135,13 @@ std::shared_ptr<const rule_set> rules(uint64_t version, const char* text) {
   return std::make_shared<rule_set>(version, std::move(parsed.rules), text);
 }
 
+hotkey_rule rule_of(match_kind kind, std::string pattern) {
+  hotkey_rule r;
+  r.kind = kind;
+  r.pattern = std::move(pattern);
+  return r;
+}
+
 TEST(hot_view, a_rule_with_its_own_limits_cannot_evict_other_rules_values) {
   hot_view view{small()};
   view.use_rules(rules(1, R"([
@@ -144,14 +151,14 @@ TEST(hot_view, a_rule_with_its_own_limits_cannot_evict_other_rules_values) {
     view.put_value("plain:" + std::to_string(i), "v", 0, 0);
   for (int i = 0; i < 500; ++i)
     view.put_value("flash:" + std::to_string(i), "v", 0, 0);
-  auto flash = view.rule_cache_stats(match_kind::prefix, "flash:");
+  auto flash = view.rule_cache_stats(rule_of(match_kind::prefix, "flash:"));
   ASSERT_TRUE(flash);
   EXPECT_LE(flash->entries, 4u) << "the rule's own bound holds";
   EXPECT_GT(flash->evictions, 0u);
   for (int i = 0; i < 20; ++i)
     EXPECT_TRUE(view.get_value("plain:" + std::to_string(i), 1).has_value())
         << "plain:" << i << " was evicted by the flash sale's keys";
-  EXPECT_FALSE(view.rule_cache_stats(match_kind::any, ""));
+  EXPECT_FALSE(view.rule_cache_stats(rule_of(match_kind::any, "")));
   auto all = view.value_stats();
   EXPECT_EQ(all.entries, 20u + flash->entries);
 }
@@ -170,7 +177,7 @@ TEST(hot_view, reloaded_rules_keep_unchanged_caches_and_rebuild_changed_ones) {
   EXPECT_FALSE(view.get_value("b:1", 1).has_value()) << "b:'s limits changed";
   for (int i = 0; i < 10; ++i)
     view.put_value("b:" + std::to_string(i), "v", 0, 0);
-  EXPECT_LE(view.rule_cache_stats(match_kind::prefix, "b:")->entries, 3u);
+  EXPECT_LE(view.rule_cache_stats(rule_of(match_kind::prefix, "b:"))->entries, 3u);
 }
 
 TEST(hot_view, erase_reaches_a_value_cached_before_its_rule_got_limits) {
