@@ -18,6 +18,25 @@ public:
     if (i_ >= s_.size())
       return {};
     char c = s_[i_];
+    if (c == '\'' || c == '"') { // a string: its content, backslash escapes kept
+      std::string out;
+      ++i_;
+      while (i_ < s_.size()) {
+        if (s_[i_] == c) {
+          if (i_ + 1 < s_.size() && s_[i_ + 1] == c) { // '' inside '...'
+            out += c;
+            i_ += 2;
+            continue;
+          }
+          break;
+        }
+        if (s_[i_] == '\\' && i_ + 1 < s_.size())
+          out += s_[i_++];
+        out += s_[i_++];
+      }
+      ++i_;
+      return out;
+    }
     if (c == '`') {
       if (quoted)
         *quoted = true;
@@ -84,16 +103,52 @@ std::string upper(std::string w) {
   return w;
 }
 
-// Reads `name` or `db`.`name`.
-std::pair<std::string, std::string> read_name(lexer& in,
-                                              const std::string& default_schema) {
+// Reads `name` or `db`.`name`; sets *qualified for the second form.
+std::pair<std::string, std::string> read_name(lexer& in, const std::string& default_schema,
+                                              bool* qualified = nullptr) {
   auto first = in.next();
+  if (qualified)
+    *qualified = false;
   if (in.peek() == ".") {
     in.next();
     auto second = in.next();
+    if (qualified)
+      *qualified = true;
     return {first, second};
   }
   return {default_schema, first};
+}
+
+// Skips DEFINER = user@host, SQL SECURITY x, ALGORITHM = x, AGGREGATE: the
+// clauses between CREATE [OR REPLACE] and the object word.
+std::string skip_create_clauses(lexer& in, std::string w) {
+  while (true) {
+    if (w == "DEFINER") {
+      in.next(); // =
+      in.next(); // user, `user`, 'user' or CURRENT_USER
+      if (in.peek() == "@") {
+        in.next();
+        in.next();
+      }
+      if (in.peek() == "(") { // CURRENT_USER()
+        in.next();
+        in.next();
+      }
+      w = upper(in.next());
+    } else if (w == "SQL") { // SQL SECURITY DEFINER|INVOKER
+      in.next();
+      in.next();
+      w = upper(in.next());
+    } else if (w == "ALGORITHM") {
+      in.next();
+      in.next();
+      w = upper(in.next());
+    } else if (w == "AGGREGATE" || w == "DEFINITELY") {
+      w = upper(in.next());
+    } else {
+      return w;
+    }
+  }
 }
 
 void skip_if_exists(lexer& in, bool not_) {
@@ -106,6 +161,15 @@ void skip_if_exists(lexer& in, bool not_) {
 }
 
 } // namespace
+
+bool is_routine_object(const std::string& object) {
+  return object == "TRIGGER" || object == "EVENT" || object == "PROCEDURE" ||
+         object == "FUNCTION" || object == "PACKAGE";
+}
+
+bool is_account_object(const std::string& object) {
+  return object == "USER" || object == "ROLE" || object == "SERVER";
+}
 
 ddl_statement parse_ddl(std::string_view statement, const std::string& default_schema) {
   ddl_statement d;
@@ -122,6 +186,7 @@ ddl_statement parse_ddl(std::string_view statement, const std::string& default_s
       in.next();
       w = upper(in.next());
     }
+    w = skip_create_clauses(in, w);
     while (w == "ONLINE" || w == "IGNORE" || w == "UNIQUE" || w == "FULLTEXT" ||
            w == "SPATIAL") {
       w = upper(in.next());
@@ -131,6 +196,7 @@ ddl_statement parse_ddl(std::string_view statement, const std::string& default_s
       w = upper(in.next());
     }
     d.verb = w1 + " " + w;
+    d.object = w == "SCHEMA" ? "DATABASE" : w;
     if (w == "DATABASE" || w == "SCHEMA") {
       skip_if_exists(in, w1 == "CREATE");
       d.scope = ddl_scope::database;
@@ -138,10 +204,13 @@ ddl_statement parse_ddl(std::string_view statement, const std::string& default_s
       d.verb = w1 + " DATABASE";
     } else if (w == "TABLE") {
       skip_if_exists(in, w1 == "CREATE");
-      std::vector<std::pair<std::string, std::string>> t{read_name(in, default_schema)};
+      bool q = false;
+      std::vector<std::pair<std::string, std::string>> t{read_name(in, default_schema, &q)};
+      d.qualified.push_back(q);
       while (w1 == "DROP" && in.peek() == ",") {
         in.next();
-        t.push_back(read_name(in, default_schema));
+        t.push_back(read_name(in, default_schema, &q));
+        d.qualified.push_back(q);
       }
       set_tables(std::move(t));
     } else if (w == "INDEX") {
@@ -152,30 +221,52 @@ ddl_statement parse_ddl(std::string_view statement, const std::string& default_s
         if (x.empty())
           break;
         if (upper(x) == "ON") {
-          set_tables({read_name(in, default_schema)});
+          bool q = false;
+          set_tables({read_name(in, default_schema, &q)});
+          d.qualified.push_back(q);
           break;
         }
+      }
+    } else if (!w.empty()) {
+      if (w == "USER" || w == "ROLE" || w == "SERVER" || w == "VIEW" || w == "TRIGGER" ||
+          w == "EVENT" || w == "PROCEDURE" || w == "FUNCTION" || w == "PACKAGE" ||
+          w == "SEQUENCE") {
+        skip_if_exists(in, w1 == "CREATE");
+        if (w == "PACKAGE" && upper(in.peek()) == "BODY")
+          in.next();
+        d.object_name = read_name(in, default_schema);
       }
     }
   } else if (w1 == "RENAME") {
     d.verb = "RENAME TABLE";
-    if (upper(in.next()) == "TABLE") {
+    auto w = upper(in.next());
+    if (w == "TABLE" || w == "TABLES") {
+      d.object = "TABLE";
       std::vector<std::pair<std::string, std::string>> t;
+      bool q = false;
       while (true) {
-        t.push_back(read_name(in, default_schema));
+        t.push_back(read_name(in, default_schema, &q));
+        d.qualified.push_back(q);
         if (upper(in.next()) != "TO")
           break;
-        t.push_back(read_name(in, default_schema));
+        t.push_back(read_name(in, default_schema, &q));
+        d.qualified.push_back(q);
         if (in.next() != ",")
           break;
       }
       set_tables(std::move(t));
+    } else if (w == "USER") {
+      d.verb = "RENAME USER";
+      d.object = "USER";
     }
   } else if (w1 == "TRUNCATE") {
     d.verb = "TRUNCATE TABLE";
+    d.object = "TABLE";
     if (upper(in.peek()) == "TABLE")
       in.next();
-    set_tables({read_name(in, default_schema)});
+    bool q = false;
+    set_tables({read_name(in, default_schema, &q)});
+    d.qualified.push_back(q);
   }
   return d;
 }

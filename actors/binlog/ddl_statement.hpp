@@ -6,7 +6,10 @@
 //
 // Understands CREATE/ALTER/DROP/RENAME/TRUNCATE TABLE, CREATE/DROP INDEX ... ON,
 // CREATE/ALTER/DROP DATABASE|SCHEMA; everything else (views, routines,
-// triggers, users) is `other` and belongs to the statement's default schema.
+// triggers, users) is `other` and belongs to the statement's default schema;
+// for those `object` says what kind of object the statement is about, so the
+// pipeline can leave out what must not run twice (triggers, events) and what
+// is not data (accounts).
 // Pure logic.
 #pragma once
 
@@ -29,7 +32,22 @@ struct ddl_statement {
   std::string verb;
   /// TEMPORARY tables (never replicated in row format; skipped).
   bool temporary = false;
+  /// `tables`: qualified[i] is true when tables[i] was written `db`.`name`.
+  std::vector<bool> qualified;
+  /// What the statement creates, changes or drops, upper-case: "TABLE",
+  /// "DATABASE", "INDEX", "VIEW", "TRIGGER", "EVENT", "PROCEDURE", "FUNCTION",
+  /// "PACKAGE", "USER", "ROLE", "SERVER", "SEQUENCE", ...; empty when unknown.
+  std::string object;
+  /// `other`: the object's {db, name} when the statement names one.
+  std::pair<std::string, std::string> object_name;
 };
+
+/// Triggers, events, stored procedures, functions and packages: code that runs
+/// on the server by itself or on writes.
+bool is_routine_object(const std::string& object);
+
+/// Users, roles and servers: accounts and connections, not data.
+bool is_account_object(const std::string& object);
 
 ddl_statement parse_ddl(std::string_view statement, const std::string& default_schema);
 

@@ -371,4 +371,23 @@ void sequential(const std::vector<const row_op*>& ptrs, size_t max_statement_byt
 
 } // namespace
 
+bool needs_lenient_mode(const std::vector<row_op>& ops) {
+  auto has_zero_enum = [](const row_image& image) {
+    for (size_t i = 0; i < image.values.size(); ++i)
+      if (image.present[i])
+        if (auto e = std::get_if<enum_value>(&image.values[i]); e && e->index == 0)
+          return true;
+    return false;
+  };
+  return std::any_of(ops.begin(), ops.end(), [&](const row_op& op) {
+    return has_zero_enum(op.after) || has_zero_enum(op.before);
+  });
+}
+
+std::string lenient(const std::string& statement) {
+  return "SET STATEMENT sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,"
+         "ALLOW_INVALID_DATES' FOR " +
+         statement;
+}
+
 } // namespace shoal::binlog

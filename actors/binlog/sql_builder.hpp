@@ -42,4 +42,12 @@ std::string sql_identifier(std::string_view name);
 std::vector<std::string> build_statements(const std::vector<row_op>& ops,
                                           size_t max_statement_bytes = 1 << 22);
 
+/// True when an op writes a value a strict target refuses although a source in
+/// a non-strict sql_mode holds it: ENUM's empty error value (index 0).
+bool needs_lenient_mode(const std::vector<row_op>& ops);
+
+/// `statement` run with the applier's sql_mode minus strictness, for batches
+/// where needs_lenient_mode() holds (MariaDB's SET STATEMENT ... FOR).
+std::string lenient(const std::string& statement);
+
 } // namespace shoal::binlog
