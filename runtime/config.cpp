@@ -277,6 +277,10 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
       p.error("must be at least batch_rows (" + std::to_string(s.batch_rows) + ")",
               "max_inflight_rows");
     s.checkpoint_database = p.string("checkpoint_database", s.checkpoint_database);
+    if (auto ddl = p.object("ddl")) {
+      s.copy_routines = ddl->boolean("copy_routines", s.copy_routines);
+      ddl->finish();
+    }
     p.finish();
     c.sync.pipelines.push_back(std::move(s));
   }

@@ -127,6 +127,9 @@ struct sync_pipeline_config {
   int64_t max_inflight_rows = 50000;
   /// Database on the target that holds shoal's checkpoint table.
   std::string checkpoint_database = "shoal";
+  /// Replay triggers, events, procedures and functions on the target
+  /// (`ddl.copy_routines`; off: they are skipped, logged and counted).
+  bool copy_routines = false;
 };
 
 struct sync_config {

@@ -105,6 +105,7 @@ binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
   s.batch_rows = static_cast<size_t>(p.batch_rows);
   s.max_inflight_rows = p.max_inflight_rows;
   s.checkpoint_database = p.checkpoint_database;
+  s.copy_routines = p.copy_routines;
   s.log = [](bool error, const std::string& line) {
     if (error)
       log().error("{}", line);
@@ -196,6 +197,9 @@ nlohmann::json sync_service::status() {
                  {"lag_seconds", s.lag_seconds},
                  {"inflight_rows", s.inflight},
                  {"reconnects", s.reconnects},
+                 {"epoch", s.epoch},
+                 {"ddl_skipped", s.ddl_skipped},
+                 {"last_skipped_ddl", s.last_skipped_ddl},
                  {"snapshot", {{"rows", s.snapshot_rows},
                                {"expected", s.snapshot_rows_expected}}},
                  {"partitions", parts}};

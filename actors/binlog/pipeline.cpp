@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cctype>
 #include <cstring>
+#include <iterator>
+#include <unistd.h>
 #include <map>
 #include <mutex>
 #include <set>
@@ -15,15 +18,20 @@
 #include "actors/binlog/checkpoint.hpp"
 #include "actors/binlog/ddl_statement.hpp"
 #include "actors/binlog/event_decoder.hpp"
+#include "actors/binlog/resend_floor.hpp"
 #include "actors/binlog/router.hpp"
 #include "actors/binlog/snapshot.hpp"
 #include "actors/binlog/sql_builder.hpp"
+#include "actors/binlog/target_session.hpp"
+#include "runtime/adapters/backoff.hpp"
 
 namespace shoal::binlog::detail {
 
-/// First message to a partition: the key it has already applied.
+/// First message to a partition: the key it has already applied, and the
+/// ownership epoch its transactions must find on the target.
 struct partition_start {
   change_key applied;
+  uint64_t epoch = 0;
 };
 /// Ops for one partition, in binlog order.
 struct partition_batch {
@@ -110,50 +118,130 @@ struct pipeline::shared {
     std::unique_lock<std::mutex> lock{mtx};
     cv.wait_for(lock, d, [&] { return stopping.load(); });
   }
+
+  /// True when a test injects a fault at `point`.
+  bool fault(const char* point) const { return settings.fault && settings.fault(point); }
+
+  target_identity identity(uint64_t epoch = 0) const {
+    return {settings.checkpoint_database, settings.name, epoch};
+  }
 };
 
 namespace {
 
-/// Settings every shoal session on the target uses.
-mysql_expected<mysql_ok> prepare_target_session(mysql_connection& conn) {
-  auto r =
-      conn.exec("SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION',"
-                " time_zone='+00:00', foreign_key_checks=0, unique_checks=1");
-  if (!r)
-    return r.error();
-  return mysql_ok{};
-}
-
-/// Connects with backoff until it works or the pipeline stops.
-std::optional<mysql_connection> connect_retrying(pipeline::shared& st,
-                                                 const mysql_config& cfg,
-                                                 const std::string& what, bool target) {
-  auto delay = milliseconds{100};
+/// Connects to the source with backoff until it works or the pipeline stops.
+std::optional<mysql_connection> connect_source(pipeline::shared& st) {
+  backoff delay{milliseconds{100}, milliseconds{2000}};
   bool logged = false;
   while (!st.stopping) {
-    auto conn = mysql_connection::connect(cfg);
-    if (conn) {
-      if (!target)
-        return std::move(*conn);
-      if (auto s = prepare_target_session(*conn); s)
-        return std::move(*conn);
-      else if (!is_connection_lost(s.error())) {
-        st.fail(what + ": " + s.error().to_string());
-        return std::nullopt;
-      }
-    } else {
-      if (!is_connection_lost(conn.error())) {
-        st.fail(what + ": " + conn.error().to_string());
-        return std::nullopt;
-      }
-      if (!logged)
-        st.log(true, what + ": " + conn.error().to_string() + " (retrying)");
-      logged = true;
+    auto conn = mysql_connection::connect(st.settings.source);
+    if (conn)
+      return std::move(*conn);
+    if (!is_connection_lost(conn.error())) {
+      st.fail("source: " + conn.error().to_string());
+      return std::nullopt;
     }
-    st.pause(delay);
-    delay = std::min(delay * 2, milliseconds{2000});
+    if (!logged)
+      st.log(true, "source: " + conn.error().to_string() + " (retrying)");
+    logged = true;
+    st.pause(delay.next());
   }
   return std::nullopt;
+}
+
+/// Opens a target session with backoff until it works or the pipeline stops.
+std::optional<target_session> open_target(pipeline::shared& st, const std::string& what,
+                                          uint64_t epoch = 0) {
+  backoff delay{milliseconds{100}, milliseconds{2000}};
+  bool logged = false;
+  while (!st.stopping) {
+    auto s = target_session::open(st.settings.target, st.identity(epoch));
+    if (s)
+      return std::move(*s);
+    if (!is_connection_lost(s.error())) {
+      st.fail(what + ": " + s.error().to_string());
+      return std::nullopt;
+    }
+    if (!logged)
+      st.log(true, what + ": " + s.error().to_string() + " (retrying)");
+    logged = true;
+    st.pause(delay.next());
+  }
+  return std::nullopt;
+}
+
+/// Reconnects a target session (with its settings) with backoff; false when
+/// the pipeline stops first or the target refuses for good.
+bool recover_target(pipeline::shared& st, target_session& t, const std::string& what) {
+  backoff delay{milliseconds{100}, milliseconds{2000}};
+  while (!st.stopping) {
+    st.pause(delay.next());
+    auto r = t.recover();
+    if (r)
+      return true;
+    if (!is_connection_lost(r.error())) {
+      st.fail(what + ": setting up the target session again: " + r.error().to_string());
+      return false;
+    }
+  }
+  return false;
+}
+
+/// The statements for `ops`; a batch holding a value only a non-strict source
+/// can hold (see needs_lenient_mode) runs without strictness.
+std::vector<std::string> statements_for(const std::vector<row_op>& ops) {
+  auto statements = build_statements(ops);
+  if (needs_lenient_mode(ops))
+    for (auto& sql : statements)
+      sql = lenient(sql);
+  return statements;
+}
+
+/// "file:pos: db.t (key values)" for a row op, for messages.
+std::string describe_op(const row_op& op) {
+  std::string out = op.key.at.to_string();
+  if (!op.table)
+    return out;
+  out += ": " + op.table->source_db + "." + op.table->source_table;
+  auto& image = op.kind == op_kind::upsert || op.kind == op_kind::insert ? op.after : op.before;
+  std::string key;
+  for (auto k : op.table->key) {
+    if (k >= image.values.size() || !image.present[k])
+      continue;
+    if (!key.empty())
+      key += ", ";
+    key += op.table->columns[k] + "=" + to_string(image.values[k]);
+  }
+  if (!key.empty())
+    out += " (" + key + ")";
+  return out;
+}
+
+/// After a batch failed with a data error, finds the first op the target
+/// rejects by applying the ops one by one in a transaction that is rolled back.
+/// Returns "where: the server's message", or the original error when no single
+/// op fails.
+std::string locate_rejected(target_session& t, const std::vector<row_op>& ops,
+                            const mysql_error& original) {
+  auto& c = t.connection();
+  if (!c.begin())
+    return original.to_string();
+  std::string found;
+  for (auto& op : ops) {
+    if (op.kind == op_kind::mark)
+      continue;
+    for (auto& sql : statements_for({op})) {
+      auto r = c.exec(sql);
+      if (!r) {
+        found = describe_op(op) + ": " + r.error().to_string();
+        break;
+      }
+    }
+    if (!found.empty())
+      break;
+  }
+  c.rollback();
+  return found.empty() ? original.to_string() : found;
 }
 
 // Receives one message within `timeout`; false when none came.
@@ -171,23 +259,35 @@ class partition_applier {
 public:
   partition_applier(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
                     uint32_t id, caf::actor reader)
-      : self_(self), st_(std::move(st)), id_(id), reader_(std::move(reader)) {}
+      : self_(self), st_(std::move(st)), id_(id), reader_(std::move(reader)),
+        name_("partition " + std::to_string(id_)) {}
 
   void run() {
+    try {
+      loop();
+    } catch (std::exception& e) {
+      st_->fail(name_ + ": unexpected error: " + e.what());
+    }
+  }
+
+private:
+  void loop() {
     auto& cfg = st_->settings;
-    conn_ = connect_retrying(*st_, cfg.target,
-                             "partition " + std::to_string(id_) + " target", true);
+    conn_ = open_target(*st_, name_ + " target");
     if (!conn_)
       return;
+    auto on_start = [&](partition_start& s) {
+      skip_ = s.applied;
+      conn_->set_epoch(s.epoch);
+    };
     while (!st_->stopping) {
-      bool got = receive_one(
-          self_, milliseconds{100}, [&](partition_start& s) { skip_ = s.applied; },
-          [&](partition_batch& b) { take(b); }, [&](drain_request& d) { drain_ = d.id; });
+      bool got = receive_one(self_, milliseconds{100}, on_start,
+                             [&](partition_batch& b) { take(b); },
+                             [&](drain_request& d) { drain_ = d.id; });
       while (got && pending_rows_ < cfg.batch_rows && !drain_ && !st_->stopping)
-        got = receive_one(
-            self_, milliseconds{0}, [&](partition_start& s) { skip_ = s.applied; },
-            [&](partition_batch& b) { take(b); },
-            [&](drain_request& d) { drain_ = d.id; });
+        got = receive_one(self_, milliseconds{0}, on_start,
+                          [&](partition_batch& b) { take(b); },
+                          [&](drain_request& d) { drain_ = d.id; });
       if (!pending_.empty() && !apply())
         return;
       if (drain_) {
@@ -197,8 +297,9 @@ public:
     }
   }
 
-private:
   void take(partition_batch& b) {
+    if (st_->fault("partition_exception"))
+      throw std::runtime_error("injected failure");
     int64_t rows = 0;
     int64_t skipped = 0;
     for (auto& op : b.ops) {
@@ -221,85 +322,101 @@ private:
   // pipeline must stop.
   bool apply() {
     auto& cfg = st_->settings;
-    auto delay = milliseconds{100};
     while (!st_->stopping) {
-      auto statements = build_statements(pending_);
+      auto statements = statements_for(pending_);
       auto last = pending_.back().key;
       statements.push_back(
           checkpoint_store_sql(cfg.checkpoint_database, cfg.name, id_, last));
-      std::string failed_sql;
-      auto result =
-          conn_->transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
-            for (auto& sql : statements) {
-              if (auto r = c.exec(sql); !r) {
-                failed_sql = sql;
-                return r.error();
-              }
-            }
-            return mysql_ok{};
-          });
-      if (result) {
-        finish(last);
+      auto failure = conn_->apply(statements);
+      if (!failure && st_->fault("commit_reply_lost")) {
+        apply_error lost;
+        lost.error.code = 2013;
+        lost.error.message = "injected: lost connection after COMMIT";
+        failure = lost;
+      }
+      if (!failure) {
+        finish(last, count_rows(pending_));
         return true;
       }
-      auto& err = result.error();
-      if (is_transaction_conflict(err)) {
-        continue;
-      }
-      if (!is_connection_lost(err)) {
-        if (failed_sql.size() > 300)
-          failed_sql = failed_sql.substr(0, 300) + "...";
-        st_->fail("partition " + std::to_string(id_) + ": applying changes up to " +
-                  last.to_string() + " on the target failed: " + err.to_string() +
-                  " in: " + failed_sql);
+      if (failure->fenced) {
+        st_->fail(name_ + ": " + failure->error.message);
         return false;
       }
-      st_->log(true, "partition " + std::to_string(id_) + ": " + err.to_string() +
-                         " (reconnecting)");
-      st_->pause(delay);
-      delay = std::min(delay * 2, milliseconds{2000});
-      if (!conn_->reconnect() || !prepare_target_session(*conn_))
-        continue;
-      // The commit may have happened before the connection broke: skip what
-      // the checkpoint says is applied.
-      auto keys =
-          load_checkpoints(*conn_, cfg.checkpoint_database, cfg.name, cfg.partitions);
-      if (!keys)
-        continue;
-      if (auto& k = (*keys)[id_]) {
-        int64_t dropped = 0;
-        auto keep =
-            std::remove_if(pending_.begin(), pending_.end(), [&](const row_op& op) {
-              bool done = op.key <= *k;
-              dropped += done && op.kind != op_kind::mark ? 1 : 0;
-              return done;
-            });
-        pending_.erase(keep, pending_.end());
-        if (pending_.empty()) {
-          pending_rows_ = 0;
-          finish(*k);
-          return true;
-        }
+      if (!is_connection_lost(failure->error)) {
+        st_->fail(name_ + ": the target rejected a change: " +
+                  locate_rejected(*conn_, pending_, failure->error) +
+                  "; the pipeline stops so that the target does not diverge from the "
+                  "source");
+        return false;
       }
+      st_->log(true, name_ + ": " + failure->error.to_string() + " (reconnecting)");
+      if (!recover_target(*st_, *conn_, name_) || !reload())
+        return false;
+      if (pending_.empty())
+        return true;
     }
     return false;
   }
 
-  void finish(const change_key& last) {
-    int64_t rows = 0;
-    uint32_t newest = 0;
-    for (auto& op : pending_) {
-      if (op.kind != op_kind::mark)
-        ++rows;
-      newest = std::max(newest, op.event_time);
+  // After a lost connection: the commit may have happened before it broke.
+  // Drops what the checkpoint says is applied, returning its credits; false
+  // when the pipeline must stop.
+  bool reload() {
+    auto& cfg = st_->settings;
+    backoff delay{milliseconds{100}, milliseconds{2000}};
+    while (!st_->stopping) {
+      auto keys = load_checkpoints(conn_->connection(), cfg.checkpoint_database, cfg.name,
+                                   cfg.partitions);
+      if (keys) {
+        auto& k = (*keys)[id_];
+        if (!k)
+          return true;
+        std::vector<row_op> done;
+        auto keep = std::stable_partition(pending_.begin(), pending_.end(),
+                                          [&](const row_op& op) { return !(op.key <= *k); });
+        std::move(keep, pending_.end(), std::back_inserter(done));
+        pending_.erase(keep, pending_.end());
+        if (!done.empty()) {
+          auto rows = count_rows(done);
+          pending_rows_ -= std::min(pending_rows_, static_cast<size_t>(rows));
+          finish(*k, rows, done);
+        }
+        return true;
+      }
+      if (!is_connection_lost(keys.error())) {
+        st_->fail(name_ + ": reading the checkpoint again: " + keys.error().to_string());
+        return false;
+      }
+      if (!recover_target(*st_, *conn_, name_))
+        return false;
+      st_->pause(delay.next());
     }
+    return false;
+  }
+
+  static int64_t count_rows(const std::vector<row_op>& ops) {
+    return std::count_if(ops.begin(), ops.end(),
+                         [](const row_op& op) { return op.kind != op_kind::mark; });
+  }
+
+  // Records that everything up to `last` is committed: `rows` row changes of
+  // `done` (pending_ when omitted, which is then emptied); returns their credits.
+  void finish(const change_key& last, int64_t rows) {
+    finish(last, rows, pending_);
     pending_.clear();
     pending_rows_ = 0;
+  }
+
+  void finish(const change_key& last, int64_t rows, const std::vector<row_op>& done) {
+    uint32_t newest = 0;
+    for (auto& op : done)
+      newest = std::max(newest, op.event_time);
     skip_ = last;
     {
       std::lock_guard<std::mutex> guard{st_->mtx};
       auto& p = st_->status.partitions[id_];
-      p.applied = last;
+      if (p.applied < last)
+        p.applied = last;
       p.rows_applied += static_cast<uint64_t>(rows);
       p.transactions += 1;
       p.queued = std::max<int64_t>(0, p.queued - rows);
@@ -315,7 +432,8 @@ private:
   std::shared_ptr<pipeline::shared> st_;
   uint32_t id_;
   caf::actor reader_;
-  std::optional<mysql_connection> conn_;
+  std::string name_;
+  std::optional<target_session> conn_;
   std::optional<change_key> skip_;
   std::vector<row_op> pending_;
   size_t pending_rows_ = 0;
@@ -342,16 +460,22 @@ public:
         return;
       stream();
     } catch (stop_pipeline& e) {
-      st_->fail(e.why);
+      // While stopping (asked to, or after a partition failed) the reason is
+      // already known; what broke on the way out is not news.
+      if (!st_->stopping)
+        st_->fail(e.why);
+    } catch (std::exception& e) {
+      st_->fail("reader: unexpected error at " + last_end_.to_string() + ": " + e.what());
     }
   }
 
 private:
   pipeline_settings& cfg() { return st_->settings; }
 
-  // Checks the source, loads checkpoints, finds where to start.
+  // Checks the source, claims the pipeline, loads checkpoints, finds where to
+  // start.
   bool prepare() {
-    auto src = connect_retrying(*st_, cfg().source, "source", false);
+    auto src = connect_source(*st_);
     if (!src)
       return false;
     auto fmt = src->scalar("SELECT @@global.binlog_format");
@@ -369,20 +493,50 @@ private:
                           "; shoal needs row events: set binlog_format=ROW on the source "
                           "(SET GLOBAL binlog_format=ROW and binlog_format=ROW in its "
                           "config file)"};
-    target_ = connect_retrying(*st_, cfg().target, "target", true);
+    target_ = open_target(*st_, "target");
     if (!target_)
       return false;
     for (auto& sql : checkpoint_schema_sql(cfg().checkpoint_database))
-      check(target_->exec(sql), "creating the checkpoint table");
-    auto keys = load_checkpoints(*target_, cfg().checkpoint_database, cfg().name,
-                                 cfg().partitions);
+      check(on_target([&](mysql_connection& t) { return t.exec(sql); }),
+            "creating the checkpoint tables");
+    auto owner = cfg().owner.empty() ? default_owner() : cfg().owner;
+    auto epoch = on_target([&](mysql_connection& t) {
+      return claim_pipeline(t, cfg().checkpoint_database, cfg().name, owner);
+    });
+    check(epoch, "claiming the pipeline");
+    epoch_ = *epoch;
+    target_->set_epoch(epoch_);
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      st_->status.epoch = epoch_;
+    }
+    st_->log(false, "claimed by " + owner + " with epoch " + std::to_string(epoch_));
+    auto keys = on_target([&](mysql_connection& t) {
+      return load_checkpoints(t, cfg().checkpoint_database, cfg().name, cfg().partitions);
+    });
     if (!keys)
       throw stop_pipeline{keys.error().to_string()};
+    auto intent = on_target([&](mysql_connection& t) {
+      return load_ddl_intent(t, cfg().checkpoint_database, cfg().name);
+    });
+    check(intent, "reading the DDL in progress");
+    ddl_intent_ = *intent;
     if (auto low = lowest_key(*keys)) {
+      // load_checkpoints only accepts another stored count when every stored
+      // key is the same: then each partition of the new count starts there.
+      if (auto stored = stored_partitions(); stored != cfg().partitions) {
+        st_->log(false, "partition count changed from " + std::to_string(stored) + " to " +
+                            std::to_string(cfg().partitions) +
+                            "; every partition was at " + low->to_string() +
+                            ", so each new one starts there");
+        rewrite_checkpoints(*low);
+      }
       start_ = low->at;
       // Nothing at or below the lowest partition key needs handing on again.
-      resend_floor_ = low;
-      auto floor = load_xa_floor(*target_, cfg().checkpoint_database, cfg().name);
+      resend_floor_ = resend_floor{low};
+      auto floor = on_target([&](mysql_connection& t) {
+        return load_xa_floor(t, cfg().checkpoint_database, cfg().name);
+      });
       check(floor, "reading the XA floor");
       if (*floor)
         xa_floor_written_ = **floor;
@@ -393,14 +547,13 @@ private:
       }
       st_->log(false, "resuming from " + start_.to_string());
       for (uint32_t p = 0; p < parts_.size(); ++p)
-        self_->send(parts_[p], partition_start{*(*keys)[p]});
-      initial_.clear();
+        self_->send(parts_[p], partition_start{*(*keys)[p], epoch_});
       return true;
     }
     auto& mode = cfg().start_mode;
     if (mode == "snapshot") {
       st_->set_state("snapshot");
-      auto result = copy_snapshot(*src, *target_, cfg().filter, 2000,
+      auto result = copy_snapshot(*src, target_->connection(), cfg().filter, 2000,
                                   [&](uint64_t copied, uint64_t expected) {
                                     std::lock_guard<std::mutex> guard{st_->mtx};
                                     st_->status.snapshot_rows = copied;
@@ -429,26 +582,50 @@ private:
     return true;
   }
 
+  static std::string default_owner() {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0)
+      std::strcpy(host, "unknown-host");
+    return std::string{host} + ":" + std::to_string(getpid());
+  }
+
+  // How many partition rows the checkpoint table holds for this pipeline.
+  uint32_t stored_partitions() {
+    auto n = on_target([&](mysql_connection& t) {
+      return t.scalar("SELECT COUNT(*) FROM " + sql_identifier(cfg().checkpoint_database) +
+                      ".`sync_checkpoint` WHERE pipeline=" + t.quote(cfg().name) +
+                      " AND partition_id>=0");
+    });
+    check(n, "counting the checkpoint rows");
+    return static_cast<uint32_t>(std::stoul(n->value_or("0")));
+  }
+
+  // Replaces the partition rows with one per configured partition at `key`.
+  void rewrite_checkpoints(const change_key& key) {
+    std::vector<std::string> statements{
+        checkpoint_clear_sql(cfg().checkpoint_database, cfg().name)};
+    for (uint32_t p = 0; p < parts_.size(); ++p)
+      statements.push_back(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+    apply_on_target(statements, "rewriting the checkpoint for the new partition count");
+  }
+
   // Every partition starts at `key` (first start of the pipeline).
   void store_initial(const change_key& key) {
     store_all(key);
     for (auto& p : parts_)
-      self_->send(p, partition_start{key});
+      self_->send(p, partition_start{key, epoch_});
     st_->log(false, "starting at " + key.at.to_string());
   }
 
   void store_all(const change_key& key) {
-    auto r = on_target([&](mysql_connection& t) {
-      return t.transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
-        for (uint32_t p = 0; p < parts_.size(); ++p)
-          if (auto e = c.exec(
-                  checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
-              !e)
-            return e.error();
-        return mysql_ok{};
-      });
-    });
-    check(r, "writing the checkpoint");
+    std::vector<std::string> statements;
+    for (uint32_t p = 0; p < parts_.size(); ++p)
+      statements.push_back(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+    apply_on_target(statements, "writing the checkpoint");
+    mark_applied_everywhere(key);
+  }
+
+  void mark_applied_everywhere(const change_key& key) {
     {
       std::lock_guard<std::mutex> guard{st_->mtx};
       for (auto& p : st_->status.partitions)
@@ -458,20 +635,56 @@ private:
     st_->cv.notify_all();
   }
 
-  // Runs `f` on the target connection; reconnects and runs it again while
-  // the connection is lost (a target restart), until the pipeline stops.
+  // Runs `f` on the target connection; reconnects (with the session set up
+  // again) and runs it again while the connection is lost, until the pipeline
+  // stops. For reads and idempotent writes only.
   template <class F>
   auto on_target(F&& f) -> decltype(f(std::declval<mysql_connection&>())) {
-    auto delay = milliseconds{100};
     while (true) {
-      auto r = f(*target_);
+      auto r = f(target_->connection());
       if (r || !is_connection_lost(r.error()) || st_->stopping)
         return r;
       st_->log(true, "target: " + r.error().to_string() + " (reconnecting)");
-      st_->pause(delay);
-      delay = std::min(delay * 2, milliseconds{2000});
-      if (target_->reconnect())
-        prepare_target_session(*target_);
+      if (!recover_target(*st_, *target_, "target"))
+        throw stop_pipeline{"target: " + r.error().to_string()};
+    }
+  }
+
+  // Applies `statements` in one fenced transaction. After a lost connection,
+  // the transaction may have committed: when `applied` is given and every
+  // partition's checkpoint is at or past it, it did; otherwise it runs again
+  // (the statements must then leave the same state when run twice, as
+  // checkpoint writes do).
+  // `ops`, when given, are the row changes the statements apply: a value the
+  // target rejects is then reported with the row it belongs to.
+  void apply_on_target(const std::vector<std::string>& statements, const std::string& what,
+                       std::optional<change_key> applied = std::nullopt,
+                       const std::vector<row_op>* ops = nullptr) {
+    while (true) {
+      auto failure = target_->apply(statements);
+      if (!failure)
+        return;
+      if (failure->fenced)
+        throw stop_pipeline{failure->error.message};
+      if (st_->stopping)
+        throw stop_pipeline{what + ": " + failure->error.to_string()};
+      if (!is_connection_lost(failure->error))
+        throw stop_pipeline{
+            what + ": the target rejected it: " +
+            (ops ? locate_rejected(*target_, *ops, failure->error)
+                 : failure->error.to_string()) +
+            "; the pipeline stops so that the target does not diverge from the source"};
+      st_->log(true, "target: " + failure->error.to_string() + " (reconnecting)");
+      if (!recover_target(*st_, *target_, "target"))
+        throw stop_pipeline{what + ": " + failure->error.to_string()};
+      if (applied) {
+        auto keys = on_target([&](mysql_connection& t) {
+          return load_checkpoints(t, cfg().checkpoint_database, cfg().name, cfg().partitions);
+        });
+        check(keys, what + ": reading the checkpoint again");
+        if (auto low = lowest_key(*keys); low && *applied <= *low)
+          return;
+      }
     }
   }
 
@@ -483,7 +696,7 @@ private:
   void stream() {
     st_->set_state("running");
     resume_at_ = start_;
-    auto delay = milliseconds{100};
+    backoff delay{milliseconds{100}, milliseconds{2000}};
     while (!st_->stopping) {
       stream_options opts;
       opts.server_id = cfg().server_id;
@@ -494,12 +707,20 @@ private:
       if (!s) {
         if (!is_connection_lost(s.error()))
           throw stop_pipeline{"source: " + s.error().to_string()};
-        st_->pause(delay);
-        delay = std::min(delay * 2, milliseconds{2000});
+        st_->pause(delay.next());
         continue;
       }
-      delay = milliseconds{100};
-      decoder_ = event_decoder{};
+      delay.reset();
+      decoder_options options;
+      // Without TABLE_MAP metadata (binlog_row_metadata=NO_LOG, MariaDB's
+      // default) signedness comes from the target's schema, which DDL barriers
+      // keep at the table map's version; a column nobody can describe stops the
+      // pipeline instead of being guessed.
+      options.require_signedness = true;
+      decoder_ = event_decoder{options};
+      decoder_.set_schema_lookup([this](std::string_view db, std::string_view table) {
+        return column_info(std::string{db}, std::string{table});
+      });
       decoder_.set_checksum((*s)->checksums() ? checksum_algorithm::crc32
                                               : checksum_algorithm::off);
       file_ = resume_at_.file;
@@ -528,7 +749,7 @@ private:
       // Reconnect from the start of the group in progress; do not hand on its
       // rows again.
       flush_all();
-      resend_floor_ = last_handed_;
+      resend_floor_.raise(last_handed_);
       resume_at_ = in_group_ ? group_start_ : last_end_;
       gtid_.clear();
       std::lock_guard<std::mutex> guard{st_->mtx};
@@ -560,6 +781,8 @@ private:
   }
 
   void handle(std::string_view bytes) {
+    if (st_->fault("reader_exception"))
+      throw std::runtime_error("injected failure");
     auto header = event_decoder::read_header(bytes);
     if (!header)
       throw stop_pipeline{header.error().to_string()};
@@ -607,20 +830,30 @@ private:
   void on_event(const event_header&, uint64_t offset, mariadb_gtid_event& e) {
     open_group(offset);
     standalone_ = e.standalone();
+    // MariaDB flags the group of an XA PREPARE in its GTID (FL_PREPARED_XA).
+    xa_flagged_ = true;
     xa_prepare_ = (e.flags & 64) != 0;
   }
 
   void on_event(const event_header&, uint64_t offset, mysql_gtid_event&) {
     open_group(offset);
     standalone_ = false;
+    // MySQL's GTID says nothing about XA: its group of an XA PREPARE opens with
+    // XA START and ends with XA END and an XA_PREPARE event.
+    xa_flagged_ = false;
   }
+
 
   void on_event(const event_header& h, uint64_t offset, query_event& q) {
     switch (q.kind) {
     case query_kind::begin:
-      if (!in_group_)
+      if (!in_group_) {
         open_group(offset);
+        xa_flagged_ = false;
+      }
       standalone_ = false;
+      if (!xa_flagged_ && starts_with_xa(q.statement, "XA START "))
+        xa_prepare_ = true;
       return;
     case query_kind::commit:
     case query_kind::rollback:
@@ -664,6 +897,8 @@ private:
       open_group(offset);
     auto schema = resolve(tm, offset);
     for (auto& row : e.rows) {
+      if (e.kind != row_kind::write && schema->has_key() && !has_key_values(*schema, row.before))
+        schema = match_without_key(schema, offset);
       if (xa_prepare_) {
         // A prepared XA transaction is not committed yet: hold its rows until its
         // XA COMMIT (applied there, in commit order) or XA ROLLBACK (dropped).
@@ -673,12 +908,33 @@ private:
         continue;
       }
       change_key key{group_start_, ++group_index_};
-      if (resend_floor_ && key <= *resend_floor_)
+      if (resend_floor_.covers(key))
         continue;
       bool moves =
           e.kind == row_kind::update && schema->has_key() && changes_key(*schema, row);
       dispatch(ops_for_row(e.kind, schema, std::move(row), key, h.timestamp), moves, key);
     }
+  }
+
+  // A before image without every key column (binlog_row_image=MINIMAL logs the
+  // key the source server uses, which may not be the one chosen here): rows of
+  // this table are matched on the columns the image has, as for a table without
+  // a key, and all go to one partition. Earlier changes of the table went by
+  // key to several partitions, so they are applied first.
+  std::shared_ptr<const table_schema>
+  match_without_key(const std::shared_ptr<const table_schema>& schema, uint64_t offset) {
+    drain_all();
+    auto s = std::make_shared<table_schema>(*schema);
+    s->key.clear();
+    s->key_pads.clear();
+    s->single_partition = true;
+    s->single_partition_reason = "its before images lack the key columns";
+    st_->log(false, file_ + ":" + std::to_string(offset) + ": " + s->source_db + "." +
+                        s->source_table +
+                        ": before images do not hold the key shoal chose; matching rows "
+                        "on the columns they hold, in one partition");
+    schemas_[s->source_db + "." + s->source_table] = s;
+    return s;
   }
 
   /// Routes one row's ops to their partitions (a key change in a barrier).
@@ -720,6 +976,7 @@ private:
   }
 
   void hold_prepared(const std::string& xid) {
+    last_held_xid_ = xid;
     xa_pending_[xid] = prepared_xa{group_start_, std::move(xa_rows_)};
     xa_rows_.clear();
     xa_prepare_ = false;
@@ -759,8 +1016,7 @@ private:
       return;
     auto sql = floor ? xa_floor_store_sql(cfg().checkpoint_database, cfg().name, *floor)
                      : xa_floor_clear_sql(cfg().checkpoint_database, cfg().name);
-    check(on_target([&](mysql_connection& t) { return t.exec(sql); }),
-          "writing the XA floor");
+    apply_on_target({sql}, "writing the XA floor");
     xa_floor_written_ = floor;
   }
 
@@ -783,7 +1039,7 @@ private:
     xa_pending_.erase(held);
     for (auto& r : prepared.rows) {
       change_key key{group_start_, ++group_index_};
-      if (resend_floor_ && key <= *resend_floor_)
+      if (resend_floor_.covers(key))
         continue;
       dispatch(ops_for_row(r.kind, r.table, std::move(r.change), key, r.time), r.moves, key);
     }
@@ -875,19 +1131,12 @@ private:
   // `key`, in one target transaction.
   void apply_in_barrier(const std::vector<row_op>& ops, const change_key& key) {
     drain_all();
-    auto statements = build_statements(ops);
+    auto statements = statements_for(ops);
     for (uint32_t p = 0; p < parts_.size(); ++p)
       statements.push_back(
           checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
-    auto r = on_target([&](mysql_connection& t) {
-      return t.transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
-        for (auto& sql : statements)
-          if (auto e = c.exec(sql); !e)
-            return e.error();
-        return mysql_ok{};
-      });
-    });
-    check(r, key.to_string() + ": applying a primary key change");
+    apply_on_target(statements, key.to_string() + ": applying a primary key change", key,
+                    &ops);
     last_handed_ = key;
     {
       std::lock_guard<std::mutex> guard{st_->mtx};
@@ -898,17 +1147,38 @@ private:
     st_->cv.notify_all();
   }
 
+  void skip_ddl(const std::string& where, const query_event& q, const std::string& why) {
+    auto text = q.statement.size() > 200 ? q.statement.substr(0, 200) + "..." : q.statement;
+    st_->log(false, where + ": not applied (" + why + "): " + text);
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    ++st_->status.ddl_skipped;
+    st_->status.last_skipped_ddl = where + ": " + text;
+  }
+
   void apply_ddl(const event_header& h, uint64_t offset, const query_event& q) {
     auto where = file_ + ":" + std::to_string(offset);
     change_key after{{file_, h.log_pos}, 0};
-    if (resend_floor_ && after <= *resend_floor_)
+    if (resend_floor_.covers(after))
       return;
     auto d = parse_ddl(q.statement, q.schema);
     auto& filter = cfg().filter;
     if (d.temporary)
       return;
+    if (is_account_object(d.object)) {
+      skip_ddl(where, q, "accounts are not data; shoal never copies them");
+      return;
+    }
+    if (is_routine_object(d.object) && !cfg().copy_routines) {
+      skip_ddl(where, q,
+               d.object +
+                   " statements are skipped unless copy_routines is on: a trigger "
+                   "would fire again on rows shoal writes, an event would run twice");
+      return;
+    }
     std::string sql = q.statement;
     std::string use_db;
+    // What the DDL touches on the target, as {db, name}, for its before/after state.
+    std::vector<std::pair<std::string, std::string>> touched;
     if (d.scope == ddl_scope::database) {
       auto& db = d.tables[0].first;
       if (filter.is_internal(db) || !filter.database_selected(db))
@@ -921,6 +1191,7 @@ private:
       else if (target_db != db)
         throw stop_pipeline{where + ": DDL on renamed database " + db +
                             " cannot be applied: " + q.statement};
+      touched.emplace_back(target_db, "");
     } else if (d.scope == ddl_scope::tables) {
       size_t selected = 0;
       for (auto& [db, table] : d.tables)
@@ -932,13 +1203,16 @@ private:
                             ": DDL names tables inside and outside the pipeline's "
                             "filter; shoal cannot apply it: " +
                             q.statement};
-      for (auto& [db, table] : d.tables) {
+      for (size_t i = 0; i < d.tables.size(); ++i) {
+        auto& [db, table] = d.tables[i];
         auto target = filter.target_of(db, table);
-        if (target.second != table || (target.first != db && db != q.schema))
+        bool qualified = i < d.qualified.size() && d.qualified[i];
+        if (target.second != table || (target.first != db && (db != q.schema || qualified)))
           throw stop_pipeline{where + ": DDL on renamed table " + db + "." + table +
-                              " cannot be applied by shoal (apply it to the target by "
-                              "hand): " +
+                              " cannot be applied by shoal (the statement names the "
+                              "source's table; apply it to the target by hand): " +
                               q.statement};
+        touched.push_back(target);
       }
       use_db = filter.target_database_of(q.schema.empty() ? d.tables[0].first : q.schema);
     } else {
@@ -946,35 +1220,155 @@ private:
           !filter.database_selected(q.schema))
         return;
       use_db = filter.target_database_of(q.schema);
+      if (!d.object_name.second.empty()) {
+        auto db = d.object_name.first;
+        if (db != q.schema && filter.target_database_of(db) != db)
+          throw stop_pipeline{where + ": DDL on an object of renamed database " + db +
+                              " cannot be applied by shoal (apply it to the target by "
+                              "hand): " +
+                              q.statement};
+        touched.emplace_back(filter.target_database_of(db), d.object_name.second);
+      }
     }
     drain_all();
     schemas_.clear();
-    auto r = on_target([&](mysql_connection& t) -> mysql_expected<uint64_t> {
-      if (!use_db.empty()) {
-        auto u = t.exec("USE " + sql_identifier(use_db));
-        if (!u && (u.error().code != 1049 || is_connection_lost(u.error())))
-          return u;
-      }
-      return t.exec(sql);
-    });
-    if (!r) {
-      static const std::set<unsigned> already{1007, 1008, 1050, 1051,
-                                              1060, 1091, 1146, 1061};
-      bool maybe_done = !ddl_seen_ && already.count(r.error().code) != 0;
-      if (!maybe_done)
+    hints_.clear();
+    binlog_position at{file_, offset};
+    auto before = ddl_state(d, touched);
+    bool applied = false;
+    if (ddl_intent_ && ddl_intent_->at == at) {
+      // The pipeline stopped after recording this DDL and before its checkpoint:
+      // the target's state tells whether the DDL ran.
+      applied = before != ddl_intent_->before_state;
+      st_->log(false, where + ": DDL recorded before a restart " +
+                          (applied ? std::string{"already ran on the target; not running it again"}
+                                   : std::string{"had not run on the target; running it"}));
+      if (!applied)
+        before = ddl_intent_->before_state;
+    } else {
+      apply_on_target({ddl_intent_store_sql(cfg().checkpoint_database, cfg().name,
+                                            {at, q.statement, before})},
+                      where + ": recording the DDL");
+    }
+    bool ran = !applied;
+    while (!applied) {
+      auto r = target_->connection().exec(use_db.empty() ? std::string{"DO 0"}
+                                                          : "USE " + sql_identifier(use_db));
+      if (r || (r.error().code == 1049 && !is_connection_lost(r.error())))
+        r = target_->connection().exec(sql);
+      if (r)
+        break;
+      if (!is_connection_lost(r.error()))
         throw stop_pipeline{
             where + ": QUERY: the target rejected DDL \"" + q.statement +
             "\": " + r.error().to_string() +
-            "; the pipeline stops so that source and target do not diverge"};
-      st_->log(true, where + ": DDL already applied before the restart (" +
-                         r.error().message + "), continuing");
+            "; the pipeline stops so that source and target do not diverge (apply the "
+            "statement's effect to the target by hand, then restart the pipeline)"};
+      st_->log(true, where + ": DDL: " + r.error().to_string() + " (reconnecting)");
+      if (!recover_target(*st_, *target_, "target"))
+        throw stop_pipeline{where + ": DDL: " + r.error().to_string()};
+      // The DDL may have run before the connection broke.
+      applied = ddl_state(d, touched) != before;
     }
-    ddl_seen_ = true;
-    store_all(after);
+    if (ran && st_->fault("ddl_applied"))
+      throw stop_pipeline{where + ": fault injected after the DDL ran"};
+    std::vector<std::string> statements;
+    for (uint32_t p = 0; p < parts_.size(); ++p)
+      statements.push_back(
+          checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, after));
+    statements.push_back(ddl_intent_clear_sql(cfg().checkpoint_database, cfg().name));
+    apply_on_target(statements, where + ": writing the checkpoint after DDL");
+    ddl_intent_.reset();
+    mark_applied_everywhere(after);
     last_handed_ = after;
   }
 
+  // The target's definitions of what a DDL touches, to tell afterwards whether
+  // it ran: SHOW CREATE output (AUTO_INCREMENT counters left out) or "absent".
+  std::string ddl_state(const ddl_statement& d,
+                        const std::vector<std::pair<std::string, std::string>>& touched) {
+    std::string out;
+    for (auto& [db, name] : touched) {
+      std::string sql;
+      auto obj = d.object;
+      if (d.scope == ddl_scope::database)
+        sql = "SHOW CREATE DATABASE " + sql_identifier(db);
+      else if (d.scope == ddl_scope::tables || obj == "SEQUENCE")
+        sql = "SHOW CREATE TABLE " + sql_identifier(db) + "." + sql_identifier(name);
+      else if (obj == "VIEW" || obj == "TRIGGER" || obj == "EVENT" || obj == "PROCEDURE" ||
+               obj == "FUNCTION")
+        sql = "SHOW CREATE " + obj + " " + sql_identifier(db) + "." + sql_identifier(name);
+      else
+        continue;
+      auto r = on_target([&](mysql_connection& t) { return t.query(sql); });
+      out += db + "." + name + ": ";
+      if (!r) {
+        // Missing objects: 1049 database, 1146 table, 1347 not a view, 1360
+        // trigger, 1539 event, 1305 routine.
+        static const std::set<unsigned> missing{1049, 1146, 1347, 1360, 1539, 1305};
+        if (!missing.count(r.error().code))
+          throw stop_pipeline{"reading the target's definition of " + db + "." + name +
+                              ": " + r.error().to_string()};
+        out += "absent\n";
+        continue;
+      }
+      for (auto& row : r->rows)
+        for (size_t i = 1; i < row.size(); ++i)
+          out += strip_auto_increment(row[i].value_or("NULL")) + "\t";
+      out += "\n";
+    }
+    return out;
+  }
+
+  static std::string strip_auto_increment(std::string text) {
+    const std::string word = " AUTO_INCREMENT=";
+    auto i = text.find(word);
+    if (i == std::string::npos)
+      return text;
+    auto j = i + word.size();
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j])))
+      ++j;
+    return text.erase(i, j - i);
+  }
+
   // -- schemas ---------------------------------------------------------------
+
+  // What the binlog may not say about a source table's columns, from its target
+  // table. Tables the pipeline does not copy get no-one-cares hints: their rows
+  // are decoded and dropped.
+  std::optional<column_hints> column_info(const std::string& db, const std::string& table) {
+    auto name = db + "." + table;
+    if (auto i = hints_.find(name); i != hints_.end())
+      return i->second;
+    auto& filter = cfg().filter;
+    std::optional<column_hints> hints;
+    if (!filter.selected(db, table)) {
+      hints = column_hints{};
+      hints->is_unsigned.assign(max_columns, false);
+    } else {
+      auto target = filter.target_of(db, table);
+      auto lit = [&](const std::string& v) { return target_->connection().quote(v); };
+      auto cols = on_target([&](mysql_connection& t) {
+        return t.query("SELECT COLUMN_TYPE, DATA_TYPE FROM information_schema.COLUMNS"
+                       " WHERE TABLE_SCHEMA=" +
+                       lit(target.first) + " AND TABLE_NAME=" + lit(target.second) +
+                       " ORDER BY ORDINAL_POSITION");
+      });
+      check(cols, name + ": reading the target's column types");
+      if (!cols->rows.empty()) {
+        hints = column_hints{};
+        for (auto& r : cols->rows) {
+          auto type = r[0].value_or("");
+          hints->is_unsigned.push_back(type.find(" unsigned") != std::string::npos);
+        }
+      }
+    }
+    hints_[name] = hints;
+    return hints;
+  }
+
+  /// More columns than a MySQL or MariaDB table can have.
+  static constexpr size_t max_columns = 4096;
 
   std::shared_ptr<const table_schema> resolve(const table_map& tm, uint64_t offset) {
     auto name = tm.schema + "." + tm.table;
@@ -988,7 +1382,7 @@ private:
     auto where = file_ + ":" + std::to_string(offset) + ": " + name;
     bool named = std::all_of(tm.columns.begin(), tm.columns.end(),
                              [](const column_def& c) { return c.name.has_value(); });
-    auto lit = [&](const std::string& v) { return target_->quote(v); };
+    auto lit = [&](const std::string& v) { return target_->connection().quote(v); };
     if (named) {
       for (auto& c : tm.columns)
         s->columns.push_back(*c.name);
@@ -1015,24 +1409,27 @@ private:
       s->key.push_back(col);
     }
     if (s->key.empty()) {
+      // SHOW INDEX lists keys in the server's own order (primary, then unique
+      // NOT NULL keys as defined...): its first unique NOT NULL key is the one a
+      // MariaDB server without a primary key treats as primary, and so the one
+      // binlog_row_image=MINIMAL puts in before images.
       auto idx = on_target([&](mysql_connection& t) {
-        return t.query("SELECT INDEX_NAME, COLUMN_NAME, NON_UNIQUE, NULLABLE FROM "
-                       "information_schema.STATISTICS"
-                       " WHERE TABLE_SCHEMA=" +
-                       lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
-                       " ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX");
+        return t.query("SHOW INDEX FROM " + sql_identifier(s->target_db) + "." +
+                       sql_identifier(s->target_table));
       });
       check(idx, where + ": reading the target's keys");
       std::map<std::string, std::vector<std::string>> unique;
       std::set<std::string> unusable;
       std::vector<std::string> order;
       for (auto& r : idx->rows) {
-        auto index = r[0].value_or("");
-        if (r[2].value_or("1") != "0" || r[3].value_or("") == "YES")
+        if (r.size() < 10)
+          continue;
+        auto index = r[2].value_or("");
+        if (r[1].value_or("1") != "0" || r[9].value_or("") == "YES" || r[7].has_value())
           unusable.insert(index);
         if (!unique.count(index))
           order.push_back(index);
-        unique[index].push_back(r[1].value_or(""));
+        unique[index].push_back(r[4].value_or(""));
       }
       for (auto& index : order) {
         if (unusable.count(index))
@@ -1056,7 +1453,7 @@ private:
 
   /// Sets single_partition when rows of different keys can collide on the target.
   void check_collisions(table_schema& s, const std::string& where) {
-    auto lit = [&](const std::string& v) { return target_->quote(v); };
+    auto lit = [&](const std::string& v) { return target_->connection().quote(v); };
     auto in_table = " WHERE TABLE_SCHEMA=" + lit(s.target_db) + " AND TABLE_NAME=" +
                     lit(s.target_table);
     auto unique = on_target([&](mysql_connection& t) {
@@ -1108,11 +1505,10 @@ private:
   std::shared_ptr<pipeline::shared> st_;
   std::vector<caf::actor> parts_;
   std::vector<std::vector<row_op>> outbox_;
-  std::optional<mysql_connection> target_;
+  std::optional<target_session> target_;
   event_decoder decoder_;
   binlog_position start_;
   std::string gtid_;
-  std::vector<change_key> initial_;
   binlog_position resume_at_;
   std::string file_;
   binlog_position last_end_;
@@ -1127,8 +1523,14 @@ private:
     uint32_t time;
     bool moves;
   };
-  /// The current group is an XA PREPARE (GTID flag FL_PREPARED_XA).
+  /// The current group is an XA PREPARE (MariaDB: GTID flag FL_PREPARED_XA;
+  /// MySQL: it began with XA START).
   bool xa_prepare_ = false;
+  /// The current group began with a MariaDB GTID, whose flags say whether it
+  /// is an XA PREPARE.
+  bool xa_flagged_ = false;
+  /// The xid of the XA transaction whose rows were held last.
+  std::string last_held_xid_;
   /// Rows of the XA transaction being prepared.
   std::vector<held_row> xa_rows_;
   struct prepared_xa {
@@ -1150,7 +1552,7 @@ private:
   uint64_t group_index_ = 0;
   std::set<uint32_t> touched_;
   std::optional<change_key> last_handed_;
-  std::optional<change_key> resend_floor_;
+  resend_floor resend_floor_;
   std::optional<change_key> last_mark_;
   steady_clock::time_point last_broadcast_;
   int64_t inflight_ = 0;
@@ -1160,6 +1562,13 @@ private:
   size_t drained_ = 0;
   bool ddl_seen_ = false;
   std::map<std::string, std::shared_ptr<const table_schema>> schemas_;
+  /// Signedness and fixed-binary columns of target tables, for the decoder when
+  /// the binlog does not carry them; cleared at every DDL like schemas_.
+  std::map<std::string, std::optional<column_hints>> hints_;
+  /// The ownership epoch this run claimed.
+  uint64_t epoch_ = 0;
+  /// A DDL recorded on the target before it ran and not yet checkpointed.
+  std::optional<ddl_intent> ddl_intent_;
 };
 
 } // namespace

@@ -48,10 +48,26 @@ struct pipeline_settings {
   /// Most rows read but not yet applied.
   int64_t max_inflight_rows = 50000;
   std::string checkpoint_database = "shoal";
+  /// Replay CREATE/ALTER/DROP of triggers, events, procedures and functions on
+  /// the target. Off by default: a trigger copied to the target fires again on
+  /// the rows shoal writes (they already carry its effects) and an event runs
+  /// there a second time. Account statements (users, roles, grants) are never
+  /// replayed.
+  bool copy_routines = false;
+  /// Who runs the pipeline, recorded with its epoch on the target ("host:pid"
+  /// when empty).
+  std::string owner;
   /// Source heartbeat period: an idle source is noticed this often.
   std::chrono::milliseconds heartbeat{500};
   /// Receives the pipeline's log lines (error: true for failures).
   std::function<void(bool error, const std::string& line)> log;
+  /// Tests only: called at named points; returning true injects a fault there.
+  /// "ddl_applied": the reader stops right after a DDL ran on the target, before
+  /// its checkpoint (as a crash would). "commit_reply_lost": a partition treats
+  /// a committed batch as if the connection broke before the reply came.
+  /// "reader_exception" / "partition_exception": an unexpected exception in
+  /// the reader (at an event) or a partition (at a batch).
+  std::function<bool(const std::string& point)> fault;
 };
 
 struct partition_status {
@@ -87,6 +103,12 @@ struct pipeline_status {
   /// source's row estimates), for progress.
   uint64_t snapshot_rows = 0;
   uint64_t snapshot_rows_expected = 0;
+  /// The ownership epoch this run claimed on the target (0 before it did).
+  uint64_t epoch = 0;
+  /// DDL statements read but deliberately not applied (routines, triggers,
+  /// events, accounts; see pipeline_settings::copy_routines), and the last one.
+  uint64_t ddl_skipped = 0;
+  std::string last_skipped_ddl;
   std::vector<partition_status> partitions;
 };
 

@@ -1,0 +1,368 @@
+// The sync pipeline never diverges silently: values the binlog does not
+// describe, a strict target, statements that must not run twice, lost commit
+// replies, a changed partition count, two processes on one pipeline, DDL re-run
+// after a crash, and failures that must end in "failed" with a reason.
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "tests/integration/binlog/sync_test_support.hpp"
+#include "tests/support/eventually.hpp"
+
+using namespace std::chrono_literals;
+
+namespace shoal::test {
+namespace {
+
+class sync_correctness_test : public sync_fixture {
+protected:
+  /// Waits until `p` is "failed" (or the deadline passes); its status then.
+  binlog::pipeline_status failed(binlog::pipeline& p, std::chrono::seconds timeout = 30s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (p.status().state != "failed" && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+    return p.status();
+  }
+
+  static bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  }
+};
+
+// binlog_row_metadata=NO_LOG (MariaDB's default) carries no signedness: the
+// values above the signed maximum used to arrive as negatives, clamped to 0.
+TEST_F(sync_correctness_test, unsigned_integers_above_the_signed_maximum_without_metadata) {
+  auto src = source().connect();
+  run(src, "SET GLOBAL binlog_row_metadata = 'NO_LOG'");
+  const char* ddl = "CREATE TABLE u.t (id INT PRIMARY KEY, a TINYINT UNSIGNED, "
+                    "b SMALLINT UNSIGNED, c MEDIUMINT UNSIGNED, d INT UNSIGNED, "
+                    "e BIGINT UNSIGNED, f BIGINT, g DECIMAL(20,0) UNSIGNED)";
+  auto dst = target().connect();
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE u");
+    run(*conn, ddl);
+  }
+  auto p = start(settings("unsigned", 2));
+  auto conn = source().connect(); // a session that starts after the SET GLOBAL
+  run(conn, "INSERT INTO u.t VALUES (1, 255, 65535, 16777215, 4294967295, "
+            "18446744073709551615, -9223372036854775808, 18446744073709551615),"
+            "(2, 200, 59315, 9000000, 4126277360, 18123546406788494144, "
+            "9223372036854775807, 1), (3, 128, 32768, 8388608, 2147483648, "
+            "9223372036854775808, -1, 0), (4, 0, 0, 0, 0, 0, 0, 0)");
+  run(conn, "UPDATE u.t SET e = e - 1, d = d - 1 WHERE id = 1");
+  run(conn, "DELETE FROM u.t WHERE id = 4");
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(rows_of(dst, "u.t"), rows_of(src, "u.t"));
+  EXPECT_EQ(checksum(dst, "u.t"), checksum(src, "u.t"));
+}
+
+// A value the target would clamp stops the pipeline, naming the binlog
+// position, the table, the row and the column, instead of being altered.
+TEST_F(sync_correctness_test, a_value_the_target_would_alter_stops_the_pipeline_with_where) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  run(src, "CREATE DATABASE s");
+  run(src, "CREATE TABLE s.t (id INT PRIMARY KEY, v VARCHAR(10), n INT)");
+  run(dst, "CREATE DATABASE s");
+  // The target's table differs from the source's: too narrow.
+  run(dst, "CREATE TABLE s.t (id INT PRIMARY KEY, v VARCHAR(3), n TINYINT)");
+  auto p = start(settings("strict", 2));
+  run(src, "INSERT INTO s.t VALUES (1, 'abc', 1), (2, 'abcdefgh', 2)");
+  auto pos = master_position(src);
+  auto s = failed(*p);
+  ASSERT_EQ(s.state, "failed");
+  EXPECT_TRUE(contains(s.error, pos.file + ":")) << s.error;
+  EXPECT_TRUE(contains(s.error, "s.t")) << s.error;
+  EXPECT_TRUE(contains(s.error, "id=2")) << s.error;
+  EXPECT_TRUE(contains(s.error, "'v'")) << s.error;
+  EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM s.t").rows.at(0).at(0), "0");
+}
+
+// Values a non-strict source holds legitimately still pass the strict target:
+// zero dates and ENUM's empty error value.
+TEST_F(sync_correctness_test, values_a_lenient_source_holds_pass_the_strict_target) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  const char* ddl = "CREATE TABLE z.t (id INT PRIMARY KEY, d DATE, dt DATETIME(3), "
+                    "e ENUM('a','b'), s SET('x','y'), ts TIMESTAMP NULL)";
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE z");
+    run(*conn, ddl);
+  }
+  auto p = start(settings("lenient", 2));
+  run(src, "SET SESSION sql_mode = ''");
+  run(src, "INSERT INTO z.t VALUES (1, '0000-00-00', '0000-00-00 00:00:00', 'c', '', "
+           "'0000-00-00 00:00:00'), (2, '2024-02-00', '2024-00-10 10:00:00.5', 'b', "
+           "'x,y', NULL)");
+  run(src, "UPDATE z.t SET e = 'zz' WHERE id = 2");
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(rows_of(dst, "z.t"), rows_of(src, "z.t"));
+}
+
+// Triggers, events and account statements are not replayed: a copied trigger
+// would write its rows a second time on the target.
+TEST_F(sync_correctness_test, triggers_events_and_accounts_are_skipped_and_counted) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE tr");
+    run(*conn, "CREATE TABLE tr.t (id INT PRIMARY KEY, v INT)");
+    run(*conn, "CREATE TABLE tr.audit (n INT AUTO_INCREMENT PRIMARY KEY, id INT)");
+  }
+  auto p = start(settings("triggers", 2));
+  run(src, "USE tr");
+  run(src, "CREATE TRIGGER t_ins AFTER INSERT ON t FOR EACH ROW "
+           "INSERT INTO audit (id) VALUES (NEW.id)");
+  run(src, "CREATE DEFINER=`root`@`localhost` EVENT tr.tick ON SCHEDULE EVERY 1 HOUR "
+           "DISABLE DO DELETE FROM tr.t");
+  run(src, "CREATE USER 'someone'@'%' IDENTIFIED BY 'pw'");
+  run(src, "GRANT SELECT ON tr.* TO 'someone'@'%'");
+  run(src, "INSERT INTO tr.t VALUES (1, 1), (2, 2), (3, 3)");
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(rows_of(dst, "tr.audit"), rows_of(src, "tr.audit"));
+  EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM tr.audit").rows.at(0).at(0), "3");
+  EXPECT_TRUE(run(dst, "SHOW TRIGGERS FROM tr").rows.empty());
+  EXPECT_TRUE(run(dst, "SHOW EVENTS FROM tr").rows.empty());
+  EXPECT_TRUE(
+      run(dst, "SELECT 1 FROM mysql.user WHERE User='someone'").rows.empty());
+  auto s = p->status();
+  EXPECT_EQ(s.state, "running") << s.error;
+  EXPECT_EQ(s.ddl_skipped, 3u);
+  EXPECT_TRUE(contains(s.last_skipped_ddl, "USER")) << s.last_skipped_ddl;
+}
+
+TEST_F(sync_correctness_test, routines_are_copied_when_asked) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* conn : {&src, &dst})
+    run(*conn, "CREATE DATABASE r");
+  auto settings_ = settings("routines", 2);
+  settings_.copy_routines = true;
+  auto p = start(settings_);
+  run(src, "USE r");
+  run(src, "CREATE PROCEDURE r.hello() SELECT 1");
+  run(src, "CREATE FUNCTION r.twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2");
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(run(dst, "SELECT r.twice(21)").rows.at(0).at(0), "42");
+  EXPECT_EQ(p->status().ddl_skipped, 0u);
+}
+
+// A COMMIT whose reply is lost: the batch is found applied when the checkpoint
+// is read again, and its credits come back, so the reader never waits at the
+// in-flight bound for rows that are long applied.
+TEST_F(sync_correctness_test, lost_commit_replies_return_their_credits) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE lc");
+    run(*conn, "CREATE TABLE lc.t (id INT PRIMARY KEY, v INT)");
+  }
+  auto s = settings("lost_commit", 2);
+  s.batch_rows = 5;
+  s.max_inflight_rows = 20;
+  auto lost = std::make_shared<std::atomic<int>>(0);
+  s.fault = [lost](const std::string& point) {
+    return point == "commit_reply_lost" && lost->fetch_add(1) < 40;
+  };
+  auto p = start(s);
+  for (int i = 0; i < 200; ++i)
+    run(src, "INSERT INTO lc.t VALUES (" + std::to_string(i) + ", " + std::to_string(i) + ")");
+  ASSERT_TRUE(caught_up(*p, 30s));
+  EXPECT_GE(lost->load(), 40);
+  EXPECT_EQ(rows_of(dst, "lc.t"), rows_of(src, "lc.t"));
+  EXPECT_TRUE(eventually([&] { return p->status().inflight == 0; }, 5s));
+}
+
+TEST_F(sync_correctness_test, a_changed_partition_count_migrates_or_refuses) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE pc");
+    run(*conn, "CREATE TABLE pc.t (id INT PRIMARY KEY, v INT)");
+  }
+  auto p = start(settings("parts", 2));
+  for (int i = 0; i < 50; ++i)
+    run(src, "INSERT INTO pc.t VALUES (" + std::to_string(i) + ", 0)");
+  ASSERT_TRUE(caught_up(*p));
+  // Idle: the marks bring both partitions to one key.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return run(dst, "SELECT COUNT(DISTINCT file, pos, idx) FROM shoal.sync_checkpoint "
+                        "WHERE pipeline='parts' AND partition_id >= 0")
+                   .rows.at(0)
+                   .at(0) == "1";
+      },
+      10s));
+  p->stop();
+  // All at one key: a new count takes it over.
+  p = start(settings("parts", 5));
+  ASSERT_EQ(p->status().state, "running") << p->status().error;
+  run(src, "UPDATE pc.t SET v = v + 1");
+  for (int i = 50; i < 80; ++i)
+    run(src, "INSERT INTO pc.t VALUES (" + std::to_string(i) + ", 0)");
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(rows_of(dst, "pc.t"), rows_of(src, "pc.t"));
+  EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM shoal.sync_checkpoint WHERE pipeline='parts' "
+                     "AND partition_id >= 0")
+                .rows.at(0)
+                .at(0),
+            "5");
+  p->stop();
+  // Partitions at different keys: a new count would skip or repeat changes.
+  run(dst, "UPDATE shoal.sync_checkpoint SET idx = idx + 1 WHERE pipeline='parts' AND "
+           "partition_id = 3");
+  p = start(settings("parts", 3), "failed");
+  auto s = p->status();
+  ASSERT_EQ(s.state, "failed");
+  EXPECT_TRUE(contains(s.error, "configured with 3")) << s.error;
+  EXPECT_TRUE(contains(s.error, "partitions=5")) << s.error;
+}
+
+// The same pipeline started twice: the newer claim wins; the older process
+// cannot commit another batch.
+TEST_F(sync_correctness_test, a_second_process_on_the_same_pipeline_fences_the_first) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE f");
+    run(*conn, "CREATE TABLE f.t (id INT PRIMARY KEY, v INT)");
+  }
+  auto first_settings = settings("fenced", 2);
+  first_settings.owner = "first";
+  auto first = start(first_settings);
+  run(src, "INSERT INTO f.t VALUES (1, 1)");
+  ASSERT_TRUE(caught_up(*first));
+  auto second_settings = settings("fenced", 2);
+  second_settings.owner = "second";
+  // Another replica id: with the same one the source itself would cut the
+  // first process's binlog connection, and the fence would not be what stops it.
+  second_settings.server_id = 4243;
+  auto second = start(second_settings);
+  EXPECT_GT(second->status().epoch, first->status().epoch);
+  run(src, "INSERT INTO f.t VALUES (2, 2)");
+  run(src, "UPDATE f.t SET v = 10 WHERE id = 1");
+  ASSERT_TRUE(caught_up(*second));
+  auto s = failed(*first);
+  EXPECT_EQ(s.state, "failed");
+  EXPECT_TRUE(contains(s.error, "claimed by second")) << s.error;
+  EXPECT_EQ(rows_of(dst, "f.t"), rows_of(src, "f.t"));
+}
+
+// A crash between a DDL and its checkpoint: on restart the DDL is not run a
+// second time (a renamed column would be gone, an unnamed index added twice).
+TEST_F(sync_correctness_test, ddl_is_not_run_twice_after_a_crash_before_its_checkpoint) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  auto s = settings("ddl_crash", 2);
+  run(src, "CREATE DATABASE dd");
+  run(src, "CREATE TABLE dd.t (id INT PRIMARY KEY, a INT, b INT)");
+  run(src, "INSERT INTO dd.t VALUES (1, 1, 1)");
+  run(src, "ALTER TABLE dd.t CHANGE COLUMN a a2 INT");
+  run(src, "ALTER TABLE dd.t ADD INDEX (b)");
+  run(src, "ALTER TABLE dd.t RENAME COLUMN b TO b2");
+  run(src, "CREATE TABLE dd.u (id INT PRIMARY KEY)");
+  run(src, "RENAME TABLE dd.u TO dd.v");
+  run(src, "INSERT INTO dd.t VALUES (2, 2, 2)");
+  auto end = master_position(src);
+  s.start_mode = "position";
+  s.start_position = {end.file, 4};
+  // Each run crashes right after the first DDL it runs; the next run resumes.
+  int crashes = 0;
+  std::shared_ptr<binlog::pipeline> done;
+  for (int run_no = 0; run_no < 12 && !done; ++run_no) {
+    auto crashed = std::make_shared<std::atomic<bool>>(false);
+    auto attempt = s;
+    attempt.fault = [crashed](const std::string& point) {
+      return point == "ddl_applied" && !crashed->exchange(true);
+    };
+    auto p = start(attempt);
+    if (p->wait_applied(end, 20s)) {
+      done = p;
+      break;
+    }
+    auto st = p->status();
+    ASSERT_EQ(st.state, "failed");
+    ASSERT_TRUE(contains(st.error, "fault injected")) << st.error;
+    ++crashes;
+    p->stop();
+  }
+  ASSERT_TRUE(done);
+  EXPECT_EQ(crashes, 7); // one per DDL
+  run(src, "INSERT INTO dd.t VALUES (3, 3, 3)");
+  ASSERT_TRUE(caught_up(*done));
+  EXPECT_EQ(run(dst, "SHOW CREATE TABLE dd.t").rows.at(0).at(1),
+            run(src, "SHOW CREATE TABLE dd.t").rows.at(0).at(1));
+  EXPECT_EQ(rows_of(dst, "dd.t"), rows_of(src, "dd.t"));
+  EXPECT_EQ(checksum(dst, "dd.v"), checksum(src, "dd.v"));
+}
+
+// A database renamed by the pipeline: a DDL that names the source database
+// explicitly would hit the target's table of that name, not the renamed one.
+TEST_F(sync_correctness_test, qualified_ddl_under_a_database_rename_stops_instead_of_hitting_another_table) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  run(src, "CREATE DATABASE src");
+  run(src, "CREATE TABLE src.t (id INT PRIMARY KEY)");
+  run(dst, "CREATE DATABASE src");
+  run(dst, "CREATE TABLE src.t (id INT PRIMARY KEY)"); // not ours: must stay as it is
+  run(dst, "CREATE DATABASE dst");
+  run(dst, "CREATE TABLE dst.t (id INT PRIMARY KEY)");
+  auto s = settings("renamed_db", 2);
+  s.filter = binlog::table_filter{{"src.*"}, {}, {{"src", "dst"}}, "shoal"};
+  auto p = start(s);
+  run(src, "USE src");
+  run(src, "ALTER TABLE src.t ADD COLUMN c INT");
+  auto st = failed(*p);
+  EXPECT_EQ(st.state, "failed");
+  EXPECT_TRUE(contains(st.error, "renamed")) << st.error;
+  EXPECT_EQ(run(dst, "SHOW CREATE TABLE src.t").rows.at(0).at(1).value_or("").find("`c`"),
+            std::string::npos);
+}
+
+// binlog_row_image=MINIMAL on a table without a primary key: its before images
+// hold the unique key the server treats as primary, the first defined one.
+TEST_F(sync_correctness_test, minimal_images_of_a_table_keyed_by_a_unique_key) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  const char* ddl = "CREATE TABLE mk.t (a INT NOT NULL, b INT NOT NULL, v INT, "
+                    "UNIQUE KEY z_first (a), UNIQUE KEY a_second (b))";
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE mk");
+    run(*conn, ddl);
+  }
+  auto p = start(settings("minimal_uk", 2));
+  auto conn = source().connect();
+  run(conn, "SET SESSION binlog_row_image = 'MINIMAL'");
+  run(conn, "INSERT INTO mk.t VALUES (1, 10, 0), (2, 20, 0), (3, 30, 0)");
+  run(conn, "UPDATE mk.t SET v = 5 WHERE a = 1");
+  run(conn, "UPDATE mk.t SET b = 21 WHERE a = 2");
+  run(conn, "DELETE FROM mk.t WHERE a = 3");
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(rows_of(dst, "mk.t"), rows_of(src, "mk.t"));
+}
+
+// Unexpected exceptions end the pipeline as "failed" with the reason; stop()
+// then returns at once.
+TEST_F(sync_correctness_test, unexpected_exceptions_fail_the_pipeline_with_a_reason) {
+  for (auto point : {"reader_exception", "partition_exception"}) {
+    SCOPED_TRACE(point);
+    auto src = source().connect();
+    run(src, "DROP DATABASE IF EXISTS ex");
+    run(src, "CREATE DATABASE ex");
+    run(src, "CREATE TABLE ex.t (id INT PRIMARY KEY)");
+    auto s = settings(std::string{"exceptions_"} + point, 2);
+    s.fault = [point](const std::string& at) { return at == point; };
+    auto p = binlog::pipeline::start(sys_, s);
+    pipelines_.push_back(p);
+    run(src, "INSERT INTO ex.t VALUES (1)");
+    auto st = failed(*p);
+    EXPECT_EQ(st.state, "failed");
+    EXPECT_TRUE(contains(st.error, "injected failure")) << st.error;
+    auto t0 = std::chrono::steady_clock::now();
+    p->stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+  }
+}
+
+} // namespace
+} // namespace shoal::test
