@@ -368,7 +368,7 @@ decode_result<rows_event> decode_rows(std::string_view body, uint8_t type,
     return fail("truncated rows event header");
   if (!table)
     return fail("rows event without a TABLE_MAP");
-  if (width == 0 || width > table->columns.size())
+  if (width != table->columns.size())
     return fail("rows event has " + std::to_string(width) + " columns, TABLE_MAP " +
                 std::to_string(table->columns.size()));
   auto before_cols = read_bitmap(in, width);

@@ -83,7 +83,9 @@ decode_result<column_value> decode_column(byte_reader& in, const column_def& col
 
 /// Decodes the body of a rows event of `type` after the common header, given the
 /// table it refers to. `post_header_length` comes from the FORMAT_DESCRIPTION event.
-/// `is_unsigned` has one entry per column. Errors say which column failed.
+/// `is_unsigned` has one entry per column. Errors say which column failed; a width
+/// other than the TABLE_MAP's column count is an error, so every image holds one
+/// value per column of `table`.
 decode_result<rows_event> decode_rows(std::string_view body, uint8_t type,
                                       uint8_t post_header_length,
                                       std::shared_ptr<const table_map> table,

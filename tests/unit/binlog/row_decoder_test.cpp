@@ -341,5 +341,16 @@ TEST(rows_decoding, more_columns_than_the_table_map_is_an_error) {
   EXPECT_EQ(ev.error().what, "rows event has 3 columns, TABLE_MAP 2");
 }
 
+TEST(rows_decoding, fewer_columns_than_the_table_map_is_an_error) {
+  // Width 1 against a 2-column TABLE_MAP: images would hold one value where readers
+  // of the row index two.
+  bytes body{7, 0, 0, 0, 0, 0, 1, 0, 1, 0b1, 0x00, 42, 0, 0, 0};
+  auto ev = decode_rows({reinterpret_cast<const char*>(body.data()), body.size()},
+                        static_cast<uint8_t>(event_type::write_rows_v1), 8,
+                        two_column_table(), {});
+  ASSERT_FALSE(ev);
+  EXPECT_EQ(ev.error().what, "rows event has 1 columns, TABLE_MAP 2");
+}
+
 } // namespace
 } // namespace shoal::binlog
