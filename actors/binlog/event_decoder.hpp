@@ -229,10 +229,12 @@ struct binlog_event {
 struct decoder_options {
   /// Verify CRC32 checksums when FORMAT_DESCRIPTION says they are on.
   bool verify_checksums = true;
-  /// Fail rows events on integer columns whose signedness neither the TABLE_MAP nor
-  /// the schema lookup gives. When false such columns decode as signed, as
-  /// mariadb-binlog prints them.
-  bool require_signedness = false;
+  /// Fail rows events on columns the decoder cannot read right without the schema:
+  /// integer columns whose signedness, and STRING (CHAR/BINARY) columns whose
+  /// binary-ness, neither the TABLE_MAP's metadata nor the schema lookup gives. When
+  /// false such integers decode as signed and such strings as written (a BINARY value
+  /// without its trailing 0x00 bytes), as mariadb-binlog prints them.
+  bool require_column_details = false;
 };
 
 class event_decoder {
@@ -244,7 +246,8 @@ public:
   /// Names the file or stream in error messages.
   void set_source(std::string name) { source_ = std::move(name); }
 
-  /// Supplies column signedness for tables whose TABLE_MAP has no optional metadata.
+  /// Supplies column signedness and binary-ness for tables whose TABLE_MAP has no
+  /// optional metadata. Called on rows events whose table needs it, each time.
   void set_schema_lookup(schema_lookup lookup) { lookup_ = std::move(lookup); }
 
   /// Sets the checksum algorithm before any FORMAT_DESCRIPTION was seen (a
@@ -282,7 +285,7 @@ private:
   decode_result<event_body> decode_format_description(std::string_view event);
   decode_result<event_body> decode_query(uint8_t type, std::string_view body);
   decode_result<event_body> decode_rows_event(uint8_t type, std::string_view body);
-  std::vector<bool> signedness(const table_map& table, std::string& missing) const;
+  column_hints column_details(const table_map& table, std::string& missing) const;
 
   decoder_options options_;
   std::string source_;

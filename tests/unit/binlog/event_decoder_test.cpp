@@ -153,7 +153,7 @@ TEST(event_decoder, rows_need_their_table_map_and_take_signedness_from_a_schema)
             -1);
 
   decoder_options strict;
-  strict.require_signedness = true;
+  strict.require_column_details = true;
   event_decoder needs_schema{strict};
   ASSERT_TRUE(needs_schema.decode(event(event_type::table_map, tm), 100));
   auto unknown = needs_schema.decode(event(event_type::write_rows_v1, rows), 200);
@@ -161,12 +161,61 @@ TEST(event_decoder, rows_need_their_table_map_and_take_signedness_from_a_schema)
   EXPECT_NE(unknown.error().what.find("signedness of column 0 of `db`.`t`"),
             std::string::npos);
   needs_schema.set_schema_lookup([](std::string_view db, std::string_view table) {
-    return db == "db" && table == "t" ? std::optional<column_hints>{{{true}}}
+    return db == "db" && table == "t" ? std::optional<column_hints>{{{true}, {}}}
                                       : std::nullopt;
   });
   auto as_unsigned = needs_schema.decode(event(event_type::write_rows_v1, rows), 200);
   EXPECT_EQ(std::get<uint64_t>(body_of<rows_event>(as_unsigned).rows[0].after.values[0]),
             4294967295u);
+}
+
+TEST(event_decoder, binary_strings_are_padded_when_metadata_or_schema_says_binary) {
+  // `db`.`b` (BINARY(4)), without optional metadata, then with DEFAULT_CHARSET.
+  bytes tm;
+  put(tm, 9, 6);
+  put(tm, 0, 2);
+  tm.insert(tm.end(), {2, 'd', 'b', 0, 1, 'b', 0, 1, 254, 2, 0xfe, 4, 0});
+  auto tm_binary = tm, tm_latin1 = tm;
+  tm_binary.insert(tm_binary.end(), {2, 1, 63});
+  tm_latin1.insert(tm_latin1.end(), {2, 1, 8});
+  bytes rows; // one row: "a", as the server writes BINARY(4) 'a\0\0\0' (or CHAR 'a')
+  put(rows, 9, 6);
+  put(rows, 1, 2);
+  rows.insert(rows.end(), {1, 1, 0, 1, 'a'});
+  auto value = [&](event_decoder& d, const bytes& map) -> std::string {
+    if (auto m = d.decode(event(event_type::table_map, map), 100); !m)
+      return m.error().what;
+    auto r = d.decode(event(event_type::write_rows_v1, rows), 200);
+    if (!r)
+      return r.error().what;
+    return std::get<bytes_value>(body_of<rows_event>(r).rows[0].after.values[0]).bytes;
+  };
+  auto says = [](std::vector<bool> fixed_binary) {
+    return [fixed_binary](std::string_view, std::string_view) {
+      return std::optional<column_hints>{{{}, fixed_binary}};
+    };
+  };
+
+  event_decoder plain;
+  EXPECT_EQ(value(plain, tm), "a"); // unknown: as written, as mariadb-binlog prints it
+  EXPECT_EQ(value(plain, tm_binary), std::string("a\0\0\0", 4));
+  EXPECT_EQ(value(plain, tm_latin1), "a");
+  plain.set_schema_lookup(says({true}));
+  EXPECT_EQ(value(plain, tm), std::string("a\0\0\0", 4));
+  EXPECT_EQ(value(plain, tm_latin1), "a"); // the TABLE_MAP wins over the schema
+
+  decoder_options strict;
+  strict.require_column_details = true;
+  event_decoder needs_schema{strict};
+  EXPECT_EQ(value(needs_schema, tm),
+            "charset (text or binary) of CHAR/BINARY column 0 of `db`.`b` is unknown "
+            "(no TABLE_MAP metadata, no schema)");
+  EXPECT_EQ(value(needs_schema, tm_binary), std::string("a\0\0\0", 4));
+  needs_schema.set_schema_lookup(says({}));
+  EXPECT_NE(value(needs_schema, tm).find("column 0 of `db`.`b` is unknown"),
+            std::string::npos);
+  needs_schema.set_schema_lookup(says({false}));
+  EXPECT_EQ(value(needs_schema, tm), "a");
 }
 
 TEST(table_map, optional_metadata_and_long_char) {
