@@ -149,6 +149,19 @@ std::string mariadb_gtid::to_string() const {
          std::to_string(seq_no);
 }
 
+std::string xa_prepare_event::xid() const {
+  static const char digits[] = "0123456789abcdef";
+  auto hex = [](const std::string& bytes) {
+    std::string out = "X'";
+    for (char c : bytes) {
+      out += digits[static_cast<uint8_t>(c) >> 4];
+      out += digits[static_cast<uint8_t>(c) & 15];
+    }
+    return out + "'";
+  };
+  return hex(gtrid) + "," + hex(bqual) + "," + std::to_string(format_id);
+}
+
 std::string mysql_gtid_event::to_string() const {
   std::string out;
   char buf[4];
@@ -445,6 +458,22 @@ decode_result<event_body> event_decoder::decode_body(const event_header& header,
       return fail("truncated XID event");
     return event_body{x};
   }
+  case event_type::mysql_xa_prepare: {
+    in.skip(post_header_length(header.type));
+    xa_prepare_event x;
+    x.one_phase = in.u8() != 0;
+    x.format_id = in.u32();
+    auto gtrid_length = in.u32();
+    auto bqual_length = in.u32();
+    if (in.ok() && (gtrid_length > 64 || bqual_length > 64))
+      return fail("XA_PREPARE xid lengths " + std::to_string(gtrid_length) + " and " +
+                  std::to_string(bqual_length) + " are not 0..64 each");
+    x.gtrid = std::string{in.bytes(gtrid_length)};
+    x.bqual = std::string{in.bytes(bqual_length)};
+    if (!in.ok())
+      return fail("truncated XA_PREPARE event");
+    return event_body{std::move(x)};
+  }
   case event_type::stop:
     return event_body{stop_event{}};
   case event_type::incident: {
@@ -563,7 +592,6 @@ decode_result<event_body> event_decoder::decode_body(const event_header& header,
   case event_type::mysql_previous_gtids:
   case event_type::mysql_transaction_context:
   case event_type::mysql_view_change:
-  case event_type::mysql_xa_prepare:
   case event_type::mysql_heartbeat_v2:
     return event_body{other_event{std::string{body}}};
   default:

@@ -338,6 +338,35 @@ TEST(binlog_files, without_metadata_binary_columns_come_from_the_schema) {
       << error;
 }
 
+TEST(binlog_files, xa_prepare_events_name_the_xid_of_the_statements_around_them) {
+  // MariaDB writes XA_PREPARE_LOG_EVENT after "XA END xid" as MySQL does; the XA
+  // COMMIT or XA ROLLBACK comes in a later group of its own.
+  auto reader = binlog_file_reader::open((own_data / "xa.binlog").string());
+  ASSERT_TRUE(reader) << reader.error().to_string();
+  std::vector<std::string> seen;
+  for (;;) {
+    auto ev = reader->next();
+    ASSERT_TRUE(ev) << ev.error().to_string();
+    if (!*ev)
+      break;
+    if (auto* q = std::get_if<query_event>(&(*ev)->body);
+        q && q->statement.rfind("XA ", 0) == 0)
+      seen.push_back(q->statement);
+    if (auto* x = std::get_if<xa_prepare_event>(&(*ev)->body))
+      seen.push_back("prepare " + x->xid() + (x->one_phase ? " one phase" : "") +
+                     " gtrid " + std::to_string(x->gtrid.size()) + " bqual " +
+                     std::to_string(x->bqual.size()));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "XA END X'6731',X'6231',7",
+                      "prepare X'6731',X'6231',7 gtrid 2 bqual 2",
+                      "XA COMMIT X'6731',X'6231',7",
+                      "XA END X'abcd00',X'',1",
+                      "prepare X'abcd00',X'',1 gtrid 3 bqual 0",
+                      "XA ROLLBACK X'abcd00',X'',1",
+                  }));
+}
+
 TEST(binlog_files, every_truncation_of_a_file_is_reported_with_its_position) {
   auto path = test_data / "std_data/rpl/master-bin-seq_10.3.36.000001";
   auto bytes = slurp(path);

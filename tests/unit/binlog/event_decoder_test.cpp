@@ -68,6 +68,57 @@ TEST(event_decoder, query_events_are_classified) {
   EXPECT_EQ(classify_query("GRANT ALL ON *.* TO x"), query_kind::other);
 }
 
+TEST(event_decoder, mysql_xa_statements_are_classified) {
+  // As MySQL writes them around an XA transaction (xid 'g1','',1).
+  EXPECT_EQ(classify_query("XA START X'6731',X'',1"), query_kind::begin);
+  EXPECT_EQ(classify_query("XA END X'6731',X'',1"), query_kind::commit);
+  EXPECT_EQ(classify_query("XA PREPARE X'6731',X'',1"), query_kind::commit);
+  EXPECT_EQ(classify_query("XA COMMIT X'6731',X'',1"), query_kind::commit);
+  EXPECT_EQ(classify_query("XA ROLLBACK X'6731',X'',1"), query_kind::rollback);
+}
+
+bytes xa_prepare_body(bool one_phase, uint32_t format_id, std::string_view gtrid,
+                      std::string_view bqual) {
+  bytes b{static_cast<uint8_t>(one_phase)};
+  put(b, format_id, 4);
+  put(b, gtrid.size(), 4);
+  put(b, bqual.size(), 4);
+  b.insert(b.end(), gtrid.begin(), gtrid.end());
+  b.insert(b.end(), bqual.begin(), bqual.end());
+  return b;
+}
+
+TEST(event_decoder, xa_prepare_events_carry_the_xid) {
+  event_decoder d;
+  auto prepared = d.decode(
+      event(event_type::mysql_xa_prepare, xa_prepare_body(false, 1, "g1", "b\x01")), 4);
+  auto& p = body_of<xa_prepare_event>(prepared);
+  EXPECT_FALSE(p.one_phase);
+  EXPECT_EQ(p.format_id, 1u);
+  EXPECT_EQ(p.gtrid, "g1");
+  EXPECT_EQ(p.bqual, "b\x01");
+  EXPECT_EQ(p.xid(), "X'6731',X'6201',1");
+  // XA COMMIT ... ONE PHASE; binary gtrid, empty bqual, the largest format id.
+  auto one_phase =
+      d.decode(event(event_type::mysql_xa_prepare,
+                     xa_prepare_body(true, 0xffffffff, std::string{"\xab\0", 2}, "")),
+               4);
+  EXPECT_TRUE(body_of<xa_prepare_event>(one_phase).one_phase);
+  EXPECT_EQ(body_of<xa_prepare_event>(one_phase).xid(), "X'ab00',X'',4294967295");
+
+  auto cut = xa_prepare_body(false, 1, "g1", "b1");
+  cut.pop_back();
+  auto truncated = d.decode(event(event_type::mysql_xa_prepare, cut), 4);
+  ASSERT_FALSE(truncated);
+  EXPECT_EQ(truncated.error().what, "truncated XA_PREPARE event");
+  auto long_gtrid = d.decode(event(event_type::mysql_xa_prepare,
+                                   xa_prepare_body(false, 1, std::string(65, 'g'), "")),
+                             4);
+  ASSERT_FALSE(long_gtrid);
+  EXPECT_EQ(long_gtrid.error().what,
+            "XA_PREPARE xid lengths 65 and 0 are not 0..64 each");
+}
+
 TEST(event_decoder, gtids_of_both_flavours) {
   event_decoder d;
   bytes mariadb;
