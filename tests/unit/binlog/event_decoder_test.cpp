@@ -1,5 +1,6 @@
 // Events built by hand: framing, checksums, GTIDs of both flavours, QUERY kinds,
-// TABLE_MAP optional metadata, signedness from a schema, and MySQL binary JSON.
+// XA_PREPARE, TABLE_MAP optional metadata, signedness and binary-ness from the
+// metadata or a schema, and MySQL binary JSON.
 #include "actors/binlog/event_decoder.hpp"
 
 #include <zlib.h>
