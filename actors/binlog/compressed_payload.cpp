@@ -19,7 +19,8 @@ constexpr uint64_t max_inflate_ratio = 1032;
 
 } // namespace
 
-decode_result<std::string> uncompress_payload(std::string_view payload) {
+decode_result<std::string> uncompress_payload(std::string_view payload,
+                                              uint64_t max_length) {
   byte_reader in{payload};
   auto head = in.u8();
   if (!in.ok() || (head & 0x80) == 0)
@@ -33,6 +34,9 @@ decode_result<std::string> uncompress_payload(std::string_view payload) {
   auto data = in.rest();
   if (!in.ok())
     return fail("truncated compression header");
+  if (length > max_length)
+    return fail("announced uncompressed length " + std::to_string(length) +
+                " exceeds the limit of " + std::to_string(max_length) + " bytes");
   if (length > data.size() * max_inflate_ratio + 64)
     return fail("announced uncompressed length " + std::to_string(length) +
                 " is impossible for " + std::to_string(data.size()) + " bytes");
@@ -41,6 +45,9 @@ decode_result<std::string> uncompress_payload(std::string_view payload) {
   auto rc = uncompress(reinterpret_cast<Bytef*>(out.data()), &out_len,
                        reinterpret_cast<const Bytef*>(data.data()),
                        static_cast<uLong>(data.size()));
+  if (rc == Z_BUF_ERROR)
+    return fail("inflated data is longer than the " + std::to_string(length) +
+                " bytes the header announced");
   if (rc != Z_OK)
     return fail("zlib error " + std::to_string(rc) + " while inflating");
   if (out_len != length)

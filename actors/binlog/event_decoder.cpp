@@ -149,6 +149,19 @@ std::string mariadb_gtid::to_string() const {
          std::to_string(seq_no);
 }
 
+std::string xa_prepare_event::xid() const {
+  static const char digits[] = "0123456789abcdef";
+  auto hex = [](const std::string& bytes) {
+    std::string out = "X'";
+    for (char c : bytes) {
+      out += digits[static_cast<uint8_t>(c) >> 4];
+      out += digits[static_cast<uint8_t>(c) & 15];
+    }
+    return out + "'";
+  };
+  return hex(gtrid) + "," + hex(bqual) + "," + std::to_string(format_id);
+}
+
 std::string mysql_gtid_event::to_string() const {
   std::string out;
   char buf[4];
@@ -358,33 +371,49 @@ decode_result<event_body> event_decoder::decode_query(uint8_t type,
   return event_body{std::move(q)};
 }
 
-std::vector<bool> event_decoder::signedness(const table_map& table,
-                                            std::string& missing) const {
-  std::vector<bool> result(table.columns.size(), false);
+// Per column: signedness from the TABLE_MAP's metadata, else the schema lookup;
+// binary-ness of STRING columns from the charset the metadata gives, else the lookup.
+// Names in `missing` the first column that neither describes.
+column_hints event_decoder::column_details(const table_map& table,
+                                           std::string& missing) const {
+  column_hints details;
+  details.is_unsigned.assign(table.columns.size(), false);
+  details.fixed_binary.assign(table.columns.size(), false);
   std::optional<column_hints> hints;
   bool asked = false;
-  for (size_t i = 0; i < table.columns.size(); ++i) {
-    const auto& col = table.columns[i];
-    if (col.is_unsigned) {
-      result[i] = *col.is_unsigned;
-      continue;
-    }
-    if (!is_numeric_type(col.type))
-      continue;
+  auto lookup = [&]() -> const column_hints* {
     if (!asked && lookup_) {
       hints = lookup_(table.schema, table.table);
       asked = true;
     }
-    if (hints && i < hints->is_unsigned.size())
-      result[i] = hints->is_unsigned[i];
-    else if (missing.empty() &&
-             col.real_type != static_cast<uint8_t>(column_type::float_) &&
-             col.real_type != static_cast<uint8_t>(column_type::double_) &&
-             col.real_type != static_cast<uint8_t>(column_type::newdecimal))
-      missing = "signedness of column " + std::to_string(i) + " of `" + table.schema +
-                "`.`" + table.table + "` is unknown (no TABLE_MAP metadata, no schema)";
+    return hints ? &*hints : nullptr;
+  };
+  auto unknown = [&](std::string_view what, size_t i) {
+    if (missing.empty())
+      missing = std::string{what} + std::to_string(i) + " of `" + table.schema + "`.`" +
+                table.table + "` is unknown (no TABLE_MAP metadata, no schema)";
+  };
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    const auto& col = table.columns[i];
+    if (col.is_unsigned) {
+      details.is_unsigned[i] = *col.is_unsigned;
+    } else if (is_numeric_type(col.type)) {
+      if (auto* h = lookup(); h && i < h->is_unsigned.size())
+        details.is_unsigned[i] = h->is_unsigned[i];
+      else if (col.real_type != static_cast<uint8_t>(column_type::float_) &&
+               col.real_type != static_cast<uint8_t>(column_type::double_) &&
+               col.real_type != static_cast<uint8_t>(column_type::newdecimal))
+        unknown("signedness of column ", i);
+    } else if (col.real_type == static_cast<uint8_t>(column_type::string)) {
+      if (col.charset)
+        details.fixed_binary[i] = *col.charset == binary_collation;
+      else if (auto* h = lookup(); h && i < h->fixed_binary.size())
+        details.fixed_binary[i] = h->fixed_binary[i];
+      else
+        unknown("charset (text or binary) of CHAR/BINARY column ", i);
+    }
   }
-  return result;
+  return details;
 }
 
 decode_result<event_body> event_decoder::decode_rows_event(uint8_t type,
@@ -398,10 +427,10 @@ decode_result<event_body> event_decoder::decode_rows_event(uint8_t type,
     return fail("rows event for table id " + std::to_string(*id) +
                 " without a preceding TABLE_MAP");
   std::string missing;
-  auto is_unsigned = signedness(*map, missing);
-  if (options_.require_signedness && !missing.empty())
+  auto details = column_details(*map, missing);
+  if (options_.require_column_details && !missing.empty())
     return fail(missing);
-  auto rows = decode_rows(body, type, post, map, is_unsigned);
+  auto rows = decode_rows(body, type, post, map, details);
   if (!rows)
     return std::move(rows).error();
   return event_body{std::move(*rows)};
@@ -428,6 +457,22 @@ decode_result<event_body> event_decoder::decode_body(const event_header& header,
     if (!in.ok())
       return fail("truncated XID event");
     return event_body{x};
+  }
+  case event_type::mysql_xa_prepare: {
+    in.skip(post_header_length(header.type));
+    xa_prepare_event x;
+    x.one_phase = in.u8() != 0;
+    x.format_id = in.u32();
+    auto gtrid_length = in.u32();
+    auto bqual_length = in.u32();
+    if (in.ok() && (gtrid_length > 64 || bqual_length > 64))
+      return fail("XA_PREPARE xid lengths " + std::to_string(gtrid_length) + " and " +
+                  std::to_string(bqual_length) + " are not 0..64 each");
+    x.gtrid = std::string{in.bytes(gtrid_length)};
+    x.bqual = std::string{in.bytes(bqual_length)};
+    if (!in.ok())
+      return fail("truncated XA_PREPARE event");
+    return event_body{std::move(x)};
   }
   case event_type::stop:
     return event_body{stop_event{}};
@@ -547,7 +592,6 @@ decode_result<event_body> event_decoder::decode_body(const event_header& header,
   case event_type::mysql_previous_gtids:
   case event_type::mysql_transaction_context:
   case event_type::mysql_view_change:
-  case event_type::mysql_xa_prepare:
   case event_type::mysql_heartbeat_v2:
     return event_body{other_event{std::string{body}}};
   default:

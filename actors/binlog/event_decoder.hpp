@@ -39,6 +39,15 @@
 //               status vars, db, \0, statement
 //   ROTATE      position u64 | next file name
 //   XID         xid u64
+//   XA_PREPARE (38; MySQL 5.7.7+, MariaDB 10.5+)  no post-header |
+//               one phase u8, format id u32, gtrid len u32 (0..64), bqual len u32
+//               (0..64), gtrid bytes, bqual bytes
+//               It ends the group of XA START xid / rows / XA END xid (MySQL writes
+//               XA START as a QUERY; MariaDB puts the xid in the GTID event instead).
+//               XA COMMIT xid / XA ROLLBACK xid follow later as a QUERY in a group of
+//               their own; with one phase set the group is XA COMMIT ... ONE PHASE
+//               and commits here. The statements spell the xid X'gtrid hex',X'bqual
+//               hex',format id: lowercase hex, decimal format id, no blanks.
 //   GTID (MariaDB 162)       seq u64, domain u32, flags u8, [commit id u64 if flag 2]
 //   GTID_LOG (MySQL 33/34)   flags u8, uuid 16 bytes, gno u64, [2, last committed
 //                            u64, sequence number u64]
@@ -107,6 +116,23 @@ struct rotate_event {
 
 struct xid_event {
   uint64_t xid = 0;
+};
+
+/// XA_PREPARE_LOG_EVENT: the transaction opened by XA START xid is prepared (or, with
+/// `one_phase`, committed) with the rows since then.
+struct xa_prepare_event {
+  /// True for XA COMMIT ... ONE PHASE: the transaction commits here, no XA COMMIT
+  /// follows.
+  bool one_phase = false;
+  uint32_t format_id = 0;
+  /// Global transaction id: raw bytes, at most 64.
+  std::string gtrid;
+  /// Branch qualifier: raw bytes, at most 64.
+  std::string bqual;
+
+  /// The xid as the server spells it in the XA statements of the binlog ("XA END
+  /// X'6731',X'6231',7", "XA COMMIT X'6731',X'6231',7"): X'6731',X'6231',7.
+  std::string xid() const;
 };
 
 /// What a QUERY event's statement does, for the router's barriers.
@@ -212,8 +238,8 @@ struct other_event {
 };
 
 using event_body =
-    std::variant<format_description_event, rotate_event, xid_event, query_event,
-                 mariadb_gtid_event, mysql_gtid_event, gtid_list_event,
+    std::variant<format_description_event, rotate_event, xid_event, xa_prepare_event,
+                 query_event, mariadb_gtid_event, mysql_gtid_event, gtid_list_event,
                  binlog_checkpoint_event, annotate_rows_event, heartbeat_event,
                  incident_event, table_map_event, rows_event, stop_event, other_event>;
 
@@ -229,10 +255,12 @@ struct binlog_event {
 struct decoder_options {
   /// Verify CRC32 checksums when FORMAT_DESCRIPTION says they are on.
   bool verify_checksums = true;
-  /// Fail rows events on integer columns whose signedness neither the TABLE_MAP nor
-  /// the schema lookup gives. When false such columns decode as signed, as
-  /// mariadb-binlog prints them.
-  bool require_signedness = false;
+  /// Fail rows events on columns the decoder cannot read right without the schema:
+  /// integer columns whose signedness, and STRING (CHAR/BINARY) columns whose
+  /// binary-ness, neither the TABLE_MAP's metadata nor the schema lookup gives. When
+  /// false such integers decode as signed and such strings as written (a BINARY value
+  /// without its trailing 0x00 bytes), as mariadb-binlog prints them.
+  bool require_column_details = false;
 };
 
 class event_decoder {
@@ -244,7 +272,8 @@ public:
   /// Names the file or stream in error messages.
   void set_source(std::string name) { source_ = std::move(name); }
 
-  /// Supplies column signedness for tables whose TABLE_MAP has no optional metadata.
+  /// Supplies column signedness and binary-ness for tables whose TABLE_MAP has no
+  /// optional metadata. Called on rows events whose table needs it, each time.
   void set_schema_lookup(schema_lookup lookup) { lookup_ = std::move(lookup); }
 
   /// Sets the checksum algorithm before any FORMAT_DESCRIPTION was seen (a
@@ -282,7 +311,7 @@ private:
   decode_result<event_body> decode_format_description(std::string_view event);
   decode_result<event_body> decode_query(uint8_t type, std::string_view body);
   decode_result<event_body> decode_rows_event(uint8_t type, std::string_view body);
-  std::vector<bool> signedness(const table_map& table, std::string& missing) const;
+  column_hints column_details(const table_map& table, std::string& missing) const;
 
   decoder_options options_;
   std::string source_;

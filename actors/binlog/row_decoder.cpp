@@ -281,9 +281,19 @@ std::vector<bool> read_bitmap(byte_reader& in, uint64_t width) {
   return bits;
 }
 
+bool flag(const std::vector<bool>& flags, size_t i) {
+  return i < flags.size() && flags[i];
+}
+
+// Gives a BINARY value back the trailing 0x00 bytes the server strips from it.
+void pad_fixed_binary(column_value& value, const column_def& col) {
+  auto* v = std::get_if<bytes_value>(&value);
+  if (v && v->bytes.size() < col.length)
+    v->bytes.resize(col.length, '\0');
+}
+
 decode_result<row_image> read_image(byte_reader& in, const std::vector<bool>& present,
-                                    const table_map& table,
-                                    const std::vector<bool>& is_unsigned) {
+                                    const table_map& table, const column_hints& columns) {
   size_t count = 0;
   for (bool p : present)
     count += p;
@@ -302,12 +312,15 @@ decode_result<row_image> read_image(byte_reader& in, const std::vector<bool>& pr
     if (is_null)
       continue;
     const auto& col = table.columns[i];
-    auto value = decode_column(in, col, i < is_unsigned.size() && is_unsigned[i]);
+    auto value = decode_column(in, col, flag(columns.is_unsigned, i));
     if (!value) {
       auto err = std::move(value).error();
       err.column = i;
       return err;
     }
+    if (col.real_type == static_cast<uint8_t>(column_type::string) &&
+        flag(columns.fixed_binary, i))
+      pad_fixed_binary(*value, col);
     image.values[i] = std::move(*value);
   }
   return image;
@@ -318,7 +331,7 @@ decode_result<row_image> read_image(byte_reader& in, const std::vector<bool>& pr
 decode_result<rows_event> decode_rows(std::string_view body, uint8_t type,
                                       uint8_t post_header_length,
                                       std::shared_ptr<const table_map> table,
-                                      const std::vector<bool>& is_unsigned) {
+                                      const column_hints& columns) {
   rows_event ev;
   auto t = static_cast<event_type>(type);
   bool v2 = false;
@@ -368,7 +381,7 @@ decode_result<rows_event> decode_rows(std::string_view body, uint8_t type,
     return fail("truncated rows event header");
   if (!table)
     return fail("rows event without a TABLE_MAP");
-  if (width == 0 || width > table->columns.size())
+  if (width != table->columns.size())
     return fail("rows event has " + std::to_string(width) + " columns, TABLE_MAP " +
                 std::to_string(table->columns.size()));
   auto before_cols = read_bitmap(in, width);
@@ -389,13 +402,13 @@ decode_result<rows_event> decode_rows(std::string_view body, uint8_t type,
     auto row_start = in.position();
     row_change change;
     if (ev.kind != row_kind::write) {
-      auto image = read_image(in, before_cols, *table, is_unsigned);
+      auto image = read_image(in, before_cols, *table, columns);
       if (!image)
         return std::move(image).error();
       change.before = std::move(*image);
     }
     if (ev.kind != row_kind::delete_) {
-      auto image = read_image(in, after_cols, *table, is_unsigned);
+      auto image = read_image(in, after_cols, *table, columns);
       if (!image)
         return std::move(image).error();
       change.after = std::move(*image);

@@ -16,6 +16,12 @@
 //   UPDATE rows hold a before image then an after image; WRITE an after image,
 //   DELETE a before image. With binlog_row_image=MINIMAL the bitmaps leave
 //   columns out: the before image holds the key, the after image what changed.
+//
+// A STRING value (CHAR, BINARY) is written without its trailing pad bytes: spaces
+// for text charsets, which the server pads back itself on insert, and 0x00 for the
+// binary charset (BINARY(n), and MariaDB's UUID, INET4 and INET6), which nobody pads
+// back: decode_rows restores those to the column's length when it knows the column
+// is binary (column_hints::fixed_binary).
 #pragma once
 
 #include <cstdint>
@@ -64,11 +70,19 @@ struct rows_event {
   bool end_of_statement() const noexcept { return (flags & 1) != 0; }
 };
 
-/// Signedness of a table's integer columns, supplied by the caller when the
-/// TABLE_MAP carries no optional metadata (binlog_row_metadata=MINIMAL/NONE on old
-/// servers). is_unsigned[i] applies to column i; shorter vectors leave the rest signed.
+/// What a TABLE_MAP without optional metadata does not say about a table's columns
+/// (binlog_row_metadata=NO_LOG, MariaDB's default; MySQL before 8.0.1, MariaDB before
+/// 10.5), supplied by the caller from the table's schema. Entry i applies to column i;
+/// a vector shorter than the table leaves the columns past its end unknown.
 struct column_hints {
+  /// is_unsigned[i]: integer column i is UNSIGNED. Unknown columns decode as signed.
   std::vector<bool> is_unsigned;
+  /// fixed_binary[i]: column i has no charset, i.e. information_schema.COLUMNS's
+  /// CHARACTER_SET_NAME is NULL. Read only for columns the TABLE_MAP types as STRING,
+  /// where it means BINARY(n), CHAR(n) CHARACTER SET binary, or MariaDB's UUID, INET4
+  /// and INET6: their values are padded back to the column's length with 0x00.
+  /// False for CHAR of a text charset (never padded). Unknown columns are not padded.
+  std::vector<bool> fixed_binary;
 };
 
 /// Looks up hints for a schema and table; returns nullopt when it knows nothing.
@@ -83,11 +97,15 @@ decode_result<column_value> decode_column(byte_reader& in, const column_def& col
 
 /// Decodes the body of a rows event of `type` after the common header, given the
 /// table it refers to. `post_header_length` comes from the FORMAT_DESCRIPTION event.
-/// `is_unsigned` has one entry per column. Errors say which column failed.
+/// `columns` says which integer columns are unsigned and which STRING columns are
+/// fixed binary, for every column (the event decoder resolves it from the TABLE_MAP's
+/// metadata, else the schema lookup); missing entries read as false. Errors say which
+/// column failed; a width other than the TABLE_MAP's column count is an error, so
+/// every image holds one value per column of `table`.
 decode_result<rows_event> decode_rows(std::string_view body, uint8_t type,
                                       uint8_t post_header_length,
                                       std::shared_ptr<const table_map> table,
-                                      const std::vector<bool>& is_unsigned);
+                                      const column_hints& columns);
 
 /// Reads only the table id from a rows event body (to find its TABLE_MAP first).
 std::optional<uint64_t> rows_table_id(std::string_view body, uint8_t post_header_length);

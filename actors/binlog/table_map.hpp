@@ -71,6 +71,11 @@ struct table_map {
   bool has_optional_metadata = false;
 };
 
+/// Collation id of the binary charset. Optional metadata gives it to BINARY(n),
+/// VARBINARY and BLOB columns and to MariaDB's UUID, INET4 and INET6, which a TABLE_MAP
+/// types as STRING (BINARY(16), BINARY(4)).
+constexpr uint32_t binary_collation = 63;
+
 /// True for the column types that optional metadata's SIGNEDNESS bitmap covers.
 bool is_numeric_type(uint8_t type);
 

@@ -1,5 +1,7 @@
 // Decodes the binlog files Debian's mariadb-test-data ships (MariaDB 5.5-10.x, MySQL
-// 5.1-8.0) and compares decoded rows with what `mariadb-binlog -v` prints.
+// 5.1-8.0) and compares decoded rows with what `mariadb-binlog -v` prints; then the
+// MariaDB 10.11 files of data/make-binlogs: BINARY, UUID and INET6 values under each
+// binlog_row_metadata setting, and XA transactions.
 #include "actors/binlog/binlog_file_reader.hpp"
 
 #include <cstdio>
@@ -16,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path test_data{"/usr/share/mysql/mysql-test"};
+const fs::path own_data{SHOAL_BINLOG_TEST_DATA};
 
 std::string slurp(const fs::path& path) {
   std::ifstream in{path, std::ios::binary};
@@ -109,17 +112,14 @@ void print_image(std::vector<std::string>& out, const row_image& image) {
       out.push_back("###   @" + std::to_string(i + 1) + "=" + to_string(image.values[i]));
 }
 
-// The same lines, printed from shoal's decoded rows.
+// The same lines, printed from the rows `reader` decodes; `print` prints one image.
 // Stops at the first error and returns it in `error`.
-std::vector<std::string> decoded_rows(const fs::path& path, std::string& error) {
+template <class Printer>
+std::vector<std::string> decoded_rows(binlog_file_reader& reader, std::string& error,
+                                      Printer print_image) {
   std::vector<std::string> lines;
-  auto reader = binlog_file_reader::open(path.string());
-  if (!reader) {
-    error = reader.error().to_string();
-    return lines;
-  }
   for (;;) {
-    auto ev = reader->next();
+    auto ev = reader.next();
     if (!ev) {
       error = ev.error().to_string();
       return lines;
@@ -152,6 +152,15 @@ std::vector<std::string> decoded_rows(const fs::path& path, std::string& error) 
       }
     }
   }
+}
+
+std::vector<std::string> decoded_rows(const fs::path& path, std::string& error) {
+  auto reader = binlog_file_reader::open(path.string());
+  if (!reader) {
+    error = reader.error().to_string();
+    return {};
+  }
+  return decoded_rows(*reader, error, print_image);
 }
 
 TEST(binlog_files, test_data_is_installed) {
@@ -211,6 +220,153 @@ TEST(binlog_files, rows_match_mariadb_binlog) {
     for (size_t i = 0; i < expected.size(); ++i)
       ASSERT_EQ(actual[i], expected[i]) << "line " << i;
   }
+}
+
+// -- files of data/make-binlogs (MariaDB 10.11) -----------------------------------
+
+// Like print_image, with byte strings in hex: "###   @2=0a00".
+void print_hex_image(std::vector<std::string>& out, const row_image& image) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < image.values.size(); ++i) {
+    if (!image.present[i])
+      continue;
+    auto* bytes = std::get_if<bytes_value>(&image.values[i]);
+    std::string text;
+    if (!bytes) {
+      text = to_string(image.values[i]);
+    } else {
+      for (char c : bytes->bytes) {
+        text += digits[static_cast<uint8_t>(c) >> 4];
+        text += digits[static_cast<uint8_t>(c) & 15];
+      }
+    }
+    out.push_back("###   @" + std::to_string(i + 1) + "=" + text);
+  }
+}
+
+// The row images of fixed-binary-*.binlog as the table holds them: UUID, INET6,
+// BINARY(16) and BINARY(4) (@2-@5) at their full length, trailing 0x00 included;
+// CHAR (@6, @7) without trailing spaces; VARBINARY (@8) as stored.
+std::vector<std::string> fixed_binary_rows() {
+  auto row = [](std::vector<std::string> values) {
+    std::vector<std::string> lines;
+    for (size_t i = 0; i < values.size(); ++i)
+      lines.push_back("###   @" + std::to_string(i + 1) + "=" + values[i]);
+    return lines;
+  };
+  std::string zeros16(32, '0');
+  auto one =
+      row({"1", "11111111222243338444555555555500", "20010db8000000000000000000000000",
+           "0102030405060708090a0b0c0d0e0f00", "61000000", "6162", "c3a9", "6100"});
+  auto two = row({"2", zeros16, zeros16, zeros16, "00000000", "", "", "00"});
+  auto three =
+      row({"3", "6ccd780cbaba102695645b8c656024db", "00000000000000000000ffff01020300",
+           "000102030405060708090a0b0c0d0e0f", "00616200", "78", "79", ""});
+  auto four = row({"4", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL"});
+  auto three_after = three;
+  three_after[4] = "###   @5=01020300";
+  std::vector<std::string> lines;
+  auto add = [&](std::initializer_list<std::string> text) {
+    lines.insert(lines.end(), text.begin(), text.end());
+  };
+  auto add_image = [&](const std::vector<std::string>& image) {
+    lines.insert(lines.end(), image.begin(), image.end());
+  };
+  for (auto* image : {&one, &two, &three, &four}) {
+    add({"### INSERT INTO `d`.`t`", "### SET"});
+    add_image(*image);
+  }
+  add({"### UPDATE `d`.`t`", "### WHERE"});
+  add_image(three);
+  add({"### SET"});
+  add_image(three_after);
+  add({"### DELETE FROM `d`.`t`", "### WHERE"});
+  add_image(two);
+  return lines;
+}
+
+TEST(binlog_files, fixed_binary_values_get_their_trailing_zero_bytes_back) {
+  for (auto name : {"fixed-binary-full.binlog", "fixed-binary-minimal.binlog"}) {
+    SCOPED_TRACE(name);
+    // The TABLE_MAP's charsets say which columns are binary (63), whatever a schema
+    // lookup says.
+    auto reader = binlog_file_reader::open((own_data / name).string());
+    ASSERT_TRUE(reader) << reader.error().to_string();
+    reader->decoder().set_schema_lookup([](std::string_view, std::string_view) {
+      return std::optional<column_hints>{{{}, std::vector<bool>(8, false)}};
+    });
+    std::string error;
+    auto rows = decoded_rows(*reader, error, print_hex_image);
+    EXPECT_EQ(error, "");
+    EXPECT_EQ(rows, fixed_binary_rows());
+  }
+}
+
+TEST(binlog_files, without_metadata_binary_columns_come_from_the_schema) {
+  auto path = (own_data / "fixed-binary-no-log.binlog").string();
+  // No lookup: values as written, as mariadb-binlog prints them.
+  if (std::system("mariadb-binlog --version >/dev/null 2>&1") == 0) {
+    std::string error;
+    EXPECT_EQ(decoded_rows(path, error), reference_rows(path));
+    EXPECT_EQ(error, "");
+  }
+  // A lookup that knows the schema: u, i6, b and b4 have no charset.
+  decoder_options strict;
+  strict.require_column_details = true;
+  auto reader = binlog_file_reader::open(path, strict);
+  ASSERT_TRUE(reader) << reader.error().to_string();
+  reader->decoder().set_schema_lookup([](std::string_view db, std::string_view table) {
+    if (db != "d" || table != "t")
+      return std::optional<column_hints>{};
+    column_hints hints;
+    hints.is_unsigned.assign(8, false);
+    hints.fixed_binary = {false, true, true, true, true, false, false, false};
+    return std::optional<column_hints>{hints};
+  });
+  std::string error;
+  EXPECT_EQ(decoded_rows(*reader, error, print_hex_image), fixed_binary_rows());
+  EXPECT_EQ(error, "");
+  // A lookup that gives signedness only, with details required: the first rows
+  // event stops, naming the column.
+  auto partial = binlog_file_reader::open(path, strict);
+  ASSERT_TRUE(partial);
+  partial->decoder().set_schema_lookup([](std::string_view, std::string_view) {
+    return std::optional<column_hints>{{std::vector<bool>(8, false), {}}};
+  });
+  decoded_rows(*partial, error, print_hex_image);
+  EXPECT_NE(error.find(": WRITE_ROWS_EVENT_V1: charset (text or binary) of CHAR/BINARY "
+                       "column 1 of `d`.`t` is unknown"),
+            std::string::npos)
+      << error;
+}
+
+TEST(binlog_files, xa_prepare_events_name_the_xid_of_the_statements_around_them) {
+  // MariaDB writes XA_PREPARE_LOG_EVENT after "XA END xid" as MySQL does; the XA
+  // COMMIT or XA ROLLBACK comes in a later group of its own.
+  auto reader = binlog_file_reader::open((own_data / "xa.binlog").string());
+  ASSERT_TRUE(reader) << reader.error().to_string();
+  std::vector<std::string> seen;
+  for (;;) {
+    auto ev = reader->next();
+    ASSERT_TRUE(ev) << ev.error().to_string();
+    if (!*ev)
+      break;
+    if (auto* q = std::get_if<query_event>(&(*ev)->body);
+        q && q->statement.rfind("XA ", 0) == 0)
+      seen.push_back(q->statement);
+    if (auto* x = std::get_if<xa_prepare_event>(&(*ev)->body))
+      seen.push_back("prepare " + x->xid() + (x->one_phase ? " one phase" : "") +
+                     " gtrid " + std::to_string(x->gtrid.size()) + " bqual " +
+                     std::to_string(x->bqual.size()));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "XA END X'6731',X'6231',7",
+                      "prepare X'6731',X'6231',7 gtrid 2 bqual 2",
+                      "XA COMMIT X'6731',X'6231',7",
+                      "XA END X'abcd00',X'',1",
+                      "prepare X'abcd00',X'',1 gtrid 3 bqual 0",
+                      "XA ROLLBACK X'abcd00',X'',1",
+                  }));
 }
 
 TEST(binlog_files, every_truncation_of_a_file_is_reported_with_its_position) {

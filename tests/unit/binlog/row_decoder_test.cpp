@@ -298,7 +298,7 @@ TEST(rows_decoding, minimal_update_image_marks_absent_columns) {
              0x01};                               // after: name is NULL
   auto ev = decode_rows({reinterpret_cast<const char*>(body.data()), body.size()},
                         static_cast<uint8_t>(event_type::update_rows_v1), 8,
-                        two_column_table(), {false, false});
+                        two_column_table(), {{false, false}, {}});
   ASSERT_TRUE(ev) << ev.error().what;
   EXPECT_EQ(ev->kind, row_kind::update);
   EXPECT_TRUE(ev->end_of_statement());
@@ -318,7 +318,7 @@ TEST(rows_decoding, v2_write_with_extra_data_and_a_failing_column) {
              0xbb, 2, 0b11, 0x00, 0xff, 0xff, 0xff, 0xff, 1, 'x'};
   auto ev = decode_rows({reinterpret_cast<const char*>(body.data()), body.size()},
                         static_cast<uint8_t>(event_type::write_rows_v2), 10,
-                        two_column_table(), {true, false});
+                        two_column_table(), {{true, false}, {}});
   ASSERT_TRUE(ev) << ev.error().what;
   ASSERT_EQ(ev->rows.size(), 1u);
   EXPECT_EQ(as<uint64_t>(ev->rows[0].after.values[0]), 4294967295u);
@@ -327,9 +327,33 @@ TEST(rows_decoding, v2_write_with_extra_data_and_a_failing_column) {
   body.pop_back();
   auto cut = decode_rows({reinterpret_cast<const char*>(body.data()), body.size()},
                          static_cast<uint8_t>(event_type::write_rows_v2), 10,
-                         two_column_table(), {true, false});
+                         two_column_table(), {{true, false}, {}});
   ASSERT_FALSE(cut);
   EXPECT_EQ(cut.error().column, std::optional<uint32_t>{1});
+}
+
+TEST(rows_decoding, fixed_binary_strings_get_their_trailing_zero_bytes_back) {
+  // BINARY(4), CHAR(4) and VARBINARY(4), each holding "a" as the server writes it
+  // (BINARY 'a\0\0\0' and CHAR 'a   ' lose their trailing pad).
+  auto map = std::make_shared<table_map>();
+  map->table_id = 7;
+  map->columns = {col(column_type::string, 4), col(column_type::string, 4),
+                  col(column_type::varchar, 4)};
+  bytes body{7, 0, 0, 0, 0, 0, 1, 0, 3, 0b111, 0x00, 1, 'a', 1, 'a', 1, 'a'};
+  std::string_view view{reinterpret_cast<const char*>(body.data()), body.size()};
+  auto type = static_cast<uint8_t>(event_type::write_rows_v1);
+  column_hints hints;
+  hints.fixed_binary = {true, false, true}; // only read for STRING columns
+  auto ev = decode_rows(view, type, 8, map, hints);
+  ASSERT_TRUE(ev) << ev.error().what;
+  auto& values = ev->rows.at(0).after.values;
+  EXPECT_EQ(as<bytes_value>(values[0]).bytes, std::string("a\0\0\0", 4));
+  EXPECT_EQ(as<bytes_value>(values[1]).bytes, "a");
+  EXPECT_EQ(as<bytes_value>(values[2]).bytes, "a");
+  // Unknown (no entry): written as is.
+  auto unknown = decode_rows(view, type, 8, map, {});
+  ASSERT_TRUE(unknown) << unknown.error().what;
+  EXPECT_EQ(as<bytes_value>(unknown->rows.at(0).after.values[0]).bytes, "a");
 }
 
 TEST(rows_decoding, more_columns_than_the_table_map_is_an_error) {
@@ -339,6 +363,17 @@ TEST(rows_decoding, more_columns_than_the_table_map_is_an_error) {
                         two_column_table(), {});
   ASSERT_FALSE(ev);
   EXPECT_EQ(ev.error().what, "rows event has 3 columns, TABLE_MAP 2");
+}
+
+TEST(rows_decoding, fewer_columns_than_the_table_map_is_an_error) {
+  // Width 1 against a 2-column TABLE_MAP: images would hold one value where readers
+  // of the row index two.
+  bytes body{7, 0, 0, 0, 0, 0, 1, 0, 1, 0b1, 0x00, 42, 0, 0, 0};
+  auto ev = decode_rows({reinterpret_cast<const char*>(body.data()), body.size()},
+                        static_cast<uint8_t>(event_type::write_rows_v1), 8,
+                        two_column_table(), {});
+  ASSERT_FALSE(ev);
+  EXPECT_EQ(ev.error().what, "rows event has 1 columns, TABLE_MAP 2");
 }
 
 } // namespace
