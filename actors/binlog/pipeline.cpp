@@ -713,10 +713,10 @@ private:
       delay.reset();
       decoder_options options;
       // Without TABLE_MAP metadata (binlog_row_metadata=NO_LOG, MariaDB's
-      // default) signedness comes from the target's schema, which DDL barriers
+      // default) signedness and binary-ness come from the target's schema, which DDL barriers
       // keep at the table map's version; a column nobody can describe stops the
       // pipeline instead of being guessed.
-      options.require_signedness = true;
+      options.require_column_details = true;
       decoder_ = event_decoder{options};
       decoder_.set_schema_lookup([this](std::string_view db, std::string_view table) {
         return column_info(std::string{db}, std::string{table});
@@ -843,6 +843,15 @@ private:
     xa_flagged_ = false;
   }
 
+
+  // MySQL's XA_PREPARE event: the end of an XA transaction's group, whose rows
+  // were held at its XA END. With one_phase (XA COMMIT ... ONE PHASE) they are
+  // committed here.
+  void on_event(const event_header& h, uint64_t offset, xa_prepare_event& e) {
+    if (e.one_phase && xa_pending_.count(e.xid()))
+      commit_prepared(offset, "XA COMMIT " + e.xid());
+    end_group(h.log_pos);
+  }
 
   void on_event(const event_header& h, uint64_t offset, query_event& q) {
     switch (q.kind) {
@@ -976,7 +985,6 @@ private:
   }
 
   void hold_prepared(const std::string& xid) {
-    last_held_xid_ = xid;
     xa_pending_[xid] = prepared_xa{group_start_, std::move(xa_rows_)};
     xa_rows_.clear();
     xa_prepare_ = false;
@@ -1345,11 +1353,12 @@ private:
     if (!filter.selected(db, table)) {
       hints = column_hints{};
       hints->is_unsigned.assign(max_columns, false);
+      hints->fixed_binary.assign(max_columns, false);
     } else {
       auto target = filter.target_of(db, table);
       auto lit = [&](const std::string& v) { return target_->connection().quote(v); };
       auto cols = on_target([&](mysql_connection& t) {
-        return t.query("SELECT COLUMN_TYPE, DATA_TYPE FROM information_schema.COLUMNS"
+        return t.query("SELECT COLUMN_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS"
                        " WHERE TABLE_SCHEMA=" +
                        lit(target.first) + " AND TABLE_NAME=" + lit(target.second) +
                        " ORDER BY ORDINAL_POSITION");
@@ -1360,6 +1369,9 @@ private:
         for (auto& r : cols->rows) {
           auto type = r[0].value_or("");
           hints->is_unsigned.push_back(type.find(" unsigned") != std::string::npos);
+          // No character set: binary strings, UUID, INET4/6 (and non-strings,
+          // for which the decoder does not ask).
+          hints->fixed_binary.push_back(!r[1].has_value());
         }
       }
     }
@@ -1529,8 +1541,6 @@ private:
   /// The current group began with a MariaDB GTID, whose flags say whether it
   /// is an XA PREPARE.
   bool xa_flagged_ = false;
-  /// The xid of the XA transaction whose rows were held last.
-  std::string last_held_xid_;
   /// Rows of the XA transaction being prepared.
   std::vector<held_row> xa_rows_;
   struct prepared_xa {
