@@ -1,5 +1,6 @@
 // The pure parts of the sync pipeline: positions and keys, routing, SQL
-// generation and batching, checkpoint resume, DDL parsing.
+// generation and batching, checkpoint resume and partition-count changes, the
+// resend floor, DDL parsing.
 #include <algorithm>
 #include <set>
 
@@ -7,6 +8,7 @@
 
 #include "actors/binlog/checkpoint.hpp"
 #include "actors/binlog/ddl_statement.hpp"
+#include "actors/binlog/resend_floor.hpp"
 #include "actors/binlog/router.hpp"
 #include "actors/binlog/sql_builder.hpp"
 
@@ -268,6 +270,126 @@ TEST(sync_ddl, finds_the_tables_a_statement_touches) {
   EXPECT_TRUE(d.temporary);
   d = parse_ddl("CREATE VIEW v AS SELECT 1", "db");
   EXPECT_EQ(d.scope, ddl_scope::other);
+}
+
+TEST(sync_checkpoint, a_new_partition_count_takes_over_only_keys_that_all_agree) {
+  change_key a{{"bin.000002", 400}, 0};
+  change_key b{{"bin.000002", 900}, 3};
+  // The stored count: used as it is.
+  auto same = plan_checkpoints({{0, a}, {1, b}}, 2, "p", "shoal");
+  EXPECT_TRUE(same.error.empty());
+  EXPECT_FALSE(same.migrated);
+  ASSERT_EQ(same.keys.size(), 2u);
+  EXPECT_EQ(*same.keys[1], b);
+  // None stored: a first start.
+  auto fresh = plan_checkpoints({}, 3, "p", "shoal");
+  EXPECT_TRUE(fresh.error.empty());
+  EXPECT_EQ(fresh.keys.size(), 3u);
+  EXPECT_FALSE(lowest_key(fresh.keys));
+  // More or fewer partitions, every key equal: each new partition starts there.
+  for (uint32_t count : {1u, 5u}) {
+    auto moved = plan_checkpoints({{0, a}, {1, a}, {2, a}}, count, "p", "shoal");
+    EXPECT_TRUE(moved.error.empty()) << moved.error;
+    EXPECT_TRUE(moved.migrated);
+    ASSERT_EQ(moved.keys.size(), count);
+    for (auto& k : moved.keys)
+      EXPECT_EQ(*k, a);
+  }
+  // Keys that differ: changes between them would be skipped or applied twice.
+  auto refused = plan_checkpoints({{0, a}, {1, b}}, 4, "orders", "shoal");
+  EXPECT_NE(refused.error.find("configured with 4"), std::string::npos) << refused.error;
+  EXPECT_NE(refused.error.find("partitions=2"), std::string::npos) << refused.error;
+  EXPECT_NE(refused.error.find("orders"), std::string::npos) << refused.error;
+  // A partition row missing from the stored count is no agreement either.
+  auto gap = plan_checkpoints({{0, a}, {2, a}}, 3, "p", "shoal");
+  EXPECT_FALSE(gap.error.empty());
+}
+
+TEST(sync_resend_floor, only_moves_forward) {
+  change_key low{{"bin.000001", 100}, 2};
+  change_key high{{"bin.000001", 500}, 1};
+  resend_floor none;
+  EXPECT_FALSE(none.covers(low));
+  resend_floor floor{low};
+  EXPECT_TRUE(floor.covers(low));
+  EXPECT_FALSE(floor.covers(high));
+  // A reconnect before anything new was handed on: nothing to raise it to.
+  floor.raise(std::nullopt);
+  EXPECT_TRUE(floor.covers(low));
+  floor.raise(change_key{{"bin.000001", 100}, 1});
+  EXPECT_EQ(*floor.at(), low);
+  floor.raise(high);
+  EXPECT_TRUE(floor.covers(high));
+}
+
+TEST(sync_ddl, says_what_object_a_statement_is_about) {
+  struct expect {
+    const char* sql;
+    const char* object;
+    ddl_scope scope;
+  };
+  for (auto& e : std::vector<expect>{
+           {"CREATE TRIGGER t_ins AFTER INSERT ON t FOR EACH ROW SET @x = 1", "TRIGGER",
+            ddl_scope::other},
+           {"CREATE DEFINER=`root`@`localhost` TRIGGER t_ins BEFORE UPDATE ON t FOR EACH ROW "
+            "SET NEW.v = 1",
+            "TRIGGER", ddl_scope::other},
+           {"CREATE DEFINER='app'@'%' EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t",
+            "EVENT", ddl_scope::other},
+           {"CREATE OR REPLACE DEFINER=CURRENT_USER() SQL SECURITY INVOKER PROCEDURE p() "
+            "SELECT 1",
+            "PROCEDURE", ddl_scope::other},
+           {"CREATE AGGREGATE FUNCTION f(x INT) RETURNS INT BEGIN RETURN 1; END", "FUNCTION",
+            ddl_scope::other},
+           {"DROP FUNCTION IF EXISTS f", "FUNCTION", ddl_scope::other},
+           {"CREATE USER 'u'@'%' IDENTIFIED BY 'x'", "USER", ddl_scope::other},
+           {"ALTER USER 'u'@'%' PASSWORD EXPIRE", "USER", ddl_scope::other},
+           {"DROP ROLE r", "ROLE", ddl_scope::other},
+           {"RENAME USER 'a'@'%' TO 'b'@'%'", "USER", ddl_scope::other},
+           {"CREATE ALGORITHM=MERGE DEFINER=`root`@`%` SQL SECURITY DEFINER VIEW v AS "
+            "SELECT 1",
+            "VIEW", ddl_scope::other},
+           {"ALTER TABLE t ADD COLUMN c INT COMMENT 'on it''s way'", "TABLE",
+            ddl_scope::tables},
+           {"CREATE SCHEMA s", "DATABASE", ddl_scope::database},
+           {"TRUNCATE t", "TABLE", ddl_scope::tables},
+       }) {
+    auto d = parse_ddl(e.sql, "db");
+    EXPECT_EQ(d.object, e.object) << e.sql;
+    EXPECT_EQ(d.scope, e.scope) << e.sql;
+  }
+  EXPECT_TRUE(is_routine_object("TRIGGER"));
+  EXPECT_TRUE(is_routine_object("EVENT"));
+  EXPECT_FALSE(is_routine_object("VIEW"));
+  EXPECT_TRUE(is_account_object("USER"));
+  EXPECT_FALSE(is_account_object("TABLE"));
+  auto p = parse_ddl("CREATE DEFINER=`root`@`localhost` PROCEDURE shop.refill() SELECT 1",
+                     "db");
+  EXPECT_EQ(p.object_name, (std::pair<std::string, std::string>{"shop", "refill"}));
+}
+
+TEST(sync_ddl, says_which_table_names_carry_their_database) {
+  auto d = parse_ddl("ALTER TABLE src.t ADD c INT", "src");
+  ASSERT_EQ(d.qualified.size(), 1u);
+  EXPECT_TRUE(d.qualified[0]);
+  auto r = parse_ddl("RENAME TABLE a TO other.b, c TO d", "db");
+  EXPECT_EQ(r.qualified, (std::vector<bool>{false, true, false, false}));
+  auto x = parse_ddl("DROP TABLE IF EXISTS `x`.`y`, z", "db");
+  EXPECT_EQ(x.qualified, (std::vector<bool>{true, false}));
+}
+
+TEST(sync_sql, a_batch_with_enums_error_value_runs_without_strictness) {
+  auto t = table();
+  auto plain = op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"a"}, int64_t{1}}));
+  EXPECT_FALSE(needs_lenient_mode({plain}));
+  auto zero = op(op_kind::upsert, t, {}, image({int64_t{2}, enum_value{0}, int64_t{1}}));
+  EXPECT_TRUE(needs_lenient_mode({plain, zero}));
+  auto absent = op(op_kind::update, t, image({int64_t{2}, null_value{}, null_value{}}, {true, false, false}),
+                   image({int64_t{2}, enum_value{0}, int64_t{5}}, {false, false, true}));
+  EXPECT_FALSE(needs_lenient_mode({absent}));
+  EXPECT_EQ(lenient("INSERT INTO x VALUES (0)").rfind("SET STATEMENT sql_mode=", 0), 0u);
+  EXPECT_NE(lenient("INSERT INTO x VALUES (0)").find("FOR INSERT INTO x VALUES (0)"),
+            std::string::npos);
 }
 
 } // namespace
