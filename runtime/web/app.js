@@ -199,9 +199,11 @@
          names.map((n) => ({label: n, data: points(of(n, 'lag_seconds'))})), from, to);
     fillRows($('pipelines'), Object.entries(s.sync).map(([n, p]) => ({
       cells: [n, p.state, `${p.source.file}:${p.source.position}`, number(p.rows_applied),
-              number(p.inflight_rows), number(p.reconnects), p.error || ''],
+              number(p.inflight_rows), number(p.reconnects), number(p.epoch || 0),
+              p.ddl_skipped ? `${number(p.ddl_skipped)}: ${p.last_skipped_ddl}` : '0',
+              p.error || ''],
       data: {pipeline: n, state: p.state},
-      cls: [null, p.error ? 'down' : null, null, 'num', 'num', 'num', 'down'],
+      cls: [null, p.error ? 'down' : null, null, 'num', 'num', 'num', 'num', null, 'down'],
     })));
   }
 
