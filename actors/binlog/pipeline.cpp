@@ -16,8 +16,9 @@
 
 #include "actors/binlog/binlog_stream.hpp"
 #include "actors/binlog/checkpoint.hpp"
-#include "actors/binlog/ddl_statement.hpp"
+#include "actors/binlog/ddl_plan.hpp"
 #include "actors/binlog/event_decoder.hpp"
+#include "actors/binlog/key_choice.hpp"
 #include "actors/binlog/resend_floor.hpp"
 #include "actors/binlog/router.hpp"
 #include "actors/binlog/snapshot.hpp"
@@ -1168,76 +1169,22 @@ private:
     change_key after{{file_, h.log_pos}, 0};
     if (resend_floor_.covers(after))
       return;
-    auto d = parse_ddl(q.statement, q.schema);
-    auto& filter = cfg().filter;
-    if (d.temporary)
+    auto plan = plan_ddl(q.statement, q.schema, cfg().filter, cfg().copy_routines);
+    switch (plan.what) {
+    case ddl_plan::action::ignore:
       return;
-    if (is_account_object(d.object)) {
-      skip_ddl(where, q, "accounts are not data; shoal never copies them");
+    case ddl_plan::action::skip:
+      skip_ddl(where, q, plan.reason);
       return;
+    case ddl_plan::action::stop:
+      throw stop_pipeline{where + ": " + plan.reason};
+    case ddl_plan::action::apply:
+      break;
     }
-    if (is_routine_object(d.object) && !cfg().copy_routines) {
-      skip_ddl(where, q,
-               d.object +
-                   " statements are skipped unless copy_routines is on: a trigger "
-                   "would fire again on rows shoal writes, an event would run twice");
-      return;
-    }
-    std::string sql = q.statement;
-    std::string use_db;
-    // What the DDL touches on the target, as {db, name}, for its before/after state.
-    std::vector<std::pair<std::string, std::string>> touched;
-    if (d.scope == ddl_scope::database) {
-      auto& db = d.tables[0].first;
-      if (filter.is_internal(db) || !filter.database_selected(db))
-        return;
-      auto target_db = filter.target_database_of(db);
-      if (d.verb == "CREATE DATABASE")
-        sql = "CREATE DATABASE IF NOT EXISTS " + sql_identifier(target_db);
-      else if (d.verb == "DROP DATABASE")
-        sql = "DROP DATABASE IF EXISTS " + sql_identifier(target_db);
-      else if (target_db != db)
-        throw stop_pipeline{where + ": DDL on renamed database " + db +
-                            " cannot be applied: " + q.statement};
-      touched.emplace_back(target_db, "");
-    } else if (d.scope == ddl_scope::tables) {
-      size_t selected = 0;
-      for (auto& [db, table] : d.tables)
-        selected += filter.selected(db, table) ? 1 : 0;
-      if (selected == 0)
-        return;
-      if (selected != d.tables.size())
-        throw stop_pipeline{where +
-                            ": DDL names tables inside and outside the pipeline's "
-                            "filter; shoal cannot apply it: " +
-                            q.statement};
-      for (size_t i = 0; i < d.tables.size(); ++i) {
-        auto& [db, table] = d.tables[i];
-        auto target = filter.target_of(db, table);
-        bool qualified = i < d.qualified.size() && d.qualified[i];
-        if (target.second != table || (target.first != db && (db != q.schema || qualified)))
-          throw stop_pipeline{where + ": DDL on renamed table " + db + "." + table +
-                              " cannot be applied by shoal (the statement names the "
-                              "source's table; apply it to the target by hand): " +
-                              q.statement};
-        touched.push_back(target);
-      }
-      use_db = filter.target_database_of(q.schema.empty() ? d.tables[0].first : q.schema);
-    } else {
-      if (q.schema.empty() || filter.is_internal(q.schema) ||
-          !filter.database_selected(q.schema))
-        return;
-      use_db = filter.target_database_of(q.schema);
-      if (!d.object_name.second.empty()) {
-        auto db = d.object_name.first;
-        if (db != q.schema && filter.target_database_of(db) != db)
-          throw stop_pipeline{where + ": DDL on an object of renamed database " + db +
-                              " cannot be applied by shoal (apply it to the target by "
-                              "hand): " +
-                              q.statement};
-        touched.emplace_back(filter.target_database_of(db), d.object_name.second);
-      }
-    }
+    auto& d = plan.parsed;
+    auto& sql = plan.sql;
+    auto& use_db = plan.use_db;
+    auto& touched = plan.touched;
     drain_all();
     schemas_.clear();
     hints_.clear();
@@ -1421,41 +1368,17 @@ private:
       s->key.push_back(col);
     }
     if (s->key.empty()) {
-      // SHOW INDEX lists keys in the server's own order (primary, then unique
-      // NOT NULL keys as defined...): its first unique NOT NULL key is the one a
-      // MariaDB server without a primary key treats as primary, and so the one
-      // binlog_row_image=MINIMAL puts in before images.
       auto idx = on_target([&](mysql_connection& t) {
         return t.query("SHOW INDEX FROM " + sql_identifier(s->target_db) + "." +
                        sql_identifier(s->target_table));
       });
       check(idx, where + ": reading the target's keys");
-      std::map<std::string, std::vector<std::string>> unique;
-      std::set<std::string> unusable;
-      std::vector<std::string> order;
-      for (auto& r : idx->rows) {
-        if (r.size() < 10)
-          continue;
-        auto index = r[2].value_or("");
-        if (r[1].value_or("1") != "0" || r[9].value_or("") == "YES" || r[7].has_value())
-          unusable.insert(index);
-        if (!unique.count(index))
-          order.push_back(index);
-        unique[index].push_back(r[4].value_or(""));
-      }
-      for (auto& index : order) {
-        if (unusable.count(index))
-          continue;
-        for (auto& c : unique[index]) {
-          auto pos = std::find(s->columns.begin(), s->columns.end(), c);
-          if (pos != s->columns.end())
-            s->key.push_back(static_cast<uint32_t>(pos - s->columns.begin()));
-        }
-        if (s->key.size() != unique[index].size())
-          s->key.clear();
-        if (!s->key.empty())
-          break;
-      }
+      std::vector<index_part> parts;
+      for (auto& r : idx->rows)
+        if (r.size() >= 10)
+          parts.push_back({r[2].value_or(""), r[1].value_or("1") == "0",
+                           r[9].value_or("") == "YES", r[7].has_value(), r[4].value_or("")});
+      s->key = choose_key(parts, s->columns);
     }
     if (s->has_key())
       check_collisions(*s, where);
@@ -1473,41 +1396,16 @@ private:
                      in_table + " AND NON_UNIQUE=0");
     });
     check(unique, where + ": reading the target's unique keys");
-    if (!unique->rows.empty() && std::stoll(unique->rows[0][0].value_or("0")) > 1) {
-      s.single_partition = true;
-      s.single_partition_reason = "it has more than one unique key";
-    }
     auto collations = on_target([&](mysql_connection& t) {
       return t.query("SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS" +
                      in_table);
     });
     check(collations, where + ": reading the target's collations");
-    auto ends = [](const std::string& text, const std::string& tail) {
-      return text.size() >= tail.size() &&
-             text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
-    };
-    s.key_pads.assign(s.key.size(), false);
-    for (auto& r : collations->rows) {
-      auto column = r[0].value_or("");
-      auto collation = r[1].value_or("");
-      auto k = std::find_if(s.key.begin(), s.key.end(), [&](uint32_t i) {
-        return i < s.columns.size() && s.columns[i] == column;
-      });
-      bool in_key = k != s.key.end();
-      // Byte-exact: binary strings, _nopad_bin and MySQL 8's _0900_bin. Other _bin
-      // collations pad: exact once trailing spaces are dropped. The rest fold.
-      auto nopad = collation.empty() || collation == "binary" || ends(collation, "_nopad_bin") ||
-                   ends(collation, "_0900_bin");
-      auto pads = !nopad && ends(collation, "_bin");
-      if (in_key && pads)
-        s.key_pads[static_cast<size_t>(k - s.key.begin())] = true;
-      if (in_key && !nopad && !pads && !s.single_partition) {
-        s.single_partition = true;
-        s.single_partition_reason = "key column " + column + " has collation " + collation +
-                                    " (values that differ in case, accents or trailing "
-                                    "spaces are one row); a _bin collation lets it spread";
-      }
-    }
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (auto& r : collations->rows)
+      pairs.emplace_back(r[0].value_or(""), r[1].value_or(""));
+    classify_collisions(s, unique->rows.empty() ? 0 : std::stoull(unique->rows[0][0].value_or("0")),
+                        pairs);
     if (s.single_partition)
       st_->log(false, where + ": applied by one partition in binlog order: " +
                           s.single_partition_reason);

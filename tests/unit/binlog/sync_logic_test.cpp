@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include "actors/binlog/checkpoint.hpp"
+#include "actors/binlog/ddl_plan.hpp"
 #include "actors/binlog/ddl_statement.hpp"
+#include "actors/binlog/key_choice.hpp"
 #include "actors/binlog/resend_floor.hpp"
 #include "actors/binlog/router.hpp"
 #include "actors/binlog/sql_builder.hpp"
@@ -390,6 +392,77 @@ TEST(sync_sql, a_batch_with_enums_error_value_runs_without_strictness) {
   EXPECT_EQ(lenient("INSERT INTO x VALUES (0)").rfind("SET STATEMENT sql_mode=", 0), 0u);
   EXPECT_NE(lenient("INSERT INTO x VALUES (0)").find("FOR INSERT INTO x VALUES (0)"),
             std::string::npos);
+}
+
+TEST(sync_ddl_plan, skips_ignores_applies_or_stops) {
+  table_filter all{{}, {}, {}, "shoal"};
+  using a = ddl_plan::action;
+  EXPECT_EQ(plan_ddl("CREATE TEMPORARY TABLE t (id INT)", "db", all, false).what, a::ignore);
+  EXPECT_EQ(plan_ddl("CREATE USER 'u'@'%'", "db", all, true).what, a::skip);
+  auto trigger = plan_ddl("CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW SET @x = 1", "db",
+                          all, false);
+  EXPECT_EQ(trigger.what, a::skip);
+  EXPECT_NE(trigger.reason.find("copy_routines"), std::string::npos) << trigger.reason;
+  auto copied = plan_ddl("CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW SET @x = 1", "db",
+                         all, true);
+  EXPECT_EQ(copied.what, a::apply);
+  EXPECT_EQ(copied.use_db, "db");
+  EXPECT_EQ(copied.touched, (std::vector<std::pair<std::string, std::string>>{{"db", "tr"}}));
+  auto alter = plan_ddl("ALTER TABLE t ADD c INT", "db", all, false);
+  EXPECT_EQ(alter.what, a::apply);
+  EXPECT_EQ(alter.sql, "ALTER TABLE t ADD c INT");
+  EXPECT_EQ(alter.touched, (std::vector<std::pair<std::string, std::string>>{{"db", "t"}}));
+  auto create_db = plan_ddl("CREATE DATABASE shop", "", all, false);
+  EXPECT_EQ(create_db.sql, "CREATE DATABASE IF NOT EXISTS `shop`");
+  EXPECT_EQ(plan_ddl("CREATE TABLE shoal.x (id INT)", "shoal", all, false).what, a::ignore);
+
+  table_filter renamed{{"src.*", "other.*"}, {"other.secret"}, {{"src", "dst"}}, "shoal"};
+  auto plain = plan_ddl("ALTER TABLE t ADD c INT", "src", renamed, false);
+  EXPECT_EQ(plain.what, a::apply);
+  EXPECT_EQ(plain.use_db, "dst");
+  EXPECT_EQ(plain.touched, (std::vector<std::pair<std::string, std::string>>{{"dst", "t"}}));
+  EXPECT_EQ(plan_ddl("ALTER TABLE src.t ADD c INT", "src", renamed, false).what, a::stop);
+  EXPECT_EQ(plan_ddl("ALTER TABLE src.t ADD c INT", "other", renamed, false).what, a::stop);
+  EXPECT_EQ(plan_ddl("ALTER DATABASE src CHARACTER SET utf8mb4", "", renamed, false).what,
+            a::stop);
+  EXPECT_EQ(plan_ddl("RENAME TABLE other.a TO other.secret", "other", renamed, false).what,
+            a::stop);
+  EXPECT_EQ(plan_ddl("DROP TABLE nothere.t", "nothere", renamed, false).what, a::ignore);
+}
+
+TEST(sync_key_choice, the_first_whole_unique_not_null_key_in_server_order) {
+  std::vector<std::string> columns{"a", "b", "c", "d"};
+  std::vector<index_part> parts{
+      {"nullable_uk", true, true, false, "a"},  {"prefix_uk", true, false, true, "c"},
+      {"plain", false, false, false, "a"},      {"z_first", true, false, false, "d"},
+      {"z_first", true, false, false, "b"},     {"a_second", true, false, false, "a"},
+  };
+  EXPECT_EQ(choose_key(parts, columns), (std::vector<uint32_t>{3, 1}));
+  parts.erase(parts.begin() + 3, parts.begin() + 5);
+  EXPECT_EQ(choose_key(parts, columns), (std::vector<uint32_t>{0}));
+  EXPECT_TRUE(choose_key({{"gone", true, false, false, "x"}}, columns).empty());
+  EXPECT_TRUE(choose_key({}, columns).empty());
+}
+
+TEST(sync_key_choice, collisions_by_unique_keys_and_collations) {
+  auto t = table();
+  classify_collisions(*t, 1, {{"id", ""}, {"name", "utf8mb4_general_ci"}});
+  EXPECT_FALSE(t->single_partition);
+  t = table();
+  classify_collisions(*t, 2, {{"id", ""}});
+  EXPECT_TRUE(t->single_partition);
+  t = table({1});
+  classify_collisions(*t, 1, {{"name", "utf8mb4_general_ci"}});
+  EXPECT_TRUE(t->single_partition);
+  EXPECT_NE(t->single_partition_reason.find("name"), std::string::npos);
+  t = table({1});
+  classify_collisions(*t, 1, {{"name", "utf8mb4_bin"}});
+  EXPECT_FALSE(t->single_partition);
+  EXPECT_EQ(t->key_pads, (std::vector<bool>{true}));
+  t = table({1});
+  classify_collisions(*t, 1, {{"name", "utf8mb4_nopad_bin"}});
+  EXPECT_FALSE(t->single_partition);
+  EXPECT_EQ(t->key_pads, (std::vector<bool>{false}));
 }
 
 } // namespace
