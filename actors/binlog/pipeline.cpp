@@ -24,6 +24,7 @@
 #include "actors/binlog/snapshot.hpp"
 #include "actors/binlog/sql_builder.hpp"
 #include "actors/binlog/target_session.hpp"
+#include "actors/binlog/xa_tracker.hpp"
 #include "runtime/adapters/backoff.hpp"
 
 namespace shoal::binlog::detail {
@@ -763,7 +764,7 @@ private:
         self_, milliseconds{0}, [&](rows_done& d) { inflight_ -= d.rows; },
         [&](drained_reply& d) { on_drained(d); })) {
     }
-    if (!xa_applying_.empty())
+    if (xa_.has_applying())
       update_xa_floor();
     std::lock_guard<std::mutex> guard{st_->mtx};
     st_->status.inflight = inflight_;
@@ -822,8 +823,7 @@ private:
     in_group_ = true;
     group_index_ = 0;
     touched_.clear();
-    xa_prepare_ = false;
-    xa_rows_.clear();
+    xa_.begin_group(false, false);
   }
 
   bool gtid_pending_initial() const { return !gtid_.empty() && start_.empty(); }
@@ -832,8 +832,7 @@ private:
     open_group(offset);
     standalone_ = e.standalone();
     // MariaDB flags the group of an XA PREPARE in its GTID (FL_PREPARED_XA).
-    xa_flagged_ = true;
-    xa_prepare_ = (e.flags & 64) != 0;
+    xa_.begin_group(true, (e.flags & 64) != 0);
   }
 
   void on_event(const event_header&, uint64_t offset, mysql_gtid_event&) {
@@ -841,7 +840,6 @@ private:
     standalone_ = false;
     // MySQL's GTID says nothing about XA: its group of an XA PREPARE opens with
     // XA START and ends with XA END and an XA_PREPARE event.
-    xa_flagged_ = false;
   }
 
 
@@ -849,30 +847,35 @@ private:
   // were held at its XA END. With one_phase (XA COMMIT ... ONE PHASE) they are
   // committed here.
   void on_event(const event_header& h, uint64_t offset, xa_prepare_event& e) {
-    if (e.one_phase && xa_pending_.count(e.xid()))
-      commit_prepared(offset, "XA COMMIT " + e.xid());
+    if (e.one_phase)
+      commit_prepared(offset, e.xid(), true);
     end_group(h.log_pos);
   }
 
   void on_event(const event_header& h, uint64_t offset, query_event& q) {
     switch (q.kind) {
     case query_kind::begin:
-      if (!in_group_) {
+      if (!in_group_)
         open_group(offset);
-        xa_flagged_ = false;
-      }
       standalone_ = false;
-      if (!xa_flagged_ && starts_with_xa(q.statement, "XA START "))
-        xa_prepare_ = true;
+      if (starts_with_xa(q.statement, "XA START "))
+        xa_.on_xa_start();
       return;
     case query_kind::commit:
     case query_kind::rollback:
-      if (starts_with_xa(q.statement, "XA END ") && xa_prepare_)
-        hold_prepared(xa_id(q.statement, "XA END "));
-      else if (starts_with_xa(q.statement, "XA COMMIT "))
-        commit_prepared(offset, q.statement);
+      if (starts_with_xa(q.statement, "XA END ") &&
+          xa_.on_xa_end(xa_tracker::xid_of(q.statement, "XA END "), group_start_)) {
+        // Durable before anything after this group is handed on: a crash from
+        // here on resumes at or before this XA PREPARE. The group ends at its
+        // XA_PREPARE event.
+        update_xa_floor();
+        return;
+      }
+      if (starts_with_xa(q.statement, "XA COMMIT "))
+        commit_prepared(offset, xa_tracker::xid_of(q.statement, "XA COMMIT "),
+                        q.statement.find(" ONE PHASE") != std::string::npos);
       else if (starts_with_xa(q.statement, "XA ROLLBACK ") &&
-               xa_pending_.erase(xa_id(q.statement, "XA ROLLBACK ")) > 0)
+               xa_.rollback(xa_tracker::xid_of(q.statement, "XA ROLLBACK ")))
         update_xa_floor();
       end_group(h.log_pos);
       return;
@@ -909,12 +912,11 @@ private:
     for (auto& row : e.rows) {
       if (e.kind != row_kind::write && schema->has_key() && !has_key_values(*schema, row.before))
         schema = match_without_key(schema, offset);
-      if (xa_prepare_) {
-        // A prepared XA transaction is not committed yet: hold its rows until its
-        // XA COMMIT (applied there, in commit order) or XA ROLLBACK (dropped).
+      if (xa_.holding()) {
+        // A prepared XA transaction is not committed yet (see xa_tracker).
         bool moves =
             e.kind == row_kind::update && schema->has_key() && changes_key(*schema, row);
-        xa_rows_.push_back(held_row{e.kind, schema, std::move(row), h.timestamp, moves});
+        xa_.hold(held_row{e.kind, schema, std::move(row), h.timestamp, moves});
         continue;
       }
       change_key key{group_start_, ++group_index_};
@@ -973,54 +975,20 @@ private:
     return statement.compare(0, std::strlen(prefix), prefix) == 0;
   }
 
-  /// The xid of "XA END|COMMIT|ROLLBACK <xid> [ONE PHASE]" as the binlog spells it.
-  static std::string xa_id(const std::string& statement, const char* prefix) {
-    auto id = statement.substr(std::strlen(prefix));
-    while (!id.empty() && (id.back() == ' ' || id.back() == ';'))
-      id.pop_back();
-    const std::string one_phase = " ONE PHASE";
-    if (id.size() > one_phase.size() &&
-        id.compare(id.size() - one_phase.size(), one_phase.size(), one_phase) == 0)
-      id.resize(id.size() - one_phase.size());
-    return id;
-  }
-
-  void hold_prepared(const std::string& xid) {
-    xa_pending_[xid] = prepared_xa{group_start_, std::move(xa_rows_)};
-    xa_rows_.clear();
-    xa_prepare_ = false;
-    // Durable before anything after this group is handed on: a crash from here
-    // on resumes at or before this XA PREPARE.
-    update_xa_floor();
-  }
-
   /// Keeps the floor row at the earliest XA PREPARE whose rows are not yet
   /// applied by every partition.
   void update_xa_floor() {
-    if (!xa_applying_.empty()) {
-      change_key applied_everywhere;
-      {
-        std::lock_guard<std::mutex> guard{st_->mtx};
-        bool first = true;
-        for (auto& p : st_->status.partitions)
-          if (first || p.applied < applied_everywhere) {
-            applied_everywhere = p.applied;
-            first = false;
-          }
-      }
-      xa_applying_.erase(std::remove_if(xa_applying_.begin(), xa_applying_.end(),
-                                        [&](const applying_xa& a) {
-                                          return !(applied_everywhere < a.commit_end);
-                                        }),
-                         xa_applying_.end());
+    change_key applied_everywhere;
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      bool first = true;
+      for (auto& p : st_->status.partitions)
+        if (first || p.applied < applied_everywhere) {
+          applied_everywhere = p.applied;
+          first = false;
+        }
     }
-    std::optional<binlog_position> floor;
-    for (auto& [_, x] : xa_pending_)
-      if (!floor || x.prepared_at < *floor)
-        floor = x.prepared_at;
-    for (auto& a : xa_applying_)
-      if (!floor || a.prepared_at < *floor)
-        floor = a.prepared_at;
+    auto floor = xa_.floor(applied_everywhere);
     if (floor == xa_floor_written_)
       return;
     auto sql = floor ? xa_floor_store_sql(cfg().checkpoint_database, cfg().name, *floor)
@@ -1029,24 +997,21 @@ private:
     xa_floor_written_ = floor;
   }
 
-  void commit_prepared(uint64_t offset, const std::string& statement) {
-    auto xid = xa_id(statement, "XA COMMIT ");
-    auto held = xa_pending_.find(xid);
-    if (held == xa_pending_.end()) {
-      if (statement.find("ONE PHASE") != std::string::npos)
-        return; // its rows were in this group, already handed on
+  void commit_prepared(uint64_t offset, const std::string& xid, bool one_phase) {
+    auto c = xa_.commit(xid, one_phase);
+    using outcome = xa_tracker::commit_result::outcome;
+    if (c.what == outcome::nothing)
+      return;
+    if (c.what == outcome::unknown)
       throw stop_pipeline{
           file_ + ":" + std::to_string(offset) + ": QUERY: XA COMMIT " + xid +
           " commits a transaction whose XA PREPARE came before the position this "
           "pipeline read from (it started, or resumed after a crash, between the two), "
           "so its changes are not known here: the target would miss them; resync "
           "(start: snapshot)"};
-    }
     // Applied at the commit, where the source made the changes visible; keys of
     // this group keep them in binlog order and after every earlier change.
-    auto prepared = std::move(held->second);
-    xa_pending_.erase(held);
-    for (auto& r : prepared.rows) {
+    for (auto& r : c.rows) {
       change_key key{group_start_, ++group_index_};
       if (resend_floor_.covers(key))
         continue;
@@ -1054,7 +1019,7 @@ private:
     }
     // The floor stays until every partition has applied this group (its end is
     // the next group's start; poll() lifts it).
-    xa_applying_.push_back(applying_xa{prepared.prepared_at, {group_start_, group_index_}});
+    xa_.applying(c.prepared_at, {group_start_, group_index_});
   }
 
   void on_event(const event_header&, uint64_t, heartbeat_event&) {
@@ -1425,36 +1390,8 @@ private:
   binlog_position group_start_;
   bool in_group_ = false;
   bool standalone_ = false;
-  /// A row of a prepared XA transaction, held until its XA COMMIT.
-  struct held_row {
-    row_kind kind;
-    std::shared_ptr<const table_schema> table;
-    row_change change;
-    uint32_t time;
-    bool moves;
-  };
-  /// The current group is an XA PREPARE (MariaDB: GTID flag FL_PREPARED_XA;
-  /// MySQL: it began with XA START).
-  bool xa_prepare_ = false;
-  /// The current group began with a MariaDB GTID, whose flags say whether it
-  /// is an XA PREPARE.
-  bool xa_flagged_ = false;
-  /// Rows of the XA transaction being prepared.
-  std::vector<held_row> xa_rows_;
-  struct prepared_xa {
-    /// Where its XA PREPARE group begins.
-    binlog_position prepared_at;
-    std::vector<held_row> rows;
-  };
-  /// Prepared XA transactions by xid, waiting for XA COMMIT or XA ROLLBACK.
-  std::map<std::string, prepared_xa> xa_pending_;
-  struct applying_xa {
-    binlog_position prepared_at;
-    /// Its last row's key: applied everywhere once every partition is past it.
-    change_key commit_end;
-  };
-  /// Committed XA transactions whose rows some partition has not applied yet.
-  std::vector<applying_xa> xa_applying_;
+  /// Prepared XA transactions and their held rows.
+  xa_tracker xa_;
   /// The floor row as last written (nullopt: none).
   std::optional<binlog_position> xa_floor_written_;
   uint64_t group_index_ = 0;

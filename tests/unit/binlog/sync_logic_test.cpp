@@ -13,6 +13,7 @@
 #include "actors/binlog/resend_floor.hpp"
 #include "actors/binlog/router.hpp"
 #include "actors/binlog/sql_builder.hpp"
+#include "actors/binlog/xa_tracker.hpp"
 
 namespace shoal::binlog {
 namespace {
@@ -463,6 +464,72 @@ TEST(sync_key_choice, collisions_by_unique_keys_and_collations) {
   classify_collisions(*t, 1, {{"name", "utf8mb4_nopad_bin"}});
   EXPECT_FALSE(t->single_partition);
   EXPECT_EQ(t->key_pads, (std::vector<bool>{false}));
+}
+
+held_row held(int id) {
+  held_row r;
+  r.table = table();
+  r.change.after = image({int64_t{id}, bytes_value{"x"}, int64_t{1}});
+  return r;
+}
+
+TEST(sync_xa, mariadb_holds_what_its_gtid_flags_until_xa_commit) {
+  xa_tracker xa;
+  binlog_position prepare{"bin.000001", 300};
+  xa.begin_group(true, true);
+  EXPECT_TRUE(xa.holding());
+  xa.hold(held(1));
+  xa.hold(held(2));
+  EXPECT_TRUE(xa.on_xa_end("X'6131',X'',1", prepare));
+  EXPECT_FALSE(xa.holding());
+  EXPECT_EQ(xa.floor({}), prepare);
+  // A normal transaction in between is not held.
+  xa.begin_group(true, false);
+  EXPECT_FALSE(xa.holding());
+  auto c = xa.commit("X'6131',X'',1", false);
+  ASSERT_EQ(c.what, xa_tracker::commit_result::outcome::apply);
+  EXPECT_EQ(c.rows.size(), 2u);
+  EXPECT_EQ(c.prepared_at, prepare);
+  change_key end{{"bin.000001", 900}, 2};
+  xa.applying(c.prepared_at, end);
+  EXPECT_EQ(xa.floor({{"bin.000001", 900}, 1}), prepare); // not applied everywhere yet
+  EXPECT_FALSE(xa.floor(end));
+  EXPECT_FALSE(xa.has_applying());
+}
+
+TEST(sync_xa, mysql_holds_from_xa_start_and_one_phase_commits_at_once) {
+  xa_tracker xa;
+  // MySQL: no XA flag in the GTID; XA START marks the group.
+  xa.begin_group(false, false);
+  EXPECT_FALSE(xa.holding());
+  xa.on_xa_start();
+  EXPECT_TRUE(xa.holding());
+  xa.hold(held(7));
+  EXPECT_TRUE(xa.on_xa_end("X'31',X'',1", {"bin.000001", 100}));
+  // XA_PREPARE with one_phase: commit right there.
+  auto c = xa.commit("X'31',X'',1", true);
+  ASSERT_EQ(c.what, xa_tracker::commit_result::outcome::apply);
+  EXPECT_EQ(c.rows.size(), 1u);
+  // MariaDB's XA START inside a group its GTID did not flag: not held.
+  xa.begin_group(true, false);
+  xa.on_xa_start();
+  EXPECT_FALSE(xa.holding());
+  EXPECT_FALSE(xa.on_xa_end("X'32',X'',1", {"bin.000001", 500}));
+  EXPECT_EQ(xa.commit("X'32',X'',1", true).what, xa_tracker::commit_result::outcome::nothing);
+}
+
+TEST(sync_xa, rollback_drops_and_an_unknown_commit_is_reported) {
+  xa_tracker xa;
+  xa.begin_group(true, true);
+  xa.hold(held(1));
+  xa.on_xa_end("X'61',X'',1", {"bin.000002", 4});
+  EXPECT_TRUE(xa.rollback("X'61',X'',1"));
+  EXPECT_FALSE(xa.rollback("X'61',X'',1"));
+  EXPECT_FALSE(xa.floor({}));
+  EXPECT_EQ(xa.commit("X'62',X'',1", false).what, xa_tracker::commit_result::outcome::unknown);
+  EXPECT_EQ(xa_tracker::xid_of("XA COMMIT X'61',X'',1 ONE PHASE", "XA COMMIT "),
+            "X'61',X'',1");
+  EXPECT_EQ(xa_tracker::xid_of("XA END X'61',X'',1;", "XA END "), "X'61',X'',1");
 }
 
 } // namespace
