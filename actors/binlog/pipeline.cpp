@@ -124,6 +124,13 @@ mysql_expected<mysql_ok> prepare_target_session(mysql_connection& conn) {
   return mysql_ok{};
 }
 
+/// statement_budget of `conn`'s max_allowed_packet; of MariaDB's default (16 MiB)
+/// when it cannot be read: the connection is lost then and the statements fail.
+size_t session_budget(mysql_connection& conn) {
+  auto packet = conn.scalar("SELECT @@max_allowed_packet");
+  return statement_budget(packet && *packet ? std::stoull(**packet) : 16u << 20);
+}
+
 /// Connects with backoff until it works or the pipeline stops.
 std::optional<mysql_connection> connect_retrying(pipeline::shared& st,
                                                  const mysql_config& cfg,
@@ -223,7 +230,14 @@ private:
     auto& cfg = st_->settings;
     auto delay = milliseconds{100};
     while (!st_->stopping) {
-      auto statements = build_statements(pending_);
+      if (budget_ == 0)
+        budget_ = session_budget(*conn_);
+      auto batch = build_statements(pending_, budget_);
+      if (!batch.error.empty()) {
+        st_->fail("partition " + std::to_string(id_) + ": " + batch.error);
+        return false;
+      }
+      auto& statements = batch.statements;
       auto last = pending_.back().key;
       statements.push_back(
           checkpoint_store_sql(cfg.checkpoint_database, cfg.name, id_, last));
@@ -258,6 +272,7 @@ private:
                          " (reconnecting)");
       st_->pause(delay);
       delay = std::min(delay * 2, milliseconds{2000});
+      budget_ = 0;
       if (!conn_->reconnect() || !prepare_target_session(*conn_))
         continue;
       // The commit may have happened before the connection broke: skip what
@@ -316,6 +331,8 @@ private:
   uint32_t id_;
   caf::actor reader_;
   std::optional<mysql_connection> conn_;
+  // session_budget of conn_; 0 until read after a (re)connect.
+  size_t budget_ = 0;
   std::optional<change_key> skip_;
   std::vector<row_op> pending_;
   size_t pending_rows_ = 0;
@@ -875,7 +892,10 @@ private:
   // `key`, in one target transaction.
   void apply_in_barrier(const std::vector<row_op>& ops, const change_key& key) {
     drain_all();
-    auto statements = build_statements(ops);
+    auto batch = build_statements(ops, session_budget(*target_));
+    if (!batch.error.empty())
+      throw stop_pipeline{key.to_string() + ": " + batch.error};
+    auto& statements = batch.statements;
     for (uint32_t p = 0; p < parts_.size(); ++p)
       statements.push_back(
           checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
