@@ -131,6 +131,9 @@ snapshot_result copy_snapshot(
       // Pages follow the primary key (each page starts after the last key read, so
       // a large table costs one index range scan per page, not a rescan from the
       // start); a table without one is read in its scan order with OFFSET.
+      // A page holds at most chunk_rows rows and about one statement's bytes
+      // (judged by the page before; the first is small), so that a table of
+      // big rows does not take chunk_rows of them into memory at once.
       std::vector<size_t> key_at;
       std::string order;
       for (auto& k : keys.rows) {
@@ -140,7 +143,8 @@ snapshot_result copy_snapshot(
         order += (order.empty() ? " ORDER BY " : ",") + sql_identifier(name);
       }
       std::optional<mysql_row> last;
-      for (uint64_t offset = 0;; offset += chunk_rows) {
+      auto page_rows = std::min<size_t>(chunk_rows, 16);
+      for (uint64_t offset = 0;;) {
         std::string where;
         if (last && !key_at.empty()) {
           // (k1, k2) > (v1, v2) spelled out, so that the range uses the index.
@@ -154,9 +158,9 @@ snapshot_result copy_snapshot(
             where += (i ? " OR (" : " WHERE (") + term + ")";
           }
         }
-        auto paging = key_at.empty() ? " LIMIT " + std::to_string(chunk_rows) + " OFFSET " +
-                                           std::to_string(offset)
-                                     : " LIMIT " + std::to_string(chunk_rows);
+        auto paging = key_at.empty() ? " LIMIT " + std::to_string(page_rows) +
+                                           " OFFSET " + std::to_string(offset)
+                                     : " LIMIT " + std::to_string(page_rows);
         auto chunk = must(source.query("SELECT " + select + " FROM " + qualified_src + where +
                                        order + paging),
                           "reading " + qualified_src);
@@ -165,6 +169,7 @@ snapshot_result copy_snapshot(
         // As many rows per INSERT as fit the target's packet.
         auto head = "INSERT INTO " + qualified_dst + " VALUES ";
         std::string sql;
+        size_t page_bytes = 0;
         for (auto& r : chunk.rows) {
           std::string tuple = "(";
           for (size_t c = 0; c < r.size(); ++c) {
@@ -173,6 +178,7 @@ snapshot_result copy_snapshot(
             tuple += r[c] ? target.quote(*r[c]) : "NULL";
           }
           tuple += ')';
+          page_bytes += tuple.size();
           if (head.size() + tuple.size() > budget)
             throw failure{statement_too_long(
                 row_name(source, names, key_at, r, qualified_src, qualified_dst),
@@ -186,11 +192,14 @@ snapshot_result copy_snapshot(
         }
         must(target.exec(sql), "copying into " + qualified_dst);
         result.rows += chunk.rows.size();
+        offset += chunk.rows.size();
         last = chunk.rows.back();
         if (progress)
           progress(result.rows, std::max(expected, result.rows));
-        if (chunk.rows.size() < chunk_rows)
+        if (chunk.rows.size() < page_rows)
           break;
+        page_rows =
+            std::clamp<size_t>(budget * chunk.rows.size() / page_bytes, 1, chunk_rows);
       }
       ++result.tables;
     }

@@ -36,7 +36,8 @@ struct snapshot_result {
 /// Copies every table `filter` selects from `source` to `target` (whose
 /// session must allow zero dates and use time_zone '+00:00'). On error
 /// (`snapshot_result::error`) the table being copied is left partly filled;
-/// a new copy recreates it.
+/// a new copy recreates it. `chunk_rows`: most rows read from the source at
+/// once (fewer for big rows: about one INSERT's bytes).
 snapshot_result copy_snapshot(
     mysql_connection& source, mysql_connection& target, const table_filter& filter,
     size_t chunk_rows = 2000,
