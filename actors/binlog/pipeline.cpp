@@ -131,6 +131,13 @@ struct pipeline::shared {
 
 namespace {
 
+/// statement_budget of `conn`'s max_allowed_packet; of MariaDB's default (16 MiB)
+/// when it cannot be read: the connection is lost then and the statements fail.
+size_t session_budget(mysql_connection& conn) {
+  auto packet = conn.scalar("SELECT @@max_allowed_packet");
+  return statement_budget(packet && *packet ? std::stoull(**packet) : 16u << 20);
+}
+
 /// Connects to the source with backoff until it works or the pipeline stops.
 std::optional<mysql_connection> connect_source(pipeline::shared& st) {
   backoff delay{milliseconds{100}, milliseconds{2000}};
@@ -189,14 +196,17 @@ bool recover_target(pipeline::shared& st, target_session& t, const std::string& 
   return false;
 }
 
-/// The statements for `ops`; a batch holding a value only a non-strict source
-/// can hold (see needs_lenient_mode) runs without strictness.
-std::vector<std::string> statements_for(const std::vector<row_op>& ops) {
-  auto statements = build_statements(ops);
-  if (needs_lenient_mode(ops))
-    for (auto& sql : statements)
-      sql = lenient(sql);
-  return statements;
+/// The statements for `ops`, each at most `budget` bytes; a batch holding a
+/// value only a non-strict source can hold (see needs_lenient_mode) runs
+/// without strictness.
+statement_batch statements_for(const std::vector<row_op>& ops, size_t budget) {
+  if (!needs_lenient_mode(ops))
+    return build_statements(ops, budget);
+  auto prefix = lenient("").size();
+  auto batch = build_statements(ops, budget > prefix ? budget - prefix : 1);
+  for (auto& sql : batch.statements)
+    sql = lenient(sql);
+  return batch;
 }
 
 /// "file:pos: db.t (key values)" for a row op, for messages.
@@ -225,6 +235,7 @@ std::string describe_op(const row_op& op) {
 /// op fails.
 std::string locate_rejected(target_session& t, const std::vector<row_op>& ops,
                             const mysql_error& original) {
+  auto budget = session_budget(t.connection());
   auto& c = t.connection();
   if (!c.begin())
     return original.to_string();
@@ -232,7 +243,7 @@ std::string locate_rejected(target_session& t, const std::vector<row_op>& ops,
   for (auto& op : ops) {
     if (op.kind == op_kind::mark)
       continue;
-    for (auto& sql : statements_for({op})) {
+    for (auto& sql : statements_for({op}, budget).statements) {
       auto r = c.exec(sql);
       if (!r) {
         found = describe_op(op) + ": " + r.error().to_string();
@@ -325,7 +336,14 @@ private:
   bool apply() {
     auto& cfg = st_->settings;
     while (!st_->stopping) {
-      auto statements = statements_for(pending_);
+      if (budget_ == 0)
+        budget_ = session_budget(conn_->connection());
+      auto batch = statements_for(pending_, budget_);
+      if (!batch.error.empty()) {
+        st_->fail(name_ + ": " + batch.error);
+        return false;
+      }
+      auto& statements = batch.statements;
       auto last = pending_.back().key;
       statements.push_back(
           checkpoint_store_sql(cfg.checkpoint_database, cfg.name, id_, last));
@@ -352,6 +370,7 @@ private:
         return false;
       }
       st_->log(true, name_ + ": " + failure->error.to_string() + " (reconnecting)");
+      budget_ = 0; // the target may have restarted with another max_allowed_packet
       if (!recover_target(*st_, *conn_, name_) || !reload())
         return false;
       if (pending_.empty())
@@ -436,6 +455,8 @@ private:
   caf::actor reader_;
   std::string name_;
   std::optional<target_session> conn_;
+  // session_budget of conn_; 0 until read after a (re)connect.
+  size_t budget_ = 0;
   std::optional<change_key> skip_;
   std::vector<row_op> pending_;
   size_t pending_rows_ = 0;
@@ -1105,7 +1126,10 @@ private:
   // `key`, in one target transaction.
   void apply_in_barrier(const std::vector<row_op>& ops, const change_key& key) {
     drain_all();
-    auto statements = statements_for(ops);
+    auto batch = statements_for(ops, session_budget(target_->connection()));
+    if (!batch.error.empty())
+      throw stop_pipeline{key.to_string() + ": " + batch.error};
+    auto& statements = batch.statements;
     for (uint32_t p = 0; p < parts_.size(); ++p)
       statements.push_back(
           checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));

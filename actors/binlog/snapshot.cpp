@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "actors/binlog/sql_builder.hpp"
 
@@ -28,6 +29,32 @@ std::string create_statement(std::string ddl, const std::string& source_table,
   return ddl;
 }
 
+// Which row of which table `row` is, for messages: its primary key, or its
+// first columns (abbreviated) when the table has none.
+std::string row_name(mysql_connection& source, const std::vector<std::string>& names,
+                     const std::vector<size_t>& key_at, const mysql_row& row,
+                     const std::string& qualified_src, const std::string& qualified_dst) {
+  std::string columns;
+  auto add = [&](size_t i) {
+    auto value = row.at(i) ? source.quote(*row[i]) : "NULL";
+    if (value.size() > 40)
+      value = value.substr(0, 32) + "...";
+    columns += (columns.empty() ? "" : ", ") + sql_identifier(names.at(i)) + "=" + value;
+  };
+  if (!key_at.empty()) {
+    for (auto i : key_at)
+      add(i);
+  } else {
+    for (size_t i = 0; i < row.size() && i < 4; ++i)
+      add(i);
+    columns = "without a key (" + columns + ")";
+  }
+  auto name = "row " + columns + " of " + qualified_src;
+  if (qualified_dst != qualified_src)
+    name += " (" + qualified_dst + " on the target)";
+  return name;
+}
+
 } // namespace
 
 snapshot_result copy_snapshot(
@@ -35,6 +62,9 @@ snapshot_result copy_snapshot(
     size_t chunk_rows, const std::function<void(uint64_t copied, uint64_t expected)>& progress) {
   snapshot_result result;
   try {
+    auto packet =
+        must(target.scalar("SELECT @@max_allowed_packet"), "target max_allowed_packet");
+    auto budget = statement_budget(std::stoull(packet.value_or("0")));
     must(source.exec("SET SESSION time_zone='+00:00'"), "source session");
     must(source.exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"),
          "source session");
@@ -101,6 +131,9 @@ snapshot_result copy_snapshot(
       // Pages follow the primary key (each page starts after the last key read, so
       // a large table costs one index range scan per page, not a rescan from the
       // start); a table without one is read in its scan order with OFFSET.
+      // A page holds at most chunk_rows rows and about one statement's bytes
+      // (judged by the page before; the first is small), so that a table of
+      // big rows does not take chunk_rows of them into memory at once.
       std::vector<size_t> key_at;
       std::string order;
       for (auto& k : keys.rows) {
@@ -110,7 +143,8 @@ snapshot_result copy_snapshot(
         order += (order.empty() ? " ORDER BY " : ",") + sql_identifier(name);
       }
       std::optional<mysql_row> last;
-      for (uint64_t offset = 0;; offset += chunk_rows) {
+      auto page_rows = std::min<size_t>(chunk_rows, 16);
+      for (uint64_t offset = 0;;) {
         std::string where;
         if (last && !key_at.empty()) {
           // (k1, k2) > (v1, v2) spelled out, so that the range uses the index.
@@ -124,33 +158,48 @@ snapshot_result copy_snapshot(
             where += (i ? " OR (" : " WHERE (") + term + ")";
           }
         }
-        auto paging = key_at.empty() ? " LIMIT " + std::to_string(chunk_rows) + " OFFSET " +
-                                           std::to_string(offset)
-                                     : " LIMIT " + std::to_string(chunk_rows);
+        auto paging = key_at.empty() ? " LIMIT " + std::to_string(page_rows) +
+                                           " OFFSET " + std::to_string(offset)
+                                     : " LIMIT " + std::to_string(page_rows);
         auto chunk = must(source.query("SELECT " + select + " FROM " + qualified_src + where +
                                        order + paging),
                           "reading " + qualified_src);
         if (chunk.rows.empty())
           break;
-        std::string sql = "INSERT INTO " + qualified_dst + " VALUES ";
-        bool first_row = true;
+        // As many rows per INSERT as fit the target's packet.
+        auto head = "INSERT INTO " + qualified_dst + " VALUES ";
+        std::string sql;
+        size_t page_bytes = 0;
         for (auto& r : chunk.rows) {
-          sql += first_row ? "(" : ",(";
-          first_row = false;
+          std::string tuple = "(";
           for (size_t c = 0; c < r.size(); ++c) {
             if (c)
-              sql += ',';
-            sql += r[c] ? target.quote(*r[c]) : "NULL";
+              tuple += ',';
+            tuple += r[c] ? target.quote(*r[c]) : "NULL";
           }
-          sql += ')';
+          tuple += ')';
+          page_bytes += tuple.size();
+          if (head.size() + tuple.size() > budget)
+            throw failure{statement_too_long(
+                row_name(source, names, key_at, r, qualified_src, qualified_dst),
+                head.size() + tuple.size(), budget)};
+          if (!sql.empty() && sql.size() + 1 + tuple.size() > budget) {
+            must(target.exec(sql), "copying into " + qualified_dst);
+            sql.clear();
+          }
+          sql += sql.empty() ? head : ",";
+          sql += tuple;
         }
         must(target.exec(sql), "copying into " + qualified_dst);
         result.rows += chunk.rows.size();
+        offset += chunk.rows.size();
         last = chunk.rows.back();
         if (progress)
           progress(result.rows, std::max(expected, result.rows));
-        if (chunk.rows.size() < chunk_rows)
+        if (chunk.rows.size() < page_rows)
           break;
+        page_rows =
+            std::clamp<size_t>(budget * chunk.rows.size() / page_bytes, 1, chunk_rows);
       }
       ++result.tables;
     }

@@ -6,6 +6,11 @@
 // binlog position of that view; no global read lock is taken. Each selected
 // table is recreated on the target (SHOW CREATE TABLE, renamed per the filter)
 // and filled in chunks of rows; streaming then starts at the position.
+// Each INSERT takes as many rows as fit the target session's
+// max_allowed_packet (statement_budget); a row that does not fit alone stops
+// the copy with an error naming it and the setting to raise. The source's
+// max_allowed_packet does not limit reading: the server sends stored rows of
+// any size, and Connector/C reads packets up to 1 GiB.
 // Blocking; call from a detached actor.
 #pragma once
 
@@ -29,7 +34,10 @@ struct snapshot_result {
 };
 
 /// Copies every table `filter` selects from `source` to `target` (whose
-/// session must allow zero dates and use time_zone '+00:00').
+/// session must allow zero dates and use time_zone '+00:00'). On error
+/// (`snapshot_result::error`) the table being copied is left partly filled;
+/// a new copy recreates it. `chunk_rows`: most rows read from the source at
+/// once (fewer for big rows: about one INSERT's bytes).
 snapshot_result copy_snapshot(
     mysql_connection& source, mysql_connection& target, const table_filter& filter,
     size_t chunk_rows = 2000,

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <string_view>
 #include <type_traits>
 
 namespace shoal::binlog {
@@ -218,13 +219,171 @@ std::string key_of(const row_op& op) {
   return k;
 }
 
-void sequential(const std::vector<const row_op*>& ops, size_t max_statement_bytes,
-                std::vector<std::string>& out);
+// The row `op` changes, for messages: its key, or its first columns (each
+// abbreviated) when its table has none, and its source table.
+std::string row_name(const row_op& op) {
+  auto& t = *op.table;
+  bool after = op.kind == op_kind::upsert || op.kind == op_kind::insert;
+  auto& image = after ? op.after : op.before;
+  std::string columns;
+  auto add = [&](size_t i) {
+    auto value = to_string(image.values[i]);
+    if (value.size() > 40)
+      value = value.substr(0, 32) + "...";
+    columns += (columns.empty() ? "" : ", ") + sql_identifier(t.columns[i]) + "=" + value;
+  };
+  if (t.has_key()) {
+    for (auto i : t.key)
+      add(i);
+  } else {
+    for (size_t i = 0, shown = 0; i < image.present.size() && shown < 4; ++i)
+      if (image.present[i]) {
+        add(i);
+        ++shown;
+      }
+    columns = "without a key (" + columns + ")";
+  }
+  auto name = "row " + columns + " of " + sql_identifier(t.source_db) + "." +
+              sql_identifier(t.source_table);
+  if (t.source_db != t.target_db || t.source_table != t.target_table)
+    name += " (" + qualified(t) + " on the target)";
+  return name;
+}
 
-// The last change of every key of `run`, deletes first: the rows differ, so
-// their order does not matter, and each table needs two statements.
-void collapsed(const std::vector<const row_op*>& run, size_t max_statement_bytes,
-               std::vector<std::string>& out) {
+// Appends statements of at most `bound` bytes to `out`; the first row that
+// does not fit alone sets `error`, after which nothing is added.
+class statement_writer {
+public:
+  statement_writer(size_t bound, std::vector<std::string>& out)
+      : bound_(bound), out_(out) {}
+
+  const std::string& error() const { return error_; }
+
+  /// `ops` in order, consecutive rows of one table and kind in one statement.
+  void sequential(const std::vector<const row_op*>& ops);
+
+  /// The last change of every key of `run`, deletes first: the rows differ, so
+  /// their order does not matter, and each table needs two statements.
+  void collapsed(const std::vector<const row_op*>& run);
+
+private:
+  // Statement `head`, then the parts of ops[i], ops[i+1], ... of one group
+  // (`part` of each, joined by `separator`) while they fit with `tail`.
+  // Returns the index after the last op taken.
+  template <class Part>
+  size_t multi_row(const std::vector<const row_op*>& ops, size_t i, std::string head,
+                   std::string_view separator, Part part, std::string_view tail);
+
+  // A statement of one row.
+  void single(const row_op& op, std::string sql);
+
+  bool fits(const row_op& op, size_t bytes) {
+    if (bytes <= bound_)
+      return true;
+    if (error_.empty())
+      error_ = statement_too_long(row_name(op), bytes, bound_);
+    return false;
+  }
+
+  // Longest statement.
+  size_t bound_;
+  std::vector<std::string>& out_;
+  std::string error_;
+};
+
+template <class Part>
+size_t statement_writer::multi_row(const std::vector<const row_op*>& ops, size_t i,
+                                   std::string head, std::string_view separator,
+                                   Part part, std::string_view tail) {
+  auto& first = *ops[i];
+  auto sql = std::move(head) + part(first);
+  if (!fits(first, sql.size() + tail.size()))
+    return ops.size();
+  size_t j = i + 1;
+  for (; j < ops.size() && same_group(first, *ops[j]); ++j) {
+    auto next = part(*ops[j]);
+    if (sql.size() + separator.size() + next.size() + tail.size() > bound_)
+      break;
+    sql += separator;
+    sql += next;
+  }
+  sql += tail;
+  out_.push_back(std::move(sql));
+  return j;
+}
+
+void statement_writer::single(const row_op& op, std::string sql) {
+  if (fits(op, sql.size()))
+    out_.push_back(std::move(sql));
+}
+
+void statement_writer::sequential(const std::vector<const row_op*>& ops) {
+  size_t i = 0;
+  while (i < ops.size() && error_.empty()) {
+    auto& op = *ops[i];
+    if (op.kind == op_kind::mark) {
+      ++i;
+      continue;
+    }
+    auto& t = *op.table;
+    switch (op.kind) {
+    case op_kind::upsert:
+    case op_kind::insert: {
+      std::string update;
+      if (op.kind == op_kind::upsert) {
+        for (size_t c = 0; c < op.after.present.size(); ++c) {
+          if (!op.after.present[c])
+            continue;
+          update += update.empty() ? " ON DUPLICATE KEY UPDATE " : ",";
+          auto name = sql_identifier(t.columns[c]);
+          update += name + "=VALUES(" + name + ")";
+        }
+      }
+      i = multi_row(
+          ops, i,
+          "INSERT INTO " + qualified(t) + " " + column_list(t, op.after) + " VALUES ",
+          ",", [](const row_op& o) { return values_tuple(o.after); }, update);
+      break;
+    }
+    case op_kind::delete_:
+      if (t.key.size() == 1) {
+        auto k = t.key[0];
+        i = multi_row(
+            ops, i,
+            "DELETE FROM " + qualified(t) + " WHERE " + sql_identifier(t.columns[k]) +
+                " IN (",
+            ",", [k](const row_op& o) { return sql_literal(o.before.values[k]); }, ")");
+      } else {
+        i = multi_row(
+            ops, i, "DELETE FROM " + qualified(t) + " WHERE ", " OR ",
+            [&t](const row_op& o) { return "(" + key_condition(t, o.before) + ")"; }, "");
+      }
+      break;
+    case op_kind::update:
+      if (auto set = assignments(t, op.after); !set.empty())
+        single(op, "UPDATE " + qualified(t) + " SET " + set + " WHERE " +
+                       key_condition(t, op.before));
+      ++i;
+      break;
+    case op_kind::update_matching:
+      if (auto set = assignments(t, op.after); !set.empty())
+        single(op, "UPDATE " + qualified(t) + " SET " + set + " WHERE " +
+                       matching_condition(t, op.before) + " LIMIT 1");
+      ++i;
+      break;
+    case op_kind::delete_matching:
+      single(op, "DELETE FROM " + qualified(t) + " WHERE " +
+                     matching_condition(t, op.before) + " LIMIT 1");
+      ++i;
+      break;
+    case op_kind::mark:
+      ++i;
+      break;
+    }
+  }
+}
+
+void statement_writer::collapsed(const std::vector<const row_op*>& run) {
   std::map<std::pair<const table_schema*, std::string>, size_t> last;
   for (size_t i = 0; i < run.size(); ++i)
     if (run[i]->kind != op_kind::mark)
@@ -244,132 +403,62 @@ void collapsed(const std::vector<const row_op*>& run, size_t max_statement_bytes
   std::vector<const row_op*> ordered;
   for (auto i : keep)
     ordered.push_back(run[i]);
-  sequential(ordered, max_statement_bytes, out);
+  sequential(ordered);
 }
 
 } // namespace
 
-std::vector<std::string> build_statements(const std::vector<row_op>& ops,
-                                          size_t max_statement_bytes) {
-  std::vector<std::string> out;
+size_t statement_budget(uint64_t max_allowed_packet) {
+  auto packet = static_cast<size_t>(max_allowed_packet);
+  return packet >= 2 * statement_headroom ? packet - statement_headroom : packet / 2;
+}
+
+std::string statement_too_long(const std::string& row, size_t statement_bytes,
+                               size_t max_statement_bytes) {
+  // The smallest max_allowed_packet whose budget holds the statement, in whole MiB.
+  auto packet = std::max(statement_bytes + statement_headroom, 2 * statement_headroom);
+  auto mib = (packet + (1u << 20) - 1) >> 20;
+  return row + " needs a statement of " + std::to_string(statement_bytes) +
+         " bytes, but the target takes at most " + std::to_string(max_statement_bytes) +
+         " (its max_allowed_packet less " + std::to_string(statement_headroom) +
+         "): raise max_allowed_packet on the target to at least " +
+         std::to_string(mib << 20) + " (" + std::to_string(mib) +
+         "M) with SET GLOBAL, which new connections take, and in its config file";
+}
+
+statement_batch build_statements(const std::vector<row_op>& ops,
+                                 size_t max_statement_bytes) {
+  statement_batch batch;
+  statement_writer writer{max_statement_bytes, batch.statements};
   std::vector<const row_op*> run;
   std::vector<const row_op*> ordered;
   for (auto& op : ops) {
     if (op.kind == op_kind::mark)
       continue;
     if (collapsible(op)) {
-      sequential(ordered, max_statement_bytes, out);
+      writer.sequential(ordered);
       ordered.clear();
       run.push_back(&op);
       continue;
     }
-    collapsed(run, max_statement_bytes, out);
+    writer.collapsed(run);
     run.clear();
     if (in_order(op)) {
       ordered.push_back(&op);
       continue;
     }
-    sequential(ordered, max_statement_bytes, out);
+    writer.sequential(ordered);
     ordered.clear();
-    sequential({&op}, max_statement_bytes, out);
+    writer.sequential({&op});
   }
-  collapsed(run, max_statement_bytes, out);
-  sequential(ordered, max_statement_bytes, out);
-  return out;
-}
-
-namespace {
-
-void sequential(const std::vector<const row_op*>& ptrs, size_t max_statement_bytes,
-                std::vector<std::string>& out) {
-  struct view {
-    const std::vector<const row_op*>& p;
-    const row_op& operator[](size_t i) const { return *p[i]; }
-    size_t size() const { return p.size(); }
-  } ops{ptrs};
-  size_t i = 0;
-  while (i < ops.size()) {
-    auto& op = ops[i];
-    if (op.kind == op_kind::mark) {
-      ++i;
-      continue;
-    }
-    auto& t = *op.table;
-    std::string sql;
-    switch (op.kind) {
-    case op_kind::upsert:
-    case op_kind::insert: {
-      sql = "INSERT INTO " + qualified(t) + " " + column_list(t, op.after) + " VALUES " +
-            values_tuple(op.after);
-      size_t j = i + 1;
-      for (; j < ops.size() && same_group(op, ops[j]) && sql.size() < max_statement_bytes;
-           ++j)
-        sql += "," + values_tuple(ops[j].after);
-      if (op.kind == op_kind::upsert) {
-        std::string update;
-        for (size_t c = 0; c < op.after.present.size(); ++c) {
-          if (!op.after.present[c])
-            continue;
-          if (!update.empty())
-            update += ',';
-          auto name = sql_identifier(t.columns[c]);
-          update += name + "=VALUES(" + name + ")";
-        }
-        sql += " ON DUPLICATE KEY UPDATE " + update;
-      }
-      i = j;
-      break;
-    }
-    case op_kind::delete_: {
-      bool single = t.key.size() == 1;
-      if (single) {
-        sql = "DELETE FROM " + qualified(t) + " WHERE " +
-              sql_identifier(t.columns[t.key[0]]) + " IN (" +
-              sql_literal(op.before.values[t.key[0]]);
-      } else {
-        sql = "DELETE FROM " + qualified(t) + " WHERE (" + key_condition(t, op.before) +
-              ")";
-      }
-      size_t j = i + 1;
-      for (; j < ops.size() && same_group(op, ops[j]) && sql.size() < max_statement_bytes;
-           ++j) {
-        if (single)
-          sql += "," + sql_literal(ops[j].before.values[t.key[0]]);
-        else
-          sql += " OR (" + key_condition(t, ops[j].before) + ")";
-      }
-      if (single)
-        sql += ")";
-      i = j;
-      break;
-    }
-    case op_kind::update:
-      if (auto set = assignments(t, op.after); !set.empty())
-        sql = "UPDATE " + qualified(t) + " SET " + set + " WHERE " +
-              key_condition(t, op.before);
-      ++i;
-      break;
-    case op_kind::update_matching:
-      if (auto set = assignments(t, op.after); !set.empty())
-        sql = "UPDATE " + qualified(t) + " SET " + set + " WHERE " +
-              matching_condition(t, op.before) + " LIMIT 1";
-      ++i;
-      break;
-    case op_kind::delete_matching:
-      sql = "DELETE FROM " + qualified(t) + " WHERE " + matching_condition(t, op.before) +
-            " LIMIT 1";
-      ++i;
-      break;
-    case op_kind::mark:
-      ++i;
-      break;
-    }
-    if (!sql.empty())
-      out.push_back(std::move(sql));
+  writer.collapsed(run);
+  writer.sequential(ordered);
+  if (!writer.error().empty()) {
+    batch.statements.clear();
+    batch.error = writer.error();
   }
+  return batch;
 }
-
-} // namespace
 
 bool needs_lenient_mode(const std::vector<row_op>& ops) {
   auto has_zero_enum = [](const row_image& image) {

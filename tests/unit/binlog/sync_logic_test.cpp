@@ -2,6 +2,7 @@
 // generation and batching, checkpoint resume and partition-count changes, the
 // resend floor, DDL parsing.
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -43,6 +44,19 @@ row_op op(op_kind kind, std::shared_ptr<table_schema> t, row_image before,
   o.after = std::move(after);
   o.key = {{"bin.000001", 100}, index};
   return o;
+}
+
+// The statements for `ops`, each checked to be at most `bound` long.
+std::vector<std::string> statements_within(const std::vector<row_op>& ops, size_t bound) {
+  auto batch = build_statements(ops, bound);
+  EXPECT_EQ(batch.error, "");
+  for (auto& s : batch.statements)
+    EXPECT_LE(s.size(), bound) << s.substr(0, 100);
+  return batch.statements;
+}
+
+std::vector<std::string> statements_of(const std::vector<row_op>& ops) {
+  return statements_within(ops, 1 << 22);
 }
 
 TEST(sync_positions, files_order_by_number_and_keys_by_position_then_index) {
@@ -158,7 +172,7 @@ TEST(sync_sql, consecutive_changes_batch_into_multi_row_statements_in_order) {
   ops.push_back(row_op{});
   ops.push_back(
       op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"m"}, null_value{}})));
-  auto sql = build_statements(ops);
+  auto sql = statements_of(ops);
   // Collapsed to the last change per key: 2 deleted, 0 and 1 upserted.
   ASSERT_EQ(sql.size(), 2u);
   EXPECT_EQ(sql[0], "DELETE FROM `db`.`t` WHERE `id` IN (2)");
@@ -169,7 +183,7 @@ TEST(sync_sql, consecutive_changes_batch_into_multi_row_statements_in_order) {
   // A partial update is a boundary: what comes before is applied before it.
   auto partial_name =
       image({null_value{}, bytes_value{"p"}, null_value{}}, {false, true, false});
-  sql = build_statements(
+  sql = statements_of(
       {op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"a"}, int64_t{1}})),
        op(op_kind::update, t, image({int64_t{1}, null_value{}, null_value{}}),
           partial_name),
@@ -179,7 +193,7 @@ TEST(sync_sql, consecutive_changes_batch_into_multi_row_statements_in_order) {
   EXPECT_EQ(sql[1], "UPDATE `db`.`t` SET `name`=x'70' WHERE `id`=1");
   EXPECT_EQ(sql[2], "DELETE FROM `db`.`t` WHERE `id` IN (1)");
   auto two = table({0, 2});
-  sql = build_statements(
+  sql = statements_of(
       {op(op_kind::delete_, two, image({int64_t{1}, null_value{}, int64_t{2}}), {}),
        op(op_kind::delete_, two, image({int64_t{3}, null_value{}, int64_t{4}}), {})});
   ASSERT_EQ(sql.size(), 1u);
@@ -187,7 +201,7 @@ TEST(sync_sql, consecutive_changes_batch_into_multi_row_statements_in_order) {
             "DELETE FROM `db`.`t` WHERE (`id`=1 AND `qty`=2) OR (`id`=3 AND `qty`=4)");
   auto partial =
       image({null_value{}, bytes_value{"z"}, null_value{}}, {false, true, false});
-  sql = build_statements(
+  sql = statements_of(
       {op(op_kind::update, t, image({int64_t{5}, null_value{}, null_value{}}), partial),
        op(op_kind::update_matching, table({}),
           image({int64_t{5}, null_value{}, double{0.5}}), partial)});
@@ -203,7 +217,7 @@ TEST(sync_sql, rows_of_a_table_whose_keys_can_collide_keep_their_order) {
   t->single_partition = true;
   // C frees "x", A takes it, C changes again: collapsing to the last change per
   // key would write A before C's first change.
-  auto sql = build_statements(
+  auto sql = statements_of(
       {op(op_kind::upsert, t, {}, image({int64_t{3}, bytes_value{"y"}, int64_t{0}})),
        op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"x"}, int64_t{0}})),
        op(op_kind::upsert, t, {}, image({int64_t{3}, bytes_value{"z"}, int64_t{0}})),
@@ -224,12 +238,245 @@ TEST(sync_sql, statements_split_at_the_size_limit) {
   for (int64_t i = 0; i < 100; ++i)
     ops.push_back(
         op(op_kind::insert, t, {}, image({i, bytes_value{std::string(100, 'x')}, i})));
-  auto sql = build_statements(ops, 1000);
+  auto sql = statements_within(ops, 1000);
   EXPECT_GT(sql.size(), 5u);
   size_t rows = 0;
   for (auto& s : sql)
     rows += static_cast<size_t>(std::count(s.begin(), s.end(), '(')) - 1;
   EXPECT_EQ(rows, 100u);
+}
+
+// Bytes of a random length up to `most`: mostly a few, often up to a quarter of
+// `most`, sometimes more than half of it, so rows fill statements unevenly.
+std::string random_bytes(std::mt19937& rng, size_t most) {
+  auto roll = rng() % 100;
+  size_t n = roll < 60   ? rng() % 40
+             : roll < 90 ? rng() % (most / 4)
+                         : most / 2 + rng() % (most / 2);
+  std::string out(n, '\0');
+  for (auto& c : out)
+    c = static_cast<char>(rng());
+  return out;
+}
+
+// How many times `needle` occurs in all of `sql`.
+size_t occurrences(const std::vector<std::string>& sql, const std::string& needle) {
+  size_t n = 0;
+  for (auto& s : sql)
+    for (auto at = s.find(needle); at != std::string::npos; at = s.find(needle, at + 1))
+      ++n;
+  return n;
+}
+
+constexpr size_t bound = 20000;
+// The largest blob whose hex literal leaves room for the rest of a one-row
+// statement (and two of them for the matching statements).
+constexpr size_t one_blob = (bound - 400) / 2;
+constexpr size_t two_blobs = (bound - 400) / 4;
+
+TEST(sync_sql, multi_row_inserts_and_upserts_stay_within_the_bound) {
+  std::mt19937 rng{7};
+  auto keyed = table();
+  auto in_order = table();
+  in_order->single_partition = true;
+  for (auto kind : {op_kind::insert, op_kind::upsert}) {
+    for (auto& t : {table({}), keyed, in_order}) {
+      if ((kind == op_kind::insert) != t->key.empty())
+        continue;
+      std::vector<row_op> ops;
+      for (int64_t i = 0; i < 400; ++i)
+        ops.push_back(
+            op(kind, t, {},
+               image({1000000 + i, bytes_value{random_bytes(rng, one_blob)}, i})));
+      auto sql = statements_within(ops, bound);
+      EXPECT_GT(sql.size(), 10u);
+      if (kind == op_kind::upsert) {
+        EXPECT_LT(sql.size(), 300u) << "rows share statements";
+      }
+      for (int64_t i = 0; i < 400; ++i)
+        ASSERT_EQ(occurrences(sql, "(" + std::to_string(1000000 + i) + ",x'"), 1u) << i;
+    }
+  }
+}
+
+TEST(sync_sql, multi_row_deletes_stay_within_the_bound) {
+  std::mt19937 rng{8};
+  // One integer key: IN lists of thousands of keys.
+  auto t = table();
+  std::vector<row_op> ops;
+  for (int64_t i = 0; i < 5000; ++i)
+    ops.push_back(
+        op(op_kind::delete_, t, image({1000000 + i, null_value{}, null_value{}}), {}));
+  auto sql = statements_within(ops, 2000);
+  EXPECT_GT(sql.size(), 20u);
+  std::multiset<std::string> keys;
+  for (auto& s : sql) {
+    auto list = s.substr(s.find(" IN (") + 5);
+    ASSERT_EQ(list.back(), ')') << s;
+    list.pop_back();
+    for (size_t at = 0, end; at <= list.size(); at = end + 1) {
+      end = std::min(list.find(',', at), list.size());
+      keys.insert(list.substr(at, end - at));
+    }
+  }
+  ASSERT_EQ(keys.size(), 5000u);
+  for (int64_t i = 0; i < 5000; ++i)
+    ASSERT_EQ(keys.count(std::to_string(1000000 + i)), 1u) << i;
+  // A key of random bytes, alone and with a second column (OR-ed tuples).
+  for (auto key : {std::vector<uint32_t>{1}, std::vector<uint32_t>{0, 1}}) {
+    auto keyed = table(key);
+    ops.clear();
+    for (int64_t i = 0; i < 400; ++i)
+      ops.push_back(
+          op(op_kind::delete_, keyed,
+             image({1000000 + i,
+                    bytes_value{std::to_string(i) + "/" + random_bytes(rng, one_blob)},
+                    null_value{}}),
+             {}));
+    sql = statements_within(ops, bound);
+    EXPECT_GT(sql.size(), 10u);
+    EXPECT_LT(sql.size(), 300u);
+    size_t written = 0;
+    for (auto& s : sql)
+      written += static_cast<size_t>(std::count(s.begin(), s.end(), 'x'));
+    EXPECT_EQ(written, 400u) << "one hex literal per deleted row";
+  }
+}
+
+TEST(sync_sql, one_row_statements_and_collapsed_runs_stay_within_the_bound) {
+  std::mt19937 rng{9};
+  auto keyed = table();
+  auto nokey = table({});
+  auto partial = [&](size_t most) {
+    return image({null_value{}, bytes_value{random_bytes(rng, most)}, null_value{}},
+                 {false, true, false});
+  };
+  std::vector<row_op> ops;
+  for (int64_t i = 0; i < 600; ++i) {
+    auto blob = bytes_value{random_bytes(rng, one_blob)};
+    switch (rng() % 6) {
+    case 0:
+      ops.push_back(op(op_kind::upsert, keyed, {}, image({i % 50, blob, i})));
+      break;
+    case 1:
+      ops.push_back(
+          op(op_kind::delete_, keyed, image({i % 50, null_value{}, null_value{}}), {}));
+      break;
+    case 2:
+      ops.push_back(op(op_kind::update, keyed,
+                       image({i % 50, null_value{}, null_value{}}), partial(one_blob)));
+      break;
+    case 3:
+      ops.push_back(op(op_kind::insert, nokey, {}, image({i, blob, i})));
+      break;
+    case 4:
+      ops.push_back(op(op_kind::update_matching, nokey,
+                       image({i, bytes_value{random_bytes(rng, two_blobs)}, i}),
+                       partial(two_blobs)));
+      break;
+    default:
+      ops.push_back(op(op_kind::delete_matching, nokey, image({i, blob, i}), {}));
+    }
+  }
+  auto sql = statements_within(ops, bound);
+  EXPECT_GT(sql.size(), 100u);
+}
+
+TEST(sync_sql, a_statement_may_be_exactly_as_long_as_the_bound) {
+  auto t = table();
+  std::vector<row_op> ops{
+      op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"aa"}, int64_t{1}})),
+      op(op_kind::upsert, t, {}, image({int64_t{2}, bytes_value{"bb"}, int64_t{2}}))};
+  auto both = statements_within(ops, 1 << 20);
+  ASSERT_EQ(both.size(), 1u);
+  EXPECT_EQ(statements_within(ops, both[0].size()), both);
+  auto split = statements_within(ops, both[0].size() - 1);
+  ASSERT_EQ(split.size(), 2u);
+  auto alone = statements_within({ops[0]}, 1 << 20);
+  EXPECT_EQ(split[0], alone.at(0));
+  EXPECT_EQ(statements_within({ops[0]}, alone[0].size()), alone);
+}
+
+TEST(sync_sql, the_budget_is_the_packet_less_the_headroom) {
+  EXPECT_EQ(statement_budget(16 << 20), (16u << 20) - statement_headroom);
+  EXPECT_EQ(statement_budget(1 << 20), (1u << 20) - 4096);
+  EXPECT_EQ(statement_budget(8192), 4096u);
+  EXPECT_EQ(statement_budget(1024), 512u) << "the server's minimum";
+  EXPECT_EQ(statement_budget(1ULL << 30), (1u << 30) - 4096) << "the server's maximum";
+}
+
+TEST(sync_sql, a_row_too_long_for_the_bound_is_an_error_naming_table_key_and_setting) {
+  auto t = table();
+  std::string big(3000, 'x');
+  std::vector<row_op> ops;
+  for (int64_t i = 0; i < 5; ++i)
+    ops.push_back(op(op_kind::upsert, t, {}, image({i, bytes_value{"small"}, i})));
+  ops.push_back(
+      op(op_kind::upsert, t, {}, image({int64_t{42}, bytes_value{big}, int64_t{1}})));
+  ops.push_back(
+      op(op_kind::upsert, t, {}, image({int64_t{43}, bytes_value{"after"}, int64_t{1}})));
+  auto batch = build_statements(ops, 2000);
+  EXPECT_TRUE(batch.statements.empty()) << "no part of a batch";
+  auto alone = statements_of({ops[5]}).at(0).size();
+  EXPECT_EQ(batch.error,
+            "row `id`=42 of `db`.`t` needs a statement of " + std::to_string(alone) +
+                " bytes, but the target takes at most 2000 (its max_allowed_packet less "
+                "4096): raise max_allowed_packet on the target to at least 1048576 (1M) "
+                "with SET GLOBAL, which new connections take, and in its config file");
+  auto error = [&](row_op o, size_t bound) {
+    auto b = build_statements({o}, bound);
+    EXPECT_TRUE(b.statements.empty());
+    EXPECT_LT(b.error.size(), 600u) << "values are abbreviated";
+    return b.error;
+  };
+  auto starts = [](const std::string& s, const std::string& prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+  };
+  // A value abbreviated to its first 32 characters.
+  auto xs = "'" + std::string(31, 'x') + "...";
+  // Every kind of statement, by the key it names.
+  auto e = error(op(op_kind::delete_, table({1}),
+                    image({null_value{}, bytes_value{big}, null_value{}}), {}),
+                 2000);
+  EXPECT_TRUE(starts(e, "row `name`=" + xs + " of `db`.`t` needs")) << e;
+  e = error(op(op_kind::delete_, table({0, 1}),
+               image({int64_t{1}, bytes_value{big}, null_value{}}), {}),
+            2000);
+  EXPECT_TRUE(starts(e, "row `id`=1, `name`=" + xs + " of")) << e;
+  e = error(
+      op(op_kind::update, t, image({int64_t{7}, null_value{}, null_value{}}),
+         image({null_value{}, bytes_value{big}, null_value{}}, {false, true, false})),
+      2000);
+  EXPECT_TRUE(starts(e, "row `id`=7 of `db`.`t` needs")) << e;
+  // Each image fits alone, not the two of them.
+  auto half = std::string(700, 'h');
+  e = error(op(op_kind::update_matching, table({}),
+               image({int64_t{9}, bytes_value{half}, null_value{}}),
+               image({int64_t{9}, bytes_value{half}, null_value{}})),
+            2000);
+  EXPECT_TRUE(starts(e, "row without a key (`id`=9, `name`='" + std::string(31, 'h') +
+                            "..., "
+                            "`qty`=NULL) of `db`.`t` needs"))
+      << e;
+  e = error(op(op_kind::delete_matching, table({}),
+               image({int64_t{9}, bytes_value{big}, null_value{}}), {}),
+            2000);
+  EXPECT_TRUE(starts(e, "row without a key (`id`=9, ")) << e;
+  e = error(op(op_kind::insert, table({}), {},
+               image({int64_t{9}, bytes_value{big}, null_value{}})),
+            2000);
+  EXPECT_TRUE(starts(e, "row without a key (`id`=9, ")) << e;
+  auto renamed = table();
+  renamed->target_table = "t2";
+  e = error(
+      op(op_kind::upsert, renamed, {}, image({int64_t{5}, bytes_value{big}, int64_t{1}})),
+      2000);
+  EXPECT_TRUE(starts(e, "row `id`=5 of `db`.`t` (`db`.`t2` on the target) needs")) << e;
+  // The setting to ask for holds the statement with the headroom, in whole MiB.
+  e = error(op(op_kind::upsert, t, {},
+               image({int64_t{5}, bytes_value{std::string(1 << 20, 'x')}, int64_t{1}})),
+            statement_budget(1 << 20));
+  EXPECT_NE(e.find("to at least 3145728 (3M) with"), std::string::npos) << e;
 }
 
 TEST(sync_checkpoint, resume_is_the_lowest_partition_and_needs_every_partition) {
