@@ -6,11 +6,14 @@
 //   p->stop();
 //
 // Actors (all detached: they block on MySQL I/O):
-//   reader      connects as a replica, decodes (event_decoder), routes each row
-//               (router) to a partition; barriers for DDL and key changes;
-//               bounded rows in flight (credits from the appliers)
-//   partition   x P: one target connection each, applies its rows in binlog order
-//               in batches, with its checkpoint in the same transaction
+//   reader      (binlog_reader.cpp) connects as a replica, decodes (event_decoder),
+//               routes each row (router) to a partition; barriers for DDL and key
+//               changes (ddl_plan, key_choice); XA holds (xa_tracker); bounded
+//               rows in flight (credits from the appliers)
+//   partition   (partition_applier.cpp) x P: one target session each
+//               (target_session), applies its rows in binlog order in batches,
+//               with its checkpoint in the same fenced transaction
+// What they share (messages, pipeline::shared) is in detail/pipeline_state.hpp.
 // A failure that must not be skipped (corrupt event, DDL the target rejects,
 // statement-based binlog) stops the pipeline; status() then says why and where.
 // Thread-safe: status(), wait_applied() and stop() may be called from any thread.
