@@ -21,6 +21,10 @@
 // server clips or truncates (out of range, invalid dates, too long strings):
 // the binlog then carries what the server stored.
 //
+// Tables are keyed by one column (signed, unsigned, BINARY(16)), by two, by a
+// case-insensitive VARCHAR, not at all, or carry a second UNIQUE key; one has
+// generated columns and an ON UPDATE timestamp, which statements never write.
+//
 // Steps: the setup (database and tables), ordinary transactions (inserts,
 // multi-row inserts, updates, key changes, deletes, REPLACE, ON DUPLICATE KEY
 // UPDATE, savepoints, rollbacks), a few large ones (thousands of rows), and DDL
@@ -40,7 +44,7 @@ struct workload_options {
   /// The source runs with a strict sql_mode: generate only values it accepts.
   bool strict = true;
   /// Ordinary transactions; large ones and DDL come on top.
-  size_t transactions = 240;
+  size_t transactions = 400;
   /// The database the workload creates and writes.
   std::string database = "diff";
   /// The tables that transactions write (all are created and see the DDL);
@@ -70,11 +74,13 @@ struct workload {
   /// Index of the first step after the snapshot point (about 40% in): a test
   /// that starts its sync with a snapshot runs the steps before it first.
   size_t snapshot_split = 0;
-  /// Every table the workload leaves in the database, for checks.
-  std::vector<std::string> tables;
 };
 
 /// The whole workload for `options`; deterministic.
 workload generate_workload(const workload_options& options);
+
+/// FNV-1a over every statement and ending: equal for equal workloads, so two
+/// runs can show they ran the same thing.
+uint64_t fingerprint(const workload& w);
 
 } // namespace shoal::test
