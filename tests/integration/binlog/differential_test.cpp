@@ -16,7 +16,7 @@
 // sql modes, and every start mode meets every sql mode.
 //
 //   SHOAL_DIFF_SEED=123 build/tests/integration/binlog/differential_test
-//   SHOAL_DIFF_TRANSACTIONS=1000 ...      (default 240 ordinary transactions)
+//   SHOAL_DIFF_TRANSACTIONS=1000 ...      (default 400 ordinary transactions)
 //   SHOAL_DIFF_TABLES=ints,nums ...       (transactions write only these tables:
 //                                          for triage when one failure stops the sync)
 //   ... --gtest_filter='*NO_LOG_FULL*'
@@ -196,7 +196,8 @@ TEST_P(differential_test, replica_and_target_end_identical_to_the_source) {
   opts.tables = list_from_env("SHOAL_DIFF_TABLES");
   auto w = generate_workload(opts);
   std::cout << "[" << c.name() << "] seed " << seed << " (SHOAL_DIFF_SEED), "
-            << w.steps.size() << " steps";
+            << w.steps.size() << " steps, workload " << std::hex << fingerprint(w)
+            << std::dec;
   for (auto& t : opts.tables)
     std::cout << (&t == &opts.tables.front() ? ", writing only " : ",") << t;
   std::cout << std::endl;
@@ -245,12 +246,17 @@ TEST_P(differential_test, replica_and_target_end_identical_to_the_source) {
                                       << ": THE NATIVE REPLICA DIFFERS FROM THE SOURCE "
                                          "(MariaDB's own doing, not shoal's):\n"
                                       << replica_report;
+  std::string stopped;
+  if (!target_ok)
+    stopped = "shoal's pipeline stopped before the end (" + status.error +
+              "): changes after that point never reached the target, so the differences "
+              "below mix the cause with its consequences\n";
   EXPECT_TRUE(target_report.empty())
       << "[" << c.name() << "] seed " << seed
       << ": shoal's target differs from the source"
       << (replica_report.empty() ? "" : " (and so does the native replica, see above)")
       << ":\n"
-      << target_report;
+      << stopped << target_report;
   std::cout << "[" << c.name() << "] replica "
             << (replica_report.empty() ? "identical" : "DIFFERS") << ", target "
             << (target_report.empty() ? "identical" : "DIFFERS") << "; pipeline "

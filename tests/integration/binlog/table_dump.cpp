@@ -172,15 +172,19 @@ private:
         out_ << "    " << an_ << ": " << l << "\n";
   }
 
+  /// The row's key (its first columns without one), compact: text, or hex.
   std::string key_of(const mysql_row& row) const {
+    auto compact = [](const value& v) {
+      return v && !readable(*v) ? "x" + hex_of(*v) : text(v);
+    };
     std::string out;
     if (e_.key.empty()) {
       for (size_t i = 0; i < std::min<size_t>(2, row.size()); ++i)
-        out += (i ? "," : "") + e_.columns[i].name + "=" + text(row[i]);
+        out += (i ? "," : "") + e_.columns[i].name + "=" + compact(row[i]);
       return "(no key) " + out;
     }
     for (auto k : e_.key)
-      out += (out.empty() ? "" : ",") + e_.columns[k].name + "=" + text(row[k]);
+      out += (out.empty() ? "" : ",") + e_.columns[k].name + "=" + compact(row[k]);
     return out;
   }
 
@@ -192,8 +196,9 @@ private:
   }
 
   /// Pairs each row only on the expected side with a row only on the actual
-  /// side: same key first, then rows that differ in a single column, then (for
-  /// a few left) the most similar row.
+  /// side: same key first, then rows that differ in a single column (a wrong
+  /// key value), then, in tables without a key and for a few left, the most
+  /// similar row.
   void pair_rows(const std::vector<const mysql_row*>& ours,
                  const std::vector<const mysql_row*>& theirs,
                  std::vector<std::pair<const mysql_row*, const mysql_row*>>& pairs,
@@ -255,7 +260,7 @@ private:
     for (size_t t = 0; t < theirs.size(); ++t)
       if (!taken[t])
         left_theirs.push_back(t);
-    if (left_ours.size() * left_theirs.size() <= 40000)
+    if (e_.key.empty() && left_ours.size() * left_theirs.size() <= 40000)
       for (auto o : left_ours) {
         size_t best = 0;
         size_t best_differing = width / 2 + 1;
