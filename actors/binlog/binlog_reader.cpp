@@ -490,7 +490,12 @@ private:
     if (!in_group_)
       open_group(offset);
     auto schema = resolve(tm, offset);
+    bool any_generated =
+        std::find(schema->generated.begin(), schema->generated.end(), true) !=
+        schema->generated.end();
     for (auto& row : e.rows) {
+      if (any_generated)
+        drop_generated(*schema, row);
       if (e.kind != row_kind::write && schema->has_key() && !has_key_values(*schema, row.before))
         schema = match_without_key(schema, offset);
       if (xa_.holding()) {
@@ -528,6 +533,19 @@ private:
                         "on the columns they hold, in one partition");
     schemas_[s->source_db + "." + s->source_table] = s;
     return s;
+  }
+
+  // Generated columns are the target's to compute: left out of what is written
+  // and of what rows are matched on (their values follow from the others).
+  static void drop_generated(const table_schema& schema, row_change& row) {
+    for (size_t i = 0; i < schema.generated.size(); ++i) {
+      if (!schema.generated[i])
+        continue;
+      if (i < row.after.present.size())
+        row.after.present[i] = false;
+      if (i < row.before.present.size())
+        row.before.present[i] = false;
+    }
   }
 
   /// Routes one row's ops to their partitions (a key change in a barrier).
@@ -912,6 +930,18 @@ private:
             " (binlog_row_metadata=FULL on the source gives shoal the "
             "column names; otherwise the target must match the source)"};
     }
+    auto generated = on_target([&](mysql_connection& t) {
+      return t.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
+                     lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
+                     " AND IS_GENERATED='ALWAYS'");
+    });
+    check(generated, where + ": reading the target's generated columns");
+    s->generated.assign(s->columns.size(), false);
+    for (auto& r : generated->rows) {
+      auto at = std::find(s->columns.begin(), s->columns.end(), r[0].value_or(""));
+      if (at != s->columns.end())
+        s->generated[static_cast<size_t>(at - s->columns.begin())] = true;
+    }
     for (auto& [col, prefix] : tm.primary_key) {
       (void)prefix;
       s->key.push_back(col);
@@ -928,14 +958,18 @@ private:
           parts.push_back({r[2].value_or(""), r[1].value_or("1") == "0",
                            r[9].value_or("") == "YES", r[7].has_value(), r[4].value_or("")});
       s->key = choose_key(parts, s->columns);
+      // A key over a generated column cannot be written; such rows are matched
+      // on their other columns instead.
+      if (std::any_of(s->key.begin(), s->key.end(), [&](uint32_t k) { return s->generated[k]; }))
+        s->key.clear();
     }
-    if (s->has_key())
-      check_collisions(*s, where);
+    check_collisions(*s, where);
     schemas_[name] = s;
     return s;
   }
 
-  /// Sets single_partition when rows of different keys can collide on the target.
+  /// Sets single_partition when rows of different keys can collide on the
+  /// target, and which columns compare by a collation (matched byte for byte).
   void check_collisions(table_schema& s, const std::string& where) {
     auto lit = [&](const std::string& v) { return target_->connection().quote(v); };
     auto in_table = " WHERE TABLE_SCHEMA=" + lit(s.target_db) + " AND TABLE_NAME=" +
@@ -946,15 +980,25 @@ private:
     });
     check(unique, where + ": reading the target's unique keys");
     auto collations = on_target([&](mysql_connection& t) {
-      return t.query("SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS" +
+      return t.query("SELECT COLUMN_NAME, COLLATION_NAME, DATA_TYPE FROM "
+                     "information_schema.COLUMNS" +
                      in_table);
     });
     check(collations, where + ": reading the target's collations");
     std::vector<std::pair<std::string, std::string>> pairs;
-    for (auto& r : collations->rows)
+    s.folds.assign(s.columns.size(), false);
+    for (auto& r : collations->rows) {
       pairs.emplace_back(r[0].value_or(""), r[1].value_or(""));
-    classify_collisions(s, unique->rows.empty() ? 0 : std::stoull(unique->rows[0][0].value_or("0")),
-                        pairs);
+      auto at = std::find(s.columns.begin(), s.columns.end(), pairs.back().first);
+      static const std::set<std::string> text_types{"char",     "varchar",    "tinytext",
+                                                    "text",     "mediumtext", "longtext"};
+      if (at != s.columns.end())
+        s.folds[static_cast<size_t>(at - s.columns.begin())] =
+            text_types.count(r[2].value_or("")) && pairs.back().second != "binary";
+    }
+    if (s.has_key())
+      classify_collisions(
+          s, unique->rows.empty() ? 0 : std::stoull(unique->rows[0][0].value_or("0")), pairs);
     if (s.single_partition)
       st_->log(false, where + ": applied by one partition in binlog order: " +
                           s.single_partition_reason);

@@ -1,5 +1,7 @@
 #include "actors/binlog/ddl_plan.hpp"
 
+#include <algorithm>
+
 #include "actors/binlog/sql_builder.hpp"
 
 namespace shoal::binlog {
@@ -39,10 +41,16 @@ ddl_plan plan_ddl(const std::string& statement, const std::string& default_schem
     if (filter.is_internal(db) || !filter.database_selected(db))
       return plan;
     auto target_db = filter.target_database_of(db);
+    // The options (default character set and collation, comment) are kept:
+    // tables created later without their own take them.
     if (d.verb == "CREATE DATABASE")
-      plan.sql = "CREATE DATABASE IF NOT EXISTS " + sql_identifier(target_db);
+      plan.sql = "CREATE DATABASE IF NOT EXISTS " + sql_identifier(target_db) +
+                 statement.substr(std::min(d.name_end, statement.size()));
     else if (d.verb == "DROP DATABASE")
       plan.sql = "DROP DATABASE IF EXISTS " + sql_identifier(target_db);
+    else if (d.verb == "ALTER DATABASE")
+      plan.sql = "ALTER DATABASE " + sql_identifier(target_db) +
+                 statement.substr(std::min(d.name_end, statement.size()));
     else if (target_db != db)
       return stop(std::move(plan), "DDL on renamed database " + db +
                                        " cannot be applied: " + statement);

@@ -69,6 +69,9 @@ public:
     return std::string(1, c);
   }
 
+  /// Offset just past what next() returned last.
+  size_t position() const { return i_; }
+
   std::string peek() {
     auto save = i_;
     auto w = next();
@@ -201,6 +204,7 @@ ddl_statement parse_ddl(std::string_view statement, const std::string& default_s
       skip_if_exists(in, w1 == "CREATE");
       d.scope = ddl_scope::database;
       d.tables = {{in.next(), ""}};
+      d.name_end = in.position();
       d.verb = w1 + " DATABASE";
     } else if (w == "TABLE") {
       skip_if_exists(in, w1 == "CREATE");

@@ -40,6 +40,9 @@ struct ddl_statement {
   std::string object;
   /// `other`: the object's {db, name} when the statement names one.
   std::pair<std::string, std::string> object_name;
+  /// `database`: offset just past the database's name in the statement (its
+  /// options, such as the default character set, follow).
+  size_t name_end = 0;
 };
 
 /// Triggers, events, stored procedures, functions and packages: code that runs

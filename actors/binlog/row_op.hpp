@@ -40,6 +40,13 @@ struct table_schema {
   /// Per key column: it compares PAD SPACE (MariaDB's _bin collations), so its
   /// trailing spaces are not hashed ('a' and 'a ' are one row).
   std::vector<bool> key_pads;
+  /// Per column: generated (VIRTUAL or STORED) on the target, which computes it;
+  /// the reader leaves such columns out of the images it hands on.
+  std::vector<bool> generated;
+  /// Per column: a character column whose collation may find different values
+  /// equal ('k' = 'K ' in utf8mb4_general_ci, 'a' = 'a ' in PAD SPACE _bin):
+  /// rows of tables without a key are matched on its bytes instead.
+  std::vector<bool> folds;
 
   bool has_key() const noexcept { return !key.empty(); }
 };

@@ -10,6 +10,24 @@ namespace shoal::binlog {
 
 namespace {
 
+// What follows the name in SHOW CREATE DATABASE's statement: its options,
+// e.g. " /*!40100 DEFAULT CHARACTER SET latin1 COLLATE latin1_swedish_ci */".
+std::string database_options(const std::string& create) {
+  auto open = create.find('`');
+  if (open == std::string::npos)
+    return {};
+  for (auto i = open + 1; i < create.size(); ++i) {
+    if (create[i] != '`')
+      continue;
+    if (i + 1 < create.size() && create[i + 1] == '`') {
+      ++i;
+      continue;
+    }
+    return create.substr(i + 1);
+  }
+  return {};
+}
+
 struct failure {
   std::string what;
 };
@@ -104,22 +122,37 @@ snapshot_result copy_snapshot(
       auto create =
           must(source.query("SHOW CREATE TABLE " + qualified_src), "SHOW CREATE TABLE");
       auto ddl = create_statement(create.rows.at(0).at(1).value_or(""), table, ttable);
-      must(target.exec("CREATE DATABASE IF NOT EXISTS " + sql_identifier(tdb)), "target");
+      // With the source database's options (default character set, collation):
+      // tables created later without their own take them.
+      auto created = must(source.query("SHOW CREATE DATABASE " + sql_identifier(db)),
+                          "SHOW CREATE DATABASE");
+      auto db_options = database_options(created.rows.at(0).at(1).value_or(""));
+      must(target.exec("CREATE DATABASE IF NOT EXISTS " + sql_identifier(tdb) + db_options),
+           "target");
+      if (!db_options.empty())
+        must(target.exec("ALTER DATABASE " + sql_identifier(tdb) + db_options), "target");
       must(target.exec("USE " + sql_identifier(tdb)), "target");
       must(target.exec("DROP TABLE IF EXISTS " + qualified_dst), "target");
       must(target.exec(ddl), "creating " + qualified_dst);
       // FLOAT leaves the text protocol with 6 significant digits (16777216 as
       // 16777200): read it as DOUBLE, exact, which the target rounds back.
+      // Generated columns are computed by the target; writing them is an error.
       auto columns = must(source.query("SELECT COLUMN_NAME, DATA_TYPE FROM "
                                        "information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
                                        source.quote(db) + " AND TABLE_NAME=" +
-                                       source.quote(table) + " ORDER BY ORDINAL_POSITION"),
+                                       source.quote(table) +
+                                       " AND IS_GENERATED='NEVER' ORDER BY ORDINAL_POSITION"),
                           "reading the columns of " + qualified_src);
       std::string select;
       std::vector<std::string> names;
+      // ENUM's empty error value, which a non-strict source holds, reads as ''
+      // and only a non-strict session stores it: such tables are copied without
+      // strictness (the values are the source's own text, not decoded).
+      bool has_enum = false;
       for (auto& c : columns.rows) {
         auto name = c.at(0).value_or("");
         names.push_back(name);
+        has_enum = has_enum || c.at(1) == std::optional<std::string>{"enum"};
         select += select.empty() ? "" : ",";
         select += c.at(1) == std::optional<std::string>{"float"}
                       ? "CAST(" + sql_identifier(name) + " AS DOUBLE)"
@@ -167,7 +200,10 @@ snapshot_result copy_snapshot(
         if (chunk.rows.empty())
           break;
         // As many rows per INSERT as fit the target's packet.
-        auto head = "INSERT INTO " + qualified_dst + " VALUES ";
+        std::string column_list;
+        for (auto& n : names)
+          column_list += (column_list.empty() ? "" : ",") + sql_identifier(n);
+        auto head = "INSERT INTO " + qualified_dst + " (" + column_list + ") VALUES ";
         std::string sql;
         size_t page_bytes = 0;
         for (auto& r : chunk.rows) {
@@ -184,13 +220,13 @@ snapshot_result copy_snapshot(
                 row_name(source, names, key_at, r, qualified_src, qualified_dst),
                 head.size() + tuple.size(), budget)};
           if (!sql.empty() && sql.size() + 1 + tuple.size() > budget) {
-            must(target.exec(sql), "copying into " + qualified_dst);
+            must(target.exec(has_enum ? lenient(sql) : sql), "copying into " + qualified_dst);
             sql.clear();
           }
           sql += sql.empty() ? head : ",";
           sql += tuple;
         }
-        must(target.exec(sql), "copying into " + qualified_dst);
+        must(target.exec(has_enum ? lenient(sql) : sql), "copying into " + qualified_dst);
         result.rows += chunk.rows.size();
         offset += chunk.rows.size();
         last = chunk.rows.back();

@@ -87,7 +87,11 @@ std::string matching_condition(const table_schema& t, const row_image& image) {
       continue;
     if (!out.empty())
       out += " AND ";
-    out += sql_identifier(t.columns[i]) + "<=>" + sql_literal(image.values[i]);
+    if (i < t.folds.size() && t.folds[i])
+      out += "CAST(" + sql_identifier(t.columns[i]) + " AS BINARY)<=>CAST(" +
+             sql_literal(image.values[i]) + " AS BINARY)";
+    else
+      out += sql_identifier(t.columns[i]) + "<=>" + sql_literal(image.values[i]);
   }
   return out.empty() ? "1" : out;
 }
@@ -140,7 +144,10 @@ std::string sql_literal(const column_value& value) {
           [](int64_t v) { return std::to_string(v); },
           [](uint64_t v) { return std::to_string(v); },
           [&](float v) -> std::string {
-            std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+            // The float's exact value as a double, not its shortest float text:
+            // the target compares a FLOAT column as a double, so a row is only
+            // matched (tables without a key) by this; stored, it rounds back to v.
+            std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(v));
             return buf;
           },
           [&](double v) -> std::string {

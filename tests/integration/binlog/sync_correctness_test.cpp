@@ -377,6 +377,27 @@ TEST_F(sync_correctness_test, minimal_images_of_a_table_keyed_by_a_unique_key) {
   EXPECT_EQ(rows_of(dst, "mk.t"), rows_of(src, "mk.t"));
 }
 
+// A table without a key: rows are matched on their values, byte for byte; a
+// case-insensitive comparison took 'K' for 'k ' and changed the wrong row.
+TEST_F(sync_correctness_test, rows_without_a_key_are_matched_byte_for_byte) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE nk");
+    run(*conn, "CREATE TABLE nk.t (a INT, b VARCHAR(5), c CHAR(3) COLLATE utf8mb4_bin, "
+               "f FLOAT) DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_general_ci");
+  }
+  auto p = start(settings("keyless_match", 2));
+  run(src, "INSERT INTO nk.t VALUES (1, 'K', 'x', 1.1), (1, 'K', 'x', 1.1), (2, 'k ', 'y ', 0.3)");
+  run(src, "UPDATE nk.t SET b = 'k ' WHERE a = 1");
+  run(src, "UPDATE nk.t SET c = 'X' WHERE a = 1 LIMIT 1");
+  run(src, "DELETE FROM nk.t WHERE f > 0.29 AND f < 0.31");
+  run(src, "UPDATE nk.t SET f = 2.5 WHERE c = 'X'");
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(rows_of(dst, "nk.t"), rows_of(src, "nk.t"));
+  EXPECT_EQ(checksum(dst, "nk.t"), checksum(src, "nk.t"));
+}
+
 // Unexpected exceptions end the pipeline as "failed" with the reason; stop()
 // then returns at once.
 TEST_F(sync_correctness_test, unexpected_exceptions_fail_the_pipeline_with_a_reason) {

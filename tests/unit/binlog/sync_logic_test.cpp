@@ -156,7 +156,7 @@ TEST(sync_sql, literals_are_exact_and_binary_safe) {
   EXPECT_EQ(sql_literal(timestamp_value{0, 0}), "'0000-00-00 00:00:00'");
   EXPECT_EQ(sql_literal(decimal_value{"-1.50"}), "-1.50");
   EXPECT_EQ(sql_literal(double{0.1}), "0.10000000000000001");
-  EXPECT_EQ(sql_literal(float{1.1f}), "1.10000002");
+  EXPECT_EQ(sql_literal(float{1.1f}), "1.1000000238418579");
   EXPECT_EQ(sql_identifier("we`ird"), "`we``ird`");
 }
 
@@ -671,8 +671,11 @@ TEST(sync_ddl_plan, skips_ignores_applies_or_stops) {
   EXPECT_EQ(plain.touched, (std::vector<std::pair<std::string, std::string>>{{"dst", "t"}}));
   EXPECT_EQ(plan_ddl("ALTER TABLE src.t ADD c INT", "src", renamed, false).what, a::stop);
   EXPECT_EQ(plan_ddl("ALTER TABLE src.t ADD c INT", "other", renamed, false).what, a::stop);
-  EXPECT_EQ(plan_ddl("ALTER DATABASE src CHARACTER SET utf8mb4", "", renamed, false).what,
-            a::stop);
+  auto alter_db = plan_ddl("ALTER DATABASE src CHARACTER SET utf8mb4", "", renamed, false);
+  EXPECT_EQ(alter_db.what, a::apply);
+  EXPECT_EQ(alter_db.sql, "ALTER DATABASE `dst` CHARACTER SET utf8mb4");
+  auto create_latin1 = plan_ddl("CREATE DATABASE src DEFAULT CHARACTER SET latin1", "", renamed, false);
+  EXPECT_EQ(create_latin1.sql, "CREATE DATABASE IF NOT EXISTS `dst` DEFAULT CHARACTER SET latin1");
   EXPECT_EQ(plan_ddl("RENAME TABLE other.a TO other.secret", "other", renamed, false).what,
             a::stop);
   EXPECT_EQ(plan_ddl("DROP TABLE nothere.t", "nothere", renamed, false).what, a::ignore);
