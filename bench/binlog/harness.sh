@@ -19,11 +19,11 @@
 #   copy_databases FROM TO DB...   mariadb-dump on FROM into TO, not binlogged on TO
 #   rows_changed PORT              row writes, updates and deletes since the
 #                                  server started (its handler counters)
-#   write_pipeline_config FILE START_JSON INCLUDE_JSON [HTTP_PORT [LOG_LEVEL]]
+#   write_pipeline_config FILE START_JSON INCLUDE_JSON [HTTP_PORT [LOG_LEVEL [LOG_FILE]]]
 #                                  a `shoal node` config with one pipeline "bench"
 #                                  from $src to $dst with $partitions partitions;
 #                                  the password in $SHOAL_BENCH_PASSWORD, the log
-#                                  in $dir/shoal.log
+#                                  in LOG_FILE ($dir/shoal.log; "": stderr)
 #   now; elapsed T0 T1             wall clock; seconds between two of its values
 # shellcheck shell=bash disable=SC2154
 
@@ -145,11 +145,12 @@ rows_changed() {
 
 write_pipeline_config() {
   local file=$1 start=$2 include=$3 http_port=${4:-0} level=${5:-warn}
+  local log_file=${6-$dir/shoal.log}
   cat >"$file" <<EOF
 {
   "node": { "name": "bench", "host": "127.0.0.1", "port": 0 },
   "http": { "host": "127.0.0.1", "port": $http_port },
-  "log": { "level": "$level", "file": "$dir/shoal.log" },
+  "log": { "level": "$level"${log_file:+, \"file\": \"$log_file\"} },
   "sync": { "pipelines": [ {
     "name": "bench",
     "source": { "host": "127.0.0.1", "port": $src, "user": "root",
