@@ -1,0 +1,166 @@
+# harness.sh: the pieces the binlog benches (catchup, soak) share. A bench sets
+# root (the repository), dir (its temporary folder) and password, then sources
+# this file. It defines:
+#
+#   bench_storage_args             storage settings of every server a bench starts
+#   start_services [ARG]...        scripts/services start in $dir/services with
+#                                  those settings (ARGs go to services); sets src
+#                                  and dst to the source's and target's ports
+#   stop_services                  stops them, if they started
+#   start_replica NAME SERVER_ID [MARIADBD_ARG]...
+#                                  a third MariaDB in $dir/NAME with a binlog and
+#                                  log_slave_updates, not yet following anything;
+#                                  sets replica_port and replica_pid
+#   stop_replica                   SIGTERM, a wait, then SIGKILL
+#   follow_source PORT GTID        makes the replica at PORT follow the source
+#                                  from GTID (START SLAVE is the caller's)
+#   sql PORT STATEMENT             runs it; one row a line, columns tab-separated
+#   block PORT COMPOUND            runs one BEGIN NOT ATOMIC ... END
+#   copy_databases FROM TO DB...   mariadb-dump on FROM into TO, not binlogged on TO
+#   rows_changed PORT              row writes, updates and deletes since the
+#                                  server started (its handler counters)
+#   write_pipeline_config FILE START_JSON INCLUDE_JSON [HTTP_PORT [LOG_LEVEL [LOG_FILE]]]
+#                                  a `shoal node` config with one pipeline "bench"
+#                                  from $src to $dst with $partitions partitions;
+#                                  the password in $SHOAL_BENCH_PASSWORD, the log
+#                                  in LOG_FILE ($dir/shoal.log; "": stderr)
+#   now; elapsed T0 T1             wall clock; seconds between two of its values
+# shellcheck shell=bash disable=SC2154
+
+# shellcheck source=scripts/free-port.sh
+source "$root/scripts/free-port.sh"
+
+export MYSQL_PWD=$password
+export SHOAL_BENCH_PASSWORD=$password
+services_dir="$dir/services"
+replica_pid=""
+replica_port=""
+
+bench_storage_args=(
+  --innodb-buffer-pool-size=256M --innodb-log-file-size=256M
+  --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 --innodb-use-native-aio=0
+  --performance-schema=OFF --character-set-server=utf8mb4
+  --collation-server=utf8mb4_general_ci --max-connections=500
+)
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+sql() {
+  mariadb --no-defaults -h127.0.0.1 -P"$1" -uroot -N -B -e "$2"
+}
+block() {
+  mariadb --no-defaults -h127.0.0.1 -P"$1" -uroot -N -B --delimiter='$$' -e "$2"
+}
+
+# -- servers -------------------------------------------------------------------
+
+# shellcheck disable=SC2120
+start_services() {
+  local args=() a
+  for a in "${bench_storage_args[@]}"; do args+=(--mariadb-arg "$a"); done
+  "$root/scripts/services" start --dir "$services_dir" --password "$password" \
+    "${args[@]}" "$@" >"$dir/services.log"
+  # shellcheck disable=SC1091
+  source "$services_dir/env"
+  src=$SHOAL_SOURCE_PORT
+  dst=$SHOAL_TARGET_PORT
+}
+
+stop_services() {
+  [ -f "$services_dir/env" ] && "$root/scripts/services" stop "$services_dir" >/dev/null
+  return 0
+}
+
+start_replica() {
+  local name=$1 server_id=$2
+  shift 2
+  local home="$dir/$name" user_arg=()
+  [ "$(id -u)" -eq 0 ] && user_arg=(--user=root)
+  mkdir -p "$home/tmp"
+  mariadb-install-db --no-defaults "${user_arg[@]}" --datadir="$home/data" \
+    --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+    "${bench_storage_args[@]}" >"$home/install-db.log" 2>&1 ||
+    { echo "mariadb-install-db failed for $name, see $home/install-db.log" >&2; return 1; }
+  {
+    echo "SET SESSION sql_log_bin=0;"
+    for host in localhost 127.0.0.1 %; do
+      echo "CREATE USER IF NOT EXISTS 'root'@'$host';"
+      echo "ALTER USER 'root'@'$host' IDENTIFIED BY '$password';"
+      echo "GRANT ALL PRIVILEGES ON *.* TO 'root'@'$host' WITH GRANT OPTION;"
+    done
+  } >"$home/init.sql"
+  replica_port=$(free_port)
+  setsid mariadbd --no-defaults "${user_arg[@]}" --datadir="$home/data" \
+    --socket="$home/mariadbd.sock" --pid-file="$home/mariadbd.pid" --tmpdir="$home/tmp" \
+    --init-file="$home/init.sql" --port="$replica_port" --bind-address=127.0.0.1 \
+    --skip-name-resolve --server-id="$server_id" --log-bin=binlog --binlog-format=ROW \
+    --log-slave-updates=ON --skip-slave-start "${bench_storage_args[@]}" "$@" \
+    </dev/null >"$home/server.log" 2>&1 &
+  replica_pid=$!
+  for _ in $(seq 1 600); do
+    mariadb-admin --no-defaults -h127.0.0.1 -P"$replica_port" -uroot ping >/dev/null 2>&1 \
+      && return 0
+    kill -0 "$replica_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$name did not start; last lines of $home/server.log:" >&2
+  tail -20 "$home/server.log" >&2
+  return 1
+}
+
+stop_replica() {
+  [ -n "$replica_pid" ] || return 0
+  kill -TERM "$replica_pid" 2>/dev/null
+  for _ in $(seq 1 300); do kill -0 "$replica_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$replica_pid" 2>/dev/null
+  replica_pid=""
+  return 0
+}
+
+follow_source() {
+  sql "$1" "SET GLOBAL gtid_slave_pos = '$2';
+    CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$src, MASTER_USER='root',
+      MASTER_PASSWORD='$password', MASTER_USE_GTID=slave_pos,
+      MASTER_CONNECT_RETRY=1"
+}
+
+# -- data ----------------------------------------------------------------------
+
+copy_databases() {
+  local from=$1 to=$2
+  shift 2
+  { echo "SET SESSION sql_log_bin=0;"
+    mariadb-dump --no-defaults -h127.0.0.1 -P"$from" -uroot --single-transaction \
+      --databases "$@"
+  } | mariadb --no-defaults -h127.0.0.1 -P"$to" -uroot
+}
+
+rows_changed() {
+  sql "$1" "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS
+    WHERE VARIABLE_NAME IN ('HANDLER_WRITE', 'HANDLER_UPDATE', 'HANDLER_DELETE')"
+}
+
+# -- shoal ---------------------------------------------------------------------
+
+write_pipeline_config() {
+  local file=$1 start=$2 include=$3 http_port=${4:-0} level=${5:-warn}
+  local log_file=${6-$dir/shoal.log}
+  cat >"$file" <<EOF
+{
+  "node": { "name": "bench", "host": "127.0.0.1", "port": 0 },
+  "http": { "host": "127.0.0.1", "port": $http_port },
+  "log": { "level": "$level"${log_file:+, \"file\": \"$log_file\"} },
+  "sync": { "pipelines": [ {
+    "name": "bench",
+    "source": { "host": "127.0.0.1", "port": $src, "user": "root",
+                "password_env": "SHOAL_BENCH_PASSWORD", "server_id": 100 },
+    "target": { "host": "127.0.0.1", "port": $dst, "user": "root",
+                "password_env": "SHOAL_BENCH_PASSWORD" },
+    "partitions": $partitions,
+    "start": $start,
+    "include": $include
+  } ] }
+}
+EOF
+}
