@@ -60,7 +60,9 @@ protected:
     line = redact(std::move(line));
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), out_);
-    if (msg.level >= spdlog::level::warn)
+    // Info and above reach the file at once: they are few (starts, DDL,
+    // reconnects, stops) and are what a kill -9 must not take with it.
+    if (msg.level >= spdlog::level::info)
       std::fflush(out_);
   }
 
@@ -79,7 +81,7 @@ std::shared_ptr<spdlog::logger> make_logger(std::FILE* out, bool json, std::stri
                                             bool owns) {
   auto sink = std::make_shared<redacting_sink>(out, json, std::move(node), owns);
   auto logger = std::make_shared<spdlog::logger>("shoal", sink);
-  logger->flush_on(spdlog::level::warn);
+  logger->flush_on(spdlog::level::info);
   return logger;
 }
 
