@@ -15,6 +15,7 @@
 
 #include "actors/binlog/binlog_position.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/shared_servers.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -203,9 +204,19 @@ TEST_F(sync_crash_test, target_equals_source_after_target_and_source_restarts) {
   EXPECT_TRUE(node_->running());
 
   httplib::Client http{"127.0.0.1", http_port_};
-  auto status = http.Get("/status");
-  ASSERT_TRUE(status) << "no /status";
-  auto sb = json::parse(status->body).at("sync").at("sb");
+  // The reader takes the last credits in at its next poll (a source heartbeat
+  // at the latest): in flight reaches 0 then, unless credits leaked.
+  json sb;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto status = http.Get("/status");
+        if (!status)
+          return false;
+        sb = json::parse(status->body).at("sync").at("sb");
+        return sb.at("inflight_rows").get<int>() == 0;
+      },
+      seconds{10}))
+      << sb.dump();
   EXPECT_EQ(sb.at("state"), "running") << sb.dump();
   EXPECT_EQ(sb.at("partitions").size(), 4u);
   EXPECT_GE(sb.at("reconnects").get<int>(), 1) << sb.dump();
