@@ -878,15 +878,20 @@ private:
                        " ORDER BY ORDINAL_POSITION");
       });
       check(cols, name + ": reading the target's column types");
-      if (!cols->rows.empty()) {
-        hints = column_hints{};
-        for (auto& r : cols->rows) {
-          auto type = r[0].value_or("");
-          hints->is_unsigned.push_back(type.find(" unsigned") != std::string::npos);
-          // No character set: binary strings, UUID, INET4/6 (and non-strings,
-          // for which the decoder does not ask).
-          hints->fixed_binary.push_back(!r[1].has_value());
-        }
+      if (cols->rows.empty())
+        throw stop_pipeline{
+            file_ + ": " + name + ": rows for a table the target does not have (" +
+            target.first + "." + target.second +
+            "); the binlog (binlog_row_metadata=NO_LOG) does not describe its columns, "
+            "so shoal reads them from the target's copy of the table: create it there, "
+            "or start with start=snapshot"};
+      hints = column_hints{};
+      for (auto& r : cols->rows) {
+        auto type = r[0].value_or("");
+        hints->is_unsigned.push_back(type.find(" unsigned") != std::string::npos);
+        // No character set: binary strings, UUID, INET4/6 (and non-strings,
+        // for which the decoder does not ask).
+        hints->fixed_binary.push_back(!r[1].has_value());
       }
     }
     hints_[name] = hints;

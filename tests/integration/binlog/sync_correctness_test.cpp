@@ -56,6 +56,22 @@ TEST_F(sync_correctness_test, unsigned_integers_above_the_signed_maximum_without
   EXPECT_EQ(checksum(dst, "u.t"), checksum(src, "u.t"));
 }
 
+// Without metadata the target's table describes the columns: a table it lacks
+// is named, not guessed at.
+TEST_F(sync_correctness_test, rows_of_a_table_the_target_lacks_stop_naming_it_without_metadata) {
+  auto src = source().connect();
+  run(src, "SET GLOBAL binlog_row_metadata = 'NO_LOG'");
+  run(src, "CREATE DATABASE m");
+  run(src, "CREATE TABLE m.t (id INT PRIMARY KEY, n INT UNSIGNED)");
+  auto p = start(settings("missing_table", 2));
+  auto conn = source().connect();
+  run(conn, "INSERT INTO m.t VALUES (1, 4000000000)");
+  auto s = failed(*p);
+  EXPECT_EQ(s.state, "failed");
+  EXPECT_TRUE(contains(s.error, "m.t")) << s.error;
+  EXPECT_TRUE(contains(s.error, "target does not have")) << s.error;
+}
+
 // The server drops trailing zero bytes of fixed-length binary values in row
 // images; a UUID ending in 0x00 used to arrive short and become NULL.
 TEST_F(sync_correctness_test, fixed_binary_values_ending_in_zero_bytes_on_every_metadata_setting) {
