@@ -210,10 +210,11 @@ bool collapsible(const row_op& op) {
   return op.kind == op_kind::mark || (!op.table->single_partition && whole_row(op));
 }
 
-// Whole-row changes of a table whose keys can collide: batched into multi-row
-// statements, but in their order.
+// Whole-row changes of a table whose keys can collide, and inserts into a
+// table without a key: batched into multi-row statements, but in their order.
 bool in_order(const row_op& op) {
-  return op.kind != op_kind::mark && op.table->single_partition && whole_row(op);
+  return op.kind == op_kind::insert ||
+         (op.kind != op_kind::mark && op.table->single_partition && whole_row(op));
 }
 
 std::string key_of(const row_op& op) {

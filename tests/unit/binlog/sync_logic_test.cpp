@@ -628,6 +628,25 @@ TEST(sync_ddl, says_which_table_names_carry_their_database) {
   EXPECT_EQ(x.qualified, (std::vector<bool>{true, false}));
 }
 
+TEST(sync_sql, inserts_into_a_table_without_a_key_batch_in_order) {
+  auto t = table({});
+  t->single_partition = true;
+  std::vector<row_op> ops;
+  for (int64_t i = 0; i < 5; ++i)
+    ops.push_back(op(op_kind::insert, t, {}, image({i, bytes_value{"r"}, i}), static_cast<uint64_t>(i + 1)));
+  // A delete between them keeps its place.
+  ops.insert(ops.begin() + 3, op(op_kind::delete_matching, t, image({int64_t{0}, bytes_value{"r"}, int64_t{0}}), {}, 9));
+  auto batch = build_statements(ops, 1 << 20);
+  ASSERT_TRUE(batch.error.empty()) << batch.error;
+  ASSERT_EQ(batch.statements.size(), 3u);
+  EXPECT_EQ(batch.statements[0].rfind("INSERT INTO `db`.`t` (`id`,`name`,`qty`) VALUES (0,", 0), 0u)
+      << batch.statements[0];
+  EXPECT_NE(batch.statements[0].find("),(2,"), std::string::npos) << batch.statements[0];
+  EXPECT_EQ(batch.statements[1].rfind("DELETE FROM `db`.`t` WHERE", 0), 0u) << batch.statements[1];
+  EXPECT_NE(batch.statements[2].find("(3,x'72',3),(4,x'72',4)"), std::string::npos)
+      << batch.statements[2];
+}
+
 TEST(sync_sql, a_batch_with_enums_error_value_runs_without_strictness) {
   auto t = table();
   auto plain = op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"a"}, int64_t{1}}));
