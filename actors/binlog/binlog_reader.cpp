@@ -228,7 +228,7 @@ private:
       if (r || !is_connection_lost(r.error()) || st_->stopping)
         return r;
       st_->log(true, "target: " + r.error().to_string() + " (reconnecting)");
-      if (!recover_target(*st_, *target_, "target"))
+      if (!reconnect_target())
         throw stop_pipeline{"target: " + r.error().to_string()};
     }
   }
@@ -258,7 +258,7 @@ private:
                  : failure->error.to_string()) +
             "; the pipeline stops so that the target does not diverge from the source"};
       st_->log(true, "target: " + failure->error.to_string() + " (reconnecting)");
-      if (!recover_target(*st_, *target_, "target"))
+      if (!reconnect_target())
         throw stop_pipeline{what + ": " + failure->error.to_string()};
       if (applied) {
         auto keys = on_target([&](mysql_connection& t) {
@@ -269,6 +269,13 @@ private:
           return;
       }
     }
+  }
+
+  // Reconnects the target session; the target may come back with another
+  // max_allowed_packet, so the statement budget is read again.
+  bool reconnect_target() {
+    budget_ = 0;
+    return recover_target(*st_, *target_, "target");
   }
 
   template <class T> void check(const mysql_expected<T>& r, const std::string& what) {
@@ -704,7 +711,9 @@ private:
   // `key`, in one target transaction.
   void apply_in_barrier(const std::vector<row_op>& ops, const change_key& key) {
     drain_all();
-    auto batch = statements_for(ops, session_budget(target_->connection()));
+    if (budget_ == 0)
+      budget_ = session_budget(target_->connection());
+    auto batch = statements_for(ops, budget_);
     if (!batch.error.empty())
       throw stop_pipeline{key.to_string() + ": " + batch.error};
     auto& statements = batch.statements;
@@ -787,7 +796,7 @@ private:
             "; the pipeline stops so that source and target do not diverge (apply the "
             "statement's effect to the target by hand, then restart the pipeline)"};
       st_->log(true, where + ": DDL: " + r.error().to_string() + " (reconnecting)");
-      if (!recover_target(*st_, *target_, "target"))
+      if (!reconnect_target())
         throw stop_pipeline{where + ": DDL: " + r.error().to_string()};
       // The DDL may have run before the connection broke.
       applied = ddl_state(d, touched) != before;
@@ -1045,6 +1054,9 @@ private:
   std::map<std::string, std::optional<column_hints>> hints_;
   /// The ownership epoch this run claimed.
   uint64_t epoch_ = 0;
+  /// session_budget of target_ for barrier statements; 0 until read after a
+  /// (re)connect.
+  size_t budget_ = 0;
   /// A DDL recorded on the target before it ran and not yet checkpointed.
   std::optional<ddl_intent> ddl_intent_;
 };
