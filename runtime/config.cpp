@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "actors/hotkey/rule_parser.hpp"
+#include "actors/hotkey/core/rule_parser.hpp"
 #include "runtime/json_reader.hpp"
 
 namespace shoal {

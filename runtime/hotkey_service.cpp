@@ -10,7 +10,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include "actors/hotkey/rule_parser.hpp"
+#include "actors/hotkey/core/rule_parser.hpp"
 #include "messages/cluster.hpp"
 #include "messages/hotkey.hpp"
 #include "runtime/connections.hpp"

@@ -1,5 +1,5 @@
 // hotkey_service: the hot-key service of a node (scenario 3). It runs the pipeline of
-// actors/hotkey/pipeline.hpp on the node: a recorder, a counter shard (on shard nodes),
+// actors/hotkey/actors/pipeline.hpp on the node: a recorder, a counter shard (on shard nodes),
 // the cache actor and the peer tracker; it registers the cache actor and shard in the
 // directory so that peers find them, and offers the application API:
 //
@@ -33,8 +33,8 @@
 
 #include <caf/actor.hpp>
 
-#include "actors/hotkey/cache_reader.hpp"
-#include "actors/hotkey/pipeline.hpp"
+#include "actors/hotkey/actors/cache_reader.hpp"
+#include "actors/hotkey/actors/pipeline.hpp"
 #include "runtime/service.hpp"
 
 namespace shoal {

@@ -9,7 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "actors/binlog/verifier.hpp"
+#include "actors/binlog/verify/verifier.hpp"
 #include "runtime/config.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/hotkey_replay.hpp"

@@ -1,7 +1,7 @@
 // sync_service: the binlog sync pipelines this node runs (scenario 2).
 //
 // Every pipeline of the config's `sync.pipelines` whose `node` is this node is
-// started here (actors/binlog/pipeline.hpp): a reader on the source's binlog,
+// started here (actors/binlog/sync/pipeline.hpp): a reader on the source's binlog,
 // P partition appliers on the target, checkpoints in the target. Its /status
 // section lists each pipeline's state, source position, each partition's
 // applied position, rows/s, lag and queue depths; /metrics has the same figures
@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "actors/binlog/pipeline.hpp"
+#include "actors/binlog/sync/pipeline.hpp"
 #include "runtime/config.hpp"
 #include "runtime/service.hpp"
 

@@ -13,11 +13,11 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include "actors/token/provider_config.hpp"
-#include "actors/token/token_cache.hpp"
-#include "actors/token/token_keeper.hpp"
-#include "actors/token/token_observer.hpp"
-#include "actors/token/token_store.hpp"
+#include "actors/token/core/provider_config.hpp"
+#include "actors/token/actors/token_cache.hpp"
+#include "actors/token/actors/token_keeper.hpp"
+#include "actors/token/core/token_observer.hpp"
+#include "actors/token/actors/token_store.hpp"
 #include "messages/cluster.hpp"
 #include "messages/token.hpp"
 #include "runtime/logging.hpp"

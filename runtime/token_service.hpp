@@ -7,7 +7,7 @@
 //
 // The service reads `$.tokens` (providers, keepers, lease_ms) and `$.redis`, runs
 // a token cache on every node and, on the nodes allowed to keep tokens, one keeper
-// per provider (see actors/token/token_keeper.hpp). Its /status section and
+// per provider (see actors/token/actors/token_keeper.hpp). Its /status section and
 // metrics show, per provider: current version and expiry, the keeper's node,
 // upstream calls by result, coalesced waiters, gets served stale, quota used.
 //
@@ -29,7 +29,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/token/token_board.hpp"
+#include "actors/token/core/token_board.hpp"
 #include "runtime/config.hpp"
 #include "runtime/service.hpp"
 

@@ -24,10 +24,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "actors/hotkey/hot_cache.hpp"
-#include "actors/hotkey/key_counter.hpp"
-#include "actors/hotkey/lru_cache.hpp"
-#include "actors/hotkey/sliding_window.hpp"
+#include "actors/hotkey/core/hot_cache.hpp"
+#include "actors/hotkey/core/key_counter.hpp"
+#include "bench/hotkey/lru_cache.hpp"
+#include "actors/hotkey/core/sliding_window.hpp"
 #include "tests/unit/hotkey/zipf_trace.hpp"
 
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"

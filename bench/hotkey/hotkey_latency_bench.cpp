@@ -28,7 +28,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/hotkey/hotkey_clock.hpp"
+#include "actors/hotkey/core/hotkey_clock.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/hotkey_service.hpp"
 #include "tests/support/child_process.hpp"

@@ -26,8 +26,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/hotkey/key_recorder.hpp"
-#include "actors/hotkey/lru_cache.hpp"
+#include "actors/hotkey/core/key_recorder.hpp"
+#include "bench/hotkey/lru_cache.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/hotkey_service.hpp"
 #include "tests/support/free_port.hpp"

@@ -13,7 +13,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/binlog/binlog_position.hpp"
+#include "actors/binlog/decoder/binlog_position.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"

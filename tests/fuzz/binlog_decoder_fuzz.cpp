@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "actors/binlog/binlog_file_reader.hpp"
+#include "actors/binlog/decoder/binlog_file_reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace shoal::binlog;

@@ -13,7 +13,7 @@
 #include <caf/actor_system_config.hpp>
 #include <gtest/gtest.h>
 
-#include "actors/binlog/pipeline.hpp"
+#include "actors/binlog/sync/pipeline.hpp"
 #include "tests/support/shared_servers.hpp"
 
 namespace shoal::test {

@@ -2,7 +2,7 @@
 // identical; each kind of difference (changed value, missing row, extra row, NULL
 // vs '', duplicate rows without a key, missing table, column definition) is found
 // and named; chunks cover every key; `shoal verify` exits 0, 1 and 2.
-#include "actors/binlog/verifier.hpp"
+#include "actors/binlog/verify/verifier.hpp"
 
 #include <gtest/gtest.h>
 

@@ -16,8 +16,8 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/hotkey/cache_reader.hpp"
-#include "actors/hotkey/single_flight.hpp"
+#include "actors/hotkey/actors/cache_reader.hpp"
+#include "actors/hotkey/core/single_flight.hpp"
 #include "tests/support/shared_servers.hpp"
 
 namespace shoal::hotkey {

@@ -9,8 +9,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/token/token_mirror.hpp"
-#include "actors/token/token_store.hpp"
+#include "actors/token/actors/token_mirror.hpp"
+#include "actors/token/actors/token_store.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/token_service.hpp"
 #include "tests/standins/token_standin.hpp"

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/token/provider.hpp"
+#include "actors/token/core/provider.hpp"
 #include "runtime/adapters/http_client.hpp"
 #include "tests/support/child_process.hpp"
 

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/token/token_store.hpp"
+#include "actors/token/actors/token_store.hpp"
 #include "tests/support/shared_servers.hpp"
 
 namespace shoal::token {

@@ -2,7 +2,7 @@
 // 5.1-8.0) and compares decoded rows with what `mariadb-binlog -v` prints; then the
 // MariaDB 10.11 files of data/make-binlogs: BINARY, UUID and INET6 values under each
 // binlog_row_metadata setting, and XA transactions.
-#include "actors/binlog/binlog_file_reader.hpp"
+#include "actors/binlog/decoder/binlog_file_reader.hpp"
 
 #include <cstdio>
 #include <filesystem>

@@ -1,6 +1,6 @@
 // MariaDB compressed payloads built by hand: the header's announced length is checked
 // against a cap before anything is allocated, and against what zlib inflates.
-#include "actors/binlog/compressed_payload.hpp"
+#include "actors/binlog/decoder/compressed_payload.hpp"
 
 #include <zlib.h>
 

@@ -1,13 +1,13 @@
 // Events built by hand: framing, checksums, GTIDs of both flavours, QUERY kinds,
 // XA_PREPARE, TABLE_MAP optional metadata, signedness and binary-ness from the
 // metadata or a schema, and MySQL binary JSON.
-#include "actors/binlog/event_decoder.hpp"
+#include "actors/binlog/decoder/event_decoder.hpp"
 
 #include <zlib.h>
 
 #include <gtest/gtest.h>
 
-#include "actors/binlog/json_binary.hpp"
+#include "actors/binlog/decoder/json_binary.hpp"
 
 namespace shoal::binlog {
 namespace {

@@ -1,12 +1,12 @@
 // Column values decoded from hand-made bytes, one test per type family, at the edges.
-#include "actors/binlog/row_decoder.hpp"
+#include "actors/binlog/decoder/row_decoder.hpp"
 
 #include <cstring>
 #include <limits>
 
 #include <gtest/gtest.h>
 
-#include "actors/binlog/event_type.hpp"
+#include "actors/binlog/decoder/event_type.hpp"
 
 namespace shoal::binlog {
 namespace {

@@ -7,14 +7,14 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/binlog/checkpoint.hpp"
-#include "actors/binlog/ddl_plan.hpp"
-#include "actors/binlog/ddl_statement.hpp"
-#include "actors/binlog/key_choice.hpp"
-#include "actors/binlog/resend_floor.hpp"
-#include "actors/binlog/router.hpp"
-#include "actors/binlog/sql_builder.hpp"
-#include "actors/binlog/xa_tracker.hpp"
+#include "actors/binlog/sync/checkpoint.hpp"
+#include "actors/binlog/sync/ddl_plan.hpp"
+#include "actors/binlog/sync/ddl_statement.hpp"
+#include "actors/binlog/sync/key_choice.hpp"
+#include "actors/binlog/sync/resend_floor.hpp"
+#include "actors/binlog/sync/router.hpp"
+#include "actors/binlog/sync/sql_builder.hpp"
+#include "actors/binlog/sync/xa_tracker.hpp"
 
 namespace shoal::binlog {
 namespace {

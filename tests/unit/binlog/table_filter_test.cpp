@@ -1,6 +1,6 @@
 // Which tables a pipeline selects and where they land: patterns, excludes, system
 // schemas, renames.
-#include "actors/binlog/table_filter.hpp"
+#include "actors/binlog/decoder/table_filter.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // hot_cache (W-TinyLFU) and lru_cache: the same contract, then the policy difference.
-#include "actors/hotkey/hot_cache.hpp"
-#include "actors/hotkey/lru_cache.hpp"
+#include "actors/hotkey/core/hot_cache.hpp"
+#include "bench/hotkey/lru_cache.hpp"
 
 #include <string>
 #include <thread>

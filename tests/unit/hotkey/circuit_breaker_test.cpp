@@ -1,4 +1,4 @@
-#include "actors/hotkey/circuit_breaker.hpp"
+#include "actors/hotkey/core/circuit_breaker.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "actors/hotkey/frequency_sketch.hpp"
+#include "actors/hotkey/core/frequency_sketch.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "actors/hotkey/heavy_keeper.hpp"
+#include "actors/hotkey/core/heavy_keeper.hpp"
 
 #include <cstdint>
 #include <map>

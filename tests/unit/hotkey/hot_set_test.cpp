@@ -1,4 +1,4 @@
-#include "actors/hotkey/hot_set.hpp"
+#include "actors/hotkey/core/hot_set.hpp"
 
 #include <gtest/gtest.h>
 

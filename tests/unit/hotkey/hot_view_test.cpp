@@ -1,4 +1,4 @@
-#include "actors/hotkey/hot_view.hpp"
+#include "actors/hotkey/core/hot_view.hpp"
 
 #include <atomic>
 #include <thread>
@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/hotkey/rule_parser.hpp"
+#include "actors/hotkey/core/rule_parser.hpp"
 
 namespace shoal::hotkey {
 namespace {

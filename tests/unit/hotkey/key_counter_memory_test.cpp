@@ -1,7 +1,7 @@
 // 10M distinct keys through one key_counter: the heap it holds stays within its
 // configured bound, and every key at 2x its threshold is still reported. This binary
 // replaces the global operator new/delete to measure the real heap in use.
-#include "actors/hotkey/key_counter.hpp"
+#include "actors/hotkey/core/key_counter.hpp"
 
 #include <malloc.h>
 

@@ -1,4 +1,4 @@
-#include "actors/hotkey/key_counter.hpp"
+#include "actors/hotkey/core/key_counter.hpp"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "actors/hotkey/key_rate_limiter.hpp"
+#include "actors/hotkey/core/key_rate_limiter.hpp"
 
 #include <string>
 #include <thread>

@@ -1,4 +1,4 @@
-#include "actors/hotkey/key_recorder.hpp"
+#include "actors/hotkey/core/key_recorder.hpp"
 
 #include <algorithm>
 #include <map>

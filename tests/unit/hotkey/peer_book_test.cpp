@@ -1,4 +1,4 @@
-#include "actors/hotkey/peer_book.hpp"
+#include "actors/hotkey/actors/peer_book.hpp"
 
 #include <caf/all.hpp>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "actors/hotkey/rule_book.hpp"
+#include "actors/hotkey/core/rule_book.hpp"
 
 #include <atomic>
 #include <thread>

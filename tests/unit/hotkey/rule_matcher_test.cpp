@@ -1,4 +1,4 @@
-#include "actors/hotkey/rule_matcher.hpp"
+#include "actors/hotkey/core/rule_matcher.hpp"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "actors/hotkey/rule_parser.hpp"
+#include "actors/hotkey/core/rule_parser.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "actors/hotkey/single_flight.hpp"
+#include "actors/hotkey/core/single_flight.hpp"
 
 #include <atomic>
 #include <condition_variable>

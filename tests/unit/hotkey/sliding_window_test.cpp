@@ -1,4 +1,4 @@
-#include "actors/hotkey/sliding_window.hpp"
+#include "actors/hotkey/core/sliding_window.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "actors/hotkey/token_bucket.hpp"
+#include "actors/hotkey/core/token_bucket.hpp"
 
 #include <atomic>
 #include <thread>

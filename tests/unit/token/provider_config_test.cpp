@@ -1,4 +1,4 @@
-#include "actors/token/provider_config.hpp"
+#include "actors/token/core/provider_config.hpp"
 
 #include <map>
 

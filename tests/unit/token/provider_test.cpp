@@ -1,4 +1,4 @@
-#include "actors/token/provider.hpp"
+#include "actors/token/core/provider.hpp"
 
 #include <nlohmann/json.hpp>
 

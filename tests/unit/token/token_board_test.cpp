@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/token/token_board.hpp"
+#include "actors/token/core/token_board.hpp"
 
 namespace shoal::token {
 namespace {

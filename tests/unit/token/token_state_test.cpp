@@ -1,10 +1,10 @@
-#include "actors/token/token_state.hpp"
+#include "actors/token/core/token_state.hpp"
 
 #include <set>
 
 #include <gtest/gtest.h>
 
-#include "actors/token/daily_quota.hpp"
+#include "actors/token/core/daily_quota.hpp"
 
 namespace shoal::token {
 namespace {

@@ -1,0 +1,1073 @@
+#include "actors/binlog/sync/binlog_reader.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <map>
+#include <set>
+#include <unistd.h>
+
+#include "runtime/adapters/binlog_stream.hpp"
+#include "actors/binlog/sync/checkpoint.hpp"
+#include "actors/binlog/sync/ddl_plan.hpp"
+#include "actors/binlog/sync/detail/pipeline_state.hpp"
+#include "actors/binlog/decoder/event_decoder.hpp"
+#include "actors/binlog/sync/key_choice.hpp"
+#include "actors/binlog/sync/resend_floor.hpp"
+#include "actors/binlog/sync/router.hpp"
+#include "actors/binlog/sync/snapshot.hpp"
+#include "actors/binlog/sync/xa_tracker.hpp"
+#include "runtime/adapters/backoff.hpp"
+
+namespace shoal::binlog::detail {
+
+using namespace std::chrono;
+
+namespace {
+
+// A failure that stops the pipeline.
+struct stop_pipeline {
+  std::string why;
+};
+
+class reader {
+public:
+  reader(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
+         std::vector<caf::actor> partitions)
+      : self_(self), st_(std::move(st)), parts_(std::move(partitions)),
+        outbox_(parts_.size()) {}
+
+  void run() {
+    try {
+      if (!prepare())
+        return;
+      stream();
+    } catch (stop_pipeline& e) {
+      // While stopping (asked to, or after a partition failed) the reason is
+      // already known; what broke on the way out is not news.
+      if (!st_->stopping)
+        st_->fail(e.why);
+    } catch (std::exception& e) {
+      st_->fail("reader: unexpected error at " + last_end_.to_string() + ": " + e.what());
+    }
+  }
+
+private:
+  pipeline_settings& cfg() { return st_->settings; }
+
+  // Checks the source, claims the pipeline, loads checkpoints, finds where to
+  // start.
+  bool prepare() {
+    auto src = connect_source(*st_);
+    if (!src)
+      return false;
+    auto fmt = src->scalar("SELECT @@global.binlog_format");
+    auto log_bin = src->scalar("SELECT @@global.log_bin");
+    if (!fmt || !log_bin)
+      throw stop_pipeline{"source " + src->endpoint() + ": " +
+                          (!fmt ? fmt.error() : log_bin.error()).to_string()};
+    if (log_bin->value_or("0") != "1")
+      throw stop_pipeline{"source " + src->endpoint() +
+                          " has no binary log (log_bin=OFF): start it with --log-bin "
+                          "and binlog_format=ROW"};
+    if (fmt->value_or("") != "ROW")
+      throw stop_pipeline{"source " + src->endpoint() +
+                          " has binlog_format=" + fmt->value_or("?") +
+                          "; shoal needs row events: set binlog_format=ROW on the source "
+                          "(SET GLOBAL binlog_format=ROW and binlog_format=ROW in its "
+                          "config file)"};
+    target_ = open_target(*st_, "target");
+    if (!target_)
+      return false;
+    for (auto& sql : checkpoint_schema_sql(cfg().checkpoint_database))
+      check(on_target([&](mysql_connection& t) { return t.exec(sql); }),
+            "creating the checkpoint tables");
+    auto owner = cfg().owner.empty() ? default_owner() : cfg().owner;
+    auto epoch = on_target([&](mysql_connection& t) {
+      return claim_pipeline(t, cfg().checkpoint_database, cfg().name, owner);
+    });
+    check(epoch, "claiming the pipeline");
+    epoch_ = *epoch;
+    target_->set_epoch(epoch_);
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      st_->status.epoch = epoch_;
+    }
+    st_->log(false, "claimed by " + owner + " with epoch " + std::to_string(epoch_));
+    auto keys = on_target([&](mysql_connection& t) {
+      return load_checkpoints(t, cfg().checkpoint_database, cfg().name, cfg().partitions);
+    });
+    if (!keys)
+      throw stop_pipeline{keys.error().to_string()};
+    auto intent = on_target([&](mysql_connection& t) {
+      return load_ddl_intent(t, cfg().checkpoint_database, cfg().name);
+    });
+    check(intent, "reading the DDL in progress");
+    ddl_intent_ = *intent;
+    if (auto low = lowest_key(*keys)) {
+      // load_checkpoints only accepts another stored count when every stored
+      // key is the same: then each partition of the new count starts there.
+      if (auto stored = stored_partitions(); stored != cfg().partitions) {
+        st_->log(false, "partition count changed from " + std::to_string(stored) + " to " +
+                            std::to_string(cfg().partitions) +
+                            "; every partition was at " + low->to_string() +
+                            ", so each new one starts there");
+        rewrite_checkpoints(*low);
+      }
+      start_ = low->at;
+      // Nothing at or below the lowest partition key needs handing on again.
+      resend_floor_ = resend_floor{low};
+      auto floor = on_target([&](mysql_connection& t) {
+        return load_xa_floor(t, cfg().checkpoint_database, cfg().name);
+      });
+      check(floor, "reading the XA floor");
+      if (*floor)
+        xa_floor_written_ = **floor;
+      if (*floor && **floor < start_) {
+        start_ = **floor;
+        st_->log(false, "an XA transaction prepared at " + start_.to_string() +
+                            " was not applied everywhere: reading again from there");
+      }
+      st_->log(false, "resuming from " + start_.to_string());
+      for (uint32_t p = 0; p < parts_.size(); ++p)
+        self_->send(parts_[p], partition_start{*(*keys)[p], epoch_});
+      return true;
+    }
+    auto& mode = cfg().start_mode;
+    if (mode == "snapshot") {
+      st_->set_state("snapshot");
+      auto result = copy_snapshot(*src, target_->connection(), cfg().filter, 2000,
+                                  [&](uint64_t copied, uint64_t expected) {
+                                    std::lock_guard<std::mutex> guard{st_->mtx};
+                                    st_->status.snapshot_rows = copied;
+                                    st_->status.snapshot_rows_expected = expected;
+                                  });
+      if (!result.error.empty())
+        throw stop_pipeline{"snapshot: " + result.error};
+      start_ = result.position;
+      st_->log(false, "snapshot of " + std::to_string(result.tables) + " tables, " +
+                          std::to_string(result.rows) + " rows at " + start_.to_string());
+    } else if (mode == "position") {
+      start_ = cfg().start_position;
+    } else if (mode == "gtid") {
+      gtid_ = cfg().start_gtid;
+    } else {
+      auto status = src->query("SHOW MASTER STATUS");
+      check(status, "SHOW MASTER STATUS");
+      if (status->rows.empty())
+        throw stop_pipeline{"source " + src->endpoint() +
+                            ": SHOW MASTER STATUS is empty"};
+      start_.file = status->rows[0][0].value_or("");
+      start_.pos = std::stoull(status->rows[0][1].value_or("4"));
+    }
+    if (gtid_.empty())
+      store_initial({start_, 0});
+    return true;
+  }
+
+  static std::string default_owner() {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0)
+      std::strcpy(host, "unknown-host");
+    return std::string{host} + ":" + std::to_string(getpid());
+  }
+
+  // How many partition rows the checkpoint table holds for this pipeline.
+  uint32_t stored_partitions() {
+    auto n = on_target([&](mysql_connection& t) {
+      return t.scalar("SELECT COUNT(*) FROM " + sql_identifier(cfg().checkpoint_database) +
+                      ".`sync_checkpoint` WHERE pipeline=" + t.quote(cfg().name) +
+                      " AND partition_id>=0");
+    });
+    check(n, "counting the checkpoint rows");
+    return static_cast<uint32_t>(std::stoul(n->value_or("0")));
+  }
+
+  // Replaces the partition rows with one per configured partition at `key`.
+  void rewrite_checkpoints(const change_key& key) {
+    std::vector<std::string> statements{
+        checkpoint_clear_sql(cfg().checkpoint_database, cfg().name)};
+    for (uint32_t p = 0; p < parts_.size(); ++p)
+      statements.push_back(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+    apply_on_target(statements, "rewriting the checkpoint for the new partition count");
+  }
+
+  // Every partition starts at `key` (first start of the pipeline).
+  void store_initial(const change_key& key) {
+    store_all(key);
+    for (auto& p : parts_)
+      self_->send(p, partition_start{key, epoch_});
+    st_->log(false, "starting at " + key.at.to_string());
+  }
+
+  void store_all(const change_key& key) {
+    std::vector<std::string> statements;
+    for (uint32_t p = 0; p < parts_.size(); ++p)
+      statements.push_back(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+    apply_on_target(statements, "writing the checkpoint");
+    mark_applied_everywhere(key);
+  }
+
+  void mark_applied_everywhere(const change_key& key) {
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      for (auto& p : st_->status.partitions)
+        if (p.applied < key)
+          p.applied = key;
+    }
+    st_->cv.notify_all();
+  }
+
+  // Runs `f` on the target connection; reconnects (with the session set up
+  // again) and runs it again while the connection is lost, until the pipeline
+  // stops. For reads and idempotent writes only.
+  template <class F>
+  auto on_target(F&& f) -> decltype(f(std::declval<mysql_connection&>())) {
+    while (true) {
+      auto r = f(target_->connection());
+      if (r || !is_connection_lost(r.error()) || st_->stopping)
+        return r;
+      st_->log(true, "target: " + r.error().to_string() + " (reconnecting)");
+      if (!reconnect_target())
+        throw stop_pipeline{"target: " + r.error().to_string()};
+    }
+  }
+
+  // Applies `statements` in one fenced transaction. After a lost connection,
+  // the transaction may have committed: when `applied` is given and every
+  // partition's checkpoint is at or past it, it did; otherwise it runs again
+  // (the statements must then leave the same state when run twice, as
+  // checkpoint writes do).
+  // `ops`, when given, are the row changes the statements apply: a value the
+  // target rejects is then reported with the row it belongs to.
+  void apply_on_target(const std::vector<std::string>& statements, const std::string& what,
+                       std::optional<change_key> applied = std::nullopt,
+                       const std::vector<row_op>* ops = nullptr) {
+    while (true) {
+      auto failure = target_->apply(statements);
+      if (!failure)
+        return;
+      if (failure->fenced)
+        throw stop_pipeline{failure->error.message};
+      if (st_->stopping)
+        throw stop_pipeline{what + ": " + failure->error.to_string()};
+      if (!is_connection_lost(failure->error))
+        throw stop_pipeline{
+            what + ": the target rejected it: " +
+            (ops ? locate_rejected(*target_, *ops, failure->error)
+                 : failure->error.to_string()) +
+            "; the pipeline stops so that the target does not diverge from the source"};
+      st_->log(true, "target: " + failure->error.to_string() + " (reconnecting)");
+      if (!reconnect_target())
+        throw stop_pipeline{what + ": " + failure->error.to_string()};
+      if (applied) {
+        auto keys = on_target([&](mysql_connection& t) {
+          return load_checkpoints(t, cfg().checkpoint_database, cfg().name, cfg().partitions);
+        });
+        check(keys, what + ": reading the checkpoint again");
+        if (auto low = lowest_key(*keys); low && *applied <= *low)
+          return;
+      }
+    }
+  }
+
+  // Reconnects the target session; the target may come back with another
+  // max_allowed_packet, so the statement budget is read again.
+  bool reconnect_target() {
+    budget_ = 0;
+    return recover_target(*st_, *target_, "target");
+  }
+
+  template <class T> void check(const mysql_expected<T>& r, const std::string& what) {
+    if (!r)
+      throw stop_pipeline{what + ": " + r.error().to_string()};
+  }
+
+  void stream() {
+    st_->set_state("running");
+    resume_at_ = start_;
+    backoff delay{milliseconds{100}, milliseconds{2000}};
+    while (!st_->stopping) {
+      stream_options opts;
+      opts.server_id = cfg().server_id;
+      opts.start_file = resume_at_.file;
+      opts.start_pos = resume_at_.pos;
+      opts.gtid = gtid_;
+      opts.heartbeat = cfg().heartbeat;
+      auto s = binlog_stream::open(cfg().source, opts);
+      if (!s) {
+        if (!is_connection_lost(s.error()))
+          throw stop_pipeline{"source: " + s.error().to_string()};
+        st_->pause(delay.next());
+        continue;
+      }
+      delay.reset();
+      decoder_options options;
+      // Without TABLE_MAP metadata (binlog_row_metadata=NO_LOG, MariaDB's
+      // default) signedness and binary-ness come from the target's schema, which DDL barriers
+      // keep at the table map's version; a column nobody can describe stops the
+      // pipeline instead of being guessed.
+      options.require_column_details = true;
+      decoder_ = event_decoder{options};
+      decoder_.set_schema_lookup([this](std::string_view db, std::string_view table) {
+        return column_info(std::string{db}, std::string{table});
+      });
+      decoder_.set_checksum((*s)->checksums() ? checksum_algorithm::crc32
+                                              : checksum_algorithm::off);
+      file_ = resume_at_.file;
+      decoder_.set_source(file_);
+      in_group_ = false;
+      while (!st_->stopping) {
+        auto bytes = (*s)->next();
+        if (!bytes) {
+          if (st_->stopping)
+            return;
+          if (!is_connection_lost(bytes.error()) && bytes.error().code != 2013)
+            throw stop_pipeline{"source " + resume_at_.to_string() + ": " +
+                                bytes.error().to_string()};
+          st_->log(true, "source connection lost: " + bytes.error().to_string() +
+                             "; reconnecting from " + last_end_.to_string());
+          break;
+        }
+        handle(*bytes);
+        if (++since_poll_ >= 64) {
+          since_poll_ = 0;
+          poll();
+        }
+        while (inflight_ >= cfg().max_inflight_rows && !st_->stopping)
+          wait_credit(milliseconds{100});
+      }
+      // Reconnect from the start of the group in progress; do not hand on its
+      // rows again.
+      flush_all();
+      resend_floor_.raise(last_handed_);
+      resume_at_ = in_group_ ? group_start_ : last_end_;
+      gtid_.clear();
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      ++st_->status.reconnects;
+    }
+  }
+
+  void poll() {
+    while (receive_one(
+        self_, milliseconds{0}, [&](rows_done& d) { inflight_ -= d.rows; },
+        [&](drained_reply& d) { on_drained(d); })) {
+    }
+    if (xa_.has_applying())
+      update_xa_floor();
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    st_->status.inflight = inflight_;
+  }
+
+  void wait_credit(milliseconds timeout) {
+    receive_one(
+        self_, timeout, [&](rows_done& d) { inflight_ -= d.rows; },
+        [&](drained_reply& d) { on_drained(d); });
+    poll();
+  }
+
+  void on_drained(const drained_reply& d) {
+    if (d.id == barrier_id_)
+      ++drained_;
+  }
+
+  void handle(std::string_view bytes) {
+    if (st_->fault("reader_exception"))
+      throw std::runtime_error("injected failure");
+    auto header = event_decoder::read_header(bytes);
+    if (!header)
+      throw stop_pipeline{header.error().to_string()};
+    uint64_t offset =
+        header->log_pos >= header->event_size ? header->log_pos - header->event_size : 0;
+    auto ev = decoder_.decode(bytes, offset);
+    if (!ev) {
+      auto err = ev.error();
+      if (err.source.empty())
+        err.source = file_;
+      throw stop_pipeline{err.to_string()};
+    }
+    auto& h = ev->header;
+    std::visit([&](auto& body) { on_event(h, offset, body); }, ev->body);
+    if (h.log_pos != 0 && h.type != static_cast<uint8_t>(event_type::heartbeat)) {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      st_->status.source = {file_, h.log_pos};
+    }
+  }
+
+  // -- events ----------------------------------------------------------------
+
+  void on_event(const event_header&, uint64_t, rotate_event& e) {
+    file_ = e.next_file;
+    decoder_.set_source(file_);
+    if (!in_group_)
+      last_end_ = {file_, e.position};
+  }
+
+  void open_group(uint64_t offset) {
+    if (!in_group_ && gtid_pending_initial()) {
+      store_initial({{file_, offset}, 0});
+      gtid_.clear();
+    }
+    group_start_ = {file_, offset};
+    in_group_ = true;
+    group_index_ = 0;
+    touched_.clear();
+    xa_.begin_group(false, false);
+  }
+
+  bool gtid_pending_initial() const { return !gtid_.empty() && start_.empty(); }
+
+  void on_event(const event_header&, uint64_t offset, mariadb_gtid_event& e) {
+    open_group(offset);
+    standalone_ = e.standalone();
+    // MariaDB flags the group of an XA PREPARE in its GTID (FL_PREPARED_XA).
+    xa_.begin_group(true, (e.flags & 64) != 0);
+  }
+
+  void on_event(const event_header&, uint64_t offset, mysql_gtid_event&) {
+    open_group(offset);
+    standalone_ = false;
+    // MySQL's GTID says nothing about XA: its group of an XA PREPARE opens with
+    // XA START and ends with XA END and an XA_PREPARE event.
+  }
+
+
+  // MySQL's XA_PREPARE event: the end of an XA transaction's group, whose rows
+  // were held at its XA END. With one_phase (XA COMMIT ... ONE PHASE) they are
+  // committed here.
+  void on_event(const event_header& h, uint64_t offset, xa_prepare_event& e) {
+    if (e.one_phase)
+      commit_prepared(offset, e.xid(), true);
+    end_group(h.log_pos);
+  }
+
+  void on_event(const event_header& h, uint64_t offset, query_event& q) {
+    switch (q.kind) {
+    case query_kind::begin:
+      if (!in_group_)
+        open_group(offset);
+      standalone_ = false;
+      if (starts_with_xa(q.statement, "XA START "))
+        xa_.on_xa_start();
+      return;
+    case query_kind::commit:
+    case query_kind::rollback:
+      if (starts_with_xa(q.statement, "XA END ") &&
+          xa_.on_xa_end(xa_tracker::xid_of(q.statement, "XA END "), group_start_)) {
+        // Durable before anything after this group is handed on: a crash from
+        // here on resumes at or before this XA PREPARE. The group ends at its
+        // XA_PREPARE event.
+        update_xa_floor();
+        return;
+      }
+      if (starts_with_xa(q.statement, "XA COMMIT "))
+        commit_prepared(offset, xa_tracker::xid_of(q.statement, "XA COMMIT "),
+                        q.statement.find(" ONE PHASE") != std::string::npos);
+      else if (starts_with_xa(q.statement, "XA ROLLBACK ") &&
+               xa_.rollback(xa_tracker::xid_of(q.statement, "XA ROLLBACK ")))
+        update_xa_floor();
+      end_group(h.log_pos);
+      return;
+    case query_kind::savepoint:
+      return;
+    case query_kind::dml:
+      throw stop_pipeline{file_ + ":" + std::to_string(offset) +
+                          ": QUERY: statement-based change \"" +
+                          q.statement.substr(0, 100) +
+                          "\" (binlog_format=STATEMENT or MIXED on the source): shoal "
+                          "applies only row events; set binlog_format=ROW"};
+    case query_kind::ddl:
+      if (!in_group_)
+        open_group(offset);
+      apply_ddl(h, offset, q);
+      end_group(h.log_pos);
+      return;
+    case query_kind::other:
+      if (!in_group_ || standalone_)
+        end_group(h.log_pos);
+      return;
+    }
+  }
+
+  void on_event(const event_header& h, uint64_t, xid_event&) { end_group(h.log_pos); }
+
+  void on_event(const event_header& h, uint64_t offset, rows_event& e) {
+    auto& tm = *e.table;
+    if (!cfg().filter.selected(tm.schema, tm.table))
+      return;
+    if (!in_group_)
+      open_group(offset);
+    auto schema = resolve(tm, offset);
+    bool any_generated =
+        std::find(schema->generated.begin(), schema->generated.end(), true) !=
+        schema->generated.end();
+    for (auto& row : e.rows) {
+      if (any_generated)
+        drop_generated(*schema, row);
+      if (e.kind != row_kind::write && schema->has_key() && !has_key_values(*schema, row.before))
+        schema = match_without_key(schema, offset);
+      if (xa_.holding()) {
+        // A prepared XA transaction is not committed yet (see xa_tracker).
+        bool moves =
+            e.kind == row_kind::update && schema->has_key() && changes_key(*schema, row);
+        xa_.hold(held_row{e.kind, schema, std::move(row), h.timestamp, moves});
+        continue;
+      }
+      change_key key{group_start_, ++group_index_};
+      if (resend_floor_.covers(key))
+        continue;
+      bool moves =
+          e.kind == row_kind::update && schema->has_key() && changes_key(*schema, row);
+      dispatch(ops_for_row(e.kind, schema, std::move(row), key, h.timestamp), moves, key);
+    }
+  }
+
+  // A before image without every key column (binlog_row_image=MINIMAL logs the
+  // key the source server uses, which may not be the one chosen here): rows of
+  // this table are matched on the columns the image has, as for a table without
+  // a key, and all go to one partition. Earlier changes of the table went by
+  // key to several partitions, so they are applied first.
+  std::shared_ptr<const table_schema>
+  match_without_key(const std::shared_ptr<const table_schema>& schema, uint64_t offset) {
+    drain_all();
+    auto s = std::make_shared<table_schema>(*schema);
+    s->key.clear();
+    s->key_pads.clear();
+    s->single_partition = true;
+    s->single_partition_reason = "its before images lack the key columns";
+    st_->log(false, file_ + ":" + std::to_string(offset) + ": " + s->source_db + "." +
+                        s->source_table +
+                        ": before images do not hold the key shoal chose; matching rows "
+                        "on the columns they hold, in one partition");
+    schemas_[s->source_db + "." + s->source_table] = s;
+    return s;
+  }
+
+  // Generated columns are the target's to compute: left out of what is written
+  // and of what rows are matched on (their values follow from the others).
+  static void drop_generated(const table_schema& schema, row_change& row) {
+    for (size_t i = 0; i < schema.generated.size(); ++i) {
+      if (!schema.generated[i])
+        continue;
+      if (i < row.after.present.size())
+        row.after.present[i] = false;
+      if (i < row.before.present.size())
+        row.before.present[i] = false;
+    }
+  }
+
+  /// Routes one row's ops to their partitions (a key change in a barrier).
+  void dispatch(std::vector<row_op> ops, bool moves, const change_key& key) {
+    ++rows_read_;
+    if (moves) {
+      apply_in_barrier(ops, key);
+      return;
+    }
+    for (auto& op : ops) {
+      auto& image =
+          op.kind == op_kind::upsert || op.kind == op_kind::insert ? op.after : op.before;
+      auto p = partition_of(*op.table, image, static_cast<uint32_t>(parts_.size()));
+      outbox_[p].push_back(std::move(op));
+      ++inflight_;
+      touched_.insert(p);
+      if (outbox_[p].size() >= cfg().batch_rows)
+        flush(p);
+    }
+    last_handed_ = key;
+  }
+
+  // -- XA ----------------------------------------------------------------------
+
+  static bool starts_with_xa(const std::string& statement, const char* prefix) {
+    return statement.compare(0, std::strlen(prefix), prefix) == 0;
+  }
+
+  /// Keeps the floor row at the earliest XA PREPARE whose rows are not yet
+  /// applied by every partition.
+  void update_xa_floor() {
+    change_key applied_everywhere;
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      bool first = true;
+      for (auto& p : st_->status.partitions)
+        if (first || p.applied < applied_everywhere) {
+          applied_everywhere = p.applied;
+          first = false;
+        }
+    }
+    auto floor = xa_.floor(applied_everywhere);
+    if (floor == xa_floor_written_)
+      return;
+    auto sql = floor ? xa_floor_store_sql(cfg().checkpoint_database, cfg().name, *floor)
+                     : xa_floor_clear_sql(cfg().checkpoint_database, cfg().name);
+    apply_on_target({sql}, "writing the XA floor");
+    xa_floor_written_ = floor;
+  }
+
+  void commit_prepared(uint64_t offset, const std::string& xid, bool one_phase) {
+    auto c = xa_.commit(xid, one_phase);
+    using outcome = xa_tracker::commit_result::outcome;
+    if (c.what == outcome::nothing)
+      return;
+    if (c.what == outcome::unknown)
+      throw stop_pipeline{
+          file_ + ":" + std::to_string(offset) + ": QUERY: XA COMMIT " + xid +
+          " commits a transaction whose XA PREPARE came before the position this "
+          "pipeline read from (it started, or resumed after a crash, between the two), "
+          "so its changes are not known here: the target would miss them; resync "
+          "(start: snapshot)"};
+    // Applied at the commit, where the source made the changes visible; keys of
+    // this group keep them in binlog order and after every earlier change.
+    for (auto& r : c.rows) {
+      change_key key{group_start_, ++group_index_};
+      if (resend_floor_.covers(key))
+        continue;
+      dispatch(ops_for_row(r.kind, r.table, std::move(r.change), key, r.time), r.moves, key);
+    }
+    // The floor stays until every partition has applied this group (its end is
+    // the next group's start; poll() lifts it).
+    xa_.applying(c.prepared_at, {group_start_, group_index_});
+  }
+
+  void on_event(const event_header&, uint64_t, heartbeat_event&) {
+    poll();
+    if (!in_group_)
+      broadcast_marks();
+  }
+
+  void on_event(const event_header&, uint64_t offset, incident_event& e) {
+    throw stop_pipeline{file_ + ":" + std::to_string(offset) +
+                        ": INCIDENT: the source lost events (" + e.message +
+                        "); the target cannot be kept equal from here: resync"};
+  }
+
+  template <class T> void on_event(const event_header&, uint64_t, T&) {}
+
+  // -- groups ----------------------------------------------------------------
+
+  void end_group(uint32_t log_pos) {
+    if (log_pos != 0)
+      last_end_ = {file_, log_pos};
+    in_group_ = false;
+    change_key key{last_end_, 0};
+    for (auto p : touched_) {
+      row_op mark;
+      mark.key = key;
+      outbox_[p].push_back(std::move(mark));
+      flush(p);
+    }
+    touched_.clear();
+    poll();
+    if (steady_clock::now() - last_broadcast_ > milliseconds{200})
+      broadcast_marks();
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    st_->status.handed_on = last_end_;
+    st_->status.rows_read = rows_read_;
+    st_->status.inflight = inflight_;
+  }
+
+  void broadcast_marks() {
+    last_broadcast_ = steady_clock::now();
+    if (last_end_.empty())
+      return;
+    change_key key{last_end_, 0};
+    if (last_mark_ && key <= *last_mark_)
+      return;
+    last_mark_ = key;
+    for (uint32_t p = 0; p < parts_.size(); ++p) {
+      row_op mark;
+      mark.key = key;
+      outbox_[p].push_back(std::move(mark));
+      flush(p);
+    }
+  }
+
+  void flush(uint32_t p) {
+    if (outbox_[p].empty())
+      return;
+    self_->send(parts_[p], partition_batch{std::move(outbox_[p])});
+    outbox_[p].clear();
+  }
+
+  void flush_all() {
+    for (uint32_t p = 0; p < parts_.size(); ++p)
+      flush(p);
+  }
+
+  // Every partition applies all it has; returns false when stopping.
+  void drain_all() {
+    flush_all();
+    ++barrier_id_;
+    drained_ = 0;
+    for (auto& p : parts_)
+      self_->send(p, drain_request{barrier_id_});
+    while (drained_ < parts_.size()) {
+      if (st_->stopping)
+        throw stop_pipeline{"stopped during a barrier"};
+      wait_credit(milliseconds{100});
+    }
+  }
+
+  // A key-changing update: drain, apply it here with every checkpoint at
+  // `key`, in one target transaction.
+  void apply_in_barrier(const std::vector<row_op>& ops, const change_key& key) {
+    drain_all();
+    if (budget_ == 0)
+      budget_ = session_budget(target_->connection());
+    auto batch = statements_for(ops, budget_);
+    if (!batch.error.empty())
+      throw stop_pipeline{key.to_string() + ": " + batch.error};
+    auto& statements = batch.statements;
+    for (uint32_t p = 0; p < parts_.size(); ++p)
+      statements.push_back(
+          checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+    apply_on_target(statements, key.to_string() + ": applying a primary key change", key,
+                    &ops);
+    last_handed_ = key;
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      st_->status.rows_applied += 1;
+      for (auto& p : st_->status.partitions)
+        p.applied = key;
+    }
+    st_->cv.notify_all();
+  }
+
+  void skip_ddl(const std::string& where, const query_event& q, const std::string& why) {
+    auto text = q.statement.size() > 200 ? q.statement.substr(0, 200) + "..." : q.statement;
+    st_->log(false, where + ": not applied (" + why + "): " + text);
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    ++st_->status.ddl_skipped;
+    st_->status.last_skipped_ddl = where + ": " + text;
+  }
+
+  void apply_ddl(const event_header& h, uint64_t offset, const query_event& q) {
+    auto where = file_ + ":" + std::to_string(offset);
+    change_key after{{file_, h.log_pos}, 0};
+    if (resend_floor_.covers(after))
+      return;
+    auto plan = plan_ddl(q.statement, q.schema, cfg().filter, cfg().copy_routines);
+    switch (plan.what) {
+    case ddl_plan::action::ignore:
+      return;
+    case ddl_plan::action::skip:
+      skip_ddl(where, q, plan.reason);
+      return;
+    case ddl_plan::action::stop:
+      throw stop_pipeline{where + ": " + plan.reason};
+    case ddl_plan::action::apply:
+      break;
+    }
+    auto& d = plan.parsed;
+    auto& sql = plan.sql;
+    auto& use_db = plan.use_db;
+    auto& touched = plan.touched;
+    drain_all();
+    schemas_.clear();
+    hints_.clear();
+    binlog_position at{file_, offset};
+    auto before = ddl_state(d, touched);
+    bool applied = false;
+    if (ddl_intent_ && ddl_intent_->at == at) {
+      // The pipeline stopped after recording this DDL and before its checkpoint:
+      // the target's state tells whether the DDL ran.
+      applied = before != ddl_intent_->before_state;
+      st_->log(false, where + ": DDL recorded before a restart " +
+                          (applied ? std::string{"already ran on the target; not running it again"}
+                                   : std::string{"had not run on the target; running it"}));
+      if (!applied)
+        before = ddl_intent_->before_state;
+    } else {
+      apply_on_target({ddl_intent_store_sql(cfg().checkpoint_database, cfg().name,
+                                            {at, q.statement, before})},
+                      where + ": recording the DDL");
+    }
+    bool ran = !applied;
+    while (!applied) {
+      auto r = target_->connection().exec(use_db.empty() ? std::string{"DO 0"}
+                                                          : "USE " + sql_identifier(use_db));
+      if (r || (r.error().code == 1049 && !is_connection_lost(r.error())))
+        r = target_->connection().exec(sql);
+      if (r)
+        break;
+      if (!is_connection_lost(r.error()))
+        throw stop_pipeline{
+            where + ": QUERY: the target rejected DDL \"" + q.statement +
+            "\": " + r.error().to_string() +
+            "; the pipeline stops so that source and target do not diverge (apply the "
+            "statement's effect to the target by hand, then restart the pipeline)"};
+      st_->log(true, where + ": DDL: " + r.error().to_string() + " (reconnecting)");
+      if (!reconnect_target())
+        throw stop_pipeline{where + ": DDL: " + r.error().to_string()};
+      // The DDL may have run before the connection broke.
+      applied = ddl_state(d, touched) != before;
+    }
+    if (ran && st_->fault("ddl_applied"))
+      throw stop_pipeline{where + ": fault injected after the DDL ran"};
+    std::vector<std::string> statements;
+    for (uint32_t p = 0; p < parts_.size(); ++p)
+      statements.push_back(
+          checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, after));
+    statements.push_back(ddl_intent_clear_sql(cfg().checkpoint_database, cfg().name));
+    apply_on_target(statements, where + ": writing the checkpoint after DDL");
+    ddl_intent_.reset();
+    mark_applied_everywhere(after);
+    last_handed_ = after;
+  }
+
+  // The target's definitions of what a DDL touches, to tell afterwards whether
+  // it ran: SHOW CREATE output (AUTO_INCREMENT counters left out) or "absent".
+  std::string ddl_state(const ddl_statement& d,
+                        const std::vector<std::pair<std::string, std::string>>& touched) {
+    std::string out;
+    for (auto& [db, name] : touched) {
+      std::string sql;
+      auto obj = d.object;
+      if (d.scope == ddl_scope::database)
+        sql = "SHOW CREATE DATABASE " + sql_identifier(db);
+      else if (d.scope == ddl_scope::tables || obj == "SEQUENCE")
+        sql = "SHOW CREATE TABLE " + sql_identifier(db) + "." + sql_identifier(name);
+      else if (obj == "VIEW" || obj == "TRIGGER" || obj == "EVENT" || obj == "PROCEDURE" ||
+               obj == "FUNCTION")
+        sql = "SHOW CREATE " + obj + " " + sql_identifier(db) + "." + sql_identifier(name);
+      else
+        continue;
+      auto r = on_target([&](mysql_connection& t) { return t.query(sql); });
+      out += db + "." + name + ": ";
+      if (!r) {
+        // Missing objects: 1049 database, 1146 table, 1347 not a view, 1360
+        // trigger, 1539 event, 1305 routine.
+        static const std::set<unsigned> missing{1049, 1146, 1347, 1360, 1539, 1305};
+        if (!missing.count(r.error().code))
+          throw stop_pipeline{"reading the target's definition of " + db + "." + name +
+                              ": " + r.error().to_string()};
+        out += "absent\n";
+        continue;
+      }
+      for (auto& row : r->rows)
+        for (size_t i = 1; i < row.size(); ++i)
+          out += strip_auto_increment(row[i].value_or("NULL")) + "\t";
+      out += "\n";
+    }
+    return out;
+  }
+
+  static std::string strip_auto_increment(std::string text) {
+    const std::string word = " AUTO_INCREMENT=";
+    auto i = text.find(word);
+    if (i == std::string::npos)
+      return text;
+    auto j = i + word.size();
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j])))
+      ++j;
+    return text.erase(i, j - i);
+  }
+
+  // -- schemas ---------------------------------------------------------------
+
+  // What the binlog may not say about a source table's columns, from its target
+  // table. Tables the pipeline does not copy get no-one-cares hints: their rows
+  // are decoded and dropped.
+  std::optional<column_hints> column_info(const std::string& db, const std::string& table) {
+    auto name = db + "." + table;
+    if (auto i = hints_.find(name); i != hints_.end())
+      return i->second;
+    auto& filter = cfg().filter;
+    std::optional<column_hints> hints;
+    if (!filter.selected(db, table)) {
+      hints = column_hints{};
+      hints->is_unsigned.assign(max_columns, false);
+      hints->fixed_binary.assign(max_columns, false);
+    } else {
+      auto target = filter.target_of(db, table);
+      auto lit = [&](const std::string& v) { return target_->connection().quote(v); };
+      auto cols = on_target([&](mysql_connection& t) {
+        return t.query("SELECT COLUMN_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS"
+                       " WHERE TABLE_SCHEMA=" +
+                       lit(target.first) + " AND TABLE_NAME=" + lit(target.second) +
+                       " ORDER BY ORDINAL_POSITION");
+      });
+      check(cols, name + ": reading the target's column types");
+      if (cols->rows.empty())
+        throw stop_pipeline{
+            file_ + ": " + name + ": rows for a table the target does not have (" +
+            target.first + "." + target.second +
+            "); the binlog (binlog_row_metadata=NO_LOG) does not describe its columns, "
+            "so shoal reads them from the target's copy of the table: create it there, "
+            "or start with start=snapshot"};
+      hints = column_hints{};
+      for (auto& r : cols->rows) {
+        auto type = r[0].value_or("");
+        hints->is_unsigned.push_back(type.find(" unsigned") != std::string::npos);
+        // No character set: binary strings, UUID, INET4/6 (and non-strings,
+        // for which the decoder does not ask).
+        hints->fixed_binary.push_back(!r[1].has_value());
+      }
+    }
+    hints_[name] = hints;
+    return hints;
+  }
+
+  /// More columns than a MySQL or MariaDB table can have.
+  static constexpr size_t max_columns = 4096;
+
+  std::shared_ptr<const table_schema> resolve(const table_map& tm, uint64_t offset) {
+    auto name = tm.schema + "." + tm.table;
+    auto i = schemas_.find(name);
+    if (i != schemas_.end() && i->second->columns.size() == tm.columns.size())
+      return i->second;
+    auto s = std::make_shared<table_schema>();
+    s->source_db = tm.schema;
+    s->source_table = tm.table;
+    std::tie(s->target_db, s->target_table) = cfg().filter.target_of(tm.schema, tm.table);
+    auto where = file_ + ":" + std::to_string(offset) + ": " + name;
+    bool named = std::all_of(tm.columns.begin(), tm.columns.end(),
+                             [](const column_def& c) { return c.name.has_value(); });
+    auto lit = [&](const std::string& v) { return target_->connection().quote(v); };
+    if (named) {
+      for (auto& c : tm.columns)
+        s->columns.push_back(*c.name);
+    } else {
+      auto cols = on_target([&](mysql_connection& t) {
+        return t.query(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
+            lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
+            " ORDER BY ORDINAL_POSITION");
+      });
+      check(cols, where + ": reading the target's columns");
+      for (auto& r : cols->rows)
+        s->columns.push_back(r[0].value_or(""));
+      if (s->columns.size() != tm.columns.size())
+        throw stop_pipeline{
+            where + ": the source's rows have " + std::to_string(tm.columns.size()) +
+            " columns but the target " + s->target_db + "." + s->target_table + " has " +
+            std::to_string(s->columns.size()) +
+            " (binlog_row_metadata=FULL on the source gives shoal the "
+            "column names; otherwise the target must match the source)"};
+    }
+    auto generated = on_target([&](mysql_connection& t) {
+      return t.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
+                     lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
+                     " AND IS_GENERATED='ALWAYS'");
+    });
+    check(generated, where + ": reading the target's generated columns");
+    s->generated.assign(s->columns.size(), false);
+    for (auto& r : generated->rows) {
+      auto at = std::find(s->columns.begin(), s->columns.end(), r[0].value_or(""));
+      if (at != s->columns.end())
+        s->generated[static_cast<size_t>(at - s->columns.begin())] = true;
+    }
+    for (auto& [col, prefix] : tm.primary_key) {
+      (void)prefix;
+      s->key.push_back(col);
+    }
+    if (s->key.empty()) {
+      auto idx = on_target([&](mysql_connection& t) {
+        return t.query("SHOW INDEX FROM " + sql_identifier(s->target_db) + "." +
+                       sql_identifier(s->target_table));
+      });
+      check(idx, where + ": reading the target's keys");
+      std::vector<index_part> parts;
+      for (auto& r : idx->rows)
+        if (r.size() >= 10)
+          parts.push_back({r[2].value_or(""), r[1].value_or("1") == "0",
+                           r[9].value_or("") == "YES", r[7].has_value(), r[4].value_or("")});
+      s->key = choose_key(parts, s->columns);
+      // A key over a generated column cannot be written; such rows are matched
+      // on their other columns instead.
+      if (std::any_of(s->key.begin(), s->key.end(), [&](uint32_t k) { return s->generated[k]; }))
+        s->key.clear();
+    }
+    check_collisions(*s, where);
+    schemas_[name] = s;
+    return s;
+  }
+
+  /// Sets single_partition when rows of different keys can collide on the
+  /// target, and which columns compare by a collation (matched byte for byte).
+  void check_collisions(table_schema& s, const std::string& where) {
+    auto lit = [&](const std::string& v) { return target_->connection().quote(v); };
+    auto in_table = " WHERE TABLE_SCHEMA=" + lit(s.target_db) + " AND TABLE_NAME=" +
+                    lit(s.target_table);
+    auto unique = on_target([&](mysql_connection& t) {
+      return t.query("SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS" +
+                     in_table + " AND NON_UNIQUE=0");
+    });
+    check(unique, where + ": reading the target's unique keys");
+    auto collations = on_target([&](mysql_connection& t) {
+      return t.query("SELECT COLUMN_NAME, COLLATION_NAME, DATA_TYPE FROM "
+                     "information_schema.COLUMNS" +
+                     in_table);
+    });
+    check(collations, where + ": reading the target's collations");
+    std::vector<std::pair<std::string, std::string>> pairs;
+    s.folds.assign(s.columns.size(), false);
+    for (auto& r : collations->rows) {
+      pairs.emplace_back(r[0].value_or(""), r[1].value_or(""));
+      auto at = std::find(s.columns.begin(), s.columns.end(), pairs.back().first);
+      static const std::set<std::string> text_types{"char",     "varchar",    "tinytext",
+                                                    "text",     "mediumtext", "longtext"};
+      if (at != s.columns.end())
+        s.folds[static_cast<size_t>(at - s.columns.begin())] =
+            text_types.count(r[2].value_or("")) && pairs.back().second != "binary";
+    }
+    if (s.has_key())
+      classify_collisions(
+          s, unique->rows.empty() ? 0 : std::stoull(unique->rows[0][0].value_or("0")), pairs);
+    if (s.single_partition)
+      st_->log(false, where + ": applied by one partition in binlog order: " +
+                          s.single_partition_reason);
+  }
+
+  caf::blocking_actor* self_;
+  std::shared_ptr<pipeline::shared> st_;
+  std::vector<caf::actor> parts_;
+  std::vector<std::vector<row_op>> outbox_;
+  std::optional<target_session> target_;
+  event_decoder decoder_;
+  binlog_position start_;
+  std::string gtid_;
+  binlog_position resume_at_;
+  std::string file_;
+  binlog_position last_end_;
+  binlog_position group_start_;
+  bool in_group_ = false;
+  bool standalone_ = false;
+  /// Prepared XA transactions and their held rows.
+  xa_tracker xa_;
+  /// The floor row as last written (nullopt: none).
+  std::optional<binlog_position> xa_floor_written_;
+  uint64_t group_index_ = 0;
+  std::set<uint32_t> touched_;
+  std::optional<change_key> last_handed_;
+  resend_floor resend_floor_;
+  std::optional<change_key> last_mark_;
+  steady_clock::time_point last_broadcast_;
+  int64_t inflight_ = 0;
+  uint64_t rows_read_ = 0;
+  int since_poll_ = 0;
+  uint64_t barrier_id_ = 0;
+  size_t drained_ = 0;
+  bool ddl_seen_ = false;
+  std::map<std::string, std::shared_ptr<const table_schema>> schemas_;
+  /// Signedness and fixed-binary columns of target tables, for the decoder when
+  /// the binlog does not carry them; cleared at every DDL like schemas_.
+  std::map<std::string, std::optional<column_hints>> hints_;
+  /// The ownership epoch this run claimed.
+  uint64_t epoch_ = 0;
+  /// session_budget of target_ for barrier statements; 0 until read after a
+  /// (re)connect.
+  size_t budget_ = 0;
+  /// A DDL recorded on the target before it ran and not yet checkpointed.
+  std::optional<ddl_intent> ddl_intent_;
+};
+
+} // namespace
+
+void run_binlog_reader(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
+                       std::vector<caf::actor> partitions) {
+  reader r{self, std::move(st), std::move(partitions)};
+  r.run();
+}
+
+} // namespace shoal::binlog::detail

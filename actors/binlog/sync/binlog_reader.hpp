@@ -1,0 +1,24 @@
+// binlog_reader: the reader of a binlog pipeline. It checks the source,
+// claims the pipeline on the target (epoch), loads the checkpoints, copies the
+// snapshot when asked, then streams the binlog: decodes each event, groups
+// events into transactions, routes each row to its partition, applies DDL and
+// key changes in barriers (every partition drained first), holds prepared XA
+// transactions (xa_tracker), and keeps the rows in flight under the bound with
+// credits from the partitions. Every failure ends in "failed" with a reason.
+// Blocking: runs in a detached actor.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/binlog/sync/pipeline.hpp"
+
+namespace shoal::binlog::detail {
+
+/// The body of the reader's actor; returns when the pipeline stops or fails.
+void run_binlog_reader(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
+                       std::vector<caf::actor> partitions);
+
+} // namespace shoal::binlog::detail

@@ -1,0 +1,267 @@
+#include "actors/binlog/sync/checkpoint.hpp"
+
+#include <algorithm>
+
+#include "actors/binlog/sync/sql_builder.hpp"
+
+namespace shoal::binlog {
+
+namespace {
+
+std::string table_name(const std::string& database) {
+  return sql_identifier(database) + ".`sync_checkpoint`";
+}
+
+std::string quote_text(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'' || c == '\\')
+      out += c;
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string owner_table(const std::string& database) {
+  return sql_identifier(database) + ".`sync_owner`";
+}
+
+std::string ddl_table(const std::string& database) {
+  return sql_identifier(database) + ".`sync_ddl`";
+}
+
+std::string hex_literal(std::string_view bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out = "x'";
+  out.reserve(bytes.size() * 2 + 3);
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out + "'";
+}
+
+mysql_error own_error(const mysql_connection& conn, std::string operation,
+                      std::string message) {
+  mysql_error err;
+  err.operation = std::move(operation);
+  err.endpoint = conn.endpoint();
+  err.message = std::move(message);
+  return err;
+}
+
+} // namespace
+
+std::vector<std::string> checkpoint_schema_sql(const std::string& database) {
+  return {"CREATE DATABASE IF NOT EXISTS " + sql_identifier(database),
+          "CREATE TABLE IF NOT EXISTS " + owner_table(database) +
+              " (pipeline VARCHAR(128) NOT NULL PRIMARY KEY,"
+              " epoch BIGINT UNSIGNED NOT NULL, owner VARCHAR(255) NOT NULL,"
+              " claimed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+              " ON UPDATE CURRENT_TIMESTAMP(6)) ENGINE=InnoDB",
+          "CREATE TABLE IF NOT EXISTS " + ddl_table(database) +
+              " (pipeline VARCHAR(128) NOT NULL PRIMARY KEY,"
+              " file VARCHAR(255) NOT NULL, pos BIGINT UNSIGNED NOT NULL,"
+              " statement LONGBLOB NOT NULL, before_state LONGBLOB NOT NULL,"
+              " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+              " ON UPDATE CURRENT_TIMESTAMP(6)) ENGINE=InnoDB",
+          "CREATE TABLE IF NOT EXISTS " + table_name(database) +
+              " (pipeline VARCHAR(128) NOT NULL, partition_id INT NOT NULL,"
+              " file VARCHAR(255) NOT NULL, pos BIGINT UNSIGNED NOT NULL,"
+              " idx BIGINT UNSIGNED NOT NULL,"
+              " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+              " ON UPDATE CURRENT_TIMESTAMP(6),"
+              " PRIMARY KEY (pipeline, partition_id)) ENGINE=InnoDB"};
+}
+
+std::string checkpoint_store_sql(const std::string& database, const std::string& pipeline,
+                                 uint32_t partition, const change_key& key) {
+  return "INSERT INTO " + table_name(database) +
+         " (pipeline, partition_id, file, pos, idx) VALUES (" + quote_text(pipeline) +
+         "," + std::to_string(partition) + "," + quote_text(key.at.file) + "," +
+         std::to_string(key.at.pos) + "," + std::to_string(key.index) +
+         ") ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos), idx=VALUES(idx)";
+}
+
+std::optional<change_key> lowest_key(const std::vector<std::optional<change_key>>& keys) {
+  if (keys.empty())
+    return std::nullopt;
+  std::optional<change_key> low;
+  for (auto& k : keys) {
+    if (!k)
+      return std::nullopt;
+    if (!low || *k < *low)
+      low = k;
+  }
+  return low;
+}
+
+std::optional<binlog_position>
+resume_position(const std::vector<std::optional<change_key>>& keys) {
+  auto low = lowest_key(keys);
+  if (!low)
+    return std::nullopt;
+  return low->at;
+}
+
+mysql_expected<std::vector<std::optional<change_key>>>
+load_checkpoints(mysql_connection& conn, const std::string& database,
+                 const std::string& pipeline, uint32_t partitions) {
+  auto rows =
+      conn.query("SELECT partition_id, file, pos, idx FROM " + table_name(database) +
+                 " WHERE pipeline=" + quote_text(pipeline));
+  if (!rows)
+    return rows.error();
+  std::vector<std::pair<uint32_t, change_key>> stored;
+  for (auto& row : rows->rows) {
+    auto id = std::stol(row[0].value_or("0"));
+    if (id < 0)
+      continue; // the XA floor (load_xa_floor)
+    change_key k;
+    k.at.file = row[1].value_or("");
+    k.at.pos = std::stoull(row[2].value_or("0"));
+    k.index = std::stoull(row[3].value_or("0"));
+    stored.emplace_back(static_cast<uint32_t>(id), k);
+  }
+  auto plan = plan_checkpoints(stored, partitions, pipeline, database);
+  if (!plan.error.empty())
+    return own_error(conn, "load checkpoint", plan.error);
+  return plan.keys;
+}
+
+checkpoint_plan plan_checkpoints(const std::vector<std::pair<uint32_t, change_key>>& stored,
+                                 uint32_t partitions, const std::string& pipeline,
+                                 const std::string& database) {
+  checkpoint_plan plan;
+  plan.keys.resize(partitions);
+  if (stored.empty())
+    return plan;
+  uint32_t count = 0;
+  for (auto& [p, _] : stored)
+    count = std::max(count, p + 1);
+  bool complete = count == partitions && stored.size() == partitions;
+  if (complete) {
+    for (auto& [p, k] : stored)
+      plan.keys[p] = k;
+    return plan;
+  }
+  bool same = std::all_of(stored.begin(), stored.end(),
+                          [&](const auto& e) { return e.second == stored.front().second; });
+  if (same && stored.size() == count) {
+    for (auto& k : plan.keys)
+      k = stored.front().second;
+    plan.migrated = true;
+    return plan;
+  }
+  auto low = stored.front().second;
+  auto high = low;
+  for (auto& [_, k] : stored) {
+    low = std::min(low, k, [](auto& a, auto& b) { return a < b; });
+    high = std::max(high, k, [](auto& a, auto& b) { return a < b; });
+  }
+  plan.error = "pipeline \"" + pipeline + "\" has checkpoints for " + std::to_string(count) +
+               " partitions (" + std::to_string(stored.size()) +
+               " rows) but is configured with " + std::to_string(partitions) +
+               "; a row's partition depends on the count, and the stored partitions "
+               "stand at different positions (" +
+               low.to_string() + " .. " + high.to_string() +
+               "), so changes would be skipped or applied twice. Run it again with "
+               "partitions=" +
+               std::to_string(count) +
+               " until the source is idle for a moment (the partitions then agree on "
+               "one position and the count can change), or resync: delete its rows "
+               "from " +
+               database + ".sync_checkpoint and start it with start=snapshot";
+  return plan;
+}
+
+std::string checkpoint_clear_sql(const std::string& database, const std::string& pipeline) {
+  return "DELETE FROM " + table_name(database) + " WHERE pipeline=" + quote_text(pipeline) +
+         " AND partition_id>=0";
+}
+
+mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn, const std::string& database,
+                                        const std::string& pipeline,
+                                        const std::string& owner) {
+  return conn.transaction([&](mysql_connection& c) -> mysql_expected<uint64_t> {
+    auto up = c.exec("INSERT INTO " + owner_table(database) +
+                     " (pipeline, epoch, owner) VALUES (" + quote_text(pipeline) + ",1," +
+                     quote_text(owner) +
+                     ") ON DUPLICATE KEY UPDATE epoch=epoch+1, owner=VALUES(owner)");
+    if (!up)
+      return up.error();
+    auto epoch = c.scalar("SELECT epoch FROM " + owner_table(database) +
+                          " WHERE pipeline=" + quote_text(pipeline));
+    if (!epoch)
+      return epoch.error();
+    if (!*epoch)
+      return own_error(c, "claim pipeline", "the owner row of " + pipeline + " vanished");
+    return static_cast<uint64_t>(std::stoull(**epoch));
+  });
+}
+
+std::string owner_check_sql(const std::string& database, const std::string& pipeline) {
+  return "SELECT epoch, owner FROM " + owner_table(database) +
+         " WHERE pipeline=" + quote_text(pipeline) + " LOCK IN SHARE MODE";
+}
+
+std::string ddl_intent_store_sql(const std::string& database, const std::string& pipeline,
+                                 const ddl_intent& intent) {
+  return "INSERT INTO " + ddl_table(database) +
+         " (pipeline, file, pos, statement, before_state) VALUES (" + quote_text(pipeline) +
+         "," + quote_text(intent.at.file) + "," + std::to_string(intent.at.pos) + "," +
+         hex_literal(intent.statement) + "," + hex_literal(intent.before_state) +
+         ") ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos),"
+         " statement=VALUES(statement), before_state=VALUES(before_state)";
+}
+
+std::string ddl_intent_clear_sql(const std::string& database, const std::string& pipeline) {
+  return "DELETE FROM " + ddl_table(database) + " WHERE pipeline=" + quote_text(pipeline);
+}
+
+mysql_expected<std::optional<ddl_intent>>
+load_ddl_intent(mysql_connection& conn, const std::string& database,
+                const std::string& pipeline) {
+  auto rows = conn.query("SELECT file, pos, statement, before_state FROM " +
+                         ddl_table(database) + " WHERE pipeline=" + quote_text(pipeline));
+  if (!rows)
+    return rows.error();
+  if (rows->rows.empty())
+    return std::optional<ddl_intent>{};
+  auto& r = rows->rows[0];
+  ddl_intent intent;
+  intent.at = {r[0].value_or(""), std::stoull(r[1].value_or("0"))};
+  intent.statement = r[2].value_or("");
+  intent.before_state = r[3].value_or("");
+  return std::optional<ddl_intent>{std::move(intent)};
+}
+
+std::string xa_floor_store_sql(const std::string& database, const std::string& pipeline,
+                               const binlog_position& at) {
+  return "INSERT INTO " + table_name(database) +
+         " (pipeline, partition_id, file, pos, idx) VALUES (" + quote_text(pipeline) + "," +
+         std::to_string(xa_floor_partition) + "," + quote_text(at.file) + "," +
+         std::to_string(at.pos) +
+         ",0) ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos), idx=0";
+}
+
+std::string xa_floor_clear_sql(const std::string& database, const std::string& pipeline) {
+  return "DELETE FROM " + table_name(database) + " WHERE pipeline=" + quote_text(pipeline) +
+         " AND partition_id=" + std::to_string(xa_floor_partition);
+}
+
+mysql_expected<std::optional<binlog_position>>
+load_xa_floor(mysql_connection& conn, const std::string& database,
+              const std::string& pipeline) {
+  auto rows = conn.query("SELECT file, pos FROM " + table_name(database) +
+                         " WHERE pipeline=" + quote_text(pipeline) +
+                         " AND partition_id=" + std::to_string(xa_floor_partition));
+  if (!rows)
+    return rows.error();
+  if (rows->rows.empty())
+    return std::optional<binlog_position>{};
+  return std::optional<binlog_position>{binlog_position{
+      rows->rows[0][0].value_or(""), std::stoull(rows->rows[0][1].value_or("4"))}};
+}
+
+} // namespace shoal::binlog

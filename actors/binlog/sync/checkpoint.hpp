@@ -1,0 +1,139 @@
+// checkpoint: where each partition of a pipeline has applied up to, kept in a
+// table on the target and written in the same transaction as the rows.
+//
+//   CREATE TABLE `shoal`.`sync_checkpoint` (
+//     pipeline VARCHAR(128), partition_id INT,      -- primary key
+//     file VARCHAR(255), pos BIGINT UNSIGNED, idx BIGINT UNSIGNED, updated_at ...)
+//   CREATE TABLE `shoal`.`sync_owner` (            -- one row per pipeline
+//     pipeline VARCHAR(128) PRIMARY KEY, epoch BIGINT UNSIGNED, owner VARCHAR(255), ...)
+//   CREATE TABLE `shoal`.`sync_ddl` (              -- a DDL under way, per pipeline
+//     pipeline VARCHAR(128) PRIMARY KEY, file, pos, statement, before_state, ...)
+//
+// A row (file, pos, idx) is the change_key of the partition's last applied
+// change. On start the pipeline reads from the lowest position over all
+// partitions, and each partition skips the changes at or below its own key.
+//
+// Fencing: a starting pipeline raises its row's epoch in sync_owner and keeps
+// the new value; every transaction that writes a checkpoint first reads the
+// epoch under a shared lock (owner_check_sql) and gives up if it moved. So a
+// second process running the same pipeline, or an old one that hung and woke
+// up, cannot commit once a newer one has started: the newest start wins.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/binlog/decoder/binlog_position.hpp"
+#include "runtime/adapters/mysql_connection.hpp"
+
+namespace shoal::binlog {
+
+/// Statements that create the checkpoint database and table if missing.
+std::vector<std::string> checkpoint_schema_sql(const std::string& database);
+
+/// The statement that records `key` for one partition.
+std::string checkpoint_store_sql(const std::string& database, const std::string& pipeline,
+                                 uint32_t partition, const change_key& key);
+
+/// The lowest key; nullopt when `keys` is empty or some partition has no key.
+std::optional<change_key> lowest_key(const std::vector<std::optional<change_key>>& keys);
+
+/// Where to resume reading: the lowest key's position. Nullopt when `keys` is
+/// empty or some partition has no key.
+std::optional<binlog_position>
+resume_position(const std::vector<std::optional<change_key>>& keys);
+
+/// The keys stored for `pipeline`, indexed by partition (`partitions` entries;
+/// nullopt for a partition without a row). Fails with code 0 and a message
+/// when the stored partition count differs from `partitions` and the stored keys
+/// differ (see plan_checkpoints).
+mysql_expected<std::vector<std::optional<change_key>>>
+load_checkpoints(mysql_connection& conn, const std::string& database,
+                 const std::string& pipeline, uint32_t partitions);
+
+/// What the stored checkpoint rows mean for a pipeline with `partitions`
+/// partitions. `stored` maps partition id -> key as read from the table.
+struct checkpoint_plan {
+  /// One key per partition; all nullopt for a first start.
+  std::vector<std::optional<change_key>> keys;
+  /// True when the stored rows were for another partition count and every
+  /// stored key was the same, so each new partition starts there (the caller
+  /// rewrites the rows before it applies anything).
+  bool migrated = false;
+  /// Non-empty when the rows cannot be used: why, and what to do.
+  std::string error;
+};
+
+/// Rows move between partitions when their count changes (a row's partition is
+/// its key's hash modulo the count), so per-partition keys only carry over
+/// when they are all equal: then everything before that key is applied and
+/// nothing after it. Otherwise the plan is an error that says how to get there.
+checkpoint_plan plan_checkpoints(const std::vector<std::pair<uint32_t, change_key>>& stored,
+                                 uint32_t partitions, const std::string& pipeline,
+                                 const std::string& database);
+
+/// Statement that removes every partition row of `pipeline` (not its XA floor).
+std::string checkpoint_clear_sql(const std::string& database, const std::string& pipeline);
+
+// -- ownership ---------------------------------------------------------------
+
+/// Raises the epoch of `pipeline` in sync_owner (creating the row at 1) with
+/// `owner` as its holder, and returns the new epoch. Commits at once.
+mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn, const std::string& database,
+                                        const std::string& pipeline,
+                                        const std::string& owner);
+
+/// Reads the pipeline's epoch and holder under a shared lock: run it first in a
+/// transaction; the lock keeps a newer claim from committing until this one ends.
+std::string owner_check_sql(const std::string& database, const std::string& pipeline);
+
+// -- DDL in progress -----------------------------------------------------------
+//
+// DDL is not transactional: a crash between the DDL and the checkpoint after it
+// would run it again on restart (a renamed column gone, an unnamed index added
+// twice). Before running a DDL the pipeline records where it is and the state
+// of what it touches (ddl_intent); on restart, meeting the DDL at that
+// position, it compares that state with the target's: changed means applied.
+
+struct ddl_intent {
+  /// Where the DDL's event starts.
+  binlog_position at;
+  std::string statement;
+  /// The touched objects' definitions before the DDL, as the pipeline renders them.
+  std::string before_state;
+};
+
+std::string ddl_intent_store_sql(const std::string& database, const std::string& pipeline,
+                                 const ddl_intent& intent);
+
+std::string ddl_intent_clear_sql(const std::string& database, const std::string& pipeline);
+
+mysql_expected<std::optional<ddl_intent>>
+load_ddl_intent(mysql_connection& conn, const std::string& database,
+                const std::string& pipeline);
+
+// -- the XA floor ----------------------------------------------------------
+//
+// A prepared XA transaction's rows are held by the reader until its XA COMMIT,
+// which may come long after partitions have checkpointed later changes. The
+// floor row (partition_id -1) holds where the earliest such transaction's
+// XA PREPARE begins until its commit is applied everywhere; resuming reads from
+// there at the latest, so the held rows are read again after a crash.
+
+/// partition_id of the floor row.
+inline constexpr int xa_floor_partition = -1;
+
+/// Records `at` as the pipeline's XA floor.
+std::string xa_floor_store_sql(const std::string& database, const std::string& pipeline,
+                               const binlog_position& at);
+
+/// Removes the pipeline's XA floor (no XA transaction pending).
+std::string xa_floor_clear_sql(const std::string& database, const std::string& pipeline);
+
+/// The pipeline's XA floor; nullopt when none is stored.
+mysql_expected<std::optional<binlog_position>>
+load_xa_floor(mysql_connection& conn, const std::string& database,
+              const std::string& pipeline);
+
+} // namespace shoal::binlog

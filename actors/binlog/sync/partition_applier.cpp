@@ -1,0 +1,219 @@
+#include "actors/binlog/sync/partition_applier.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+#include "actors/binlog/sync/checkpoint.hpp"
+#include "actors/binlog/sync/detail/pipeline_state.hpp"
+#include "runtime/adapters/backoff.hpp"
+
+namespace shoal::binlog::detail {
+
+using namespace std::chrono;
+
+namespace {
+
+class partition_applier {
+public:
+  partition_applier(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
+                    uint32_t id, caf::actor reader)
+      : self_(self), st_(std::move(st)), id_(id), reader_(std::move(reader)),
+        name_("partition " + std::to_string(id_)) {}
+
+  void run() {
+    try {
+      loop();
+    } catch (std::exception& e) {
+      st_->fail(name_ + ": unexpected error: " + e.what());
+    }
+  }
+
+private:
+  void loop() {
+    auto& cfg = st_->settings;
+    conn_ = open_target(*st_, name_ + " target");
+    if (!conn_)
+      return;
+    auto on_start = [&](partition_start& s) {
+      skip_ = s.applied;
+      conn_->set_epoch(s.epoch);
+    };
+    while (!st_->stopping) {
+      bool got = receive_one(self_, milliseconds{100}, on_start,
+                             [&](partition_batch& b) { take(b); },
+                             [&](drain_request& d) { drain_ = d.id; });
+      while (got && pending_rows_ < cfg.batch_rows && !drain_ && !st_->stopping)
+        got = receive_one(self_, milliseconds{0}, on_start,
+                          [&](partition_batch& b) { take(b); },
+                          [&](drain_request& d) { drain_ = d.id; });
+      if (!pending_.empty() && !apply())
+        return;
+      if (drain_) {
+        self_->send(reader_, drained_reply{id_, *drain_});
+        drain_.reset();
+      }
+    }
+  }
+
+  void take(partition_batch& b) {
+    if (st_->fault("partition_exception"))
+      throw std::runtime_error("injected failure");
+    int64_t rows = 0;
+    int64_t skipped = 0;
+    for (auto& op : b.ops) {
+      bool row = op.kind != op_kind::mark;
+      if (skip_ && op.key <= *skip_) {
+        skipped += row ? 1 : 0;
+        continue;
+      }
+      rows += row ? 1 : 0;
+      pending_.push_back(std::move(op));
+    }
+    pending_rows_ += static_cast<size_t>(rows);
+    if (skipped > 0)
+      self_->send(reader_, rows_done{skipped});
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    st_->status.partitions[id_].queued += rows;
+  }
+
+  // Applies pending_ in one transaction with the checkpoint; false when the
+  // pipeline must stop.
+  bool apply() {
+    auto& cfg = st_->settings;
+    while (!st_->stopping) {
+      if (budget_ == 0)
+        budget_ = session_budget(conn_->connection());
+      auto batch = statements_for(pending_, budget_);
+      if (!batch.error.empty()) {
+        st_->fail(name_ + ": " + batch.error);
+        return false;
+      }
+      auto& statements = batch.statements;
+      auto last = pending_.back().key;
+      statements.push_back(
+          checkpoint_store_sql(cfg.checkpoint_database, cfg.name, id_, last));
+      auto failure = conn_->apply(statements);
+      if (!failure && st_->fault("commit_reply_lost")) {
+        apply_error lost;
+        lost.error.code = 2013;
+        lost.error.message = "injected: lost connection after COMMIT";
+        failure = lost;
+      }
+      if (!failure) {
+        finish(last, count_rows(pending_));
+        return true;
+      }
+      if (failure->fenced) {
+        st_->fail(name_ + ": " + failure->error.message);
+        return false;
+      }
+      if (!is_connection_lost(failure->error)) {
+        st_->fail(name_ + ": the target rejected a change: " +
+                  locate_rejected(*conn_, pending_, failure->error) +
+                  "; the pipeline stops so that the target does not diverge from the "
+                  "source");
+        return false;
+      }
+      st_->log(true, name_ + ": " + failure->error.to_string() + " (reconnecting)");
+      budget_ = 0; // the target may have restarted with another max_allowed_packet
+      if (!recover_target(*st_, *conn_, name_) || !reload())
+        return false;
+      if (pending_.empty())
+        return true;
+    }
+    return false;
+  }
+
+  // After a lost connection: the commit may have happened before it broke.
+  // Drops what the checkpoint says is applied, returning its credits; false
+  // when the pipeline must stop.
+  bool reload() {
+    auto& cfg = st_->settings;
+    backoff delay{milliseconds{100}, milliseconds{2000}};
+    while (!st_->stopping) {
+      auto keys = load_checkpoints(conn_->connection(), cfg.checkpoint_database, cfg.name,
+                                   cfg.partitions);
+      if (keys) {
+        auto& k = (*keys)[id_];
+        if (!k)
+          return true;
+        std::vector<row_op> done;
+        auto keep = std::stable_partition(pending_.begin(), pending_.end(),
+                                          [&](const row_op& op) { return !(op.key <= *k); });
+        std::move(keep, pending_.end(), std::back_inserter(done));
+        pending_.erase(keep, pending_.end());
+        if (!done.empty()) {
+          auto rows = count_rows(done);
+          pending_rows_ -= std::min(pending_rows_, static_cast<size_t>(rows));
+          finish(*k, rows, done);
+        }
+        return true;
+      }
+      if (!is_connection_lost(keys.error())) {
+        st_->fail(name_ + ": reading the checkpoint again: " + keys.error().to_string());
+        return false;
+      }
+      if (!recover_target(*st_, *conn_, name_))
+        return false;
+      st_->pause(delay.next());
+    }
+    return false;
+  }
+
+  static int64_t count_rows(const std::vector<row_op>& ops) {
+    return std::count_if(ops.begin(), ops.end(),
+                         [](const row_op& op) { return op.kind != op_kind::mark; });
+  }
+
+  // Records that everything up to `last` is committed: `rows` row changes of
+  // `done` (pending_ when omitted, which is then emptied); returns their credits.
+  void finish(const change_key& last, int64_t rows) {
+    finish(last, rows, pending_);
+    pending_.clear();
+    pending_rows_ = 0;
+  }
+
+  void finish(const change_key& last, int64_t rows, const std::vector<row_op>& done) {
+    uint32_t newest = 0;
+    for (auto& op : done)
+      newest = std::max(newest, op.event_time);
+    skip_ = last;
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      auto& p = st_->status.partitions[id_];
+      if (p.applied < last)
+        p.applied = last;
+      p.rows_applied += static_cast<uint64_t>(rows);
+      p.transactions += 1;
+      p.queued = std::max<int64_t>(0, p.queued - rows);
+      st_->status.rows_applied += static_cast<uint64_t>(rows);
+      st_->applied_time = std::max(st_->applied_time, newest);
+    }
+    st_->cv.notify_all();
+    if (rows > 0)
+      self_->send(reader_, rows_done{rows});
+  }
+
+  caf::blocking_actor* self_;
+  std::shared_ptr<pipeline::shared> st_;
+  uint32_t id_;
+  caf::actor reader_;
+  std::string name_;
+  std::optional<target_session> conn_;
+  // session_budget of conn_; 0 until read after a (re)connect.
+  size_t budget_ = 0;
+  std::optional<change_key> skip_;
+  std::vector<row_op> pending_;
+  size_t pending_rows_ = 0;
+  std::optional<uint64_t> drain_;
+};
+
+} // namespace
+
+void run_partition_applier(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
+                           uint32_t id, caf::actor reader) {
+  partition_applier a{self, std::move(st), id, std::move(reader)};
+  a.run();
+}
+
+} // namespace shoal::binlog::detail

@@ -1,0 +1,149 @@
+// pipeline: one running binlog sync from a source to a target server.
+//
+//   auto p = shoal::binlog::pipeline::start(sys, settings);
+//   p->wait_applied({"mariadb-bin.000001", 1234}, 10s);  // true once applied
+//   auto s = p->status();                                 // positions, rates, lag
+//   p->stop();
+//
+// Actors (all detached: they block on MySQL I/O):
+//   reader      (binlog_reader.cpp) connects as a replica, decodes (event_decoder),
+//               routes each row (router) to a partition; barriers for DDL and key
+//               changes (ddl_plan, key_choice); XA holds (xa_tracker); bounded
+//               rows in flight (credits from the appliers)
+//   partition   (partition_applier.cpp) x P: one target session each
+//               (target_session), applies its rows in binlog order in batches,
+//               with its checkpoint in the same fenced transaction
+// What they share (messages, pipeline::shared) is in detail/pipeline_state.hpp.
+// A failure that must not be skipped (corrupt event, DDL the target rejects,
+// statement-based binlog) stops the pipeline; status() then says why and where.
+// Thread-safe: status(), wait_applied() and stop() may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/binlog/decoder/binlog_position.hpp"
+#include "actors/binlog/decoder/table_filter.hpp"
+#include "runtime/adapters/mysql_connection.hpp"
+
+namespace shoal::binlog {
+
+struct pipeline_settings {
+  std::string name;
+  mysql_config source;
+  mysql_config target;
+  /// The replica server id presented to the source.
+  uint32_t server_id = 1000;
+  uint32_t partitions = 4;
+  /// Where to start without a checkpoint: "snapshot", "current", "position", "gtid".
+  std::string start_mode = "current";
+  binlog_position start_position;
+  std::string start_gtid;
+  table_filter filter;
+  /// Most rows in one target transaction of one partition.
+  size_t batch_rows = 1000;
+  /// Most rows read but not yet applied.
+  int64_t max_inflight_rows = 50000;
+  std::string checkpoint_database = "shoal";
+  /// Replay CREATE/ALTER/DROP of triggers, events, procedures and functions on
+  /// the target. Off by default: a trigger copied to the target fires again on
+  /// the rows shoal writes (they already carry its effects) and an event runs
+  /// there a second time. Account statements (users, roles, grants) are never
+  /// replayed.
+  bool copy_routines = false;
+  /// Who runs the pipeline, recorded with its epoch on the target ("host:pid"
+  /// when empty).
+  std::string owner;
+  /// Source heartbeat period: an idle source is noticed this often.
+  std::chrono::milliseconds heartbeat{500};
+  /// Receives the pipeline's log lines (error: true for failures).
+  std::function<void(bool error, const std::string& line)> log;
+  /// Tests only: called at named points; returning true injects a fault there.
+  /// "ddl_applied": the reader stops right after a DDL ran on the target, before
+  /// its checkpoint (as a crash would). "commit_reply_lost": a partition treats
+  /// a committed batch as if the connection broke before the reply came.
+  /// "reader_exception" / "partition_exception": an unexpected exception in
+  /// the reader (at an event) or a partition (at a batch).
+  std::function<bool(const std::string& point)> fault;
+};
+
+struct partition_status {
+  /// Key of the last change this partition committed to the target.
+  change_key applied;
+  uint64_t rows_applied = 0;
+  uint64_t transactions = 0;
+  /// Rows received and not yet committed.
+  int64_t queued = 0;
+};
+
+struct pipeline_status {
+  std::string name;
+  /// "starting", "snapshot", "running", "failed", "stopped".
+  std::string state;
+  /// Why it failed: "FILE:POS: what" where the binlog was at fault.
+  std::string error;
+  /// End of the last event read from the source.
+  binlog_position source;
+  /// End of the last event group handed on to the partitions.
+  binlog_position handed_on;
+  uint64_t rows_read = 0;
+  uint64_t rows_applied = 0;
+  /// Rows handed on and not yet applied.
+  int64_t inflight = 0;
+  /// Seconds between now and the source time of the oldest unapplied change
+  /// (0 when everything read is applied).
+  double lag_seconds = 0;
+  /// Rows applied per second over the last few seconds.
+  double rows_per_second = 0;
+  uint64_t reconnects = 0;
+  /// Rows the initial snapshot has copied, and about how many it will copy (the
+  /// source's row estimates), for progress.
+  uint64_t snapshot_rows = 0;
+  uint64_t snapshot_rows_expected = 0;
+  /// The ownership epoch this run claimed on the target (0 before it did).
+  uint64_t epoch = 0;
+  /// DDL statements read but deliberately not applied (routines, triggers,
+  /// events, accounts; see pipeline_settings::copy_routines), and the last one.
+  uint64_t ddl_skipped = 0;
+  std::string last_skipped_ddl;
+  std::vector<partition_status> partitions;
+};
+
+class pipeline {
+public:
+  /// Spawns the pipeline's actors; returns at once (connecting, snapshot and
+  /// catching up happen in the actors; see status()).
+  static std::shared_ptr<pipeline> start(caf::actor_system& sys,
+                                         pipeline_settings settings);
+
+  ~pipeline();
+  pipeline(const pipeline&) = delete;
+  pipeline& operator=(const pipeline&) = delete;
+
+  const std::string& name() const;
+
+  pipeline_status status() const;
+
+  /// Blocks until every partition has applied every change before `pos` (a
+  /// source position such as SHOW MASTER STATUS gives); true then, false on
+  /// timeout or when the pipeline failed or stopped first.
+  bool wait_applied(const binlog_position& pos, std::chrono::milliseconds timeout) const;
+
+  /// Stops the actors and waits (a few seconds at most) for them to end.
+  /// Idempotent. Uncommitted batches are dropped; the checkpoint covers them.
+  void stop();
+
+  struct shared;
+
+private:
+  explicit pipeline(std::shared_ptr<shared> state);
+  std::shared_ptr<shared> state_;
+};
+
+} // namespace shoal::binlog

@@ -1,0 +1,44 @@
+// router: which partition applies a row change, and what the change becomes.
+//
+// A row goes to partition hash(target table, key values) mod P, so every change
+// of one row lands on one partition and is applied there in binlog order.
+// Tables without a key, and tables whose rows of different keys can collide on
+// the target (table_schema::single_partition), go whole to the partition of
+// their name. The hash is
+// FNV-1a over a canonical rendering of the values: stable across processes
+// and restarts, which resuming from per-partition checkpoints relies on.
+//
+// Pure logic; no actor system, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "actors/binlog/sync/row_op.hpp"
+
+namespace shoal::binlog {
+
+/// 64-bit FNV-1a of `bytes`, continuing from `seed`.
+uint64_t fnv1a(std::string_view bytes, uint64_t seed = 14695981039346656037ULL);
+
+/// The partition in [0, partitions) for a row of `table` whose image is
+/// `image` (only its key columns are read). Tables without a key: by name.
+uint32_t partition_of(const table_schema& table, const row_image& image,
+                      uint32_t partitions);
+
+/// True when every key column is present in `image`.
+bool has_key_values(const table_schema& table, const row_image& image);
+
+/// True when an update's after image holds a key column whose value differs
+/// from the before image's: the row moves to another key (and maybe partition).
+bool changes_key(const table_schema& table, const row_change& change);
+
+/// The ops for one row of a rows event. A key-changing update becomes a delete
+/// of the old key followed by an upsert of the new row (the caller puts a
+/// barrier in front of it). `key` is the change's key; `time` the event's.
+std::vector<row_op> ops_for_row(row_kind kind,
+                                const std::shared_ptr<const table_schema>& table,
+                                row_change change, const change_key& key, uint32_t time);
+
+} // namespace shoal::binlog

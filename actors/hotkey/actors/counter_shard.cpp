@@ -1,0 +1,133 @@
+// The counter shard actor: counts the keys it owns over each rule's window and
+// pushes the hot ones to every node.
+
+#include <map>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/hotkey/core/hot_set.hpp"
+#include "actors/hotkey/actors/pipeline.hpp"
+#include "messages/hotkey.hpp"
+
+namespace shoal::hotkey {
+
+namespace {
+
+struct shard_state {
+  std::shared_ptr<pipeline> p;
+  /// One counter per window length in use by a rule.
+  std::map<int64_t, std::unique_ptr<key_counter>> counters;
+  /// Keys this shard declared hot (or an operator added), with expiry.
+  hot_set hot;
+  /// Expiry last pushed to the caches per hot key; a key is pushed again once its
+  /// expiry moved by a quarter of its duration.
+  std::unordered_map<std::string, int64_t> pushed_until;
+  static inline const char* name = "shoal.hotkey.shard";
+};
+
+using shard_actor = caf::stateful_actor<shard_state>;
+
+key_counter& counter_for(shard_state& st, int64_t window_ms) {
+  auto& c = st.counters[window_ms];
+  if (!c) {
+    auto cfg = st.p->counter;
+    cfg.window.window_ms = window_ms;
+    c = std::make_unique<key_counter>(cfg);
+  }
+  return *c;
+}
+
+void push(shard_actor* self, msg::hot_keys batch) {
+  if (batch.keys.empty())
+    return;
+  for (auto& cache : self->state.p->peers->caches())
+    self->send(cache, batch);
+}
+
+void push_cooled(shard_actor* self, std::vector<std::string> keys) {
+  if (keys.empty())
+    return;
+  msg::cooled_keys batch{self->state.p->node, std::move(keys)};
+  for (auto& cache : self->state.p->peers->caches())
+    self->send(cache, batch);
+}
+
+uint64_t count(shard_actor* self, msg::key_counts& in) {
+  auto& st = self->state;
+  auto& p = *st.p;
+  auto now = p.clock->now_ms();
+  auto rules = p.rules->current();
+  msg::hot_keys batch{p.node, {}};
+  uint64_t detected = 0;
+  auto n = std::min(in.keys.size(), in.counts.size());
+  for (size_t i = 0; i < n; ++i) {
+    auto& key = in.keys[i];
+    auto* rule = rules->matcher.match(key);
+    if (!rule)
+      continue;
+    auto seen = counter_for(st, rule->window_ms).record(key, in.counts[i], now, rule->threshold);
+    if (!seen.hot)
+      continue;
+    auto was_until = st.hot.hot_until(key, now);
+    if (was_until && *was_until == hot_set::forever)
+      continue;
+    auto added = st.hot.mark_hot(key, now, rule->duration_ms);
+    auto until = *st.hot.hot_until(key, now);
+    auto& pushed = st.pushed_until[key];
+    if (!added && until - pushed < rule->duration_ms / 4)
+      continue;
+    pushed = until;
+    batch.keys.push_back(
+      msg::hot_entry{key, seen.count, until - now, hotkey_clock::wall_us(), false});
+    if (added) {
+      ++detected;
+      p.stats->detections.fetch_add(1, std::memory_order_relaxed);
+      if (p.on_detect)
+        p.on_detect(key, seen.count, now);
+    }
+  }
+  push(self, std::move(batch));
+  return detected;
+}
+
+caf::behavior counter_shard(shard_actor* self, std::shared_ptr<pipeline> p) {
+  self->state.p = std::move(p);
+  auto tick = std::chrono::milliseconds{self->state.p->expire_ms};
+  self->delayed_send(self, tick, atoms::hk_tick::value);
+  return {
+    [self](msg::key_counts& in) { return count(self, in); },
+    [self](msg::manual_hot& m) {
+      auto& st = self->state;
+      auto now = st.p->clock->now_ms();
+      if (!m.hot) {
+        st.pushed_until.erase(m.key);
+        if (st.hot.remove(m.key))
+          push_cooled(self, {m.key});
+        return;
+      }
+      auto until = m.duration_ms > 0 ? now + m.duration_ms : hot_set::forever;
+      st.hot.add_manual(m.key, until);
+      st.pushed_until[m.key] = until;
+      push(self, msg::hot_keys{st.p->node,
+                               {msg::hot_entry{m.key, 0, m.duration_ms > 0 ? m.duration_ms : 0,
+                                               hotkey_clock::wall_us(), true}}});
+    },
+    [self, tick](atoms::hk_tick) {
+      auto& st = self->state;
+      auto gone = st.hot.expire(st.p->clock->now_ms());
+      for (auto& k : gone)
+        st.pushed_until.erase(k);
+      push_cooled(self, std::move(gone));
+      self->delayed_send(self, tick, atoms::hk_tick::value);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_counter_shard(caf::actor_system& sys, std::shared_ptr<pipeline> p) {
+  return sys.spawn(counter_shard, std::move(p));
+}
+
+} // namespace shoal::hotkey

@@ -1,0 +1,92 @@
+// pipeline: the actors of the hot-key service on one node and what they share.
+//
+//   app threads --record--> key_recorder
+//   recorder actor: every flush_ms drains it, routes each key to the shard owning it
+//                   (rendezvous over the live shard nodes), one key_counts per shard
+//   counter shard:  key_counter per rule window, hot_set; pushes hot_keys and
+//                   cooled_keys to every node's cache actor, in batches
+//   cache actor:    applies pushes, invalidations and rule updates to hot_view/rule_book
+//   peer tracker:   follows the directory's membership and finds each peer's cache
+//                   actor and shard (CAF remoting), writing them into peer_book
+//
+// The same actors run in a node (runtime/hotkey_service) and in `shoal hotkeys replay`
+// (one node, a manual clock). The spawn functions below take what they need; nothing
+// here knows the node, the config file or the CLI.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/hotkey/core/hot_view.hpp"
+#include "actors/hotkey/core/hotkey_clock.hpp"
+#include "actors/hotkey/core/hotkey_stats.hpp"
+#include "actors/hotkey/core/key_counter.hpp"
+#include "actors/hotkey/core/key_recorder.hpp"
+#include "actors/hotkey/actors/peer_book.hpp"
+#include "actors/hotkey/core/rule_book.hpp"
+
+namespace shoal::hotkey {
+
+/// Directory names of the hot-key actors on every node.
+inline constexpr const char* shard_name = "hotkey.shard";
+inline constexpr const char* cache_name = "hotkey.cache";
+
+/// A peer as this node reaches it.
+struct peer_address {
+  std::string name;
+  std::string host;
+  uint16_t port = 0;
+};
+
+/// Owner of a key among live nodes (placement's rendezvous hashing).
+using owner_function =
+  std::function<std::optional<std::string>(std::string_view, const std::vector<std::string>&)>;
+
+/// What the actors of one node share. Every pointer is non-null.
+struct pipeline {
+  /// This node's name.
+  std::string node;
+  std::shared_ptr<hotkey_clock> clock = std::make_shared<hotkey_clock>();
+  std::shared_ptr<key_recorder> recorder = std::make_shared<key_recorder>();
+  std::shared_ptr<rule_book> rules;
+  std::shared_ptr<peer_book> peers = std::make_shared<peer_book>();
+  std::shared_ptr<hot_view> view;
+  std::shared_ptr<hotkey_stats> stats = std::make_shared<hotkey_stats>();
+  owner_function owner;
+  /// How often the recorder flushes, >= 1.
+  int64_t flush_ms = 5;
+  /// How often shards and caches expire cooled keys, >= 1.
+  int64_t expire_ms = 50;
+  /// Shape of every shard counter (its window is set per rule).
+  key_counter_config counter;
+  /// Called by the shard (its thread) for each key it declares hot, with the shard's
+  /// time; may be empty.
+  std::function<void(const std::string& key, uint64_t count, int64_t at_ms)> on_detect;
+};
+
+/// Spawns the counter shard of this node.
+caf::actor spawn_counter_shard(caf::actor_system& sys, std::shared_ptr<pipeline> p);
+
+/// Spawns the recorder actor. It flushes every flush_ms, and on a `hk_flush` request
+/// flushes and answers once every shard has processed the counts. A msg::manual_hot
+/// sent to it goes to the shard owning the key.
+caf::actor spawn_recorder(caf::actor_system& sys, std::shared_ptr<pipeline> p);
+
+/// Spawns the cache actor of this node.
+caf::actor spawn_cache_actor(caf::actor_system& sys, std::shared_ptr<pipeline> p);
+
+/// Spawns the peer tracker: subscribes to `directory`, and for every peer up finds
+/// its cache actor and (if it is in `shard_nodes`, or that list is empty) its shard.
+/// `tls` selects the OpenSSL middleman.
+caf::actor spawn_peer_tracker(caf::actor_system& sys, std::shared_ptr<pipeline> p,
+                              caf::actor directory, std::vector<peer_address> peers,
+                              std::vector<std::string> shard_nodes, bool tls);
+
+} // namespace shoal::hotkey

@@ -1,0 +1,644 @@
+#include "actors/token/actors/token_keeper.hpp"
+
+#include <optional>
+#include <random>
+
+#include <caf/all.hpp>
+
+#include "actors/token/core/daily_quota.hpp"
+#include "actors/token/core/provider.hpp"
+#include "actors/token/core/token_board.hpp"
+#include "actors/token/actors/token_mirror.hpp"
+#include "actors/token/core/token_observer.hpp"
+#include "actors/token/core/token_state.hpp"
+#include "actors/token/actors/token_store.hpp"
+#include "messages/token.hpp"
+#include "runtime/adapters/http_client.hpp"
+
+namespace shoal::token {
+
+namespace {
+
+using namespace std::chrono;
+using steady = steady_clock;
+
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using lease_atom = caf::atom_constant<caf::atom("lease")>;
+using renew_atom = caf::atom_constant<caf::atom("renew")>;
+using read_atom = caf::atom_constant<caf::atom("read")>;
+using cas_atom = caf::atom_constant<caf::atom("cas")>;
+using quota_atom = caf::atom_constant<caf::atom("quota")>;
+using exhaust_atom = caf::atom_constant<caf::atom("exhaust")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using mirror_atom = caf::atom_constant<caf::atom("mirror")>;
+using lease_tick_atom = caf::atom_constant<caf::atom("lease_tick")>;
+using refresh_tick_atom = caf::atom_constant<caf::atom("ref_tick")>;
+
+caf::error store_failure(const redis_error& e) {
+  return caf::make_error(caf::sec::runtime_error, e.to_string());
+}
+
+token_record from_update(const msg::token_update& u) {
+  return {u.token, from_epoch_ms(u.obtained_at_ms), from_epoch_ms(u.expires_at_ms),
+          u.version};
+}
+
+/// What the store or the mirror holds for `provider`, as an update (version 0: none).
+msg::token_update stored_update(const std::string& provider,
+                                const std::optional<token_record>& stored) {
+  msg::token_update u;
+  u.provider = provider;
+  if (stored) {
+    u.token = stored->token;
+    u.obtained_at_ms = to_epoch_ms(stored->obtained_at);
+    u.expires_at_ms = to_epoch_ms(stored->expires_at);
+    u.version = stored->version;
+  }
+  return u;
+}
+
+// -- upstream fetcher (detached: blocking HTTP) --------------------------------
+
+struct fetcher_state {
+  std::unique_ptr<provider> upstream;
+  std::unique_ptr<http_client> http;
+  static inline const char* name = "shoal.token_fetcher";
+};
+
+caf::behavior upstream_fetcher(caf::stateful_actor<fetcher_state>* self,
+                               provider_config cfg) {
+  http_client_options options;
+  options.connect_timeout = cfg.connect_timeout;
+  options.read_timeout = cfg.read_timeout;
+  options.write_timeout = cfg.read_timeout;
+  self->state.http = std::make_unique<http_client>(cfg.base_url, options);
+  self->state.upstream = std::make_unique<provider>(std::move(cfg));
+  return {
+      [self](fetch_atom, bool force) {
+        auto& st = self->state;
+        auto req = st.upstream->build_request(force);
+        msg::token_fetch_result out;
+        out.sent_at_ms = to_epoch_ms(clock::now());
+        auto reply = st.http->send(http_request{req.method, req.target, req.headers,
+                                                req.body, req.content_type});
+        auto parsed = [&]() -> result<fetched_token, upstream_error> {
+          if (auto* err = std::get_if<http_error>(&reply))
+            return fail(provider::transport_failure(err->kind == http_error_kind::timeout,
+                                                    err->message));
+          auto& r = std::get<http_response>(reply);
+          return st.upstream->parse_reply(r.status, r.body, force);
+        }();
+        if (parsed) {
+          out.ok = true;
+          out.token = parsed.value().access_token;
+          out.expires_in_ms = parsed.value().expires_in.count();
+        } else {
+          out.error_class = static_cast<int32_t>(parsed.error().kind);
+          out.code = parsed.error().code;
+          out.message = parsed.error().message;
+        }
+        return out;
+      },
+  };
+}
+
+// -- store worker (detached: blocking Redis) ------------------------------------
+
+struct store_state {
+  std::unique_ptr<token_store> store;
+  std::string provider;
+  static inline const char* name = "shoal.token_store";
+};
+
+caf::behavior store_worker(caf::stateful_actor<store_state>* self, redis_config redis,
+                           std::string provider, std::string owner, milliseconds lease) {
+  self->state.provider = provider;
+  self->state.store = std::make_unique<token_store>(std::move(redis), std::move(provider),
+                                                    std::move(owner), lease);
+  return {
+      [self](lease_atom) -> caf::result<bool> {
+        auto r = self->state.store->acquire_lease();
+        if (!r)
+          return store_failure(r.error());
+        return *r;
+      },
+      [self](renew_atom) -> caf::result<bool> {
+        auto r = self->state.store->renew_lease();
+        if (!r)
+          return store_failure(r.error());
+        return *r;
+      },
+      [self](release_atom) -> caf::result<bool> {
+        auto r = self->state.store->release_lease();
+        if (!r)
+          return store_failure(r.error());
+        return *r;
+      },
+      [self](quota_atom, int64_t day, int64_t limit) -> caf::result<int64_t> {
+        auto r = self->state.store->consume_quota(day, limit);
+        if (!r)
+          return store_failure(r.error());
+        return *r;
+      },
+      [self](exhaust_atom, int64_t day, int64_t limit) {
+        // Best effort: keepers elsewhere also learn 45009 from the platform.
+        (void) self->state.store->exhaust_quota(day, limit);
+      },
+      [self](read_atom) -> caf::result<msg::token_update> {
+        auto r = self->state.store->read();
+        if (!r)
+          return store_failure(r.error());
+        return stored_update(self->state.provider, *r);
+      },
+      [self](cas_atom, const msg::token_update& u,
+             uint64_t expected) -> caf::result<int32_t> {
+        auto r = self->state.store->write(from_update(u), expected);
+        if (!r)
+          return store_failure(r.error());
+        switch (*r) {
+        case cas_outcome::written:
+          return int32_t{1};
+        case cas_outcome::version_conflict:
+          return int32_t{0};
+        case cas_outcome::not_owner:
+          break;
+        }
+        return int32_t{-1};
+      },
+  };
+}
+
+// -- mirror worker (detached: blocking MySQL) -----------------------------------
+
+struct mirror_state {
+  std::unique_ptr<token_mirror> mirror;
+  std::shared_ptr<token_observer> observer;
+  std::string provider;
+  std::string node;
+  static inline const char* name = "shoal.token_mirror";
+};
+
+caf::behavior mirror_worker(caf::stateful_actor<mirror_state>* self, mysql_config server,
+                            std::string table, std::string provider, std::string node,
+                            std::shared_ptr<token_observer> observer) {
+  auto& st = self->state;
+  st.mirror = std::make_unique<token_mirror>(std::move(server), std::move(table));
+  st.observer = std::move(observer);
+  st.provider = std::move(provider);
+  st.node = std::move(node);
+  return {
+      [self](read_atom) -> caf::result<msg::token_update> {
+        auto& st = self->state;
+        auto r = st.mirror->read(st.provider);
+        if (!r)
+          return caf::make_error(caf::sec::runtime_error, r.error().to_string());
+        return stored_update(st.provider, *r);
+      },
+      [self](mirror_atom, const msg::token_update& u) {
+        auto& st = self->state;
+        auto r = st.mirror->write(st.provider, from_update(u), st.node);
+        if (!r)
+          st.observer->note(st.provider, true,
+                            "token mirror not written (version " +
+                                std::to_string(u.version) + "): " + r.error().to_string());
+      },
+  };
+}
+
+// -- keeper -------------------------------------------------------------------
+
+struct keeper_state {
+  keeper_settings cfg;
+  std::unique_ptr<token_state> tokens;
+  std::unique_ptr<daily_quota> quota;
+  caf::actor store;
+  caf::actor fetcher;
+  /// The MySQL mirror worker; null when no mirror is configured.
+  caf::actor mirror;
+  /// The mirror has not answered its first read yet: no refresh before it has.
+  bool mirror_pending = false;
+  caf::actor cache;
+  std::shared_ptr<token_board> board;
+  std::shared_ptr<token_observer> observer;
+  /// True while this keeper believes it holds the lease.
+  bool leader = false;
+  /// Set when the node shuts down: the lease is given up and never taken again.
+  bool released = false;
+  /// A lease request is in flight (at most one).
+  bool lease_pending = false;
+  /// A read-merge-write with the store is in flight.
+  bool syncing = false;
+  /// The current token is newer than the stored one (the store was unreachable).
+  bool dirty = false;
+  /// When the last successful acquire or renew was sent: the lease holds until
+  /// at least this plus the lease time.
+  steady::time_point lease_ok;
+  /// Identifies the armed refresh timer; older timers are ignored.
+  uint64_t timer_gen = 0;
+  std::mt19937_64 rng;
+  static inline const char* name = "shoal.token_keeper";
+};
+
+using keeper_actor = caf::stateful_actor<keeper_state>;
+
+void sync_with_store(keeper_actor* self);
+void maybe_refresh(keeper_actor* self);
+
+const std::string& provider_name(keeper_actor* self) {
+  return self->state.cfg.provider.name;
+}
+
+bool lease_fresh(keeper_actor* self) {
+  auto& s = self->state;
+  // A safety margin: the lease ends at lease_ok + lease on the server at the
+  // earliest; stop acting a fifth of it before.
+  return s.leader && steady::now() - s.lease_ok < s.cfg.lease - s.cfg.lease / 5;
+}
+
+msg::token_update to_update(keeper_actor* self, const token_record& rec) {
+  return {provider_name(self),
+          rec.token,
+          to_epoch_ms(rec.obtained_at),
+          to_epoch_ms(rec.expires_at),
+          rec.version,
+          self->state.cfg.node,
+          caf::actor_cast<caf::actor>(self)};
+}
+
+void mirror(keeper_actor* self) {
+  auto& s = self->state;
+  if (s.mirror && s.tokens->current())
+    self->send(s.mirror, mirror_atom::value, to_update(self, *s.tokens->current()));
+}
+
+void push(keeper_actor* self) {
+  auto& cur = self->state.tokens->current();
+  if (cur)
+    self->send(self->state.cache, atoms::token_push::value, to_update(self, *cur));
+}
+
+void arm(keeper_actor* self) {
+  auto& s = self->state;
+  auto at = s.tokens->next_refresh_at();
+  if (!s.leader || !at)
+    return;
+  auto gen = ++s.timer_gen;
+  // "At once" may be time_point::min(): compare before subtracting, which would
+  // overflow.
+  auto now = clock::now();
+  auto delay = *at <= now ? milliseconds::zero() : duration_cast<milliseconds>(*at - now);
+  self->delayed_send(self, delay, refresh_tick_atom::value, gen);
+}
+
+void step_down(keeper_actor* self, const std::string& why) {
+  auto& s = self->state;
+  if (!s.leader)
+    return;
+  s.leader = false;
+  ++s.timer_gen;
+  s.observer->leadership(provider_name(self), false);
+  s.observer->note(provider_name(self), true,
+                   "keeper on " + s.cfg.node + " steps down: " + why);
+}
+
+void become_leader(keeper_actor* self) {
+  auto& s = self->state;
+  s.leader = true;
+  s.observer->leadership(provider_name(self), true);
+  s.observer->note(provider_name(self), false,
+                   "keeper on " + s.cfg.node + " holds the lease");
+  sync_with_store(self);
+}
+
+/// Adopts what this node's board holds if it is newer than the keeper's token.
+void adopt_board(keeper_actor* self) {
+  auto& s = self->state;
+  auto slot = s.board->slot_of(provider_name(self));
+  if (slot < 0)
+    return;
+  if (auto* snap = s.board->current(slot))
+    s.tokens->adopt({snap->token, snap->obtained_at, snap->expires_at, snap->version},
+                    clock::now());
+}
+
+void sync_with_store(keeper_actor* self) {
+  auto& s = self->state;
+  if (s.syncing)
+    return;
+  s.syncing = true;
+  self->request(s.store, s.cfg.lease, read_atom::value)
+      .then(
+          [self](msg::token_update& stored) {
+            auto& s = self->state;
+            s.syncing = false;
+            if (!s.leader)
+              return;
+            if (stored.version > 0)
+              s.tokens->adopt(from_update(stored), clock::now());
+            adopt_board(self);
+            auto& cur = s.tokens->current();
+            if (cur && cur->version > stored.version) {
+              // The store lost the token (restarted empty) or missed our last write:
+              // put back what the cluster already uses instead of fetching a new one.
+              self->request(s.store, s.cfg.lease, cas_atom::value, to_update(self, *cur),
+                            stored.version)
+                  .then(
+                      [self](int32_t outcome) {
+                        auto& s = self->state;
+                        s.dirty = outcome != 1;
+                        if (outcome == 1)
+                          mirror(self);
+                        if (outcome == -1)
+                          step_down(self, "lease lost while writing back");
+                      },
+                      [self](caf::error&) { self->state.dirty = true; });
+            } else {
+              s.dirty = false;
+              mirror(self);
+            }
+            push(self);
+            arm(self);
+            maybe_refresh(self);
+          },
+          [self](caf::error&) { self->state.syncing = false; });
+}
+
+void on_fetched(keeper_actor* self, msg::token_fetch_result& r, uint64_t expected) {
+  auto& s = self->state;
+  auto now = clock::now();
+  auto& provider = provider_name(self);
+  if (!r.ok) {
+    upstream_error err{static_cast<error_class>(r.error_class), r.code, r.message};
+    s.observer->upstream_call(provider, to_string(err.kind), err.message);
+    if (err.kind == error_class::quota_exhausted) {
+      s.quota->exhaust(now);
+      self->send(s.store, exhaust_atom::value, utc_day(now), s.quota->limit());
+    }
+    auto next = s.tokens->fail_refresh(err, now);
+    if (next.retry)
+      s.observer->note(
+          provider, true,
+          "upstream " + std::string{to_string(err.kind)} + ": " + err.message +
+              "; retry in " +
+              std::to_string(duration_cast<milliseconds>(next.at - now).count()) +
+              " ms, serving the current token");
+    else
+      s.observer->note(provider, true,
+                       "upstream " + std::string{to_string(err.kind)} + ": " +
+                           err.message +
+                           "; not retrying until the configuration is fixed");
+    arm(self);
+    return;
+  }
+  s.observer->upstream_call(provider, "ok", {});
+  token_record rec{r.token, from_epoch_ms(r.sent_at_ms),
+                   from_epoch_ms(r.sent_at_ms + r.expires_in_ms), expected + 1};
+  self->request(s.store, s.cfg.lease, cas_atom::value, to_update(self, rec), expected)
+      .then(
+          [self, rec](int32_t outcome) {
+            auto& s = self->state;
+            s.tokens->cancel_refresh();
+            if (outcome == 1) {
+              s.tokens->adopt(rec, clock::now());
+              push(self);
+              mirror(self);
+            } else {
+              // Fenced: another keeper wrote a newer token, or this one lost its lease.
+              s.observer->store_event(provider_name(self),
+                                      outcome == 0 ? "version_conflict" : "not_owner");
+              if (outcome == -1)
+                step_down(self, "lease lost during the refresh");
+              else
+                sync_with_store(self);
+            }
+            arm(self);
+          },
+          [self, rec](caf::error&) {
+            auto& s = self->state;
+            s.tokens->cancel_refresh();
+            s.observer->store_event(provider_name(self), "unreachable");
+            if (lease_fresh(self)) {
+              // Still the keeper: serve the new token; store it once Redis answers.
+              s.tokens->adopt(rec, clock::now());
+              s.dirty = true;
+              push(self);
+            }
+            arm(self);
+          });
+}
+
+void fetch(keeper_actor* self) {
+  auto& s = self->state;
+  if (!lease_fresh(self)) {
+    s.tokens->cancel_refresh();
+    arm(self);
+    return;
+  }
+  bool force = s.tokens->force_wanted();
+  uint64_t expected = s.tokens->current() ? s.tokens->current()->version : 0;
+  auto timeout =
+      s.cfg.provider.connect_timeout + 2 * s.cfg.provider.read_timeout + seconds{1};
+  self->request(s.fetcher, timeout, fetch_atom::value, force)
+      .then(
+          [self, expected](msg::token_fetch_result& r) { on_fetched(self, r, expected); },
+          [self, expected](caf::error& e) {
+            msg::token_fetch_result r;
+            r.error_class = static_cast<int32_t>(error_class::timeout);
+            r.message = "fetcher did not answer: " + to_string(e);
+            on_fetched(self, r, expected);
+          });
+}
+
+void quota_refused(keeper_actor* self, int64_t used, const std::string& counted_by) {
+  auto& s = self->state;
+  auto now = clock::now();
+  s.tokens->fail_refresh({error_class::quota_exhausted, 45009,
+                          "daily quota of " + std::to_string(s.quota->limit()) +
+                              " calls used up (" + std::to_string(used) +
+                              " counted by " + counted_by + ")"},
+                         now);
+  s.observer->upstream_call(provider_name(self), "quota_exhausted", counted_by);
+  arm(self);
+}
+
+void maybe_refresh(keeper_actor* self) {
+  auto& s = self->state;
+  auto now = clock::now();
+  if (!lease_fresh(self) || s.syncing || s.mirror_pending || !s.tokens->refresh_due(now))
+    return;
+  // This keeper's own count caps its calls even while Redis is unreachable; the
+  // day's count in Redis caps the cluster's, across takeovers.
+  if (!s.quota->try_consume(now)) {
+    s.tokens->begin_refresh();
+    quota_refused(self, s.quota->used(now), "this keeper");
+    return;
+  }
+  s.tokens->begin_refresh();
+  self->request(s.store, s.cfg.lease, quota_atom::value, utc_day(now), s.quota->limit())
+      .then(
+          [self](int64_t used) {
+            if (used <= 0) {
+              quota_refused(self, -used, "the cluster");
+              return;
+            }
+            self->state.observer->quota_used(provider_name(self), used);
+            fetch(self);
+          },
+          [self](caf::error&) {
+            // Redis is down: this keeper's own count is all there is.
+            auto& s = self->state;
+            s.observer->quota_used(provider_name(self), s.quota->used(clock::now()));
+            fetch(self);
+          });
+}
+
+/// The mirror's first read: serve its token if it is valid and newer than what
+/// this node has; the keeper holding the lease writes it back to Redis if Redis
+/// lost it (sync_with_store), instead of fetching a new one.
+void adopt_mirrored(keeper_actor* self, msg::token_update& u) {
+  auto& s = self->state;
+  s.mirror_pending = false;
+  auto now = clock::now();
+  if (u.version > 0 && from_epoch_ms(u.expires_at_ms) > now) {
+    adopt_board(self);
+    auto& cur = s.tokens->current();
+    if (!cur || cur->version < u.version) {
+      s.tokens->adopt(from_update(u), now);
+      s.observer->note(provider_name(self), false,
+                       "serving the mirrored token version " + std::to_string(u.version));
+      push(self);
+    }
+  }
+  if (s.leader)
+    sync_with_store(self);
+}
+
+void schedule_lease_tick(keeper_actor* self) {
+  auto& s = self->state;
+  auto third = s.cfg.lease.count() / 3;
+  std::uniform_int_distribution<int64_t> jitter{0, std::max<int64_t>(1, third / 5)};
+  self->delayed_send(self, milliseconds{third - third / 10 + jitter(s.rng)},
+                     lease_tick_atom::value);
+}
+
+void lease_tick(keeper_actor* self) {
+  auto& s = self->state;
+  if (s.released)
+    return;
+  schedule_lease_tick(self);
+  if (s.leader && steady::now() - s.lease_ok >= s.cfg.lease)
+    step_down(self, "lease not renewed in time");
+  if (s.lease_pending)
+    return;
+  s.lease_pending = true;
+  auto sent = steady::now();
+  auto handle = [self, sent](bool held) {
+    auto& s = self->state;
+    s.lease_pending = false;
+    if (s.released)
+      return;
+    if (!held) {
+      step_down(self, "lease held by another keeper");
+      return;
+    }
+    s.lease_ok = sent;
+    if (!s.leader)
+      become_leader(self);
+    else if (s.dirty)
+      sync_with_store(self);
+    maybe_refresh(self);
+  };
+  auto failed = [self](caf::error&) { self->state.lease_pending = false; };
+  if (s.leader)
+    self->request(s.store, s.cfg.lease, renew_atom::value).then(handle, failed);
+  else
+    self->request(s.store, s.cfg.lease, lease_atom::value).then(handle, failed);
+}
+
+caf::behavior token_keeper(keeper_actor* self, keeper_settings cfg, caf::actor cache,
+                           std::shared_ptr<token_board> board,
+                           std::shared_ptr<token_observer> observer) {
+  auto& s = self->state;
+  s.rng.seed(cfg.seed);
+  s.tokens =
+      std::make_unique<token_state>(refresh_policy{cfg.provider.refresh, cfg.seed});
+  s.quota = std::make_unique<daily_quota>(cfg.provider.daily_quota);
+  s.cache = std::move(cache);
+  s.board = std::move(board);
+  s.observer = std::move(observer);
+  s.fetcher = self->spawn<caf::detached + caf::linked>(upstream_fetcher, cfg.provider);
+  s.store = self->spawn<caf::detached + caf::linked>(
+      store_worker, cfg.redis, cfg.provider.name, cfg.owner, cfg.lease);
+  if (cfg.mirror) {
+    s.mirror = self->spawn<caf::detached + caf::linked>(
+        mirror_worker, *cfg.mirror, cfg.mirror_table, cfg.provider.name, cfg.node,
+        s.observer);
+    s.mirror_pending = true;
+    auto timeout = cfg.mirror->connect_timeout + cfg.mirror->read_timeout;
+    self->request(s.mirror, timeout, read_atom::value)
+        .then([self](msg::token_update& u) { adopt_mirrored(self, u); },
+              [self](caf::error& e) {
+                auto& s = self->state;
+                s.mirror_pending = false;
+                s.observer->note(provider_name(self), true,
+                                 "token mirror not read: " + to_string(e));
+                if (s.leader)
+                  sync_with_store(self);
+              });
+  }
+  s.cfg = std::move(cfg);
+  self->send(self, lease_tick_atom::value);
+  return {
+      [self](lease_tick_atom) { lease_tick(self); },
+      [self](refresh_tick_atom, uint64_t gen) {
+        if (gen == self->state.timer_gen)
+          maybe_refresh(self);
+      },
+      [self](msg::token_wanted&) {
+        auto& s = self->state;
+        if (!s.leader)
+          return;
+        if (s.tokens->has_valid(clock::now()))
+          push(self);
+        else
+          maybe_refresh(self);
+      },
+      [self](release_atom) -> caf::result<bool> {
+        auto& s = self->state;
+        s.released = true;
+        step_down(self, "the node shuts down");
+        auto rp = self->make_response_promise<bool>();
+        self->request(s.store, s.cfg.lease, release_atom::value)
+            .then([rp](bool released) mutable { rp.deliver(released); },
+                  [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        return rp;
+      },
+      [self](msg::token_rejected& r) {
+        auto& s = self->state;
+        if (s.leader && s.tokens->reject(r.token, clock::now())) {
+          arm(self);
+          maybe_refresh(self);
+        }
+      },
+  };
+}
+
+} // namespace
+
+bool release_keeper_lease(caf::actor_system& sys, const caf::actor& keeper,
+                          std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{sys};
+  bool released = false;
+  self->request(keeper, timeout, release_atom::value)
+      .receive([&](bool r) { released = r; }, [](caf::error&) {});
+  return released;
+}
+
+caf::actor spawn_token_keeper(caf::actor_system& sys, keeper_settings settings,
+                              caf::actor cache, std::shared_ptr<token_board> board,
+                              std::shared_ptr<token_observer> observer) {
+  return sys.spawn(token_keeper, std::move(settings), std::move(cache), std::move(board),
+                   std::move(observer));
+}
+
+} // namespace shoal::token

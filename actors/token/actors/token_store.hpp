@@ -1,0 +1,88 @@
+// token_store: a provider's keeper lease and token record in Redis.
+//
+//   shoal:token:{P}:lease   string  owner id, PX lease     SET NX PX to take it,
+//                                                          renewed only by its owner
+//   shoal:token:{P}:record  hash    token, obtained_at_ms, expires_at_ms, version
+//   shoal:token:{P}:calls:D integer upstream calls on UTC day D, by every keeper
+//                                   of the cluster (expires after two days)
+//
+// The record is only written by a Lua script that checks, atomically, that the
+// writer still owns the lease and that the stored version is the one the writer
+// last saw (compare-and-set). A keeper that lost its lease mid-refresh therefore
+// cannot overwrite a newer token (fencing), and versions only ever grow.
+//
+// Blocking (every call waits for Redis up to the configured timeouts): use it from
+// the keeper's detached store worker only. Reconnects on the next call after a
+// transport error. Not thread-safe.
+
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "actors/token/core/token_state.hpp"
+#include "runtime/adapters/redis_connection.hpp"
+
+namespace shoal::token {
+
+/// What a compare-and-set write did.
+enum class cas_outcome {
+  written,
+  /// The stored version differs from the expected one (someone wrote first).
+  version_conflict,
+  /// The writer does not hold the lease (any more).
+  not_owner,
+};
+
+class token_store {
+public:
+  /// The store of `provider`; `owner` identifies this keeper in the lease.
+  token_store(redis_config redis, std::string provider, std::string owner,
+              std::chrono::milliseconds lease);
+
+  /// Takes the lease if nobody holds it (SET NX PX). True when this owner holds it.
+  redis_expected<bool> acquire_lease();
+
+  /// Extends the lease if this owner still holds it; false when it does not.
+  redis_expected<bool> renew_lease();
+
+  /// Gives the lease up if this owner holds it.
+  redis_expected<bool> release_lease();
+
+  /// The stored record; nullopt when there is none.
+  redis_expected<std::optional<token_record>> read();
+
+  /// Writes `record` if this owner holds the lease and the stored version equals
+  /// `expected_version` (0: no record), and record.version is higher.
+  redis_expected<cas_outcome> write(const token_record& record,
+                                    uint64_t expected_version);
+
+  /// Counts one upstream call against the cluster's quota for UTC day `day`:
+  /// returns the day's count including this call, or minus the count when `limit`
+  /// calls were already made that day (nothing counted). limit <= 0: no limit.
+  redis_expected<int64_t> consume_quota(int64_t day, int64_t limit);
+
+  /// Records that the platform said the day's quota is used up (45009): the day's
+  /// count becomes at least `limit`, so keepers elsewhere stop too.
+  redis_expected<bool> exhaust_quota(int64_t day, int64_t limit);
+
+  const std::string& owner() const { return owner_; }
+
+private:
+  redis_expected<redis_connection*> connection();
+
+  redis_config redis_;
+  std::optional<redis_connection> conn_;
+  std::string lease_key_;
+  std::string record_key_;
+  std::string calls_prefix_;
+  std::string owner_;
+  std::string lease_ms_;
+};
+
+/// Milliseconds since the epoch of `t`, and back.
+int64_t to_epoch_ms(time_point t);
+time_point from_epoch_ms(int64_t ms);
+
+} // namespace shoal::token

@@ -1,0 +1,261 @@
+#include "actors/token/core/provider_config.hpp"
+
+#include <cstdlib>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace shoal::token {
+
+namespace {
+
+using nlohmann::json;
+
+// Thrown inside this file only; parse_provider turns it into a result.
+struct config_error {
+  std::string message;
+};
+
+[[noreturn]] void fail_at(const std::string& path, const std::string& what) {
+  throw config_error{path + ": " + what};
+}
+
+std::string type_name(const json& v) {
+  if (v.is_number_integer())
+    return "integer";
+  if (v.is_number())
+    return "number";
+  return v.type_name();
+}
+
+std::string shown(const json& v) {
+  auto text = v.dump();
+  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
+}
+
+class object_reader {
+public:
+  object_reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
+    if (!j_.is_object())
+      fail_at(path_, "expected object, got " + type_name(j_));
+  }
+
+  const std::string& path() const { return path_; }
+  std::string path_of(const std::string& key) const { return path_ + "." + key; }
+
+  const json* find(const std::string& key) {
+    seen_.insert(key);
+    auto i = j_.find(key);
+    return i == j_.end() ? nullptr : &*i;
+  }
+
+  std::optional<std::string> string(const std::string& key) {
+    auto v = find(key);
+    if (!v)
+      return std::nullopt;
+    if (!v->is_string())
+      fail_at(path_of(key), "expected string, got " + type_name(*v));
+    return v->get<std::string>();
+  }
+
+  std::string required_string(const std::string& key) {
+    auto s = string(key);
+    if (!s)
+      fail_at(path_of(key), "required");
+    if (s->empty())
+      fail_at(path_of(key), "must not be empty");
+    return *s;
+  }
+
+  std::optional<int64_t> integer(const std::string& key, int64_t min, int64_t max) {
+    auto v = find(key);
+    if (!v)
+      return std::nullopt;
+    if (!v->is_number_integer())
+      fail_at(path_of(key), "expected integer, got " + type_name(*v));
+    auto n = v->get<int64_t>();
+    if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(max))
+      n = max + (max < INT64_MAX ? 1 : 0);
+    if (n < min || n > max)
+      fail_at(path_of(key), "expected integer in [" + std::to_string(min) + ", " +
+                                std::to_string(max) + "], got " + shown(*v));
+    return n;
+  }
+
+  void reject_unknown_keys() const {
+    for (auto& [key, value] : j_.items())
+      if (seen_.count(key) == 0)
+        fail_at(path_of(key), "unknown key");
+  }
+
+private:
+  const json& j_;
+  std::string path_;
+  std::set<std::string> seen_;
+};
+
+struct url_parts {
+  std::string base;
+  std::string path;
+};
+
+url_parts split_url(const std::string& url, const std::string& path) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos)
+    fail_at(path, "expected an http:// or https:// URL, got \"" + url + "\"");
+  auto scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https")
+    fail_at(path, "expected scheme http or https, got \"" + scheme + "\"");
+  auto rest = url.substr(scheme_end + 3);
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  if (authority.empty())
+    fail_at(path, "URL has no host: \"" + url + "\"");
+  if (authority.find('@') != std::string::npos)
+    fail_at(path, "URL must not contain credentials");
+  auto colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']') == std::string::npos) {
+    auto port = authority.substr(colon + 1);
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) == 0 || std::stoi(port) > 65535)
+      fail_at(path, "invalid port \"" + port + "\"");
+  }
+  url_parts parts;
+  parts.base = scheme + "://" + authority;
+  parts.path = slash == std::string::npos ? "" : rest.substr(slash);
+  if (parts.path.find_first_of("?#") != std::string::npos)
+    fail_at(path, "URL must not contain a query or fragment");
+  return parts;
+}
+
+bool valid_name(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") ==
+                           std::string::npos;
+}
+
+void parse_refresh(const json& j, const std::string& path, refresh_policy_config& out) {
+  object_reader r(j, path);
+  constexpr int64_t day_s = 24 * 3600;
+  if (auto v = r.integer("advisory_from_s", 1, day_s))
+    out.advisory_from = std::chrono::seconds(*v);
+  if (auto v = r.integer("advisory_until_s", 0, day_s))
+    out.advisory_until = std::chrono::seconds(*v);
+  if (auto v = r.integer("backoff_initial_ms", 1, 3600'000))
+    out.backoff_initial = std::chrono::milliseconds(*v);
+  if (auto v = r.integer("backoff_max_ms", 1, 3600'000))
+    out.backoff_max = std::chrono::milliseconds(*v);
+  r.reject_unknown_keys();
+  if (out.advisory_until >= out.advisory_from)
+    fail_at(r.path_of("advisory_until_s"), "must be less than advisory_from_s");
+  if (out.backoff_initial > out.backoff_max)
+    fail_at(r.path_of("backoff_initial_ms"), "must not exceed backoff_max_ms");
+}
+
+provider_config parse_one(const json& j, const std::string& path, const env_lookup& env) {
+  object_reader r(j, path);
+  provider_config c;
+  c.name = r.required_string("name");
+  if (!valid_name(c.name))
+    fail_at(r.path_of("name"),
+            "expected lowercase letters, digits, '_' or '-', got \"" + c.name + "\"");
+  auto kind = r.required_string("kind");
+  if (kind == "wechat")
+    c.kind = provider_kind::wechat;
+  else if (kind == "wechat_stable")
+    c.kind = provider_kind::wechat_stable;
+  else if (kind == "oauth2")
+    c.kind = provider_kind::oauth2;
+  else
+    fail_at(r.path_of("kind"),
+            "expected one of wechat, wechat_stable, oauth2, got \"" + kind + "\"");
+  if (c.kind == provider_kind::oauth2) {
+    auto url = r.required_string("token_url");
+    auto parts = split_url(url, r.path_of("token_url"));
+    if (parts.path.empty())
+      fail_at(r.path_of("token_url"), "URL has no path");
+    c.base_url = parts.base;
+    c.token_path = parts.path;
+    c.client_id = r.required_string("client_id");
+    c.scope = r.string("scope").value_or("");
+  } else {
+    auto url = r.string("base_url").value_or("https://api.weixin.qq.com");
+    auto parts = split_url(url, r.path_of("base_url"));
+    if (!parts.path.empty() && parts.path != "/")
+      fail_at(r.path_of("base_url"), "expected scheme://host[:port] without a path");
+    c.base_url = parts.base;
+    c.token_path =
+        c.kind == provider_kind::wechat ? "/cgi-bin/token" : "/cgi-bin/stable_token";
+    c.client_id = r.required_string("appid");
+  }
+  if (r.find("secret") || r.find("client_secret"))
+    fail_at(r.path_of(r.find("secret") ? "secret" : "client_secret"),
+            "secrets are not written in the config; name an environment variable "
+            "in secret_env");
+  c.secret_env = r.required_string("secret_env");
+  auto secret = env(c.secret_env);
+  if (!secret || secret->empty())
+    fail_at(r.path_of("secret_env"),
+            "environment variable " + c.secret_env + " is not set or empty");
+  c.secret = *secret;
+  if (auto v = r.integer("connect_timeout_ms", 1, 600'000))
+    c.connect_timeout = std::chrono::milliseconds(*v);
+  if (auto v = r.integer("read_timeout_ms", 1, 600'000))
+    c.read_timeout = std::chrono::milliseconds(*v);
+  if (auto v = r.integer("daily_quota", 0, 100'000'000))
+    c.daily_quota = *v;
+  if (auto v = r.find("refresh"))
+    parse_refresh(*v, r.path_of("refresh"), c.refresh);
+  r.reject_unknown_keys();
+  return c;
+}
+
+} // namespace
+
+const char* to_string(provider_kind kind) {
+  switch (kind) {
+  case provider_kind::wechat:
+    return "wechat";
+  case provider_kind::wechat_stable:
+    return "wechat_stable";
+  case provider_kind::oauth2:
+    return "oauth2";
+  }
+  return "wechat";
+}
+
+std::optional<std::string> process_env(const std::string& name) {
+  if (auto value = std::getenv(name.c_str()))
+    return std::string(value);
+  return std::nullopt;
+}
+
+result<provider_config, std::string>
+parse_provider(const json& j, const std::string& path, const env_lookup& env) {
+  try {
+    return parse_one(j, path, env);
+  } catch (const config_error& e) {
+    return fail(e.message);
+  }
+}
+
+result<std::vector<provider_config>, std::string>
+parse_providers(const json& j, const std::string& path, const env_lookup& env) {
+  if (!j.is_array())
+    return fail(path + ": expected array, got " + type_name(j));
+  std::vector<provider_config> providers;
+  std::set<std::string> names;
+  for (size_t i = 0; i < j.size(); ++i) {
+    auto item_path = path + "[" + std::to_string(i) + "]";
+    auto parsed = parse_provider(j[i], item_path, env);
+    if (!parsed)
+      return fail(parsed.error());
+    if (!names.insert(parsed.value().name).second)
+      return fail(item_path + ".name: duplicate provider name \"" + parsed.value().name +
+                  "\"");
+    providers.push_back(std::move(parsed.value()));
+  }
+  return providers;
+}
+
+} // namespace shoal::token

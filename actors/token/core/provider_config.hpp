@@ -1,0 +1,91 @@
+// provider_config: one token provider as configured, and its JSON parser.
+//
+// In the node config, under `$.tokens.providers` (an array):
+//
+//   { "name": "wx", "kind": "wechat",            // or "wechat_stable"
+//     "base_url": "https://api.weixin.qq.com",   // optional, this is the default
+//     "appid": "wx123", "secret_env": "WX_SECRET",
+//     "connect_timeout_ms": 2000, "read_timeout_ms": 5000, "daily_quota": 2000,
+//     "refresh": { "advisory_from_s": 600, "advisory_until_s": 300,
+//                  "backoff_initial_ms": 1000, "backoff_max_ms": 60000 } }
+//
+//   { "name": "idp", "kind": "oauth2",
+//     "token_url": "https://idp.example.com/oauth2/token",
+//     "client_id": "svc", "secret_env": "IDP_SECRET", "scope": "read write" }
+//
+// The secret is never written in the config: `secret_env` names an environment
+// variable that holds it, resolved while parsing. Unknown keys are errors. Every
+// error names its JSON path, e.g.
+// `$.tokens.providers[1].kind: expected one of wechat, wechat_stable, oauth2, got "x"`.
+
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "actors/token/core/refresh_policy.hpp"
+#include "actors/token/core/result.hpp"
+
+namespace shoal::token {
+
+/// Which token endpoint protocol a provider speaks.
+enum class provider_kind {
+  /// GET /cgi-bin/token?grant_type=client_credential&appid=..&secret=..
+  wechat,
+  /// POST /cgi-bin/stable_token with a JSON body.
+  wechat_stable,
+  /// OAuth2 client credentials: POST form to a token URL.
+  oauth2,
+};
+
+/// "wechat", "wechat_stable" or "oauth2".
+const char* to_string(provider_kind kind);
+
+/// A validated provider. Holds the resolved secret: never print or log it.
+struct provider_config {
+  /// Unique name, [a-z0-9_-]+; callers ask for tokens by it.
+  std::string name;
+  provider_kind kind = provider_kind::wechat;
+  /// scheme://host[:port] of the token endpoint, scheme http or https.
+  std::string base_url;
+  /// Path of the token endpoint, starting with '/'.
+  std::string token_path;
+  /// appid (wechat kinds) or client_id (oauth2).
+  std::string client_id;
+  /// The environment variable the secret came from (safe to show).
+  std::string secret_env;
+  /// The secret itself.
+  std::string secret;
+  /// OAuth2 scope; empty means none is sent.
+  std::string scope;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds read_timeout{5000};
+  /// Upstream calls allowed per UTC day; <= 0 means unlimited.
+  int64_t daily_quota = 2000;
+  refresh_policy_config refresh;
+};
+
+/// Looks up an environment variable; nullopt when unset.
+using env_lookup = std::function<std::optional<std::string>(const std::string&)>;
+
+/// Reads the process environment.
+std::optional<std::string> process_env(const std::string& name);
+
+/// Parses one provider object found at JSON path `path`.
+result<provider_config, std::string> parse_provider(const nlohmann::json& j,
+                                                    const std::string& path,
+                                                    const env_lookup& env = process_env);
+
+/// Parses the provider array at `path` (usually "$.tokens.providers"); names must be
+/// unique.
+result<std::vector<provider_config>, std::string>
+parse_providers(const nlohmann::json& j, const std::string& path = "$.tokens.providers",
+                const env_lookup& env = process_env);
+
+} // namespace shoal::token

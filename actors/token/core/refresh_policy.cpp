@@ -1,0 +1,52 @@
+#include "actors/token/core/refresh_policy.hpp"
+
+#include <algorithm>
+
+namespace shoal::token {
+
+refresh_policy::refresh_policy(refresh_policy_config config, uint64_t seed)
+    : config_(config), rng_(seed) {}
+
+refresh_windows refresh_policy::windows_for(time_point obtained_at,
+                                            time_point expires_at) const {
+  auto lifetime = std::chrono::duration_cast<duration>(expires_at - obtained_at);
+  if (lifetime < duration::zero())
+    lifetime = duration::zero();
+  auto from = static_cast<double>(config_.advisory_from.count());
+  auto until = static_cast<double>(config_.advisory_until.count());
+  auto cap = config_.max_advisory_fraction * static_cast<double>(lifetime.count());
+  if (from > cap && from > 0) {
+    until = until * cap / from;
+    from = cap;
+  }
+  refresh_windows w;
+  w.expires_at = expires_at;
+  w.advisory_start = expires_at - duration(static_cast<duration::rep>(from));
+  w.mandatory_start = expires_at - duration(static_cast<duration::rep>(until));
+  return w;
+}
+
+time_point refresh_policy::pick_refresh_at(const refresh_windows& w,
+                                           time_point not_before) {
+  auto lo = std::max(w.advisory_start, not_before);
+  if (lo >= w.mandatory_start)
+    return not_before;
+  auto span = std::chrono::duration_cast<duration>(w.mandatory_start - lo).count();
+  std::uniform_int_distribution<duration::rep> pick(0, span - 1);
+  return lo + duration(pick(rng_));
+}
+
+duration refresh_policy::backoff(int failures, bool urgent) {
+  auto cap = urgent ? std::min(config_.urgent_backoff_max, config_.backoff_max)
+                    : config_.backoff_max;
+  auto d = config_.backoff_initial;
+  for (int i = 1; i < failures && d < cap; ++i)
+    d *= 2;
+  d = std::min(d, cap);
+  if (d <= duration::zero())
+    return duration::zero();
+  std::uniform_int_distribution<duration::rep> pick(d.count() / 2, d.count());
+  return duration(pick(rng_));
+}
+
+} // namespace shoal::token

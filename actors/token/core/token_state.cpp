@@ -1,0 +1,130 @@
+#include "actors/token/core/token_state.hpp"
+
+#include <algorithm>
+
+#include "actors/token/core/daily_quota.hpp"
+
+namespace shoal::token {
+
+std::string_view to_string(token_phase phase) {
+  switch (phase) {
+  case token_phase::missing:
+    return "missing";
+  case token_phase::fresh:
+    return "fresh";
+  case token_phase::advisory:
+    return "advisory";
+  case token_phase::mandatory:
+    return "mandatory";
+  case token_phase::expired:
+    return "expired";
+  }
+  return "missing";
+}
+
+token_state::token_state(refresh_policy policy) : policy_(std::move(policy)) {}
+
+token_phase token_state::phase(time_point now) const {
+  if (!current_)
+    return token_phase::missing;
+  auto w = policy_.windows_for(current_->obtained_at, current_->expires_at);
+  if (now >= w.expires_at)
+    return token_phase::expired;
+  if (now >= w.mandatory_start)
+    return token_phase::mandatory;
+  if (now >= w.advisory_start)
+    return token_phase::advisory;
+  return token_phase::fresh;
+}
+
+bool token_state::has_valid(time_point now) const {
+  return current_ && now < current_->expires_at;
+}
+
+bool token_state::adopt(token_record record, time_point now) {
+  if (current_ && record.version <= current_->version)
+    return false;
+  auto w = policy_.windows_for(record.obtained_at, record.expires_at);
+  current_ = std::move(record);
+  next_attempt_ = policy_.pick_refresh_at(w, now);
+  failures_ = 0;
+  force_wanted_ = false;
+  stopped_.reset();
+  last_error_.reset();
+  return true;
+}
+
+bool token_state::refresh_due(time_point now) const {
+  return !in_flight_ && !stopped_ && now >= next_attempt_;
+}
+
+std::optional<time_point> token_state::next_refresh_at() const {
+  if (in_flight_ || stopped_)
+    return std::nullopt;
+  return next_attempt_;
+}
+
+void token_state::begin_refresh() {
+  in_flight_ = true;
+}
+
+token_record token_state::complete_refresh(std::string token, duration expires_in,
+                                           time_point now) {
+  in_flight_ = false;
+  token_record record;
+  record.token = std::move(token);
+  record.obtained_at = now;
+  record.expires_at = now + expires_in;
+  record.version = current_ ? current_->version + 1 : 1;
+  adopt(record, now);
+  return record;
+}
+
+bool token_state::urgent(time_point now) const {
+  auto p = phase(now);
+  return p != token_phase::fresh && p != token_phase::advisory;
+}
+
+retry_decision token_state::fail_refresh(const upstream_error& error, time_point now) {
+  in_flight_ = false;
+  last_error_ = error;
+  ++failures_;
+  switch (error.kind) {
+  case error_class::quota_exhausted:
+    next_attempt_ = next_utc_midnight(now);
+    return {true, next_attempt_};
+  case error_class::refresh_limited:
+    force_wanted_ = false;
+    next_attempt_ = now + policy_.backoff(1, true);
+    return {true, next_attempt_};
+  case error_class::rate_limited:
+    next_attempt_ = now + std::max(policy_.backoff(failures_, urgent(now)),
+                                   policy_.config().rate_limited_delay);
+    return {true, next_attempt_};
+  default:
+    break;
+  }
+  if (!is_retryable(error.kind)) {
+    stopped_ = error;
+    return {false, now};
+  }
+  next_attempt_ = now + policy_.backoff(failures_, urgent(now));
+  return {true, next_attempt_};
+}
+
+bool token_state::reject(std::string_view token, time_point now) {
+  if (!current_ || current_->token != token || in_flight_ || stopped_)
+    return false;
+  if (force_wanted_ && next_attempt_ <= now)
+    return false;
+  force_wanted_ = true;
+  next_attempt_ = now;
+  return true;
+}
+
+void token_state::resume(time_point now) {
+  stopped_.reset();
+  next_attempt_ = now;
+}
+
+} // namespace shoal::token

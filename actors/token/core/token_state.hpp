@@ -1,0 +1,155 @@
+// token_state: the per-provider state machine the token keeper drives.
+//
+// It holds the current token {token, obtained_at, expires_at, version} and decides
+// when the next upstream refresh is due:
+//
+//   - adopt(record): a newer token (fetched, or read from the store on takeover)
+//     becomes current; the next refresh is scheduled at a random point of its
+//     advisory window (see refresh_policy), never earlier than `now`, so a keeper
+//     that takes over does not refresh early.
+//   - begin_refresh / complete_refresh / fail_refresh: one refresh in flight at a time.
+//     A retryable failure schedules a retry after an exponential, jittered backoff
+//     (urgent cap in the mandatory window or without a valid token) while the current
+//     token keeps being served; rate limits wait at least rate_limited_delay; an
+//     exhausted quota waits for the next UTC day; a non-retryable error (bad appid or
+//     secret) stops retries and is kept for reporting until a new token is adopted
+//     or resume() is called.
+//   - reject(token): an application saw the platform refuse `token`; refresh now, but
+//     only if it is still the current token (N reports of one dead token cause one
+//     refresh; a report about an already replaced token causes none).
+//
+// Time is always passed in. Not thread-safe: owned by one keeper.
+
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "actors/token/core/refresh_policy.hpp"
+#include "actors/token/core/upstream_error.hpp"
+
+namespace shoal::token {
+
+/// One access token as the cluster stores it.
+struct token_record {
+  std::string token;
+  time_point obtained_at;
+  time_point expires_at;
+  /// Increases by one with every new token of a provider; the store only accepts
+  /// a record whose version is higher than the one it holds.
+  uint64_t version = 0;
+};
+
+/// Where `now` falls in the current token's life.
+enum class token_phase {
+  /// No token yet.
+  missing,
+  /// Valid, before the advisory window.
+  fresh,
+  /// Valid, inside the advisory window: a refresh is scheduled in here.
+  advisory,
+  /// Valid, inside the mandatory window: refresh urgently.
+  mandatory,
+  /// Past expires_at: not usable.
+  expired,
+};
+
+/// A stable lowercase name of a phase, for logs and status.
+std::string_view to_string(token_phase phase);
+
+/// What fail_refresh decided.
+struct retry_decision {
+  /// False when retries stopped because of a non-retryable error.
+  bool retry = false;
+  /// When the next attempt is due (meaningful only when retry is true).
+  time_point at;
+};
+
+class token_state {
+public:
+  explicit token_state(refresh_policy policy);
+
+  // -- the token ------------------------------------------------------------
+
+  /// The current token, if any (possibly expired; check phase()).
+  const std::optional<token_record>& current() const { return current_; }
+
+  /// The phase of the current token at `now`.
+  token_phase phase(time_point now) const;
+
+  /// True when a current token exists and `now` is before its expiry.
+  bool has_valid(time_point now) const;
+
+  /// Makes `record` current if there is none or its version is higher, scheduling
+  /// the next refresh in its advisory window, clearing failures and any stop.
+  /// Returns false (and changes nothing) for an older or equal version.
+  bool adopt(token_record record, time_point now);
+
+  // -- refreshing -------------------------------------------------------------
+
+  /// True when no refresh is in flight, retries are not stopped, and `now` has
+  /// reached the scheduled refresh time.
+  bool refresh_due(time_point now) const;
+
+  /// When refresh_due() will become true (for a timer); nullopt while a refresh is
+  /// in flight or retries are stopped.
+  std::optional<time_point> next_refresh_at() const;
+
+  /// Marks a refresh as in flight.
+  void begin_refresh();
+
+  /// True while a refresh is in flight.
+  bool in_flight() const { return in_flight_; }
+
+  /// True when the next refresh should ask the platform for a new token even if
+  /// its current one is still valid (stable_token force_refresh): set by reject().
+  bool force_wanted() const { return force_wanted_; }
+
+  /// Ends the in-flight refresh with a new token obtained at `now`; adopts it with
+  /// version current+1 (1 for the first) and returns the adopted record.
+  token_record complete_refresh(std::string token, duration expires_in, time_point now);
+
+  /// Ends the in-flight refresh without a result (its token was refused by the
+  /// store, or this keeper lost its lease); the schedule is left as it was.
+  void cancel_refresh() { in_flight_ = false; }
+
+  /// Ends the in-flight refresh with a failure and schedules (or stops) retries.
+  retry_decision fail_refresh(const upstream_error& error, time_point now);
+
+  /// An application reported that the platform refused `token`. Schedules an
+  /// immediate refresh and returns true only when `token` is the current token, no
+  /// refresh is in flight or already scheduled for now, and retries are not stopped.
+  bool reject(std::string_view token, time_point now);
+
+  /// Clears a stop caused by a non-retryable error (the configuration was fixed);
+  /// the next refresh is due at `now`.
+  void resume(time_point now);
+
+  // -- reporting ----------------------------------------------------------------
+
+  /// The non-retryable error that stopped retries, if any.
+  const std::optional<upstream_error>& stopped() const { return stopped_; }
+
+  /// The last failure since the last success, if any.
+  const std::optional<upstream_error>& last_error() const { return last_error_; }
+
+  /// Failures since the last successful refresh.
+  int consecutive_failures() const { return failures_; }
+
+private:
+  bool urgent(time_point now) const;
+
+  refresh_policy policy_;
+  std::optional<token_record> current_;
+  /// The earliest time the next refresh may start.
+  time_point next_attempt_ = time_point::min();
+  bool in_flight_ = false;
+  bool force_wanted_ = false;
+  int failures_ = 0;
+  std::optional<upstream_error> stopped_;
+  std::optional<upstream_error> last_error_;
+};
+
+} // namespace shoal::token
