@@ -360,10 +360,10 @@ std::vector<std::string> config::node_names() const {
 }
 
 config_result parse_config(const json& doc, const std::string& origin) {
-  config_result result;
-  json_reader root{doc, "$", result.errors};
+  std::vector<std::string> errors;
+  json_reader root{doc, "$", errors};
   if (!root.expect_object())
-    return result;
+    return fail(std::move(errors));
   config c;
   c.origin = origin;
   read_node(root, c);
@@ -379,9 +379,9 @@ config_result parse_config(const json& doc, const std::string& origin) {
   read_sync(root, c, nodes);
   read_hotkeys(root, c, nodes);
   root.finish();
-  if (result.errors.empty())
-    result.value = std::move(c);
-  return result;
+  if (!errors.empty())
+    return fail(std::move(errors));
+  return c;
 }
 
 config_result parse_config_text(const std::string& text, const std::string& origin) {
@@ -392,11 +392,9 @@ config_result parse_config_text(const std::string& text, const std::string& orig
     // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 7: ..."
     std::string what = e.what();
     auto pos = what.find("] ");
-    config_result result;
-    result.errors.push_back("config error in " + (origin.empty() ? "<text>" : origin) +
-                            ": invalid JSON, " +
-                            (pos == std::string::npos ? what : what.substr(pos + 2)));
-    return result;
+    return fail(std::vector<std::string>{
+      "config error in " + (origin.empty() ? "<text>" : origin) + ": invalid JSON, " +
+      (pos == std::string::npos ? what : what.substr(pos + 2))});
   }
   return parse_config(doc, origin);
 }
@@ -404,9 +402,7 @@ config_result parse_config_text(const std::string& text, const std::string& orig
 config_result load_config_file(const std::string& path) {
   std::ifstream in{path};
   if (!in) {
-    config_result result;
-    result.errors.push_back("config error: cannot read " + path);
-    return result;
+    return fail(std::vector<std::string>{"config error: cannot read " + path});
   }
   std::stringstream buf;
   buf << in.rdbuf();

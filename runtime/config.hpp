@@ -22,6 +22,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/base/expected.hpp"
+
 namespace shoal {
 
 /// A host and port.
@@ -211,12 +213,8 @@ struct config {
   std::vector<std::string> node_names() const;
 };
 
-/// A parsed config, or the list of everything wrong with it.
-struct config_result {
-  std::optional<config> value;
-  std::vector<std::string> errors;
-  explicit operator bool() const { return value.has_value(); }
-};
+/// A parsed config, or the list of everything wrong with it (never empty).
+using config_result = expected<config, std::vector<std::string>>;
 
 /// Validates `doc`. `origin` is the file it came from, for resolving relative paths.
 config_result parse_config(const nlohmann::json& doc, const std::string& origin = {});

@@ -35,12 +35,12 @@ std::unique_ptr<engine> engine::start_file(const std::string& path, std::string*
   if (!cfg) {
     if (error) {
       error->clear();
-      for (auto& e : cfg.errors)
+      for (auto& e : cfg.error())
         *error += (error->empty() ? "" : "\n") + e;
     }
     return nullptr;
   }
-  return start(*cfg.value, error);
+  return start(*cfg, error);
 }
 
 void engine::stop() {

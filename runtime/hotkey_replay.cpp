@@ -14,11 +14,11 @@ int replay_hotkeys(const std::string& config_path, const std::string& trace, dou
                    std::istream& in, std::ostream& out, std::ostream& err) {
   auto loaded = load_config_file(config_path);
   if (!loaded) {
-    for (auto& e : loaded.errors)
+    for (auto& e : loaded.error())
       err << e << '\n';
     return 2;
   }
-  auto cfg = *loaded.value;
+  auto cfg = *loaded;
   if (!cfg.hotkeys.present) {
     err << "shoal hotkeys replay: " << config_path << " has no hotkeys section\n";
     return 2;

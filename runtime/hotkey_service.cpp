@@ -365,11 +365,11 @@ std::optional<std::string> hotkey_service::reload() {
     auto fresh = load_config_file(node_.cfg().origin);
     if (!fresh) {
       std::string why = "rules not reloaded, old rules kept:";
-      for (auto& e : fresh.errors)
+      for (auto& e : fresh.error())
         why += " " + e;
       return why;
     }
-    parsed = hotkey::parse_rules(fresh.value->hotkeys.rules);
+    parsed = hotkey::parse_rules(fresh->hotkeys.rules);
   }
   if (!parsed) {
     auto why = "rules not reloaded, old rules kept: " + parsed.error->to_string();

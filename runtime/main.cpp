@@ -21,11 +21,11 @@ namespace {
 int check(const std::string& path) {
   auto cfg = shoal::load_config_file(path);
   if (!cfg) {
-    for (auto& e : cfg.errors)
+    for (auto& e : cfg.error())
       std::cerr << e << '\n';
     return 2;
   }
-  auto& c = *cfg.value;
+  auto& c = *cfg;
   std::cout << "config ok: node " << c.node.name << ", " << c.cluster.peers.size()
             << " peer(s), " << c.sync.pipelines.size() << " pipeline(s)"
             << (c.tls.enabled() ? ", mutual TLS" : "") << '\n';
@@ -37,13 +37,13 @@ int verify(const std::string& path, const std::string& pipeline, int64_t chunk_r
            bool json) {
   auto cfg = shoal::load_config_file(path);
   if (!cfg) {
-    for (auto& e : cfg.errors)
+    for (auto& e : cfg.error())
       std::cerr << e << '\n';
     return 2;
   }
   const shoal::sync_pipeline_config* p = nullptr;
   std::string names;
-  for (auto& candidate : cfg.value->sync.pipelines) {
+  for (auto& candidate : cfg->sync.pipelines) {
     names += (names.empty() ? "" : ", ") + candidate.name;
     if (candidate.name == pipeline)
       p = &candidate;
@@ -109,11 +109,11 @@ int verify(const std::string& path, const std::string& pipeline, int64_t chunk_r
 int token_get(const std::string& path, const std::string& provider) {
   auto cfg = shoal::load_config_file(path);
   if (!cfg) {
-    for (auto& e : cfg.errors)
+    for (auto& e : cfg.error())
       std::cerr << e << '\n';
     return 2;
   }
-  auto t = shoal::read_stored_token(*cfg.value, provider);
+  auto t = shoal::read_stored_token(*cfg, provider);
   if (t.token.empty()) {
     std::cerr << "shoal token get: " << t.error << '\n';
     return 1;
@@ -138,22 +138,22 @@ int run_node(const std::string& path) {
   auto signals = block_signals();
   auto cfg = shoal::load_config_file(path);
   if (!cfg) {
-    for (auto& e : cfg.errors)
+    for (auto& e : cfg.error())
       std::cerr << e << '\n';
     return 2;
   }
-  if (auto err = shoal::configure_logging(cfg.value->log, cfg.value->node.name)) {
+  if (auto err = shoal::configure_logging(cfg->log, cfg->node.name)) {
     std::cerr << *err << '\n';
     return 2;
   }
   std::string error;
-  auto eng = shoal::engine::start(*cfg.value, &error);
+  auto eng = shoal::engine::start(*cfg, &error);
   if (!eng) {
     std::cerr << "shoal: " << error << '\n';
     return 1;
   }
   // A line for scripts and tests that wait for the node to be ready.
-  std::cout << "ready node=" << cfg.value->node.name << " port=" << eng->port()
+  std::cout << "ready node=" << cfg->node.name << " port=" << eng->port()
             << " http=" << eng->http_port() << std::endl;
   for (;;) {
     int sig = 0;

@@ -103,11 +103,11 @@ void local_get_vs_redis(shoal::test::redis_server& redis,
       {"tokens", {{"providers", json::array({provider_json(upstream.base_url())})}}}};
   auto parsed = shoal::parse_config_text(cfg.dump());
   if (!parsed) {
-    fail("local get: " + parsed.errors.front());
+    fail("local get: " + parsed.error().front());
     return;
   }
   std::string error;
-  auto eng = shoal::engine::start(*parsed.value, &error);
+  auto eng = shoal::engine::start(*parsed, &error);
   if (!eng || !eng->tokens().get("wx", seconds{10})) {
     fail("local get: engine: " + error);
     return;

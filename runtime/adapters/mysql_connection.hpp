@@ -31,6 +31,8 @@
 #include <variant>
 #include <vector>
 
+#include "runtime/base/expected.hpp"
+
 struct st_mysql;
 
 namespace shoal {
@@ -85,28 +87,7 @@ bool is_connection_lost(const mysql_error& error);
 bool is_transaction_conflict(const mysql_error& error);
 
 /// Either a value or a mysql_error.
-template <class T> class mysql_expected {
-public:
-  mysql_expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}
-  mysql_expected(mysql_error error) : state_(std::in_place_index<1>, std::move(error)) {}
-
-  bool has_value() const { return state_.index() == 0; }
-  explicit operator bool() const { return has_value(); }
-
-  /// The value; undefined behaviour when !has_value().
-  T& operator*() { return std::get<0>(state_); }
-  const T& operator*() const { return std::get<0>(state_); }
-  T* operator->() { return &std::get<0>(state_); }
-  const T* operator->() const { return &std::get<0>(state_); }
-  /// The value; throws std::bad_variant_access when !has_value().
-  T& value() { return std::get<0>(state_); }
-
-  /// The error; undefined behaviour when has_value().
-  const mysql_error& error() const { return std::get<1>(state_); }
-
-private:
-  std::variant<T, mysql_error> state_;
-};
+template <class T> using mysql_expected = expected<T, mysql_error>;
 
 /// Success without a value.
 struct mysql_ok {};

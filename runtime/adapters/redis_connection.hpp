@@ -33,6 +33,8 @@
 #include <variant>
 #include <vector>
 
+#include "runtime/base/expected.hpp"
+
 struct redisContext;
 
 namespace shoal {
@@ -100,28 +102,7 @@ struct redis_reply {
 };
 
 /// Either a value or a redis_error.
-template <class T> class redis_expected {
-public:
-  redis_expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}
-  redis_expected(redis_error error) : state_(std::in_place_index<1>, std::move(error)) {}
-
-  bool has_value() const { return state_.index() == 0; }
-  explicit operator bool() const { return has_value(); }
-
-  /// The value; undefined behaviour when !has_value().
-  T& operator*() { return std::get<0>(state_); }
-  const T& operator*() const { return std::get<0>(state_); }
-  T* operator->() { return &std::get<0>(state_); }
-  const T* operator->() const { return &std::get<0>(state_); }
-  /// The value; throws std::bad_variant_access when !has_value().
-  T& value() { return std::get<0>(state_); }
-
-  /// The error; undefined behaviour when has_value().
-  const redis_error& error() const { return std::get<1>(state_); }
-
-private:
-  std::variant<T, redis_error> state_;
-};
+template <class T> using redis_expected = expected<T, redis_error>;
 
 /// An open (or broken, to be reopened on the next call) connection.
 /// Move-only; closes on destruction.

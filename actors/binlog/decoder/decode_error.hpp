@@ -13,6 +13,8 @@
 #include <utility>
 #include <variant>
 
+#include "runtime/base/expected.hpp"
+
 namespace shoal::binlog {
 
 /// Why and where decoding failed.
@@ -33,30 +35,6 @@ struct decode_error {
 };
 
 /// Either a `T` or a `decode_error`; an `expected<T, decode_error>` for C++17.
-template <class T> class decode_result {
-public:
-  decode_result(T value) : state_(std::move(value)) {}
-  decode_result(decode_error error) : state_(std::move(error)) {}
-
-  /// True when this holds a value.
-  bool ok() const noexcept { return state_.index() == 0; }
-  explicit operator bool() const noexcept { return ok(); }
-
-  /// The value; only valid when `ok()`.
-  T& value() & { return std::get<0>(state_); }
-  const T& value() const& { return std::get<0>(state_); }
-  T&& value() && { return std::get<0>(std::move(state_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-
-  /// The error; only valid when `!ok()`.
-  const decode_error& error() const& { return std::get<1>(state_); }
-  decode_error&& error() && { return std::get<1>(std::move(state_)); }
-
-private:
-  std::variant<T, decode_error> state_;
-};
+template <class T> using decode_result = expected<T, decode_error>;
 
 } // namespace shoal::binlog

@@ -81,7 +81,7 @@ caf::behavior upstream_fetcher(caf::stateful_actor<fetcher_state>* self,
         out.sent_at_ms = to_epoch_ms(clock::now());
         auto reply = st.http->send(http_request{req.method, req.target, req.headers,
                                                 req.body, req.content_type});
-        auto parsed = [&]() -> result<fetched_token, upstream_error> {
+        auto parsed = [&]() -> expected<fetched_token, upstream_error> {
           if (auto* err = std::get_if<http_error>(&reply))
             return fail(provider::transport_failure(err->kind == http_error_kind::timeout,
                                                     err->message));

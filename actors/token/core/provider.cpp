@@ -28,7 +28,7 @@ std::string clip(std::string s) {
 }
 
 // Parses `body` as a JSON object; nullopt-like failure names the problem.
-result<json, upstream_error> parse_object(std::string_view body) {
+expected<json, upstream_error> parse_object(std::string_view body) {
   auto j = json::parse(body.begin(), body.end(), nullptr, false);
   if (j.is_discarded())
     return fail(malformed("not JSON (" + std::to_string(body.size()) + " bytes)"));
@@ -38,7 +38,7 @@ result<json, upstream_error> parse_object(std::string_view body) {
 }
 
 // Reads access_token and expires_in from a success reply.
-result<fetched_token, upstream_error> read_token(const json& j) {
+expected<fetched_token, upstream_error> read_token(const json& j) {
   auto token = j.find("access_token");
   if (token == j.end())
     return fail(malformed("access_token: missing"));
@@ -127,14 +127,14 @@ upstream_request provider::build_request(bool force_refresh) const {
   return req;
 }
 
-result<fetched_token, upstream_error>
+expected<fetched_token, upstream_error>
 provider::parse_reply(int status, std::string_view body, bool force_refresh) const {
   if (config_.kind == provider_kind::oauth2)
     return parse_oauth2(status, body);
   return parse_wechat(status, body, force_refresh);
 }
 
-result<fetched_token, upstream_error>
+expected<fetched_token, upstream_error>
 provider::parse_wechat(int status, std::string_view body, bool force_refresh) const {
   if (status != 200)
     return fail(http_status_error(status));
@@ -164,7 +164,7 @@ provider::parse_wechat(int status, std::string_view body, bool force_refresh) co
   return read_token(j);
 }
 
-result<fetched_token, upstream_error>
+expected<fetched_token, upstream_error>
 provider::parse_oauth2(int status, std::string_view body) const {
   if (status >= 400 && status < 500 && status != 429) {
     auto parsed = parse_object(body);

@@ -30,7 +30,7 @@
 
 #include "actors/token/core/provider_config.hpp"
 #include "actors/token/core/refresh_policy.hpp"
-#include "actors/token/core/result.hpp"
+#include "runtime/base/expected.hpp"
 #include "actors/token/core/upstream_error.hpp"
 
 namespace shoal::token {
@@ -67,7 +67,7 @@ public:
 
   /// Reads an HTTP reply (status and body) to a request built with `force_refresh`.
   /// For wechat_stable, a limit hit by a forced request is refresh_limited.
-  result<fetched_token, upstream_error> parse_reply(int status, std::string_view body,
+  expected<fetched_token, upstream_error> parse_reply(int status, std::string_view body,
                                                     bool force_refresh = false) const;
 
   /// The error for a request that got no HTTP reply. `message` must already be free
@@ -75,9 +75,9 @@ public:
   static upstream_error transport_failure(bool timed_out, std::string message);
 
 private:
-  result<fetched_token, upstream_error> parse_wechat(int status, std::string_view body,
+  expected<fetched_token, upstream_error> parse_wechat(int status, std::string_view body,
                                                      bool force_refresh) const;
-  result<fetched_token, upstream_error> parse_oauth2(int status,
+  expected<fetched_token, upstream_error> parse_oauth2(int status,
                                                      std::string_view body) const;
 
   provider_config config_;

@@ -230,7 +230,7 @@ std::optional<std::string> process_env(const std::string& name) {
   return std::nullopt;
 }
 
-result<provider_config, std::string>
+expected<provider_config, std::string>
 parse_provider(const json& j, const std::string& path, const env_lookup& env) {
   try {
     return parse_one(j, path, env);
@@ -239,7 +239,7 @@ parse_provider(const json& j, const std::string& path, const env_lookup& env) {
   }
 }
 
-result<std::vector<provider_config>, std::string>
+expected<std::vector<provider_config>, std::string>
 parse_providers(const json& j, const std::string& path, const env_lookup& env) {
   if (!j.is_array())
     return fail(path + ": expected array, got " + type_name(j));

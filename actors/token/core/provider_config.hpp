@@ -30,7 +30,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "actors/token/core/refresh_policy.hpp"
-#include "actors/token/core/result.hpp"
+#include "runtime/base/expected.hpp"
 
 namespace shoal::token {
 
@@ -78,13 +78,13 @@ using env_lookup = std::function<std::optional<std::string>(const std::string&)>
 std::optional<std::string> process_env(const std::string& name);
 
 /// Parses one provider object found at JSON path `path`.
-result<provider_config, std::string> parse_provider(const nlohmann::json& j,
+expected<provider_config, std::string> parse_provider(const nlohmann::json& j,
                                                     const std::string& path,
                                                     const env_lookup& env = process_env);
 
 /// Parses the provider array at `path` (usually "$.tokens.providers"); names must be
 /// unique.
-result<std::vector<provider_config>, std::string>
+expected<std::vector<provider_config>, std::string>
 parse_providers(const nlohmann::json& j, const std::string& path = "$.tokens.providers",
                 const env_lookup& env = process_env);
 

@@ -33,9 +33,9 @@ TEST_F(sync_engine_test, engine_runs_the_pipeline_and_waits_until_caught_up) {
               R"(, "password_env": "SHOAL_SYNC_ENGINE_TEST_PW"},
       "partitions": 2, "start": "snapshot", "include": ["e.*"]}]}})";
   auto cfg = parse_config_text(text);
-  ASSERT_TRUE(cfg) << (cfg.errors.empty() ? "" : cfg.errors.front());
+  ASSERT_TRUE(cfg) << (cfg.error().empty() ? "" : cfg.error().front());
   std::string error;
-  auto eng = engine::start(*cfg.value, &error);
+  auto eng = engine::start(*cfg, &error);
   ASSERT_TRUE(eng) << error;
   ASSERT_NE(eng->sync(), nullptr);
   EXPECT_EQ(eng->sync()->pipelines(), std::vector<std::string>{"e"});

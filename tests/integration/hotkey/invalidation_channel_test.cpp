@@ -29,9 +29,9 @@ TEST_F(invalidation_channel_test, a_published_key_is_dropped_and_redis_restarts_
             {{"invalidation_channel", "shoal:invalidate"},
              {"rules", json::array({{{"prefix", "sku:"}, {"threshold", 1000000}}})}}}};
   auto parsed = parse_config(cfg);
-  ASSERT_TRUE(parsed) << parsed.errors.front();
+  ASSERT_TRUE(parsed) << parsed.error().front();
   std::string error;
-  auto eng = engine::start(*parsed.value, &error);
+  auto eng = engine::start(*parsed, &error);
   ASSERT_TRUE(eng) << error;
   auto subscribed = [&] {
     return eng->status()["hotkeys"].value("invalidation_channel", "") == "subscribed";
@@ -76,7 +76,7 @@ TEST_F(invalidation_channel_test, the_channel_needs_redis_in_the_config) {
            {"hotkeys", {{"invalidation_channel", "shoal:invalidate"}}}};
   auto parsed = parse_config(cfg);
   ASSERT_FALSE(parsed);
-  EXPECT_EQ(parsed.errors.front(),
+  EXPECT_EQ(parsed.error().front(),
             "config error at $.hotkeys.invalidation_channel: needs $.redis (the server that "
             "carries the channel)");
 }

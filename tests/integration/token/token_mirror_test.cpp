@@ -51,11 +51,11 @@ protected:
                                            {"appid", "wx-test-app"},
                                            {"secret_env", "SHOAL_MIRROR_TEST_WX"}}})}}}};
     auto parsed = parse_config(cfg);
-    EXPECT_TRUE(parsed) << (parsed.errors.empty() ? "" : parsed.errors.front());
+    EXPECT_TRUE(parsed) << (parsed.error().empty() ? "" : parsed.error().front());
     if (!parsed)
       return nullptr;
     std::string error;
-    auto eng = engine::start(*parsed.value, &error);
+    auto eng = engine::start(*parsed, &error);
     EXPECT_TRUE(eng) << error;
     return eng;
   }

@@ -62,7 +62,7 @@ protected:
   }
 
   // What the fetcher actor will do: build, send, classify.
-  result<fetched_token, upstream_error> fetch(const provider& p, bool force = false,
+  expected<fetched_token, upstream_error> fetch(const provider& p, bool force = false,
                                               std::chrono::milliseconds timeout = 2s) {
     http_client_options o;
     o.connect_timeout = 1s;

@@ -18,7 +18,7 @@ json minimal() {
 std::vector<std::string> errors_of(const json& doc) {
   auto result = parse_config(doc);
   EXPECT_FALSE(result) << "expected errors";
-  return result.errors;
+  return result.error();
 }
 
 bool contains(const std::vector<std::string>& errors, const std::string& text) {
@@ -35,8 +35,8 @@ std::string joined(const std::vector<std::string>& errors) {
 
 TEST(config, minimal_config_gets_defaults) {
   auto result = parse_config(minimal());
-  ASSERT_TRUE(result) << joined(result.errors);
-  auto& c = *result.value;
+  ASSERT_TRUE(result) << joined(result.error());
+  auto& c = *result;
   EXPECT_EQ(c.node.name, "n1");
   EXPECT_EQ(c.node.listen.host, "127.0.0.1");
   EXPECT_EQ(c.node.listen.port, 7101);
@@ -149,9 +149,9 @@ TEST(config, the_token_mirror_names_a_known_server_and_a_qualified_table) {
       << joined(errors);
   doc["tokens"] = json::parse(R"({"mirror": {"mysql": "main"}})");
   auto ok = parse_config(doc);
-  ASSERT_TRUE(ok) << joined(ok.errors);
-  EXPECT_EQ(ok.value->tokens.mirror_mysql, "main");
-  EXPECT_EQ(ok.value->tokens.mirror_table, "shoal.token_mirror");
+  ASSERT_TRUE(ok) << joined(ok.error());
+  EXPECT_EQ(ok->tokens.mirror_mysql, "main");
+  EXPECT_EQ(ok->tokens.mirror_table, "shoal.token_mirror");
 }
 
 TEST(config, tls_files_come_together_and_must_exist) {
@@ -175,8 +175,8 @@ TEST(config, pipeline_start_forms) {
     {"name": "c", "source": {"server_id": 9}, "target": {"port": 3307},
      "start": {"gtid": "0-1-42"}, "rename": {"shop": "copy"}}]})");
   auto result = parse_config(doc);
-  ASSERT_TRUE(result) << joined(result.errors);
-  auto& p = result.value->sync.pipelines;
+  ASSERT_TRUE(result) << joined(result.error());
+  auto& p = result->sync.pipelines;
   ASSERT_EQ(p.size(), 3u);
   EXPECT_EQ(p[0].start.mode, "current");
   EXPECT_EQ(p[0].node, "n1");
@@ -192,16 +192,16 @@ TEST(config, pipeline_start_forms) {
 TEST(config, invalid_json_names_line_and_column) {
   auto result = parse_config_text("{\n  \"node\": {\n    \"name\": \"n1\",,\n", "x.json");
   ASSERT_FALSE(result);
-  ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_NE(result.errors[0].find("config error in x.json: invalid JSON"), std::string::npos)
-    << result.errors[0];
-  EXPECT_NE(result.errors[0].find("line 3"), std::string::npos) << result.errors[0];
+  ASSERT_EQ(result.error().size(), 1u);
+  EXPECT_NE(result.error()[0].find("config error in x.json: invalid JSON"), std::string::npos)
+    << result.error()[0];
+  EXPECT_NE(result.error()[0].find("line 3"), std::string::npos) << result.error()[0];
 }
 
 TEST(config, unreadable_file_is_an_error) {
   auto result = load_config_file("/nonexistent/shoal.json");
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.errors.at(0), "config error: cannot read /nonexistent/shoal.json");
+  EXPECT_EQ(result.error().at(0), "config error: cannot read /nonexistent/shoal.json");
 }
 
 TEST(config, every_shipped_config_is_valid) {
@@ -214,7 +214,7 @@ TEST(config, every_shipped_config_is_valid) {
     if (entry.path().extension() != ".json" || entry.path().filename() == "demo.json")
       continue;
     auto result = load_config_file(entry.path().string());
-    EXPECT_TRUE(result) << entry.path() << ":\n" << joined(result.errors);
+    EXPECT_TRUE(result) << entry.path() << ":\n" << joined(result.error());
     ++checked;
   }
   EXPECT_GE(checked, 4);

@@ -38,7 +38,7 @@ config single(const std::string& name, uint16_t port) {
                                             {"http", {{"port", 0}}},
                                             {"log", {{"level", "warn"}}}});
   EXPECT_TRUE(result);
-  return *result.value;
+  return *result;
 }
 
 TEST(engine, starts_and_stops_many_times_without_leaks) {
@@ -103,7 +103,7 @@ TEST(engine, two_engines_in_one_process_see_each_other) {
       {"http", {{"enabled", false}}},
       {"log", {{"level", "warn"}}}});
     EXPECT_TRUE(result);
-    return *result.value;
+    return *result;
   };
   auto a = engine::start(make("a", pa, "b", pb));
   ASSERT_NE(a, nullptr);

@@ -28,7 +28,7 @@ TEST(logging, secrets_named_by_the_config_never_reach_the_log) {
     "tokens": {"providers": [{"name": "wx", "secret_env": "SHOAL_LOGGING_TEST_APP_SECRET"}]}
   })"));
   ASSERT_TRUE(cfg);
-  add_secrets_of(*cfg.value);
+  add_secrets_of(*cfg);
 
   test::temp_dir dir{"logging"};
   log_config lc;
