@@ -22,8 +22,6 @@ int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
-
 struct peer_state {
   peer_config cfg;
   bool up = false;
@@ -46,37 +44,37 @@ struct directory_state {
   static inline const char* name = "shoal.directory";
 };
 
-using directory_actor = caf::stateful_actor<directory_state>;
+using directory_self = directory_actor::stateful_pointer<directory_state>;
 
 msg::member to_member(const peer_state& p) {
-  return msg::member{p.cfg.name, p.up, p.incarnation, p.since_ms};
+  return msg::member{p.cfg.name, p.up, p.incarnation, p.since_ms, p.directory};
 }
 
-msg::membership view(directory_actor* self) {
+msg::membership view(directory_self self) {
   auto& st = self->state;
   msg::membership m;
   m.self = st.cfg.node.name;
-  m.members.push_back(msg::member{st.cfg.node.name, true, st.incarnation, 0});
+  m.members.push_back(msg::member{st.cfg.node.name, true, st.incarnation, 0, {}});
   for (auto& [_, p] : st.peers)
     m.members.push_back(to_member(p));
   return m;
 }
 
-void notify(directory_actor* self, const peer_state& p) {
+void notify(directory_self self, const peer_state& p) {
   for (auto& s : self->state.subscribers)
-    self->send(s, msg::member_changed{to_member(p)});
+    caf::anon_send(s, msg::member_changed{to_member(p)});
 }
 
-void schedule_connect(directory_actor* self, peer_state& p) {
+void schedule_connect(directory_self self, peer_state& p) {
   auto& cl = self->state.cfg.cluster;
   p.backoff_ms = p.backoff_ms == 0 ? cl.reconnect_min_ms
                                    : std::min(cl.reconnect_max_ms, p.backoff_ms * 2);
   std::uniform_int_distribution<int64_t> jitter{0, p.backoff_ms / 2};
   auto delay = p.backoff_ms / 2 + jitter(self->state.rng) + 1;
-  self->delayed_send(self, milliseconds{delay}, reconnect_atom::value, p.cfg.name);
+  self->delayed_send(self, milliseconds{delay}, atoms::reconnect::value, p.cfg.name);
 }
 
-void mark_up(directory_actor* self, peer_state& p, const msg::hello& h) {
+void mark_up(directory_self self, peer_state& p, const msg::hello& h) {
   if (p.up && p.directory == h.directory)
     return;
   if (p.up && p.directory)
@@ -93,7 +91,7 @@ void mark_up(directory_actor* self, peer_state& p, const msg::hello& h) {
   notify(self, p);
 }
 
-void mark_down(directory_actor* self, peer_state& p, const std::string& why) {
+void mark_down(directory_self self, peer_state& p, const std::string& why) {
   if (!p.up)
     return;
   p.up = false;
@@ -104,7 +102,7 @@ void mark_down(directory_actor* self, peer_state& p, const std::string& why) {
   schedule_connect(self, p);
 }
 
-void connect(directory_actor* self, const std::string& name) {
+void connect(directory_self self, const std::string& name) {
   auto i = self->state.peers.find(name);
   if (i == self->state.peers.end())
     return;
@@ -157,7 +155,7 @@ void connect(directory_actor* self, const std::string& name) {
       failed);
 }
 
-caf::behavior directory(directory_actor* self, config cfg, bool tls) {
+directory_actor::behavior_type directory(directory_self self, config cfg, bool tls) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.tls = tls;
@@ -177,9 +175,9 @@ caf::behavior directory(directory_actor* self, config cfg, bool tls) {
       i = i->second.address() == dm.source ? st.names.erase(i) : std::next(i);
   });
   for (auto& [name, _] : st.peers)
-    self->send(self, reconnect_atom::value, name);
+    self->send(self, atoms::reconnect::value, name);
   return {
-    [self](reconnect_atom, const std::string& name) { connect(self, name); },
+    [self](atoms::reconnect, const std::string& name) { connect(self, name); },
     [self](msg::hello& h) -> caf::result<msg::hello> {
       auto& st = self->state;
       auto i = st.peers.find(h.node);
@@ -192,8 +190,8 @@ caf::behavior directory(directory_actor* self, config cfg, bool tls) {
       mark_up(self, i->second, h);
       return msg::hello{st.cfg.node.name, caf::actor_cast<caf::actor>(self), st.incarnation};
     },
-    [self](atoms::members) { return view(self); },
-    [self](atoms::subscribe, caf::actor& who) {
+    [self](atoms::members) -> msg::membership { return view(self); },
+    [self](atoms::subscribe, caf::actor& who) -> msg::membership {
       self->monitor(who);
       self->state.subscribers.push_back(std::move(who));
       return view(self);
@@ -213,7 +211,7 @@ caf::behavior directory(directory_actor* self, config cfg, bool tls) {
 
 } // namespace
 
-caf::actor spawn_directory(caf::actor_system& sys, const config& cfg, bool use_tls) {
+directory_actor spawn_directory(caf::actor_system& sys, const config& cfg, bool use_tls) {
   return sys.spawn(directory, cfg, use_tls);
 }
 

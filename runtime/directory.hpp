@@ -9,23 +9,19 @@
 // It also maps names to actors on its own node ("token_cache", "hot_cache", ...)
 // so that services on other nodes can find them with `msg::lookup`.
 //
-// Interface (all messages from messages/cluster.hpp):
-//   msg::hello                 -> msg::hello           a peer greets; we answer
-//   atoms::members             -> msg::membership      current view, self included
-//   atoms::subscribe, actor    -> msg::membership      and msg::member_changed later
-//   atoms::register_name, string, actor                names a local actor
-//   msg::lookup                -> actor                or an error if unknown
+// Its protocol is `directory_actor` in messages/cluster.hpp.
 
 #pragma once
 
 #include <caf/fwd.hpp>
 
+#include "messages/cluster.hpp"
 #include "runtime/config.hpp"
 
 namespace shoal {
 
 /// Spawns the directory of a node with config `cfg`. `use_tls` selects the
 /// OpenSSL middleman for outgoing connections.
-caf::actor spawn_directory(caf::actor_system& sys, const config& cfg, bool use_tls);
+directory_actor spawn_directory(caf::actor_system& sys, const config& cfg, bool use_tls);
 
 } // namespace shoal

@@ -153,11 +153,7 @@ hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::pipeline> p,
                    std::string{hotkey::shard_name}, shard_);
   }
   recorder_ = hotkey::spawn_recorder(sys, p_);
-  std::vector<hotkey::peer_address> peers;
-  for (auto& peer : cfg.cluster.peers)
-    peers.push_back({peer.name, peer.address.host, peer.address.port});
-  tracker_ = hotkey::spawn_peer_tracker(sys, p_, n.directory(), std::move(peers),
-                                        h.shard_nodes, cfg.tls.enabled());
+  tracker_ = hotkey::spawn_peer_tracker(sys, p_, n.directory(), h.shard_nodes);
   if (!h.invalidation_channel.empty()) {
     invalidation_state_ = "connecting";
     invalidation_thread_ =
@@ -191,7 +187,11 @@ void hotkey_service::stop() {
     metrics_thread_.join();
   if (invalidation_thread_.joinable())
     invalidation_thread_.join();
-  for (auto* a : {&tracker_, &recorder_, &shard_, &cache_})
+  if (tracker_) {
+    caf::anon_send_exit(tracker_, caf::exit_reason::user_shutdown);
+    tracker_ = nullptr;
+  }
+  for (auto* a : {&recorder_, &shard_, &cache_})
     if (*a) {
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
       *a = nullptr;

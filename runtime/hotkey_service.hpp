@@ -99,7 +99,8 @@ private:
   node& node_;
   std::shared_ptr<hotkey::pipeline> p_;
   hotkey::cache_reader reader_;
-  caf::actor cache_, shard_, recorder_, tracker_;
+  caf::actor cache_, shard_, recorder_;
+  peer_listener tracker_;
   std::mutex listener_lock_;
   detection_listener listener_;
   std::unique_ptr<metrics> metrics_;

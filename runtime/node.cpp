@@ -48,7 +48,7 @@ struct node::impl {
 
   node_system_config sys_cfg;
   caf::actor_system sys;
-  caf::actor directory;
+  directory_actor directory;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<status_server> http;
   /// Started services, in start order; stopped in reverse.
@@ -135,7 +135,7 @@ caf::actor_system& node::system() {
   return impl_->sys;
 }
 
-const caf::actor& node::directory() const {
+const directory_actor& node::directory() const {
   return impl_->directory;
 }
 

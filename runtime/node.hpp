@@ -45,7 +45,7 @@ public:
   caf::actor_system& system();
 
   /// This node's directory actor (see directory.hpp).
-  const caf::actor& directory() const;
+  const directory_actor& directory() const;
 
   /// The port the directory is published on (the configured one, or the one
   /// picked when the config says 0).

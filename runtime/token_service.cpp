@@ -6,8 +6,6 @@
 #include <time.h>
 
 #include <caf/all.hpp>
-#include <caf/io/middleman.hpp>
-#include <caf/openssl/manager.hpp>
 #include <httplib.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -322,21 +320,35 @@ token_result token_client::get(std::string_view provider, milliseconds wait) con
   d.watcher->waited(std::string{provider});
   token_result out;
   caf::scoped_actor self{*d.sys};
-  self->request(d.cache, wait, atoms::token_get::value, std::string{provider},
-                static_cast<int64_t>(wait.count()))
-      .receive(
-          [&](msg::token_update&) {
-            auto* t = d.board->current(slot);
-            if (t && token::clock::now() < t->expires_at)
-              out.snapshot = t;
-            else
-              out.error = "the token of " + std::string{provider} + " expired on arrival";
-          },
-          [&](caf::error& e) {
-            out.error = "no valid token of " + std::string{provider} + " within " +
-                        std::to_string(wait.count()) + " ms: " + d.sys->render(e);
-          });
-  return out;
+  // A token can run out between the cache's answer and this check (this thread
+  // descheduled while no keeper could refresh): ask again until the deadline
+  // rather than fail a caller a newer token may reach in time.
+  auto deadline = steady_clock::now() + wait;
+  for (;;) {
+    auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+    if (left <= milliseconds{0}) {
+      out.error = "no valid token of " + std::string{provider} + " within " +
+                  std::to_string(wait.count()) + " ms: the tokens that arrived had expired";
+      return out;
+    }
+    bool again = false;
+    self->request(d.cache, left, atoms::token_get::value, std::string{provider},
+                  static_cast<int64_t>(left.count()))
+        .receive(
+            [&](msg::token_update&) {
+              auto* t = d.board->current(slot);
+              if (t && token::clock::now() < t->expires_at)
+                out.snapshot = t;
+              else
+                again = true;
+            },
+            [&](caf::error& e) {
+              out.error = "no valid token of " + std::string{provider} + " within " +
+                          std::to_string(wait.count()) + " ms: " + d.sys->render(e);
+            });
+    if (!again)
+      return out;
+  }
 }
 
 void token_client::rejected(std::string_view provider, std::string_view token) const {
@@ -413,8 +425,6 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
     cache_cfg.policies[p.name] = p.refresh;
     add_secret(p.secret);
   }
-  for (auto& peer : cfg.cluster.peers)
-    cache_cfg.peers[peer.name] = {peer.address.host, peer.address.port};
 
   auto d = std::make_unique<token_service::impl>();
   if (cfg.tokens.http_api) {
@@ -432,11 +442,7 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
   d->node = cfg.node.name;
   d->board = std::make_shared<token::token_board>(names);
   d->watcher = std::make_shared<observer>(n.metrics(), names);
-  auto connector = cfg.tls.enabled()
-                       ? caf::actor_cast<caf::actor>(sys.openssl_manager().actor_handle())
-                       : caf::actor_cast<caf::actor>(sys.middleman().actor_handle());
-  d->cache = token::spawn_token_cache(sys, cache_cfg, n.directory(), connector, d->board,
-                                      d->watcher);
+  d->cache = token::spawn_token_cache(sys, cache_cfg, n.directory(), d->board, d->watcher);
   caf::anon_send(n.directory(), atoms::register_name::value,
                  std::string{token::token_cache_name}, d->cache);
 

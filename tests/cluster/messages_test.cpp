@@ -38,15 +38,22 @@ std::map<std::string, std::function<caf::message(caf::actor)>> samples() {
     using type = std::decay_t<decltype(make(caf::actor{}))>;
     s[caf::type_name<type>::value] = [make](caf::actor a) { return caf::make_message(make(a)); };
   };
-  msg::member m{"n2", true, 0xfeedface12345678ULL, 1795687057401};
+  msg::member m{"n2", true, 0xfeedface12345678ULL, 1795687057401, {}};
   add([](caf::actor a) { return msg::hello{"n1 ✓ ünïcode", a, UINT64_MAX}; });
   add([m](caf::actor) { return m; });
   add([m](caf::actor) {
-    return msg::membership{"n1", {m, msg::member{"n3", false, 0, -1}}};
+    return msg::membership{"n1", {m, msg::member{"n3", false, 0, -1, {}}}};
   });
   add([m](caf::actor) { return msg::member_changed{m}; });
   add([](caf::actor) { return msg::lookup{std::string{"token_cache\0x", 13}}; });
   add([m](caf::actor) { return std::vector<msg::member>{m, m}; });
+  add([m](caf::actor a) {
+    auto with_directory = m;
+    with_directory.directory = a;
+    return msg::member_changed{with_directory};
+  });
+  add([](caf::actor a) { return msg::peer_found{"n2", UINT64_MAX, "hotkey.cache", a}; });
+  add([](caf::actor) { return msg::peer_lost{"n2", std::string{"token\0cache", 12}}; });
   msg::hot_entry he{std::string{"sku:\0\xff", 6}, UINT64_MAX, INT64_MAX, -1, true};
   add([](caf::actor) {
     return msg::key_counts{"n1", INT64_MIN, {"sku:1", "", "ключ"}, {1, 0, UINT64_MAX}};

@@ -31,19 +31,13 @@
 #include "actors/hotkey/core/key_recorder.hpp"
 #include "actors/hotkey/actors/peer_book.hpp"
 #include "actors/hotkey/core/rule_book.hpp"
+#include "messages/cluster.hpp"
 
 namespace shoal::hotkey {
 
 /// Directory names of the hot-key actors on every node.
 inline constexpr const char* shard_name = "hotkey.shard";
 inline constexpr const char* cache_name = "hotkey.cache";
-
-/// A peer as this node reaches it.
-struct peer_address {
-  std::string name;
-  std::string host;
-  uint16_t port = 0;
-};
 
 /// Owner of a key among live nodes (placement's rendezvous hashing).
 using owner_function =
@@ -82,11 +76,10 @@ caf::actor spawn_recorder(caf::actor_system& sys, std::shared_ptr<pipeline> p);
 /// Spawns the cache actor of this node.
 caf::actor spawn_cache_actor(caf::actor_system& sys, std::shared_ptr<pipeline> p);
 
-/// Spawns the peer tracker: subscribes to `directory`, and for every peer up finds
-/// its cache actor and (if it is in `shard_nodes`, or that list is empty) its shard.
-/// `tls` selects the OpenSSL middleman.
-caf::actor spawn_peer_tracker(caf::actor_system& sys, std::shared_ptr<pipeline> p,
-                              caf::actor directory, std::vector<peer_address> peers,
-                              std::vector<std::string> shard_nodes, bool tls);
+/// Spawns the peer tracker: finds the cache actor of every peer, and the shard of
+/// every peer in `shard_nodes` (every peer when empty), through `directory`.
+peer_listener spawn_peer_tracker(caf::actor_system& sys, std::shared_ptr<pipeline> p,
+                                 directory_actor directory,
+                                 std::vector<std::string> shard_nodes);
 
 } // namespace shoal::hotkey

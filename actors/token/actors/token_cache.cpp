@@ -1,10 +1,10 @@
 #include "actors/token/actors/token_cache.hpp"
 
-#include <set>
 #include <vector>
 
 #include <caf/all.hpp>
 
+#include "actors/cluster/peer_finder.hpp"
 #include "actors/token/core/token_board.hpp"
 #include "actors/token/core/token_observer.hpp"
 #include "actors/token/actors/token_store.hpp"
@@ -18,7 +18,6 @@ namespace {
 using namespace std::chrono;
 using steady = steady_clock;
 
-using retry_atom = caf::atom_constant<caf::atom("tc_retry")>;
 using nudge_atom = caf::atom_constant<caf::atom("tc_nudge")>;
 
 constexpr milliseconds peer_timeout{3000};
@@ -31,16 +30,12 @@ struct waiter {
 
 struct cache_state {
   cache_settings cfg;
-  caf::actor directory;
-  caf::actor connector;
+  /// Finds the token cache of every peer (actors/cluster/peer_finder.hpp).
+  peer_finder_actor finder;
   std::shared_ptr<token_board> board;
   std::shared_ptr<token_observer> observer;
-  /// Peers the directory reports up.
-  std::set<std::string> up;
-  /// Caches of peers, by node.
+  /// Caches of peers, by node, as the finder reports them.
   std::map<std::string, caf::actor> peer_caches;
-  /// Peers whose cache is being looked up.
-  std::set<std::string> connecting;
   /// This node's keeper of each provider (absent when this node keeps none).
   std::map<std::string, caf::actor> keepers;
   /// Callers waiting for a token, by provider.
@@ -108,93 +103,36 @@ void arm_nudge(cache_actor* self) {
   self->delayed_send(self, nudge_interval, nudge_atom::value);
 }
 
-void connect_peer(cache_actor* self, const std::string& name) {
+/// A peer's cache was found (at start, or after the peer came back): catch up on
+/// what it holds, and tell it what this node's callers are waiting for.
+void found(cache_actor* self, msg::peer_found& f) {
   auto& s = self->state;
-  auto addr = s.cfg.peers.find(name);
-  if (addr == s.cfg.peers.end() || s.connecting.count(name) || !s.up.count(name))
-    return;
-  s.connecting.insert(name);
-  auto retry = [self, name](const caf::error& err) {
-    self->state.observer->note(
-        "*", false, "token cache of " + name + " not found yet: " + to_string(err));
-    self->state.connecting.erase(name);
-    self->delayed_send(self, milliseconds{300}, retry_atom::value, name);
-  };
-  self->request(s.connector, peer_timeout, caf::connect_atom::value, addr->second.first,
-                addr->second.second)
+  s.peer_caches[f.node] = f.actor;
+  s.observer->note("*", false, "token cache of " + f.node + " found");
+  self->request(f.actor, peer_timeout, atoms::token_sync::value)
       .then(
-          [self, name, retry](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                              const std::set<std::string>&) {
-            if (!ptr) {
-              retry(caf::make_error(caf::sec::no_actor_published_at_port));
-              return;
-            }
-            auto dir = caf::actor_cast<caf::actor>(ptr);
-            self->request(dir, peer_timeout, msg::lookup{token_cache_name})
-                .then(
-                    [self, name, retry](caf::actor& peer) {
-                      auto& s = self->state;
-                      s.connecting.erase(name);
-                      s.peer_caches[name] = peer;
-                      s.observer->note("*", false, "token cache of " + name + " found");
-                      self->monitor(peer);
-                      self->request(peer, peer_timeout, atoms::token_sync::value)
-                          .then(
-                              [self](std::vector<msg::token_update>& all) {
-                                for (auto& u : all)
-                                  adopt(self, u);
-                              },
-                              [](caf::error&) {});
-                      for (auto& [provider, w] : s.waiters)
-                        if (!w.empty())
-                          self->send(peer, msg::token_wanted{provider, s.cfg.node});
-                    },
-                    retry);
+          [self](std::vector<msg::token_update>& all) {
+            for (auto& u : all)
+              adopt(self, u);
           },
-          retry);
+          [](caf::error&) {});
+  for (auto& [provider, w] : s.waiters)
+    if (!w.empty())
+      self->send(f.actor, msg::token_wanted{provider, s.cfg.node});
 }
 
-caf::behavior token_cache(cache_actor* self, cache_settings cfg, caf::actor directory,
-                          caf::actor connector, std::shared_ptr<token_board> board,
+caf::behavior token_cache(cache_actor* self, cache_settings cfg, directory_actor directory,
+                          std::shared_ptr<token_board> board,
                           std::shared_ptr<token_observer> observer) {
   auto& s = self->state;
   s.cfg = std::move(cfg);
-  s.directory = std::move(directory);
-  s.connector = std::move(connector);
   s.board = std::move(board);
   s.observer = std::move(observer);
-  self->set_down_handler([self](caf::down_msg& dm) {
-    auto& caches = self->state.peer_caches;
-    for (auto i = caches.begin(); i != caches.end();)
-      i = i->second.address() == dm.source ? caches.erase(i) : std::next(i);
-  });
-  self->request(s.directory, peer_timeout, atoms::subscribe::value,
-                caf::actor_cast<caf::actor>(self))
-      .then(
-          [self](msg::membership& m) {
-            for (auto& who : m.members)
-              if (who.node != m.self && who.up) {
-                self->state.up.insert(who.node);
-                connect_peer(self, who.node);
-              }
-          },
-          [](caf::error&) {});
+  s.finder = spawn_peer_finder(self->system(), std::move(directory), token_cache_name, {},
+                               caf::actor_cast<peer_listener>(self));
   return {
-      [self](msg::member_changed& c) {
-        auto& s = self->state;
-        if (c.who.up) {
-          s.up.insert(c.who.node);
-          s.peer_caches.erase(c.who.node);
-          connect_peer(self, c.who.node);
-        } else {
-          s.up.erase(c.who.node);
-          s.peer_caches.erase(c.who.node);
-        }
-      },
-      [self](retry_atom, const std::string& name) {
-        if (!self->state.peer_caches.count(name))
-          connect_peer(self, name);
-      },
+      [self](msg::peer_found& f) { found(self, f); },
+      [self](msg::peer_lost& l) { self->state.peer_caches.erase(l.node); },
       [self](atoms::token_keeper, const std::string& provider, caf::actor& keeper) {
         self->state.keepers[provider] = std::move(keeper);
       },
@@ -278,11 +216,10 @@ caf::behavior token_cache(cache_actor* self, cache_settings cfg, caf::actor dire
 } // namespace
 
 caf::actor spawn_token_cache(caf::actor_system& sys, cache_settings settings,
-                             caf::actor directory, caf::actor connector,
-                             std::shared_ptr<token_board> board,
+                             directory_actor directory, std::shared_ptr<token_board> board,
                              std::shared_ptr<token_observer> observer) {
-  return sys.spawn(token_cache, std::move(settings), std::move(directory),
-                   std::move(connector), std::move(board), std::move(observer));
+  return sys.spawn(token_cache, std::move(settings), std::move(directory), std::move(board),
+                   std::move(observer));
 }
 
 } // namespace shoal::token

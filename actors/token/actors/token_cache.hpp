@@ -13,9 +13,8 @@
 // a token is wanted; only the one holding the lease acts. msg::token_rejected is
 // passed on the same way, but only if the rejected token is this node's current.
 //
-// Peers' caches are found through their directories: the cache subscribes to its
-// directory for membership, connects to each peer's published directory through
-// `connector` (the node's middleman) and looks up "token_cache" there.
+// Peers' caches are found by a peer finder (actors/cluster/peer_finder.hpp) that
+// looks "token_cache" up in every peer's directory and reports restarts.
 
 #pragma once
 
@@ -28,6 +27,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/token/core/refresh_policy.hpp"
+#include "messages/cluster.hpp"
 
 namespace shoal::token {
 
@@ -40,17 +40,13 @@ inline constexpr const char* token_cache_name = "token_cache";
 struct cache_settings {
   /// This node's name.
   std::string node;
-  /// Every peer's name and its directory's host and port.
-  std::map<std::string, std::pair<std::string, uint16_t>> peers;
   /// Refresh policy per provider: where a token's mandatory window starts.
   std::map<std::string, refresh_policy_config> policies;
 };
 
-/// Spawns the cache. `directory` is the node's directory, `connector` the
-/// middleman actor (plain or TLS) used to reach peers' directories.
+/// Spawns the cache. `directory` is the node's directory.
 caf::actor spawn_token_cache(caf::actor_system& sys, cache_settings settings,
-                             caf::actor directory, caf::actor connector,
-                             std::shared_ptr<token_board> board,
+                             directory_actor directory, std::shared_ptr<token_board> board,
                              std::shared_ptr<token_observer> observer);
 
 } // namespace shoal::token
