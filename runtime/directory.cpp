@@ -10,6 +10,7 @@
 #include <caf/openssl/all.hpp>
 
 #include "messages/cluster.hpp"
+#include "runtime/base/backoff.hpp"
 #include "runtime/logging.hpp"
 
 namespace shoal {
@@ -30,7 +31,8 @@ struct peer_state {
   caf::actor directory;
   uint64_t incarnation = 0;
   int64_t since_ms = 0;
-  int64_t backoff_ms = 0;
+  /// Between connection attempts while the peer is unreachable (reset when up).
+  backoff retry{milliseconds{100}, milliseconds{2000}};
 };
 
 struct directory_state {
@@ -66,12 +68,7 @@ void notify(directory_self self, const peer_state& p) {
 }
 
 void schedule_connect(directory_self self, peer_state& p) {
-  auto& cl = self->state.cfg.cluster;
-  p.backoff_ms = p.backoff_ms == 0 ? cl.reconnect_min_ms
-                                   : std::min(cl.reconnect_max_ms, p.backoff_ms * 2);
-  std::uniform_int_distribution<int64_t> jitter{0, p.backoff_ms / 2};
-  auto delay = p.backoff_ms / 2 + jitter(self->state.rng) + 1;
-  self->delayed_send(self, milliseconds{delay}, atoms::reconnect::value, p.cfg.name);
+  self->delayed_send(self, p.retry.next(), atoms::reconnect::value, p.cfg.name);
 }
 
 void mark_up(directory_self self, peer_state& p, const msg::hello& h) {
@@ -84,7 +81,7 @@ void mark_up(directory_self self, peer_state& p, const msg::hello& h) {
   p.directory = h.directory;
   p.incarnation = h.incarnation;
   p.since_ms = now_ms();
-  p.backoff_ms = 0;
+  p.retry.reset();
   self->monitor(p.directory);
   log().info("peer {} is up (incarnation {:x}{})", p.cfg.name, h.incarnation,
              was_up ? ", restarted" : "");
@@ -160,8 +157,12 @@ directory_actor::behavior_type directory(directory_self self, config cfg, bool t
   st.cfg = std::move(cfg);
   st.tls = tls;
   st.incarnation = std::uniform_int_distribution<uint64_t>{1, UINT64_MAX}(st.rng);
-  for (auto& peer : st.cfg.cluster.peers)
-    st.peers[peer.name].cfg = peer;
+  auto& cl = st.cfg.cluster;
+  for (auto& peer : cl.peers) {
+    auto& p = st.peers[peer.name];
+    p.cfg = peer;
+    p.retry = backoff{milliseconds{cl.reconnect_min_ms}, milliseconds{cl.reconnect_max_ms}};
+  }
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     for (auto& [_, p] : st.peers)

@@ -1,5 +1,7 @@
 #include "runtime/hotkey_service.hpp"
 
+#include "runtime/base/backoff.hpp"
+
 #include <map>
 #include <stdexcept>
 
@@ -235,7 +237,7 @@ void hotkey_service::follow_invalidations(const std::string& channel) {
     std::unique_lock<std::mutex> guard{stop_lock_};
     stop_cv_.wait_for(guard, d, [this] { return stopping_; });
   };
-  milliseconds backoff{100};
+  backoff retry{milliseconds{100}, milliseconds{2000}};
   bool warned = false;
   while (!stopping()) {
     auto conn = redis_connection::connect(redis);
@@ -248,14 +250,13 @@ void hotkey_service::follow_invalidations(const std::string& channel) {
                    channel,
                    subscribed ? subscribed->str : subscribed.error().to_string());
       warned = true;
-      pause(backoff);
-      backoff = std::min(backoff * 2, milliseconds{2000});
+      pause(retry.next());
       continue;
     }
     set_state("subscribed");
     log().info("hotkeys: invalidations from Redis channel {} on {}", channel, redis.endpoint());
     warned = false;
-    backoff = milliseconds{100};
+    retry.reset();
     while (!stopping()) {
       auto m = conn->next_message(milliseconds{200});
       if (!m) {

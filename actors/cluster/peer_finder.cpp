@@ -6,7 +6,7 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/adapters/backoff.hpp"
+#include "runtime/base/backoff.hpp"
 
 namespace shoal {
 

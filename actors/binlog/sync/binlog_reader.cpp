@@ -17,7 +17,7 @@
 #include "actors/binlog/sync/router.hpp"
 #include "actors/binlog/sync/snapshot.hpp"
 #include "actors/binlog/sync/xa_tracker.hpp"
-#include "runtime/adapters/backoff.hpp"
+#include "runtime/base/backoff.hpp"
 
 namespace shoal::binlog::detail {
 

@@ -5,7 +5,7 @@
 
 #include "actors/binlog/sync/checkpoint.hpp"
 #include "actors/binlog/sync/detail/pipeline_state.hpp"
-#include "runtime/adapters/backoff.hpp"
+#include "runtime/base/backoff.hpp"
 
 namespace shoal::binlog::detail {
 

@@ -1,5 +1,7 @@
 #include "actors/token/core/refresh_policy.hpp"
 
+#include "runtime/base/backoff.hpp"
+
 #include <algorithm>
 
 namespace shoal::token {
@@ -39,14 +41,7 @@ time_point refresh_policy::pick_refresh_at(const refresh_windows& w,
 duration refresh_policy::backoff(int failures, bool urgent) {
   auto cap = urgent ? std::min(config_.urgent_backoff_max, config_.backoff_max)
                     : config_.backoff_max;
-  auto d = config_.backoff_initial;
-  for (int i = 1; i < failures && d < cap; ++i)
-    d *= 2;
-  d = std::min(d, cap);
-  if (d <= duration::zero())
-    return duration::zero();
-  std::uniform_int_distribution<duration::rep> pick(d.count() / 2, d.count());
-  return duration(pick(rng_));
+  return backoff_delay(config_.backoff_initial, cap, failures, rng_);
 }
 
 } // namespace shoal::token

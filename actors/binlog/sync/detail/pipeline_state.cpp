@@ -1,7 +1,7 @@
 #include "actors/binlog/sync/detail/pipeline_state.hpp"
 
 #include "actors/binlog/sync/checkpoint.hpp"
-#include "runtime/adapters/backoff.hpp"
+#include "runtime/base/backoff.hpp"
 
 namespace shoal::binlog::detail {
 
