@@ -13,9 +13,9 @@
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
 #include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
-#include <caf/replies_to.hpp>
 
 namespace shoal::msg {
 
@@ -110,14 +110,14 @@ typename Inspector::result_type inspect(Inspector& f, peer_lost& x) {
 } // namespace shoal::msg
 
 CAF_BEGIN_TYPE_ID_BLOCK(shoal_cluster, caf::first_custom_type_id)
-  CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::hello))
-  CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::member))
-  CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::membership))
-  CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::member_changed))
-  CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::lookup))
-  CAF_ADD_TYPE_ID(shoal_cluster, (std::vector<shoal::msg::member>))
-  CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::peer_found))
-  CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::peer_lost))
+CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::hello))
+CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::member))
+CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::membership))
+CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::member_changed))
+CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::lookup))
+CAF_ADD_TYPE_ID(shoal_cluster, (std::vector<shoal::msg::member>))
+CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::peer_found))
+CAF_ADD_TYPE_ID(shoal_cluster, (shoal::msg::peer_lost))
 CAF_END_TYPE_ID_BLOCK(shoal_cluster)
 
 namespace shoal::atoms {
@@ -146,25 +146,28 @@ namespace shoal {
 ///       The actor registered under a name on this node, or an error.
 ///   (atoms::reconnect, string peer)
 ///       Internal: the directory's retry timer for an unreachable peer.
-using directory_actor = caf::typed_actor<
-  caf::replies_to<msg::hello>::with<msg::hello>,
-  caf::replies_to<atoms::members>::with<msg::membership>,
-  caf::replies_to<atoms::subscribe, caf::actor>::with<msg::membership>,
-  caf::reacts_to<atoms::register_name, std::string, caf::actor>,
-  caf::replies_to<msg::lookup>::with<caf::actor>, caf::reacts_to<atoms::reconnect, std::string>>;
+using directory_actor =
+    caf::typed_actor<caf::replies_to<msg::hello>::with<msg::hello>,
+                     caf::replies_to<atoms::members>::with<msg::membership>,
+                     caf::replies_to<atoms::subscribe, caf::actor>::with<msg::membership>,
+                     caf::reacts_to<atoms::register_name, std::string, caf::actor>,
+                     caf::replies_to<msg::lookup>::with<caf::actor>,
+                     caf::reacts_to<atoms::reconnect, std::string>>;
 
-/// Whoever asks a peer finder for an actor on every peer (actors/cluster/peer_finder.hpp).
+/// Whoever asks a peer finder for an actor on every peer
+/// (actors/cluster/peer_finder.hpp).
 ///
 ///   (msg::peer_found)   the named actor of a peer, found (again)
 ///   (msg::peer_lost)    that actor is gone until the next peer_found
 using peer_listener =
-  caf::typed_actor<caf::reacts_to<msg::peer_found>, caf::reacts_to<msg::peer_lost>>;
+    caf::typed_actor<caf::reacts_to<msg::peer_found>, caf::reacts_to<msg::peer_lost>>;
 
 /// A peer finder: follows the directory's membership and looks a name up on every peer.
 ///
 ///   (msg::member_changed)               from the directory it subscribed to
 ///   (atoms::find_again, string peer)    internal: its retry timer
-using peer_finder_actor = caf::typed_actor<caf::reacts_to<msg::member_changed>,
-                                           caf::reacts_to<atoms::find_again, std::string>>;
+using peer_finder_actor =
+    caf::typed_actor<caf::reacts_to<msg::member_changed>,
+                     caf::reacts_to<atoms::find_again, std::string>>;
 
 } // namespace shoal

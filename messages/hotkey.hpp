@@ -2,10 +2,10 @@
 // counter shards, hot and cooled keys pushed from the shards to every node's cache
 // actor, manual hot keys, invalidations, and rule updates spread cluster-wide.
 //
-//   recorder --key_counts--> counter shard --hot_keys / cooled_keys--> cache actor (all nodes)
-//   engine --manual_hot--> counter shard owning the key
-//   engine --invalidate_keys--> cache actor (all nodes)
-//   reload --hotkey_rules--> cache actor (all nodes), newest version wins
+//   recorder --key_counts--> counter shard --hot_keys / cooled_keys--> cache actor (all
+//   nodes) engine --manual_hot--> counter shard owning the key engine
+//   --invalidate_keys--> cache actor (all nodes) reload --hotkey_rules--> cache actor
+//   (all nodes), newest version wins
 //
 // Every type travels between processes and is registered by name in
 // messages/registry.cpp.
@@ -120,13 +120,13 @@ typename Inspector::result_type inspect(Inspector& f, hotkey_rules& x) {
 } // namespace shoal::msg
 
 CAF_BEGIN_TYPE_ID_BLOCK(shoal_hotkey, caf::first_custom_type_id + 300)
-  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::key_counts))
-  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hot_entry))
-  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hot_keys))
-  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::cooled_keys))
-  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::manual_hot))
-  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::invalidate_keys))
-  CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hotkey_rules))
+CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::key_counts))
+CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hot_entry))
+CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hot_keys))
+CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::cooled_keys))
+CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::manual_hot))
+CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::invalidate_keys))
+CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hotkey_rules))
 CAF_END_TYPE_ID_BLOCK(shoal_hotkey)
 
 namespace shoal::atoms {

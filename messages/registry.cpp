@@ -12,11 +12,11 @@ namespace shoal {
 
 namespace {
 
-template <class... Blocks>
-struct block_list {};
+template <class... Blocks> struct block_list {};
 
 /// Every type-ID block of shoal; a new messages header adds its block here.
-using all_blocks = block_list<caf::id_block::shoal_cluster, caf::id_block::shoal_hotkey, caf::id_block::shoal_token>;
+using all_blocks = block_list<caf::id_block::shoal_cluster, caf::id_block::shoal_hotkey,
+                              caf::id_block::shoal_token>;
 
 template <class Block, caf::type_id_t... Is>
 void append_names(std::vector<std::string>& out,
@@ -32,7 +32,7 @@ void register_all(caf::actor_system_config& cfg, block_list<Blocks...>) {
 template <class... Blocks>
 void names_of_all(std::vector<std::string>& out, block_list<Blocks...>) {
   (append_names<Blocks>(
-     out, std::make_integer_sequence<caf::type_id_t, Blocks::end - Blocks::begin>{}),
+       out, std::make_integer_sequence<caf::type_id_t, Blocks::end - Blocks::begin>{}),
    ...);
 }
 

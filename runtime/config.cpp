@@ -38,9 +38,10 @@ std::string read_env_name(json_reader& r, const std::string& key) {
   auto name = r.string(key, std::string{});
   for (char c : name)
     if (!(isalnum(static_cast<unsigned char>(c)) || c == '_')) {
-      r.error("expected the name of an environment variable (letters, digits, _), got \"" +
-                name + "\"; secrets are never written inline",
-              key);
+      r.error(
+          "expected the name of an environment variable (letters, digits, _), got \"" +
+              name + "\"; secrets are never written inline",
+          key);
       return {};
     }
   return name;
@@ -91,9 +92,10 @@ void read_cluster(json_reader& root, config& c) {
   cl.app_id = r->string("app_id", cl.app_id);
   cl.heartbeat_ms = r->integer("heartbeat_ms", 50, 60000, cl.heartbeat_ms);
   cl.connection_timeout_ms =
-    r->integer("connection_timeout_ms", 100, 600000, cl.connection_timeout_ms);
+      r->integer("connection_timeout_ms", 100, 600000, cl.connection_timeout_ms);
   if (cl.connection_timeout_ms <= cl.heartbeat_ms)
-    r->error("must be greater than heartbeat_ms (" + std::to_string(cl.heartbeat_ms) + ")",
+    r->error("must be greater than heartbeat_ms (" + std::to_string(cl.heartbeat_ms) +
+                 ")",
              "connection_timeout_ms");
   cl.reconnect_min_ms = r->integer("reconnect_min_ms", 10, 60000, cl.reconnect_min_ms);
   cl.reconnect_max_ms = r->integer("reconnect_max_ms", 10, 600000, cl.reconnect_max_ms);
@@ -138,8 +140,8 @@ void read_log(json_reader& root, config& c) {
   auto r = root.object("log");
   if (!r)
     return;
-  c.log.level =
-    r->choice("level", {"trace", "debug", "info", "warn", "error", "critical", "off"}, "info");
+  c.log.level = r->choice(
+      "level", {"trace", "debug", "info", "warn", "error", "critical", "off"}, "info");
   c.log.file = resolve(r->string("file", std::string{}), c.origin);
   c.log.format = r->choice("format", {"text", "json"}, "text");
   r->finish();
@@ -170,7 +172,8 @@ void read_servers(json_reader& root, config& c) {
 }
 
 void check_node_names(json_reader& r, const std::string& key,
-                      const std::vector<std::string>& names, const std::set<std::string>& known) {
+                      const std::vector<std::string>& names,
+                      const std::set<std::string>& known) {
   for (size_t i = 0; i < names.size(); ++i)
     if (known.count(names[i]) == 0)
       r.error("unknown node \"" + names[i] + "\" (not this node nor a peer)",
@@ -254,7 +257,8 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
       p.error("unknown node \"" + s.node + "\" (not this node nor a peer)", "node");
     if (auto src = p.object("source", true)) {
       s.source = read_mysql(*src);
-      s.server_id = static_cast<uint32_t>(src->integer("server_id", 1, 4294967295LL, std::nullopt));
+      s.server_id =
+          static_cast<uint32_t>(src->integer("server_id", 1, 4294967295LL, std::nullopt));
       src->finish();
     }
     if (auto dst = p.object("target", true)) {
@@ -268,11 +272,12 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
     if (auto ren = p.object("rename")) {
       for (auto& [from, to] : ren->value().items()) {
         s.rename[from] = ren->string(from, std::nullopt);
-        (void) to;
+        (void)to;
       }
     }
     s.batch_rows = p.integer("batch_rows", 1, 1000000, s.batch_rows);
-    s.max_inflight_rows = p.integer("max_inflight_rows", 1, 100000000, s.max_inflight_rows);
+    s.max_inflight_rows =
+        p.integer("max_inflight_rows", 1, 100000000, s.max_inflight_rows);
     if (s.max_inflight_rows < s.batch_rows)
       p.error("must be at least batch_rows (" + std::to_string(s.batch_rows) + ")",
               "max_inflight_rows");
@@ -303,10 +308,11 @@ void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nod
   }
   h.rules_file = resolve(r->string("rules_file", std::string{}), c.origin);
   check_file(*r, "rules_file", h.rules_file);
-  h.cache_max_entries = r->integer("cache_max_entries", 1, 1LL << 32, h.cache_max_entries);
+  h.cache_max_entries =
+      r->integer("cache_max_entries", 1, 1LL << 32, h.cache_max_entries);
   h.cache_max_bytes = r->integer("cache_max_bytes", 1024, 1LL << 40, h.cache_max_bytes);
   h.shard_max_candidates =
-    r->integer("shard_max_candidates", 1, 100000000, h.shard_max_candidates);
+      r->integer("shard_max_candidates", 1, 100000000, h.shard_max_candidates);
   if (h.rules.is_array())
     if (auto parsed = hotkey::parse_rules(h.rules, r->path() + ".rules"); !parsed)
       r->error(parsed.error->to_string());
@@ -332,13 +338,15 @@ void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nod
   if (auto b = r->object("breaker")) {
     h.breaker_error_ratio = b->number("error_ratio", 0.0001, 2, h.breaker_error_ratio);
     h.breaker_slow_call_ratio =
-      b->number("slow_call_ratio", 0.0001, 2, h.breaker_slow_call_ratio);
-    h.breaker_slow_call_ms = b->integer("slow_call_ms", 1, max_ms, h.breaker_slow_call_ms);
-    h.breaker_minimum_calls = b->integer("minimum_calls", 1, 1000000, h.breaker_minimum_calls);
+        b->number("slow_call_ratio", 0.0001, 2, h.breaker_slow_call_ratio);
+    h.breaker_slow_call_ms =
+        b->integer("slow_call_ms", 1, max_ms, h.breaker_slow_call_ms);
+    h.breaker_minimum_calls =
+        b->integer("minimum_calls", 1, 1000000, h.breaker_minimum_calls);
     h.breaker_window_ms = b->integer("window_ms", 10, max_ms, h.breaker_window_ms);
     h.breaker_open_ms = b->integer("open_ms", 1, max_ms, h.breaker_open_ms);
     h.breaker_half_open_probes =
-      b->integer("half_open_probes", 1, 1000, h.breaker_half_open_probes);
+        b->integer("half_open_probes", 1, 1000, h.breaker_half_open_probes);
     b->finish();
   }
   if (r->has("fallback"))
@@ -346,7 +354,8 @@ void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nod
   h.wait_ms = r->integer("wait_ms", 1, max_ms, h.wait_ms);
   h.invalidation_channel = r->string("invalidation_channel", std::string{});
   if (!h.invalidation_channel.empty() && !c.redis)
-    r->error("needs $.redis (the server that carries the channel)", "invalidation_channel");
+    r->error("needs $.redis (the server that carries the channel)",
+             "invalidation_channel");
   r->finish();
 }
 
@@ -389,12 +398,13 @@ config_result parse_config_text(const std::string& text, const std::string& orig
   try {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 7: ..."
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 7:
+    // ..."
     std::string what = e.what();
     auto pos = what.find("] ");
     return fail(std::vector<std::string>{
-      "config error in " + (origin.empty() ? "<text>" : origin) + ": invalid JSON, " +
-      (pos == std::string::npos ? what : what.substr(pos + 2))});
+        "config error in " + (origin.empty() ? "<text>" : origin) + ": invalid JSON, " +
+        (pos == std::string::npos ? what : what.substr(pos + 2))});
   }
   return parse_config(doc, origin);
 }

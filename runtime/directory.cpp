@@ -110,7 +110,8 @@ void connect(directory_self self, const std::string& name) {
   auto& st = self->state;
   auto timeout = milliseconds{st.cfg.cluster.connection_timeout_ms};
   auto& sys = self->system();
-  auto mm = st.tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
+  auto mm =
+      st.tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
   auto failed = [self, name](const caf::error& err) {
     auto& p = self->state.peers.at(name);
     p.connecting = false;
@@ -120,36 +121,37 @@ void connect(directory_self self, const std::string& name) {
                 p.cfg.address.port, self->system().render(err));
     schedule_connect(self, p);
   };
-  self->request(mm, timeout, caf::connect_atom::value, p.cfg.address.host, p.cfg.address.port)
-    .then(
-      [self, name, timeout, failed](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                                    const std::set<std::string>&) {
-        if (!ptr) {
-          failed(caf::make_error(caf::sec::no_actor_published_at_port));
-          return;
-        }
-        auto dir = caf::actor_cast<caf::actor>(ptr);
-        auto& st = self->state;
-        self
-          ->request(dir, timeout,
-                    msg::hello{st.cfg.node.name, caf::actor_cast<caf::actor>(self),
-                               st.incarnation})
-          .then(
-            [self, name](msg::hello& reply) {
-              auto& p = self->state.peers.at(name);
-              p.connecting = false;
-              if (reply.node != name) {
-                log().error("peer at {}:{} says it is \"{}\", expected \"{}\"; check the "
+  self->request(mm, timeout, caf::connect_atom::value, p.cfg.address.host,
+                p.cfg.address.port)
+      .then(
+          [self, name, timeout, failed](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                                        const std::set<std::string>&) {
+            if (!ptr) {
+              failed(caf::make_error(caf::sec::no_actor_published_at_port));
+              return;
+            }
+            auto dir = caf::actor_cast<caf::actor>(ptr);
+            auto& st = self->state;
+            self->request(dir, timeout,
+                          msg::hello{st.cfg.node.name, caf::actor_cast<caf::actor>(self),
+                                     st.incarnation})
+                .then(
+                    [self, name](msg::hello& reply) {
+                      auto& p = self->state.peers.at(name);
+                      p.connecting = false;
+                      if (reply.node != name) {
+                        log().error(
+                            "peer at {}:{} says it is \"{}\", expected \"{}\"; check the "
                             "peers list",
                             p.cfg.address.host, p.cfg.address.port, reply.node, name);
-                schedule_connect(self, p);
-                return;
-              }
-              mark_up(self, p, reply);
-            },
-            failed);
-      },
-      failed);
+                        schedule_connect(self, p);
+                        return;
+                      }
+                      mark_up(self, p, reply);
+                    },
+                    failed);
+          },
+          failed);
 }
 
 directory_actor::behavior_type directory(directory_self self, config cfg, bool tls) {
@@ -161,7 +163,8 @@ directory_actor::behavior_type directory(directory_self self, config cfg, bool t
   for (auto& peer : cl.peers) {
     auto& p = st.peers[peer.name];
     p.cfg = peer;
-    p.retry = backoff{milliseconds{cl.reconnect_min_ms}, milliseconds{cl.reconnect_max_ms}};
+    p.retry =
+        backoff{milliseconds{cl.reconnect_min_ms}, milliseconds{cl.reconnect_max_ms}};
   }
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
@@ -169,44 +172,48 @@ directory_actor::behavior_type directory(directory_self self, config cfg, bool t
       if (p.up && p.directory && p.directory.address() == dm.source)
         mark_down(self, p, self->system().render(dm.reason));
     auto& subs = st.subscribers;
-    subs.erase(std::remove_if(subs.begin(), subs.end(),
-                              [&](const caf::actor& a) { return a.address() == dm.source; }),
-               subs.end());
+    subs.erase(
+        std::remove_if(subs.begin(), subs.end(),
+                       [&](const caf::actor& a) { return a.address() == dm.source; }),
+        subs.end());
     for (auto i = st.names.begin(); i != st.names.end();)
       i = i->second.address() == dm.source ? st.names.erase(i) : std::next(i);
   });
   for (auto& [name, _] : st.peers)
     self->send(self, atoms::reconnect::value, name);
   return {
-    [self](atoms::reconnect, const std::string& name) { connect(self, name); },
-    [self](msg::hello& h) -> caf::result<msg::hello> {
-      auto& st = self->state;
-      auto i = st.peers.find(h.node);
-      if (i == st.peers.end()) {
-        log().warn("refusing hello from \"{}\": not a peer in this node's config", h.node);
-        return caf::make_error(caf::sec::invalid_argument, "unknown node " + h.node);
-      }
-      if (!h.directory)
-        return caf::make_error(caf::sec::invalid_argument, "hello without a directory");
-      mark_up(self, i->second, h);
-      return msg::hello{st.cfg.node.name, caf::actor_cast<caf::actor>(self), st.incarnation};
-    },
-    [self](atoms::members) -> msg::membership { return view(self); },
-    [self](atoms::subscribe, caf::actor& who) -> msg::membership {
-      self->monitor(who);
-      self->state.subscribers.push_back(std::move(who));
-      return view(self);
-    },
-    [self](atoms::register_name, std::string& name, caf::actor& who) {
-      self->monitor(who);
-      self->state.names[name] = std::move(who);
-    },
-    [self](msg::lookup& q) -> caf::result<caf::actor> {
-      auto i = self->state.names.find(q.name);
-      if (i == self->state.names.end())
-        return caf::make_error(caf::sec::remote_lookup_failed, "no actor named " + q.name);
-      return i->second;
-    },
+      [self](atoms::reconnect, const std::string& name) { connect(self, name); },
+      [self](msg::hello& h) -> caf::result<msg::hello> {
+        auto& st = self->state;
+        auto i = st.peers.find(h.node);
+        if (i == st.peers.end()) {
+          log().warn("refusing hello from \"{}\": not a peer in this node's config",
+                     h.node);
+          return caf::make_error(caf::sec::invalid_argument, "unknown node " + h.node);
+        }
+        if (!h.directory)
+          return caf::make_error(caf::sec::invalid_argument, "hello without a directory");
+        mark_up(self, i->second, h);
+        return msg::hello{st.cfg.node.name, caf::actor_cast<caf::actor>(self),
+                          st.incarnation};
+      },
+      [self](atoms::members) -> msg::membership { return view(self); },
+      [self](atoms::subscribe, caf::actor& who) -> msg::membership {
+        self->monitor(who);
+        self->state.subscribers.push_back(std::move(who));
+        return view(self);
+      },
+      [self](atoms::register_name, std::string& name, caf::actor& who) {
+        self->monitor(who);
+        self->state.names[name] = std::move(who);
+      },
+      [self](msg::lookup& q) -> caf::result<caf::actor> {
+        auto i = self->state.names.find(q.name);
+        if (i == self->state.names.end())
+          return caf::make_error(caf::sec::remote_lookup_failed,
+                                 "no actor named " + q.name);
+        return i->second;
+      },
   };
 }
 

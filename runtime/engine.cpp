@@ -9,10 +9,9 @@
 namespace shoal {
 
 engine::engine(std::unique_ptr<node> n)
-  : node_(std::move(n)),
-    hotkeys_(std::make_unique<hotkeys_client>(node_->service_of<hotkey_service>())),
-    cache_(std::make_unique<cache_client>(node_->service_of<hotkey_service>())) {
-}
+    : node_(std::move(n)),
+      hotkeys_(std::make_unique<hotkeys_client>(node_->service_of<hotkey_service>())),
+      cache_(std::make_unique<cache_client>(node_->service_of<hotkey_service>())) {}
 
 engine::~engine() {
   stop();

@@ -81,8 +81,8 @@ int replay_hotkeys(const std::string& config_path, const std::string& trace, dou
       if (!started)
         trace_start = ts;
       if (speed > 0) {
-        auto due = wall_start + std::chrono::microseconds{
-                                  static_cast<int64_t>((ts - trace_start) * 1000 / speed)};
+        auto due = wall_start + std::chrono::microseconds{static_cast<int64_t>(
+                                    (ts - trace_start) * 1000 / speed)};
         std::this_thread::sleep_until(due);
       }
       current = std::max(current, ts);

@@ -28,12 +28,12 @@ using namespace std::chrono;
 
 const char* to_string(hotkey::breaker_state s) {
   switch (s) {
-    case hotkey::breaker_state::closed:
-      return "closed";
-    case hotkey::breaker_state::open:
-      return "open";
-    default:
-      return "half_open";
+  case hotkey::breaker_state::closed:
+    return "closed";
+  case hotkey::breaker_state::open:
+    return "open";
+  default:
+    return "half_open";
   }
 }
 
@@ -73,7 +73,8 @@ nlohmann::json rules_json(const std::vector<hotkey::hotkey_rule>& rules) {
     j["window_ms"] = r.window_ms;
     j["duration_ms"] = r.duration_ms;
     if (r.own_cache)
-      j["cache"] = {{"max_entries", r.cache_max_entries}, {"max_bytes", r.cache_max_bytes}};
+      j["cache"] = {{"max_entries", r.cache_max_entries},
+                    {"max_bytes", r.cache_max_bytes}};
     out.push_back(std::move(j));
   }
   return out;
@@ -83,33 +84,35 @@ nlohmann::json rules_json(const std::vector<hotkey::hotkey_rule>& rules) {
 
 struct hotkey_service::metrics {
   explicit metrics(prometheus::Registry& r)
-    : hot_keys(prometheus::BuildGauge()
-                 .Name("shoal_hotkeys_hot_keys")
-                 .Help("Keys hot on this node now.")
-                 .Register(r)
-                 .Add({})),
-      breaker(prometheus::BuildGauge()
-                .Name("shoal_hotkeys_breaker_state")
-                .Help("Loader circuit breaker: 0 closed, 1 open, 2 half-open.")
-                .Register(r)
-                .Add({})),
-      hit_ratio(prometheus::BuildGauge()
-                  .Name("shoal_hotkeys_cache_hit_ratio")
-                  .Help("Hot cache hits / (hits + misses) since start.")
-                  .Register(r)
-                  .Add({})),
-      counters(prometheus::BuildCounter()
-                 .Name("shoal_hotkeys_events_total")
-                 .Help("Hot-key events by kind: recorded, detections, hot_received, "
-                       "cache_hits, cache_misses, loader_calls, loader_failures, "
-                       "loads_shared, limiter_rejections, breaker_rejections, fallbacks.")
-                 .Register(r)),
-      push_latency(prometheus::BuildHistogram()
-                     .Name("shoal_hotkeys_push_latency_seconds")
-                     .Help("From a shard declaring a key hot to this node's cache having it.")
+      : hot_keys(prometheus::BuildGauge()
+                     .Name("shoal_hotkeys_hot_keys")
+                     .Help("Keys hot on this node now.")
                      .Register(r)
-                     .Add({}, prometheus::Histogram::BucketBoundaries{
-                                0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1})) {}
+                     .Add({})),
+        breaker(prometheus::BuildGauge()
+                    .Name("shoal_hotkeys_breaker_state")
+                    .Help("Loader circuit breaker: 0 closed, 1 open, 2 half-open.")
+                    .Register(r)
+                    .Add({})),
+        hit_ratio(prometheus::BuildGauge()
+                      .Name("shoal_hotkeys_cache_hit_ratio")
+                      .Help("Hot cache hits / (hits + misses) since start.")
+                      .Register(r)
+                      .Add({})),
+        counters(
+            prometheus::BuildCounter()
+                .Name("shoal_hotkeys_events_total")
+                .Help("Hot-key events by kind: recorded, detections, hot_received, "
+                      "cache_hits, cache_misses, loader_calls, loader_failures, "
+                      "loads_shared, limiter_rejections, breaker_rejections, fallbacks.")
+                .Register(r)),
+        push_latency(
+            prometheus::BuildHistogram()
+                .Name("shoal_hotkeys_push_latency_seconds")
+                .Help("From a shard declaring a key hot to this node's cache having it.")
+                .Register(r)
+                .Add({}, prometheus::Histogram::BucketBoundaries{
+                             0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1})) {}
 
   void add(const std::string& kind, uint64_t value) {
     auto& last = last_[kind];
@@ -128,13 +131,15 @@ struct hotkey_service::metrics {
 
 hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::pipeline> p,
                                std::shared_ptr<const hotkey::rule_set> rules)
-  : node_(n), p_(std::move(p)), reader_(protection_of(n.cfg().hotkeys), p_) {
+    : node_(n), p_(std::move(p)), reader_(protection_of(n.cfg().hotkeys), p_) {
   auto& cfg = n.cfg();
   auto& h = cfg.hotkeys;
   p_->rules = std::make_shared<hotkey::rule_book>(std::move(rules));
   p_->view->use_rules(p_->rules->current());
   p_->rules->on_change(
-    [view = p_->view](const std::shared_ptr<const hotkey::rule_set>& s) { view->use_rules(s); });
+      [view = p_->view](const std::shared_ptr<const hotkey::rule_set>& s) {
+        view->use_rules(s);
+      });
   p_->on_detect = [this](const std::string& key, uint64_t count, int64_t at) {
     std::lock_guard<std::mutex> guard{listener_lock_};
     if (listener_)
@@ -143,8 +148,8 @@ hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::pipeline> p,
   auto& sys = n.system();
   cache_ = hotkey::spawn_cache_actor(sys, p_);
   p_->peers->set_cache(p_->node, cache_);
-  caf::anon_send(n.directory(), atoms::register_name::value, std::string{hotkey::cache_name},
-                 cache_);
+  caf::anon_send(n.directory(), atoms::register_name::value,
+                 std::string{hotkey::cache_name}, cache_);
   bool shard_here = h.shard_nodes.empty();
   for (auto& s : h.shard_nodes)
     shard_here = shard_here || s == p_->node;
@@ -159,7 +164,7 @@ hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::pipeline> p,
   if (!h.invalidation_channel.empty()) {
     invalidation_state_ = "connecting";
     invalidation_thread_ =
-      std::thread{[this, ch = h.invalidation_channel] { follow_invalidations(ch); }};
+        std::thread{[this, ch = h.invalidation_channel] { follow_invalidations(ch); }};
   }
   metrics_ = std::make_unique<metrics>(n.metrics());
   metrics_thread_ = std::thread{[this] {
@@ -254,7 +259,8 @@ void hotkey_service::follow_invalidations(const std::string& channel) {
       continue;
     }
     set_state("subscribed");
-    log().info("hotkeys: invalidations from Redis channel {} on {}", channel, redis.endpoint());
+    log().info("hotkeys: invalidations from Redis channel {} on {}", channel,
+               redis.endpoint());
     warned = false;
     retry.reset();
     while (!stopping()) {
@@ -270,7 +276,8 @@ void hotkey_service::follow_invalidations(const std::string& channel) {
         continue;
       // ["message", channel, key]; subscribe confirmations are skipped.
       auto& e = (*m)->elements;
-      if ((*m)->type != redis_reply::kind::array || e.size() != 3 || e[0].str != "message")
+      if ((*m)->type != redis_reply::kind::array || e.size() != 3 ||
+          e[0].str != "message")
         continue;
       p_->view->erase_value(e[2].str);
       p_->stats->invalidations_received.fetch_add(1, std::memory_order_relaxed);
@@ -283,10 +290,11 @@ nlohmann::json hotkey_service::status() {
   auto now = p_->clock->now_ms();
   auto hot = nlohmann::json::array();
   for (auto& k : p_->view->list(now))
-    hot.push_back({{"key", k.key},
-                   {"count", k.count},
-                   {"manual", k.manual},
-                   {"ttl_ms", k.until_ms == hotkey::hot_set::forever ? -1 : k.until_ms - now}});
+    hot.push_back(
+        {{"key", k.key},
+         {"count", k.count},
+         {"manual", k.manual},
+         {"ttl_ms", k.until_ms == hotkey::hot_set::forever ? -1 : k.until_ms - now}});
   auto rules = p_->rules->current();
   auto hits = s.cache_hits.load(), misses = s.cache_misses.load();
   // rules->json lists the rules in matcher order (rules_json of the same vector).
@@ -295,7 +303,7 @@ nlohmann::json hotkey_service::status() {
   for (size_t i = 0; i < in_force.size() && i < rule_list.size(); ++i)
     if (auto cs = p_->view->rule_cache_stats(in_force[i]))
       rule_list[i]["cache"]["now"] = {
-        {"entries", cs->entries}, {"bytes", cs->bytes}, {"evictions", cs->evictions}};
+          {"entries", cs->entries}, {"bytes", cs->bytes}, {"evictions", cs->evictions}};
   auto values = p_->view->value_stats();
   return {{"hot_keys", hot},
           {"cache_entries", values.entries},
@@ -310,7 +318,8 @@ nlohmann::json hotkey_service::status() {
           {"counts_unrouted", s.counts_unrouted.load()},
           {"cache_hits", hits},
           {"cache_misses", misses},
-          {"cache_hit_ratio", hits + misses == 0 ? 0.0 : double(hits) / double(hits + misses)},
+          {"cache_hit_ratio",
+           hits + misses == 0 ? 0.0 : double(hits) / double(hits + misses)},
           {"loader_calls", s.loader_calls.load()},
           {"loader_failures", s.loader_failures.load()},
           {"loads_shared", s.loads_shared.load()},
@@ -334,27 +343,29 @@ void hotkey_service::add_routes(httplib::Server& server) {
     res.set_content(nlohmann::json{{"node", p_->node}, {"hot_keys", out}}.dump(),
                     "application/json");
   });
-  server.Post("/hotkeys/manual", [this](const httplib::Request& req, httplib::Response& res) {
-    if (!req.has_param("key")) {
-      res.status = 400;
-      res.set_content("key is required\n", "text/plain");
-      return;
-    }
-    auto key = req.get_param_value("key");
-    if (req.get_param_value("hot") == "0") {
-      remove_hot(key);
-    } else {
-      int64_t duration = 0;
-      if (req.has_param("duration_ms"))
-        duration = std::stoll(req.get_param_value("duration_ms"));
-      add_hot(key, duration);
-    }
-    res.set_content("ok\n", "text/plain");
-  });
-  server.Post("/hotkeys/invalidate", [this](const httplib::Request& req, httplib::Response& res) {
-    invalidate(req.get_param_value("key"));
-    res.set_content("ok\n", "text/plain");
-  });
+  server.Post("/hotkeys/manual",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                if (!req.has_param("key")) {
+                  res.status = 400;
+                  res.set_content("key is required\n", "text/plain");
+                  return;
+                }
+                auto key = req.get_param_value("key");
+                if (req.get_param_value("hot") == "0") {
+                  remove_hot(key);
+                } else {
+                  int64_t duration = 0;
+                  if (req.has_param("duration_ms"))
+                    duration = std::stoll(req.get_param_value("duration_ms"));
+                  add_hot(key, duration);
+                }
+                res.set_content("ok\n", "text/plain");
+              });
+  server.Post("/hotkeys/invalidate",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                invalidate(req.get_param_value("key"));
+                res.set_content("ok\n", "text/plain");
+              });
 }
 
 std::optional<std::string> hotkey_service::reload() {
@@ -378,10 +389,11 @@ std::optional<std::string> hotkey_service::reload() {
     return why;
   }
   auto version = static_cast<uint64_t>(
-    duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
   version = std::max(version, p_->rules->current()->version + 1);
   auto text = rules_json(parsed.rules).dump();
-  p_->rules->offer(std::make_shared<hotkey::rule_set>(version, std::move(parsed.rules), text));
+  p_->rules->offer(
+      std::make_shared<hotkey::rule_set>(version, std::move(parsed.rules), text));
   for (auto& cache : p_->peers->caches())
     caf::anon_send(cache, msg::hotkey_rules{version, text});
   log().info("hotkeys: rules reloaded (version {}), sent to {} node(s)", version,
@@ -419,7 +431,7 @@ void hotkey_service::invalidate(const std::string& key) {
 void hotkey_service::flush() {
   caf::scoped_actor self{node_.system()};
   self->request(recorder_, seconds{10}, atoms::hk_flush::value)
-    .receive([](bool) {}, [](caf::error&) {});
+      .receive([](bool) {}, [](caf::error&) {});
 }
 
 void hotkey_service::on_detection(detection_listener listener) {
@@ -470,8 +482,9 @@ std::unique_ptr<service> make_hotkey_service(node& n, std::string& error) {
   auto rules = std::make_shared<hotkey::rule_set>(0, std::move(parsed.rules), text);
   auto p = std::make_shared<hotkey::pipeline>();
   p->node = cfg.node.name;
-  p->view = std::make_shared<hotkey::hot_view>(hotkey::cache_limits{
-    static_cast<size_t>(h.cache_max_entries), static_cast<size_t>(h.cache_max_bytes), 4});
+  p->view = std::make_shared<hotkey::hot_view>(
+      hotkey::cache_limits{static_cast<size_t>(h.cache_max_entries),
+                           static_cast<size_t>(h.cache_max_bytes), 4});
   p->owner = [](std::string_view key, const std::vector<std::string>& nodes) {
     return owner_of(key, nodes);
   };

@@ -1,22 +1,24 @@
 // hotkey_service: the hot-key service of a node (scenario 3). It runs the pipeline of
-// actors/hotkey/actors/pipeline.hpp on the node: a recorder, a counter shard (on shard nodes),
-// the cache actor and the peer tracker; it registers the cache actor and shard in the
-// directory so that peers find them, and offers the application API:
+// actors/hotkey/actors/pipeline.hpp on the node: a recorder, a counter shard (on shard
+// nodes), the cache actor and the peer tracker; it registers the cache actor and shard in
+// the directory so that peers find them, and offers the application API:
 //
 //   eng->hotkeys().record("sku:42");                         // tens of ns, any thread
 //   auto hot = eng->hotkeys().hot_keys();                     // what is hot on this node
 //   eng->hotkeys().add("sku:7", 60000); eng->hotkeys().remove("sku:7");
-//   auto r = eng->cache().get("sku:42", [&](const std::string& k) { return redis_get(k); });
-//   eng->cache().invalidate("sku:42");                        // every node drops its value
+//   auto r = eng->cache().get("sku:42", [&](const std::string& k) { return redis_get(k);
+//   }); eng->cache().invalidate("sku:42");                        // every node drops its
+//   value
 //
 // With hotkeys.invalidation_channel set, each node subscribes to that Redis channel
 // and drops the cached value of every key published on it (PUBLISH channel key),
 // so writers in other languages can invalidate; it resubscribes after Redis
 // comes back.
-// HTTP: GET /hotkeys lists the hot keys; POST /hotkeys/manual?key=K&hot=1|0[&duration_ms=D]
-// adds or removes a manual hot key; POST /hotkeys/invalidate?key=K. /status has a
-// "hotkeys" section and /metrics shoal_hotkeys_* figures. reload() re-reads the rules
-// (rules_file, or the config file's hotkeys.rules) and spreads them to every node.
+// HTTP: GET /hotkeys lists the hot keys; POST
+// /hotkeys/manual?key=K&hot=1|0[&duration_ms=D] adds or removes a manual hot key; POST
+// /hotkeys/invalidate?key=K. /status has a "hotkeys" section and /metrics shoal_hotkeys_*
+// figures. reload() re-reads the rules (rules_file, or the config file's hotkeys.rules)
+// and spreads them to every node.
 #pragma once
 
 #include <atomic>
@@ -74,7 +76,8 @@ public:
   void remove_hot(const std::string& key);
 
   /// Reads `key` through the hot cache and the protected loader (cache_reader.hpp).
-  hotkey::cache_read get(const std::string& key, const hotkey::cache_reader::loader& load);
+  hotkey::cache_read get(const std::string& key,
+                         const hotkey::cache_reader::loader& load);
 
   /// Drops the cached value of `key` on every node.
   void invalidate(const std::string& key);

@@ -8,8 +8,7 @@ using nlohmann::json;
 
 json_reader::json_reader(const json& value, std::string path,
                          std::vector<std::string>& errors)
-  : value_(value), path_(std::move(path)), errors_(&errors) {
-}
+    : value_(value), path_(std::move(path)), errors_(&errors) {}
 
 bool json_reader::expect_object() {
   if (value_.is_object())
@@ -41,24 +40,25 @@ bool json_reader::has(const std::string& key) {
 
 std::string json_reader::describe(const json& value) {
   switch (value.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::boolean:
-      return value.get<bool>() ? "true" : "false";
-    default: {
-      auto text = value.dump();
-      if (text.size() > 60)
-        text = text.substr(0, 57) + "...";
-      return text;
-    }
+  case json::value_t::null:
+    return "null";
+  case json::value_t::object:
+    return "an object";
+  case json::value_t::array:
+    return "an array";
+  case json::value_t::boolean:
+    return value.get<bool>() ? "true" : "false";
+  default: {
+    auto text = value.dump();
+    if (text.size() > 60)
+      text = text.substr(0, 57) + "...";
+    return text;
+  }
   }
 }
 
-std::string json_reader::string(const std::string& key, std::optional<std::string> fallback) {
+std::string json_reader::string(const std::string& key,
+                                std::optional<std::string> fallback) {
   auto x = member(key);
   if (!x) {
     if (!fallback)
@@ -72,7 +72,8 @@ std::string json_reader::string(const std::string& key, std::optional<std::strin
   return x->get<std::string>();
 }
 
-std::string json_reader::choice(const std::string& key, const std::vector<std::string>& choices,
+std::string json_reader::choice(const std::string& key,
+                                const std::vector<std::string>& choices,
                                 std::optional<std::string> fallback) {
   auto x = member(key);
   std::string list;
@@ -161,7 +162,8 @@ bool json_reader::boolean(const std::string& key, std::optional<bool> fallback) 
 }
 
 std::vector<std::string>
-json_reader::strings(const std::string& key, std::optional<std::vector<std::string>> fallback) {
+json_reader::strings(const std::string& key,
+                     std::optional<std::vector<std::string>> fallback) {
   auto x = member(key);
   if (!x) {
     if (!fallback)
@@ -209,7 +211,8 @@ std::vector<json_reader> json_reader::array(const std::string& key, bool require
     return result;
   }
   for (size_t i = 0; i < x->size(); ++i)
-    result.emplace_back((*x)[i], child_path(key) + "[" + std::to_string(i) + "]", *errors_);
+    result.emplace_back((*x)[i], child_path(key) + "[" + std::to_string(i) + "]",
+                        *errors_);
   return result;
 }
 

@@ -23,8 +23,7 @@ std::vector<std::string> secrets;
 class redacting_sink : public spdlog::sinks::base_sink<std::mutex> {
 public:
   redacting_sink(std::FILE* out, bool json, std::string node, bool owns)
-    : out_(out), json_(json), node_(std::move(node)), owns_(owns) {
-  }
+      : out_(out), json_(json), node_(std::move(node)), owns_(owns) {}
 
   ~redacting_sink() override {
     if (owns_)
@@ -34,10 +33,10 @@ public:
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     auto t = std::chrono::system_clock::to_time_t(msg.time);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                msg.time.time_since_epoch())
-                .count() %
-              1000;
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch())
+            .count() %
+        1000;
     std::tm tm{};
     gmtime_r(&t, &tm);
     char stamp[96];
@@ -66,9 +65,7 @@ protected:
       std::fflush(out_);
   }
 
-  void flush_() override {
-    std::fflush(out_);
-  }
+  void flush_() override { std::fflush(out_); }
 
 private:
   std::FILE* out_;
@@ -95,7 +92,8 @@ spdlog::logger& log() {
   return *current;
 }
 
-std::optional<std::string> configure_logging(const log_config& cfg, const std::string& node) {
+std::optional<std::string> configure_logging(const log_config& cfg,
+                                             const std::string& node) {
   std::FILE* out = stderr;
   bool owns = false;
   if (!cfg.file.empty()) {

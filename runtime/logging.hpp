@@ -25,7 +25,8 @@ spdlog::logger& log();
 
 /// Applies `cfg` (level, file, format) to the process's logger; `node` is added
 /// to JSON lines. Returns an error message if the log file cannot be opened.
-std::optional<std::string> configure_logging(const log_config& cfg, const std::string& node);
+std::optional<std::string> configure_logging(const log_config& cfg,
+                                             const std::string& node);
 
 /// From now on, every log line has `value` replaced by `***`. Values shorter than
 /// 4 characters are ignored (they would mask ordinary words).

@@ -77,8 +77,8 @@ int verify(const std::string& path, const std::string& pipeline, int64_t chunk_r
     mc.read_timeout = std::chrono::seconds{(s.read_timeout_ms + 999) / 1000};
     auto conn = shoal::mysql_connection::connect(mc);
     if (!conn) {
-      std::cerr << "shoal verify: cannot connect to the " << role << " at " << mc.endpoint()
-                << ": " << conn.error().to_string() << '\n';
+      std::cerr << "shoal verify: cannot connect to the " << role << " at "
+                << mc.endpoint() << ": " << conn.error().to_string() << '\n';
       return std::nullopt;
     }
     return std::move(*conn);
@@ -178,14 +178,17 @@ int run_node(const std::string& path) {
 } // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"shoal: actor-model event processing (token keeper, binlog sync, hot keys)"};
+  CLI::App app{
+      "shoal: actor-model event processing (token keeper, binlog sync, hot keys)"};
   app.require_subcommand(1);
   std::string config_path;
 
-  auto node_cmd = app.add_subcommand("node", "run a node: the services its config places here");
+  auto node_cmd =
+      app.add_subcommand("node", "run a node: the services its config places here");
   node_cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
 
-  auto check_cmd = app.add_subcommand("check", "validate a config file; exit 2 if invalid");
+  auto check_cmd =
+      app.add_subcommand("check", "validate a config file; exit 2 if invalid");
   check_cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
 
   std::string trace;
@@ -193,29 +196,31 @@ int main(int argc, char** argv) {
   auto hotkeys_cmd = app.add_subcommand("hotkeys", "hot-key tools");
   hotkeys_cmd->require_subcommand(1);
   auto replay_cmd = hotkeys_cmd->add_subcommand(
-    "replay", "replay a `timestamp_ms key` trace through the hot-key pipeline; print "
-              "each detection as a JSON line");
+      "replay", "replay a `timestamp_ms key` trace through the hot-key pipeline; print "
+                "each detection as a JSON line");
   replay_cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
   replay_cmd->add_option("--trace,-t", trace, "trace file, or - for stdin")->required();
   replay_cmd->add_option("--speed", speed, "x times trace speed; 0: as fast as possible")
-    ->check(CLI::NonNegativeNumber);
+      ->check(CLI::NonNegativeNumber);
 
   std::string pipeline;
   int64_t chunk_rows = 1000;
   bool json = false;
   auto verify_cmd = app.add_subcommand(
-    "verify", "compare a sync pipeline's target with its source; exit 0 identical, 1 differ");
+      "verify",
+      "compare a sync pipeline's target with its source; exit 0 identical, 1 differ");
   verify_cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
   verify_cmd->add_option("--pipeline,-p", pipeline, "pipeline name")->required();
   verify_cmd->add_option("--chunk-rows", chunk_rows, "rows per checksum chunk")
-    ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   verify_cmd->add_flag("--json", json, "print the report as one JSON object");
 
   std::string provider;
   auto token_cmd = app.add_subcommand("token", "token keeper tools");
   token_cmd->require_subcommand(1);
   auto token_get_cmd = token_cmd->add_subcommand(
-    "get", "print the cluster's current token of a provider (from Redis); exit 1 if none");
+      "get",
+      "print the cluster's current token of a provider (from Redis); exit 1 if none");
   token_get_cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
   token_get_cmd->add_option("--provider,-p", provider, "provider name")->required();
 
@@ -226,7 +231,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (*replay_cmd)
-    return shoal::replay_hotkeys(config_path, trace, speed, std::cin, std::cout, std::cerr);
+    return shoal::replay_hotkeys(config_path, trace, speed, std::cin, std::cout,
+                                 std::cerr);
   if (*token_get_cmd)
     return token_get(config_path, provider);
   if (*check_cmd)

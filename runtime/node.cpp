@@ -43,13 +43,13 @@ public:
 } // namespace
 
 struct node::impl {
-  explicit impl(const config& cfg) : sys_cfg(cfg), sys(sys_cfg) {
-  }
+  explicit impl(const config& cfg) : sys_cfg(cfg), sys(sys_cfg) {}
 
   node_system_config sys_cfg;
   caf::actor_system sys;
   directory_actor directory;
-  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::shared_ptr<prometheus::Registry> registry =
+      std::make_shared<prometheus::Registry>();
   std::unique_ptr<status_server> http;
   /// Started services, in start order; stopped in reverse.
   std::vector<std::unique_ptr<service>> services;
@@ -57,8 +57,7 @@ struct node::impl {
   bool stopped = false;
 };
 
-node::node(const config& cfg) : cfg_(cfg), impl_(std::make_unique<impl>(cfg)) {
-}
+node::node(const config& cfg) : cfg_(cfg), impl_(std::make_unique<impl>(cfg)) {}
 
 std::unique_ptr<node> node::start(const config& cfg, std::string& error) {
   add_secrets_of(cfg);
@@ -73,8 +72,9 @@ std::unique_ptr<node> node::start(const config& cfg, std::string& error) {
   bool tls = cfg.tls.enabled();
   d.directory = spawn_directory(d.sys, cfg, tls);
   auto& listen = cfg.node.listen;
-  auto published = tls ? caf::openssl::publish(d.directory, listen.port, listen.host.c_str(), true)
-                       : caf::io::publish(d.directory, listen.port, listen.host.c_str(), true);
+  auto published =
+      tls ? caf::openssl::publish(d.directory, listen.port, listen.host.c_str(), true)
+          : caf::io::publish(d.directory, listen.port, listen.host.c_str(), true);
   if (!published) {
     error = "cannot listen on " + listen.host + ":" + std::to_string(listen.port) + ": " +
             d.sys.render(published.error());
@@ -107,9 +107,9 @@ std::unique_ptr<node> node::start(const config& cfg, std::string& error) {
   }
   log().info("node {} listening on {}:{}{}, {}", cfg.node.name, listen.host, n->port_,
              tls ? " (mutual TLS)" : "",
-             cfg.http.enabled
-                 ? "http on " + cfg.http.listen.host + ":" + std::to_string(n->http_port())
-                 : std::string{"http off"});
+             cfg.http.enabled ? "http on " + cfg.http.listen.host + ":" +
+                                    std::to_string(n->http_port())
+                              : std::string{"http off"});
   return n;
 }
 
@@ -150,8 +150,7 @@ msg::membership node::members(milliseconds timeout) {
     return result;
   caf::scoped_actor self{impl_->sys};
   self->request(impl_->directory, timeout, atoms::members::value)
-    .receive([&](msg::membership& m) { result = std::move(m); },
-             [&](caf::error&) {});
+      .receive([&](msg::membership& m) { result = std::move(m); }, [&](caf::error&) {});
   return result;
 }
 

@@ -65,8 +65,7 @@ public:
 
   /// The running service of type T (see service.hpp), or nullptr if this node
   /// does not run it.
-  template <class T>
-  T* service_of() const {
+  template <class T> T* service_of() const {
     for (auto& s : services())
       if (auto p = dynamic_cast<T*>(s.get()))
         return p;

@@ -37,14 +37,15 @@ std::optional<std::string> owner_of(std::string_view key,
   return *best->node;
 }
 
-std::vector<std::string> owners_of(std::string_view key, const std::vector<std::string>& nodes,
-                                   size_t n) {
+std::vector<std::string> owners_of(std::string_view key,
+                                   const std::vector<std::string>& nodes, size_t n) {
   std::vector<scored> all;
   all.reserve(nodes.size());
   for (const auto& node : nodes)
     all.push_back({rendezvous_score(node, key), &node});
   n = std::min(n, all.size());
-  std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(n), all.end(), better);
+  std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(n), all.end(),
+                    better);
   std::vector<std::string> result;
   result.reserve(n);
   for (size_t i = 0; i < n; ++i)

@@ -28,7 +28,7 @@ std::optional<std::string> owner_of(std::string_view key,
 
 /// The `n` nodes with the highest scores for `key`, best first (fewer if
 /// `nodes` has fewer). The first is owner_of(); the rest are its successors.
-std::vector<std::string> owners_of(std::string_view key, const std::vector<std::string>& nodes,
-                                   size_t n);
+std::vector<std::string> owners_of(std::string_view key,
+                                   const std::vector<std::string>& nodes, size_t n);
 
 } // namespace shoal

@@ -7,7 +7,8 @@ namespace shoal {
 
 const std::vector<service_factory>& service_factories() {
   // Each service adds its factory here (declared in its runtime/<name>_service.hpp).
-  static const std::vector<service_factory> factories{make_token_service, make_hotkey_service, make_sync_service};
+  static const std::vector<service_factory> factories{
+      make_token_service, make_hotkey_service, make_sync_service};
   return factories;
 }
 

@@ -35,7 +35,7 @@ void serve(const web::asset& a, const httplib::Request& req, httplib::Response& 
 } // namespace
 
 status_server::status_server(node& owner)
-  : owner_(owner), server_(std::make_unique<httplib::Server>()) {
+    : owner_(owner), server_(std::make_unique<httplib::Server>()) {
   server_->Get("/status", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(status().dump(2), "application/json");
   });
@@ -43,9 +43,8 @@ status_server::status_server(node& owner)
     res.set_content(metrics(), "text/plain; version=0.0.4");
   });
   for (auto& a : web::assets())
-    server_->Get(route_of(a.path), [&a](const httplib::Request& req, httplib::Response& res) {
-      serve(a, req, res);
-    });
+    server_->Get(route_of(a.path), [&a](const httplib::Request& req,
+                                        httplib::Response& res) { serve(a, req, res); });
   for (auto& svc : owner_.services())
     svc->add_routes(*server_);
 }
@@ -55,10 +54,10 @@ status_server::~status_server() {
 }
 
 std::optional<std::string> status_server::start(const endpoint& listen) {
-  int port = listen.port == 0 ? server_->bind_to_any_port(listen.host.c_str())
-                              : (server_->bind_to_port(listen.host.c_str(), listen.port)
-                                   ? listen.port
-                                   : -1);
+  int port =
+      listen.port == 0
+          ? server_->bind_to_any_port(listen.host.c_str())
+          : (server_->bind_to_port(listen.host.c_str(), listen.port) ? listen.port : -1);
   if (port <= 0)
     return "cannot listen for HTTP on " + listen.host + ":" + std::to_string(listen.port);
   port_ = static_cast<uint16_t>(port);
@@ -89,9 +88,8 @@ nlohmann::json status_server::status() {
   for (auto& m : view.members) {
     if (m.node == view.self)
       continue;
-    peers.push_back({{"name", m.node},
-                     {"state", m.up ? "up" : "down"},
-                     {"since_ms", m.since_ms}});
+    peers.push_back(
+        {{"name", m.node}, {"state", m.up ? "up" : "down"}, {"since_ms", m.since_ms}});
   }
   nlohmann::json j{{"node", owner_.cfg().node.name},
                    {"uptime_s", owner_.uptime_seconds()},

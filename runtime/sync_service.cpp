@@ -187,22 +187,22 @@ nlohmann::json sync_service::status() {
                        {"rows_applied", part.rows_applied},
                        {"transactions", part.transactions},
                        {"queued_rows", part.queued}});
-    out[name] = {{"state", s.state},
-                 {"error", s.error},
-                 {"source", position_json(s.source)},
-                 {"handed_on", position_json(s.handed_on)},
-                 {"rows_read", s.rows_read},
-                 {"rows_applied", s.rows_applied},
-                 {"rows_per_second", s.rows_per_second},
-                 {"lag_seconds", s.lag_seconds},
-                 {"inflight_rows", s.inflight},
-                 {"reconnects", s.reconnects},
-                 {"epoch", s.epoch},
-                 {"ddl_skipped", s.ddl_skipped},
-                 {"last_skipped_ddl", s.last_skipped_ddl},
-                 {"snapshot", {{"rows", s.snapshot_rows},
-                               {"expected", s.snapshot_rows_expected}}},
-                 {"partitions", parts}};
+    out[name] = {
+        {"state", s.state},
+        {"error", s.error},
+        {"source", position_json(s.source)},
+        {"handed_on", position_json(s.handed_on)},
+        {"rows_read", s.rows_read},
+        {"rows_applied", s.rows_applied},
+        {"rows_per_second", s.rows_per_second},
+        {"lag_seconds", s.lag_seconds},
+        {"inflight_rows", s.inflight},
+        {"reconnects", s.reconnects},
+        {"epoch", s.epoch},
+        {"ddl_skipped", s.ddl_skipped},
+        {"last_skipped_ddl", s.last_skipped_ddl},
+        {"snapshot", {{"rows", s.snapshot_rows}, {"expected", s.snapshot_rows_expected}}},
+        {"partitions", parts}};
   }
   return out;
 }

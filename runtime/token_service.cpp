@@ -11,16 +11,16 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include "actors/token/core/provider_config.hpp"
 #include "actors/token/actors/token_cache.hpp"
 #include "actors/token/actors/token_keeper.hpp"
-#include "actors/token/core/token_observer.hpp"
 #include "actors/token/actors/token_store.hpp"
+#include "actors/token/core/provider_config.hpp"
+#include "actors/token/core/token_observer.hpp"
 #include "messages/cluster.hpp"
 #include "messages/token.hpp"
+#include "runtime/connections.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
-#include "runtime/connections.hpp"
 
 namespace shoal {
 
@@ -328,7 +328,8 @@ token_result token_client::get(std::string_view provider, milliseconds wait) con
     auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
     if (left <= milliseconds{0}) {
       out.error = "no valid token of " + std::string{provider} + " within " +
-                  std::to_string(wait.count()) + " ms: the tokens that arrived had expired";
+                  std::to_string(wait.count()) +
+                  " ms: the tokens that arrived had expired";
       return out;
     }
     bool again = false;
@@ -380,7 +381,8 @@ stored_token read_stored_token(const config& cfg, const std::string& provider) {
     out.error = "no provider \"" + provider + "\" in $.tokens.providers";
     return out;
   }
-  token::token_store store{to_redis_config(*cfg.redis), provider, "cli", milliseconds{1000}};
+  token::token_store store{to_redis_config(*cfg.redis), provider, "cli",
+                           milliseconds{1000}};
   auto rec = store.read();
   if (!rec) {
     out.error = rec.error().to_string();
@@ -442,7 +444,8 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
   d->node = cfg.node.name;
   d->board = std::make_shared<token::token_board>(names);
   d->watcher = std::make_shared<observer>(n.metrics(), names);
-  d->cache = token::spawn_token_cache(sys, cache_cfg, n.directory(), d->board, d->watcher);
+  d->cache =
+      token::spawn_token_cache(sys, cache_cfg, n.directory(), d->board, d->watcher);
   caf::anon_send(n.directory(), atoms::register_name::value,
                  std::string{token::token_cache_name}, d->cache);
 

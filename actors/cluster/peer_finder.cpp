@@ -57,27 +57,29 @@ void look(finder_self self, const std::string& node) {
   auto incarnation = i->second.incarnation;
   auto retry = [self, node, incarnation](const caf::error&) {
     auto i = self->state.up.find(node);
-    if (i != self->state.up.end() && i->second.incarnation == incarnation && !i->second.found)
+    if (i != self->state.up.end() && i->second.incarnation == incarnation &&
+        !i->second.found)
       self->delayed_send(self, i->second.delay.next(), atoms::find_again::value, node);
   };
   self->request(i->second.directory, lookup_timeout, msg::lookup{self->state.wanted})
-    .then(
-      [self, node, incarnation, retry](caf::actor& a) {
-        auto i = self->state.up.find(node);
-        if (i == self->state.up.end() || i->second.incarnation != incarnation ||
-            i->second.found)
-          return;
-        if (!a) {
-          retry(caf::make_error(caf::sec::remote_lookup_failed));
-          return;
-        }
-        i->second.found = a;
-        i->second.delay.reset();
-        self->monitor(a);
-        self->send(self->state.listener,
-                   msg::peer_found{node, incarnation, self->state.wanted, std::move(a)});
-      },
-      retry);
+      .then(
+          [self, node, incarnation, retry](caf::actor& a) {
+            auto i = self->state.up.find(node);
+            if (i == self->state.up.end() || i->second.incarnation != incarnation ||
+                i->second.found)
+              return;
+            if (!a) {
+              retry(caf::make_error(caf::sec::remote_lookup_failed));
+              return;
+            }
+            i->second.found = a;
+            i->second.delay.reset();
+            self->monitor(a);
+            self->send(
+                self->state.listener,
+                msg::peer_found{node, incarnation, self->state.wanted, std::move(a)});
+          },
+          retry);
 }
 
 void on_member(finder_self self, const msg::member& m) {
@@ -126,19 +128,18 @@ peer_finder_actor::behavior_type finder(finder_self self, directory_actor direct
         return;
       }
   });
-  self
-    ->request(st.directory, lookup_timeout, atoms::subscribe::value,
-              caf::actor_cast<caf::actor>(self))
-    .then(
-      [self](msg::membership& view) {
-        self->state.self_node = view.self;
-        for (auto& m : view.members)
-          on_member(self, m);
-      },
-      [self](caf::error& err) { self->quit(err); });
+  self->request(st.directory, lookup_timeout, atoms::subscribe::value,
+                caf::actor_cast<caf::actor>(self))
+      .then(
+          [self](msg::membership& view) {
+            self->state.self_node = view.self;
+            for (auto& m : view.members)
+              on_member(self, m);
+          },
+          [self](caf::error& err) { self->quit(err); });
   return {
-    [self](msg::member_changed& c) { on_member(self, c.who); },
-    [self](atoms::find_again, const std::string& node) { look(self, node); },
+      [self](msg::member_changed& c) { on_member(self, c.who); },
+      [self](atoms::find_again, const std::string& node) { look(self, node); },
   };
 }
 

@@ -134,7 +134,8 @@ int main(int argc, char** argv) {
   app.add_option("--read-rate", read_rate, "reads per second of this node, all readers");
   app.add_option("--catalogue", catalogue, "keys sku:1..N besides the flash keys");
   app.add_option("--flash-keys", flash, "keys sku:flash-1..N");
-  app.add_option("--flash-share", flash_share, "share of the reads that go to flash keys");
+  app.add_option("--flash-share", flash_share,
+                 "share of the reads that go to flash keys");
   app.add_option("--check-url", check_url, "token stand-in base URL, to check tokens");
   app.add_flag("--preload", do_preload, "write the catalogue into Redis first");
   CLI11_PARSE(app, argc, argv);
@@ -232,7 +233,8 @@ int main(int argc, char** argv) {
       auto gap = duration_cast<nanoseconds>(duration<double>{1.0 / per_thread});
       auto next = steady_clock::now();
       while (!stop.load(std::memory_order_relaxed)) {
-        auto key = flash > 0 && to_flash(rng) ? flash_key(which(rng)) : catalogue_key(any(rng));
+        auto key =
+            flash > 0 && to_flash(rng) ? flash_key(which(rng)) : catalogue_key(any(rng));
         eng->hotkeys().record(key);
         auto r = eng->cache().get(key, loader);
         c.reads.fetch_add(1, std::memory_order_relaxed);

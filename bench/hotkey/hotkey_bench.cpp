@@ -26,8 +26,8 @@
 
 #include "actors/hotkey/core/hot_cache.hpp"
 #include "actors/hotkey/core/key_counter.hpp"
-#include "bench/hotkey/lru_cache.hpp"
 #include "actors/hotkey/core/sliding_window.hpp"
+#include "bench/hotkey/lru_cache.hpp"
 #include "tests/unit/hotkey/zipf_trace.hpp"
 
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"

@@ -154,10 +154,11 @@ json bench_record(const options& opt) {
           }
         });
     if (!opt.json_only)
-      std::printf("%zu thread(s): record() %12.0f calls/s/thread (recorder alone %12.0f), "
-                  "mutex map %12.0f calls/s/thread, ratio %.2fx (alone %.2fx)\n",
-                  threads, shoal_rate, alone_rate, naive_rate, shoal_rate / naive_rate,
-                  alone_rate / naive_rate);
+      std::printf(
+          "%zu thread(s): record() %12.0f calls/s/thread (recorder alone %12.0f), "
+          "mutex map %12.0f calls/s/thread, ratio %.2fx (alone %.2fx)\n",
+          threads, shoal_rate, alone_rate, naive_rate, shoal_rate / naive_rate,
+          alone_rate / naive_rate);
     auto t = std::to_string(threads);
     out["record_per_thread_" + t + "t"] = shoal_rate;
     out["mutex_map_per_thread_" + t + "t"] = naive_rate;

@@ -278,7 +278,8 @@ redis_connection::eval_cached(const std::string& script,
 redis_expected<std::optional<redis_reply>>
 redis_connection::next_message(std::chrono::milliseconds timeout) {
   if (!connected())
-    return redis_error{redis_error::kind::io, "not connected (subscribe again)", endpoint()};
+    return redis_error{redis_error::kind::io, "not connected (subscribe again)",
+                       endpoint()};
   auto take = [this](void* raw) {
     auto reply = convert(static_cast<redisReply*>(raw));
     freeReplyObject(raw);

@@ -23,9 +23,9 @@
 #pragma once
 
 #include <chrono>
-#include <optional>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -156,7 +156,8 @@ public:
   /// server pushes, waiting at most `timeout`; nullopt when none came in time (the
   /// connection stays usable). A transport error breaks the connection: the
   /// caller reconnects and subscribes again.
-  redis_expected<std::optional<redis_reply>> next_message(std::chrono::milliseconds timeout);
+  redis_expected<std::optional<redis_reply>>
+  next_message(std::chrono::milliseconds timeout);
 
   /// Drops the current connection and opens a new one (AUTH, SELECT).
   redis_expected<bool> reconnect();

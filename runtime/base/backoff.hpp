@@ -41,7 +41,8 @@ public:
   using duration = std::chrono::milliseconds;
 
   backoff(duration initial, duration max, uint64_t seed = std::random_device{}())
-      : initial_(std::max(initial, duration{1})), max_(std::max(max, initial_)), rng_(seed) {}
+      : initial_(std::max(initial, duration{1})), max_(std::max(max, initial_)),
+        rng_(seed) {}
 
   /// The delay before the next retry; the step doubles up to the maximum.
   duration next() {

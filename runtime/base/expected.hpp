@@ -24,9 +24,7 @@ namespace shoal {
 
 /// Marks an error so that `expected<T, E>` can be built from it without ambiguity,
 /// even when T and E are the same type.
-template <class E> struct failure {
-  E error;
-};
+template <class E> struct failure { E error; };
 
 /// `return fail(error);` from a function returning `expected<T, E>`.
 template <class E> failure<std::decay_t<E>> fail(E&& error) {

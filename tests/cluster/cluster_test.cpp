@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/support/eventually.hpp"
 
 namespace shoal {
 namespace {
@@ -35,7 +35,7 @@ using test::shoal_binary;
 class cluster {
 public:
   explicit cluster(std::vector<std::string> names, json extra = json::object())
-    : dir_("cluster"), names_(std::move(names)) {
+      : dir_("cluster"), names_(std::move(names)) {
     for (auto& n : names_) {
       ports_[n] = test::free_port();
       http_ports_[n] = test::free_port();
@@ -59,7 +59,8 @@ public:
       else
         cfg[key] = value;
     }
-    if (cfg.contains("tls") && cfg["tls"].is_object() && cfg["tls"].value("per_node", false)) {
+    if (cfg.contains("tls") && cfg["tls"].is_object() &&
+        cfg["tls"].value("per_node", false)) {
       cfg["tls"].erase("per_node");
       cfg["tls"]["certificate"] = (dir_ / "certs" / (n + ".pem")).string();
       cfg["tls"]["key"] = (dir_ / "certs" / (n + ".key")).string();
@@ -83,7 +84,7 @@ public:
     procs_.erase(n);
     auto [it, _] = procs_.emplace(n, test::child_process{opts});
     ASSERT_TRUE(it->second.wait_for_output("ready node=" + n, seconds{15}))
-      << it->second.output_tail();
+        << it->second.output_tail();
   }
 
   void start_all() {
@@ -108,7 +109,8 @@ public:
     return result;
   }
 
-  bool sees(const std::string& observer, const std::string& peer, const std::string& state) {
+  bool sees(const std::string& observer, const std::string& peer,
+            const std::string& state) {
     auto view = peers_of(observer);
     auto i = view.find(peer);
     return i != view.end() && i->second == state;
@@ -156,7 +158,7 @@ TEST(cluster, a_node_started_before_its_peers_keeps_trying) {
   c.start("n1");
   // n1 has been refused at least a few times before n2 exists.
   ASSERT_TRUE(c.proc("n1").wait_for_output("cannot reach peer n2", seconds{5}))
-    << c.proc("n1").output_tail();
+      << c.proc("n1").output_tail();
   c.start("n2");
   EXPECT_TRUE(eventually([&] { return c.all_up(); }, seconds{10})) << c.dump();
 }
@@ -167,10 +169,11 @@ TEST(cluster, killed_node_is_seen_down_within_3s_and_up_again_after_restart) {
   ASSERT_TRUE(eventually([&] { return c.all_up(); }, seconds{10})) << c.dump();
   auto t0 = steady_clock::now();
   c.proc("n3").kill();
-  EXPECT_TRUE(eventually([&] { return c.sees("n1", "n3", "down") && c.sees("n2", "n3", "down"); },
-                         seconds{3}))
-    << "not seen down within 3 s\n"
-    << c.dump();
+  EXPECT_TRUE(
+      eventually([&] { return c.sees("n1", "n3", "down") && c.sees("n2", "n3", "down"); },
+                 seconds{3}))
+      << "not seen down within 3 s\n"
+      << c.dump();
   auto detected = duration_cast<milliseconds>(steady_clock::now() - t0).count();
   RecordProperty("kill_detection_ms", static_cast<int>(detected));
   EXPECT_TRUE(c.sees("n1", "n2", "up")) << "survivors stay connected\n" << c.dump();
@@ -183,10 +186,11 @@ TEST(cluster, frozen_node_is_seen_down_within_3s_and_up_again_when_resumed) {
   c.start_all();
   ASSERT_TRUE(eventually([&] { return c.all_up(); }, seconds{10})) << c.dump();
   c.proc("n2").stop();
-  EXPECT_TRUE(eventually([&] { return c.sees("n1", "n2", "down") && c.sees("n3", "n2", "down"); },
-                         seconds{3}))
-    << "not seen down within 3 s\n"
-    << c.dump();
+  EXPECT_TRUE(
+      eventually([&] { return c.sees("n1", "n2", "down") && c.sees("n3", "n2", "down"); },
+                 seconds{3}))
+      << "not seen down within 3 s\n"
+      << c.dump();
   c.proc("n2").resume();
   EXPECT_TRUE(eventually([&] { return c.all_up(); }, seconds{10})) << c.dump();
 }
@@ -222,7 +226,8 @@ TEST(cluster, nodes_with_another_app_id_cannot_join) {
 
 class tls_cluster : public ::testing::Test {
 protected:
-  static void make_certs(const std::filesystem::path& dir, std::vector<std::string> nodes) {
+  static void make_certs(const std::filesystem::path& dir,
+                         std::vector<std::string> nodes) {
     std::string cmd = source_dir() + "/scripts/make-certs " + dir.string();
     for (auto& n : nodes)
       cmd += " " + n;
@@ -236,7 +241,8 @@ TEST_F(tls_cluster, nodes_with_the_cluster_certificates_join_and_others_are_refu
   make_certs(c.dir() / "certs", {"n1", "n2"});
   c.start_all();
   ASSERT_TRUE(eventually([&] { return c.all_up(); }, seconds{10})) << c.dump();
-  auto status = json::parse(httplib::Client{"127.0.0.1", c.http_port("n1")}.Get("/status")->body);
+  auto status =
+      json::parse(httplib::Client{"127.0.0.1", c.http_port("n1")}.Get("/status")->body);
   EXPECT_EQ(status.at("tls"), true);
 
   // n2 comes back with a certificate from another CA: refused.
@@ -247,13 +253,15 @@ TEST_F(tls_cluster, nodes_with_the_cluster_certificates_join_and_others_are_refu
                              {{"certificate", (c.dir() / "rogue" / "n2.pem").string()},
                               {"key", (c.dir() / "rogue" / "n2.key").string()},
                               {"cafile", (c.dir() / "rogue" / "ca.pem").string()}}}});
-  ASSERT_TRUE(eventually([&] { return c.sees("n1", "n2", "down"); }, seconds{3})) << c.dump();
+  ASSERT_TRUE(eventually([&] { return c.sees("n1", "n2", "down"); }, seconds{3}))
+      << c.dump();
   c.start("n2");
   auto mark1 = c.proc("n2").mark();
   ASSERT_TRUE(c.proc("n2").wait_for_output("cannot reach peer n1", seconds{5},
                                            test::output_stream::both, mark1));
   ASSERT_TRUE(c.proc("n2").wait_for_output("cannot reach peer n1", seconds{10},
-                                           test::output_stream::both, c.proc("n2").mark()));
+                                           test::output_stream::both,
+                                           c.proc("n2").mark()));
   EXPECT_TRUE(c.sees("n1", "n2", "down")) << c.dump();
   EXPECT_TRUE(c.sees("n2", "n1", "down")) << c.dump();
 
@@ -269,7 +277,8 @@ TEST_F(tls_cluster, nodes_with_the_cluster_certificates_join_and_others_are_refu
   c.start("n2");
   ASSERT_TRUE(c.proc("n2").wait_for_output("cannot reach peer n1", seconds{5}));
   ASSERT_TRUE(c.proc("n2").wait_for_output("cannot reach peer n1", seconds{10},
-                                           test::output_stream::both, c.proc("n2").mark()));
+                                           test::output_stream::both,
+                                           c.proc("n2").mark()));
   EXPECT_TRUE(c.sees("n1", "n2", "down")) << c.dump();
   EXPECT_TRUE(c.sees("n2", "n1", "down")) << c.dump();
 }
@@ -277,7 +286,8 @@ TEST_F(tls_cluster, nodes_with_the_cluster_certificates_join_and_others_are_refu
 TEST(cli, check_exits_0_on_valid_and_2_on_invalid_configs) {
   test::temp_dir dir{"check"};
   std::ofstream{dir / "good.json"} << R"({"node": {"name": "n1", "port": 7101}})";
-  std::ofstream{dir / "bad.json"} << R"({"node": {"name": "n1", "port": "abc"}, "nodes": 1})";
+  std::ofstream{dir / "bad.json"}
+      << R"({"node": {"name": "n1", "port": "abc"}, "nodes": 1})";
   auto run = [&](const std::string& file) {
     test::process_options opts;
     opts.program = shoal_binary();
@@ -293,10 +303,12 @@ TEST(cli, check_exits_0_on_valid_and_2_on_invalid_configs) {
   EXPECT_EQ(good_code, 0) << good_out;
   auto [bad_code, bad_out] = run("bad.json");
   EXPECT_EQ(bad_code, 2) << bad_out;
-  EXPECT_NE(bad_out.find("config error at $.node.port: expected integer 0..65535, got \"abc\""),
-            std::string::npos)
-    << bad_out;
-  EXPECT_NE(bad_out.find("config error at $.nodes: unknown key"), std::string::npos) << bad_out;
+  EXPECT_NE(
+      bad_out.find("config error at $.node.port: expected integer 0..65535, got \"abc\""),
+      std::string::npos)
+      << bad_out;
+  EXPECT_NE(bad_out.find("config error at $.nodes: unknown key"), std::string::npos)
+      << bad_out;
 }
 
 } // namespace

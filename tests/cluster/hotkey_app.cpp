@@ -4,7 +4,8 @@
 //
 //   hotkey_app --config FILE --control-port P
 //   POST /record?key=K&n=N      engine.hotkeys().record(K, N) N times 1
-//   GET  /get?key=K             engine.cache().get(K, Redis GET): {"source","reason","value"}
+//   GET  /get?key=K             engine.cache().get(K, Redis GET):
+//   {"source","reason","value"}
 // Prints "ready control=P" once serving; reloads on SIGHUP (like `shoal node`); exits
 // on SIGTERM.
 
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
     res.set_content(nlohmann::json{{"source", sources[static_cast<int>(read.source)]},
                                    {"reason", reasons[static_cast<int>(read.reason)]},
                                    {"value", read.value ? *read.value : ""}}
-                      .dump(),
+                        .dump(),
                     "application/json");
   });
   if (!control.bind_to_port("127.0.0.1", std::stoi(argv[4]))) {

@@ -14,10 +14,10 @@
 
 #include "runtime/placement.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/support/eventually.hpp"
 
 namespace shoal {
 namespace {
@@ -57,7 +57,9 @@ public:
     }
   }
 
-  std::string config(const std::string& n) const { return (dir_ / (n + ".json")).string(); }
+  std::string config(const std::string& n) const {
+    return (dir_ / (n + ".json")).string();
+  }
 
   void start(const std::string& n) {
     test::process_options opts;
@@ -68,7 +70,7 @@ public:
     procs_.erase(n);
     auto [it, _] = procs_.emplace(n, test::child_process{opts});
     ASSERT_TRUE(it->second.wait_for_output("ready control=", seconds{15}))
-      << it->second.output_tail();
+        << it->second.output_tail();
   }
 
   /// Starts all nodes and waits until each knows every node's cache and shard.
@@ -76,16 +78,16 @@ public:
     for (auto& n : names)
       start(n);
     ASSERT_TRUE(eventually(
-      [&] {
-        for (auto& n : names) {
-          auto s = status(n);
-          if (!s.is_object() || s["nodes"].size() != 3 || s["shard_nodes"].size() != 3)
-            return false;
-        }
-        return true;
-      },
-      seconds{20}))
-      << dump();
+        [&] {
+          for (auto& n : names) {
+            auto s = status(n);
+            if (!s.is_object() || s["nodes"].size() != 3 || s["shard_nodes"].size() != 3)
+              return false;
+          }
+          return true;
+        },
+        seconds{20}))
+        << dump();
   }
 
   test::child_process& proc(const std::string& n) { return procs_.at(n); }
@@ -160,25 +162,31 @@ TEST(hotkey_cluster, burst_on_one_node_is_hot_everywhere_and_cools_everywhere) {
   c.record("n1", "sku:42", 300);
   c.record("n2", "sku:cold", 20);
   EXPECT_TRUE(eventually(
-    [&] { return c.hot_on("n1", "sku:42") && c.hot_on("n2", "sku:42") && c.hot_on("n3", "sku:42"); },
-    seconds{5}))
-    << c.dump();
+      [&] {
+        return c.hot_on("n1", "sku:42") && c.hot_on("n2", "sku:42") &&
+               c.hot_on("n3", "sku:42");
+      },
+      seconds{5}))
+      << c.dump();
   // Traffic under the threshold never becomes hot: its counts reached a shard...
   ASSERT_TRUE(eventually(
-    [&] {
-      uint64_t recorded = 0;
-      for (auto& n : c.names)
-        recorded += c.status(n).value("recorded", 0);
-      return recorded == 320;
-    },
-    seconds{5}));
+      [&] {
+        uint64_t recorded = 0;
+        for (auto& n : c.names)
+          recorded += c.status(n).value("recorded", 0);
+        return recorded == 320;
+      },
+      seconds{5}));
   for (auto& n : c.names)
     EXPECT_FALSE(c.hot_on(n, "sku:cold")) << n;
   // ...and a key that stops being accessed cools down on every node.
   EXPECT_TRUE(eventually(
-    [&] { return !c.hot_on("n1", "sku:42") && !c.hot_on("n2", "sku:42") && !c.hot_on("n3", "sku:42"); },
-    seconds{10}))
-    << c.dump();
+      [&] {
+        return !c.hot_on("n1", "sku:42") && !c.hot_on("n2", "sku:42") &&
+               !c.hot_on("n3", "sku:42");
+      },
+      seconds{10}))
+      << c.dump();
   for (auto& n : c.names)
     EXPECT_FALSE(c.hot_on(n, "sku:cold")) << n;
 }
@@ -189,18 +197,21 @@ TEST(hotkey_cluster, detection_continues_after_the_owning_shard_is_killed) {
   // A key owned by n3's shard, recorded on n1.
   std::string key;
   for (int i = 0; key.empty(); ++i)
-    if (owner_of("flash:" + std::to_string(i), c.names) == std::optional<std::string>{"n3"})
+    if (owner_of("flash:" + std::to_string(i), c.names) ==
+        std::optional<std::string>{"n3"})
       key = "flash:" + std::to_string(i);
   c.record("n1", key, 300);
-  ASSERT_TRUE(eventually([&] { return c.hot_on("n1", key) && c.hot_on("n2", key); }, seconds{5}))
-    << c.dump();
+  ASSERT_TRUE(
+      eventually([&] { return c.hot_on("n1", key) && c.hot_on("n2", key); }, seconds{5}))
+      << c.dump();
   c.proc("n3").kill();
   ASSERT_TRUE(eventually(
-    [&] {
-      return c.status("n1")["shard_nodes"].size() == 2 && c.status("n2")["shard_nodes"].size() == 2;
-    },
-    seconds{10}))
-    << c.dump();
+      [&] {
+        return c.status("n1")["shard_nodes"].size() == 2 &&
+               c.status("n2")["shard_nodes"].size() == 2;
+      },
+      seconds{10}))
+      << c.dump();
   // Another key n3 owned: now counted by a survivor, and hot on both survivors.
   std::string next;
   for (int i = 0; next.empty(); ++i) {
@@ -209,8 +220,9 @@ TEST(hotkey_cluster, detection_continues_after_the_owning_shard_is_killed) {
       next = k;
   }
   c.record("n2", next, 300);
-  EXPECT_TRUE(eventually([&] { return c.hot_on("n1", next) && c.hot_on("n2", next); }, seconds{5}))
-    << c.dump();
+  EXPECT_TRUE(eventually([&] { return c.hot_on("n1", next) && c.hot_on("n2", next); },
+                         seconds{5}))
+      << c.dump();
 }
 
 TEST(hotkey_cluster, manual_keys_invalidation_and_the_breaker_against_redis) {
@@ -228,9 +240,13 @@ TEST(hotkey_cluster, manual_keys_invalidation_and_the_breaker_against_redis) {
   EXPECT_EQ(c.get("n2", "sku:7")["source"], "loader");
   // An operator makes it hot on n1: every node has it, and n2 serves it locally.
   ASSERT_TRUE(c.admin("n1", "/hotkeys/manual?key=sku:7&hot=1"));
-  ASSERT_TRUE(eventually([&] { return c.hot_on("n1", "sku:7") && c.hot_on("n2", "sku:7") && c.hot_on("n3", "sku:7"); },
-                         seconds{5}))
-    << c.dump();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return c.hot_on("n1", "sku:7") && c.hot_on("n2", "sku:7") &&
+               c.hot_on("n3", "sku:7");
+      },
+      seconds{5}))
+      << c.dump();
   EXPECT_EQ(c.get("n2", "sku:7")["value"], "v1");
   auto cached = c.get("n2", "sku:7");
   EXPECT_EQ(cached["source"], "hot_cache");
@@ -255,15 +271,21 @@ TEST(hotkey_cluster, manual_keys_invalidation_and_the_breaker_against_redis) {
   redis.start();
   redis.connect().command({"SET", "sku:7", "v2"});
   ASSERT_TRUE(c.admin("n3", "/hotkeys/invalidate?key=sku:7"));
-  ASSERT_TRUE(eventually([&] { return c.get("n1", "sku:7")["value"] == "v2"; }, seconds{5}));
+  ASSERT_TRUE(
+      eventually([&] { return c.get("n1", "sku:7")["value"] == "v2"; }, seconds{5}));
   // Removing the manual key removes it everywhere.
   ASSERT_TRUE(c.admin("n2", "/hotkeys/manual?key=sku:7&hot=0"));
-  EXPECT_TRUE(eventually([&] { return !c.hot_on("n1", "sku:7") && !c.hot_on("n2", "sku:7") && !c.hot_on("n3", "sku:7"); },
-                         seconds{5}))
-    << c.dump();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return !c.hot_on("n1", "sku:7") && !c.hot_on("n2", "sku:7") &&
+               !c.hot_on("n3", "sku:7");
+      },
+      seconds{5}))
+      << c.dump();
 }
 
-TEST(hotkey_cluster, rule_reload_applies_cluster_wide_and_a_bad_file_keeps_the_old_rules) {
+TEST(hotkey_cluster,
+     rule_reload_applies_cluster_wide_and_a_bad_file_keeps_the_old_rules) {
   test::temp_dir dir{"hotkey-rules"};
   auto rules = (dir / "rules.json").string();
   std::ofstream{rules} << json{{"rules", rule(1000000, 60000)}}.dump();
@@ -272,37 +294,45 @@ TEST(hotkey_cluster, rule_reload_applies_cluster_wide_and_a_bad_file_keeps_the_o
   c.record("n1", "sku:1", 300);
   ASSERT_TRUE(eventually([&] { return c.status("n1")["recorded"] == 300; }, seconds{5}));
   // Bad file: rejected with its JSON path, old rules kept.
-  std::ofstream{rules, std::ios::trunc} << R"({"rules": [{"key": "*", "threshold": "x"}]})";
+  std::ofstream{rules, std::ios::trunc}
+      << R"({"rules": [{"key": "*", "threshold": "x"}]})";
   auto mark = c.proc("n2").mark();
   c.proc("n2").signal(SIGHUP);
   EXPECT_TRUE(c.proc("n2").wait_for_output("$.rules[0].threshold", seconds{5},
                                            test::output_stream::both, mark))
-    << c.proc("n2").output_tail();
+      << c.proc("n2").output_tail();
   EXPECT_EQ(c.status("n2")["rules_version"], 0);
   // Good file, reloaded on n2 only: every node applies it, without a restart.
   std::ofstream{rules, std::ios::trunc} << json{{"rules", rule(100, 60000)}}.dump();
   c.proc("n2").signal(SIGHUP);
   ASSERT_TRUE(eventually(
-    [&] {
-      for (auto& n : c.names)
-        if (c.status(n)["rules"][0]["threshold"] != 100)
-          return false;
-      return true;
-    },
-    seconds{5}))
-    << c.dump();
+      [&] {
+        for (auto& n : c.names)
+          if (c.status(n)["rules"][0]["threshold"] != 100)
+            return false;
+        return true;
+      },
+      seconds{5}))
+      << c.dump();
   c.record("n3", "sku:1", 300);
-  EXPECT_TRUE(eventually([&] { return c.hot_on("n1", "sku:1") && c.hot_on("n2", "sku:1") && c.hot_on("n3", "sku:1"); },
-                         seconds{5}))
-    << c.dump();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return c.hot_on("n1", "sku:1") && c.hot_on("n2", "sku:1") &&
+               c.hot_on("n3", "sku:1");
+      },
+      seconds{5}))
+      << c.dump();
 }
 
 TEST(hotkey_replay, prints_each_detection_at_its_trace_time) {
   test::temp_dir dir{"hotkey-replay"};
-  std::ofstream{dir / "cfg.json"} << json{
-    {"node", {{"name", "r1"}, {"port", test::free_port()}}},
-    {"hotkeys", {{"rules", json::array({{{"prefix", "sku:"}, {"threshold", 8}, {"window_ms", 1000}}})}}}}
-                                       .dump();
+  std::ofstream{dir / "cfg.json"}
+      << json{{"node", {{"name", "r1"}, {"port", test::free_port()}}},
+              {"hotkeys",
+               {{"rules",
+                 json::array(
+                     {{{"prefix", "sku:"}, {"threshold", 8}, {"window_ms", 1000}}})}}}}
+             .dump();
   std::ofstream trace{dir / "trace.txt"};
   // sku:hot: one access per ms from 1000; sku:slow: 5 per second (never 8 in 1 s);
   // other:x is under no rule.
@@ -313,8 +343,10 @@ TEST(hotkey_replay, prints_each_detection_at_its_trace_time) {
   trace.close();
   test::process_options opts;
   opts.program = binary("runtime/shoal");
-  opts.args = {"hotkeys", "replay", "--config", (dir / "cfg.json").string(), "--trace",
-               (dir / "trace.txt").string(), "--speed", "0"};
+  opts.args = {"hotkeys",  "replay",
+               "--config", (dir / "cfg.json").string(),
+               "--trace",  (dir / "trace.txt").string(),
+               "--speed",  "0"};
   opts.output_dir = dir.path();
   test::child_process replay{opts};
   auto status = replay.wait_for_exit(seconds{20});

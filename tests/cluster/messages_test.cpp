@@ -36,7 +36,9 @@ std::map<std::string, std::function<caf::message(caf::actor)>> samples() {
   std::map<std::string, std::function<caf::message(caf::actor)>> s;
   auto add = [&](auto make) {
     using type = std::decay_t<decltype(make(caf::actor{}))>;
-    s[caf::type_name<type>::value] = [make](caf::actor a) { return caf::make_message(make(a)); };
+    s[caf::type_name<type>::value] = [make](caf::actor a) {
+      return caf::make_message(make(a));
+    };
   };
   msg::member m{"n2", true, 0xfeedface12345678ULL, 1795687057401, {}};
   add([](caf::actor a) { return msg::hello{"n1 ✓ ünïcode", a, UINT64_MAX}; });
@@ -63,8 +65,11 @@ std::map<std::string, std::function<caf::message(caf::actor)>> samples() {
   add([](caf::actor) { return msg::cooled_keys{"n3", {"a", std::string{"b\0c", 3}}}; });
   add([](caf::actor) { return msg::manual_hot{"sku:42", false, INT64_MAX}; });
   add([](caf::actor) { return msg::invalidate_keys{{"sku:42", "sku:43"}}; });
-  add([](caf::actor) { return msg::hotkey_rules{UINT64_MAX, R"([{"key":"*","threshold":3}])"}; });
-  msg::token_update tu{"wx", std::string{"tok\0\xff", 5}, 1795687057401, INT64_MAX, UINT64_MAX, "n2", {}};
+  add([](caf::actor) {
+    return msg::hotkey_rules{UINT64_MAX, R"([{"key":"*","threshold":3}])"};
+  });
+  msg::token_update tu{
+      "wx", std::string{"tok\0\xff", 5}, 1795687057401, INT64_MAX, UINT64_MAX, "n2", {}};
   add([tu](caf::actor a) {
     auto u = tu;
     u.keeper = a;
@@ -106,8 +111,8 @@ TEST(messages, every_registered_type_crosses_a_process_boundary_intact) {
     auto expected = caf::deep_to_string(sent);
     std::string received;
     self->request(*remote, seconds{5}, sent)
-      .receive([&](std::string& rendering) { received = rendering; },
-               [&](caf::error& err) { received = "error: " + sys.render(err); });
+        .receive([&](std::string& rendering) { received = rendering; },
+                 [&](caf::error& err) { received = "error: " + sys.render(err); });
     EXPECT_EQ(received, expected) << name;
   }
   EXPECT_EQ(all.size(), names.size()) << "samples for types that are not registered";

@@ -27,10 +27,10 @@
 
 #include "tests/standins/token_standin.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/support/eventually.hpp"
 
 namespace shoal::test {
 

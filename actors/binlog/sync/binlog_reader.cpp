@@ -7,16 +7,16 @@
 #include <set>
 #include <unistd.h>
 
-#include "runtime/adapters/binlog_stream.hpp"
+#include "actors/binlog/decoder/event_decoder.hpp"
 #include "actors/binlog/sync/checkpoint.hpp"
 #include "actors/binlog/sync/ddl_plan.hpp"
 #include "actors/binlog/sync/detail/pipeline_state.hpp"
-#include "actors/binlog/decoder/event_decoder.hpp"
 #include "actors/binlog/sync/key_choice.hpp"
 #include "actors/binlog/sync/resend_floor.hpp"
 #include "actors/binlog/sync/router.hpp"
 #include "actors/binlog/sync/snapshot.hpp"
 #include "actors/binlog/sync/xa_tracker.hpp"
+#include "runtime/adapters/binlog_stream.hpp"
 #include "runtime/base/backoff.hpp"
 
 namespace shoal::binlog::detail {
@@ -108,8 +108,8 @@ private:
       // load_checkpoints only accepts another stored count when every stored
       // key is the same: then each partition of the new count starts there.
       if (auto stored = stored_partitions(); stored != cfg().partitions) {
-        st_->log(false, "partition count changed from " + std::to_string(stored) + " to " +
-                            std::to_string(cfg().partitions) +
+        st_->log(false, "partition count changed from " + std::to_string(stored) +
+                            " to " + std::to_string(cfg().partitions) +
                             "; every partition was at " + low->to_string() +
                             ", so each new one starts there");
         rewrite_checkpoints(*low);
@@ -175,7 +175,8 @@ private:
   // How many partition rows the checkpoint table holds for this pipeline.
   uint32_t stored_partitions() {
     auto n = on_target([&](mysql_connection& t) {
-      return t.scalar("SELECT COUNT(*) FROM " + sql_identifier(cfg().checkpoint_database) +
+      return t.scalar("SELECT COUNT(*) FROM " +
+                      sql_identifier(cfg().checkpoint_database) +
                       ".`sync_checkpoint` WHERE pipeline=" + t.quote(cfg().name) +
                       " AND partition_id>=0");
     });
@@ -188,7 +189,8 @@ private:
     std::vector<std::string> statements{
         checkpoint_clear_sql(cfg().checkpoint_database, cfg().name)};
     for (uint32_t p = 0; p < parts_.size(); ++p)
-      statements.push_back(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+      statements.push_back(
+          checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
     apply_on_target(statements, "rewriting the checkpoint for the new partition count");
   }
 
@@ -203,7 +205,8 @@ private:
   void store_all(const change_key& key) {
     std::vector<std::string> statements;
     for (uint32_t p = 0; p < parts_.size(); ++p)
-      statements.push_back(checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+      statements.push_back(
+          checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
     apply_on_target(statements, "writing the checkpoint");
     mark_applied_everywhere(key);
   }
@@ -240,7 +243,8 @@ private:
   // checkpoint writes do).
   // `ops`, when given, are the row changes the statements apply: a value the
   // target rejects is then reported with the row it belongs to.
-  void apply_on_target(const std::vector<std::string>& statements, const std::string& what,
+  void apply_on_target(const std::vector<std::string>& statements,
+                       const std::string& what,
                        std::optional<change_key> applied = std::nullopt,
                        const std::vector<row_op>* ops = nullptr) {
     while (true) {
@@ -262,7 +266,8 @@ private:
         throw stop_pipeline{what + ": " + failure->error.to_string()};
       if (applied) {
         auto keys = on_target([&](mysql_connection& t) {
-          return load_checkpoints(t, cfg().checkpoint_database, cfg().name, cfg().partitions);
+          return load_checkpoints(t, cfg().checkpoint_database, cfg().name,
+                                  cfg().partitions);
         });
         check(keys, what + ": reading the checkpoint again");
         if (auto low = lowest_key(*keys); low && *applied <= *low)
@@ -304,8 +309,8 @@ private:
       delay.reset();
       decoder_options options;
       // Without TABLE_MAP metadata (binlog_row_metadata=NO_LOG, MariaDB's
-      // default) signedness and binary-ness come from the target's schema, which DDL barriers
-      // keep at the table map's version; a column nobody can describe stops the
+      // default) signedness and binary-ness come from the target's schema, which DDL
+      // barriers keep at the table map's version; a column nobody can describe stops the
       // pipeline instead of being guessed.
       options.require_column_details = true;
       decoder_ = event_decoder{options};
@@ -431,7 +436,6 @@ private:
     // XA START and ends with XA END and an XA_PREPARE event.
   }
 
-
   // MySQL's XA_PREPARE event: the end of an XA transaction's group, whose rows
   // were held at its XA END. With one_phase (XA COMMIT ... ONE PHASE) they are
   // committed here.
@@ -498,13 +502,13 @@ private:
     if (!in_group_)
       open_group(offset);
     auto schema = resolve(tm, offset);
-    bool any_generated =
-        std::find(schema->generated.begin(), schema->generated.end(), true) !=
-        schema->generated.end();
+    bool any_generated = std::find(schema->generated.begin(), schema->generated.end(),
+                                   true) != schema->generated.end();
     for (auto& row : e.rows) {
       if (any_generated)
         drop_generated(*schema, row);
-      if (e.kind != row_kind::write && schema->has_key() && !has_key_values(*schema, row.before))
+      if (e.kind != row_kind::write && schema->has_key() &&
+          !has_key_values(*schema, row.before))
         schema = match_without_key(schema, offset);
       if (xa_.holding()) {
         // A prepared XA transaction is not committed yet (see xa_tracker).
@@ -622,7 +626,8 @@ private:
       change_key key{group_start_, ++group_index_};
       if (resend_floor_.covers(key))
         continue;
-      dispatch(ops_for_row(r.kind, r.table, std::move(r.change), key, r.time), r.moves, key);
+      dispatch(ops_for_row(r.kind, r.table, std::move(r.change), key, r.time), r.moves,
+               key);
     }
     // The floor stays until every partition has applied this group (its end is
     // the next group's start; poll() lifts it).
@@ -734,7 +739,8 @@ private:
   }
 
   void skip_ddl(const std::string& where, const query_event& q, const std::string& why) {
-    auto text = q.statement.size() > 200 ? q.statement.substr(0, 200) + "..." : q.statement;
+    auto text =
+        q.statement.size() > 200 ? q.statement.substr(0, 200) + "..." : q.statement;
     st_->log(false, where + ": not applied (" + why + "): " + text);
     std::lock_guard<std::mutex> guard{st_->mtx};
     ++st_->status.ddl_skipped;
@@ -772,9 +778,11 @@ private:
       // The pipeline stopped after recording this DDL and before its checkpoint:
       // the target's state tells whether the DDL ran.
       applied = before != ddl_intent_->before_state;
-      st_->log(false, where + ": DDL recorded before a restart " +
-                          (applied ? std::string{"already ran on the target; not running it again"}
-                                   : std::string{"had not run on the target; running it"}));
+      st_->log(false,
+               where + ": DDL recorded before a restart " +
+                   (applied
+                        ? std::string{"already ran on the target; not running it again"}
+                        : std::string{"had not run on the target; running it"}));
       if (!applied)
         before = ddl_intent_->before_state;
     } else {
@@ -784,8 +792,8 @@ private:
     }
     bool ran = !applied;
     while (!applied) {
-      auto r = target_->connection().exec(use_db.empty() ? std::string{"DO 0"}
-                                                          : "USE " + sql_identifier(use_db));
+      auto r = target_->connection().exec(
+          use_db.empty() ? std::string{"DO 0"} : "USE " + sql_identifier(use_db));
       if (r || (r.error().code == 1049 && !is_connection_lost(r.error())))
         r = target_->connection().exec(sql);
       if (r)
@@ -827,9 +835,10 @@ private:
         sql = "SHOW CREATE DATABASE " + sql_identifier(db);
       else if (d.scope == ddl_scope::tables || obj == "SEQUENCE")
         sql = "SHOW CREATE TABLE " + sql_identifier(db) + "." + sql_identifier(name);
-      else if (obj == "VIEW" || obj == "TRIGGER" || obj == "EVENT" || obj == "PROCEDURE" ||
-               obj == "FUNCTION")
-        sql = "SHOW CREATE " + obj + " " + sql_identifier(db) + "." + sql_identifier(name);
+      else if (obj == "VIEW" || obj == "TRIGGER" || obj == "EVENT" ||
+               obj == "PROCEDURE" || obj == "FUNCTION")
+        sql =
+            "SHOW CREATE " + obj + " " + sql_identifier(db) + "." + sql_identifier(name);
       else
         continue;
       auto r = on_target([&](mysql_connection& t) { return t.query(sql); });
@@ -868,7 +877,8 @@ private:
   // What the binlog may not say about a source table's columns, from its target
   // table. Tables the pipeline does not copy get no-one-cares hints: their rows
   // are decoded and dropped.
-  std::optional<column_hints> column_info(const std::string& db, const std::string& table) {
+  std::optional<column_hints> column_info(const std::string& db,
+                                          const std::string& table) {
     auto name = db + "." + table;
     if (auto i = hints_.find(name); i != hints_.end())
       return i->second;
@@ -882,10 +892,11 @@ private:
       auto target = filter.target_of(db, table);
       auto lit = [&](const std::string& v) { return target_->connection().quote(v); };
       auto cols = on_target([&](mysql_connection& t) {
-        return t.query("SELECT COLUMN_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS"
-                       " WHERE TABLE_SCHEMA=" +
-                       lit(target.first) + " AND TABLE_NAME=" + lit(target.second) +
-                       " ORDER BY ORDINAL_POSITION");
+        return t.query(
+            "SELECT COLUMN_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS"
+            " WHERE TABLE_SCHEMA=" +
+            lit(target.first) + " AND TABLE_NAME=" + lit(target.second) +
+            " ORDER BY ORDINAL_POSITION");
       });
       check(cols, name + ": reading the target's column types");
       if (cols->rows.empty())
@@ -946,9 +957,10 @@ private:
             "column names; otherwise the target must match the source)"};
     }
     auto generated = on_target([&](mysql_connection& t) {
-      return t.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
-                     lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
-                     " AND IS_GENERATED='ALWAYS'");
+      return t.query(
+          "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
+          lit(s->target_db) + " AND TABLE_NAME=" + lit(s->target_table) +
+          " AND IS_GENERATED='ALWAYS'");
     });
     check(generated, where + ": reading the target's generated columns");
     s->generated.assign(s->columns.size(), false);
@@ -971,11 +983,13 @@ private:
       for (auto& r : idx->rows)
         if (r.size() >= 10)
           parts.push_back({r[2].value_or(""), r[1].value_or("1") == "0",
-                           r[9].value_or("") == "YES", r[7].has_value(), r[4].value_or("")});
+                           r[9].value_or("") == "YES", r[7].has_value(),
+                           r[4].value_or("")});
       s->key = choose_key(parts, s->columns);
       // A key over a generated column cannot be written; such rows are matched
       // on their other columns instead.
-      if (std::any_of(s->key.begin(), s->key.end(), [&](uint32_t k) { return s->generated[k]; }))
+      if (std::any_of(s->key.begin(), s->key.end(),
+                      [&](uint32_t k) { return s->generated[k]; }))
         s->key.clear();
     }
     check_collisions(*s, where);
@@ -987,11 +1001,12 @@ private:
   /// target, and which columns compare by a collation (matched byte for byte).
   void check_collisions(table_schema& s, const std::string& where) {
     auto lit = [&](const std::string& v) { return target_->connection().quote(v); };
-    auto in_table = " WHERE TABLE_SCHEMA=" + lit(s.target_db) + " AND TABLE_NAME=" +
-                    lit(s.target_table);
+    auto in_table = " WHERE TABLE_SCHEMA=" + lit(s.target_db) +
+                    " AND TABLE_NAME=" + lit(s.target_table);
     auto unique = on_target([&](mysql_connection& t) {
-      return t.query("SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS" +
-                     in_table + " AND NON_UNIQUE=0");
+      return t.query(
+          "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS" +
+          in_table + " AND NON_UNIQUE=0");
     });
     check(unique, where + ": reading the target's unique keys");
     auto collations = on_target([&](mysql_connection& t) {
@@ -1005,15 +1020,16 @@ private:
     for (auto& r : collations->rows) {
       pairs.emplace_back(r[0].value_or(""), r[1].value_or(""));
       auto at = std::find(s.columns.begin(), s.columns.end(), pairs.back().first);
-      static const std::set<std::string> text_types{"char",     "varchar",    "tinytext",
-                                                    "text",     "mediumtext", "longtext"};
+      static const std::set<std::string> text_types{"char", "varchar",    "tinytext",
+                                                    "text", "mediumtext", "longtext"};
       if (at != s.columns.end())
         s.folds[static_cast<size_t>(at - s.columns.begin())] =
             text_types.count(r[2].value_or("")) && pairs.back().second != "binary";
     }
     if (s.has_key())
       classify_collisions(
-          s, unique->rows.empty() ? 0 : std::stoull(unique->rows[0][0].value_or("0")), pairs);
+          s, unique->rows.empty() ? 0 : std::stoull(unique->rows[0][0].value_or("0")),
+          pairs);
     if (s.single_partition)
       st_->log(false, where + ": applied by one partition in binlog order: " +
                           s.single_partition_reason);

@@ -129,9 +129,10 @@ load_checkpoints(mysql_connection& conn, const std::string& database,
   return plan.keys;
 }
 
-checkpoint_plan plan_checkpoints(const std::vector<std::pair<uint32_t, change_key>>& stored,
-                                 uint32_t partitions, const std::string& pipeline,
-                                 const std::string& database) {
+checkpoint_plan
+plan_checkpoints(const std::vector<std::pair<uint32_t, change_key>>& stored,
+                 uint32_t partitions, const std::string& pipeline,
+                 const std::string& database) {
   checkpoint_plan plan;
   plan.keys.resize(partitions);
   if (stored.empty())
@@ -145,8 +146,9 @@ checkpoint_plan plan_checkpoints(const std::vector<std::pair<uint32_t, change_ke
       plan.keys[p] = k;
     return plan;
   }
-  bool same = std::all_of(stored.begin(), stored.end(),
-                          [&](const auto& e) { return e.second == stored.front().second; });
+  bool same = std::all_of(stored.begin(), stored.end(), [&](const auto& e) {
+    return e.second == stored.front().second;
+  });
   if (same && stored.size() == count) {
     for (auto& k : plan.keys)
       k = stored.front().second;
@@ -159,8 +161,8 @@ checkpoint_plan plan_checkpoints(const std::vector<std::pair<uint32_t, change_ke
     low = std::min(low, k, [](auto& a, auto& b) { return a < b; });
     high = std::max(high, k, [](auto& a, auto& b) { return a < b; });
   }
-  plan.error = "pipeline \"" + pipeline + "\" has checkpoints for " + std::to_string(count) +
-               " partitions (" + std::to_string(stored.size()) +
+  plan.error = "pipeline \"" + pipeline + "\" has checkpoints for " +
+               std::to_string(count) + " partitions (" + std::to_string(stored.size()) +
                " rows) but is configured with " + std::to_string(partitions) +
                "; a row's partition depends on the count, and the stored partitions "
                "stand at different positions (" +
@@ -175,12 +177,14 @@ checkpoint_plan plan_checkpoints(const std::vector<std::pair<uint32_t, change_ke
   return plan;
 }
 
-std::string checkpoint_clear_sql(const std::string& database, const std::string& pipeline) {
-  return "DELETE FROM " + table_name(database) + " WHERE pipeline=" + quote_text(pipeline) +
-         " AND partition_id>=0";
+std::string checkpoint_clear_sql(const std::string& database,
+                                 const std::string& pipeline) {
+  return "DELETE FROM " + table_name(database) +
+         " WHERE pipeline=" + quote_text(pipeline) + " AND partition_id>=0";
 }
 
-mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn, const std::string& database,
+mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn,
+                                        const std::string& database,
                                         const std::string& pipeline,
                                         const std::string& owner) {
   return conn.transaction([&](mysql_connection& c) -> mysql_expected<uint64_t> {
@@ -208,20 +212,22 @@ std::string owner_check_sql(const std::string& database, const std::string& pipe
 std::string ddl_intent_store_sql(const std::string& database, const std::string& pipeline,
                                  const ddl_intent& intent) {
   return "INSERT INTO " + ddl_table(database) +
-         " (pipeline, file, pos, statement, before_state) VALUES (" + quote_text(pipeline) +
-         "," + quote_text(intent.at.file) + "," + std::to_string(intent.at.pos) + "," +
-         hex_literal(intent.statement) + "," + hex_literal(intent.before_state) +
+         " (pipeline, file, pos, statement, before_state) VALUES (" +
+         quote_text(pipeline) + "," + quote_text(intent.at.file) + "," +
+         std::to_string(intent.at.pos) + "," + hex_literal(intent.statement) + "," +
+         hex_literal(intent.before_state) +
          ") ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos),"
          " statement=VALUES(statement), before_state=VALUES(before_state)";
 }
 
-std::string ddl_intent_clear_sql(const std::string& database, const std::string& pipeline) {
+std::string ddl_intent_clear_sql(const std::string& database,
+                                 const std::string& pipeline) {
   return "DELETE FROM " + ddl_table(database) + " WHERE pipeline=" + quote_text(pipeline);
 }
 
-mysql_expected<std::optional<ddl_intent>>
-load_ddl_intent(mysql_connection& conn, const std::string& database,
-                const std::string& pipeline) {
+mysql_expected<std::optional<ddl_intent>> load_ddl_intent(mysql_connection& conn,
+                                                          const std::string& database,
+                                                          const std::string& pipeline) {
   auto rows = conn.query("SELECT file, pos, statement, before_state FROM " +
                          ddl_table(database) + " WHERE pipeline=" + quote_text(pipeline));
   if (!rows)
@@ -239,14 +245,15 @@ load_ddl_intent(mysql_connection& conn, const std::string& database,
 std::string xa_floor_store_sql(const std::string& database, const std::string& pipeline,
                                const binlog_position& at) {
   return "INSERT INTO " + table_name(database) +
-         " (pipeline, partition_id, file, pos, idx) VALUES (" + quote_text(pipeline) + "," +
-         std::to_string(xa_floor_partition) + "," + quote_text(at.file) + "," +
+         " (pipeline, partition_id, file, pos, idx) VALUES (" + quote_text(pipeline) +
+         "," + std::to_string(xa_floor_partition) + "," + quote_text(at.file) + "," +
          std::to_string(at.pos) +
          ",0) ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos), idx=0";
 }
 
 std::string xa_floor_clear_sql(const std::string& database, const std::string& pipeline) {
-  return "DELETE FROM " + table_name(database) + " WHERE pipeline=" + quote_text(pipeline) +
+  return "DELETE FROM " + table_name(database) +
+         " WHERE pipeline=" + quote_text(pipeline) +
          " AND partition_id=" + std::to_string(xa_floor_partition);
 }
 

@@ -69,18 +69,21 @@ struct checkpoint_plan {
 /// its key's hash modulo the count), so per-partition keys only carry over
 /// when they are all equal: then everything before that key is applied and
 /// nothing after it. Otherwise the plan is an error that says how to get there.
-checkpoint_plan plan_checkpoints(const std::vector<std::pair<uint32_t, change_key>>& stored,
-                                 uint32_t partitions, const std::string& pipeline,
-                                 const std::string& database);
+checkpoint_plan
+plan_checkpoints(const std::vector<std::pair<uint32_t, change_key>>& stored,
+                 uint32_t partitions, const std::string& pipeline,
+                 const std::string& database);
 
 /// Statement that removes every partition row of `pipeline` (not its XA floor).
-std::string checkpoint_clear_sql(const std::string& database, const std::string& pipeline);
+std::string checkpoint_clear_sql(const std::string& database,
+                                 const std::string& pipeline);
 
 // -- ownership ---------------------------------------------------------------
 
 /// Raises the epoch of `pipeline` in sync_owner (creating the row at 1) with
 /// `owner` as its holder, and returns the new epoch. Commits at once.
-mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn, const std::string& database,
+mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn,
+                                        const std::string& database,
                                         const std::string& pipeline,
                                         const std::string& owner);
 
@@ -107,11 +110,12 @@ struct ddl_intent {
 std::string ddl_intent_store_sql(const std::string& database, const std::string& pipeline,
                                  const ddl_intent& intent);
 
-std::string ddl_intent_clear_sql(const std::string& database, const std::string& pipeline);
+std::string ddl_intent_clear_sql(const std::string& database,
+                                 const std::string& pipeline);
 
-mysql_expected<std::optional<ddl_intent>>
-load_ddl_intent(mysql_connection& conn, const std::string& database,
-                const std::string& pipeline);
+mysql_expected<std::optional<ddl_intent>> load_ddl_intent(mysql_connection& conn,
+                                                          const std::string& database,
+                                                          const std::string& pipeline);
 
 // -- the XA floor ----------------------------------------------------------
 //
@@ -132,8 +136,8 @@ std::string xa_floor_store_sql(const std::string& database, const std::string& p
 std::string xa_floor_clear_sql(const std::string& database, const std::string& pipeline);
 
 /// The pipeline's XA floor; nullopt when none is stored.
-mysql_expected<std::optional<binlog_position>>
-load_xa_floor(mysql_connection& conn, const std::string& database,
-              const std::string& pipeline);
+mysql_expected<std::optional<binlog_position>> load_xa_floor(mysql_connection& conn,
+                                                             const std::string& database,
+                                                             const std::string& pipeline);
 
 } // namespace shoal::binlog

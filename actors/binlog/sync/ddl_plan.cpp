@@ -52,8 +52,8 @@ ddl_plan plan_ddl(const std::string& statement, const std::string& default_schem
       plan.sql = "ALTER DATABASE " + sql_identifier(target_db) +
                  statement.substr(std::min(d.name_end, statement.size()));
     else if (target_db != db)
-      return stop(std::move(plan), "DDL on renamed database " + db +
-                                       " cannot be applied: " + statement);
+      return stop(std::move(plan),
+                  "DDL on renamed database " + db + " cannot be applied: " + statement);
     plan.touched.emplace_back(target_db, "");
   } else if (d.scope == ddl_scope::tables) {
     size_t selected = 0;
@@ -72,7 +72,8 @@ ddl_plan plan_ddl(const std::string& statement, const std::string& default_schem
       // Run in the target database of the default schema, a statement still
       // names the source's table when its name is qualified or belongs to
       // another database.
-      if (target.second != table || (target.first != db && (db != default_schema || qualified)))
+      if (target.second != table ||
+          (target.first != db && (db != default_schema || qualified)))
         return stop(std::move(plan),
                     "DDL on renamed table " + db + "." + table +
                         " cannot be applied by shoal (the statement names the source's "
@@ -80,8 +81,8 @@ ddl_plan plan_ddl(const std::string& statement, const std::string& default_schem
                         statement);
       plan.touched.push_back(target);
     }
-    plan.use_db =
-        filter.target_database_of(default_schema.empty() ? d.tables[0].first : default_schema);
+    plan.use_db = filter.target_database_of(default_schema.empty() ? d.tables[0].first
+                                                                   : default_schema);
   } else {
     if (default_schema.empty() || filter.is_internal(default_schema) ||
         !filter.database_selected(default_schema))

@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "actors/binlog/sync/ddl_statement.hpp"
 #include "actors/binlog/decoder/table_filter.hpp"
+#include "actors/binlog/sync/ddl_statement.hpp"
 
 namespace shoal::binlog {
 

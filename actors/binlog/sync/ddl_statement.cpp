@@ -107,8 +107,8 @@ std::string upper(std::string w) {
 }
 
 // Reads `name` or `db`.`name`; sets *qualified for the second form.
-std::pair<std::string, std::string> read_name(lexer& in, const std::string& default_schema,
-                                              bool* qualified = nullptr) {
+std::pair<std::string, std::string>
+read_name(lexer& in, const std::string& default_schema, bool* qualified = nullptr) {
   auto first = in.next();
   if (qualified)
     *qualified = false;
@@ -209,7 +209,8 @@ ddl_statement parse_ddl(std::string_view statement, const std::string& default_s
     } else if (w == "TABLE") {
       skip_if_exists(in, w1 == "CREATE");
       bool q = false;
-      std::vector<std::pair<std::string, std::string>> t{read_name(in, default_schema, &q)};
+      std::vector<std::pair<std::string, std::string>> t{
+          read_name(in, default_schema, &q)};
       d.qualified.push_back(q);
       while (w1 == "DROP" && in.peek() == ",") {
         in.next();

@@ -34,8 +34,9 @@ std::vector<uint32_t> choose_key(const std::vector<index_part>& parts,
   return {};
 }
 
-void classify_collisions(table_schema& s, size_t unique_keys,
-                         const std::vector<std::pair<std::string, std::string>>& collations) {
+void classify_collisions(
+    table_schema& s, size_t unique_keys,
+    const std::vector<std::pair<std::string, std::string>>& collations) {
   if (unique_keys > 1) {
     s.single_partition = true;
     s.single_partition_reason = "it has more than one unique key";
@@ -51,8 +52,8 @@ void classify_collisions(table_schema& s, size_t unique_keys,
     });
     if (k == s.key.end())
       continue;
-    auto nopad = collation.empty() || collation == "binary" || ends(collation, "_nopad_bin") ||
-                 ends(collation, "_0900_bin");
+    auto nopad = collation.empty() || collation == "binary" ||
+                 ends(collation, "_nopad_bin") || ends(collation, "_0900_bin");
     auto pads = !nopad && ends(collation, "_bin");
     if (pads)
       s.key_pads[static_cast<size_t>(k - s.key.begin())] = true;

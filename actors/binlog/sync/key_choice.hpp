@@ -45,7 +45,8 @@ std::vector<uint32_t> choose_key(const std::vector<index_part>& parts,
 /// Fills single_partition, single_partition_reason and key_pads of `table`
 /// (whose key is set) from the number of unique keys of the target table and
 /// its columns' {name, collation} (collation empty for non-strings).
-void classify_collisions(table_schema& table, size_t unique_keys,
-                         const std::vector<std::pair<std::string, std::string>>& collations);
+void classify_collisions(
+    table_schema& table, size_t unique_keys,
+    const std::vector<std::pair<std::string, std::string>>& collations);
 
 } // namespace shoal::binlog

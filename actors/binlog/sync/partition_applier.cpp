@@ -39,13 +39,13 @@ private:
       conn_->set_epoch(s.epoch);
     };
     while (!st_->stopping) {
-      bool got = receive_one(self_, milliseconds{100}, on_start,
-                             [&](partition_batch& b) { take(b); },
-                             [&](drain_request& d) { drain_ = d.id; });
+      bool got = receive_one(
+          self_, milliseconds{100}, on_start, [&](partition_batch& b) { take(b); },
+          [&](drain_request& d) { drain_ = d.id; });
       while (got && pending_rows_ < cfg.batch_rows && !drain_ && !st_->stopping)
-        got = receive_one(self_, milliseconds{0}, on_start,
-                          [&](partition_batch& b) { take(b); },
-                          [&](drain_request& d) { drain_ = d.id; });
+        got = receive_one(
+            self_, milliseconds{0}, on_start, [&](partition_batch& b) { take(b); },
+            [&](drain_request& d) { drain_ = d.id; });
       if (!pending_.empty() && !apply())
         return;
       if (drain_) {
@@ -138,8 +138,9 @@ private:
         if (!k)
           return true;
         std::vector<row_op> done;
-        auto keep = std::stable_partition(pending_.begin(), pending_.end(),
-                                          [&](const row_op& op) { return !(op.key <= *k); });
+        auto keep =
+            std::stable_partition(pending_.begin(), pending_.end(),
+                                  [&](const row_op& op) { return !(op.key <= *k); });
         std::move(keep, pending_.end(), std::back_inserter(done));
         pending_.erase(keep, pending_.end());
         if (!done.empty()) {
@@ -210,8 +211,9 @@ private:
 
 } // namespace
 
-void run_partition_applier(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
-                           uint32_t id, caf::actor reader) {
+void run_partition_applier(caf::blocking_actor* self,
+                           std::shared_ptr<pipeline::shared> st, uint32_t id,
+                           caf::actor reader) {
   partition_applier a{self, std::move(st), id, std::move(reader)};
   a.run();
 }

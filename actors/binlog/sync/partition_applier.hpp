@@ -17,7 +17,8 @@
 namespace shoal::binlog::detail {
 
 /// The body of partition `id`'s actor; returns when the pipeline stops.
-void run_partition_applier(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
-                           uint32_t id, caf::actor reader);
+void run_partition_applier(caf::blocking_actor* self,
+                           std::shared_ptr<pipeline::shared> st, uint32_t id,
+                           caf::actor reader);
 
 } // namespace shoal::binlog::detail

@@ -29,8 +29,8 @@ uint32_t partition_of(const table_schema& table, const row_image& image,
       auto* bytes = std::get_if<bytes_value>(&image.values[i]);
       if (bytes && k < table.key_pads.size() && table.key_pads[k]) {
         auto end = bytes->bytes.find_last_not_of(' ');
-        h = fnv1a(to_string(column_value{
-                      bytes_value{bytes->bytes.substr(0, end == std::string::npos ? 0 : end + 1)}}),
+        h = fnv1a(to_string(column_value{bytes_value{
+                      bytes->bytes.substr(0, end == std::string::npos ? 0 : end + 1)}}),
                   h);
         continue;
       }

@@ -75,9 +75,10 @@ std::string row_name(mysql_connection& source, const std::vector<std::string>& n
 
 } // namespace
 
-snapshot_result copy_snapshot(
-    mysql_connection& source, mysql_connection& target, const table_filter& filter,
-    size_t chunk_rows, const std::function<void(uint64_t copied, uint64_t expected)>& progress) {
+snapshot_result
+copy_snapshot(mysql_connection& source, mysql_connection& target,
+              const table_filter& filter, size_t chunk_rows,
+              const std::function<void(uint64_t copied, uint64_t expected)>& progress) {
   snapshot_result result;
   try {
     auto packet =
@@ -127,7 +128,8 @@ snapshot_result copy_snapshot(
       auto created = must(source.query("SHOW CREATE DATABASE " + sql_identifier(db)),
                           "SHOW CREATE DATABASE");
       auto db_options = database_options(created.rows.at(0).at(1).value_or(""));
-      must(target.exec("CREATE DATABASE IF NOT EXISTS " + sql_identifier(tdb) + db_options),
+      must(target.exec("CREATE DATABASE IF NOT EXISTS " + sql_identifier(tdb) +
+                       db_options),
            "target");
       if (!db_options.empty())
         must(target.exec("ALTER DATABASE " + sql_identifier(tdb) + db_options), "target");
@@ -137,12 +139,12 @@ snapshot_result copy_snapshot(
       // FLOAT leaves the text protocol with 6 significant digits (16777216 as
       // 16777200): read it as DOUBLE, exact, which the target rounds back.
       // Generated columns are computed by the target; writing them is an error.
-      auto columns = must(source.query("SELECT COLUMN_NAME, DATA_TYPE FROM "
-                                       "information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
-                                       source.quote(db) + " AND TABLE_NAME=" +
-                                       source.quote(table) +
-                                       " AND IS_GENERATED='NEVER' ORDER BY ORDINAL_POSITION"),
-                          "reading the columns of " + qualified_src);
+      auto columns =
+          must(source.query("SELECT COLUMN_NAME, DATA_TYPE FROM "
+                            "information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
+                            source.quote(db) + " AND TABLE_NAME=" + source.quote(table) +
+                            " AND IS_GENERATED='NEVER' ORDER BY ORDINAL_POSITION"),
+               "reading the columns of " + qualified_src);
       std::string select;
       std::vector<std::string> names;
       // ENUM's empty error value, which a non-strict source holds, reads as ''
@@ -171,8 +173,8 @@ snapshot_result copy_snapshot(
       std::string order;
       for (auto& k : keys.rows) {
         auto name = k.at(4).value_or("");
-        key_at.push_back(static_cast<size_t>(
-            std::find(names.begin(), names.end(), name) - names.begin()));
+        key_at.push_back(static_cast<size_t>(std::find(names.begin(), names.end(), name) -
+                                             names.begin()));
         order += (order.empty() ? " ORDER BY " : ",") + sql_identifier(name);
       }
       std::optional<mysql_row> last;
@@ -194,8 +196,8 @@ snapshot_result copy_snapshot(
         auto paging = key_at.empty() ? " LIMIT " + std::to_string(page_rows) +
                                            " OFFSET " + std::to_string(offset)
                                      : " LIMIT " + std::to_string(page_rows);
-        auto chunk = must(source.query("SELECT " + select + " FROM " + qualified_src + where +
-                                       order + paging),
+        auto chunk = must(source.query("SELECT " + select + " FROM " + qualified_src +
+                                       where + order + paging),
                           "reading " + qualified_src);
         if (chunk.rows.empty())
           break;
@@ -220,7 +222,8 @@ snapshot_result copy_snapshot(
                 row_name(source, names, key_at, r, qualified_src, qualified_dst),
                 head.size() + tuple.size(), budget)};
           if (!sql.empty() && sql.size() + 1 + tuple.size() > budget) {
-            must(target.exec(has_enum ? lenient(sql) : sql), "copying into " + qualified_dst);
+            must(target.exec(has_enum ? lenient(sql) : sql),
+                 "copying into " + qualified_dst);
             sql.clear();
           }
           sql += sql.empty() ? head : ",";

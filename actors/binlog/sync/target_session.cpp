@@ -37,13 +37,15 @@ mysql_expected<mysql_ok> target_session::recover() {
   return set_up(conn_);
 }
 
-std::optional<apply_error> target_session::apply(const std::vector<std::string>& statements) {
+std::optional<apply_error>
+target_session::apply(const std::vector<std::string>& statements) {
   constexpr int max_conflicts = 20;
   for (int attempt = 0;; ++attempt) {
     apply_error failure;
     auto result = conn_.transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
       if (identity_.epoch != 0) {
-        auto owner = c.query(owner_check_sql(identity_.checkpoint_database, identity_.pipeline));
+        auto owner =
+            c.query(owner_check_sql(identity_.checkpoint_database, identity_.pipeline));
         if (!owner)
           return owner.error();
         uint64_t epoch = 0;
@@ -58,8 +60,8 @@ std::optional<apply_error> target_session::apply(const std::vector<std::string>&
           err.operation = "owner check";
           err.endpoint = c.endpoint();
           err.message = "pipeline " + identity_.pipeline + " was claimed by " + holder +
-                        " (epoch " + std::to_string(epoch) + ") after this process (epoch " +
-                        std::to_string(identity_.epoch) +
+                        " (epoch " + std::to_string(epoch) +
+                        ") after this process (epoch " + std::to_string(identity_.epoch) +
                         ") started it; this process stops without writing";
           return err;
         }
@@ -75,7 +77,8 @@ std::optional<apply_error> target_session::apply(const std::vector<std::string>&
     if (result)
       return std::nullopt;
     failure.error = result.error();
-    if (!failure.fenced && is_transaction_conflict(failure.error) && attempt < max_conflicts)
+    if (!failure.fenced && is_transaction_conflict(failure.error) &&
+        attempt < max_conflicts)
       continue;
     return failure;
   }

@@ -28,7 +28,8 @@ xa_tracker::commit_result xa_tracker::commit(const std::string& xid, bool one_ph
   commit_result r;
   auto held = pending_.find(xid);
   if (held == pending_.end()) {
-    r.what = one_phase ? commit_result::outcome::nothing : commit_result::outcome::unknown;
+    r.what =
+        one_phase ? commit_result::outcome::nothing : commit_result::outcome::unknown;
     return r;
   }
   r.what = commit_result::outcome::apply;
@@ -42,7 +43,8 @@ bool xa_tracker::rollback(const std::string& xid) {
   return pending_.erase(xid) > 0;
 }
 
-void xa_tracker::applying(const binlog_position& prepared_at, const change_key& commit_end) {
+void xa_tracker::applying(const binlog_position& prepared_at,
+                          const change_key& commit_end) {
   applying_.push_back(committed{prepared_at, commit_end});
 }
 
@@ -63,7 +65,8 @@ std::optional<binlog_position> xa_tracker::floor(const change_key& applied_every
 }
 
 std::string xa_tracker::xid_of(const std::string& statement, const std::string& prefix) {
-  auto id = statement.size() > prefix.size() ? statement.substr(prefix.size()) : std::string{};
+  auto id =
+      statement.size() > prefix.size() ? statement.substr(prefix.size()) : std::string{};
   while (!id.empty() && (id.back() == ' ' || id.back() == ';'))
     id.pop_back();
   const std::string one_phase = " ONE PHASE";

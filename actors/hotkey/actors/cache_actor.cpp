@@ -23,45 +23,45 @@ caf::behavior cache(cache_actor* self, std::shared_ptr<pipeline> p) {
   auto tick = std::chrono::milliseconds{self->state.p->expire_ms};
   self->delayed_send(self, tick, atoms::hk_tick::value);
   return {
-    [self](msg::hot_keys& in) {
-      auto& p = *self->state.p;
-      auto now = p.clock->now_ms();
-      auto wall = hotkey_clock::wall_us();
-      for (auto& e : in.keys) {
-        p.view->mark(e.key, e.count, e.ttl_ms, e.manual, now);
-        p.stats->hot_received.fetch_add(1, std::memory_order_relaxed);
-        p.stats->push_latency(std::max<int64_t>(0, wall - e.detected_us));
-      }
-    },
-    [self](msg::cooled_keys& in) {
-      for (auto& k : in.keys)
-        self->state.p->view->unmark(k);
-    },
-    [self](msg::invalidate_keys& in) {
-      for (auto& k : in.keys)
-        self->state.p->view->erase_value(k);
-    },
-    [self](msg::hotkey_rules& in) {
-      auto& p = *self->state.p;
-      if (in.version <= p.rules->current()->version)
-        return;
-      nlohmann::json doc;
-      try {
-        doc = nlohmann::json::parse(in.rules_json);
-      } catch (const nlohmann::json::exception&) {
-        return;
-      }
-      auto parsed = parse_rules(doc);
-      if (!parsed)
-        return;
-      p.rules->offer(
-        std::make_shared<rule_set>(in.version, std::move(parsed.rules), in.rules_json));
-    },
-    [self, tick](atoms::hk_tick) {
-      auto& p = *self->state.p;
-      p.view->expire(p.clock->now_ms());
-      self->delayed_send(self, tick, atoms::hk_tick::value);
-    },
+      [self](msg::hot_keys& in) {
+        auto& p = *self->state.p;
+        auto now = p.clock->now_ms();
+        auto wall = hotkey_clock::wall_us();
+        for (auto& e : in.keys) {
+          p.view->mark(e.key, e.count, e.ttl_ms, e.manual, now);
+          p.stats->hot_received.fetch_add(1, std::memory_order_relaxed);
+          p.stats->push_latency(std::max<int64_t>(0, wall - e.detected_us));
+        }
+      },
+      [self](msg::cooled_keys& in) {
+        for (auto& k : in.keys)
+          self->state.p->view->unmark(k);
+      },
+      [self](msg::invalidate_keys& in) {
+        for (auto& k : in.keys)
+          self->state.p->view->erase_value(k);
+      },
+      [self](msg::hotkey_rules& in) {
+        auto& p = *self->state.p;
+        if (in.version <= p.rules->current()->version)
+          return;
+        nlohmann::json doc;
+        try {
+          doc = nlohmann::json::parse(in.rules_json);
+        } catch (const nlohmann::json::exception&) {
+          return;
+        }
+        auto parsed = parse_rules(doc);
+        if (!parsed)
+          return;
+        p.rules->offer(std::make_shared<rule_set>(in.version, std::move(parsed.rules),
+                                                  in.rules_json));
+      },
+      [self, tick](atoms::hk_tick) {
+        auto& p = *self->state.p;
+        p.view->expire(p.clock->now_ms());
+        self->delayed_send(self, tick, atoms::hk_tick::value);
+      },
   };
 }
 

@@ -5,10 +5,11 @@
 namespace shoal::hotkey {
 
 cache_reader::cache_reader(protection_config config, std::shared_ptr<pipeline> p)
-  : config_(std::move(config)), p_(std::move(p)), breaker_(config_.breaker) {
+    : config_(std::move(config)), p_(std::move(p)), breaker_(config_.breaker) {
   if (config_.per_key.rate_per_second > 0)
-    per_key_ = std::make_unique<key_rate_limiter>(key_rate_limiter_config{
-      config_.per_key.rate_per_second, config_.per_key.burst, config_.per_key_max_keys, 16});
+    per_key_ = std::make_unique<key_rate_limiter>(
+        key_rate_limiter_config{config_.per_key.rate_per_second, config_.per_key.burst,
+                                config_.per_key_max_keys, 16});
 }
 
 cache_read cache_reader::get(const std::string& key, const loader& load) {
@@ -22,8 +23,10 @@ cache_read cache_reader::get(const std::string& key, const loader& load) {
     }
     stats.cache_misses.fetch_add(1, std::memory_order_relaxed);
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{config_.wait_ms};
-  auto out = flights_.load(key, [&] { return call(key, load); }, deadline);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds{config_.wait_ms};
+  auto out = flights_.load(
+      key, [&] { return call(key, load); }, deadline);
   if (out.shared)
     stats.loads_shared.fetch_add(1, std::memory_order_relaxed);
   if (out.status == load_status::timed_out)
@@ -32,7 +35,8 @@ cache_read cache_reader::get(const std::string& key, const loader& load) {
     return fallback(fallback_reason::load_failed);
   if (out.value->source == read_source::fallback)
     return fallback(out.value->reason);
-  return cache_read{read_source::loader, fallback_reason::none, std::move(out.value->value)};
+  return cache_read{read_source::loader, fallback_reason::none,
+                    std::move(out.value->value)};
 }
 
 cache_reader::loaded cache_reader::call(const std::string& key, const loader& load) {

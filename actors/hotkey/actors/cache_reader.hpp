@@ -23,9 +23,9 @@
 #include <string>
 #include <unordered_map>
 
+#include "actors/hotkey/actors/pipeline.hpp"
 #include "actors/hotkey/core/circuit_breaker.hpp"
 #include "actors/hotkey/core/key_rate_limiter.hpp"
-#include "actors/hotkey/actors/pipeline.hpp"
 #include "actors/hotkey/core/single_flight.hpp"
 #include "actors/hotkey/core/token_bucket.hpp"
 

@@ -6,8 +6,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/hotkey/core/hot_set.hpp"
 #include "actors/hotkey/actors/pipeline.hpp"
+#include "actors/hotkey/core/hot_set.hpp"
 #include "messages/hotkey.hpp"
 
 namespace shoal::hotkey {
@@ -66,7 +66,8 @@ uint64_t count(shard_actor* self, msg::key_counts& in) {
     auto* rule = rules->matcher.match(key);
     if (!rule)
       continue;
-    auto seen = counter_for(st, rule->window_ms).record(key, in.counts[i], now, rule->threshold);
+    auto seen =
+        counter_for(st, rule->window_ms).record(key, in.counts[i], now, rule->threshold);
     if (!seen.hot)
       continue;
     auto was_until = st.hot.hot_until(key, now);
@@ -79,7 +80,7 @@ uint64_t count(shard_actor* self, msg::key_counts& in) {
       continue;
     pushed = until;
     batch.keys.push_back(
-      msg::hot_entry{key, seen.count, until - now, hotkey_clock::wall_us(), false});
+        msg::hot_entry{key, seen.count, until - now, hotkey_clock::wall_us(), false});
     if (added) {
       ++detected;
       p.stats->detections.fetch_add(1, std::memory_order_relaxed);
@@ -96,31 +97,32 @@ caf::behavior counter_shard(shard_actor* self, std::shared_ptr<pipeline> p) {
   auto tick = std::chrono::milliseconds{self->state.p->expire_ms};
   self->delayed_send(self, tick, atoms::hk_tick::value);
   return {
-    [self](msg::key_counts& in) { return count(self, in); },
-    [self](msg::manual_hot& m) {
-      auto& st = self->state;
-      auto now = st.p->clock->now_ms();
-      if (!m.hot) {
-        st.pushed_until.erase(m.key);
-        if (st.hot.remove(m.key))
-          push_cooled(self, {m.key});
-        return;
-      }
-      auto until = m.duration_ms > 0 ? now + m.duration_ms : hot_set::forever;
-      st.hot.add_manual(m.key, until);
-      st.pushed_until[m.key] = until;
-      push(self, msg::hot_keys{st.p->node,
-                               {msg::hot_entry{m.key, 0, m.duration_ms > 0 ? m.duration_ms : 0,
-                                               hotkey_clock::wall_us(), true}}});
-    },
-    [self, tick](atoms::hk_tick) {
-      auto& st = self->state;
-      auto gone = st.hot.expire(st.p->clock->now_ms());
-      for (auto& k : gone)
-        st.pushed_until.erase(k);
-      push_cooled(self, std::move(gone));
-      self->delayed_send(self, tick, atoms::hk_tick::value);
-    },
+      [self](msg::key_counts& in) { return count(self, in); },
+      [self](msg::manual_hot& m) {
+        auto& st = self->state;
+        auto now = st.p->clock->now_ms();
+        if (!m.hot) {
+          st.pushed_until.erase(m.key);
+          if (st.hot.remove(m.key))
+            push_cooled(self, {m.key});
+          return;
+        }
+        auto until = m.duration_ms > 0 ? now + m.duration_ms : hot_set::forever;
+        st.hot.add_manual(m.key, until);
+        st.pushed_until[m.key] = until;
+        push(self, msg::hot_keys{
+                       st.p->node,
+                       {msg::hot_entry{m.key, 0, m.duration_ms > 0 ? m.duration_ms : 0,
+                                       hotkey_clock::wall_us(), true}}});
+      },
+      [self, tick](atoms::hk_tick) {
+        auto& st = self->state;
+        auto gone = st.hot.expire(st.p->clock->now_ms());
+        for (auto& k : gone)
+          st.pushed_until.erase(k);
+        push_cooled(self, std::move(gone));
+        self->delayed_send(self, tick, atoms::hk_tick::value);
+      },
   };
 }
 

@@ -38,23 +38,23 @@ peer_listener::behavior_type tracker(tracker_self self, std::shared_ptr<pipeline
   st.caches = spawn_peer_finder(sys, directory, cache_name, {}, me);
   st.shards = spawn_peer_finder(sys, directory, shard_name, std::move(shard_nodes), me);
   return {
-    [self](msg::peer_found& f) {
-      auto& st = self->state;
-      if (f.name == cache_name) {
-        st.p->peers->set_cache(f.node, f.actor);
-        auto rules = st.p->rules->current();
-        caf::anon_send(f.actor, msg::hotkey_rules{rules->version, rules->json});
-      } else {
-        st.p->peers->set_shard(f.node, f.actor);
-      }
-    },
-    [self](msg::peer_lost& l) {
-      auto& peers = *self->state.p->peers;
-      if (l.name == cache_name)
-        peers.set_cache(l.node, {});
-      else
-        peers.set_shard(l.node, {});
-    },
+      [self](msg::peer_found& f) {
+        auto& st = self->state;
+        if (f.name == cache_name) {
+          st.p->peers->set_cache(f.node, f.actor);
+          auto rules = st.p->rules->current();
+          caf::anon_send(f.actor, msg::hotkey_rules{rules->version, rules->json});
+        } else {
+          st.p->peers->set_shard(f.node, f.actor);
+        }
+      },
+      [self](msg::peer_lost& l) {
+        auto& peers = *self->state.p->peers;
+        if (l.name == cache_name)
+          peers.set_cache(l.node, {});
+        else
+          peers.set_shard(l.node, {});
+      },
   };
 }
 

@@ -24,12 +24,12 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/hotkey/actors/peer_book.hpp"
 #include "actors/hotkey/core/hot_view.hpp"
 #include "actors/hotkey/core/hotkey_clock.hpp"
 #include "actors/hotkey/core/hotkey_stats.hpp"
 #include "actors/hotkey/core/key_counter.hpp"
 #include "actors/hotkey/core/key_recorder.hpp"
-#include "actors/hotkey/actors/peer_book.hpp"
 #include "actors/hotkey/core/rule_book.hpp"
 #include "messages/cluster.hpp"
 
@@ -40,8 +40,8 @@ inline constexpr const char* shard_name = "hotkey.shard";
 inline constexpr const char* cache_name = "hotkey.cache";
 
 /// Owner of a key among live nodes (placement's rendezvous hashing).
-using owner_function =
-  std::function<std::optional<std::string>(std::string_view, const std::vector<std::string>&)>;
+using owner_function = std::function<std::optional<std::string>(
+    std::string_view, const std::vector<std::string>&)>;
 
 /// What the actors of one node share. Every pointer is non-null.
 struct pipeline {

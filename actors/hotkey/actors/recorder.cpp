@@ -52,50 +52,50 @@ caf::behavior recorder(recorder_actor* self, std::shared_ptr<pipeline> p) {
   auto every = std::chrono::milliseconds{self->state.p->flush_ms};
   self->delayed_send(self, every, atoms::hk_tick::value);
   return {
-    [self, every](atoms::hk_tick) {
-      auto& p = *self->state.p;
-      for (auto& [node, batch] : route(self)) {
-        if (auto shard = p.peers->shard_of(node)) {
-          p.stats->counts_sent.fetch_add(batch.keys.size(), std::memory_order_relaxed);
-          self->send(shard, std::move(batch));
+      [self, every](atoms::hk_tick) {
+        auto& p = *self->state.p;
+        for (auto& [node, batch] : route(self)) {
+          if (auto shard = p.peers->shard_of(node)) {
+            p.stats->counts_sent.fetch_add(batch.keys.size(), std::memory_order_relaxed);
+            self->send(shard, std::move(batch));
+          }
         }
-      }
-      self->delayed_send(self, every, atoms::hk_tick::value);
-    },
-    [self](atoms::hk_flush) -> caf::result<bool> {
-      auto& p = *self->state.p;
-      auto batches = route(self);
-      auto rp = self->make_response_promise<bool>();
-      auto pending = std::make_shared<size_t>(0);
-      for (auto& [node, batch] : batches) {
-        auto shard = p.peers->shard_of(node);
-        if (!shard)
-          continue;
-        ++*pending;
-        p.stats->counts_sent.fetch_add(batch.keys.size(), std::memory_order_relaxed);
-        auto done = [rp, pending]() mutable {
-          if (--*pending == 0)
-            rp.deliver(true);
-        };
-        self->request(shard, std::chrono::seconds{10}, std::move(batch))
-          .then([done](uint64_t) mutable { done(); },
-                [done](caf::error&) mutable { done(); });
-      }
-      if (*pending == 0)
-        rp.deliver(true);
-      return rp;
-    },
-    [](uint64_t) {
-      // A shard's answer to counts sent without waiting: nothing to do.
-    },
-    [self](msg::manual_hot& m) {
-      auto& p = *self->state.p;
-      auto owner = p.owner(m.key, p.peers->shard_nodes());
-      if (!owner)
-        return;
-      if (auto shard = p.peers->shard_of(*owner))
-        self->send(shard, std::move(m));
-    },
+        self->delayed_send(self, every, atoms::hk_tick::value);
+      },
+      [self](atoms::hk_flush) -> caf::result<bool> {
+        auto& p = *self->state.p;
+        auto batches = route(self);
+        auto rp = self->make_response_promise<bool>();
+        auto pending = std::make_shared<size_t>(0);
+        for (auto& [node, batch] : batches) {
+          auto shard = p.peers->shard_of(node);
+          if (!shard)
+            continue;
+          ++*pending;
+          p.stats->counts_sent.fetch_add(batch.keys.size(), std::memory_order_relaxed);
+          auto done = [rp, pending]() mutable {
+            if (--*pending == 0)
+              rp.deliver(true);
+          };
+          self->request(shard, std::chrono::seconds{10}, std::move(batch))
+              .then([done](uint64_t) mutable { done(); },
+                    [done](caf::error&) mutable { done(); });
+        }
+        if (*pending == 0)
+          rp.deliver(true);
+        return rp;
+      },
+      [](uint64_t) {
+        // A shard's answer to counts sent without waiting: nothing to do.
+      },
+      [self](msg::manual_hot& m) {
+        auto& p = *self->state.p;
+        auto owner = p.owner(m.key, p.peers->shard_nodes());
+        if (!owner)
+          return;
+        if (auto shard = p.peers->shard_of(*owner))
+          self->send(shard, std::move(m));
+      },
   };
 }
 

@@ -18,8 +18,7 @@ void add(cache_stats& sum, const cache_stats& s) {
 } // namespace
 
 hot_view::hot_view(cache_limits limits)
-  : values_(std::make_shared<hot_cache>(hot_cache_config{limits})) {
-}
+    : values_(std::make_shared<hot_cache>(hot_cache_config{limits})) {}
 
 void hot_view::use_rules(std::shared_ptr<const rule_set> rules) {
   std::unordered_map<std::string, rule_cache> next;
@@ -107,7 +106,8 @@ bool hot_view::mark(std::string_view key, uint64_t count, int64_t ttl_ms, bool m
   std::unique_lock<std::shared_mutex> guard{lock_};
   // An operator's manual key keeps its expiry: a detection push only updates
   // its count, so it cannot cut a "forever" key down to the rule's duration.
-  if (auto i = info_.find(std::string{key}); !manual && i != info_.end() && i->second.manual) {
+  if (auto i = info_.find(std::string{key});
+      !manual && i != info_.end() && i->second.manual) {
     i->second.count = count;
     return false;
   }

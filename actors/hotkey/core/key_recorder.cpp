@@ -11,15 +11,16 @@ namespace {
 constexpr size_t stripe_count = 64;
 
 size_t thread_slot() {
-  thread_local const size_t slot = std::hash<std::thread::id>{}(std::this_thread::get_id()) *
-                                   0x9E3779B97F4A7C15ull >> 32;
+  thread_local const size_t slot =
+      std::hash<std::thread::id>{}(std::this_thread::get_id()) * 0x9E3779B97F4A7C15ull >>
+      32;
   return slot;
 }
 
 } // namespace
 
 key_recorder::key_recorder(size_t max_keys)
-  : per_stripe_(std::max<size_t>(1, max_keys / stripe_count)) {
+    : per_stripe_(std::max<size_t>(1, max_keys / stripe_count)) {
   stripes_.reserve(stripe_count);
   for (size_t i = 0; i < stripe_count; ++i)
     stripes_.push_back(std::make_unique<stripe>());

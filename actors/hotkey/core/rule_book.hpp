@@ -23,7 +23,7 @@ namespace shoal::hotkey {
 /// One immutable version of the rules.
 struct rule_set {
   rule_set(uint64_t v, std::vector<hotkey_rule> rules, std::string j)
-    : version(v), matcher(std::move(rules)), json(std::move(j)) {}
+      : version(v), matcher(std::move(rules)), json(std::move(j)) {}
   /// Newer sets have larger versions.
   uint64_t version;
   rule_matcher matcher;
@@ -35,7 +35,8 @@ struct rule_set {
 class rule_book {
 public:
   /// Starts with `initial`.
-  explicit rule_book(std::shared_ptr<const rule_set> initial) : current_(std::move(initial)) {}
+  explicit rule_book(std::shared_ptr<const rule_set> initial)
+      : current_(std::move(initial)) {}
 
   /// The rules in force now; stays valid as long as the caller holds it.
   std::shared_ptr<const rule_set> current() const {

@@ -144,8 +144,9 @@ rule_parse_result load_rules_file(const std::string& file) {
   } catch (const nlohmann::json::exception& e) {
     std::string what = e.what();
     auto pos = what.find("] ");
-    result.error = rule_error{file + ": $",
-                              "invalid JSON, " + (pos == std::string::npos ? what : what.substr(pos + 2))};
+    result.error = rule_error{
+        file + ": $",
+        "invalid JSON, " + (pos == std::string::npos ? what : what.substr(pos + 2))};
     return result;
   }
   if (!doc.is_object() || !doc.contains("rules")) {

@@ -5,9 +5,9 @@
 #include <caf/all.hpp>
 
 #include "actors/cluster/peer_finder.hpp"
+#include "actors/token/actors/token_store.hpp"
 #include "actors/token/core/token_board.hpp"
 #include "actors/token/core/token_observer.hpp"
-#include "actors/token/actors/token_store.hpp"
 #include "messages/cluster.hpp"
 #include "messages/token.hpp"
 
@@ -121,8 +121,8 @@ void found(cache_actor* self, msg::peer_found& f) {
       self->send(f.actor, msg::token_wanted{provider, s.cfg.node});
 }
 
-caf::behavior token_cache(cache_actor* self, cache_settings cfg, directory_actor directory,
-                          std::shared_ptr<token_board> board,
+caf::behavior token_cache(cache_actor* self, cache_settings cfg,
+                          directory_actor directory, std::shared_ptr<token_board> board,
                           std::shared_ptr<token_observer> observer) {
   auto& s = self->state;
   s.cfg = std::move(cfg);
@@ -216,10 +216,11 @@ caf::behavior token_cache(cache_actor* self, cache_settings cfg, directory_actor
 } // namespace
 
 caf::actor spawn_token_cache(caf::actor_system& sys, cache_settings settings,
-                             directory_actor directory, std::shared_ptr<token_board> board,
+                             directory_actor directory,
+                             std::shared_ptr<token_board> board,
                              std::shared_ptr<token_observer> observer) {
-  return sys.spawn(token_cache, std::move(settings), std::move(directory), std::move(board),
-                   std::move(observer));
+  return sys.spawn(token_cache, std::move(settings), std::move(directory),
+                   std::move(board), std::move(observer));
 }
 
 } // namespace shoal::token

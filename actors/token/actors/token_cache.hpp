@@ -46,7 +46,8 @@ struct cache_settings {
 
 /// Spawns the cache. `directory` is the node's directory.
 caf::actor spawn_token_cache(caf::actor_system& sys, cache_settings settings,
-                             directory_actor directory, std::shared_ptr<token_board> board,
+                             directory_actor directory,
+                             std::shared_ptr<token_board> board,
                              std::shared_ptr<token_observer> observer);
 
 } // namespace shoal::token

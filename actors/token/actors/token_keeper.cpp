@@ -5,13 +5,13 @@
 
 #include <caf/all.hpp>
 
+#include "actors/token/actors/token_mirror.hpp"
+#include "actors/token/actors/token_store.hpp"
 #include "actors/token/core/daily_quota.hpp"
 #include "actors/token/core/provider.hpp"
 #include "actors/token/core/token_board.hpp"
-#include "actors/token/actors/token_mirror.hpp"
 #include "actors/token/core/token_observer.hpp"
 #include "actors/token/core/token_state.hpp"
-#include "actors/token/actors/token_store.hpp"
 #include "messages/token.hpp"
 #include "runtime/adapters/http_client.hpp"
 
@@ -142,7 +142,7 @@ caf::behavior store_worker(caf::stateful_actor<store_state>* self, redis_config 
       },
       [self](exhaust_atom, int64_t day, int64_t limit) {
         // Best effort: keepers elsewhere also learn 45009 from the platform.
-        (void) self->state.store->exhaust_quota(day, limit);
+        (void)self->state.store->exhaust_quota(day, limit);
       },
       [self](read_atom) -> caf::result<msg::token_update> {
         auto r = self->state.store->read();
@@ -200,7 +200,8 @@ caf::behavior mirror_worker(caf::stateful_actor<mirror_state>* self, mysql_confi
         if (!r)
           st.observer->note(st.provider, true,
                             "token mirror not written (version " +
-                                std::to_string(u.version) + "): " + r.error().to_string());
+                                std::to_string(u.version) +
+                                "): " + r.error().to_string());
       },
   };
 }
@@ -454,8 +455,8 @@ void quota_refused(keeper_actor* self, int64_t used, const std::string& counted_
   auto now = clock::now();
   s.tokens->fail_refresh({error_class::quota_exhausted, 45009,
                           "daily quota of " + std::to_string(s.quota->limit()) +
-                              " calls used up (" + std::to_string(used) +
-                              " counted by " + counted_by + ")"},
+                              " calls used up (" + std::to_string(used) + " counted by " +
+                              counted_by + ")"},
                          now);
   s.observer->upstream_call(provider_name(self), "quota_exhausted", counted_by);
   arm(self);

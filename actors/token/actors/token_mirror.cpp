@@ -22,7 +22,8 @@ mysql_error with_table(mysql_error e, const std::string& table) {
 } // namespace
 
 token_mirror::token_mirror(mysql_config server, std::string table)
-    : server_(std::move(server)), table_(std::move(table)), quoted_table_(quoted(table_)) {}
+    : server_(std::move(server)), table_(std::move(table)),
+      quoted_table_(quoted(table_)) {}
 
 mysql_expected<mysql_connection*> token_mirror::connection() {
   if (conn_)
@@ -68,10 +69,18 @@ mysql_expected<bool> token_mirror::write(const std::string& provider,
              std::to_string(to_epoch_ms(record.expires_at)) + ", " +
              std::to_string(record.version) + ", " + conn.quote(written_by) +
              ") ON DUPLICATE KEY UPDATE"
-             " token = IF(" + newer + ", VALUES(token), token),"
-             " obtained_at_ms = IF(" + newer + ", VALUES(obtained_at_ms), obtained_at_ms),"
-             " expires_at_ms = IF(" + newer + ", VALUES(expires_at_ms), expires_at_ms),"
-             " written_by = IF(" + newer + ", VALUES(written_by), written_by),"
+             " token = IF(" +
+             newer +
+             ", VALUES(token), token),"
+             " obtained_at_ms = IF(" +
+             newer +
+             ", VALUES(obtained_at_ms), obtained_at_ms),"
+             " expires_at_ms = IF(" +
+             newer +
+             ", VALUES(expires_at_ms), expires_at_ms),"
+             " written_by = IF(" +
+             newer +
+             ", VALUES(written_by), written_by),"
              " version = GREATEST(version, VALUES(version))";
   auto r = conn.exec(sql);
   if (!r) {
@@ -84,7 +93,8 @@ mysql_expected<bool> token_mirror::write(const std::string& provider,
   return *r > 0;
 }
 
-mysql_expected<std::optional<token_record>> token_mirror::read(const std::string& provider) {
+mysql_expected<std::optional<token_record>>
+token_mirror::read(const std::string& provider) {
   auto c = connection();
   if (!c)
     return c.error();

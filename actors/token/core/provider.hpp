@@ -30,8 +30,8 @@
 
 #include "actors/token/core/provider_config.hpp"
 #include "actors/token/core/refresh_policy.hpp"
-#include "runtime/base/expected.hpp"
 #include "actors/token/core/upstream_error.hpp"
+#include "runtime/base/expected.hpp"
 
 namespace shoal::token {
 
@@ -68,7 +68,7 @@ public:
   /// Reads an HTTP reply (status and body) to a request built with `force_refresh`.
   /// For wechat_stable, a limit hit by a forced request is refresh_limited.
   expected<fetched_token, upstream_error> parse_reply(int status, std::string_view body,
-                                                    bool force_refresh = false) const;
+                                                      bool force_refresh = false) const;
 
   /// The error for a request that got no HTTP reply. `message` must already be free
   /// of secrets (the HTTP adapter's errors are).
@@ -76,9 +76,9 @@ public:
 
 private:
   expected<fetched_token, upstream_error> parse_wechat(int status, std::string_view body,
-                                                     bool force_refresh) const;
+                                                       bool force_refresh) const;
   expected<fetched_token, upstream_error> parse_oauth2(int status,
-                                                     std::string_view body) const;
+                                                       std::string_view body) const;
 
   provider_config config_;
 };

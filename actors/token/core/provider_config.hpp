@@ -78,9 +78,9 @@ using env_lookup = std::function<std::optional<std::string>(const std::string&)>
 std::optional<std::string> process_env(const std::string& name);
 
 /// Parses one provider object found at JSON path `path`.
-expected<provider_config, std::string> parse_provider(const nlohmann::json& j,
-                                                    const std::string& path,
-                                                    const env_lookup& env = process_env);
+expected<provider_config, std::string>
+parse_provider(const nlohmann::json& j, const std::string& path,
+               const env_lookup& env = process_env);
 
 /// Parses the provider array at `path` (usually "$.tokens.providers"); names must be
 /// unique.

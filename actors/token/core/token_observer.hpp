@@ -22,7 +22,8 @@ public:
   /// This node's keeper of `provider` took (true) or lost (false) the lease.
   virtual void leadership(const std::string& provider, bool leader) = 0;
 
-  /// Upstream calls counted against today's quota (the cluster's count when Redis answers).
+  /// Upstream calls counted against today's quota (the cluster's count when Redis
+  /// answers).
   virtual void quota_used(const std::string& provider, int64_t used) = 0;
 
   /// `n` callers waited for a refresh instead of causing one each.

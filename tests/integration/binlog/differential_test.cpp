@@ -279,9 +279,10 @@ std::vector<diff_case> every_case() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    matrix, differential_test, ::testing::ValuesIn(every_case()),
-    [](const ::testing::TestParamInfo<diff_case>& info) { return info.param.name(); });
+INSTANTIATE_TEST_SUITE_P(matrix, differential_test, ::testing::ValuesIn(every_case()),
+                         [](const ::testing::TestParamInfo<diff_case>& info) {
+                           return info.param.name();
+                         });
 
 } // namespace
 } // namespace shoal::test

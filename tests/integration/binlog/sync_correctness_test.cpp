@@ -17,7 +17,8 @@ namespace {
 class sync_correctness_test : public sync_fixture {
 protected:
   /// Waits until `p` is "failed" (or the deadline passes); its status then.
-  binlog::pipeline_status failed(binlog::pipeline& p, std::chrono::seconds timeout = 30s) {
+  binlog::pipeline_status failed(binlog::pipeline& p,
+                                 std::chrono::seconds timeout = 30s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (p.status().state != "failed" && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(10ms);
@@ -31,7 +32,8 @@ protected:
 
 // binlog_row_metadata=NO_LOG (MariaDB's default) carries no signedness: the
 // values above the signed maximum used to arrive as negatives, clamped to 0.
-TEST_F(sync_correctness_test, unsigned_integers_above_the_signed_maximum_without_metadata) {
+TEST_F(sync_correctness_test,
+       unsigned_integers_above_the_signed_maximum_without_metadata) {
   auto src = source().connect();
   run(src, "SET GLOBAL binlog_row_metadata = 'NO_LOG'");
   const char* ddl = "CREATE TABLE u.t (id INT PRIMARY KEY, a TINYINT UNSIGNED, "
@@ -58,7 +60,8 @@ TEST_F(sync_correctness_test, unsigned_integers_above_the_signed_maximum_without
 
 // Without metadata the target's table describes the columns: a table it lacks
 // is named, not guessed at.
-TEST_F(sync_correctness_test, rows_of_a_table_the_target_lacks_stop_naming_it_without_metadata) {
+TEST_F(sync_correctness_test,
+       rows_of_a_table_the_target_lacks_stop_naming_it_without_metadata) {
   auto src = source().connect();
   run(src, "SET GLOBAL binlog_row_metadata = 'NO_LOG'");
   run(src, "CREATE DATABASE m");
@@ -74,14 +77,16 @@ TEST_F(sync_correctness_test, rows_of_a_table_the_target_lacks_stop_naming_it_wi
 
 // The server drops trailing zero bytes of fixed-length binary values in row
 // images; a UUID ending in 0x00 used to arrive short and become NULL.
-TEST_F(sync_correctness_test, fixed_binary_values_ending_in_zero_bytes_on_every_metadata_setting) {
+TEST_F(sync_correctness_test,
+       fixed_binary_values_ending_in_zero_bytes_on_every_metadata_setting) {
   for (auto metadata : {"NO_LOG", "MINIMAL", "FULL"}) {
     SCOPED_TRACE(metadata);
     SetUp();
     auto src = source().connect();
     run(src, std::string{"SET GLOBAL binlog_row_metadata = '"} + metadata + "'");
-    const char* ddl = "CREATE TABLE fb.t (id INT PRIMARY KEY, u UUID, i6 INET6, i4 INET4, "
-                      "b BINARY(6), c CHAR(6), vb VARBINARY(6))";
+    const char* ddl =
+        "CREATE TABLE fb.t (id INT PRIMARY KEY, u UUID, i6 INET6, i4 INET4, "
+        "b BINARY(6), c CHAR(6), vb VARBINARY(6))";
     auto dst = target().connect();
     for (auto* conn : {&src, &dst}) {
       run(*conn, "CREATE DATABASE fb");
@@ -89,12 +94,13 @@ TEST_F(sync_correctness_test, fixed_binary_values_ending_in_zero_bytes_on_every_
     }
     auto p = start(settings(std::string{"fixed_binary_"} + metadata, 2));
     auto conn = source().connect();
-    run(conn, "INSERT INTO fb.t VALUES "
-              "(1, '11111111-2222-3333-4444-555555555500', '2001:db8::', '10.0.0.0', "
-              "x'616200000000', 'ab  ', x'6100'),"
-              "(2, '00000000-0000-0000-0000-000000000000', '::', '0.0.0.0', x'000000000000', "
-              "'', x''),"
-              "(3, UUID(), '::1', '1.2.3.4', x'010203040506', 'abcdef', x'00')");
+    run(conn,
+        "INSERT INTO fb.t VALUES "
+        "(1, '11111111-2222-3333-4444-555555555500', '2001:db8::', '10.0.0.0', "
+        "x'616200000000', 'ab  ', x'6100'),"
+        "(2, '00000000-0000-0000-0000-000000000000', '::', '0.0.0.0', x'000000000000', "
+        "'', x''),"
+        "(3, UUID(), '::1', '1.2.3.4', x'010203040506', 'abcdef', x'00')");
     run(conn, "UPDATE fb.t SET u = '00000000-0000-1000-8000-000000000000', b = x'00' "
               "WHERE id = 3");
     run(conn, "DELETE FROM fb.t WHERE u = '00000000-0000-0000-0000-000000000000'");
@@ -107,7 +113,8 @@ TEST_F(sync_correctness_test, fixed_binary_values_ending_in_zero_bytes_on_every_
 
 // A value the target would clamp stops the pipeline, naming the binlog
 // position, the table, the row and the column, instead of being altered.
-TEST_F(sync_correctness_test, a_value_the_target_would_alter_stops_the_pipeline_with_where) {
+TEST_F(sync_correctness_test,
+       a_value_the_target_would_alter_stops_the_pipeline_with_where) {
   auto src = source().connect();
   auto dst = target().connect();
   run(src, "CREATE DATABASE s");
@@ -173,8 +180,7 @@ TEST_F(sync_correctness_test, triggers_events_and_accounts_are_skipped_and_count
   EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM tr.audit").rows.at(0).at(0), "3");
   EXPECT_TRUE(run(dst, "SHOW TRIGGERS FROM tr").rows.empty());
   EXPECT_TRUE(run(dst, "SHOW EVENTS FROM tr").rows.empty());
-  EXPECT_TRUE(
-      run(dst, "SELECT 1 FROM mysql.user WHERE User='someone'").rows.empty());
+  EXPECT_TRUE(run(dst, "SELECT 1 FROM mysql.user WHERE User='someone'").rows.empty());
   auto s = p->status();
   EXPECT_EQ(s.state, "running") << s.error;
   EXPECT_EQ(s.ddl_skipped, 3u);
@@ -216,7 +222,8 @@ TEST_F(sync_correctness_test, lost_commit_replies_return_their_credits) {
   };
   auto p = start(s);
   for (int i = 0; i < 200; ++i)
-    run(src, "INSERT INTO lc.t VALUES (" + std::to_string(i) + ", " + std::to_string(i) + ")");
+    run(src,
+        "INSERT INTO lc.t VALUES (" + std::to_string(i) + ", " + std::to_string(i) + ")");
   ASSERT_TRUE(caught_up(*p, 30s));
   EXPECT_GE(lost->load(), 40);
   EXPECT_EQ(rows_of(dst, "lc.t"), rows_of(src, "lc.t"));
@@ -237,8 +244,9 @@ TEST_F(sync_correctness_test, a_changed_partition_count_migrates_or_refuses) {
   // Idle: the marks bring both partitions to one key.
   ASSERT_TRUE(eventually(
       [&] {
-        return run(dst, "SELECT COUNT(DISTINCT file, pos, idx) FROM shoal.sync_checkpoint "
-                        "WHERE pipeline='parts' AND partition_id >= 0")
+        return run(dst,
+                   "SELECT COUNT(DISTINCT file, pos, idx) FROM shoal.sync_checkpoint "
+                   "WHERE pipeline='parts' AND partition_id >= 0")
                    .rows.at(0)
                    .at(0) == "1";
       },
@@ -348,7 +356,8 @@ TEST_F(sync_correctness_test, ddl_is_not_run_twice_after_a_crash_before_its_chec
 
 // A database renamed by the pipeline: a DDL that names the source database
 // explicitly would hit the target's table of that name, not the renamed one.
-TEST_F(sync_correctness_test, qualified_ddl_under_a_database_rename_stops_instead_of_hitting_another_table) {
+TEST_F(sync_correctness_test,
+       qualified_ddl_under_a_database_rename_stops_instead_of_hitting_another_table) {
   auto src = source().connect();
   auto dst = target().connect();
   run(src, "CREATE DATABASE src");
@@ -404,7 +413,8 @@ TEST_F(sync_correctness_test, rows_without_a_key_are_matched_byte_for_byte) {
                "f FLOAT) DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_general_ci");
   }
   auto p = start(settings("keyless_match", 2));
-  run(src, "INSERT INTO nk.t VALUES (1, 'K', 'x', 1.1), (1, 'K', 'x', 1.1), (2, 'k ', 'y ', 0.3)");
+  run(src, "INSERT INTO nk.t VALUES (1, 'K', 'x', 1.1), (1, 'K', 'x', 1.1), (2, 'k ', 'y "
+           "', 0.3)");
   run(src, "UPDATE nk.t SET b = 'k ' WHERE a = 1");
   run(src, "UPDATE nk.t SET c = 'X' WHERE a = 1 LIMIT 1");
   run(src, "DELETE FROM nk.t WHERE f > 0.29 AND f < 0.31");

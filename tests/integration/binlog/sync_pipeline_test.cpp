@@ -86,17 +86,19 @@ void create_type_tables(mysql_connection& src) {
            "(7,0,0,0,16777217,1e-300),(8,0,0,0,-0.1,123456789.123456789)");
   run(src, "CREATE TABLE t.geo (id INT PRIMARY KEY, g GEOMETRY, p POINT NOT NULL, "
            "l LINESTRING, y POLYGON)");
-  run(src, "INSERT INTO t.geo VALUES (1, ST_GeomFromText('POINT(1 2)'), "
-           "ST_GeomFromText('POINT(-0.5 1e10)'), ST_GeomFromText('LINESTRING(0 0,1 1,2 0)'), "
-           "ST_GeomFromText('POLYGON((0 0,4 0,4 4,0 4,0 0),(1 1,2 1,2 2,1 1))')), "
-           "(2, ST_GeomFromText('GEOMETRYCOLLECTION(POINT(3 3),LINESTRING(0 0,5 5))', 4326), "
-           "ST_GeomFromText('POINT(0 0)'), NULL, NULL)");
+  run(src,
+      "INSERT INTO t.geo VALUES (1, ST_GeomFromText('POINT(1 2)'), "
+      "ST_GeomFromText('POINT(-0.5 1e10)'), ST_GeomFromText('LINESTRING(0 0,1 1,2 0)'), "
+      "ST_GeomFromText('POLYGON((0 0,4 0,4 4,0 4,0 0),(1 1,2 1,2 2,1 1))')), "
+      "(2, ST_GeomFromText('GEOMETRYCOLLECTION(POINT(3 3),LINESTRING(0 0,5 5))', 4326), "
+      "ST_GeomFromText('POINT(0 0)'), NULL, NULL)");
   run(src, "CREATE TABLE t.nokey (a INT, b FLOAT, c VARCHAR(10))");
-  run(src, "INSERT INTO t.nokey VALUES (1,0.1,'x'),(1,0.1,'x'),(NULL,NULL,NULL),(2,3.5,'')");
+  run(src,
+      "INSERT INTO t.nokey VALUES (1,0.1,'x'),(1,0.1,'x'),(NULL,NULL,NULL),(2,3.5,'')");
 }
 
-constexpr const char* type_tables[] = {"t.ints", "t.nums", "t.times", "t.strs", "t.geo",
-                                       "t.nokey"};
+constexpr const char* type_tables[] = {"t.ints", "t.nums", "t.times",
+                                       "t.strs", "t.geo",  "t.nokey"};
 
 TEST_F(sync_pipeline_test, copies_every_type_family_with_edge_values) {
   auto p = start(settings("types", 3));
@@ -136,7 +138,9 @@ TEST_F(sync_pipeline_test, snapshot_copies_every_type_family_with_edge_values) {
   uint64_t copied = 0;
   for (auto table : type_tables)
     copied += std::stoull(run(dst, std::string{"SELECT COUNT(*) FROM "} + table)
-                              .rows.at(0).at(0).value_or("0"));
+                              .rows.at(0)
+                              .at(0)
+                              .value_or("0"));
   EXPECT_EQ(st.snapshot_rows, copied + 6500);
   EXPECT_GT(st.snapshot_rows_expected, 0u);
 }
@@ -221,7 +225,8 @@ TEST_F(sync_pipeline_test, key_changing_updates_and_tables_without_keys) {
   }
 }
 
-TEST_F(sync_pipeline_test, rows_of_different_keys_that_collide_on_the_target_keep_source_order) {
+TEST_F(sync_pipeline_test,
+       rows_of_different_keys_that_collide_on_the_target_keep_source_order) {
   auto p = start(settings("collide", 4));
   auto src = source().connect();
   run(src, "CREATE DATABASE c");
@@ -232,7 +237,8 @@ TEST_F(sync_pipeline_test, rows_of_different_keys_that_collide_on_the_target_kee
   run(src, "CREATE TABLE c.ci (name VARCHAR(20) COLLATE utf8mb4_general_ci PRIMARY KEY, "
            "v INT)");
   // MariaDB's _bin pads: 'k1' and 'k1  ' are one row; it still spreads.
-  run(src, "CREATE TABLE c.padded (name VARCHAR(20) COLLATE utf8mb4_bin PRIMARY KEY, v INT)");
+  run(src,
+      "CREATE TABLE c.padded (name VARCHAR(20) COLLATE utf8mb4_bin PRIMARY KEY, v INT)");
   for (int i = 1; i <= 150; ++i) {
     auto n = std::to_string(i);
     run(src, "INSERT INTO c.acct VALUES (" + n + ", 'user-" + n + "')");
@@ -242,20 +248,26 @@ TEST_F(sync_pipeline_test, rows_of_different_keys_that_collide_on_the_target_kee
   for (int i = 1; i <= 150; ++i) {
     auto n = std::to_string(i);
     run(src, "UPDATE c.acct SET email = 'old-" + n + "' WHERE id = " + n);
-    run(src, "INSERT INTO c.acct VALUES (" + std::to_string(1000 + i) + ", 'user-" + n + "')");
+    run(src,
+        "INSERT INTO c.acct VALUES (" + std::to_string(1000 + i) + ", 'user-" + n + "')");
     run(src, "DELETE FROM c.ci WHERE name = 'name-" + n + "'");
-    run(src, "INSERT INTO c.ci VALUES ('NAME-" + n + " ', " + std::to_string(1000 + i) + ")");
+    run(src,
+        "INSERT INTO c.ci VALUES ('NAME-" + n + " ', " + std::to_string(1000 + i) + ")");
     run(src, "DELETE FROM c.padded WHERE name = 'k" + n + "'");
-    run(src, "INSERT INTO c.padded VALUES ('k" + n + "  ', " + std::to_string(1000 + i) + ")");
+    run(src,
+        "INSERT INTO c.padded VALUES ('k" + n + "  ', " + std::to_string(1000 + i) + ")");
   }
   // In one transaction (one batch): row C frees a value, A takes it, C changes
   // again; applying C's last change alone before A would collide.
   for (int i = 1; i <= 50; ++i) {
     auto n = std::to_string(i);
     run(src, "START TRANSACTION");
-    run(src, "UPDATE c.acct SET email = 'moved-" + n + "' WHERE id = " + std::to_string(1000 + i));
-    run(src, "INSERT INTO c.acct VALUES (" + std::to_string(2000 + i) + ", 'user-" + n + "')");
-    run(src, "UPDATE c.acct SET email = 'final-" + n + "' WHERE id = " + std::to_string(1000 + i));
+    run(src, "UPDATE c.acct SET email = 'moved-" + n +
+                 "' WHERE id = " + std::to_string(1000 + i));
+    run(src,
+        "INSERT INTO c.acct VALUES (" + std::to_string(2000 + i) + ", 'user-" + n + "')");
+    run(src, "UPDATE c.acct SET email = 'final-" + n +
+                 "' WHERE id = " + std::to_string(1000 + i));
     run(src, "COMMIT");
   }
   ASSERT_TRUE(caught_up(*p));
@@ -295,7 +307,8 @@ TEST_F(sync_pipeline_test, xa_transactions_apply_on_commit_and_vanish_on_rollbac
   EXPECT_EQ(rows_of(dst, "x.t"), rows_of(src, "x.t"));
 }
 
-TEST_F(sync_pipeline_test, a_restart_between_xa_prepare_and_commit_keeps_the_prepared_rows) {
+TEST_F(sync_pipeline_test,
+       a_restart_between_xa_prepare_and_commit_keeps_the_prepared_rows) {
   auto s = settings("xarestart", 3);
   auto p = start(s);
   auto src = source().connect();
@@ -321,10 +334,12 @@ TEST_F(sync_pipeline_test, a_restart_between_xa_prepare_and_commit_keeps_the_pre
   EXPECT_EQ(p->status().state, "running") << p->status().error;
   auto dst = target().connect();
   EXPECT_EQ(rows_of(dst, "x2.t"), rows_of(src, "x2.t"));
-  EXPECT_EQ(rows_of(dst, "x2.log"), rows_of(src, "x2.log")) << "a keyless row applied twice";
+  EXPECT_EQ(rows_of(dst, "x2.log"), rows_of(src, "x2.log"))
+      << "a keyless row applied twice";
   auto floor_gone = [&] {
-    return run(dst, "SELECT COUNT(*) FROM shoal.sync_checkpoint WHERE pipeline='xarestart' "
-                    "AND partition_id=-1")
+    return run(dst,
+               "SELECT COUNT(*) FROM shoal.sync_checkpoint WHERE pipeline='xarestart' "
+               "AND partition_id=-1")
                .rows.at(0)
                .at(0) == std::optional<std::string>{"0"};
   };

@@ -10,8 +10,8 @@
 
 #include "runtime/engine.hpp"
 #include "runtime/hotkey_service.hpp"
-#include "tests/support/shared_servers.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/shared_servers.hpp"
 
 namespace shoal::test {
 namespace {
@@ -21,7 +21,8 @@ using nlohmann::json;
 
 class invalidation_channel_test : public server_test {};
 
-TEST_F(invalidation_channel_test, a_published_key_is_dropped_and_redis_restarts_are_survived) {
+TEST_F(invalidation_channel_test,
+       a_published_key_is_dropped_and_redis_restarts_are_survived) {
   json cfg{{"node", {{"name", "n1"}, {"port", 0}}},
            {"http", {{"enabled", false}}},
            {"redis", {{"port", redis().port()}, {"timeout_ms", 500}}},
@@ -76,9 +77,10 @@ TEST_F(invalidation_channel_test, the_channel_needs_redis_in_the_config) {
            {"hotkeys", {{"invalidation_channel", "shoal:invalidate"}}}};
   auto parsed = parse_config(cfg);
   ASSERT_FALSE(parsed);
-  EXPECT_EQ(parsed.error().front(),
-            "config error at $.hotkeys.invalidation_channel: needs $.redis (the server that "
-            "carries the channel)");
+  EXPECT_EQ(
+      parsed.error().front(),
+      "config error at $.hotkeys.invalidation_channel: needs $.redis (the server that "
+      "carries the channel)");
 }
 
 } // namespace

@@ -14,8 +14,8 @@
 #include "runtime/engine.hpp"
 #include "runtime/token_service.hpp"
 #include "tests/standins/token_standin.hpp"
-#include "tests/support/shared_servers.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/shared_servers.hpp"
 
 namespace shoal::test {
 namespace {

@@ -63,7 +63,7 @@ protected:
 
   // What the fetcher actor will do: build, send, classify.
   expected<fetched_token, upstream_error> fetch(const provider& p, bool force = false,
-                                              std::chrono::milliseconds timeout = 2s) {
+                                                std::chrono::milliseconds timeout = 2s) {
     http_client_options o;
     o.connect_timeout = 1s;
     o.read_timeout = timeout;

@@ -112,8 +112,9 @@ TEST(sync_router, a_pad_space_key_hashes_without_its_trailing_spaces) {
   int differ = 0;
   for (int i = 0; i < 100; ++i) {
     auto name = "name-" + std::to_string(i);
-    differ += partition_of(*t, image({int64_t{1}, bytes_value{name}, int64_t{1}}), 8) !=
-              partition_of(*t, image({int64_t{1}, bytes_value{name + " "}, int64_t{1}}), 8);
+    differ +=
+        partition_of(*t, image({int64_t{1}, bytes_value{name}, int64_t{1}}), 8) !=
+        partition_of(*t, image({int64_t{1}, bytes_value{name + " "}, int64_t{1}}), 8);
   }
   EXPECT_GT(differ, 50) << "a NO PAD key keeps its trailing spaces";
 }
@@ -581,7 +582,8 @@ TEST(sync_ddl, says_what_object_a_statement_is_about) {
   for (auto& e : std::vector<expect>{
            {"CREATE TRIGGER t_ins AFTER INSERT ON t FOR EACH ROW SET @x = 1", "TRIGGER",
             ddl_scope::other},
-           {"CREATE DEFINER=`root`@`localhost` TRIGGER t_ins BEFORE UPDATE ON t FOR EACH ROW "
+           {"CREATE DEFINER=`root`@`localhost` TRIGGER t_ins BEFORE UPDATE ON t FOR EACH "
+            "ROW "
             "SET NEW.v = 1",
             "TRIGGER", ddl_scope::other},
            {"CREATE DEFINER='app'@'%' EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t",
@@ -589,8 +591,8 @@ TEST(sync_ddl, says_what_object_a_statement_is_about) {
            {"CREATE OR REPLACE DEFINER=CURRENT_USER() SQL SECURITY INVOKER PROCEDURE p() "
             "SELECT 1",
             "PROCEDURE", ddl_scope::other},
-           {"CREATE AGGREGATE FUNCTION f(x INT) RETURNS INT BEGIN RETURN 1; END", "FUNCTION",
-            ddl_scope::other},
+           {"CREATE AGGREGATE FUNCTION f(x INT) RETURNS INT BEGIN RETURN 1; END",
+            "FUNCTION", ddl_scope::other},
            {"DROP FUNCTION IF EXISTS f", "FUNCTION", ddl_scope::other},
            {"CREATE USER 'u'@'%' IDENTIFIED BY 'x'", "USER", ddl_scope::other},
            {"ALTER USER 'u'@'%' PASSWORD EXPIRE", "USER", ddl_scope::other},
@@ -633,27 +635,35 @@ TEST(sync_sql, inserts_into_a_table_without_a_key_batch_in_order) {
   t->single_partition = true;
   std::vector<row_op> ops;
   for (int64_t i = 0; i < 5; ++i)
-    ops.push_back(op(op_kind::insert, t, {}, image({i, bytes_value{"r"}, i}), static_cast<uint64_t>(i + 1)));
+    ops.push_back(op(op_kind::insert, t, {}, image({i, bytes_value{"r"}, i}),
+                     static_cast<uint64_t>(i + 1)));
   // A delete between them keeps its place.
-  ops.insert(ops.begin() + 3, op(op_kind::delete_matching, t, image({int64_t{0}, bytes_value{"r"}, int64_t{0}}), {}, 9));
+  ops.insert(ops.begin() + 3,
+             op(op_kind::delete_matching, t,
+                image({int64_t{0}, bytes_value{"r"}, int64_t{0}}), {}, 9));
   auto batch = build_statements(ops, 1 << 20);
   ASSERT_TRUE(batch.error.empty()) << batch.error;
   ASSERT_EQ(batch.statements.size(), 3u);
-  EXPECT_EQ(batch.statements[0].rfind("INSERT INTO `db`.`t` (`id`,`name`,`qty`) VALUES (0,", 0), 0u)
+  EXPECT_EQ(
+      batch.statements[0].rfind("INSERT INTO `db`.`t` (`id`,`name`,`qty`) VALUES (0,", 0),
+      0u)
       << batch.statements[0];
   EXPECT_NE(batch.statements[0].find("),(2,"), std::string::npos) << batch.statements[0];
-  EXPECT_EQ(batch.statements[1].rfind("DELETE FROM `db`.`t` WHERE", 0), 0u) << batch.statements[1];
+  EXPECT_EQ(batch.statements[1].rfind("DELETE FROM `db`.`t` WHERE", 0), 0u)
+      << batch.statements[1];
   EXPECT_NE(batch.statements[2].find("(3,x'72',3),(4,x'72',4)"), std::string::npos)
       << batch.statements[2];
 }
 
 TEST(sync_sql, a_batch_with_enums_error_value_runs_without_strictness) {
   auto t = table();
-  auto plain = op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"a"}, int64_t{1}}));
+  auto plain =
+      op(op_kind::upsert, t, {}, image({int64_t{1}, bytes_value{"a"}, int64_t{1}}));
   EXPECT_FALSE(needs_lenient_mode({plain}));
   auto zero = op(op_kind::upsert, t, {}, image({int64_t{2}, enum_value{0}, int64_t{1}}));
   EXPECT_TRUE(needs_lenient_mode({plain, zero}));
-  auto absent = op(op_kind::update, t, image({int64_t{2}, null_value{}, null_value{}}, {true, false, false}),
+  auto absent = op(op_kind::update, t,
+                   image({int64_t{2}, null_value{}, null_value{}}, {true, false, false}),
                    image({int64_t{2}, enum_value{0}, int64_t{5}}, {false, false, true}));
   EXPECT_FALSE(needs_lenient_mode({absent}));
   EXPECT_EQ(lenient("INSERT INTO x VALUES (0)").rfind("SET STATEMENT sql_mode=", 0), 0u);
@@ -664,48 +674,58 @@ TEST(sync_sql, a_batch_with_enums_error_value_runs_without_strictness) {
 TEST(sync_ddl_plan, skips_ignores_applies_or_stops) {
   table_filter all{{}, {}, {}, "shoal"};
   using a = ddl_plan::action;
-  EXPECT_EQ(plan_ddl("CREATE TEMPORARY TABLE t (id INT)", "db", all, false).what, a::ignore);
+  EXPECT_EQ(plan_ddl("CREATE TEMPORARY TABLE t (id INT)", "db", all, false).what,
+            a::ignore);
   EXPECT_EQ(plan_ddl("CREATE USER 'u'@'%'", "db", all, true).what, a::skip);
-  auto trigger = plan_ddl("CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW SET @x = 1", "db",
-                          all, false);
+  auto trigger = plan_ddl("CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW SET @x = 1",
+                          "db", all, false);
   EXPECT_EQ(trigger.what, a::skip);
   EXPECT_NE(trigger.reason.find("copy_routines"), std::string::npos) << trigger.reason;
-  auto copied = plan_ddl("CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW SET @x = 1", "db",
-                         all, true);
+  auto copied = plan_ddl("CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW SET @x = 1",
+                         "db", all, true);
   EXPECT_EQ(copied.what, a::apply);
   EXPECT_EQ(copied.use_db, "db");
-  EXPECT_EQ(copied.touched, (std::vector<std::pair<std::string, std::string>>{{"db", "tr"}}));
+  EXPECT_EQ(copied.touched,
+            (std::vector<std::pair<std::string, std::string>>{{"db", "tr"}}));
   auto alter = plan_ddl("ALTER TABLE t ADD c INT", "db", all, false);
   EXPECT_EQ(alter.what, a::apply);
   EXPECT_EQ(alter.sql, "ALTER TABLE t ADD c INT");
-  EXPECT_EQ(alter.touched, (std::vector<std::pair<std::string, std::string>>{{"db", "t"}}));
+  EXPECT_EQ(alter.touched,
+            (std::vector<std::pair<std::string, std::string>>{{"db", "t"}}));
   auto create_db = plan_ddl("CREATE DATABASE shop", "", all, false);
   EXPECT_EQ(create_db.sql, "CREATE DATABASE IF NOT EXISTS `shop`");
-  EXPECT_EQ(plan_ddl("CREATE TABLE shoal.x (id INT)", "shoal", all, false).what, a::ignore);
+  EXPECT_EQ(plan_ddl("CREATE TABLE shoal.x (id INT)", "shoal", all, false).what,
+            a::ignore);
 
   table_filter renamed{{"src.*", "other.*"}, {"other.secret"}, {{"src", "dst"}}, "shoal"};
   auto plain = plan_ddl("ALTER TABLE t ADD c INT", "src", renamed, false);
   EXPECT_EQ(plain.what, a::apply);
   EXPECT_EQ(plain.use_db, "dst");
-  EXPECT_EQ(plain.touched, (std::vector<std::pair<std::string, std::string>>{{"dst", "t"}}));
+  EXPECT_EQ(plain.touched,
+            (std::vector<std::pair<std::string, std::string>>{{"dst", "t"}}));
   EXPECT_EQ(plan_ddl("ALTER TABLE src.t ADD c INT", "src", renamed, false).what, a::stop);
-  EXPECT_EQ(plan_ddl("ALTER TABLE src.t ADD c INT", "other", renamed, false).what, a::stop);
-  auto alter_db = plan_ddl("ALTER DATABASE src CHARACTER SET utf8mb4", "", renamed, false);
+  EXPECT_EQ(plan_ddl("ALTER TABLE src.t ADD c INT", "other", renamed, false).what,
+            a::stop);
+  auto alter_db =
+      plan_ddl("ALTER DATABASE src CHARACTER SET utf8mb4", "", renamed, false);
   EXPECT_EQ(alter_db.what, a::apply);
   EXPECT_EQ(alter_db.sql, "ALTER DATABASE `dst` CHARACTER SET utf8mb4");
-  auto create_latin1 = plan_ddl("CREATE DATABASE src DEFAULT CHARACTER SET latin1", "", renamed, false);
-  EXPECT_EQ(create_latin1.sql, "CREATE DATABASE IF NOT EXISTS `dst` DEFAULT CHARACTER SET latin1");
-  EXPECT_EQ(plan_ddl("RENAME TABLE other.a TO other.secret", "other", renamed, false).what,
-            a::stop);
+  auto create_latin1 =
+      plan_ddl("CREATE DATABASE src DEFAULT CHARACTER SET latin1", "", renamed, false);
+  EXPECT_EQ(create_latin1.sql,
+            "CREATE DATABASE IF NOT EXISTS `dst` DEFAULT CHARACTER SET latin1");
+  EXPECT_EQ(
+      plan_ddl("RENAME TABLE other.a TO other.secret", "other", renamed, false).what,
+      a::stop);
   EXPECT_EQ(plan_ddl("DROP TABLE nothere.t", "nothere", renamed, false).what, a::ignore);
 }
 
 TEST(sync_key_choice, the_first_whole_unique_not_null_key_in_server_order) {
   std::vector<std::string> columns{"a", "b", "c", "d"};
   std::vector<index_part> parts{
-      {"nullable_uk", true, true, false, "a"},  {"prefix_uk", true, false, true, "c"},
-      {"plain", false, false, false, "a"},      {"z_first", true, false, false, "d"},
-      {"z_first", true, false, false, "b"},     {"a_second", true, false, false, "a"},
+      {"nullable_uk", true, true, false, "a"}, {"prefix_uk", true, false, true, "c"},
+      {"plain", false, false, false, "a"},     {"z_first", true, false, false, "d"},
+      {"z_first", true, false, false, "b"},    {"a_second", true, false, false, "a"},
   };
   EXPECT_EQ(choose_key(parts, columns), (std::vector<uint32_t>{3, 1}));
   parts.erase(parts.begin() + 3, parts.begin() + 5);
@@ -784,7 +804,8 @@ TEST(sync_xa, mysql_holds_from_xa_start_and_one_phase_commits_at_once) {
   xa.on_xa_start();
   EXPECT_FALSE(xa.holding());
   EXPECT_FALSE(xa.on_xa_end("X'32',X'',1", {"bin.000001", 500}));
-  EXPECT_EQ(xa.commit("X'32',X'',1", true).what, xa_tracker::commit_result::outcome::nothing);
+  EXPECT_EQ(xa.commit("X'32',X'',1", true).what,
+            xa_tracker::commit_result::outcome::nothing);
 }
 
 TEST(sync_xa, rollback_drops_and_an_unknown_commit_is_reported) {
@@ -795,7 +816,8 @@ TEST(sync_xa, rollback_drops_and_an_unknown_commit_is_reported) {
   EXPECT_TRUE(xa.rollback("X'61',X'',1"));
   EXPECT_FALSE(xa.rollback("X'61',X'',1"));
   EXPECT_FALSE(xa.floor({}));
-  EXPECT_EQ(xa.commit("X'62',X'',1", false).what, xa_tracker::commit_result::outcome::unknown);
+  EXPECT_EQ(xa.commit("X'62',X'',1", false).what,
+            xa_tracker::commit_result::outcome::unknown);
   EXPECT_EQ(xa_tracker::xid_of("XA COMMIT X'61',X'',1 ONE PHASE", "XA COMMIT "),
             "X'61',X'',1");
   EXPECT_EQ(xa_tracker::xid_of("XA END X'61',X'',1;", "XA END "), "X'61',X'',1");

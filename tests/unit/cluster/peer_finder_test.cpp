@@ -28,15 +28,17 @@ struct peer_directory_state {
 /// A peer's directory: answers lookups of the names registered with it.
 caf::behavior peer_directory(caf::stateful_actor<peer_directory_state>* self) {
   return {
-    [self](register_atom, const std::string& name, caf::actor& a) { self->state.names[name] = a; },
-    [self](count_atom) { return self->state.lookups; },
-    [self](msg::lookup& q) -> caf::result<caf::actor> {
-      ++self->state.lookups;
-      auto i = self->state.names.find(q.name);
-      if (i == self->state.names.end() || !i->second)
-        return caf::make_error(caf::sec::remote_lookup_failed, q.name);
-      return i->second;
-    },
+      [self](register_atom, const std::string& name, caf::actor& a) {
+        self->state.names[name] = a;
+      },
+      [self](count_atom) { return self->state.lookups; },
+      [self](msg::lookup& q) -> caf::result<caf::actor> {
+        ++self->state.lookups;
+        auto i = self->state.names.find(q.name);
+        if (i == self->state.names.end() || !i->second)
+          return caf::make_error(caf::sec::remote_lookup_failed, q.name);
+        return i->second;
+      },
   };
 }
 
@@ -47,29 +49,30 @@ struct local_state {
 
 /// This node's directory: a fixed view, and whatever member_changed the test pushes.
 directory_actor::behavior_type
-local_directory(directory_actor::stateful_pointer<local_state> self, msg::membership view) {
+local_directory(directory_actor::stateful_pointer<local_state> self,
+                msg::membership view) {
   self->state.view = std::move(view);
   return {
-    [self](msg::hello& h) -> msg::hello { return h; },
-    [self](atoms::members) -> msg::membership { return self->state.view; },
-    [self](atoms::subscribe, caf::actor& who) -> msg::membership {
-      self->state.subscriber = who;
-      return self->state.view;
-    },
-    [self](atoms::register_name, const std::string&, caf::actor&) {},
-    [self](msg::lookup&) -> caf::result<caf::actor> {
-      return caf::make_error(caf::sec::remote_lookup_failed);
-    },
-    // The test drives membership changes through this timer message.
-    [self](atoms::reconnect, const std::string&) {},
+      [self](msg::hello& h) -> msg::hello { return h; },
+      [self](atoms::members) -> msg::membership { return self->state.view; },
+      [self](atoms::subscribe, caf::actor& who) -> msg::membership {
+        self->state.subscriber = who;
+        return self->state.view;
+      },
+      [self](atoms::register_name, const std::string&, caf::actor&) {},
+      [self](msg::lookup&) -> caf::result<caf::actor> {
+        return caf::make_error(caf::sec::remote_lookup_failed);
+      },
+      // The test drives membership changes through this timer message.
+      [self](atoms::reconnect, const std::string&) {},
   };
 }
 
 /// Forwards what the finder reports to the test's scoped actor.
 peer_listener::behavior_type forwarder(peer_listener::pointer, caf::actor sink) {
   return {
-    [sink](msg::peer_found& f) { caf::anon_send(sink, f); },
-    [sink](msg::peer_lost& l) { caf::anon_send(sink, l); },
+      [sink](msg::peer_found& f) { caf::anon_send(sink, f); },
+      [sink](msg::peer_lost& l) { caf::anon_send(sink, l); },
   };
 }
 
@@ -107,7 +110,8 @@ protected:
 TEST_F(peer_finder_test, finds_retries_notices_deaths_and_restarts) {
   auto n2_dir = sys_.spawn(peer_directory);
   msg::membership view{"n1",
-                       {msg::member{"n1", true, 7, 0, {}}, msg::member{"n2", true, 1, 0, n2_dir},
+                       {msg::member{"n1", true, 7, 0, {}},
+                        msg::member{"n2", true, 1, 0, n2_dir},
                         msg::member{"n3", false, 0, 0, {}}}};
   auto local = sys_.spawn(local_directory, view);
   auto listener = sys_.spawn(forwarder, caf::actor_cast<caf::actor>(self_));
@@ -118,7 +122,7 @@ TEST_F(peer_finder_test, finds_retries_notices_deaths_and_restarts) {
   int lookups = 0;
   while (lookups < 3 && steady_clock::now() < deadline)
     self_->request(n2_dir, seconds{1}, count_atom::value)
-      .receive([&](int n) { lookups = n; }, [](caf::error&) {});
+        .receive([&](int n) { lookups = n; }, [](caf::error&) {});
   ASSERT_GE(lookups, 3) << "the finder did not retry its lookup";
   auto first = sys_.spawn(service);
   self_->send(n2_dir, register_atom::value, std::string{"svc"}, first);
@@ -155,8 +159,9 @@ TEST_F(peer_finder_test, finds_retries_notices_deaths_and_restarts) {
   ASSERT_TRUE(lost);
   EXPECT_EQ(lost->node, "n2");
 
-  for (auto& a : {caf::actor_cast<caf::actor>(finder), caf::actor_cast<caf::actor>(listener),
-                  caf::actor_cast<caf::actor>(local), n2_dir, second})
+  for (auto& a :
+       {caf::actor_cast<caf::actor>(finder), caf::actor_cast<caf::actor>(listener),
+        caf::actor_cast<caf::actor>(local), n2_dir, second})
     self_->send_exit(a, caf::exit_reason::user_shutdown);
 }
 
@@ -167,8 +172,9 @@ TEST_F(peer_finder_test, looks_only_at_the_nodes_it_is_given) {
   auto a3 = sys_.spawn(service);
   self_->send(n2_dir, register_atom::value, std::string{"svc"}, a2);
   self_->send(n3_dir, register_atom::value, std::string{"svc"}, a3);
-  msg::membership view{"n1",
-                       {msg::member{"n2", true, 1, 0, n2_dir}, msg::member{"n3", true, 1, 0, n3_dir}}};
+  msg::membership view{
+      "n1",
+      {msg::member{"n2", true, 1, 0, n2_dir}, msg::member{"n3", true, 1, 0, n3_dir}}};
   auto local = sys_.spawn(local_directory, view);
   auto listener = sys_.spawn(forwarder, caf::actor_cast<caf::actor>(self_));
   auto finder = spawn_peer_finder(sys_, local, "svc", {"n3"}, listener);
@@ -176,7 +182,8 @@ TEST_F(peer_finder_test, looks_only_at_the_nodes_it_is_given) {
   ASSERT_TRUE(found);
   EXPECT_EQ(found->node, "n3");
   bool more = false;
-  self_->receive([&](msg::peer_found&) { more = true; }, [&](msg::peer_lost&) { more = true; },
+  self_->receive([&](msg::peer_found&) { more = true; },
+                 [&](msg::peer_lost&) { more = true; },
                  caf::after(milliseconds{300}) >> [] {});
   EXPECT_FALSE(more);
   // The finder stops with its listener.

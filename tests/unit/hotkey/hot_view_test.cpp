@@ -184,7 +184,8 @@ TEST(hot_view, erase_reaches_a_value_cached_before_its_rule_got_limits) {
   hot_view view{small()};
   view.use_rules(rules(1, R"([{"prefix": "a:", "threshold": 1}])"));
   view.put_value("a:1", "old", 0, 0);
-  view.use_rules(rules(2, R"([{"prefix": "a:", "threshold": 1, "cache": {"max_bytes": 4096}}])"));
+  view.use_rules(
+      rules(2, R"([{"prefix": "a:", "threshold": 1, "cache": {"max_bytes": 4096}}])"));
   EXPECT_FALSE(view.get_value("a:1", 1).has_value());
   EXPECT_TRUE(view.erase_value("a:1"));
   EXPECT_EQ(view.value_stats().entries, 0u);

@@ -57,10 +57,10 @@ TEST(config, error_names_the_json_path_of_a_pipeline_port) {
       "source": {"port": "abc", "server_id": 100},
       "target": {"port": 3307}}]})");
   auto errors = errors_of(doc);
-  EXPECT_TRUE(contains(errors,
-                       "config error at $.sync.pipelines[0].source.port: expected integer "
-                       "1..65535, got \"abc\""))
-    << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.sync.pipelines[0].source.port: expected integer "
+              "1..65535, got \"abc\""))
+      << joined(errors);
 }
 
 TEST(config, every_error_is_reported_in_one_pass) {
@@ -70,18 +70,21 @@ TEST(config, every_error_is_reported_in_one_pass) {
     "log": {"level": "loud"}
   })");
   auto errors = errors_of(doc);
-  EXPECT_TRUE(contains(errors, "config error at $.node.port: expected integer 0..65535, got 70000"))
-    << joined(errors);
-  EXPECT_TRUE(contains(errors,
-                       "config error at $.cluster.peers[0].port: required integer 1..65535 is missing"))
-    << joined(errors);
-  EXPECT_TRUE(contains(errors,
-                       "config error at $.cluster.heartbeat_ms: expected integer 50..60000, got \"fast\""))
-    << joined(errors);
-  EXPECT_TRUE(contains(errors,
-                       "config error at $.log.level: expected one of trace, debug, info, warn, "
-                       "error, critical, off, got \"loud\""))
-    << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.node.port: expected integer 0..65535, got 70000"))
+      << joined(errors);
+  EXPECT_TRUE(contains(
+      errors,
+      "config error at $.cluster.peers[0].port: required integer 1..65535 is missing"))
+      << joined(errors);
+  EXPECT_TRUE(contains(
+      errors,
+      "config error at $.cluster.heartbeat_ms: expected integer 50..60000, got \"fast\""))
+      << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.log.level: expected one of trace, debug, info, warn, "
+              "error, critical, off, got \"loud\""))
+      << joined(errors);
 }
 
 TEST(config, unknown_keys_are_errors) {
@@ -89,28 +92,30 @@ TEST(config, unknown_keys_are_errors) {
   doc["node"]["prot"] = 1;
   doc["htp"] = json::object();
   auto errors = errors_of(doc);
-  EXPECT_TRUE(contains(errors, "config error at $.node.prot: unknown key (check its spelling)"))
-    << joined(errors);
+  EXPECT_TRUE(
+      contains(errors, "config error at $.node.prot: unknown key (check its spelling)"))
+      << joined(errors);
   EXPECT_TRUE(contains(errors, "config error at $.htp: unknown key (check its spelling)"))
-    << joined(errors);
+      << joined(errors);
 }
 
 TEST(config, missing_node_section_is_an_error) {
   auto errors = errors_of(json::object());
   EXPECT_TRUE(contains(errors, "config error at $.node: required object is missing"))
-    << joined(errors);
+      << joined(errors);
   EXPECT_FALSE(parse_config(json::array()));
 }
 
 TEST(config, secrets_are_never_inline) {
   auto doc = minimal();
   doc["redis"] = json::parse(R"({"port": 6379, "password": "hunter22"})");
-  doc["mysql"] = json::parse(R"({"main": {"port": 3306, "password_env": "not a name!"}})");
+  doc["mysql"] =
+      json::parse(R"({"main": {"port": 3306, "password_env": "not a name!"}})");
   auto errors = errors_of(doc);
-  EXPECT_TRUE(contains(errors,
-                       "config error at $.redis.password: passwords are never written inline: "
-                       "name an environment variable in password_env"))
-    << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.redis.password: passwords are never written inline: "
+              "name an environment variable in password_env"))
+      << joined(errors);
   auto named = std::any_of(errors.begin(), errors.end(), [](const std::string& e) {
     return e.rfind("config error at $.mysql.main.password_env: expected the name of an "
                    "environment variable",
@@ -127,13 +132,15 @@ TEST(config, peers_and_references_must_be_consistent) {
       {"name": "n2", "port": 7102}, {"name": "n2", "port": 7103}, {"name": "n1", "port": 7104}]})");
   doc["tokens"] = json::parse(R"({"keepers": ["n2", "n9"]})");
   auto errors = errors_of(doc);
-  EXPECT_TRUE(contains(errors, "config error at $.cluster.peers[1].name: node name \"n2\" is used twice"))
-    << joined(errors);
-  EXPECT_TRUE(contains(errors, "config error at $.cluster.peers[2].name: node name \"n1\" is used twice"))
-    << joined(errors);
-  EXPECT_TRUE(contains(errors,
-                       "config error at $.tokens.keepers[1]: unknown node \"n9\" (not this node nor a peer)"))
-    << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.cluster.peers[1].name: node name \"n2\" is used twice"))
+      << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.cluster.peers[2].name: node name \"n1\" is used twice"))
+      << joined(errors);
+  EXPECT_TRUE(contains(errors, "config error at $.tokens.keepers[1]: unknown node \"n9\" "
+                               "(not this node nor a peer)"))
+      << joined(errors);
 }
 
 TEST(config, the_token_mirror_names_a_known_server_and_a_qualified_table) {
@@ -141,8 +148,9 @@ TEST(config, the_token_mirror_names_a_known_server_and_a_qualified_table) {
   doc["mysql"] = json::parse(R"({"main": {"port": 3306}})");
   doc["tokens"] = json::parse(R"({"mirror": {"mysql": "other", "table": "tokens"}})");
   auto errors = errors_of(doc);
-  EXPECT_TRUE(contains(errors, "config error at $.tokens.mirror.mysql: unknown MySQL server "
-                               "\"other\" (not a key of $.mysql)"))
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.tokens.mirror.mysql: unknown MySQL server "
+                       "\"other\" (not a key of $.mysql)"))
       << joined(errors);
   EXPECT_TRUE(contains(errors, "config error at $.tokens.mirror.table: expected "
                                "\"database.table\", got \"tokens\""))
@@ -158,12 +166,13 @@ TEST(config, tls_files_come_together_and_must_exist) {
   auto doc = minimal();
   doc["tls"] = json::parse(R"({"certificate": "/nonexistent/n1.pem"})");
   auto errors = errors_of(doc);
-  EXPECT_TRUE(contains(errors,
-                       "config error at $.tls: certificate, key and cafile must be set together "
-                       "(mutual TLS)"))
-    << joined(errors);
-  EXPECT_TRUE(contains(errors, "config error at $.tls.certificate: file not found: /nonexistent/n1.pem"))
-    << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.tls: certificate, key and cafile must be set together "
+              "(mutual TLS)"))
+      << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.tls.certificate: file not found: /nonexistent/n1.pem"))
+      << joined(errors);
 }
 
 TEST(config, pipeline_start_forms) {
@@ -193,8 +202,9 @@ TEST(config, invalid_json_names_line_and_column) {
   auto result = parse_config_text("{\n  \"node\": {\n    \"name\": \"n1\",,\n", "x.json");
   ASSERT_FALSE(result);
   ASSERT_EQ(result.error().size(), 1u);
-  EXPECT_NE(result.error()[0].find("config error in x.json: invalid JSON"), std::string::npos)
-    << result.error()[0];
+  EXPECT_NE(result.error()[0].find("config error in x.json: invalid JSON"),
+            std::string::npos)
+      << result.error()[0];
   EXPECT_NE(result.error()[0].find("line 3"), std::string::npos) << result.error()[0];
 }
 
@@ -208,8 +218,8 @@ TEST(config, every_shipped_config_is_valid) {
   auto src = std::getenv("SHOAL_SOURCE_DIR");
   ASSERT_NE(src, nullptr) << "run through ctest, which sets SHOAL_SOURCE_DIR";
   int checked = 0;
-  for (auto& entry :
-       std::filesystem::recursive_directory_iterator(std::filesystem::path{src} / "configs")) {
+  for (auto& entry : std::filesystem::recursive_directory_iterator(
+           std::filesystem::path{src} / "configs")) {
     // demo.json is not a node config: it tells scripts/demo which servers to use.
     if (entry.path().extension() != ".json" || entry.path().filename() == "demo.json")
       continue;

@@ -82,7 +82,7 @@ TEST(engine, start_fails_with_a_reason_when_the_port_is_taken) {
   EXPECT_EQ(second, nullptr);
   EXPECT_NE(error.find("cannot listen on 127.0.0.1:" + std::to_string(first->port())),
             std::string::npos)
-    << error;
+      << error;
 }
 
 TEST(engine, start_file_reports_config_errors_with_paths) {
@@ -97,11 +97,11 @@ TEST(engine, two_engines_in_one_process_see_each_other) {
   auto pb = test::free_port();
   auto make = [](const std::string& self, uint16_t port, const std::string& peer,
                  uint16_t peer_port) {
-    auto result = parse_config(nlohmann::json{
-      {"node", {{"name", self}, {"port", port}}},
-      {"cluster", {{"peers", {{{"name", peer}, {"port", peer_port}}}}}},
-      {"http", {{"enabled", false}}},
-      {"log", {{"level", "warn"}}}});
+    auto result = parse_config(
+        nlohmann::json{{"node", {{"name", self}, {"port", port}}},
+                       {"cluster", {{"peers", {{{"name", peer}, {"port", peer_port}}}}}},
+                       {"http", {{"enabled", false}}},
+                       {"log", {{"level", "warn"}}}});
     EXPECT_TRUE(result);
     return *result;
   };

@@ -7,7 +7,6 @@ namespace shoal::binlog::detail {
 
 using namespace std::chrono;
 
-
 /// statement_budget of `conn`'s max_allowed_packet; of MariaDB's default (16 MiB)
 /// when it cannot be read: the connection is lost then and the statements fail.
 size_t session_budget(mysql_connection& conn) {
@@ -92,7 +91,8 @@ std::string describe_op(const row_op& op) {
   if (!op.table)
     return out;
   out += ": " + op.table->source_db + "." + op.table->source_table;
-  auto& image = op.kind == op_kind::upsert || op.kind == op_kind::insert ? op.after : op.before;
+  auto& image =
+      op.kind == op_kind::upsert || op.kind == op_kind::insert ? op.after : op.before;
   std::string key;
   for (auto k : op.table->key) {
     if (k >= image.values.size() || !image.present[k])

@@ -64,7 +64,8 @@ struct pipeline::shared {
   // Source time of the newest change applied; for lag.
   uint32_t applied_time = 0;
   // Rate sampling.
-  mutable std::chrono::steady_clock::time_point rate_at = std::chrono::steady_clock::now();
+  mutable std::chrono::steady_clock::time_point rate_at =
+      std::chrono::steady_clock::now();
   mutable uint64_t rate_rows = 0;
   mutable double rate = 0;
 
