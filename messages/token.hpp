@@ -17,7 +17,11 @@
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
 #include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/cluster.hpp"
 
 namespace shoal::msg {
 
@@ -107,4 +111,57 @@ using token_sync = caf::atom_constant<caf::atom("tok_sync")>;
 using token_get = caf::atom_constant<caf::atom("tok_get")>;
 /// service -> local cache: the keeper actor of a provider on this node.
 using token_keeper = caf::atom_constant<caf::atom("tok_keeper")>;
+/// service -> keeper: step down and release the lease (the node shuts down).
+using token_release = caf::atom_constant<caf::atom("tok_rel")>;
+/// The keeper's own timers: renew the lease; refresh when due (timer generation).
+using token_lease_tick = caf::atom_constant<caf::atom("tok_lease")>;
+using token_refresh_tick = caf::atom_constant<caf::atom("tok_rtick")>;
+/// The cache's own timer: expire waiting callers, ask the keepers again.
+using token_nudge = caf::atom_constant<caf::atom("tok_nudge")>;
 } // namespace shoal::atoms
+
+namespace shoal {
+
+/// The keeper of one provider on one node (actors/token/actors/token_keeper.hpp).
+///
+///   (msg::token_wanted)         a node has callers without a valid token
+///   (msg::token_rejected)       upstream refused a token a caller used
+///   (atoms::token_release) -> (bool)
+///       Steps down and releases the lease; true when the store released it.
+///   (atoms::token_lease_tick), (atoms::token_refresh_tick, uint64_t generation)
+///       Internal: its timers.
+using token_keeper_actor =
+    caf::typed_actor<caf::reacts_to<msg::token_wanted>,
+                     caf::reacts_to<msg::token_rejected>,
+                     caf::replies_to<atoms::token_release>::with<bool>,
+                     caf::reacts_to<atoms::token_lease_tick>,
+                     caf::reacts_to<atoms::token_refresh_tick, uint64_t>>;
+
+/// The token cache on every node (actors/token/actors/token_cache.hpp). Peers'
+/// caches reach it remotely through the same interface.
+///
+///   (atoms::token_get, string provider, int64_t timeout_ms) -> (msg::token_update)
+///       A valid token now, or once one arrives; an error after timeout_ms.
+///   (atoms::token_sync) -> (vector<msg::token_update>)
+///       Every token held (a peer catching up).
+///   (atoms::token_push, msg::token_update)
+///       From this node's keeper: adopt, and forward to every peer cache.
+///   (msg::token_update)          from a peer cache: adopt if newer
+///   (msg::token_wanted)          pass to the keepers (this node's callers wait)
+///   (msg::token_rejected)        pass to the keepers (and peers, if it is ours)
+///   (atoms::token_keeper, string provider, token_keeper_actor)
+///       From the service: this node's keeper of a provider.
+///   (msg::peer_found), (msg::peer_lost)
+///       From its peer finder: a peer's cache came or went.
+///   (atoms::token_nudge)         internal: its timer
+using token_cache_actor = caf::typed_actor<
+    caf::replies_to<atoms::token_get, std::string, int64_t>::with<msg::token_update>,
+    caf::replies_to<atoms::token_sync>::with<std::vector<msg::token_update>>,
+    caf::reacts_to<atoms::token_push, msg::token_update>,
+    caf::reacts_to<msg::token_update>, caf::reacts_to<msg::token_wanted>,
+    caf::reacts_to<msg::token_rejected>,
+    caf::reacts_to<atoms::token_keeper, std::string, token_keeper_actor>,
+    caf::reacts_to<msg::peer_found>, caf::reacts_to<msg::peer_lost>,
+    caf::reacts_to<atoms::token_nudge>>;
+
+} // namespace shoal

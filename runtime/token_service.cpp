@@ -200,8 +200,8 @@ struct token_service::impl {
   std::string node;
   std::shared_ptr<token::token_board> board;
   std::shared_ptr<observer> watcher;
-  caf::actor cache;
-  std::vector<caf::actor> keepers;
+  token_cache_actor cache;
+  std::vector<token_keeper_actor> keepers;
   bool stopped = false;
 };
 
@@ -447,7 +447,8 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
   d->cache =
       token::spawn_token_cache(sys, cache_cfg, n.directory(), d->board, d->watcher);
   caf::anon_send(n.directory(), atoms::register_name::value,
-                 std::string{token::token_cache_name}, d->cache);
+                 std::string{token::token_cache_name},
+                 caf::actor_cast<caf::actor>(d->cache));
 
   auto& keepers = cfg.tokens.keepers;
   bool keeps = keepers.empty() ||

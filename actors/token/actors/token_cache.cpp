@@ -18,8 +18,6 @@ namespace {
 using namespace std::chrono;
 using steady = steady_clock;
 
-using nudge_atom = caf::atom_constant<caf::atom("tc_nudge")>;
-
 constexpr milliseconds peer_timeout{3000};
 constexpr milliseconds nudge_interval{250};
 
@@ -35,16 +33,16 @@ struct cache_state {
   std::shared_ptr<token_board> board;
   std::shared_ptr<token_observer> observer;
   /// Caches of peers, by node, as the finder reports them.
-  std::map<std::string, caf::actor> peer_caches;
+  std::map<std::string, token_cache_actor> peer_caches;
   /// This node's keeper of each provider (absent when this node keeps none).
-  std::map<std::string, caf::actor> keepers;
+  std::map<std::string, token_keeper_actor> keepers;
   /// Callers waiting for a token, by provider.
   std::map<std::string, std::vector<waiter>> waiters;
   bool nudge_armed = false;
   static inline const char* name = "shoal.token_cache";
 };
 
-using cache_actor = caf::stateful_actor<cache_state>;
+using cache_self = token_cache_actor::stateful_pointer<cache_state>;
 
 msg::token_update to_update(const token_snapshot& s) {
   return {s.provider,
@@ -56,7 +54,7 @@ msg::token_update to_update(const token_snapshot& s) {
           {}};
 }
 
-void adopt(cache_actor* self, const msg::token_update& u) {
+void adopt(cache_self self, const msg::token_update& u) {
   auto& s = self->state;
   if (u.version == 0)
     return;
@@ -87,7 +85,7 @@ void adopt(cache_actor* self, const msg::token_update& u) {
 }
 
 /// Tells every keeper in the cluster that this node has callers without a token.
-void want(cache_actor* self, const std::string& provider) {
+void want(cache_self self, const std::string& provider) {
   auto& s = self->state;
   msg::token_wanted m{provider, s.cfg.node};
   if (auto k = s.keepers.find(provider); k != s.keepers.end())
@@ -96,20 +94,21 @@ void want(cache_actor* self, const std::string& provider) {
     self->send(c, m);
 }
 
-void arm_nudge(cache_actor* self) {
+void arm_nudge(cache_self self) {
   if (self->state.nudge_armed)
     return;
   self->state.nudge_armed = true;
-  self->delayed_send(self, nudge_interval, nudge_atom::value);
+  self->delayed_send(self, nudge_interval, atoms::token_nudge::value);
 }
 
 /// A peer's cache was found (at start, or after the peer came back): catch up on
 /// what it holds, and tell it what this node's callers are waiting for.
-void found(cache_actor* self, msg::peer_found& f) {
+void found(cache_self self, msg::peer_found& f) {
   auto& s = self->state;
-  s.peer_caches[f.node] = f.actor;
+  auto peer = caf::actor_cast<token_cache_actor>(f.actor);
+  s.peer_caches[f.node] = peer;
   s.observer->note("*", false, "token cache of " + f.node + " found");
-  self->request(f.actor, peer_timeout, atoms::token_sync::value)
+  self->request(peer, peer_timeout, atoms::token_sync::value)
       .then(
           [self](std::vector<msg::token_update>& all) {
             for (auto& u : all)
@@ -118,12 +117,13 @@ void found(cache_actor* self, msg::peer_found& f) {
           [](caf::error&) {});
   for (auto& [provider, w] : s.waiters)
     if (!w.empty())
-      self->send(f.actor, msg::token_wanted{provider, s.cfg.node});
+      self->send(peer, msg::token_wanted{provider, s.cfg.node});
 }
 
-caf::behavior token_cache(cache_actor* self, cache_settings cfg,
-                          directory_actor directory, std::shared_ptr<token_board> board,
-                          std::shared_ptr<token_observer> observer) {
+token_cache_actor::behavior_type token_cache(cache_self self, cache_settings cfg,
+                                             directory_actor directory,
+                                             std::shared_ptr<token_board> board,
+                                             std::shared_ptr<token_observer> observer) {
   auto& s = self->state;
   s.cfg = std::move(cfg);
   s.board = std::move(board);
@@ -133,7 +133,8 @@ caf::behavior token_cache(cache_actor* self, cache_settings cfg,
   return {
       [self](msg::peer_found& f) { found(self, f); },
       [self](msg::peer_lost& l) { self->state.peer_caches.erase(l.node); },
-      [self](atoms::token_keeper, const std::string& provider, caf::actor& keeper) {
+      [self](atoms::token_keeper, const std::string& provider,
+             token_keeper_actor& keeper) {
         self->state.keepers[provider] = std::move(keeper);
       },
       [self](atoms::token_push, const msg::token_update& u) {
@@ -186,7 +187,7 @@ caf::behavior token_cache(cache_actor* self, cache_settings cfg,
         if (auto k = s.keepers.find(r.provider); k != s.keepers.end())
           self->send(k->second, r);
       },
-      [self](nudge_atom) {
+      [self](atoms::token_nudge) {
         auto& s = self->state;
         s.nudge_armed = false;
         auto now = steady::now();
@@ -215,10 +216,10 @@ caf::behavior token_cache(cache_actor* self, cache_settings cfg,
 
 } // namespace
 
-caf::actor spawn_token_cache(caf::actor_system& sys, cache_settings settings,
-                             directory_actor directory,
-                             std::shared_ptr<token_board> board,
-                             std::shared_ptr<token_observer> observer) {
+token_cache_actor spawn_token_cache(caf::actor_system& sys, cache_settings settings,
+                                    directory_actor directory,
+                                    std::shared_ptr<token_board> board,
+                                    std::shared_ptr<token_observer> observer) {
   return sys.spawn(token_cache, std::move(settings), std::move(directory),
                    std::move(board), std::move(observer));
 }

@@ -27,7 +27,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/token/core/refresh_policy.hpp"
-#include "messages/cluster.hpp"
+#include "messages/token.hpp"
 
 namespace shoal::token {
 
@@ -45,9 +45,9 @@ struct cache_settings {
 };
 
 /// Spawns the cache. `directory` is the node's directory.
-caf::actor spawn_token_cache(caf::actor_system& sys, cache_settings settings,
-                             directory_actor directory,
-                             std::shared_ptr<token_board> board,
-                             std::shared_ptr<token_observer> observer);
+token_cache_actor spawn_token_cache(caf::actor_system& sys, cache_settings settings,
+                                    directory_actor directory,
+                                    std::shared_ptr<token_board> board,
+                                    std::shared_ptr<token_observer> observer);
 
 } // namespace shoal::token

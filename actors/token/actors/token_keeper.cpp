@@ -31,8 +31,6 @@ using quota_atom = caf::atom_constant<caf::atom("quota")>;
 using exhaust_atom = caf::atom_constant<caf::atom("exhaust")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using mirror_atom = caf::atom_constant<caf::atom("mirror")>;
-using lease_tick_atom = caf::atom_constant<caf::atom("lease_tick")>;
-using refresh_tick_atom = caf::atom_constant<caf::atom("ref_tick")>;
 
 caf::error store_failure(const redis_error& e) {
   return caf::make_error(caf::sec::runtime_error, e.to_string());
@@ -218,7 +216,7 @@ struct keeper_state {
   caf::actor mirror;
   /// The mirror has not answered its first read yet: no refresh before it has.
   bool mirror_pending = false;
-  caf::actor cache;
+  token_cache_actor cache;
   std::shared_ptr<token_board> board;
   std::shared_ptr<token_observer> observer;
   /// True while this keeper believes it holds the lease.
@@ -240,23 +238,23 @@ struct keeper_state {
   static inline const char* name = "shoal.token_keeper";
 };
 
-using keeper_actor = caf::stateful_actor<keeper_state>;
+using keeper_self = token_keeper_actor::stateful_pointer<keeper_state>;
 
-void sync_with_store(keeper_actor* self);
-void maybe_refresh(keeper_actor* self);
+void sync_with_store(keeper_self self);
+void maybe_refresh(keeper_self self);
 
-const std::string& provider_name(keeper_actor* self) {
+const std::string& provider_name(keeper_self self) {
   return self->state.cfg.provider.name;
 }
 
-bool lease_fresh(keeper_actor* self) {
+bool lease_fresh(keeper_self self) {
   auto& s = self->state;
   // A safety margin: the lease ends at lease_ok + lease on the server at the
   // earliest; stop acting a fifth of it before.
   return s.leader && steady::now() - s.lease_ok < s.cfg.lease - s.cfg.lease / 5;
 }
 
-msg::token_update to_update(keeper_actor* self, const token_record& rec) {
+msg::token_update to_update(keeper_self self, const token_record& rec) {
   return {provider_name(self),
           rec.token,
           to_epoch_ms(rec.obtained_at),
@@ -266,19 +264,19 @@ msg::token_update to_update(keeper_actor* self, const token_record& rec) {
           caf::actor_cast<caf::actor>(self)};
 }
 
-void mirror(keeper_actor* self) {
+void mirror(keeper_self self) {
   auto& s = self->state;
   if (s.mirror && s.tokens->current())
-    self->send(s.mirror, mirror_atom::value, to_update(self, *s.tokens->current()));
+    caf::anon_send(s.mirror, mirror_atom::value, to_update(self, *s.tokens->current()));
 }
 
-void push(keeper_actor* self) {
+void push(keeper_self self) {
   auto& cur = self->state.tokens->current();
   if (cur)
     self->send(self->state.cache, atoms::token_push::value, to_update(self, *cur));
 }
 
-void arm(keeper_actor* self) {
+void arm(keeper_self self) {
   auto& s = self->state;
   auto at = s.tokens->next_refresh_at();
   if (!s.leader || !at)
@@ -288,10 +286,10 @@ void arm(keeper_actor* self) {
   // overflow.
   auto now = clock::now();
   auto delay = *at <= now ? milliseconds::zero() : duration_cast<milliseconds>(*at - now);
-  self->delayed_send(self, delay, refresh_tick_atom::value, gen);
+  self->delayed_send(self, delay, atoms::token_refresh_tick::value, gen);
 }
 
-void step_down(keeper_actor* self, const std::string& why) {
+void step_down(keeper_self self, const std::string& why) {
   auto& s = self->state;
   if (!s.leader)
     return;
@@ -302,7 +300,7 @@ void step_down(keeper_actor* self, const std::string& why) {
                    "keeper on " + s.cfg.node + " steps down: " + why);
 }
 
-void become_leader(keeper_actor* self) {
+void become_leader(keeper_self self) {
   auto& s = self->state;
   s.leader = true;
   s.observer->leadership(provider_name(self), true);
@@ -312,7 +310,7 @@ void become_leader(keeper_actor* self) {
 }
 
 /// Adopts what this node's board holds if it is newer than the keeper's token.
-void adopt_board(keeper_actor* self) {
+void adopt_board(keeper_self self) {
   auto& s = self->state;
   auto slot = s.board->slot_of(provider_name(self));
   if (slot < 0)
@@ -322,7 +320,7 @@ void adopt_board(keeper_actor* self) {
                     clock::now());
 }
 
-void sync_with_store(keeper_actor* self) {
+void sync_with_store(keeper_self self) {
   auto& s = self->state;
   if (s.syncing)
     return;
@@ -364,7 +362,7 @@ void sync_with_store(keeper_actor* self) {
           [self](caf::error&) { self->state.syncing = false; });
 }
 
-void on_fetched(keeper_actor* self, msg::token_fetch_result& r, uint64_t expected) {
+void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected) {
   auto& s = self->state;
   auto now = clock::now();
   auto& provider = provider_name(self);
@@ -373,7 +371,7 @@ void on_fetched(keeper_actor* self, msg::token_fetch_result& r, uint64_t expecte
     s.observer->upstream_call(provider, to_string(err.kind), err.message);
     if (err.kind == error_class::quota_exhausted) {
       s.quota->exhaust(now);
-      self->send(s.store, exhaust_atom::value, utc_day(now), s.quota->limit());
+      caf::anon_send(s.store, exhaust_atom::value, utc_day(now), s.quota->limit());
     }
     auto next = s.tokens->fail_refresh(err, now);
     if (next.retry)
@@ -428,7 +426,7 @@ void on_fetched(keeper_actor* self, msg::token_fetch_result& r, uint64_t expecte
           });
 }
 
-void fetch(keeper_actor* self) {
+void fetch(keeper_self self) {
   auto& s = self->state;
   if (!lease_fresh(self)) {
     s.tokens->cancel_refresh();
@@ -450,7 +448,7 @@ void fetch(keeper_actor* self) {
           });
 }
 
-void quota_refused(keeper_actor* self, int64_t used, const std::string& counted_by) {
+void quota_refused(keeper_self self, int64_t used, const std::string& counted_by) {
   auto& s = self->state;
   auto now = clock::now();
   s.tokens->fail_refresh({error_class::quota_exhausted, 45009,
@@ -462,7 +460,7 @@ void quota_refused(keeper_actor* self, int64_t used, const std::string& counted_
   arm(self);
 }
 
-void maybe_refresh(keeper_actor* self) {
+void maybe_refresh(keeper_self self) {
   auto& s = self->state;
   auto now = clock::now();
   if (!lease_fresh(self) || s.syncing || s.mirror_pending || !s.tokens->refresh_due(now))
@@ -496,7 +494,7 @@ void maybe_refresh(keeper_actor* self) {
 /// The mirror's first read: serve its token if it is valid and newer than what
 /// this node has; the keeper holding the lease writes it back to Redis if Redis
 /// lost it (sync_with_store), instead of fetching a new one.
-void adopt_mirrored(keeper_actor* self, msg::token_update& u) {
+void adopt_mirrored(keeper_self self, msg::token_update& u) {
   auto& s = self->state;
   s.mirror_pending = false;
   auto now = clock::now();
@@ -514,15 +512,15 @@ void adopt_mirrored(keeper_actor* self, msg::token_update& u) {
     sync_with_store(self);
 }
 
-void schedule_lease_tick(keeper_actor* self) {
+void schedule_lease_tick(keeper_self self) {
   auto& s = self->state;
   auto third = s.cfg.lease.count() / 3;
   std::uniform_int_distribution<int64_t> jitter{0, std::max<int64_t>(1, third / 5)};
   self->delayed_send(self, milliseconds{third - third / 10 + jitter(s.rng)},
-                     lease_tick_atom::value);
+                     atoms::token_lease_tick::value);
 }
 
-void lease_tick(keeper_actor* self) {
+void lease_tick(keeper_self self) {
   auto& s = self->state;
   if (s.released)
     return;
@@ -556,9 +554,10 @@ void lease_tick(keeper_actor* self) {
     self->request(s.store, s.cfg.lease, lease_atom::value).then(handle, failed);
 }
 
-caf::behavior token_keeper(keeper_actor* self, keeper_settings cfg, caf::actor cache,
-                           std::shared_ptr<token_board> board,
-                           std::shared_ptr<token_observer> observer) {
+token_keeper_actor::behavior_type token_keeper(keeper_self self, keeper_settings cfg,
+                                               token_cache_actor cache,
+                                               std::shared_ptr<token_board> board,
+                                               std::shared_ptr<token_observer> observer) {
   auto& s = self->state;
   s.rng.seed(cfg.seed);
   s.tokens =
@@ -588,10 +587,10 @@ caf::behavior token_keeper(keeper_actor* self, keeper_settings cfg, caf::actor c
               });
   }
   s.cfg = std::move(cfg);
-  self->send(self, lease_tick_atom::value);
+  self->send(self, atoms::token_lease_tick::value);
   return {
-      [self](lease_tick_atom) { lease_tick(self); },
-      [self](refresh_tick_atom, uint64_t gen) {
+      [self](atoms::token_lease_tick) { lease_tick(self); },
+      [self](atoms::token_refresh_tick, uint64_t gen) {
         if (gen == self->state.timer_gen)
           maybe_refresh(self);
       },
@@ -604,7 +603,7 @@ caf::behavior token_keeper(keeper_actor* self, keeper_settings cfg, caf::actor c
         else
           maybe_refresh(self);
       },
-      [self](release_atom) -> caf::result<bool> {
+      [self](atoms::token_release) -> caf::result<bool> {
         auto& s = self->state;
         s.released = true;
         step_down(self, "the node shuts down");
@@ -626,18 +625,19 @@ caf::behavior token_keeper(keeper_actor* self, keeper_settings cfg, caf::actor c
 
 } // namespace
 
-bool release_keeper_lease(caf::actor_system& sys, const caf::actor& keeper,
+bool release_keeper_lease(caf::actor_system& sys, const token_keeper_actor& keeper,
                           std::chrono::milliseconds timeout) {
   caf::scoped_actor self{sys};
   bool released = false;
-  self->request(keeper, timeout, release_atom::value)
+  self->request(keeper, timeout, atoms::token_release::value)
       .receive([&](bool r) { released = r; }, [](caf::error&) {});
   return released;
 }
 
-caf::actor spawn_token_keeper(caf::actor_system& sys, keeper_settings settings,
-                              caf::actor cache, std::shared_ptr<token_board> board,
-                              std::shared_ptr<token_observer> observer) {
+token_keeper_actor spawn_token_keeper(caf::actor_system& sys, keeper_settings settings,
+                                      token_cache_actor cache,
+                                      std::shared_ptr<token_board> board,
+                                      std::shared_ptr<token_observer> observer) {
   return sys.spawn(token_keeper, std::move(settings), std::move(cache), std::move(board),
                    std::move(observer));
 }

@@ -33,6 +33,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/token/core/provider_config.hpp"
+#include "messages/token.hpp"
 #include "runtime/adapters/mysql_connection.hpp"
 #include "runtime/adapters/redis_connection.hpp"
 
@@ -57,14 +58,15 @@ struct keeper_settings {
 
 /// Spawns the keeper of one provider. `cache` is this node's token cache, `board`
 /// its token board (read on takeover), `observer` gets its events.
-caf::actor spawn_token_keeper(caf::actor_system& sys, keeper_settings settings,
-                              caf::actor cache, std::shared_ptr<token_board> board,
-                              std::shared_ptr<token_observer> observer);
+token_keeper_actor spawn_token_keeper(caf::actor_system& sys, keeper_settings settings,
+                                      token_cache_actor cache,
+                                      std::shared_ptr<token_board> board,
+                                      std::shared_ptr<token_observer> observer);
 
 /// Makes `keeper` stop acting and give its lease up, so a standby takes over at
 /// once instead of after the lease time; waits up to `timeout`. True when the
 /// lease was released (false: this keeper did not hold it, or Redis did not answer).
-bool release_keeper_lease(caf::actor_system& sys, const caf::actor& keeper,
+bool release_keeper_lease(caf::actor_system& sys, const token_keeper_actor& keeper,
                           std::chrono::milliseconds timeout);
 
 } // namespace shoal::token
