@@ -13,12 +13,18 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
 #include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/cluster.hpp"
 
 namespace shoal::msg {
 
@@ -117,6 +123,21 @@ typename Inspector::result_type inspect(Inspector& f, hotkey_rules& x) {
   return f(caf::meta::type_name("shoal::msg::hotkey_rules"), x.version, x.rules_json);
 }
 
+/// The hot-key actors of every live node, this one included, as the peer tracker
+/// knows them: the cache actor of each node, and the counter shard of each shard
+/// node. The tracker sends it to the node's recorder and shard whenever it changes,
+/// and answers atoms::hk_peers with it. Each receiver keeps its own copy: no actor
+/// reads another's state.
+struct hotkey_peers {
+  std::map<std::string, caf::actor> caches;
+  std::map<std::string, caf::actor> shards;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hotkey_peers& x) {
+  return f(caf::meta::type_name("shoal::msg::hotkey_peers"), x.caches, x.shards);
+}
+
 } // namespace shoal::msg
 
 CAF_BEGIN_TYPE_ID_BLOCK(shoal_hotkey, caf::first_custom_type_id + 300)
@@ -127,6 +148,7 @@ CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::cooled_keys))
 CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::manual_hot))
 CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::invalidate_keys))
 CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hotkey_rules))
+CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hotkey_peers))
 CAF_END_TYPE_ID_BLOCK(shoal_hotkey)
 
 namespace shoal::atoms {
@@ -134,4 +156,65 @@ namespace shoal::atoms {
 using hk_flush = caf::atom_constant<caf::atom("hk_flush")>;
 /// Periodic work of the hot-key actors (flush, expiry).
 using hk_tick = caf::atom_constant<caf::atom("hk_tick")>;
+/// Peer tracker: the hot-key actors it knows now (msg::hotkey_peers).
+using hk_peers = caf::atom_constant<caf::atom("hk_peers")>;
 } // namespace shoal::atoms
+
+namespace shoal {
+
+/// The cache actor of a node (actors/hotkey/actors/cache_actor.cpp): applies what
+/// the shards and operators send to the node's hot view and rule book.
+///
+///   (msg::hot_keys)           keys a shard declared (still) hot
+///   (msg::cooled_keys)        keys no longer hot
+///   (msg::invalidate_keys)    cached values to drop
+///   (msg::hotkey_rules)       a rule set, adopted when newer
+///   (atoms::hk_tick)          internal: expiry timer
+using hotkey_cache_actor =
+    caf::typed_actor<caf::reacts_to<msg::hot_keys>, caf::reacts_to<msg::cooled_keys>,
+                     caf::reacts_to<msg::invalidate_keys>,
+                     caf::reacts_to<msg::hotkey_rules>, caf::reacts_to<atoms::hk_tick>>;
+
+/// The counter shard of a shard node (actors/hotkey/actors/counter_shard.cpp).
+///
+///   (msg::key_counts)         counts a recorder routed here
+///   (atoms::hk_flush, msg::key_counts) -> (uint64_t detected)
+///       The same, answered once counted (a flush that waits for the shards).
+///   (msg::manual_hot)         an operator adds or removes a hot key it owns
+///   (msg::hotkey_peers)       from the tracker: the caches to push to
+///   (atoms::hk_tick)          internal: expiry timer
+using counter_shard_actor =
+    caf::typed_actor<caf::reacts_to<msg::key_counts>,
+                     caf::replies_to<atoms::hk_flush, msg::key_counts>::with<uint64_t>,
+                     caf::reacts_to<msg::manual_hot>, caf::reacts_to<msg::hotkey_peers>,
+                     caf::reacts_to<atoms::hk_tick>>;
+
+/// The recorder actor of a node (actors/hotkey/actors/recorder_actor.cpp): drains
+/// the key recorder and routes counts to the owning shards.
+///
+///   (atoms::hk_flush) -> (bool)
+///       Flushes now; answers once every shard has counted.
+///   (msg::manual_hot)         passed to the shard owning the key
+///   (msg::hotkey_peers)       from the tracker: the shards to route to
+///   (atoms::hk_tick)          internal: flush timer
+using hotkey_recorder_actor =
+    caf::typed_actor<caf::replies_to<atoms::hk_flush>::with<bool>,
+                     caf::reacts_to<msg::manual_hot>, caf::reacts_to<msg::hotkey_peers>,
+                     caf::reacts_to<atoms::hk_tick>>;
+
+/// The peer tracker of a node (actors/hotkey/actors/peer_tracker.cpp): owns the
+/// peer finders of caches and shards and tells the recorder and shard who is live.
+///
+///   (msg::peer_found), (msg::peer_lost)     from its peer finders
+///   (atoms::hk_peers) -> (msg::hotkey_peers)
+///       The live nodes' hot-key actors (status pages).
+///   (msg::hotkey_rules) -> (uint64_t nodes)
+///       Sends a rule set to every node's cache actor; answers how many.
+///   (msg::invalidate_keys)    sends it to every node's cache actor
+using hotkey_tracker_actor =
+    caf::typed_actor<caf::reacts_to<msg::peer_found>, caf::reacts_to<msg::peer_lost>,
+                     caf::replies_to<atoms::hk_peers>::with<msg::hotkey_peers>,
+                     caf::replies_to<msg::hotkey_rules>::with<uint64_t>,
+                     caf::reacts_to<msg::invalidate_keys>>;
+
+} // namespace shoal

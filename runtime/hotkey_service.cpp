@@ -129,7 +129,7 @@ struct hotkey_service::metrics {
   std::map<std::string, uint64_t> last_;
 };
 
-hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::pipeline> p,
+hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::node_context> p,
                                std::shared_ptr<const hotkey::rule_set> rules)
     : node_(n), p_(std::move(p)), reader_(protection_of(n.cfg().hotkeys), p_) {
   auto& cfg = n.cfg();
@@ -147,20 +147,19 @@ hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::pipeline> p,
   };
   auto& sys = n.system();
   cache_ = hotkey::spawn_cache_actor(sys, p_);
-  p_->peers->set_cache(p_->node, cache_);
   caf::anon_send(n.directory(), atoms::register_name::value,
-                 std::string{hotkey::cache_name}, cache_);
+                 std::string{hotkey::cache_name}, caf::actor_cast<caf::actor>(cache_));
   bool shard_here = h.shard_nodes.empty();
   for (auto& s : h.shard_nodes)
     shard_here = shard_here || s == p_->node;
   if (shard_here) {
     shard_ = hotkey::spawn_counter_shard(sys, p_);
-    p_->peers->set_shard(p_->node, shard_);
     caf::anon_send(n.directory(), atoms::register_name::value,
-                   std::string{hotkey::shard_name}, shard_);
+                   std::string{hotkey::shard_name}, caf::actor_cast<caf::actor>(shard_));
   }
   recorder_ = hotkey::spawn_recorder(sys, p_);
-  tracker_ = hotkey::spawn_peer_tracker(sys, p_, n.directory(), h.shard_nodes);
+  tracker_ = hotkey::spawn_peer_tracker(sys, p_, n.directory(), h.shard_nodes,
+                                        {cache_, shard_, recorder_});
   if (!h.invalidation_channel.empty()) {
     invalidation_state_ = "connecting";
     invalidation_thread_ =
@@ -194,15 +193,15 @@ void hotkey_service::stop() {
     metrics_thread_.join();
   if (invalidation_thread_.joinable())
     invalidation_thread_.join();
-  if (tracker_) {
-    caf::anon_send_exit(tracker_, caf::exit_reason::user_shutdown);
-    tracker_ = nullptr;
-  }
-  for (auto* a : {&recorder_, &shard_, &cache_})
-    if (*a) {
-      caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
-      *a = nullptr;
-    }
+  auto quit = [](auto& a) {
+    if (a)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    a = nullptr;
+  };
+  quit(tracker_);
+  quit(recorder_);
+  quit(shard_);
+  quit(cache_);
 }
 
 void hotkey_service::sync_metrics() {
@@ -285,6 +284,24 @@ void hotkey_service::follow_invalidations(const std::string& channel) {
   }
 }
 
+std::pair<std::vector<std::string>, std::vector<std::string>>
+hotkey_service::live_peers() const {
+  std::pair<std::vector<std::string>, std::vector<std::string>> out;
+  if (!tracker_)
+    return out;
+  caf::scoped_actor self{node_.system()};
+  self->request(tracker_, seconds{2}, atoms::hk_peers::value)
+      .receive(
+          [&](msg::hotkey_peers& live) {
+            for (auto& [node, _] : live.shards)
+              out.first.push_back(node);
+            for (auto& [node, _] : live.caches)
+              out.second.push_back(node);
+          },
+          [](caf::error&) {});
+  return out;
+}
+
 nlohmann::json hotkey_service::status() {
   auto& s = *p_->stats;
   auto now = p_->clock->now_ms();
@@ -297,6 +314,7 @@ nlohmann::json hotkey_service::status() {
          {"ttl_ms", k.until_ms == hotkey::hot_set::forever ? -1 : k.until_ms - now}});
   auto rules = p_->rules->current();
   auto hits = s.cache_hits.load(), misses = s.cache_misses.load();
+  auto live = live_peers();
   // rules->json lists the rules in matcher order (rules_json of the same vector).
   auto rule_list = nlohmann::json::parse(rules->json);
   auto& in_force = rules->matcher.rules();
@@ -310,8 +328,8 @@ nlohmann::json hotkey_service::status() {
           {"cache_bytes", values.bytes},
           {"rules_version", rules->version},
           {"rules", rule_list},
-          {"shard_nodes", p_->peers->shard_nodes()},
-          {"nodes", p_->peers->cache_nodes()},
+          {"shard_nodes", live.first},
+          {"nodes", live.second},
           {"recorded", p_->recorder->recorded()},
           {"detections", s.detections.load()},
           {"hot_received", s.hot_received.load()},
@@ -394,10 +412,13 @@ std::optional<std::string> hotkey_service::reload() {
   auto text = rules_json(parsed.rules).dump();
   p_->rules->offer(
       std::make_shared<hotkey::rule_set>(version, std::move(parsed.rules), text));
-  for (auto& cache : p_->peers->caches())
-    caf::anon_send(cache, msg::hotkey_rules{version, text});
+  std::string reached = "? (the peer tracker did not answer)";
+  caf::scoped_actor self{node_.system()};
+  if (tracker_)
+    self->request(tracker_, seconds{2}, msg::hotkey_rules{version, text})
+        .receive([&](uint64_t n) { reached = std::to_string(n); }, [](caf::error&) {});
   log().info("hotkeys: rules reloaded (version {}), sent to {} node(s)", version,
-             p_->peers->cache_nodes().size());
+             reached);
   return std::nullopt;
 }
 
@@ -424,8 +445,8 @@ hotkey::cache_read hotkey_service::get(const std::string& key,
 
 void hotkey_service::invalidate(const std::string& key) {
   p_->view->erase_value(key);
-  for (auto& cache : p_->peers->caches())
-    caf::anon_send(cache, msg::invalidate_keys{{key}});
+  if (tracker_)
+    caf::anon_send(tracker_, msg::invalidate_keys{{key}});
 }
 
 void hotkey_service::flush() {
@@ -480,7 +501,7 @@ std::unique_ptr<service> make_hotkey_service(node& n, std::string& error) {
   }
   auto text = rules_json(parsed.rules).dump();
   auto rules = std::make_shared<hotkey::rule_set>(0, std::move(parsed.rules), text);
-  auto p = std::make_shared<hotkey::pipeline>();
+  auto p = std::make_shared<hotkey::node_context>();
   p->node = cfg.node.name;
   p->view = std::make_shared<hotkey::hot_view>(
       hotkey::cache_limits{static_cast<size_t>(h.cache_max_entries),

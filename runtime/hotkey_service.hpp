@@ -1,7 +1,7 @@
 // hotkey_service: the hot-key service of a node (scenario 3). It runs the pipeline of
-// actors/hotkey/actors/pipeline.hpp on the node: a recorder, a counter shard (on shard
-// nodes), the cache actor and the peer tracker; it registers the cache actor and shard in
-// the directory so that peers find them, and offers the application API:
+// actors/hotkey/actors/node_context.hpp on the node: a recorder, a counter shard (on
+// shard nodes), the cache actor and the peer tracker; it registers the cache actor and
+// shard in the directory so that peers find them, and offers the application API:
 //
 //   eng->hotkeys().record("sku:42");                         // tens of ns, any thread
 //   auto hot = eng->hotkeys().hot_keys();                     // what is hot on this node
@@ -31,12 +31,13 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <caf/actor.hpp>
 
 #include "actors/hotkey/actors/cache_reader.hpp"
-#include "actors/hotkey/actors/pipeline.hpp"
+#include "actors/hotkey/actors/node_context.hpp"
 #include "runtime/service.hpp"
 
 namespace shoal {
@@ -48,7 +49,7 @@ public:
   /// Called for each key this node's shard declares hot: key, window count, shard time.
   using detection_listener = std::function<void(const std::string&, uint64_t, int64_t)>;
 
-  hotkey_service(node& n, std::shared_ptr<hotkey::pipeline> p,
+  hotkey_service(node& n, std::shared_ptr<hotkey::node_context> p,
                  std::shared_ptr<const hotkey::rule_set> rules);
   ~hotkey_service() override;
 
@@ -100,10 +101,15 @@ private:
   struct metrics;
 
   node& node_;
-  std::shared_ptr<hotkey::pipeline> p_;
+  std::shared_ptr<hotkey::node_context> p_;
   hotkey::cache_reader reader_;
-  caf::actor cache_, shard_, recorder_;
-  peer_listener tracker_;
+  /// Shard and cache nodes the peer tracker knows live (empty if it does not answer).
+  std::pair<std::vector<std::string>, std::vector<std::string>> live_peers() const;
+
+  hotkey_cache_actor cache_;
+  counter_shard_actor shard_;
+  hotkey_recorder_actor recorder_;
+  hotkey_tracker_actor tracker_;
   std::mutex listener_lock_;
   detection_listener listener_;
   std::unique_ptr<metrics> metrics_;

@@ -75,6 +75,9 @@ std::map<std::string, std::function<caf::message(caf::actor)>> samples() {
     u.keeper = a;
     return u;
   });
+  add([](caf::actor a) {
+    return msg::hotkey_peers{{{"n1", a}, {"n2", caf::actor{}}}, {{"n1", a}}};
+  });
   add([](caf::actor) { return msg::token_rejected{"wx", "tok-1", "n1"}; });
   add([](caf::actor) { return msg::token_wanted{"wx", "n3"}; });
   add([](caf::actor) {

@@ -3,7 +3,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/hotkey/actors/pipeline.hpp"
+#include "actors/hotkey/actors/node_context.hpp"
 #include "actors/hotkey/core/rule_parser.hpp"
 #include "messages/hotkey.hpp"
 
@@ -12,13 +12,14 @@ namespace shoal::hotkey {
 namespace {
 
 struct cache_state {
-  std::shared_ptr<pipeline> p;
+  std::shared_ptr<node_context> p;
   static inline const char* name = "shoal.hotkey.cache";
 };
 
-using cache_actor = caf::stateful_actor<cache_state>;
+using cache_self = hotkey_cache_actor::stateful_pointer<cache_state>;
 
-caf::behavior cache(cache_actor* self, std::shared_ptr<pipeline> p) {
+hotkey_cache_actor::behavior_type cache(cache_self self,
+                                        std::shared_ptr<node_context> p) {
   self->state.p = std::move(p);
   auto tick = std::chrono::milliseconds{self->state.p->expire_ms};
   self->delayed_send(self, tick, atoms::hk_tick::value);
@@ -67,7 +68,8 @@ caf::behavior cache(cache_actor* self, std::shared_ptr<pipeline> p) {
 
 } // namespace
 
-caf::actor spawn_cache_actor(caf::actor_system& sys, std::shared_ptr<pipeline> p) {
+hotkey_cache_actor spawn_cache_actor(caf::actor_system& sys,
+                                     std::shared_ptr<node_context> p) {
   return sys.spawn(cache, std::move(p));
 }
 

@@ -4,7 +4,7 @@
 
 namespace shoal::hotkey {
 
-cache_reader::cache_reader(protection_config config, std::shared_ptr<pipeline> p)
+cache_reader::cache_reader(protection_config config, std::shared_ptr<node_context> p)
     : config_(std::move(config)), p_(std::move(p)), breaker_(config_.breaker) {
   if (config_.per_key.rate_per_second > 0)
     per_key_ = std::make_unique<key_rate_limiter>(

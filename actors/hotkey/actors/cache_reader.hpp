@@ -7,7 +7,7 @@
 //        token buckets, then the circuit breaker; refused or failed: fallback
 //   a hot key's loaded value is cached for the rest of its hot time
 //
-//   cache_reader reader{config, pipeline};
+//   cache_reader reader{config, context};
 //   auto r = reader.get("sku:42", [&](const std::string& k) { return redis_get(k); });
 //   if (r.source == read_source::fallback) ... r.reason says why
 //
@@ -23,7 +23,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "actors/hotkey/actors/pipeline.hpp"
+#include "actors/hotkey/actors/node_context.hpp"
 #include "actors/hotkey/core/circuit_breaker.hpp"
 #include "actors/hotkey/core/key_rate_limiter.hpp"
 #include "actors/hotkey/core/single_flight.hpp"
@@ -73,7 +73,7 @@ class cache_reader {
 public:
   using loader = std::function<std::string(const std::string&)>;
 
-  cache_reader(protection_config config, std::shared_ptr<pipeline> p);
+  cache_reader(protection_config config, std::shared_ptr<node_context> p);
 
   /// Reads `key` as described above. Blocks the caller for the loader call (or the
   /// wait for another caller's, at most wait_ms).
@@ -94,7 +94,7 @@ private:
   cache_read fallback(fallback_reason why);
 
   protection_config config_;
-  std::shared_ptr<pipeline> p_;
+  std::shared_ptr<node_context> p_;
   single_flight<loaded> flights_;
   /// Null when per_key has no rate.
   std::unique_ptr<key_rate_limiter> per_key_;

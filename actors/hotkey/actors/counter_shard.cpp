@@ -6,7 +6,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/hotkey/actors/pipeline.hpp"
+#include "actors/hotkey/actors/node_context.hpp"
 #include "actors/hotkey/core/hot_set.hpp"
 #include "messages/hotkey.hpp"
 
@@ -15,7 +15,9 @@ namespace shoal::hotkey {
 namespace {
 
 struct shard_state {
-  std::shared_ptr<pipeline> p;
+  std::shared_ptr<node_context> p;
+  /// Every live node's cache actor (this node's included), from the peer tracker.
+  std::vector<hotkey_cache_actor> caches;
   /// One counter per window length in use by a rule.
   std::map<int64_t, std::unique_ptr<key_counter>> counters;
   /// Keys this shard declared hot (or an operator added), with expiry.
@@ -26,7 +28,7 @@ struct shard_state {
   static inline const char* name = "shoal.hotkey.shard";
 };
 
-using shard_actor = caf::stateful_actor<shard_state>;
+using shard_self = counter_shard_actor::stateful_pointer<shard_state>;
 
 key_counter& counter_for(shard_state& st, int64_t window_ms) {
   auto& c = st.counters[window_ms];
@@ -38,22 +40,22 @@ key_counter& counter_for(shard_state& st, int64_t window_ms) {
   return *c;
 }
 
-void push(shard_actor* self, msg::hot_keys batch) {
+void push(shard_self self, msg::hot_keys batch) {
   if (batch.keys.empty())
     return;
-  for (auto& cache : self->state.p->peers->caches())
+  for (auto& cache : self->state.caches)
     self->send(cache, batch);
 }
 
-void push_cooled(shard_actor* self, std::vector<std::string> keys) {
+void push_cooled(shard_self self, std::vector<std::string> keys) {
   if (keys.empty())
     return;
   msg::cooled_keys batch{self->state.p->node, std::move(keys)};
-  for (auto& cache : self->state.p->peers->caches())
+  for (auto& cache : self->state.caches)
     self->send(cache, batch);
 }
 
-uint64_t count(shard_actor* self, msg::key_counts& in) {
+uint64_t count(shard_self self, msg::key_counts& in) {
   auto& st = self->state;
   auto& p = *st.p;
   auto now = p.clock->now_ms();
@@ -92,12 +94,21 @@ uint64_t count(shard_actor* self, msg::key_counts& in) {
   return detected;
 }
 
-caf::behavior counter_shard(shard_actor* self, std::shared_ptr<pipeline> p) {
+counter_shard_actor::behavior_type counter_shard(shard_self self,
+                                                 std::shared_ptr<node_context> p) {
   self->state.p = std::move(p);
   auto tick = std::chrono::milliseconds{self->state.p->expire_ms};
   self->delayed_send(self, tick, atoms::hk_tick::value);
   return {
-      [self](msg::key_counts& in) { return count(self, in); },
+      [self](msg::key_counts& in) { count(self, in); },
+      [self](atoms::hk_flush, msg::key_counts& in) { return count(self, in); },
+      [self](msg::hotkey_peers& live) {
+        auto& caches = self->state.caches;
+        caches.clear();
+        for (auto& [_, c] : live.caches)
+          if (c)
+            caches.push_back(caf::actor_cast<hotkey_cache_actor>(c));
+      },
       [self](msg::manual_hot& m) {
         auto& st = self->state;
         auto now = st.p->clock->now_ms();
@@ -128,7 +139,8 @@ caf::behavior counter_shard(shard_actor* self, std::shared_ptr<pipeline> p) {
 
 } // namespace
 
-caf::actor spawn_counter_shard(caf::actor_system& sys, std::shared_ptr<pipeline> p) {
+counter_shard_actor spawn_counter_shard(caf::actor_system& sys,
+                                        std::shared_ptr<node_context> p) {
   return sys.spawn(counter_shard, std::move(p));
 }
 

@@ -1,4 +1,4 @@
-// pipeline: the actors of the hot-key service on one node and what they share.
+// node_context: the actors of the hot-key service on one node and what they share.
 //
 //   app threads --record--> key_recorder
 //   recorder actor: every flush_ms drains it, routes each key to the shard owning it
@@ -6,8 +6,13 @@
 //   counter shard:  key_counter per rule window, hot_set; pushes hot_keys and
 //                   cooled_keys to every node's cache actor, in batches
 //   cache actor:    applies pushes, invalidations and rule updates to hot_view/rule_book
-//   peer tracker:   follows the directory's membership and finds each peer's cache
-//                   actor and shard (CAF remoting), writing them into peer_book
+//   peer tracker:   finds each peer's cache actor and shard (actors/cluster/peer_finder)
+//                   and tells the recorder and the shard (msg::hotkey_peers)
+//
+// Their protocols are typed in messages/hotkey.hpp. What they share through this
+// context is the application-thread boundary only: the key_recorder's stripes that
+// application threads write, the hot_view and rule_book they read, the stats and the
+// clock. Who is live travels as messages, never as shared state.
 //
 // The same actors run in a node (runtime/hotkey_service) and in `shoal hotkeys replay`
 // (one node, a manual clock). The spawn functions below take what they need; nothing
@@ -24,7 +29,6 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/hotkey/actors/peer_book.hpp"
 #include "actors/hotkey/core/hot_view.hpp"
 #include "actors/hotkey/core/hotkey_clock.hpp"
 #include "actors/hotkey/core/hotkey_stats.hpp"
@@ -32,6 +36,7 @@
 #include "actors/hotkey/core/key_recorder.hpp"
 #include "actors/hotkey/core/rule_book.hpp"
 #include "messages/cluster.hpp"
+#include "messages/hotkey.hpp"
 
 namespace shoal::hotkey {
 
@@ -44,13 +49,12 @@ using owner_function = std::function<std::optional<std::string>(
     std::string_view, const std::vector<std::string>&)>;
 
 /// What the actors of one node share. Every pointer is non-null.
-struct pipeline {
+struct node_context {
   /// This node's name.
   std::string node;
   std::shared_ptr<hotkey_clock> clock = std::make_shared<hotkey_clock>();
   std::shared_ptr<key_recorder> recorder = std::make_shared<key_recorder>();
   std::shared_ptr<rule_book> rules;
-  std::shared_ptr<peer_book> peers = std::make_shared<peer_book>();
   std::shared_ptr<hot_view> view;
   std::shared_ptr<hotkey_stats> stats = std::make_shared<hotkey_stats>();
   owner_function owner;
@@ -66,20 +70,34 @@ struct pipeline {
 };
 
 /// Spawns the counter shard of this node.
-caf::actor spawn_counter_shard(caf::actor_system& sys, std::shared_ptr<pipeline> p);
+counter_shard_actor spawn_counter_shard(caf::actor_system& sys,
+                                        std::shared_ptr<node_context> ctx);
 
 /// Spawns the recorder actor. It flushes every flush_ms, and on a `hk_flush` request
 /// flushes and answers once every shard has processed the counts. A msg::manual_hot
 /// sent to it goes to the shard owning the key.
-caf::actor spawn_recorder(caf::actor_system& sys, std::shared_ptr<pipeline> p);
+hotkey_recorder_actor spawn_recorder(caf::actor_system& sys,
+                                     std::shared_ptr<node_context> ctx);
 
 /// Spawns the cache actor of this node.
-caf::actor spawn_cache_actor(caf::actor_system& sys, std::shared_ptr<pipeline> p);
+hotkey_cache_actor spawn_cache_actor(caf::actor_system& sys,
+                                     std::shared_ptr<node_context> ctx);
+
+/// The local actors the peer tracker introduces to each other.
+struct local_actors {
+  hotkey_cache_actor cache;
+  /// Null when this node runs no shard.
+  counter_shard_actor shard;
+  hotkey_recorder_actor recorder;
+};
 
 /// Spawns the peer tracker: finds the cache actor of every peer, and the shard of
-/// every peer in `shard_nodes` (every peer when empty), through `directory`.
-peer_listener spawn_peer_tracker(caf::actor_system& sys, std::shared_ptr<pipeline> p,
-                                 directory_actor directory,
-                                 std::vector<std::string> shard_nodes);
+/// every peer in `shard_nodes` (every peer when empty), through `directory`, and
+/// keeps the local recorder and shard told (msg::hotkey_peers).
+hotkey_tracker_actor spawn_peer_tracker(caf::actor_system& sys,
+                                        std::shared_ptr<node_context> ctx,
+                                        directory_actor directory,
+                                        std::vector<std::string> shard_nodes,
+                                        local_actors local);
 
 } // namespace shoal::hotkey

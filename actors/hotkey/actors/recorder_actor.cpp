@@ -5,7 +5,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/hotkey/actors/pipeline.hpp"
+#include "actors/hotkey/actors/node_context.hpp"
 #include "messages/hotkey.hpp"
 
 namespace shoal::hotkey {
@@ -13,20 +13,29 @@ namespace shoal::hotkey {
 namespace {
 
 struct recorder_state {
-  std::shared_ptr<pipeline> p;
+  std::shared_ptr<node_context> p;
+  /// The live shards by node, from the peer tracker.
+  std::map<std::string, counter_shard_actor> shards;
+  /// Their nodes, sorted: what placement picks an owner among.
+  std::vector<std::string> shard_nodes;
   static inline const char* name = "shoal.hotkey.recorder";
 };
 
-using recorder_actor = caf::stateful_actor<recorder_state>;
+using recorder_self = hotkey_recorder_actor::stateful_pointer<recorder_state>;
+
+counter_shard_actor shard_of(recorder_self self, const std::string& node) {
+  auto i = self->state.shards.find(node);
+  return i == self->state.shards.end() ? counter_shard_actor{} : i->second;
+}
 
 /// Batches of the drained counts per shard node.
-std::map<std::string, msg::key_counts> route(recorder_actor* self) {
+std::map<std::string, msg::key_counts> route(recorder_self self) {
   auto& p = *self->state.p;
   std::map<std::string, msg::key_counts> out;
   auto counts = p.recorder->drain();
   if (counts.empty())
     return out;
-  auto nodes = p.peers->shard_nodes();
+  auto& nodes = self->state.shard_nodes;
   auto now = p.clock->now_ms();
   uint64_t unrouted = 0;
   for (auto& [key, n] : counts) {
@@ -47,7 +56,8 @@ std::map<std::string, msg::key_counts> route(recorder_actor* self) {
   return out;
 }
 
-caf::behavior recorder(recorder_actor* self, std::shared_ptr<pipeline> p) {
+hotkey_recorder_actor::behavior_type recorder(recorder_self self,
+                                              std::shared_ptr<node_context> p) {
   self->state.p = std::move(p);
   auto every = std::chrono::milliseconds{self->state.p->flush_ms};
   self->delayed_send(self, every, atoms::hk_tick::value);
@@ -55,7 +65,7 @@ caf::behavior recorder(recorder_actor* self, std::shared_ptr<pipeline> p) {
       [self, every](atoms::hk_tick) {
         auto& p = *self->state.p;
         for (auto& [node, batch] : route(self)) {
-          if (auto shard = p.peers->shard_of(node)) {
+          if (auto shard = shard_of(self, node)) {
             p.stats->counts_sent.fetch_add(batch.keys.size(), std::memory_order_relaxed);
             self->send(shard, std::move(batch));
           }
@@ -68,7 +78,7 @@ caf::behavior recorder(recorder_actor* self, std::shared_ptr<pipeline> p) {
         auto rp = self->make_response_promise<bool>();
         auto pending = std::make_shared<size_t>(0);
         for (auto& [node, batch] : batches) {
-          auto shard = p.peers->shard_of(node);
+          auto shard = shard_of(self, node);
           if (!shard)
             continue;
           ++*pending;
@@ -77,7 +87,8 @@ caf::behavior recorder(recorder_actor* self, std::shared_ptr<pipeline> p) {
             if (--*pending == 0)
               rp.deliver(true);
           };
-          self->request(shard, std::chrono::seconds{10}, std::move(batch))
+          self->request(shard, std::chrono::seconds{10}, atoms::hk_flush::value,
+                        std::move(batch))
               .then([done](uint64_t) mutable { done(); },
                     [done](caf::error&) mutable { done(); });
         }
@@ -85,15 +96,22 @@ caf::behavior recorder(recorder_actor* self, std::shared_ptr<pipeline> p) {
           rp.deliver(true);
         return rp;
       },
-      [](uint64_t) {
-        // A shard's answer to counts sent without waiting: nothing to do.
+      [self](msg::hotkey_peers& live) {
+        auto& st = self->state;
+        st.shards.clear();
+        st.shard_nodes.clear();
+        for (auto& [node, s] : live.shards)
+          if (s) {
+            st.shards.emplace(node, caf::actor_cast<counter_shard_actor>(s));
+            st.shard_nodes.push_back(node);
+          }
       },
       [self](msg::manual_hot& m) {
         auto& p = *self->state.p;
-        auto owner = p.owner(m.key, p.peers->shard_nodes());
+        auto owner = p.owner(m.key, self->state.shard_nodes);
         if (!owner)
           return;
-        if (auto shard = p.peers->shard_of(*owner))
+        if (auto shard = shard_of(self, *owner))
           self->send(shard, std::move(m));
       },
   };
@@ -101,7 +119,8 @@ caf::behavior recorder(recorder_actor* self, std::shared_ptr<pipeline> p) {
 
 } // namespace
 
-caf::actor spawn_recorder(caf::actor_system& sys, std::shared_ptr<pipeline> p) {
+hotkey_recorder_actor spawn_recorder(caf::actor_system& sys,
+                                     std::shared_ptr<node_context> p) {
   return sys.spawn(recorder, std::move(p));
 }
 

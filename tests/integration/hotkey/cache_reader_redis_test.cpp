@@ -74,11 +74,11 @@ protected:
     conn.command({"SET", "item:1", "i1"});
   }
 
-  std::shared_ptr<pipeline> make_pipeline() {
+  std::shared_ptr<node_context> make_context() {
     hotkey_rule sku;
     sku.kind = match_kind::prefix;
     sku.pattern = "sku:";
-    auto p = std::make_shared<pipeline>();
+    auto p = std::make_shared<node_context>();
     p->rules = std::make_shared<rule_book>(
         std::make_shared<rule_set>(0, std::vector<hotkey_rule>{sku}, "[]"));
     p->view = std::make_shared<hot_view>(cache_limits{1000, 1 << 20, 1});
@@ -147,7 +147,7 @@ TEST_F(cache_reader_redis_test, single_flight_burst_on_a_frozen_redis_makes_one_
 
 TEST_F(cache_reader_redis_test, burst_of_misses_through_the_cache_reader_makes_one_call) {
   constexpr int burst = 24;
-  auto p = make_pipeline();
+  auto p = make_context();
   protection_config pc;
   pc.wait_ms = 20000;
   cache_reader reader{pc, p};
@@ -191,7 +191,7 @@ TEST_F(cache_reader_redis_test, burst_of_misses_through_the_cache_reader_makes_o
 }
 
 TEST_F(cache_reader_redis_test, hot_key_with_a_cached_value_never_reaches_redis) {
-  auto p = make_pipeline();
+  auto p = make_context();
   cache_reader reader{protection_config{}, p};
   auto load = redis_loader();
   p->view->mark("sku:3", 1000, 60000, false, p->clock->now_ms());
@@ -205,7 +205,7 @@ TEST_F(cache_reader_redis_test, hot_key_with_a_cached_value_never_reaches_redis)
 }
 
 TEST_F(cache_reader_redis_test, per_key_limit_answers_the_fallback_past_its_burst) {
-  auto p = make_pipeline();
+  auto p = make_context();
   protection_config pc;
   pc.per_key = rate_limit{0.001, 3};
   pc.fallback = "busy";
@@ -226,7 +226,7 @@ TEST_F(cache_reader_redis_test, per_key_limit_answers_the_fallback_past_its_burs
 }
 
 TEST_F(cache_reader_redis_test, per_rule_limit_is_shared_by_the_rules_keys) {
-  auto p = make_pipeline();
+  auto p = make_context();
   protection_config pc;
   pc.per_rule = rate_limit{0.001, 5};
   cache_reader reader{pc, p};
@@ -250,7 +250,7 @@ TEST_F(cache_reader_redis_test, per_rule_limit_is_shared_by_the_rules_keys) {
 }
 
 TEST_F(cache_reader_redis_test, breaker_opens_on_slow_redis_calls) {
-  auto p = make_pipeline();
+  auto p = make_context();
   protection_config pc;
   pc.breaker.slow_call_ms = 80;
   pc.breaker.slow_call_ratio = 0.5;
@@ -278,7 +278,7 @@ TEST_F(cache_reader_redis_test, breaker_opens_on_slow_redis_calls) {
 }
 
 TEST_F(cache_reader_redis_test, breaker_opens_on_a_frozen_redis_and_recovers_after_thaw) {
-  auto p = make_pipeline();
+  auto p = make_context();
   protection_config pc;
   pc.breaker.error_ratio = 0.5;
   pc.breaker.minimum_calls = 3;
