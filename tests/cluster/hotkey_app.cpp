@@ -4,8 +4,8 @@
 //
 //   hotkey_app --config FILE --control-port P
 //   POST /record?key=K&n=N      engine.hotkeys().record(K, N) N times 1
-//   GET  /get?key=K             engine.cache().get(K, Redis GET):
-//   {"source","reason","value"}
+//   GET  /get?key=K             engine.cache().get(K, Redis GET) as
+//                               {"source","reason","value"}
 // Prints "ready control=P" once serving; reloads on SIGHUP (like `shoal node`); exits
 // on SIGTERM.
 
