@@ -2,10 +2,11 @@
 // counter shards, hot and cooled keys pushed from the shards to every node's cache
 // actor, manual hot keys, invalidations, and rule updates spread cluster-wide.
 //
-//   recorder --key_counts--> counter shard --hot_keys / cooled_keys--> cache actor (all
-//   nodes) engine --manual_hot--> counter shard owning the key engine
-//   --invalidate_keys--> cache actor (all nodes) reload --hotkey_rules--> cache actor
-//   (all nodes), newest version wins
+//   recorder --key_counts--> counter shard
+//   counter shard --hot_keys / cooled_keys--> cache actor (all nodes)
+//   engine --manual_hot--> recorder --> counter shard owning the key
+//   engine --invalidate_keys--> peer tracker --> cache actor (all nodes)
+//   reload --hotkey_rules--> peer tracker --> cache actor (all nodes), newest wins
 //
 // Every type travels between processes and is registered by name in
 // messages/registry.cpp.
@@ -158,6 +159,10 @@ using hk_flush = caf::atom_constant<caf::atom("hk_flush")>;
 using hk_tick = caf::atom_constant<caf::atom("hk_tick")>;
 /// Peer tracker: the hot-key actors it knows now (msg::hotkey_peers).
 using hk_peers = caf::atom_constant<caf::atom("hk_peers")>;
+/// Invalidation follower: its state; its own steps (subscribe, read the channel).
+using hk_state = caf::atom_constant<caf::atom("hk_state")>;
+using hk_subscribe = caf::atom_constant<caf::atom("hk_sub")>;
+using hk_read = caf::atom_constant<caf::atom("hk_read")>;
 } // namespace shoal::atoms
 
 namespace shoal {
@@ -216,5 +221,15 @@ using hotkey_tracker_actor =
                      caf::replies_to<atoms::hk_peers>::with<msg::hotkey_peers>,
                      caf::replies_to<msg::hotkey_rules>::with<uint64_t>,
                      caf::reacts_to<msg::invalidate_keys>>;
+
+/// The Redis invalidation follower of a node
+/// (actors/hotkey/actors/invalidation_follower.hpp): drops the cached value of every
+/// key published on the configured channel.
+///
+///   (atoms::hk_state) -> (string)   "subscribed" or "connecting"
+///   (atoms::hk_subscribe), (atoms::hk_read)   internal: its steps
+using invalidation_follower_actor =
+    caf::typed_actor<caf::replies_to<atoms::hk_state>::with<std::string>,
+                     caf::reacts_to<atoms::hk_subscribe>, caf::reacts_to<atoms::hk_read>>;
 
 } // namespace shoal

@@ -1,7 +1,5 @@
 #include "runtime/hotkey_service.hpp"
 
-#include "runtime/base/backoff.hpp"
-
 #include <map>
 #include <stdexcept>
 
@@ -12,6 +10,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "actors/hotkey/actors/invalidation_follower.hpp"
 #include "actors/hotkey/core/rule_parser.hpp"
 #include "messages/cluster.hpp"
 #include "messages/hotkey.hpp"
@@ -160,21 +159,16 @@ hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::node_context> p,
   recorder_ = hotkey::spawn_recorder(sys, p_);
   tracker_ = hotkey::spawn_peer_tracker(sys, p_, n.directory(), h.shard_nodes,
                                         {cache_, shard_, recorder_});
-  if (!h.invalidation_channel.empty()) {
-    invalidation_state_ = "connecting";
-    invalidation_thread_ =
-        std::thread{[this, ch = h.invalidation_channel] { follow_invalidations(ch); }};
-  }
+  if (!h.invalidation_channel.empty())
+    follower_ = hotkey::spawn_invalidation_follower(
+        sys, p_, to_redis_config(*n.cfg().redis), h.invalidation_channel,
+        [](bool error, const std::string& line) {
+          if (error)
+            log().warn("hotkeys: {}", line);
+          else
+            log().info("hotkeys: {}", line);
+        });
   metrics_ = std::make_unique<metrics>(n.metrics());
-  metrics_thread_ = std::thread{[this] {
-    std::unique_lock<std::mutex> guard{stop_lock_};
-    while (!stopping_) {
-      stop_cv_.wait_for(guard, milliseconds{250});
-      guard.unlock();
-      sync_metrics();
-      guard.lock();
-    }
-  }};
 }
 
 hotkey_service::~hotkey_service() {
@@ -182,29 +176,21 @@ hotkey_service::~hotkey_service() {
 }
 
 void hotkey_service::stop() {
-  {
-    std::lock_guard<std::mutex> guard{stop_lock_};
-    if (stopping_)
-      return;
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  if (metrics_thread_.joinable())
-    metrics_thread_.join();
-  if (invalidation_thread_.joinable())
-    invalidation_thread_.join();
+  if (stopping_.exchange(true))
+    return;
   auto quit = [](auto& a) {
     if (a)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     a = nullptr;
   };
+  quit(follower_);
   quit(tracker_);
   quit(recorder_);
   quit(shard_);
   quit(cache_);
 }
 
-void hotkey_service::sync_metrics() {
+void hotkey_service::update_metrics() {
   auto& s = *p_->stats;
   auto& m = *metrics_;
   auto now = p_->clock->now_ms();
@@ -227,61 +213,14 @@ void hotkey_service::sync_metrics() {
     m.push_latency.Observe(static_cast<double>(us) / 1e6);
 }
 
-void hotkey_service::follow_invalidations(const std::string& channel) {
-  auto redis = to_redis_config(*node_.cfg().redis);
-  auto set_state = [this](const char* state) {
-    std::lock_guard<std::mutex> guard{stop_lock_};
-    invalidation_state_ = state;
-  };
-  auto stopping = [this] {
-    std::lock_guard<std::mutex> guard{stop_lock_};
-    return stopping_;
-  };
-  auto pause = [this](milliseconds d) {
-    std::unique_lock<std::mutex> guard{stop_lock_};
-    stop_cv_.wait_for(guard, d, [this] { return stopping_; });
-  };
-  backoff retry{milliseconds{100}, milliseconds{2000}};
-  bool warned = false;
-  while (!stopping()) {
-    auto conn = redis_connection::connect(redis);
-    auto subscribed = conn ? conn->command({"SUBSCRIBE", channel})
-                           : redis_expected<redis_reply>{conn.error()};
-    if (!subscribed || subscribed->is_error()) {
-      set_state("connecting");
-      if (!warned)
-        log().warn("hotkeys: cannot subscribe to invalidation channel {}: {}; retrying",
-                   channel,
-                   subscribed ? subscribed->str : subscribed.error().to_string());
-      warned = true;
-      pause(retry.next());
-      continue;
-    }
-    set_state("subscribed");
-    log().info("hotkeys: invalidations from Redis channel {} on {}", channel,
-               redis.endpoint());
-    warned = false;
-    retry.reset();
-    while (!stopping()) {
-      auto m = conn->next_message(milliseconds{200});
-      if (!m) {
-        set_state("connecting");
-        log().warn("hotkeys: invalidation channel {} lost: {}; resubscribing", channel,
-                   m.error().to_string());
-        warned = true;
-        break;
-      }
-      if (!*m)
-        continue;
-      // ["message", channel, key]; subscribe confirmations are skipped.
-      auto& e = (*m)->elements;
-      if ((*m)->type != redis_reply::kind::array || e.size() != 3 ||
-          e[0].str != "message")
-        continue;
-      p_->view->erase_value(e[2].str);
-      p_->stats->invalidations_received.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
+std::string hotkey_service::invalidation_state() const {
+  if (!follower_)
+    return "off";
+  std::string state = "unknown (the follower did not answer)";
+  caf::scoped_actor self{node_.system()};
+  self->request(follower_, seconds{1}, atoms::hk_state::value)
+      .receive([&](std::string& s) { state = std::move(s); }, [](caf::error&) {});
+  return state;
 }
 
 std::pair<std::vector<std::string>, std::vector<std::string>>
@@ -346,10 +285,7 @@ nlohmann::json hotkey_service::status() {
           {"fallbacks", s.fallbacks.load()},
           {"breaker", to_string(reader_.breaker())},
           {"invalidations_received", s.invalidations_received.load()},
-          {"invalidation_channel", [this] {
-             std::lock_guard<std::mutex> guard{stop_lock_};
-             return invalidation_state_;
-           }()}};
+          {"invalidation_channel", invalidation_state()}};
 }
 
 void hotkey_service::add_routes(httplib::Server& server) {

@@ -1,28 +1,29 @@
-// hotkey_service: the hot-key service of a node (scenario 3). It runs the pipeline of
+// hotkey_service: the hot-key service of a node (scenario 3). It runs the actors of
 // actors/hotkey/actors/node_context.hpp on the node: a recorder, a counter shard (on
-// shard nodes), the cache actor and the peer tracker; it registers the cache actor and
-// shard in the directory so that peers find them, and offers the application API:
+// shard nodes), the cache actor, the peer tracker and, when configured, the Redis
+// invalidation follower; it registers the cache actor and shard in the directory so
+// that peers find them, and offers the application API:
 //
-//   eng->hotkeys().record("sku:42");                         // tens of ns, any thread
-//   auto hot = eng->hotkeys().hot_keys();                     // what is hot on this node
-//   eng->hotkeys().add("sku:7", 60000); eng->hotkeys().remove("sku:7");
-//   auto r = eng->cache().get("sku:42", [&](const std::string& k) { return redis_get(k);
-//   }); eng->cache().invalidate("sku:42");                        // every node drops its
-//   value
+//   eng->hotkeys().record("sku:42");          // tens of ns, any thread
+//   auto hot = eng->hotkeys().hot_keys();     // what is hot on this node
+//   eng->hotkeys().add("sku:7", 60000);
+//   eng->hotkeys().remove("sku:7");
+//   auto r = eng->cache().get("sku:42", [&](const std::string& k) { return get(k); });
+//   eng->cache().invalidate("sku:42");        // every node drops its value
 //
 // With hotkeys.invalidation_channel set, each node subscribes to that Redis channel
 // and drops the cached value of every key published on it (PUBLISH channel key),
 // so writers in other languages can invalidate; it resubscribes after Redis
 // comes back.
-// HTTP: GET /hotkeys lists the hot keys; POST
-// /hotkeys/manual?key=K&hot=1|0[&duration_ms=D] adds or removes a manual hot key; POST
-// /hotkeys/invalidate?key=K. /status has a "hotkeys" section and /metrics shoal_hotkeys_*
-// figures. reload() re-reads the rules (rules_file, or the config file's hotkeys.rules)
-// and spreads them to every node.
+//
+// HTTP: GET /hotkeys lists the hot keys; POST /hotkeys/manual?key=K&hot=1|0
+// [&duration_ms=D] adds or removes a manual hot key; POST /hotkeys/invalidate?key=K.
+// /status has a "hotkeys" section and /metrics shoal_hotkeys_* figures. reload()
+// re-reads the rules (rules_file, or the config file's hotkeys.rules) and spreads them
+// to every node.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,7 +31,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -58,6 +58,7 @@ public:
   void stop() override;
   void add_routes(httplib::Server& server) override;
   std::optional<std::string> reload() override;
+  void update_metrics() override;
 
   // -- application API (thread-safe) ------------------------------------------
 
@@ -97,7 +98,6 @@ public:
   std::shared_ptr<const hotkey::rule_set> rules() const { return p_->rules->current(); }
 
 private:
-  void sync_metrics();
   struct metrics;
 
   node& node_;
@@ -112,16 +112,13 @@ private:
   hotkey_tracker_actor tracker_;
   std::mutex listener_lock_;
   detection_listener listener_;
-  std::unique_ptr<metrics> metrics_;
-  std::mutex stop_lock_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::thread metrics_thread_;
   /// Follows hotkeys.invalidation_channel when configured.
-  std::thread invalidation_thread_;
-  /// "subscribed", "connecting" or "off"; guarded by stop_lock_.
-  std::string invalidation_state_ = "off";
-  void follow_invalidations(const std::string& channel);
+  invalidation_follower_actor follower_;
+  std::unique_ptr<metrics> metrics_;
+  std::atomic<bool> stopping_{false};
+
+  /// "subscribed", "connecting" or "off" (no channel configured).
+  std::string invalidation_state() const;
 };
 
 /// The applications' handle on hot-key detection. Thread-safe. Without a hot-key

@@ -1,5 +1,9 @@
 #include "runtime/node.hpp"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
@@ -42,6 +46,9 @@ public:
 
 } // namespace
 
+/// How often the metrics ticker brings every service's metrics up to date.
+constexpr milliseconds metrics_interval{250};
+
 struct node::impl {
   explicit impl(const config& cfg) : sys_cfg(cfg), sys(sys_cfg) {}
 
@@ -55,6 +62,34 @@ struct node::impl {
   std::vector<std::unique_ptr<service>> services;
   steady_clock::time_point started = steady_clock::now();
   bool stopped = false;
+  /// The node's one metrics ticker: every service's update_metrics() in turn.
+  std::thread ticker;
+  std::mutex ticker_lock;
+  std::condition_variable ticker_cv;
+  bool ticker_stop = false;
+
+  void start_ticker() {
+    ticker = std::thread{[this] {
+      std::unique_lock<std::mutex> guard{ticker_lock};
+      while (!ticker_stop) {
+        guard.unlock();
+        for (auto& s : services)
+          s->update_metrics();
+        guard.lock();
+        ticker_cv.wait_for(guard, metrics_interval, [this] { return ticker_stop; });
+      }
+    }};
+  }
+
+  void stop_ticker() {
+    {
+      std::lock_guard<std::mutex> guard{ticker_lock};
+      ticker_stop = true;
+    }
+    ticker_cv.notify_all();
+    if (ticker.joinable())
+      ticker.join();
+  }
 };
 
 node::node(const config& cfg) : cfg_(cfg), impl_(std::make_unique<impl>(cfg)) {}
@@ -93,6 +128,7 @@ std::unique_ptr<node> node::start(const config& cfg, std::string& error) {
     if (svc)
       d.services.push_back(std::move(svc));
   }
+  d.start_ticker();
   if (cfg.http.enabled) {
     d.http = std::make_unique<status_server>(*n);
     for (auto& svc : d.services) {
@@ -124,6 +160,7 @@ void node::stop() {
   d.stopped = true;
   if (d.http)
     d.http->stop();
+  d.stop_ticker();
   for (auto i = d.services.rbegin(); i != d.services.rend(); ++i)
     (*i)->stop();
   if (d.directory)

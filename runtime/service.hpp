@@ -42,6 +42,10 @@ public:
   /// Adds the service's HTTP routes; called once, before the endpoint starts.
   virtual void add_routes(httplib::Server&) {}
 
+  /// Brings the service's metrics up to date. Called by the node's one metrics
+  /// ticker (every 250 ms, one thread per node), never concurrently with itself.
+  virtual void update_metrics() {}
+
   /// Re-reads what the service can change without a restart (SIGHUP). Returns why
   /// that failed, with the old settings kept, or nullopt.
   virtual std::optional<std::string> reload() { return std::nullopt; }

@@ -123,15 +123,6 @@ sync_service::sync_service(node& n, const std::vector<sync_pipeline_config>& pip
     log().info("sync {}: started ({} partitions, start {})", p.name, p.partitions,
                p.start.mode);
   }
-  metrics_thread_ = std::thread{[this] {
-    std::unique_lock<std::mutex> lock{mtx_};
-    while (!stopped_) {
-      lock.unlock();
-      update_metrics();
-      lock.lock();
-      cv_.wait_for(lock, milliseconds{500}, [&] { return stopped_; });
-    }
-  }};
 }
 
 sync_service::~sync_service() {
@@ -139,15 +130,8 @@ sync_service::~sync_service() {
 }
 
 void sync_service::stop() {
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (stopped_)
-      return;
-    stopped_ = true;
-  }
-  cv_.notify_all();
-  if (metrics_thread_.joinable())
-    metrics_thread_.join();
+  if (stopped_.exchange(true))
+    return;
   for (auto& [name, p] : pipelines_) {
     p->stop();
     log().info("sync {}: stopped", name);

@@ -16,13 +16,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "actors/binlog/sync/pipeline.hpp"
@@ -41,6 +38,7 @@ public:
   std::string name() const override { return "sync"; }
   nlohmann::json status() override;
   void stop() override;
+  void update_metrics() override;
 
   /// Names of the pipelines running on this node.
   std::vector<std::string> pipelines() const;
@@ -59,15 +57,11 @@ public:
 
 private:
   struct metrics;
-  void update_metrics();
 
   std::map<std::string, std::shared_ptr<binlog::pipeline>> pipelines_;
   std::map<std::string, sync_pipeline_config> configs_;
   std::unique_ptr<metrics> metrics_;
-  std::thread metrics_thread_;
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
 };
 
 /// The factory for services.cpp: a sync_service when some pipeline runs on this
