@@ -315,11 +315,11 @@ void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nod
       r->integer("shard_max_candidates", 1, 100000000, h.shard_max_candidates);
   if (h.rules.is_array())
     if (auto parsed = hotkey::parse_rules(h.rules, r->path() + ".rules"); !parsed)
-      r->error(parsed.error->to_string());
+      r->error(parsed.error().to_string());
   if (!h.rules_file.empty()) {
     auto parsed = hotkey::load_rules_file(h.rules_file);
     if (!parsed)
-      r->error(parsed.error->to_string(), "rules_file");
+      r->error(parsed.error().to_string(), "rules_file");
   }
   if (auto limits = r->object("limits")) {
     if (auto rule = limits->object("per_rule")) {

@@ -324,30 +324,29 @@ void hotkey_service::add_routes(httplib::Server& server) {
 
 std::optional<std::string> hotkey_service::reload() {
   auto& h = node_.cfg().hotkeys;
-  hotkey::rule_parse_result parsed;
-  if (!h.rules_file.empty()) {
-    parsed = hotkey::load_rules_file(h.rules_file);
-  } else {
-    auto fresh = load_config_file(node_.cfg().origin);
-    if (!fresh) {
+  std::optional<config> fresh;
+  if (h.rules_file.empty()) {
+    auto loaded = load_config_file(node_.cfg().origin);
+    if (!loaded) {
       std::string why = "rules not reloaded, old rules kept:";
-      for (auto& e : fresh.error())
+      for (auto& e : loaded.error())
         why += " " + e;
       return why;
     }
-    parsed = hotkey::parse_rules(fresh->hotkeys.rules);
+    fresh = std::move(*loaded);
   }
+  auto parsed = fresh ? hotkey::parse_rules(fresh->hotkeys.rules)
+                      : hotkey::load_rules_file(h.rules_file);
   if (!parsed) {
-    auto why = "rules not reloaded, old rules kept: " + parsed.error->to_string();
+    auto why = "rules not reloaded, old rules kept: " + parsed.error().to_string();
     log().error("hotkeys: {}", why);
     return why;
   }
   auto version = static_cast<uint64_t>(
       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
   version = std::max(version, p_->rules->current()->version + 1);
-  auto text = rules_json(parsed.rules).dump();
-  p_->rules->offer(
-      std::make_shared<hotkey::rule_set>(version, std::move(parsed.rules), text));
+  auto text = rules_json(*parsed).dump();
+  p_->rules->offer(std::make_shared<hotkey::rule_set>(version, std::move(*parsed), text));
   std::string reached = "? (the peer tracker did not answer)";
   caf::scoped_actor self{node_.system()};
   if (tracker_)
@@ -432,11 +431,11 @@ std::unique_ptr<service> make_hotkey_service(node& n, std::string& error) {
     return nullptr;
   auto parsed = read_rules(h);
   if (!parsed) {
-    error = "hotkeys: " + parsed.error->to_string();
+    error = "hotkeys: " + parsed.error().to_string();
     return nullptr;
   }
-  auto text = rules_json(parsed.rules).dump();
-  auto rules = std::make_shared<hotkey::rule_set>(0, std::move(parsed.rules), text);
+  auto text = rules_json(*parsed).dump();
+  auto rules = std::make_shared<hotkey::rule_set>(0, std::move(*parsed), text);
   auto p = std::make_shared<hotkey::node_context>();
   p->node = cfg.node.name;
   p->view = std::make_shared<hotkey::hot_view>(

@@ -55,8 +55,8 @@ hotkey_cache_actor::behavior_type cache(cache_self self,
         auto parsed = parse_rules(doc);
         if (!parsed)
           return;
-        p.rules->offer(std::make_shared<rule_set>(in.version, std::move(parsed.rules),
-                                                  in.rules_json));
+        p.rules->offer(
+            std::make_shared<rule_set>(in.version, std::move(*parsed), in.rules_json));
       },
       [self, tick](atoms::hk_tick) {
         auto& p = *self->state.p;

@@ -3,7 +3,7 @@
 //
 //   auto set = book.current();               // any thread
 //   if (auto* rule = set->matcher.match(key)) ...
-//   book.offer(version, parse_rules(json).rules, json.dump());
+//   book.offer(version, *parse_rules(json), json.dump());
 //
 // A rule set carries a version (0 for the config's rules, the reload's wall-clock ms
 // after that); offer() keeps the newest. Thread-safe.

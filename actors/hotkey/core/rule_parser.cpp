@@ -107,7 +107,7 @@ hotkey_rule parse_rule(const json& object, const std::string& path) {
 } // namespace
 
 rule_parse_result parse_rules(const nlohmann::json& rules, std::string_view path) {
-  rule_parse_result result;
+  std::vector<hotkey_rule> result;
   try {
     std::string base{path};
     if (!rules.is_array())
@@ -122,45 +122,37 @@ rule_parse_result parse_rules(const nlohmann::json& rules, std::string_view path
             rule.kind == match_kind::any ? std::string{"*"} : rule.pattern;
         fail(rule_path + field, "duplicate rule for " + json(shown_pattern).dump());
       }
-      result.rules.push_back(std::move(rule));
+      result.push_back(std::move(rule));
     }
   } catch (parse_failure& failure) {
-    result.rules.clear();
-    result.error = std::move(failure.error);
+    return shoal::fail(std::move(failure.error));
   }
   return result;
 }
 
 rule_parse_result load_rules_file(const std::string& file) {
-  rule_parse_result result;
   std::ifstream in{file};
-  if (!in) {
-    result.error = rule_error{file, "cannot read the rules file"};
-    return result;
-  }
+  if (!in)
+    return shoal::fail(rule_error{file, "cannot read the rules file"});
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
     std::string what = e.what();
     auto pos = what.find("] ");
-    result.error = rule_error{
+    return shoal::fail(rule_error{
         file + ": $",
-        "invalid JSON, " + (pos == std::string::npos ? what : what.substr(pos + 2))};
-    return result;
+        "invalid JSON, " + (pos == std::string::npos ? what : what.substr(pos + 2))});
   }
-  if (!doc.is_object() || !doc.contains("rules")) {
-    result.error = rule_error{file + ": $", "expected an object with a \"rules\" list"};
-    return result;
-  }
+  if (!doc.is_object() || !doc.contains("rules"))
+    return shoal::fail(
+        rule_error{file + ": $", "expected an object with a \"rules\" list"});
   for (auto& [key, _] : doc.items())
-    if (key != "rules") {
-      result.error = rule_error{file + ": $." + key, "unknown field"};
-      return result;
-    }
-  result = parse_rules(doc.at("rules"), "$.rules");
-  if (result.error)
-    result.error->path = file + ": " + result.error->path;
+    if (key != "rules")
+      return shoal::fail(rule_error{file + ": $." + key, "unknown field"});
+  auto result = parse_rules(doc.at("rules"), "$.rules");
+  if (!result)
+    result.error().path = file + ": " + result.error().path;
   return result;
 }
 

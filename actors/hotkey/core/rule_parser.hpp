@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/hotkey/core/hotkey_rule.hpp"
+#include "runtime/base/expected.hpp"
 
 namespace shoal::hotkey {
 
@@ -38,15 +39,8 @@ struct rule_error {
 };
 
 /// Either the rules or the first error found.
-struct rule_parse_result {
-  /// The rules in config order; empty when error is set.
-  std::vector<hotkey_rule> rules;
-  /// Set when the input is invalid.
-  std::optional<rule_error> error;
-
-  /// True when the rules were read without error.
-  explicit operator bool() const noexcept { return !error.has_value(); }
-};
+/// The rules in config order, or what is wrong with the input.
+using rule_parse_result = expected<std::vector<hotkey_rule>, rule_error>;
 
 /// Reads the rules array `rules` found at JSON path `path`. Pure; thread-safe.
 rule_parse_result parse_rules(const nlohmann::json& rules,

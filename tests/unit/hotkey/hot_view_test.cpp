@@ -131,8 +131,8 @@ TEST(hot_view, readers_and_the_writer_run_concurrently) {
 
 std::shared_ptr<const rule_set> rules(uint64_t version, const char* text) {
   auto parsed = parse_rules(nlohmann::json::parse(text));
-  EXPECT_TRUE(parsed) << parsed.error->to_string();
-  return std::make_shared<rule_set>(version, std::move(parsed.rules), text);
+  EXPECT_TRUE(parsed) << (parsed ? std::string{} : parsed.error().to_string());
+  return std::make_shared<rule_set>(version, std::move(*parsed), text);
 }
 
 hotkey_rule rule_of(match_kind kind, std::string pattern) {

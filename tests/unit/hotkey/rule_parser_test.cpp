@@ -10,8 +10,7 @@ using json = nlohmann::json;
 std::string error_of(const char* text) {
   auto result = parse_rules(json::parse(text));
   EXPECT_FALSE(result);
-  EXPECT_TRUE(result.rules.empty());
-  return result.error ? result.error->to_string() : std::string{"<no error>"};
+  return result ? std::string{"<no error>"} : result.error().to_string();
 }
 
 TEST(rule_parser, reads_all_three_kinds_with_defaults_and_overrides) {
@@ -21,9 +20,9 @@ TEST(rule_parser, reads_all_three_kinds_with_defaults_and_overrides) {
     {"prefix": "sku:", "threshold": 2000},
     {"key": "*", "threshold": 10000}
   ])"));
-  ASSERT_TRUE(result) << result.error->to_string();
-  ASSERT_EQ(result.rules.size(), 3u);
-  auto& exact = result.rules[0];
+  ASSERT_TRUE(result) << result.error().to_string();
+  ASSERT_EQ(result->size(), 3u);
+  auto& exact = (*result)[0];
   EXPECT_EQ(exact.kind, match_kind::exact);
   EXPECT_EQ(exact.pattern, "sku:42");
   EXPECT_EQ(exact.threshold, 500u);
@@ -31,19 +30,19 @@ TEST(rule_parser, reads_all_three_kinds_with_defaults_and_overrides) {
   EXPECT_EQ(exact.duration_ms, 5000);
   EXPECT_EQ(exact.cache_max_entries, 10u);
   EXPECT_EQ(exact.cache_max_bytes, 4096u);
-  auto& prefix = result.rules[1];
+  auto& prefix = (*result)[1];
   EXPECT_EQ(prefix.kind, match_kind::prefix);
   EXPECT_EQ(prefix.pattern, "sku:");
   EXPECT_EQ(prefix.window_ms, hotkey_rule{}.window_ms);
   EXPECT_EQ(prefix.duration_ms, hotkey_rule{}.duration_ms);
-  EXPECT_EQ(result.rules[2].kind, match_kind::any);
-  EXPECT_EQ(result.rules[2].pattern, "");
+  EXPECT_EQ((*result)[2].kind, match_kind::any);
+  EXPECT_EQ((*result)[2].pattern, "");
 }
 
 TEST(rule_parser, empty_array_is_no_rules) {
   auto result = parse_rules(json::array());
   EXPECT_TRUE(result);
-  EXPECT_TRUE(result.rules.empty());
+  EXPECT_TRUE(result->empty());
 }
 
 TEST(rule_parser, errors_name_the_json_path) {
@@ -102,7 +101,7 @@ TEST(rule_parser, duplicate_patterns_are_errors) {
 TEST(rule_parser, path_prefix_is_the_callers) {
   auto result = parse_rules(json::parse(R"([{"key":"a","threshold":"x"}])"), "$.rules");
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.error->path, "$.rules[0].threshold");
+  EXPECT_EQ(result.error().path, "$.rules[0].threshold");
 }
 
 } // namespace
