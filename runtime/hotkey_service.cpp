@@ -4,17 +4,13 @@
 #include <stdexcept>
 
 #include <caf/all.hpp>
-#include <httplib.h>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
 
 #include "actors/hotkey/actors/invalidation_follower.hpp"
 #include "actors/hotkey/core/rule_parser.hpp"
 #include "messages/cluster.hpp"
 #include "messages/hotkey.hpp"
 #include "runtime/connections.hpp"
+#include "runtime/hotkey_metrics.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
 #include "runtime/placement.hpp"
@@ -24,17 +20,6 @@ namespace shoal {
 namespace {
 
 using namespace std::chrono;
-
-const char* to_string(hotkey::breaker_state s) {
-  switch (s) {
-  case hotkey::breaker_state::closed:
-    return "closed";
-  case hotkey::breaker_state::open:
-    return "open";
-  default:
-    return "half_open";
-  }
-}
 
 hotkey::protection_config protection_of(const hotkeys_config& h) {
   hotkey::protection_config pc;
@@ -80,53 +65,6 @@ nlohmann::json rules_json(const std::vector<hotkey::hotkey_rule>& rules) {
 }
 
 } // namespace
-
-struct hotkey_service::metrics {
-  explicit metrics(prometheus::Registry& r)
-      : hot_keys(prometheus::BuildGauge()
-                     .Name("shoal_hotkeys_hot_keys")
-                     .Help("Keys hot on this node now.")
-                     .Register(r)
-                     .Add({})),
-        breaker(prometheus::BuildGauge()
-                    .Name("shoal_hotkeys_breaker_state")
-                    .Help("Loader circuit breaker: 0 closed, 1 open, 2 half-open.")
-                    .Register(r)
-                    .Add({})),
-        hit_ratio(prometheus::BuildGauge()
-                      .Name("shoal_hotkeys_cache_hit_ratio")
-                      .Help("Hot cache hits / (hits + misses) since start.")
-                      .Register(r)
-                      .Add({})),
-        counters(
-            prometheus::BuildCounter()
-                .Name("shoal_hotkeys_events_total")
-                .Help("Hot-key events by kind: recorded, detections, hot_received, "
-                      "cache_hits, cache_misses, loader_calls, loader_failures, "
-                      "loads_shared, limiter_rejections, breaker_rejections, fallbacks.")
-                .Register(r)),
-        push_latency(
-            prometheus::BuildHistogram()
-                .Name("shoal_hotkeys_push_latency_seconds")
-                .Help("From a shard declaring a key hot to this node's cache having it.")
-                .Register(r)
-                .Add({}, prometheus::Histogram::BucketBoundaries{
-                             0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1})) {}
-
-  void add(const std::string& kind, uint64_t value) {
-    auto& last = last_[kind];
-    if (value > last)
-      counters.Add({{"kind", kind}}).Increment(static_cast<double>(value - last));
-    last = value;
-  }
-
-  prometheus::Gauge& hot_keys;
-  prometheus::Gauge& breaker;
-  prometheus::Gauge& hit_ratio;
-  prometheus::Family<prometheus::Counter>& counters;
-  prometheus::Histogram& push_latency;
-  std::map<std::string, uint64_t> last_;
-};
 
 hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::node_context> p,
                                std::shared_ptr<const hotkey::rule_set> rules)
@@ -190,29 +128,6 @@ void hotkey_service::stop() {
   quit(cache_);
 }
 
-void hotkey_service::update_metrics() {
-  auto& s = *p_->stats;
-  auto& m = *metrics_;
-  auto now = p_->clock->now_ms();
-  m.hot_keys.Set(static_cast<double>(p_->view->list(now).size()));
-  m.breaker.Set(static_cast<double>(reader_.breaker()));
-  auto hits = s.cache_hits.load(), misses = s.cache_misses.load();
-  m.hit_ratio.Set(hits + misses == 0 ? 0.0 : static_cast<double>(hits) / (hits + misses));
-  m.add("recorded", p_->recorder->recorded());
-  m.add("detections", s.detections.load());
-  m.add("hot_received", s.hot_received.load());
-  m.add("cache_hits", hits);
-  m.add("cache_misses", misses);
-  m.add("loader_calls", s.loader_calls.load());
-  m.add("loader_failures", s.loader_failures.load());
-  m.add("loads_shared", s.loads_shared.load());
-  m.add("limiter_rejections", s.limiter_rejections.load());
-  m.add("breaker_rejections", s.breaker_rejections.load());
-  m.add("fallbacks", s.fallbacks.load());
-  for (auto us : s.take_push_latencies())
-    m.push_latency.Observe(static_cast<double>(us) / 1e6);
-}
-
 std::string hotkey_service::invalidation_state() const {
   if (!follower_)
     return "off";
@@ -239,87 +154,6 @@ hotkey_service::live_peers() const {
           },
           [](caf::error&) {});
   return out;
-}
-
-nlohmann::json hotkey_service::status() {
-  auto& s = *p_->stats;
-  auto now = p_->clock->now_ms();
-  auto hot = nlohmann::json::array();
-  for (auto& k : p_->view->list(now))
-    hot.push_back(
-        {{"key", k.key},
-         {"count", k.count},
-         {"manual", k.manual},
-         {"ttl_ms", k.until_ms == hotkey::hot_set::forever ? -1 : k.until_ms - now}});
-  auto rules = p_->rules->current();
-  auto hits = s.cache_hits.load(), misses = s.cache_misses.load();
-  auto live = live_peers();
-  // rules->json lists the rules in matcher order (rules_json of the same vector).
-  auto rule_list = nlohmann::json::parse(rules->json);
-  auto& in_force = rules->matcher.rules();
-  for (size_t i = 0; i < in_force.size() && i < rule_list.size(); ++i)
-    if (auto cs = p_->view->rule_cache_stats(in_force[i]))
-      rule_list[i]["cache"]["now"] = {
-          {"entries", cs->entries}, {"bytes", cs->bytes}, {"evictions", cs->evictions}};
-  auto values = p_->view->value_stats();
-  return {{"hot_keys", hot},
-          {"cache_entries", values.entries},
-          {"cache_bytes", values.bytes},
-          {"rules_version", rules->version},
-          {"rules", rule_list},
-          {"shard_nodes", live.first},
-          {"nodes", live.second},
-          {"recorded", p_->recorder->recorded()},
-          {"detections", s.detections.load()},
-          {"hot_received", s.hot_received.load()},
-          {"counts_unrouted", s.counts_unrouted.load()},
-          {"cache_hits", hits},
-          {"cache_misses", misses},
-          {"cache_hit_ratio",
-           hits + misses == 0 ? 0.0 : double(hits) / double(hits + misses)},
-          {"loader_calls", s.loader_calls.load()},
-          {"loader_failures", s.loader_failures.load()},
-          {"loads_shared", s.loads_shared.load()},
-          {"limiter_rejections", s.limiter_rejections.load()},
-          {"breaker_rejections", s.breaker_rejections.load()},
-          {"fallbacks", s.fallbacks.load()},
-          {"breaker", to_string(reader_.breaker())},
-          {"invalidations_received", s.invalidations_received.load()},
-          {"invalidation_channel", invalidation_state()}};
-}
-
-void hotkey_service::add_routes(httplib::Server& server) {
-  server.Get("/hotkeys", [this](const httplib::Request&, httplib::Response& res) {
-    auto now = p_->clock->now_ms();
-    auto out = nlohmann::json::array();
-    for (auto& k : p_->view->list(now))
-      out.push_back({{"key", k.key}, {"count", k.count}, {"manual", k.manual}});
-    res.set_content(nlohmann::json{{"node", p_->node}, {"hot_keys", out}}.dump(),
-                    "application/json");
-  });
-  server.Post("/hotkeys/manual",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                if (!req.has_param("key")) {
-                  res.status = 400;
-                  res.set_content("key is required\n", "text/plain");
-                  return;
-                }
-                auto key = req.get_param_value("key");
-                if (req.get_param_value("hot") == "0") {
-                  remove_hot(key);
-                } else {
-                  int64_t duration = 0;
-                  if (req.has_param("duration_ms"))
-                    duration = std::stoll(req.get_param_value("duration_ms"));
-                  add_hot(key, duration);
-                }
-                res.set_content("ok\n", "text/plain");
-              });
-  server.Post("/hotkeys/invalidate",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                invalidate(req.get_param_value("key"));
-                res.set_content("ok\n", "text/plain");
-              });
 }
 
 std::optional<std::string> hotkey_service::reload() {
@@ -355,73 +189,6 @@ std::optional<std::string> hotkey_service::reload() {
   log().info("hotkeys: rules reloaded (version {}), sent to {} node(s)", version,
              reached);
   return std::nullopt;
-}
-
-std::vector<hotkey::hot_key_info> hotkey_service::hot_keys() const {
-  return p_->view->list(p_->clock->now_ms());
-}
-
-bool hotkey_service::is_hot(std::string_view key) const {
-  return p_->view->is_hot(key, p_->clock->now_ms());
-}
-
-void hotkey_service::add_hot(const std::string& key, int64_t duration_ms) {
-  caf::anon_send(recorder_, msg::manual_hot{key, true, duration_ms});
-}
-
-void hotkey_service::remove_hot(const std::string& key) {
-  caf::anon_send(recorder_, msg::manual_hot{key, false, 0});
-}
-
-hotkey::cache_read hotkey_service::get(const std::string& key,
-                                       const hotkey::cache_reader::loader& load) {
-  return reader_.get(key, load);
-}
-
-void hotkey_service::invalidate(const std::string& key) {
-  p_->view->erase_value(key);
-  if (tracker_)
-    caf::anon_send(tracker_, msg::invalidate_keys{{key}});
-}
-
-void hotkey_service::flush() {
-  caf::scoped_actor self{node_.system()};
-  self->request(recorder_, seconds{10}, atoms::hk_flush::value)
-      .receive([](bool) {}, [](caf::error&) {});
-}
-
-void hotkey_service::on_detection(detection_listener listener) {
-  std::lock_guard<std::mutex> guard{listener_lock_};
-  listener_ = std::move(listener);
-}
-
-std::vector<hotkey::hot_key_info> hotkeys_client::hot_keys() const {
-  return svc_ ? svc_->hot_keys() : std::vector<hotkey::hot_key_info>{};
-}
-
-void hotkeys_client::add(const std::string& key, int64_t duration_ms) const {
-  if (!svc_)
-    throw std::logic_error("this node runs no hot-key service");
-  svc_->add_hot(key, duration_ms);
-}
-
-void hotkeys_client::remove(const std::string& key) const {
-  if (!svc_)
-    throw std::logic_error("this node runs no hot-key service");
-  svc_->remove_hot(key);
-}
-
-hotkey::cache_read cache_client::get(const std::string& key,
-                                     const hotkey::cache_reader::loader& load) const {
-  if (!svc_)
-    throw std::logic_error("this node runs no hot-key service");
-  return svc_->get(key, load);
-}
-
-void cache_client::invalidate(const std::string& key) const {
-  if (!svc_)
-    throw std::logic_error("this node runs no hot-key service");
-  svc_->invalidate(key);
 }
 
 std::unique_ptr<service> make_hotkey_service(node& n, std::string& error) {

@@ -1,0 +1,172 @@
+// token_metrics: what a node's token service counts, as the token actors report it
+// (the token_observer interface): Prometheus counters for /metrics and per-provider
+// figures for the "tokens" section of /status. Internal to runtime/token_*.cpp.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "actors/token/core/token_observer.hpp"
+#include "runtime/logging.hpp"
+
+namespace shoal {
+
+/// Per-provider figures for /status; guarded by token_metrics::mutex_.
+struct provider_figures {
+  uint64_t version = 0;
+  int64_t expires_at_ms = 0;
+  std::string keeper_node;
+  bool leader = false;
+  std::map<std::string, int64_t> upstream;
+  int64_t coalesced = 0;
+  int64_t quota_used = 0;
+  std::map<std::string, int64_t> store_events;
+  std::string last_error;
+};
+
+class token_metrics final : public token::token_observer {
+public:
+  token_metrics(prometheus::Registry& reg, const std::vector<std::string>& providers)
+      : calls_(prometheus::BuildCounter()
+                   .Name("shoal_token_upstream_calls_total")
+                   .Help("Calls to a token endpoint by this node's keeper, by result.")
+                   .Register(reg)),
+        coalesced_(prometheus::BuildCounter()
+                       .Name("shoal_token_coalesced_waiters_total")
+                       .Help("Callers that waited for a refresh instead of causing one.")
+                       .Register(reg)),
+        stale_(prometheus::BuildCounter()
+                   .Name("shoal_token_stale_served_total")
+                   .Help("Gets served a token inside its mandatory refresh window.")
+                   .Register(reg)),
+        waited_(prometheus::BuildCounter()
+                    .Name("shoal_token_waited_gets_total")
+                    .Help("Gets that found no valid token on this node and waited.")
+                    .Register(reg)),
+        store_(prometheus::BuildCounter()
+                   .Name("shoal_token_store_events_total")
+                   .Help("Token writes refused by the store (fenced) or failed.")
+                   .Register(reg)),
+        gauges_(
+            prometheus::BuildGauge()
+                .Name("shoal_token")
+                .Help("Per provider: version, expires_at_seconds, quota_used, leader.")
+                .Register(reg)) {
+    for (auto& p : providers) {
+      figures_[p];
+      stale_by_provider_[p] = &stale_.Add({{"provider", p}});
+      waited_by_provider_[p] = &waited_.Add({{"provider", p}});
+    }
+  }
+
+  void upstream_call(const std::string& provider, std::string_view result,
+                     const std::string& message) override {
+    calls_.Add({{"provider", provider}, {"result", std::string{result}}}).Increment();
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto& f = figures_[provider];
+    ++f.upstream[std::string{result}];
+    if (result != "ok")
+      f.last_error = std::string{result} + ": " + message;
+  }
+
+  void leadership(const std::string& provider, bool leader) override {
+    gauge(provider, "leader").Set(leader ? 1 : 0);
+    std::lock_guard<std::mutex> guard(mutex_);
+    figures_[provider].leader = leader;
+  }
+
+  void quota_used(const std::string& provider, int64_t used) override {
+    gauge(provider, "quota_used").Set(static_cast<double>(used));
+    std::lock_guard<std::mutex> guard(mutex_);
+    figures_[provider].quota_used = used;
+  }
+
+  void coalesced(const std::string& provider, int64_t n) override {
+    coalesced_.Add({{"provider", provider}}).Increment(static_cast<double>(n));
+    std::lock_guard<std::mutex> guard(mutex_);
+    figures_[provider].coalesced += n;
+  }
+
+  void adopted(const std::string& provider, uint64_t version, int64_t expires_at_ms,
+               const std::string& keeper_node) override {
+    gauge(provider, "version").Set(static_cast<double>(version));
+    gauge(provider, "expires_at_seconds")
+        .Set(static_cast<double>(expires_at_ms) / 1000.0);
+    log().info("token {}: version {} from keeper on {}", provider, version, keeper_node);
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto& f = figures_[provider];
+    f.version = version;
+    f.expires_at_ms = expires_at_ms;
+    f.keeper_node = keeper_node;
+  }
+
+  void store_event(const std::string& provider, std::string_view what) override {
+    store_.Add({{"provider", provider}, {"event", std::string{what}}}).Increment();
+    log().warn("token {}: store {}", provider, what);
+    std::lock_guard<std::mutex> guard(mutex_);
+    ++figures_[provider].store_events[std::string{what}];
+  }
+
+  void note(const std::string& provider, bool warn, const std::string& text) override {
+    if (warn)
+      log().warn("token {}: {}", provider, text);
+    else
+      log().info("token {}: {}", provider, text);
+  }
+
+  void stale_served(const std::string& provider) {
+    stale_by_provider_.at(provider)->Increment();
+  }
+  void waited(const std::string& provider) {
+    waited_by_provider_.at(provider)->Increment();
+  }
+
+  nlohmann::json status() {
+    using namespace std::chrono;
+    auto out = nlohmann::json::object();
+    auto now_ms =
+        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    std::lock_guard<std::mutex> guard(mutex_);
+    for (auto& [name, f] : figures_) {
+      out[name] = {{"version", f.version},
+                   {"expires_at_ms", f.expires_at_ms},
+                   {"expires_in_ms", f.version ? f.expires_at_ms - now_ms : 0},
+                   {"keeper_node", f.keeper_node},
+                   {"keeper_here", f.leader},
+                   {"upstream_calls", f.upstream},
+                   {"coalesced_waiters", f.coalesced},
+                   {"stale_served", stale_by_provider_.at(name)->Value()},
+                   {"waited_gets", waited_by_provider_.at(name)->Value()},
+                   {"quota_used", f.quota_used},
+                   {"store_events", f.store_events},
+                   {"last_error", f.last_error}};
+    }
+    return out;
+  }
+
+private:
+  prometheus::Gauge& gauge(const std::string& provider, const std::string& what) {
+    return gauges_.Add({{"provider", provider}, {"what", what}});
+  }
+
+  prometheus::Family<prometheus::Counter>& calls_;
+  prometheus::Family<prometheus::Counter>& coalesced_;
+  prometheus::Family<prometheus::Counter>& stale_;
+  prometheus::Family<prometheus::Counter>& waited_;
+  prometheus::Family<prometheus::Counter>& store_;
+  prometheus::Family<prometheus::Gauge>& gauges_;
+  std::map<std::string, prometheus::Counter*> stale_by_provider_;
+  std::map<std::string, prometheus::Counter*> waited_by_provider_;
+  std::mutex mutex_;
+  std::map<std::string, provider_figures> figures_;
+};
+
+} // namespace shoal

@@ -1,0 +1,89 @@
+// The token service's HTTP API: GET /tokens/{provider} and POST
+// /tokens/{provider}/rejected, behind a bearer secret.
+
+#include <httplib.h>
+
+#include "actors/token/actors/token_store.hpp"
+#include "runtime/token_service.hpp"
+#include "runtime/token_service_impl.hpp"
+
+namespace shoal {
+
+using namespace std::chrono;
+using nlohmann::json;
+
+namespace {
+
+bool same_secret(const std::string& given, const std::string& expected) {
+  // Compares every byte whatever the first difference, so timing does not tell.
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(
+        given[i] ^ expected[i % std::max<size_t>(1, expected.size())]);
+  return diff == 0 && !expected.empty();
+}
+
+bool authorized(const httplib::Request& req, const std::string& secret,
+                httplib::Response& res) {
+  auto header = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  if (header.rfind(prefix, 0) == 0 && same_secret(header.substr(prefix.size()), secret))
+    return true;
+  res.status = 401;
+  res.set_header("WWW-Authenticate", "Bearer");
+  res.set_content(R"({"error":"unauthorized"})", "application/json");
+  return false;
+}
+
+} // namespace
+
+void token_service::add_routes(httplib::Server& server) {
+  if (d_->http_secret.empty())
+    return;
+  server.Get(R"(/token/([A-Za-z0-9_-]+))",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               if (!authorized(req, d_->http_secret, res))
+                 return;
+               std::string provider = req.matches[1];
+               if (d_->board->slot_of(provider) < 0) {
+                 res.status = 404;
+                 res.set_content(json{{"error", "unknown provider " + provider}}.dump(),
+                                 "application/json");
+                 return;
+               }
+               auto t = client_.get(provider, seconds{5});
+               if (!t) {
+                 res.status = 503;
+                 res.set_content(json{{"error", t.error}}.dump(), "application/json");
+                 return;
+               }
+               auto expires = token::to_epoch_ms(t.snapshot->expires_at);
+               auto now = token::to_epoch_ms(token::clock::now());
+               res.set_content(json{{"access_token", t.token()},
+                                    {"version", t.snapshot->version},
+                                    {"expires_at_ms", expires},
+                                    {"expires_in_ms", expires - now}}
+                                   .dump(),
+                               "application/json");
+             });
+  server.Post(R"(/token/([A-Za-z0-9_-]+)/rejected)", [this](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    if (!authorized(req, d_->http_secret, res))
+      return;
+    std::string provider = req.matches[1];
+    auto body = json::parse(req.body, nullptr, false);
+    if (d_->board->slot_of(provider) < 0 || body.is_discarded() || !body.is_object() ||
+        !body.contains("access_token") || !body["access_token"].is_string()) {
+      res.status = d_->board->slot_of(provider) < 0 ? 404 : 400;
+      res.set_content(
+          R"({"error":"expected a known provider and {\"access_token\": \"...\"}"})",
+          "application/json");
+      return;
+    }
+    client_.rejected(provider, body["access_token"].get<std::string>());
+    res.status = 202;
+    res.set_content(R"({"accepted":true})", "application/json");
+  });
+}
+
+} // namespace shoal
