@@ -149,7 +149,7 @@ void sync_service::update_metrics() {
     m.rows_per_second.Add(l).Set(s.rows_per_second);
     m.lag.Add(l).Set(s.lag_seconds);
     m.inflight.Add(l).Set(static_cast<double>(s.inflight));
-    m.failed.Add(l).Set(s.state == "failed" ? 1 : 0);
+    m.failed.Add(l).Set(s.state == binlog::pipeline_state::failed ? 1 : 0);
     m.reconnects.Add(l).Set(static_cast<double>(s.reconnects));
     for (size_t i = 0; i < s.partitions.size(); ++i) {
       std::map<std::string, std::string> pl{{"pipeline", name},
@@ -172,7 +172,7 @@ nlohmann::json sync_service::status() {
                        {"transactions", part.transactions},
                        {"queued_rows", part.queued}});
     out[name] = {
-        {"state", s.state},
+        {"state", binlog::to_string(s.state)},
         {"error", s.error},
         {"source", position_json(s.source)},
         {"handed_on", position_json(s.handed_on)},

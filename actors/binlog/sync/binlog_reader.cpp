@@ -135,7 +135,7 @@ private:
     }
     auto& mode = cfg().start_mode;
     if (mode == "snapshot") {
-      st_->set_state("snapshot");
+      st_->set_state(pipeline_state::snapshot);
       auto result = copy_snapshot(*src, target_->connection(), cfg().filter, 2000,
                                   [&](uint64_t copied, uint64_t expected) {
                                     std::lock_guard<std::mutex> guard{st_->mtx};
@@ -289,7 +289,7 @@ private:
   }
 
   void stream() {
-    st_->set_state("running");
+    st_->set_state(pipeline_state::running);
     resume_at_ = start_;
     backoff delay{milliseconds{100}, milliseconds{2000}};
     while (!st_->stopping) {

@@ -1,6 +1,7 @@
 #include "actors/binlog/sync/pipeline.hpp"
 
 #include <algorithm>
+#include <ostream>
 
 #include "actors/binlog/sync/binlog_reader.hpp"
 #include "actors/binlog/sync/detail/pipeline_state.hpp"
@@ -9,6 +10,26 @@
 namespace shoal::binlog {
 
 using namespace std::chrono;
+
+const char* to_string(pipeline_state s) {
+  switch (s) {
+  case pipeline_state::starting:
+    return "starting";
+  case pipeline_state::snapshot:
+    return "snapshot";
+  case pipeline_state::running:
+    return "running";
+  case pipeline_state::failed:
+    return "failed";
+  case pipeline_state::stopped:
+    return "stopped";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, pipeline_state s) {
+  return os << to_string(s);
+}
 
 pipeline::pipeline(std::shared_ptr<shared> state) : state_(std::move(state)) {}
 
@@ -23,7 +44,7 @@ std::shared_ptr<pipeline> pipeline::start(caf::actor_system& sys,
   if (st->settings.partitions == 0)
     st->settings.partitions = 1;
   st->status.name = st->settings.name;
-  st->status.state = "starting";
+  st->status.state = pipeline_state::starting;
   st->status.partitions.resize(st->settings.partitions);
   // The reader is spawned first so partitions know where to send credits; it
   // receives their handles in its first message.
@@ -84,7 +105,7 @@ bool pipeline::wait_applied(const binlog_position& pos, milliseconds timeout) co
   std::unique_lock<std::mutex> lock{st.mtx};
   return st.cv.wait_for(lock, timeout,
                         [&] {
-                          if (st.status.state == "failed" || st.stopping)
+                          if (st.status.state == pipeline_state::failed || st.stopping)
                             return true;
                           return std::all_of(st.status.partitions.begin(),
                                              st.status.partitions.end(),
@@ -92,7 +113,7 @@ bool pipeline::wait_applied(const binlog_position& pos, milliseconds timeout) co
                                                return want <= p.applied;
                                              });
                         }) &&
-         st.status.state != "failed" && !st.stopping;
+         st.status.state != pipeline_state::failed && !st.stopping;
 }
 
 void pipeline::stop() {
@@ -101,8 +122,8 @@ void pipeline::stop() {
   std::unique_lock<std::mutex> lock{st.mtx};
   st.cv.notify_all();
   st.cv.wait_for(lock, seconds{40}, [&] { return st.running == 0; });
-  if (st.status.state != "failed")
-    st.status.state = "stopped";
+  if (st.status.state != pipeline_state::failed)
+    st.status.state = pipeline_state::stopped;
 }
 
 } // namespace shoal::binlog

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,10 +83,16 @@ struct partition_status {
   int64_t queued = 0;
 };
 
+/// Where a pipeline is in its life.
+enum class pipeline_state { starting, snapshot, running, failed, stopped };
+
+/// "starting", "snapshot", "running", "failed" or "stopped": how /status shows it.
+const char* to_string(pipeline_state s);
+std::ostream& operator<<(std::ostream& os, pipeline_state s);
+
 struct pipeline_status {
   std::string name;
-  /// "starting", "snapshot", "running", "failed", "stopped".
-  std::string state;
+  pipeline_state state = pipeline_state::starting;
   /// Why it failed: "FILE:POS: what" where the binlog was at fault.
   std::string error;
   /// End of the last event read from the source.

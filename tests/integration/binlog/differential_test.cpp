@@ -220,7 +220,7 @@ TEST_P(differential_test, replica_and_target_end_identical_to_the_source) {
     for (; next < w.snapshot_split; ++next)
       run_step(src, w.steps[next], next);
   auto p = start(s);
-  ASSERT_EQ(p->status().state, "running") << p->status().error;
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   for (; next < w.steps.size(); ++next)
     run_step(src, w.steps[next], next);
 

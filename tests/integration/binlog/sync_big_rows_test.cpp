@@ -89,7 +89,7 @@ TEST_F(sync_big_rows_test, snapshot_and_stream_cut_statements_to_the_targets_pac
   auto s = small_target_settings("bigsnap");
   s.start_mode = "snapshot";
   auto p = start(s);
-  ASSERT_EQ(p->status().state, "running") << p->status().error;
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   EXPECT_EQ(p->status().snapshot_rows, 3730u);
 
   // Streamed: big rows changed, added, moved to another key and deleted, many
@@ -110,7 +110,7 @@ TEST_F(sync_big_rows_test, snapshot_and_stream_cut_statements_to_the_targets_pac
   EXPECT_EQ(digests(dst, "big.nokey", "id, MD5(b)"),
             digests(src, "big.nokey", "id, MD5(b)"));
   EXPECT_EQ(checksum(dst, "big.nokey"), checksum(src, "big.nokey"));
-  EXPECT_EQ(p->status().state, "running") << p->status().error;
+  EXPECT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
 }
 
 TEST_F(sync_big_rows_test, a_row_over_the_targets_packet_stops_the_snapshot_naming_it) {
@@ -121,9 +121,9 @@ TEST_F(sync_big_rows_test, a_row_over_the_targets_packet_stops_the_snapshot_nami
   run(src, "UPDATE big.t SET b = REPEAT('x', 1500000) WHERE id = 77");
   auto s = small_target_settings("bigsnapfail");
   s.start_mode = "snapshot";
-  auto p = start(s, "failed");
+  auto p = start(s, binlog::pipeline_state::failed);
   auto st = p->status();
-  ASSERT_EQ(st.state, "failed");
+  ASSERT_EQ(st.state, binlog::pipeline_state::failed);
   EXPECT_NE(st.error.find("`big`.`t`"), std::string::npos) << st.error;
   EXPECT_NE(st.error.find("`id`='77'"), std::string::npos) << st.error;
   EXPECT_NE(st.error.find("max_allowed_packet"), std::string::npos) << st.error;
@@ -132,13 +132,14 @@ TEST_F(sync_big_rows_test, a_row_over_the_targets_packet_stops_the_snapshot_nami
 TEST_F(sync_big_rows_test, a_row_over_the_targets_packet_stops_the_stream_naming_it) {
   auto src = source().connect();
   auto p = start(small_target_settings("bigstreamfail"));
-  ASSERT_EQ(p->status().state, "running") << p->status().error;
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   run(src, "CREATE DATABASE big");
   run(src, "CREATE TABLE big.t (id INT PRIMARY KEY, name VARCHAR(40), b LONGBLOB)");
   run(src, "INSERT INTO big.t SELECT seq, 'small', x'00' FROM big.seq_1_to_100");
   // 700 KB of bytes, 1.4 MB as the hex literal the stream writes.
   run(src, "UPDATE big.t SET b = REPEAT(x'ff', 700000) WHERE id = 42");
-  ASSERT_TRUE(eventually([&] { return p->status().state == "failed"; }, 30s))
+  ASSERT_TRUE(eventually(
+      [&] { return p->status().state == binlog::pipeline_state::failed; }, 30s))
       << "state " << p->status().state << ": " << p->status().error;
   auto error = p->status().error;
   EXPECT_NE(error.find("`big`.`t`"), std::string::npos) << error;

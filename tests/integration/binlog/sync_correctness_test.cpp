@@ -20,7 +20,8 @@ protected:
   binlog::pipeline_status failed(binlog::pipeline& p,
                                  std::chrono::seconds timeout = 30s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (p.status().state != "failed" && std::chrono::steady_clock::now() < deadline)
+    while (p.status().state != binlog::pipeline_state::failed &&
+           std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(10ms);
     return p.status();
   }
@@ -70,7 +71,7 @@ TEST_F(sync_correctness_test,
   auto conn = source().connect();
   run(conn, "INSERT INTO m.t VALUES (1, 4000000000)");
   auto s = failed(*p);
-  EXPECT_EQ(s.state, "failed");
+  EXPECT_EQ(s.state, binlog::pipeline_state::failed);
   EXPECT_TRUE(contains(s.error, "m.t")) << s.error;
   EXPECT_TRUE(contains(s.error, "target does not have")) << s.error;
 }
@@ -126,7 +127,7 @@ TEST_F(sync_correctness_test,
   run(src, "INSERT INTO s.t VALUES (1, 'abc', 1), (2, 'abcdefgh', 2)");
   auto pos = master_position(src);
   auto s = failed(*p);
-  ASSERT_EQ(s.state, "failed");
+  ASSERT_EQ(s.state, binlog::pipeline_state::failed);
   EXPECT_TRUE(contains(s.error, pos.file + ":")) << s.error;
   EXPECT_TRUE(contains(s.error, "s.t")) << s.error;
   EXPECT_TRUE(contains(s.error, "id=2")) << s.error;
@@ -182,7 +183,7 @@ TEST_F(sync_correctness_test, triggers_events_and_accounts_are_skipped_and_count
   EXPECT_TRUE(run(dst, "SHOW EVENTS FROM tr").rows.empty());
   EXPECT_TRUE(run(dst, "SELECT 1 FROM mysql.user WHERE User='someone'").rows.empty());
   auto s = p->status();
-  EXPECT_EQ(s.state, "running") << s.error;
+  EXPECT_EQ(s.state, binlog::pipeline_state::running) << s.error;
   EXPECT_EQ(s.ddl_skipped, 3u);
   EXPECT_TRUE(contains(s.last_skipped_ddl, "USER")) << s.last_skipped_ddl;
 }
@@ -254,7 +255,7 @@ TEST_F(sync_correctness_test, a_changed_partition_count_migrates_or_refuses) {
   p->stop();
   // All at one key: a new count takes it over.
   p = start(settings("parts", 5));
-  ASSERT_EQ(p->status().state, "running") << p->status().error;
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   run(src, "UPDATE pc.t SET v = v + 1");
   for (int i = 50; i < 80; ++i)
     run(src, "INSERT INTO pc.t VALUES (" + std::to_string(i) + ", 0)");
@@ -269,9 +270,9 @@ TEST_F(sync_correctness_test, a_changed_partition_count_migrates_or_refuses) {
   // Partitions at different keys: a new count would skip or repeat changes.
   run(dst, "UPDATE shoal.sync_checkpoint SET idx = idx + 1 WHERE pipeline='parts' AND "
            "partition_id = 3");
-  p = start(settings("parts", 3), "failed");
+  p = start(settings("parts", 3), binlog::pipeline_state::failed);
   auto s = p->status();
-  ASSERT_EQ(s.state, "failed");
+  ASSERT_EQ(s.state, binlog::pipeline_state::failed);
   EXPECT_TRUE(contains(s.error, "configured with 3")) << s.error;
   EXPECT_TRUE(contains(s.error, "partitions=5")) << s.error;
 }
@@ -301,7 +302,7 @@ TEST_F(sync_correctness_test, a_second_process_on_the_same_pipeline_fences_the_f
   run(src, "UPDATE f.t SET v = 10 WHERE id = 1");
   ASSERT_TRUE(caught_up(*second));
   auto s = failed(*first);
-  EXPECT_EQ(s.state, "failed");
+  EXPECT_EQ(s.state, binlog::pipeline_state::failed);
   EXPECT_TRUE(contains(s.error, "claimed by second")) << s.error;
   EXPECT_EQ(rows_of(dst, "f.t"), rows_of(src, "f.t"));
 }
@@ -339,7 +340,7 @@ TEST_F(sync_correctness_test, ddl_is_not_run_twice_after_a_crash_before_its_chec
       break;
     }
     auto st = p->status();
-    ASSERT_EQ(st.state, "failed");
+    ASSERT_EQ(st.state, binlog::pipeline_state::failed);
     ASSERT_TRUE(contains(st.error, "fault injected")) << st.error;
     ++crashes;
     p->stop();
@@ -372,7 +373,7 @@ TEST_F(sync_correctness_test,
   run(src, "USE src");
   run(src, "ALTER TABLE src.t ADD COLUMN c INT");
   auto st = failed(*p);
-  EXPECT_EQ(st.state, "failed");
+  EXPECT_EQ(st.state, binlog::pipeline_state::failed);
   EXPECT_TRUE(contains(st.error, "renamed")) << st.error;
   EXPECT_EQ(run(dst, "SHOW CREATE TABLE src.t").rows.at(0).at(1).value_or("").find("`c`"),
             std::string::npos);
@@ -439,7 +440,7 @@ TEST_F(sync_correctness_test, unexpected_exceptions_fail_the_pipeline_with_a_rea
     pipelines_.push_back(p);
     run(src, "INSERT INTO ex.t VALUES (1)");
     auto st = failed(*p);
-    EXPECT_EQ(st.state, "failed");
+    EXPECT_EQ(st.state, binlog::pipeline_state::failed);
     EXPECT_TRUE(contains(st.error, "injected failure")) << st.error;
     auto t0 = std::chrono::steady_clock::now();
     p->stop();

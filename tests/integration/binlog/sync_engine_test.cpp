@@ -48,7 +48,7 @@ TEST_F(sync_engine_test, engine_runs_the_pipeline_and_waits_until_caught_up) {
   EXPECT_EQ(checksum(dst, "e.t"), checksum(src, "e.t"));
   auto st = eng->sync()->status_of("e");
   ASSERT_TRUE(st);
-  EXPECT_EQ(st->state, "running");
+  EXPECT_EQ(st->state, binlog::pipeline_state::running);
   EXPECT_EQ(st->partitions.size(), 2u);
   EXPECT_FALSE(eng->sync()->status_of("nope"));
   EXPECT_FALSE(eng->sync()->wait_caught_up("nope", 10ms));

@@ -31,7 +31,7 @@ TEST_F(sync_pipeline_test, streams_inserts_updates_and_deletes_in_order) {
   EXPECT_EQ(rows_of(dst, "shop.items"), rows_of(src, "shop.items"));
   EXPECT_EQ(checksum(dst, "shop.items"), checksum(src, "shop.items"));
   auto s = p->status();
-  EXPECT_EQ(s.state, "running");
+  EXPECT_EQ(s.state, binlog::pipeline_state::running);
   EXPECT_GE(s.rows_applied, 200u);
 }
 
@@ -192,7 +192,7 @@ TEST_F(sync_pipeline_test, ddl_the_target_rejects_stops_the_pipeline_with_the_po
   auto pos = master_position(src);
   EXPECT_FALSE(p->wait_applied(pos, 30s));
   auto s = p->status();
-  EXPECT_EQ(s.state, "failed");
+  EXPECT_EQ(s.state, binlog::pipeline_state::failed);
   EXPECT_NE(s.error.find("ALTER TABLE d.a ADD COLUMN v INT"), std::string::npos)
       << s.error;
   EXPECT_NE(s.error.find(pos.file + ":"), std::string::npos) << s.error;
@@ -271,7 +271,7 @@ TEST_F(sync_pipeline_test,
     run(src, "COMMIT");
   }
   ASSERT_TRUE(caught_up(*p));
-  EXPECT_EQ(p->status().state, "running") << p->status().error;
+  EXPECT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   auto dst = target().connect();
   for (auto table : {"c.acct", "c.ci", "c.padded"}) {
     EXPECT_EQ(rows_of(dst, table), rows_of(src, table)) << table;
@@ -302,7 +302,7 @@ TEST_F(sync_pipeline_test, xa_transactions_apply_on_commit_and_vanish_on_rollbac
   run(src, "XA COMMIT 'one-phase' ONE PHASE");
   run(src, "INSERT INTO x.t VALUES (5, 'after')");
   ASSERT_TRUE(caught_up(*p));
-  EXPECT_EQ(p->status().state, "running") << p->status().error;
+  EXPECT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   auto dst = target().connect();
   EXPECT_EQ(rows_of(dst, "x.t"), rows_of(src, "x.t"));
 }
@@ -331,7 +331,7 @@ TEST_F(sync_pipeline_test,
   run(other, "INSERT INTO x2.t VALUES (100, 'last')");
   p = start(s);
   ASSERT_TRUE(caught_up(*p));
-  EXPECT_EQ(p->status().state, "running") << p->status().error;
+  EXPECT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   auto dst = target().connect();
   EXPECT_EQ(rows_of(dst, "x2.t"), rows_of(src, "x2.t"));
   EXPECT_EQ(rows_of(dst, "x2.log"), rows_of(src, "x2.log"))
@@ -379,9 +379,9 @@ TEST_F(sync_pipeline_test, minimal_row_image_and_minimal_metadata) {
 TEST_F(sync_pipeline_test, statement_binlog_format_is_rejected_naming_the_setting) {
   auto src = source().connect();
   run(src, "SET GLOBAL binlog_format = 'STATEMENT'");
-  auto p = start(settings("stmt", 2), "failed");
+  auto p = start(settings("stmt", 2), binlog::pipeline_state::failed);
   auto s = p->status();
-  EXPECT_EQ(s.state, "failed");
+  EXPECT_EQ(s.state, binlog::pipeline_state::failed);
   EXPECT_NE(s.error.find("binlog_format=STATEMENT"), std::string::npos) << s.error;
   EXPECT_NE(s.error.find("set binlog_format=ROW"), std::string::npos) << s.error;
 }
@@ -410,7 +410,7 @@ TEST_F(sync_pipeline_test, resumes_from_its_checkpoint_exactly_once) {
     }
     p->stop();
     p = start(s);
-    ASSERT_EQ(p->status().state, "running") << p->status().error;
+    ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   }
   ASSERT_TRUE(caught_up(*p));
   EXPECT_EQ(rows_of(dst, "r.log"), rows_of(src, "r.log"));
@@ -487,7 +487,7 @@ TEST_F(sync_pipeline_test, sysbench_write_only_and_read_write_while_syncing) {
   auto s = settings("sysbench", 4);
   s.start_mode = "snapshot";
   auto p = start(s);
-  ASSERT_EQ(p->status().state, "running") << p->status().error;
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   auto out = sysbench("oltp_write_only", "run", 5);
   EXPECT_NE(out.find("transactions:"), std::string::npos) << out;
   sysbench("oltp_read_write", "run", 4);
@@ -576,7 +576,7 @@ TEST_F(sync_pipeline_test, a_statement_based_change_mid_stream_stops_with_its_po
   run(src, "INSERT INTO x.t VALUES (2)");
   EXPECT_FALSE(p->wait_applied(master_position(src), 30s));
   auto s = p->status();
-  EXPECT_EQ(s.state, "failed");
+  EXPECT_EQ(s.state, binlog::pipeline_state::failed);
   EXPECT_NE(s.error.find(before.file + ":"), std::string::npos) << s.error;
   EXPECT_NE(s.error.find("statement-based change"), std::string::npos) << s.error;
   EXPECT_NE(s.error.find("INSERT INTO x.t VALUES (2)"), std::string::npos) << s.error;

@@ -75,12 +75,14 @@ protected:
   }
 
   /// Starts a pipeline and waits until it streams (its start position is fixed).
-  std::shared_ptr<binlog::pipeline> start(binlog::pipeline_settings s,
-                                          const std::string& until = "running") {
+  std::shared_ptr<binlog::pipeline>
+  start(binlog::pipeline_settings s,
+        binlog::pipeline_state until = binlog::pipeline_state::running) {
     auto p = binlog::pipeline::start(sys_, std::move(s));
     pipelines_.push_back(p);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
-    while (p->status().state != until && p->status().state != "failed" &&
+    while (p->status().state != until &&
+           p->status().state != binlog::pipeline_state::failed &&
            std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds{10});
     return p;

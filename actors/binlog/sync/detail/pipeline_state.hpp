@@ -78,9 +78,9 @@ struct pipeline::shared {
   void fail(const std::string& why) {
     {
       std::lock_guard<std::mutex> guard{mtx};
-      if (status.state == "failed")
+      if (status.state == pipeline_state::failed)
         return;
-      status.state = "failed";
+      status.state = pipeline_state::failed;
       status.error = why;
     }
     stopping = true;
@@ -88,9 +88,9 @@ struct pipeline::shared {
     log(true, "stopped: " + why);
   }
 
-  void set_state(const std::string& s) {
+  void set_state(pipeline_state s) {
     std::lock_guard<std::mutex> guard{mtx};
-    if (status.state != "failed")
+    if (status.state != pipeline_state::failed)
       status.state = s;
   }
 
