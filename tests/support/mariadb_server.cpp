@@ -134,12 +134,14 @@ std::filesystem::path mariadb_template_datadir() {
 }
 
 mariadb_server::mariadb_server(mariadb_options options)
-    : options_(std::move(options)), dir_("mariadb-" + options_.name) {
+    : server_process("mariadbd", options.name, "mariadb-" + options.name,
+                     options.start_timeout),
+      options_(std::move(options)) {
   std::filesystem::copy(mariadb_template_datadir(), datadir(),
                         std::filesystem::copy_options::recursive);
-  std::filesystem::create_directories(dir_ / "tmp");
+  std::filesystem::create_directories(folder() / "tmp");
   auto pw = sql_string(options_.root_password);
-  std::ofstream init(dir_ / "init.sql");
+  std::ofstream init(folder() / "init.sql");
   init << "SET SESSION sql_log_bin=0;\n";
   for (const char* host : {"localhost", "127.0.0.1", "%"}) {
     init << "CREATE USER IF NOT EXISTS 'root'@'" << host << "';\n"
@@ -147,38 +149,13 @@ mariadb_server::mariadb_server(mariadb_options options)
          << "GRANT ALL PRIVILEGES ON *.* TO 'root'@'" << host << "' WITH GRANT OPTION;\n";
   }
   init.close();
-  // Another process may take the free port before mariadbd binds it: retry.
-  std::string failure;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    port_ = free_port();
-    launch();
-    if (wait_ready(failure))
-      return;
-    auto output = process_->output();
-    process_->kill();
-    process_->wait_for_exit(10s);
-    if (output.find("Address already in use") == std::string::npos)
-      break;
-  }
-  throw std::runtime_error("mariadbd " + options_.name + " did not start: " + failure +
-                           "\n" + log_tail());
-}
-
-mariadb_server::~mariadb_server() {
-  if (process_) {
-    process_->kill();
-    process_->wait_for_exit(30s);
-  }
-}
-
-std::string mariadb_server::endpoint() const {
-  return host_ + ":" + std::to_string(port_);
+  boot();
 }
 
 mysql_config mariadb_server::connection_config(const std::string& database) const {
   mysql_config cfg;
-  cfg.host = host_;
-  cfg.port = port_;
+  cfg.host = host();
+  cfg.port = port();
   cfg.user = user_;
   cfg.password = options_.root_password;
   cfg.database = database;
@@ -195,22 +172,17 @@ mysql_connection mariadb_server::connect(const std::string& database) const {
   return std::move(*conn);
 }
 
-void mariadb_server::launch() {
-  process_options opts;
-  opts.program = "mariadbd";
-  opts.name = "mariadbd";
-  opts.output_dir = dir_.path();
-  opts.args = {"--no-defaults"};
+std::vector<std::string> mariadb_server::arguments() const {
+  std::vector<std::string> a = {"--no-defaults"};
   if (running_as_root())
-    opts.args.push_back("--user=root");
-  auto& a = opts.args;
+    a.push_back("--user=root");
   a.push_back("--datadir=" + datadir().string());
   a.push_back("--socket=" + socket_path().string());
-  a.push_back("--pid-file=" + (dir_ / "mariadbd.pid").string());
-  a.push_back("--tmpdir=" + (dir_ / "tmp").string());
-  a.push_back("--init-file=" + (dir_ / "init.sql").string());
-  a.push_back("--port=" + std::to_string(port_));
-  a.push_back("--bind-address=" + host_);
+  a.push_back("--pid-file=" + (folder() / "mariadbd.pid").string());
+  a.push_back("--tmpdir=" + (folder() / "tmp").string());
+  a.push_back("--init-file=" + (folder() / "init.sql").string());
+  a.push_back("--port=" + std::to_string(port()));
+  a.push_back("--bind-address=" + host());
   a.push_back("--skip-name-resolve");
   a.push_back("--server-id=" + std::to_string(options_.server_id));
   if (options_.log_bin) {
@@ -223,79 +195,21 @@ void mariadb_server::launch() {
   a.push_back("--innodb-flush-log-at-trx-commit=2");
   a.insert(a.end(), storage_args().begin(), storage_args().end());
   a.insert(a.end(), options_.extra_args.begin(), options_.extra_args.end());
-  process_.reset();
-  process_.emplace(opts);
-  frozen_ = false;
+  return a;
 }
 
-bool mariadb_server::wait_ready(std::string& failure) {
-  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+bool mariadb_server::probe(std::string& last) const {
   auto cfg = connection_config();
   cfg.connect_timeout = std::chrono::seconds{1};
-  for (;;) {
-    if (!process_->running()) {
-      failure = "mariadbd exited (" + process_->status()->to_string() + ")";
-      return false;
-    }
-    auto conn = mysql_connection::connect(cfg);
-    if (conn)
-      return true;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      failure = "not ready after " + std::to_string(options_.start_timeout.count()) +
-                " s; last error: " + conn.error().to_string();
-      return false;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-}
-
-void mariadb_server::start() {
-  if (process_ && process_->running())
-    throw std::runtime_error("mariadbd " + options_.name + " is already running");
-  launch();
-  std::string failure;
-  if (!wait_ready(failure))
-    throw std::runtime_error("mariadbd " + options_.name + " did not restart on port " +
-                             std::to_string(port_) + ": " + failure + "\n" + log_tail());
-}
-
-exit_status mariadb_server::stop(std::chrono::milliseconds grace) {
-  if (!process_)
-    return {};
-  frozen_ = false;
-  return process_->shutdown(grace);
-}
-
-exit_status mariadb_server::kill() {
-  if (!process_)
-    return {};
-  frozen_ = false;
-  process_->kill();
-  return process_->wait_for_exit(30s).value_or(exit_status{});
-}
-
-void mariadb_server::restart() {
-  stop();
-  start();
-}
-
-void mariadb_server::freeze() {
-  if (process_ && process_->stop())
-    frozen_ = true;
-}
-
-void mariadb_server::thaw() {
-  if (process_)
-    process_->resume();
-  frozen_ = false;
-}
-
-bool mariadb_server::running() {
-  return process_ && process_->running();
+  auto conn = mysql_connection::connect(cfg);
+  if (conn)
+    return true;
+  last = conn.error().to_string();
+  return false;
 }
 
 void mariadb_server::reset() {
-  if (frozen_)
+  if (frozen())
     thaw();
   if (!running())
     start();
@@ -328,10 +242,6 @@ void mariadb_server::reset() {
     must("SET GLOBAL binlog_row_image = " + conn.quote(options_.binlog_row_image));
     must("RESET MASTER");
   }
-}
-
-std::string mariadb_server::log_tail(size_t max_bytes) const {
-  return process_ ? process_->output_tail(max_bytes) : std::string{"(never started)"};
 }
 
 } // namespace shoal::test

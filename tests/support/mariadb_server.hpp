@@ -30,13 +30,11 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/adapters/mysql_connection.hpp"
-#include "tests/support/child_process.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/server_process.hpp"
 
 namespace shoal::test {
 
@@ -63,31 +61,21 @@ struct mariadb_options {
   std::chrono::seconds start_timeout{60};
 };
 
-/// A running (or stopped, restartable) mariadbd.
-class mariadb_server {
+/// A running (or stopped, restartable) mariadbd. Start, stop, kill (a crash:
+/// InnoDB recovers on the next start), freeze, thaw and the log come from
+/// server_process.
+class mariadb_server : public server_process {
 public:
   /// Creates the folder, copies the template datadir and starts the server on a
   /// free port. Throws std::runtime_error with the server's log if it does not
   /// accept connections within start_timeout.
   explicit mariadb_server(mariadb_options options = {});
 
-  mariadb_server(const mariadb_server&) = delete;
-  mariadb_server& operator=(const mariadb_server&) = delete;
-
-  /// Kills the server (SIGKILL) if it runs, and removes its folder.
-  ~mariadb_server();
-
-  // -- where -----------------------------------------------------------------
-
-  const std::string& host() const { return host_; }
-  uint16_t port() const { return port_; }
-  /// "127.0.0.1:port".
-  std::string endpoint() const;
   const std::string& user() const { return user_; }
   const std::string& password() const { return options_.root_password; }
   const mariadb_options& options() const { return options_; }
-  std::filesystem::path datadir() const { return dir_ / "data"; }
-  std::filesystem::path socket_path() const { return dir_ / "mariadbd.sock"; }
+  std::filesystem::path datadir() const { return folder() / "data"; }
+  std::filesystem::path socket_path() const { return folder() / "mariadbd.sock"; }
 
   /// Connection settings for root, optionally with a default database.
   mysql_config connection_config(const std::string& database = {}) const;
@@ -95,59 +83,18 @@ public:
   /// A root connection; throws std::runtime_error with the error on failure.
   mysql_connection connect(const std::string& database = {}) const;
 
-  // -- lifecycle -------------------------------------------------------------
-
-  /// Starts the server again on the same port and datadir and waits until it
-  /// accepts connections. Throws if it is running already or does not start.
-  void start();
-
-  /// SIGTERM and waits for a clean shutdown (SIGKILL after `grace`).
-  exit_status stop(std::chrono::milliseconds grace = std::chrono::seconds{30});
-
-  /// SIGKILL, as a crash would; InnoDB recovers on the next start().
-  exit_status kill();
-
-  /// stop() then start().
-  void restart();
-
-  /// SIGSTOP: the server keeps its port but answers nothing.
-  void freeze();
-
-  /// SIGCONT after freeze().
-  void thaw();
-
-  /// True while the server process exists (also when frozen).
-  bool running();
-
-  /// True between freeze() and thaw().
-  bool frozen() const { return frozen_; }
-
-  // -- state -----------------------------------------------------------------
-
   /// Brings the server back to a clean state for the next test: thaws or
   /// restarts it if a test left it frozen or down, kills other connections,
   /// drops every non-system database and user, restores the binlog variables
   /// from the options, and runs RESET MASTER (empty binlog, fresh GTIDs).
   void reset();
 
-  /// The end of the server's error log, for failure messages.
-  std::string log_tail(size_t max_bytes = 4000) const;
-
-  /// The process, for signals and output checks.
-  child_process& process() { return *process_; }
-
 private:
-  void launch();
-  bool wait_ready(std::string& failure);
+  std::vector<std::string> arguments() const override;
+  bool probe(std::string& last) const override;
 
   mariadb_options options_;
-  temp_dir dir_;
-  std::string host_ = "127.0.0.1";
   std::string user_ = "root";
-  uint16_t port_ = 0;
-  // Empty before the first start.
-  std::optional<child_process> process_;
-  bool frozen_ = false;
 };
 
 /// The folder holding an initialized datadir to copy (made on first call;

@@ -8,20 +8,18 @@
 //   shoal::test::redis_options durable;
 //   durable.persistence = true;                      // AOF, fsync always
 //
-// Cleanup as for mariadb_server: killed and removed by the destructor, and
+// Cleanup as for every server_process: killed and removed by the destructor, and
 // killed with the test process. Blocking; not thread-safe.
 
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/adapters/redis_connection.hpp"
-#include "tests/support/child_process.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/server_process.hpp"
 
 namespace shoal::test {
 
@@ -39,23 +37,14 @@ struct redis_options {
   std::chrono::seconds start_timeout{20};
 };
 
-/// A running (or stopped, restartable) redis-server.
-class redis_server {
+/// A running (or stopped, restartable) redis-server. Start, stop, kill, freeze,
+/// thaw and the log come from server_process.
+class redis_server : public server_process {
 public:
   /// Starts the server on a free port. Throws std::runtime_error with its log
   /// if it does not answer PING within start_timeout.
   explicit redis_server(redis_options options = {});
 
-  redis_server(const redis_server&) = delete;
-  redis_server& operator=(const redis_server&) = delete;
-
-  /// Kills the server (SIGKILL) if it runs, and removes its folder.
-  ~redis_server();
-
-  const std::string& host() const { return host_; }
-  uint16_t port() const { return port_; }
-  /// "127.0.0.1:port".
-  std::string endpoint() const;
   const std::string& password() const { return options_.password; }
 
   /// Connection settings (with the password, db 0).
@@ -64,20 +53,6 @@ public:
   /// A connection; throws std::runtime_error with the error on failure.
   redis_connection connect() const;
 
-  /// Starts again on the same port and folder; throws if running or on failure.
-  void start();
-  /// SIGTERM and waits (SIGKILL after `grace`).
-  exit_status stop(std::chrono::milliseconds grace = std::chrono::seconds{10});
-  /// SIGKILL.
-  exit_status kill();
-  /// stop() then start().
-  void restart();
-  /// SIGSTOP / SIGCONT.
-  void freeze();
-  void thaw();
-  bool running();
-  bool frozen() const { return frozen_; }
-
   /// FLUSHALL and SCRIPT FLUSH.
   void flushall();
 
@@ -85,21 +60,11 @@ public:
   /// flushall().
   void reset();
 
-  /// The end of the server's log, for failure messages.
-  std::string log_tail(size_t max_bytes = 4000) const;
-
-  child_process& process() { return *process_; }
-
 private:
-  void launch();
-  bool wait_ready(std::string& failure);
+  std::vector<std::string> arguments() const override;
+  bool probe(std::string& last) const override;
 
   redis_options options_;
-  temp_dir dir_;
-  std::string host_ = "127.0.0.1";
-  uint16_t port_ = 0;
-  std::optional<child_process> process_;
-  bool frozen_ = false;
 };
 
 } // namespace shoal::test
