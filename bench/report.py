@@ -3,9 +3,8 @@
   bench/report.py collect MANIFEST OUT_BASE  the benches' figures, machine, commit -> OUT_BASE.json
   bench/report.py render RESULTS_JSON        the table -> RESULTS.md and $RUN_ALL_README's block
 Each prints the paths it wrote."""
-import datetime, json, os, platform, re, shlex, subprocess, sys
+import datetime, json, os, platform, re, subprocess, sys
 
-root = os.getcwd()
 MISSING = "**MISSING**"
 NOPEER = "—"
 
