@@ -145,7 +145,6 @@ class Demo:
         self.events = []
         self.hot_seen = set()
         self.token_versions = set()
-        self.peak = {"rows_per_second": 0.0, "lag": 0.0}
         # Counters of node incarnations that were killed: their stats file restarts.
         self.dead = {}
         # kill -9 of n3: when it happened, and when n1 saw it down and back up.
@@ -421,8 +420,6 @@ class Demo:
             lines.append("  %-3s up %4ds  sees: %s" % (n, st.get("uptime_s", 0), peers or "-"))
         p = (view["n1"]["status"] or {}).get("sync", {}).get("demo", {})
         if p:
-            self.peak["rows_per_second"] = max(self.peak["rows_per_second"],
-                                               p.get("rows_per_second", 0))
             lines += ["", "binlog sync (pipeline demo on n1)",
                       "  state %-8s rows/s %8.0f  lag %5.1f s  applied %9d  in flight %6d  source %s:%s" %
                       (p.get("state"), p.get("rows_per_second", 0), p.get("lag_seconds", 0),
@@ -443,7 +440,6 @@ class Demo:
                    tok.get("keeper_node", "-"), gets, errors, up.get("tokens_issued", 0))]
         reads = sum(view[n]["stats"].get("reads", 0) for n in self.names)
         redis_reads = sum(view[n]["stats"].get("redis_reads", 0) for n in self.names)
-        hits = sum(view[n]["stats"].get("hot_hits", 0) for n in self.names)
         h = (view["n1"]["status"] or {}).get("hotkeys", {})
         hot = ", ".join("%s(%d)" % (k["key"], k["count"]) for k in h.get("hot_keys", [])[:6])
         lines += ["", "hot keys (flash sale through the hot cache, Redis behind)",
