@@ -35,7 +35,9 @@ public:
   reader(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
          std::vector<caf::actor> partitions)
       : self_(self), st_(std::move(st)), parts_(std::move(partitions)),
-        outbox_(parts_.size()) {}
+        outbox_(parts_.size()) {
+    applied_.resize(parts_.size());
+  }
 
   void run() {
     try {
@@ -212,6 +214,9 @@ private:
   }
 
   void mark_applied_everywhere(const change_key& key) {
+    for (auto& a : applied_)
+      if (a < key)
+        a = key;
     {
       std::lock_guard<std::mutex> guard{st_->mtx};
       for (auto& p : st_->status.partitions)
@@ -355,7 +360,7 @@ private:
 
   void poll() {
     while (receive_one(
-        self_, milliseconds{0}, [&](rows_done& d) { inflight_ -= d.rows; },
+        self_, milliseconds{0}, [&](rows_done& d) { on_done(d); },
         [&](drained_reply& d) { on_drained(d); })) {
     }
     if (xa_.has_applying())
@@ -364,9 +369,15 @@ private:
     st_->status.inflight = inflight_;
   }
 
+  void on_done(const rows_done& d) {
+    inflight_ -= d.rows;
+    if (d.applied && d.partition < applied_.size() && applied_[d.partition] < *d.applied)
+      applied_[d.partition] = *d.applied;
+  }
+
   void wait_credit(milliseconds timeout) {
     receive_one(
-        self_, timeout, [&](rows_done& d) { inflight_ -= d.rows; },
+        self_, timeout, [&](rows_done& d) { on_done(d); },
         [&](drained_reply& d) { on_drained(d); });
     poll();
   }
@@ -590,15 +601,12 @@ private:
   /// applied by every partition.
   void update_xa_floor() {
     change_key applied_everywhere;
-    {
-      std::lock_guard<std::mutex> guard{st_->mtx};
-      bool first = true;
-      for (auto& p : st_->status.partitions)
-        if (first || p.applied < applied_everywhere) {
-          applied_everywhere = p.applied;
-          first = false;
-        }
-    }
+    bool first = true;
+    for (auto& a : applied_)
+      if (first || a < applied_everywhere) {
+        applied_everywhere = a;
+        first = false;
+      }
     auto floor = xa_.floor(applied_everywhere);
     if (floor == xa_floor_written_)
       return;
@@ -729,6 +737,8 @@ private:
     apply_on_target(statements, key.to_string() + ": applying a primary key change", key,
                     &ops);
     last_handed_ = key;
+    for (auto& a : applied_)
+      a = key;
     {
       std::lock_guard<std::mutex> guard{st_->mtx};
       st_->status.rows_applied += 1;
@@ -1060,6 +1070,9 @@ private:
   std::optional<change_key> last_mark_;
   steady_clock::time_point last_broadcast_;
   int64_t inflight_ = 0;
+  /// What each partition reported applied (rows_done), and what this reader
+  /// applied everywhere itself (barriers): what the XA floor is computed from.
+  std::vector<change_key> applied_;
   uint64_t rows_read_ = 0;
   int since_poll_ = 0;
   uint64_t barrier_id_ = 0;

@@ -71,7 +71,7 @@ private:
     }
     pending_rows_ += static_cast<size_t>(rows);
     if (skipped > 0)
-      self_->send(reader_, rows_done{skipped});
+      self_->send(reader_, rows_done{skipped, id_, std::nullopt});
     std::lock_guard<std::mutex> guard{st_->mtx};
     st_->status.partitions[id_].queued += rows;
   }
@@ -191,8 +191,7 @@ private:
       st_->applied_time = std::max(st_->applied_time, newest);
     }
     st_->cv.notify_all();
-    if (rows > 0)
-      self_->send(reader_, rows_done{rows});
+    self_->send(reader_, rows_done{rows, id_, last});
   }
 
   caf::blocking_actor* self_;

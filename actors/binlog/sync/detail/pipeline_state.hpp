@@ -39,9 +39,13 @@ struct drained_reply {
   uint32_t partition = 0;
   uint64_t id = 0;
 };
-/// Credits back to the reader: rows applied (or skipped).
+/// From a partition to the reader: credits for rows applied (or skipped), and,
+/// when it committed, the key it has applied up to. The reader decides from these
+/// (the XA floor), never from the partitions' status, which is for display.
 struct rows_done {
   int64_t rows = 0;
+  uint32_t partition = 0;
+  std::optional<change_key> applied;
 };
 
 } // namespace shoal::binlog::detail
