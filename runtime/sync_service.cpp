@@ -98,7 +98,11 @@ binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
   s.target = to_mysql_config(p.target);
   s.server_id = p.server_id;
   s.partitions = static_cast<uint32_t>(p.partitions);
-  s.start_mode = p.start.mode;
+  // The config reader accepted only these words.
+  s.start_mode = p.start.mode == "snapshot"   ? binlog::start_point::snapshot
+                 : p.start.mode == "position" ? binlog::start_point::position
+                 : p.start.mode == "gtid"     ? binlog::start_point::gtid
+                                              : binlog::start_point::current;
   s.start_position = {p.start.file, p.start.position};
   s.start_gtid = p.start.gtid;
   s.filter = binlog::table_filter{p.include, p.exclude, p.rename, p.checkpoint_database};

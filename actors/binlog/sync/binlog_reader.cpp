@@ -135,8 +135,8 @@ private:
         self_->send(parts_[p], partition_start{*(*keys)[p], epoch_});
       return true;
     }
-    auto& mode = cfg().start_mode;
-    if (mode == "snapshot") {
+    auto mode = cfg().start_mode;
+    if (mode == start_point::snapshot) {
       st_->set_state(pipeline_state::snapshot);
       auto result = copy_snapshot(*src, target_->connection(), cfg().filter, 2000,
                                   [&](uint64_t copied, uint64_t expected) {
@@ -149,9 +149,9 @@ private:
       start_ = result.position;
       st_->log(false, "snapshot of " + std::to_string(result.tables) + " tables, " +
                           std::to_string(result.rows) + " rows at " + start_.to_string());
-    } else if (mode == "position") {
+    } else if (mode == start_point::position) {
       start_ = cfg().start_position;
-    } else if (mode == "gtid") {
+    } else if (mode == start_point::gtid) {
       gtid_ = cfg().start_gtid;
     } else {
       auto status = src->query("SHOW MASTER STATUS");

@@ -35,6 +35,11 @@
 
 namespace shoal::binlog {
 
+/// Where a pipeline starts when the target holds no checkpoint yet: the source's
+/// current position, a snapshot of its tables (then the position it was taken
+/// at), start_position, or start_gtid.
+enum class start_point { current, snapshot, position, gtid };
+
 struct pipeline_settings {
   std::string name;
   mysql_config source;
@@ -42,8 +47,8 @@ struct pipeline_settings {
   /// The replica server id presented to the source.
   uint32_t server_id = 1000;
   uint32_t partitions = 4;
-  /// Where to start without a checkpoint: "snapshot", "current", "position", "gtid".
-  std::string start_mode = "current";
+  /// Where to start without a checkpoint.
+  start_point start_mode = start_point::current;
   binlog_position start_position;
   std::string start_gtid;
   table_filter filter;

@@ -214,7 +214,8 @@ TEST_P(differential_test, replica_and_target_end_identical_to_the_source) {
   run(src, "SET SESSION time_zone = '+05:30'");
 
   auto s = settings("diff", 4);
-  s.start_mode = c.start;
+  s.start_mode = c.start == "snapshot" ? binlog::start_point::snapshot
+                                       : binlog::start_point::current;
   size_t next = 0;
   if (c.start == "snapshot")
     for (; next < w.snapshot_split; ++next)

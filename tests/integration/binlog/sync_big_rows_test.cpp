@@ -87,7 +87,7 @@ TEST_F(sync_big_rows_test, snapshot_and_stream_cut_statements_to_the_targets_pac
            "REPEAT(UNHEX(SHA2(seq, 256)), 1000 + seq * 37 % 5000), 'c' "
            "FROM big.seq_1_to_30");
   auto s = small_target_settings("bigsnap");
-  s.start_mode = "snapshot";
+  s.start_mode = binlog::start_point::snapshot;
   auto p = start(s);
   ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   EXPECT_EQ(p->status().snapshot_rows, 3730u);
@@ -120,7 +120,7 @@ TEST_F(sync_big_rows_test, a_row_over_the_targets_packet_stops_the_snapshot_nami
   run(src, "INSERT INTO big.t SELECT seq, 'small', x'00' FROM big.seq_1_to_100");
   run(src, "UPDATE big.t SET b = REPEAT('x', 1500000) WHERE id = 77");
   auto s = small_target_settings("bigsnapfail");
-  s.start_mode = "snapshot";
+  s.start_mode = binlog::start_point::snapshot;
   auto p = start(s, binlog::pipeline_state::failed);
   auto st = p->status();
   ASSERT_EQ(st.state, binlog::pipeline_state::failed);

@@ -323,7 +323,7 @@ TEST_F(sync_correctness_test, ddl_is_not_run_twice_after_a_crash_before_its_chec
   run(src, "RENAME TABLE dd.u TO dd.v");
   run(src, "INSERT INTO dd.t VALUES (2, 2, 2)");
   auto end = master_position(src);
-  s.start_mode = "position";
+  s.start_mode = binlog::start_point::position;
   s.start_position = {end.file, 4};
   // Each run crashes right after the first DDL it runs; the next run resumes.
   int crashes = 0;

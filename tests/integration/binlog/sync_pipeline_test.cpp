@@ -122,7 +122,7 @@ TEST_F(sync_pipeline_test, snapshot_copies_every_type_family_with_edge_values) {
   run(src, "INSERT INTO t.many SELECT seq DIV 3, CONCAT('k', seq MOD 3), seq "
            "FROM t.seq_1_to_6500");
   auto s = settings("snaptypes", 3);
-  s.start_mode = "snapshot";
+  s.start_mode = binlog::start_point::snapshot;
   s.filter = binlog::table_filter{{"t.*"}, {}, {}, "shoal"};
   auto p = start(s);
   ASSERT_TRUE(caught_up(*p));
@@ -448,7 +448,7 @@ TEST_F(sync_pipeline_test, snapshot_start_copies_then_streams_from_that_position
   for (int i = 0; i < 30; ++i)
     run(src, "INSERT INTO s.t VALUES (" + std::to_string(i) + ", 'v', x'00ff')");
   auto s = settings("snap", 2);
-  s.start_mode = "snapshot";
+  s.start_mode = binlog::start_point::snapshot;
   auto p = start(s);
   run(src, "UPDATE s.t SET v = 'changed' WHERE id < 10");
   run(src, "INSERT INTO s.t VALUES (100, 'late', NULL)");
@@ -485,7 +485,7 @@ TEST_F(sync_pipeline_test, sysbench_write_only_and_read_write_while_syncing) {
   };
   sysbench("oltp_write_only", "prepare", 1);
   auto s = settings("sysbench", 4);
-  s.start_mode = "snapshot";
+  s.start_mode = binlog::start_point::snapshot;
   auto p = start(s);
   ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   auto out = sysbench("oltp_write_only", "run", 5);
@@ -554,7 +554,7 @@ TEST_F(sync_pipeline_test, gtid_start_streams_what_follows_the_gtid) {
   for (int i = 11; i <= 20; ++i)
     run(src, "INSERT INTO g.t VALUES (" + std::to_string(i) + ")");
   auto s = settings("gtid", 2);
-  s.start_mode = "gtid";
+  s.start_mode = binlog::start_point::gtid;
   s.start_gtid = gtid;
   auto p = start(s);
   ASSERT_TRUE(caught_up(*p));

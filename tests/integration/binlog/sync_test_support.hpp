@@ -67,7 +67,7 @@ protected:
     s.source.read_timeout = std::chrono::seconds{5};
     s.server_id = 4242;
     s.partitions = partitions;
-    s.start_mode = "current";
+    s.start_mode = binlog::start_point::current;
     s.batch_rows = 500;
     s.max_inflight_rows = 5000;
     s.heartbeat = std::chrono::milliseconds{200};
