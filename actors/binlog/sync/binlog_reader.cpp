@@ -344,8 +344,14 @@ private:
           since_poll_ = 0;
           poll();
         }
-        while (inflight_ >= cfg().max_inflight_rows && !st_->stopping)
-          wait_credit(milliseconds{100});
+        if (inflight_ >= cfg().max_inflight_rows) {
+          // Rows still in the outboxes count as in flight, but no partition has
+          // them: hand them on, or the credits that free the reader never come
+          // (partitions x batch_rows can exceed max_inflight_rows).
+          flush_all();
+          while (inflight_ >= cfg().max_inflight_rows && !st_->stopping)
+            wait_credit(milliseconds{100});
+        }
       }
       // Reconnect from the start of the group in progress; do not hand on its
       // rows again.
