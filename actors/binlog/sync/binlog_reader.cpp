@@ -30,28 +30,40 @@ struct stop_pipeline {
   std::string why;
 };
 
-class reader {
+class reader : public pipeline_actor {
 public:
-  reader(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
-         std::vector<caf::actor> partitions)
-      : self_(self), st_(std::move(st)), parts_(std::move(partitions)),
-        outbox_(parts_.size()) {
-    applied_.resize(parts_.size());
-  }
+  reader(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st)
+      : pipeline_actor(self, std::move(st)) {}
 
   void run() {
     try {
+      // pipeline::start sends the partitions right after spawning them.
+      while (parts_.empty() && !stopping())
+        receive_one(milliseconds{1000});
+      if (stopping())
+        return;
       if (!prepare())
         return;
       stream();
     } catch (stop_pipeline& e) {
       // While stopping (asked to, or after a partition failed) the reason is
       // already known; what broke on the way out is not news.
-      if (!st_->stopping)
-        st_->fail(e.why);
+      if (!stopping())
+        fail(e.why);
     } catch (std::exception& e) {
-      st_->fail("reader: unexpected error at " + last_end_.to_string() + ": " + e.what());
+      fail("reader: unexpected error at " + last_end_.to_string() + ": " + e.what());
     }
+  }
+
+  bool receive_one(milliseconds timeout) override {
+    return receive_with(
+        timeout,
+        [&](partition_handles& h) {
+          parts_ = std::move(h.partitions);
+          outbox_.resize(parts_.size());
+          applied_.resize(parts_.size());
+        },
+        [&](rows_done& d) { on_done(d); }, [&](drained_reply& d) { on_drained(d); });
   }
 
 private:
@@ -60,7 +72,7 @@ private:
   // Checks the source, claims the pipeline, loads checkpoints, finds where to
   // start.
   bool prepare() {
-    auto src = connect_source(*st_);
+    auto src = connect_source(*this);
     if (!src)
       return false;
     auto fmt = src->scalar("SELECT @@global.binlog_format");
@@ -78,7 +90,7 @@ private:
                           "; shoal needs row events: set binlog_format=ROW on the source "
                           "(SET GLOBAL binlog_format=ROW and binlog_format=ROW in its "
                           "config file)"};
-    target_ = open_target(*st_, "target");
+    target_ = open_target(*this, "target");
     if (!target_)
       return false;
     for (auto& sql : checkpoint_schema_sql(cfg().checkpoint_database))
@@ -140,9 +152,14 @@ private:
       st_->set_state(pipeline_state::snapshot);
       auto result = copy_snapshot(*src, target_->connection(), cfg().filter, 2000,
                                   [&](uint64_t copied, uint64_t expected) {
-                                    std::lock_guard<std::mutex> guard{st_->mtx};
-                                    st_->status.snapshot_rows = copied;
-                                    st_->status.snapshot_rows_expected = expected;
+                                    {
+                                      std::lock_guard<std::mutex> guard{st_->mtx};
+                                      st_->status.snapshot_rows = copied;
+                                      st_->status.snapshot_rows_expected = expected;
+                                    }
+                                    // A long copy still stops on an exit message.
+                                    receive_queued();
+                                    return !stopping();
                                   });
       if (!result.error.empty())
         throw stop_pipeline{"snapshot: " + result.error};
@@ -233,7 +250,7 @@ private:
   auto on_target(F&& f) -> decltype(f(std::declval<mysql_connection&>())) {
     while (true) {
       auto r = f(target_->connection());
-      if (r || !is_connection_lost(r.error()) || st_->stopping)
+      if (r || !is_connection_lost(r.error()) || stopping())
         return r;
       st_->log(true, "target: " + r.error().to_string() + " (reconnecting)");
       if (!reconnect_target())
@@ -258,7 +275,7 @@ private:
         return;
       if (failure->fenced)
         throw stop_pipeline{failure->error.message};
-      if (st_->stopping)
+      if (stopping())
         throw stop_pipeline{what + ": " + failure->error.to_string()};
       if (!is_connection_lost(failure->error))
         throw stop_pipeline{
@@ -285,7 +302,7 @@ private:
   // max_allowed_packet, so the statement budget is read again.
   bool reconnect_target() {
     budget_ = 0;
-    return recover_target(*st_, *target_, "target");
+    return recover_target(*this, *target_, "target");
   }
 
   template <class T> void check(const mysql_expected<T>& r, const std::string& what) {
@@ -297,7 +314,7 @@ private:
     st_->set_state(pipeline_state::running);
     resume_at_ = start_;
     backoff delay{milliseconds{100}, milliseconds{2000}};
-    while (!st_->stopping) {
+    while (!stopping()) {
       stream_options opts;
       opts.server_id = cfg().server_id;
       opts.start_file = resume_at_.file;
@@ -308,7 +325,7 @@ private:
       if (!s) {
         if (!is_connection_lost(s.error()))
           throw stop_pipeline{"source: " + s.error().to_string()};
-        st_->pause(delay.next());
+        pause(delay.next());
         continue;
       }
       delay.reset();
@@ -327,10 +344,11 @@ private:
       file_ = resume_at_.file;
       decoder_.set_source(file_);
       in_group_ = false;
-      while (!st_->stopping) {
+      while (!stopping()) {
         auto bytes = (*s)->next();
         if (!bytes) {
-          if (st_->stopping)
+          receive_queued();
+          if (stopping())
             return;
           if (!is_connection_lost(bytes.error()) && bytes.error().code != 2013)
             throw stop_pipeline{"source " + resume_at_.to_string() + ": " +
@@ -340,7 +358,9 @@ private:
           break;
         }
         handle(*bytes);
-        if (++since_poll_ >= 64) {
+        // The mailbox holds only messages receive_one handles, so a message
+        // waiting (an exit one, or credits) is served at once.
+        if (++since_poll_ >= 64 || !self_->mailbox().empty()) {
           since_poll_ = 0;
           poll();
         }
@@ -349,7 +369,7 @@ private:
           // them: hand them on, or the credits that free the reader never come
           // (partitions x batch_rows can exceed max_inflight_rows).
           flush_all();
-          while (inflight_ >= cfg().max_inflight_rows && !st_->stopping)
+          while (inflight_ >= cfg().max_inflight_rows && !stopping())
             wait_credit(milliseconds{100});
         }
       }
@@ -365,10 +385,7 @@ private:
   }
 
   void poll() {
-    while (receive_one(
-        self_, milliseconds{0}, [&](rows_done& d) { on_done(d); },
-        [&](drained_reply& d) { on_drained(d); })) {
-    }
+    receive_queued();
     if (xa_.has_applying())
       update_xa_floor();
     std::lock_guard<std::mutex> guard{st_->mtx};
@@ -382,9 +399,7 @@ private:
   }
 
   void wait_credit(milliseconds timeout) {
-    receive_one(
-        self_, timeout, [&](rows_done& d) { on_done(d); },
-        [&](drained_reply& d) { on_drained(d); });
+    receive_one(timeout);
     poll();
   }
 
@@ -721,7 +736,7 @@ private:
     for (auto& p : parts_)
       self_->send(p, drain_request{barrier_id_});
     while (drained_ < parts_.size()) {
-      if (st_->stopping)
+      if (stopping())
         throw stop_pipeline{"stopped during a barrier"};
       wait_credit(milliseconds{100});
     }
@@ -1051,9 +1066,7 @@ private:
                           s.single_partition_reason);
   }
 
-  caf::blocking_actor* self_;
-  std::shared_ptr<pipeline::shared> st_;
-  std::vector<caf::actor> parts_;
+  std::vector<binlog_partition_actor> parts_;
   std::vector<std::vector<row_op>> outbox_;
   std::optional<target_session> target_;
   event_decoder decoder_;
@@ -1099,10 +1112,11 @@ private:
 
 } // namespace
 
-void run_binlog_reader(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
-                       std::vector<caf::actor> partitions) {
-  reader r{self, std::move(st), std::move(partitions)};
+caf::error run_binlog_reader(caf::blocking_actor* self,
+                             std::shared_ptr<pipeline::shared> st) {
+  reader r{self, std::move(st)};
   r.run();
+  return r.exit_reason();
 }
 
 } // namespace shoal::binlog::detail

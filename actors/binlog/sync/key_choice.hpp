@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "actors/binlog/sync/row_op.hpp"
+#include "messages/binlog_row.hpp"
 
 namespace shoal::binlog {
 

@@ -1,7 +1,9 @@
 #include "actors/binlog/sync/partition_applier.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <iterator>
+#include <variant>
 
 #include "actors/binlog/sync/checkpoint.hpp"
 #include "actors/binlog/sync/detail/pipeline_state.hpp"
@@ -13,39 +15,45 @@ using namespace std::chrono;
 
 namespace {
 
-class partition_applier {
+class partition_applier : public pipeline_actor {
 public:
   partition_applier(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
-                    uint32_t id, caf::actor reader)
-      : self_(self), st_(std::move(st)), id_(id), reader_(std::move(reader)),
+                    uint32_t id, binlog_reader_actor reader)
+      : pipeline_actor(self, std::move(st)), id_(id), reader_(std::move(reader)),
         name_("partition " + std::to_string(id_)) {}
 
   void run() {
     try {
       loop();
     } catch (std::exception& e) {
-      st_->fail(name_ + ": unexpected error: " + e.what());
+      fail(name_ + ": unexpected error: " + e.what());
     }
   }
 
+  // Queues what arrives: messages are handled in order by the main loop only,
+  // so a batch that comes while another is retried (pause() serves the
+  // mailbox) waits its turn instead of growing the batch in progress.
+  bool receive_one(milliseconds timeout) override {
+    return receive_with(
+        timeout, [&](partition_start& s) { inbox_.emplace_back(std::move(s)); },
+        [&](partition_batch& b) { inbox_.emplace_back(std::move(b)); },
+        [&](drain_request& d) { inbox_.emplace_back(d); });
+  }
+
 private:
+  using inbound = std::variant<partition_start, partition_batch, drain_request>;
+
   void loop() {
     auto& cfg = st_->settings;
-    conn_ = open_target(*st_, name_ + " target");
+    conn_ = open_target(*this, name_ + " target");
     if (!conn_)
       return;
-    auto on_start = [&](partition_start& s) {
-      skip_ = s.applied;
-      conn_->set_epoch(s.epoch);
-    };
-    while (!st_->stopping) {
-      bool got = receive_one(
-          self_, milliseconds{100}, on_start, [&](partition_batch& b) { take(b); },
-          [&](drain_request& d) { drain_ = d.id; });
-      while (got && pending_rows_ < cfg.batch_rows && !drain_ && !st_->stopping)
-        got = receive_one(
-            self_, milliseconds{0}, on_start, [&](partition_batch& b) { take(b); },
-            [&](drain_request& d) { drain_ = d.id; });
+    while (!stopping()) {
+      bool got = next(milliseconds{100});
+      while (got && pending_rows_ < cfg.batch_rows && !drain_ && !stopping())
+        got = next(milliseconds{0});
+      if (stopping())
+        return;
       if (!pending_.empty() && !apply())
         return;
       if (drain_) {
@@ -53,6 +61,24 @@ private:
         drain_.reset();
       }
     }
+  }
+
+  // Handles the oldest message, waiting up to `timeout` for one; false when
+  // none came.
+  bool next(milliseconds timeout) {
+    if (inbox_.empty() && (!receive_one(timeout) || inbox_.empty()))
+      return false;
+    auto m = std::move(inbox_.front());
+    inbox_.pop_front();
+    if (auto* s = std::get_if<partition_start>(&m)) {
+      skip_ = s->applied;
+      conn_->set_epoch(s->epoch);
+    } else if (auto* b = std::get_if<partition_batch>(&m)) {
+      take(*b);
+    } else {
+      drain_ = std::get<drain_request>(m).id;
+    }
+    return true;
   }
 
   void take(partition_batch& b) {
@@ -80,12 +106,12 @@ private:
   // pipeline must stop.
   bool apply() {
     auto& cfg = st_->settings;
-    while (!st_->stopping) {
+    while (!stopping()) {
       if (budget_ == 0)
         budget_ = session_budget(conn_->connection());
       auto batch = statements_for(pending_, budget_);
       if (!batch.error.empty()) {
-        st_->fail(name_ + ": " + batch.error);
+        fail(name_ + ": " + batch.error);
         return false;
       }
       auto& statements = batch.statements;
@@ -104,19 +130,19 @@ private:
         return true;
       }
       if (failure->fenced) {
-        st_->fail(name_ + ": " + failure->error.message);
+        fail(name_ + ": " + failure->error.message);
         return false;
       }
       if (!is_connection_lost(failure->error)) {
-        st_->fail(name_ + ": the target rejected a change: " +
-                  locate_rejected(*conn_, pending_, failure->error) +
-                  "; the pipeline stops so that the target does not diverge from the "
-                  "source");
+        fail(name_ + ": the target rejected a change: " +
+             locate_rejected(*conn_, pending_, failure->error) +
+             "; the pipeline stops so that the target does not diverge from the "
+             "source");
         return false;
       }
       st_->log(true, name_ + ": " + failure->error.to_string() + " (reconnecting)");
       budget_ = 0; // the target may have restarted with another max_allowed_packet
-      if (!recover_target(*st_, *conn_, name_) || !reload())
+      if (!recover_target(*this, *conn_, name_) || !reload())
         return false;
       if (pending_.empty())
         return true;
@@ -130,7 +156,7 @@ private:
   bool reload() {
     auto& cfg = st_->settings;
     backoff delay{milliseconds{100}, milliseconds{2000}};
-    while (!st_->stopping) {
+    while (!stopping()) {
       auto keys = load_checkpoints(conn_->connection(), cfg.checkpoint_database, cfg.name,
                                    cfg.partitions);
       if (keys) {
@@ -151,12 +177,12 @@ private:
         return true;
       }
       if (!is_connection_lost(keys.error())) {
-        st_->fail(name_ + ": reading the checkpoint again: " + keys.error().to_string());
+        fail(name_ + ": reading the checkpoint again: " + keys.error().to_string());
         return false;
       }
-      if (!recover_target(*st_, *conn_, name_))
+      if (!recover_target(*this, *conn_, name_))
         return false;
-      st_->pause(delay.next());
+      pause(delay.next());
     }
     return false;
   }
@@ -194,10 +220,10 @@ private:
     self_->send(reader_, rows_done{rows, id_, last});
   }
 
-  caf::blocking_actor* self_;
-  std::shared_ptr<pipeline::shared> st_;
   uint32_t id_;
-  caf::actor reader_;
+  binlog_reader_actor reader_;
+  // Received and not yet handled, oldest first.
+  std::deque<inbound> inbox_;
   std::string name_;
   std::optional<target_session> conn_;
   // session_budget of conn_; 0 until read after a (re)connect.
@@ -210,11 +236,13 @@ private:
 
 } // namespace
 
-void run_partition_applier(caf::blocking_actor* self,
-                           std::shared_ptr<pipeline::shared> st, uint32_t id,
-                           caf::actor reader) {
+caf::error run_partition_applier(caf::blocking_actor* self,
+                                 std::shared_ptr<pipeline::shared> st, uint32_t id,
+                                 binlog_reader_actor reader) {
+  self->link_to(reader);
   partition_applier a{self, std::move(st), id, std::move(reader)};
   a.run();
+  return a.exit_reason();
 }
 
 } // namespace shoal::binlog::detail

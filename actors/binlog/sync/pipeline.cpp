@@ -31,7 +31,8 @@ std::ostream& operator<<(std::ostream& os, pipeline_state s) {
   return os << to_string(s);
 }
 
-pipeline::pipeline(std::shared_ptr<shared> state) : state_(std::move(state)) {}
+pipeline::pipeline(std::shared_ptr<shared> state, std::vector<caf::actor> actors)
+    : state_(std::move(state)), actors_(std::move(actors)) {}
 
 pipeline::~pipeline() {
   stop();
@@ -47,33 +48,34 @@ std::shared_ptr<pipeline> pipeline::start(caf::actor_system& sys,
   st->status.state = pipeline_state::starting;
   st->status.partitions.resize(st->settings.partitions);
   // The reader is spawned first so partitions know where to send credits; it
-  // receives their handles in its first message.
+  // receives their handles in its first message. Each partition links to the
+  // reader, so the exit of one (its failure) reaches all the others.
   // State travels as spawn arguments, not captures: CAF 0.17's spawn of a
   // function without arguments dereferences an empty shared_ptr (UBSan).
   using state_ptr = decltype(st);
-  auto reader_actor = sys.spawn(
+  std::vector<caf::actor> actors;
+  actors.push_back(sys.spawn<caf::detached>(
       [](caf::blocking_actor* self, state_ptr st) {
-        std::vector<caf::actor> parts;
-        self->receive([&](std::vector<caf::actor>& p) { parts = std::move(p); });
-        detail::run_binlog_reader(self, st, std::move(parts));
-        st->stopping = true;
-        st->cv.notify_all();
+        self->fail_state(detail::run_binlog_reader(self, st));
         st->actor_done();
       },
-      st);
+      st));
   st->actor_started();
-  std::vector<caf::actor> parts;
+  auto reader = caf::actor_cast<binlog_reader_actor>(actors.front());
+  binlog::partition_handles parts;
   for (uint32_t i = 0; i < st->settings.partitions; ++i) {
     st->actor_started();
-    parts.push_back(sys.spawn(
-        [](caf::blocking_actor* self, state_ptr st, uint32_t i, caf::actor reader_actor) {
-          detail::run_partition_applier(self, st, i, reader_actor);
+    actors.push_back(sys.spawn<caf::detached>(
+        [](caf::blocking_actor* self, state_ptr st, uint32_t i,
+           binlog_reader_actor reader) {
+          self->fail_state(detail::run_partition_applier(self, st, i, reader));
           st->actor_done();
         },
-        st, i, reader_actor));
+        st, i, reader));
+    parts.partitions.push_back(caf::actor_cast<binlog_partition_actor>(actors.back()));
   }
-  caf::anon_send(reader_actor, std::move(parts));
-  return std::shared_ptr<pipeline>{new pipeline(st)};
+  caf::anon_send(reader, std::move(parts));
+  return std::shared_ptr<pipeline>{new pipeline(st, std::move(actors))};
 }
 
 const std::string& pipeline::name() const {
@@ -103,24 +105,34 @@ bool pipeline::wait_applied(const binlog_position& pos, milliseconds timeout) co
   auto& st = *state_;
   change_key want{pos, 0};
   std::unique_lock<std::mutex> lock{st.mtx};
-  return st.cv.wait_for(lock, timeout,
-                        [&] {
-                          if (st.status.state == pipeline_state::failed || st.stopping)
-                            return true;
-                          return std::all_of(st.status.partitions.begin(),
-                                             st.status.partitions.end(),
-                                             [&](const partition_status& p) {
-                                               return want <= p.applied;
-                                             });
-                        }) &&
-         st.status.state != pipeline_state::failed && !st.stopping;
+  auto ended = [&] {
+    return st.status.state == pipeline_state::failed || st.stop_requested ||
+           st.running == 0;
+  };
+  return st.cv.wait_for(lock, timeout, [&] {
+    return ended() ||
+           std::all_of(st.status.partitions.begin(), st.status.partitions.end(),
+                       [&](const partition_status& p) { return want <= p.applied; });
+  }) && !ended();
+}
+
+bool pipeline::wait_ended(milliseconds timeout) const {
+  auto& st = *state_;
+  std::unique_lock<std::mutex> lock{st.mtx};
+  return st.cv.wait_for(lock, timeout, [&] { return st.running == 0; });
 }
 
 void pipeline::stop() {
   auto& st = *state_;
-  st.stopping = true;
-  std::unique_lock<std::mutex> lock{st.mtx};
+  {
+    std::lock_guard<std::mutex> guard{st.mtx};
+    st.stop_requested = true;
+  }
   st.cv.notify_all();
+  for (auto& a : actors_)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  actors_.clear();
+  std::unique_lock<std::mutex> lock{st.mtx};
   st.cv.wait_for(lock, seconds{40}, [&] { return st.running == 0; });
   if (st.status.state != pipeline_state::failed)
     st.status.state = pipeline_state::stopped;

@@ -13,7 +13,11 @@
 //   partition   (partition_applier.cpp) x P: one target session each
 //               (target_session), applies its rows in binlog order in batches,
 //               with its checkpoint in the same fenced transaction
-// What they share (messages, pipeline::shared) is in detail/pipeline_state.hpp.
+// Their messages and typed handles are in messages/binlog.hpp; the reader and
+// the partitions are linked and stop on an exit message (stop() sends one; an
+// actor that fails ends with its error, which the links carry to the others).
+// Their settings and status (pipeline::shared, read by status() and
+// wait_applied() from any thread) are in detail/pipeline_state.hpp.
 // A failure that must not be skipped (corrupt event, DDL the target rejects,
 // statement-based binlog) stops the pipeline; status() then says why and where.
 // Thread-safe: status(), wait_applied() and stop() may be called from any thread.
@@ -27,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/binlog/decoder/binlog_position.hpp"
@@ -147,15 +152,22 @@ public:
   /// timeout or when the pipeline failed or stopped first.
   bool wait_applied(const binlog_position& pos, std::chrono::milliseconds timeout) const;
 
-  /// Stops the actors and waits (a few seconds at most) for them to end.
-  /// Idempotent. Uncommitted batches are dropped; the checkpoint covers them.
+  /// Blocks until every actor of the pipeline has ended (it failed, or stop()
+  /// was called); true then, false on timeout.
+  bool wait_ended(std::chrono::milliseconds timeout) const;
+
+  /// Sends the actors an exit message and waits for them to end (at most as
+  /// long as a target statement in progress takes). Idempotent. Uncommitted
+  /// batches are dropped; the checkpoint covers them.
   void stop();
 
   struct shared;
 
 private:
-  explicit pipeline(std::shared_ptr<shared> state);
+  pipeline(std::shared_ptr<shared> state, std::vector<caf::actor> actors);
   std::shared_ptr<shared> state_;
+  /// The reader, then the partitions; emptied by stop().
+  std::vector<caf::actor> actors_;
 };
 
 } // namespace shoal::binlog

@@ -15,7 +15,7 @@
 #include <optional>
 #include <vector>
 
-#include "actors/binlog/sync/row_op.hpp"
+#include "messages/binlog_row.hpp"
 
 namespace shoal::binlog {
 

@@ -78,7 +78,7 @@ std::string row_name(mysql_connection& source, const std::vector<std::string>& n
 snapshot_result
 copy_snapshot(mysql_connection& source, mysql_connection& target,
               const table_filter& filter, size_t chunk_rows,
-              const std::function<void(uint64_t copied, uint64_t expected)>& progress) {
+              const std::function<bool(uint64_t copied, uint64_t expected)>& progress) {
   snapshot_result result;
   try {
     auto packet =
@@ -110,8 +110,8 @@ copy_snapshot(mysql_connection& source, mysql_connection& target,
       if (!filter.is_internal(row[0].value_or("")) &&
           filter.selected(row[0].value_or(""), row[1].value_or("")))
         expected += std::stoull(row[2].value_or("0"));
-    if (progress)
-      progress(0, expected);
+    if (progress && !progress(0, expected))
+      throw failure{"stopped"};
     for (auto& row : tables.rows) {
       auto db = row[0].value_or("");
       auto table = row[1].value_or("");
@@ -233,8 +233,8 @@ copy_snapshot(mysql_connection& source, mysql_connection& target,
         result.rows += chunk.rows.size();
         offset += chunk.rows.size();
         last = chunk.rows.back();
-        if (progress)
-          progress(result.rows, std::max(expected, result.rows));
+        if (progress && !progress(result.rows, std::max(expected, result.rows)))
+          throw failure{"stopped after " + std::to_string(result.rows) + " rows"};
         if (chunk.rows.size() < page_rows)
           break;
         page_rows =

@@ -37,10 +37,11 @@ struct snapshot_result {
 /// session must allow zero dates and use time_zone '+00:00'). On error
 /// (`snapshot_result::error`) the table being copied is left partly filled;
 /// a new copy recreates it. `chunk_rows`: most rows read from the source at
-/// once (fewer for big rows: about one INSERT's bytes).
+/// once (fewer for big rows: about one INSERT's bytes). `progress` is called
+/// after every chunk; when it returns false the copy stops there (an error).
 snapshot_result copy_snapshot(
     mysql_connection& source, mysql_connection& target, const table_filter& filter,
     size_t chunk_rows = 2000,
-    const std::function<void(uint64_t copied, uint64_t expected)>& progress = {});
+    const std::function<bool(uint64_t copied, uint64_t expected)>& progress = {});
 
 } // namespace shoal::binlog

@@ -34,7 +34,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/binlog/sync/row_op.hpp"
+#include "messages/binlog_row.hpp"
 
 namespace shoal::binlog {
 

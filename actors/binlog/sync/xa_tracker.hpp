@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "actors/binlog/decoder/binlog_position.hpp"
-#include "actors/binlog/sync/row_op.hpp"
+#include "messages/binlog_row.hpp"
 
 namespace shoal::binlog {
 

@@ -7,65 +7,82 @@ namespace shoal::binlog::detail {
 
 using namespace std::chrono;
 
-/// statement_budget of `conn`'s max_allowed_packet; of MariaDB's default (16 MiB)
-/// when it cannot be read: the connection is lost then and the statements fail.
 size_t session_budget(mysql_connection& conn) {
   auto packet = conn.scalar("SELECT @@max_allowed_packet");
   return statement_budget(packet && *packet ? std::stoull(**packet) : 16u << 20);
 }
 
-/// Connects to the source with backoff until it works or the pipeline stops.
-std::optional<mysql_connection> connect_source(pipeline::shared& st) {
+void pipeline_actor::fail(const std::string& why) {
+  st_->record_failure(why);
+  stopping_ = true;
+  if (!reason_)
+    reason_ = caf::make_error(caf::sec::runtime_error, why);
+}
+
+void pipeline_actor::pause(milliseconds d) {
+  // A receive's timeout counts from the last message, not from its start, so
+  // the deadline is kept here.
+  auto deadline = steady_clock::now() + d;
+  while (!stopping_) {
+    auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+    if (left.count() <= 0)
+      return;
+    receive_one(left);
+  }
+}
+
+std::optional<mysql_connection> connect_source(pipeline_actor& a) {
+  auto& st = a.shared();
   backoff delay{milliseconds{100}, milliseconds{2000}};
   bool logged = false;
-  while (!st.stopping) {
+  while (!a.stopping()) {
     auto conn = mysql_connection::connect(st.settings.source);
     if (conn)
       return std::move(*conn);
     if (!is_connection_lost(conn.error())) {
-      st.fail("source: " + conn.error().to_string());
+      a.fail("source: " + conn.error().to_string());
       return std::nullopt;
     }
     if (!logged)
       st.log(true, "source: " + conn.error().to_string() + " (retrying)");
     logged = true;
-    st.pause(delay.next());
+    a.pause(delay.next());
   }
   return std::nullopt;
 }
 
-/// Opens a target session with backoff until it works or the pipeline stops.
-std::optional<target_session> open_target(pipeline::shared& st, const std::string& what,
+std::optional<target_session> open_target(pipeline_actor& a, const std::string& what,
                                           uint64_t epoch) {
+  auto& st = a.shared();
   backoff delay{milliseconds{100}, milliseconds{2000}};
   bool logged = false;
-  while (!st.stopping) {
+  while (!a.stopping()) {
     auto s = target_session::open(st.settings.target, st.identity(epoch));
     if (s)
       return std::move(*s);
     if (!is_connection_lost(s.error())) {
-      st.fail(what + ": " + s.error().to_string());
+      a.fail(what + ": " + s.error().to_string());
       return std::nullopt;
     }
     if (!logged)
       st.log(true, what + ": " + s.error().to_string() + " (retrying)");
     logged = true;
-    st.pause(delay.next());
+    a.pause(delay.next());
   }
   return std::nullopt;
 }
 
-/// Reconnects a target session (with its settings) with backoff; false when
-/// the pipeline stops first or the target refuses for good.
-bool recover_target(pipeline::shared& st, target_session& t, const std::string& what) {
+bool recover_target(pipeline_actor& a, target_session& t, const std::string& what) {
   backoff delay{milliseconds{100}, milliseconds{2000}};
-  while (!st.stopping) {
-    st.pause(delay.next());
+  while (!a.stopping()) {
+    a.pause(delay.next());
+    if (a.stopping())
+      return false;
     auto r = t.recover();
     if (r)
       return true;
     if (!is_connection_lost(r.error())) {
-      st.fail(what + ": setting up the target session again: " + r.error().to_string());
+      a.fail(what + ": setting up the target session again: " + r.error().to_string());
       return false;
     }
   }

@@ -1,10 +1,11 @@
-// The state and helpers the binlog pipeline's actors share: the messages
-// between the reader and its partitions, pipeline::shared (settings, status,
-// the stop flag; read by status() from any thread), and the target and source
-// connection helpers with their one backoff. Internal to the pipeline.
+// The state and helpers the binlog pipeline's actors share: pipeline::shared
+// (settings and status: the boundary with the application's threads, which
+// read status() and wait_applied()), pipeline_actor (the mailbox side every
+// actor of the pipeline has: receiving, pausing, stopping on an exit message,
+// failing), and the target and source connection helpers with their one
+// backoff. The messages are in messages/binlog.hpp. Internal to the pipeline.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -15,56 +16,22 @@
 #include <caf/all.hpp>
 
 #include "actors/binlog/sync/pipeline.hpp"
-#include "actors/binlog/sync/row_op.hpp"
 #include "actors/binlog/sync/sql_builder.hpp"
 #include "actors/binlog/sync/target_session.hpp"
-
-namespace shoal::binlog::detail {
-
-/// First message to a partition: the key it has already applied, and the
-/// ownership epoch its transactions must find on the target.
-struct partition_start {
-  change_key applied;
-  uint64_t epoch = 0;
-};
-/// Ops for one partition, in binlog order.
-struct partition_batch {
-  std::vector<row_op> ops;
-};
-/// Apply everything received so far, then answer drained.
-struct drain_request {
-  uint64_t id = 0;
-};
-struct drained_reply {
-  uint32_t partition = 0;
-  uint64_t id = 0;
-};
-/// From a partition to the reader: credits for rows applied (or skipped), and,
-/// when it committed, the key it has applied up to. The reader decides from these
-/// (the XA floor), never from the partitions' status, which is for display.
-struct rows_done {
-  int64_t rows = 0;
-  uint32_t partition = 0;
-  std::optional<change_key> applied;
-};
-
-} // namespace shoal::binlog::detail
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::detail::partition_start)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::detail::partition_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::detail::drain_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::detail::drained_reply)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::detail::rows_done)
+#include "messages/binlog.hpp"
+#include "messages/binlog_row.hpp"
 
 namespace shoal::binlog {
 
 struct pipeline::shared {
   pipeline_settings settings;
-  std::atomic<bool> stopping{false};
   mutable std::mutex mtx;
   mutable std::condition_variable cv;
   pipeline_status status;
+  /// Actors of the pipeline not yet ended.
   int running = 0;
+  /// stop() was called.
+  bool stop_requested = false;
   // Source time of the newest change applied; for lag.
   uint32_t applied_time = 0;
   // Rate sampling.
@@ -78,8 +45,9 @@ struct pipeline::shared {
       settings.log(error, "sync " + settings.name + ": " + line);
   }
 
-  /// Stops the pipeline for good with `why`.
-  void fail(const std::string& why) {
+  /// Records that the pipeline failed for good with `why` (the first reason
+  /// wins). Actors call pipeline_actor::fail, which also ends them.
+  void record_failure(const std::string& why) {
     {
       std::lock_guard<std::mutex> guard{mtx};
       if (status.state == pipeline_state::failed)
@@ -87,7 +55,6 @@ struct pipeline::shared {
       status.state = pipeline_state::failed;
       status.error = why;
     }
-    stopping = true;
     cv.notify_all();
     log(true, "stopped: " + why);
   }
@@ -109,12 +76,6 @@ struct pipeline::shared {
     cv.notify_all();
   }
 
-  /// Sleeps up to `d`, less when stopping.
-  void pause(std::chrono::milliseconds d) {
-    std::unique_lock<std::mutex> lock{mtx};
-    cv.wait_for(lock, d, [&] { return stopping.load(); });
-  }
-
   /// True when a test injects a fault at `point`.
   bool fault(const char* point) const { return settings.fault && settings.fault(point); }
 
@@ -127,20 +88,90 @@ namespace detail {
 
 using std::chrono::milliseconds;
 
+/// The mailbox side of a pipeline actor (the reader, a partition): both are
+/// detached blocking actors, linked to each other. An actor stops once it
+/// received an exit message (from pipeline::stop(), or from a linked actor
+/// that ended) or failed itself; every wait goes through receive_one(), so
+/// none misses the exit message, and pause() keeps serving the mailbox so no
+/// credit or batch waits behind a backoff.
+class pipeline_actor {
+public:
+  pipeline_actor(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st)
+      : self_(self), st_(std::move(st)) {}
+  virtual ~pipeline_actor() = default;
+  pipeline_actor(const pipeline_actor&) = delete;
+  pipeline_actor& operator=(const pipeline_actor&) = delete;
+
+  pipeline::shared& shared() { return *st_; }
+
+  /// True once it must stop: it received an exit message or failed.
+  bool stopping() const noexcept { return stopping_; }
+
+  /// Stops the pipeline for good with `why`: status() says so, and this
+  /// actor ends with an error that its links carry to the others.
+  void fail(const std::string& why);
+
+  /// Handles one message of the actor's protocol, or an exit message, within
+  /// `timeout`; false when none came.
+  virtual bool receive_one(milliseconds timeout) = 0;
+
+  /// Handles every message already queued.
+  void receive_queued() {
+    while (!stopping_ && receive_one(milliseconds{0})) {
+    }
+  }
+
+  /// Waits `d`, handling messages meanwhile; returns early when stopping.
+  void pause(milliseconds d);
+
+  /// The reason the actor ends with: its failure, or the exit message it
+  /// received, passed on to its links.
+  const caf::error& exit_reason() const noexcept { return reason_; }
+
+protected:
+  /// receive_one with `fs`, the exit message and a catch-all for anything
+  /// else (logged and dropped).
+  template <class... Fs> bool receive_with(milliseconds timeout, Fs&&... fs) {
+    bool got = true;
+    self_->receive(
+        std::forward<Fs>(fs)...,
+        [&](caf::exit_msg& m) {
+          stopping_ = true;
+          if (!reason_)
+            reason_ = m.reason ? std::move(m.reason)
+                               : caf::make_error(caf::exit_reason::user_shutdown);
+        },
+        caf::others >> [&](caf::message_view& m) -> caf::result<caf::message> {
+          st_->log(true, "dropped an unexpected message: " +
+                             caf::to_string(m.copy_content_to_message()));
+          return caf::message{};
+        },
+        caf::after(timeout) >> [&] { got = false; });
+    return got;
+  }
+
+  caf::blocking_actor* self_;
+  std::shared_ptr<pipeline::shared> st_;
+
+private:
+  bool stopping_ = false;
+  caf::error reason_;
+};
+
 /// statement_budget of `conn`'s max_allowed_packet; of MariaDB's default (16 MiB)
 /// when it cannot be read: the connection is lost then and the statements fail.
 size_t session_budget(mysql_connection& conn);
 
-/// Connects to the source with backoff until it works or the pipeline stops.
-std::optional<mysql_connection> connect_source(pipeline::shared& st);
+/// Connects to the source with backoff until it works or the actor stops.
+std::optional<mysql_connection> connect_source(pipeline_actor& a);
 
-/// Opens a target session with backoff until it works or the pipeline stops.
-std::optional<target_session> open_target(pipeline::shared& st, const std::string& what,
+/// Opens a target session with backoff until it works or the actor stops.
+std::optional<target_session> open_target(pipeline_actor& a, const std::string& what,
                                           uint64_t epoch = 0);
 
 /// Reconnects a target session (with its settings) with backoff; false when
-/// the pipeline stops first or the target refuses for good.
-bool recover_target(pipeline::shared& st, target_session& t, const std::string& what);
+/// the actor stops first or the target refuses for good (it failed then).
+bool recover_target(pipeline_actor& a, target_session& t, const std::string& what);
 
 /// The statements for `ops`, each at most `budget` bytes; a batch holding a
 /// value only a non-strict source can hold (see needs_lenient_mode) runs
@@ -156,15 +187,6 @@ std::string describe_op(const row_op& op);
 /// op fails.
 std::string locate_rejected(target_session& t, const std::vector<row_op>& ops,
                             const mysql_error& original);
-
-// Receives one message within `timeout`; false when none came.
-template <class... Fs>
-bool receive_one(caf::blocking_actor* self, milliseconds timeout, Fs&&... fs) {
-  bool got = true;
-  self->receive(
-      std::forward<Fs>(fs)..., caf::after(timeout) >> [&] { got = false; });
-  return got;
-}
 
 } // namespace detail
 } // namespace shoal::binlog

@@ -1,5 +1,7 @@
 // row_op: one change a partition applier writes to the target, as the router
-// made it from a decoded rows event.
+// made it from a decoded rows event: the payload of the pipeline's
+// partition_batch (messages/binlog.hpp). Plain data, no CAF, so the pure logic
+// of the sync (router, SQL builder, XA tracker) uses it without the actors.
 //
 // The router turns every row of a WRITE/UPDATE/DELETE_ROWS event into one op
 // with the target table's schema (names after rename, column names, key
