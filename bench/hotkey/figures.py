@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Reads the outputs bench/hotkey/run wrote to OUT (ingest-*.txt, service.txt,
+latency.txt) and prints the run's figures as one JSON object for bench/report.py.
+
+usage: bench/hotkey/figures.py OUT FULL   (FULL: 1 for a full run, 0 for quick)
+"""
+import glob, json, os, re, sys
+out, full = sys.argv[1], sys.argv[2] == "1"
+fig = {"bench": "hotkey", "mode": "full" if full else "quick"}
+num = r"([-+0-9.eE]+)"
+for path in sorted(glob.glob(os.path.join(out, "ingest-*.txt"))):
+    keys, skew = re.match(r"ingest-(\d+)-([0-9.]+)\.txt", os.path.basename(path)).groups()
+    tag = f"zipf{skew}_{keys}keys"
+    text = open(path).read()
+    m = re.search(r"key_counter:\s+" + num + r" keys/s\s+heap\s+" + num + r" MiB \(bound " + num, text)
+    fig[f"{tag}_key_counter_keys_per_s"] = float(m.group(1))
+    fig[f"{tag}_key_counter_heap_mib"] = float(m.group(2))
+    fig[f"{tag}_key_counter_bound_mib"] = float(m.group(3))
+    m = re.search(r"exact map:\s+" + num + r" keys/s\s+heap\s+" + num, text)
+    fig[f"{tag}_exact_keys_per_s"] = float(m.group(1))
+    fig[f"{tag}_exact_heap_mib"] = float(m.group(2))
+    m = re.search(r"speed " + num + r"x, heap " + num + "x", text)
+    fig[f"{tag}_speed_ratio"] = float(m.group(1))
+    fig[f"{tag}_heap_ratio"] = float(m.group(2))
+    m = re.search(r"detections: exact (\d+), key_counter (\d+), precision " + num + ", recall " + num, text)
+    fig[f"{tag}_hot_exact"] = int(m.group(1))
+    fig[f"{tag}_hot_detected"] = int(m.group(2))
+    fig[f"{tag}_precision"] = float(m.group(3))
+    fig[f"{tag}_recall"] = float(m.group(4))
+    # The hit-ratio table depends on the key count only (its skews are fixed), so each
+    # key count gets its own figures; the ingest skew runs repeat the same table.
+    for m in re.finditer(r"^\s*" + num + r"\s+(\d+)\s+" + num + r"\s+" + num + r"\s+[-+0-9.]+\s+" + num + r"\s+" + num + r"\s*$", text, re.M):
+        hr = f"hit_ratio_{keys}keys_zipf{m.group(1)}_{m.group(2)}entries"
+        fig[f"{hr}_tinylfu"] = float(m.group(3))
+        fig[f"{hr}_lru"] = float(m.group(4))
+        fig[f"{hr}_tinylfu_ops_per_s"] = float(m.group(5))
+        fig[f"{hr}_lru_ops_per_s"] = float(m.group(6))
+for name in ("service.txt", "latency.txt"):
+    last = open(os.path.join(out, name)).read().strip().splitlines()[-1]
+    fig.update(json.loads(last))
+print(json.dumps(fig))
