@@ -118,9 +118,67 @@ using token_lease_tick = caf::atom_constant<caf::atom("tok_lease")>;
 using token_refresh_tick = caf::atom_constant<caf::atom("tok_rtick")>;
 /// The cache's own timer: expire waiting callers, ask the keepers again.
 using token_nudge = caf::atom_constant<caf::atom("tok_nudge")>;
+/// keeper -> its upstream fetcher: call the platform (force: a new token even
+/// when the current one is still valid).
+using token_fetch = caf::atom_constant<caf::atom("tok_fetch")>;
+/// keeper -> its store worker: take the lease if free; extend it if still ours;
+/// count one upstream call against the day's quota; record the quota used up;
+/// write the record if ours and unchanged (compare-and-set).
+using token_store_take = caf::atom_constant<caf::atom("tok_take")>;
+using token_store_renew = caf::atom_constant<caf::atom("tok_renew")>;
+using token_store_quota = caf::atom_constant<caf::atom("tok_quota")>;
+using token_store_exhaust = caf::atom_constant<caf::atom("tok_exhst")>;
+using token_store_cas = caf::atom_constant<caf::atom("tok_cas")>;
+/// keeper -> its store or mirror worker: the stored record.
+using token_store_read = caf::atom_constant<caf::atom("tok_read")>;
+/// keeper -> its mirror worker: write this token to the MySQL mirror.
+using token_mirror_write = caf::atom_constant<caf::atom("tok_mwrite")>;
 } // namespace shoal::atoms
 
 namespace shoal {
+
+// The keeper's workers: detached actors, each doing one kind of blocking call
+// with its timeouts (HTTP, Redis, MySQL) so the keeper never blocks the
+// scheduler. Private to a keeper: it spawns them linked, and only it sends to
+// them.
+
+/// The upstream fetcher of a keeper (actors/token/actors/token_keeper.cpp).
+///
+///   (atoms::token_fetch, bool force) -> (msg::token_fetch_result)
+///       One call to the platform; a failure is a result too (ok == false).
+using token_fetcher_actor = caf::typed_actor<
+    caf::replies_to<atoms::token_fetch, bool>::with<msg::token_fetch_result>>;
+
+/// The Redis store worker of a keeper (the lease, the record, the quota count;
+/// actors/token/actors/token_store.hpp). Every reply is an error when Redis
+/// cannot be reached.
+///
+///   (atoms::token_store_take) -> (bool)       the lease is ours now
+///   (atoms::token_store_renew) -> (bool)      the lease was still ours, extended
+///   (atoms::token_release) -> (bool)          the lease was ours, given up
+///   (atoms::token_store_quota, int64_t day, int64_t limit) -> (int64_t)
+///       The day's count including this call, or minus the count when refused.
+///   (atoms::token_store_exhaust, int64_t day, int64_t limit)
+///       The platform said the day's quota is used up (best effort).
+///   (atoms::token_store_read) -> (msg::token_update)   version 0: no record
+///   (atoms::token_store_cas, msg::token_update, uint64_t expected) -> (int32_t)
+///       1 written, 0 someone wrote first, -1 the lease is not ours.
+using token_store_actor = caf::typed_actor<
+    caf::replies_to<atoms::token_store_take>::with<bool>,
+    caf::replies_to<atoms::token_store_renew>::with<bool>,
+    caf::replies_to<atoms::token_release>::with<bool>,
+    caf::replies_to<atoms::token_store_quota, int64_t, int64_t>::with<int64_t>,
+    caf::reacts_to<atoms::token_store_exhaust, int64_t, int64_t>,
+    caf::replies_to<atoms::token_store_read>::with<msg::token_update>,
+    caf::replies_to<atoms::token_store_cas, msg::token_update, uint64_t>::with<int32_t>>;
+
+/// The MySQL mirror worker of a keeper (actors/token/actors/token_mirror.hpp).
+///
+///   (atoms::token_store_read) -> (msg::token_update)   version 0: no row
+///   (atoms::token_mirror_write, msg::token_update)     a failure is noted, not replied
+using token_mirror_actor =
+    caf::typed_actor<caf::replies_to<atoms::token_store_read>::with<msg::token_update>,
+                     caf::reacts_to<atoms::token_mirror_write, msg::token_update>>;
 
 /// The keeper of one provider on one node (actors/token/actors/token_keeper.hpp).
 ///

@@ -22,16 +22,6 @@ namespace {
 using namespace std::chrono;
 using steady = steady_clock;
 
-using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
-using lease_atom = caf::atom_constant<caf::atom("lease")>;
-using renew_atom = caf::atom_constant<caf::atom("renew")>;
-using read_atom = caf::atom_constant<caf::atom("read")>;
-using cas_atom = caf::atom_constant<caf::atom("cas")>;
-using quota_atom = caf::atom_constant<caf::atom("quota")>;
-using exhaust_atom = caf::atom_constant<caf::atom("exhaust")>;
-using release_atom = caf::atom_constant<caf::atom("release")>;
-using mirror_atom = caf::atom_constant<caf::atom("mirror")>;
-
 caf::error store_failure(const redis_error& e) {
   return caf::make_error(caf::sec::runtime_error, e.to_string());
 }
@@ -63,8 +53,9 @@ struct fetcher_state {
   static inline const char* name = "shoal.token_fetcher";
 };
 
-caf::behavior upstream_fetcher(caf::stateful_actor<fetcher_state>* self,
-                               provider_config cfg) {
+token_fetcher_actor::behavior_type
+upstream_fetcher(token_fetcher_actor::stateful_pointer<fetcher_state> self,
+                 provider_config cfg) {
   http_client_options options;
   options.connect_timeout = cfg.connect_timeout;
   options.read_timeout = cfg.read_timeout;
@@ -72,7 +63,7 @@ caf::behavior upstream_fetcher(caf::stateful_actor<fetcher_state>* self,
   self->state.http = std::make_unique<http_client>(cfg.base_url, options);
   self->state.upstream = std::make_unique<provider>(std::move(cfg));
   return {
-      [self](fetch_atom, bool force) {
+      [self](atoms::token_fetch, bool force) {
         auto& st = self->state;
         auto req = st.upstream->build_request(force);
         msg::token_fetch_result out;
@@ -108,47 +99,49 @@ struct store_state {
   static inline const char* name = "shoal.token_store";
 };
 
-caf::behavior store_worker(caf::stateful_actor<store_state>* self, redis_config redis,
-                           std::string provider, std::string owner, milliseconds lease) {
+token_store_actor::behavior_type
+store_worker(token_store_actor::stateful_pointer<store_state> self, redis_config redis,
+             std::string provider, std::string owner, milliseconds lease) {
   self->state.provider = provider;
   self->state.store = std::make_unique<token_store>(std::move(redis), std::move(provider),
                                                     std::move(owner), lease);
   return {
-      [self](lease_atom) -> caf::result<bool> {
+      [self](atoms::token_store_take) -> caf::result<bool> {
         auto r = self->state.store->acquire_lease();
         if (!r)
           return store_failure(r.error());
         return *r;
       },
-      [self](renew_atom) -> caf::result<bool> {
+      [self](atoms::token_store_renew) -> caf::result<bool> {
         auto r = self->state.store->renew_lease();
         if (!r)
           return store_failure(r.error());
         return *r;
       },
-      [self](release_atom) -> caf::result<bool> {
+      [self](atoms::token_release) -> caf::result<bool> {
         auto r = self->state.store->release_lease();
         if (!r)
           return store_failure(r.error());
         return *r;
       },
-      [self](quota_atom, int64_t day, int64_t limit) -> caf::result<int64_t> {
+      [self](atoms::token_store_quota, int64_t day,
+             int64_t limit) -> caf::result<int64_t> {
         auto r = self->state.store->consume_quota(day, limit);
         if (!r)
           return store_failure(r.error());
         return *r;
       },
-      [self](exhaust_atom, int64_t day, int64_t limit) {
+      [self](atoms::token_store_exhaust, int64_t day, int64_t limit) {
         // Best effort: keepers elsewhere also learn 45009 from the platform.
         (void)self->state.store->exhaust_quota(day, limit);
       },
-      [self](read_atom) -> caf::result<msg::token_update> {
+      [self](atoms::token_store_read) -> caf::result<msg::token_update> {
         auto r = self->state.store->read();
         if (!r)
           return store_failure(r.error());
         return stored_update(self->state.provider, *r);
       },
-      [self](cas_atom, const msg::token_update& u,
+      [self](atoms::token_store_cas, const msg::token_update& u,
              uint64_t expected) -> caf::result<int32_t> {
         auto r = self->state.store->write(from_update(u), expected);
         if (!r)
@@ -176,23 +169,24 @@ struct mirror_state {
   static inline const char* name = "shoal.token_mirror";
 };
 
-caf::behavior mirror_worker(caf::stateful_actor<mirror_state>* self, mysql_config server,
-                            std::string table, std::string provider, std::string node,
-                            std::shared_ptr<token_observer> observer) {
+token_mirror_actor::behavior_type
+mirror_worker(token_mirror_actor::stateful_pointer<mirror_state> self,
+              mysql_config server, std::string table, std::string provider,
+              std::string node, std::shared_ptr<token_observer> observer) {
   auto& st = self->state;
   st.mirror = std::make_unique<token_mirror>(std::move(server), std::move(table));
   st.observer = std::move(observer);
   st.provider = std::move(provider);
   st.node = std::move(node);
   return {
-      [self](read_atom) -> caf::result<msg::token_update> {
+      [self](atoms::token_store_read) -> caf::result<msg::token_update> {
         auto& st = self->state;
         auto r = st.mirror->read(st.provider);
         if (!r)
           return caf::make_error(caf::sec::runtime_error, r.error().to_string());
         return stored_update(st.provider, *r);
       },
-      [self](mirror_atom, const msg::token_update& u) {
+      [self](atoms::token_mirror_write, const msg::token_update& u) {
         auto& st = self->state;
         auto r = st.mirror->write(st.provider, from_update(u), st.node);
         if (!r)
@@ -210,10 +204,10 @@ struct keeper_state {
   keeper_settings cfg;
   std::unique_ptr<token_state> tokens;
   std::unique_ptr<daily_quota> quota;
-  caf::actor store;
-  caf::actor fetcher;
+  token_store_actor store;
+  token_fetcher_actor fetcher;
   /// The MySQL mirror worker; null when no mirror is configured.
-  caf::actor mirror;
+  token_mirror_actor mirror;
   /// The mirror has not answered its first read yet: no refresh before it has.
   bool mirror_pending = false;
   token_cache_actor cache;
@@ -267,7 +261,8 @@ msg::token_update to_update(keeper_self self, const token_record& rec) {
 void mirror(keeper_self self) {
   auto& s = self->state;
   if (s.mirror && s.tokens->current())
-    caf::anon_send(s.mirror, mirror_atom::value, to_update(self, *s.tokens->current()));
+    caf::anon_send(s.mirror, atoms::token_mirror_write::value,
+                   to_update(self, *s.tokens->current()));
 }
 
 void push(keeper_self self) {
@@ -325,7 +320,7 @@ void sync_with_store(keeper_self self) {
   if (s.syncing)
     return;
   s.syncing = true;
-  self->request(s.store, s.cfg.lease, read_atom::value)
+  self->request(s.store, s.cfg.lease, atoms::token_store_read::value)
       .then(
           [self](msg::token_update& stored) {
             auto& s = self->state;
@@ -339,8 +334,8 @@ void sync_with_store(keeper_self self) {
             if (cur && cur->version > stored.version) {
               // The store lost the token (restarted empty) or missed our last write:
               // put back what the cluster already uses instead of fetching a new one.
-              self->request(s.store, s.cfg.lease, cas_atom::value, to_update(self, *cur),
-                            stored.version)
+              self->request(s.store, s.cfg.lease, atoms::token_store_cas::value,
+                            to_update(self, *cur), stored.version)
                   .then(
                       [self](int32_t outcome) {
                         auto& s = self->state;
@@ -371,7 +366,8 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected)
     s.observer->upstream_call(provider, to_string(err.kind), err.message);
     if (err.kind == error_class::quota_exhausted) {
       s.quota->exhaust(now);
-      caf::anon_send(s.store, exhaust_atom::value, utc_day(now), s.quota->limit());
+      caf::anon_send(s.store, atoms::token_store_exhaust::value, utc_day(now),
+                     s.quota->limit());
     }
     auto next = s.tokens->fail_refresh(err, now);
     if (next.retry)
@@ -392,7 +388,8 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected)
   s.observer->upstream_call(provider, "ok", {});
   token_record rec{r.token, from_epoch_ms(r.sent_at_ms),
                    from_epoch_ms(r.sent_at_ms + r.expires_in_ms), expected + 1};
-  self->request(s.store, s.cfg.lease, cas_atom::value, to_update(self, rec), expected)
+  self->request(s.store, s.cfg.lease, atoms::token_store_cas::value, to_update(self, rec),
+                expected)
       .then(
           [self, rec](int32_t outcome) {
             auto& s = self->state;
@@ -437,7 +434,7 @@ void fetch(keeper_self self) {
   uint64_t expected = s.tokens->current() ? s.tokens->current()->version : 0;
   auto timeout =
       s.cfg.provider.connect_timeout + 2 * s.cfg.provider.read_timeout + seconds{1};
-  self->request(s.fetcher, timeout, fetch_atom::value, force)
+  self->request(s.fetcher, timeout, atoms::token_fetch::value, force)
       .then(
           [self, expected](msg::token_fetch_result& r) { on_fetched(self, r, expected); },
           [self, expected](caf::error& e) {
@@ -473,7 +470,8 @@ void maybe_refresh(keeper_self self) {
     return;
   }
   s.tokens->begin_refresh();
-  self->request(s.store, s.cfg.lease, quota_atom::value, utc_day(now), s.quota->limit())
+  self->request(s.store, s.cfg.lease, atoms::token_store_quota::value, utc_day(now),
+                s.quota->limit())
       .then(
           [self](int64_t used) {
             if (used <= 0) {
@@ -549,9 +547,11 @@ void lease_tick(keeper_self self) {
   };
   auto failed = [self](caf::error&) { self->state.lease_pending = false; };
   if (s.leader)
-    self->request(s.store, s.cfg.lease, renew_atom::value).then(handle, failed);
+    self->request(s.store, s.cfg.lease, atoms::token_store_renew::value)
+        .then(handle, failed);
   else
-    self->request(s.store, s.cfg.lease, lease_atom::value).then(handle, failed);
+    self->request(s.store, s.cfg.lease, atoms::token_store_take::value)
+        .then(handle, failed);
 }
 
 token_keeper_actor::behavior_type token_keeper(keeper_self self, keeper_settings cfg,
@@ -575,7 +575,7 @@ token_keeper_actor::behavior_type token_keeper(keeper_self self, keeper_settings
         s.observer);
     s.mirror_pending = true;
     auto timeout = cfg.mirror->connect_timeout + cfg.mirror->read_timeout;
-    self->request(s.mirror, timeout, read_atom::value)
+    self->request(s.mirror, timeout, atoms::token_store_read::value)
         .then([self](msg::token_update& u) { adopt_mirrored(self, u); },
               [self](caf::error& e) {
                 auto& s = self->state;
@@ -608,7 +608,7 @@ token_keeper_actor::behavior_type token_keeper(keeper_self self, keeper_settings
         s.released = true;
         step_down(self, "the node shuts down");
         auto rp = self->make_response_promise<bool>();
-        self->request(s.store, s.cfg.lease, release_atom::value)
+        self->request(s.store, s.cfg.lease, atoms::token_release::value)
             .then([rp](bool released) mutable { rp.deliver(released); },
                   [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
         return rp;

@@ -20,8 +20,10 @@
 //     writes it back rather than fetching) and writes every token it adopts;
 //   - refreshes at once for msg::token_wanted when there is no valid token, and
 //     for msg::token_rejected only if the rejected token is still current.
-// Redis calls run in a detached store worker and the HTTP call in a detached
-// fetcher; both have timeouts, so neither blocks the scheduler or shutdown.
+// Redis calls run in a detached store worker, the HTTP call in a detached
+// fetcher and MySQL calls in a detached mirror worker (token_store_actor,
+// token_fetcher_actor, token_mirror_actor in messages/token.hpp); all have
+// timeouts, so none blocks the scheduler or shutdown.
 
 #pragma once
 
