@@ -3,6 +3,10 @@
 //
 // Every type here travels between processes; it is registered by name in
 // messages/registry.cpp, so all nodes must run the same definitions.
+// Actor handles inside messages travel as caf::actor, the one handle type the
+// registry knows; whoever receives one casts it to the typed interface of what
+// it names (directory_actor, token_cache_actor, hotkey_cache_actor...) before
+// sending anything, so every send is still checked by the compiler.
 
 #pragma once
 

@@ -18,7 +18,8 @@ constexpr auto lookup_timeout = seconds{2};
 
 struct peer {
   uint64_t incarnation = 0;
-  caf::actor directory;
+  /// The peer's directory (msg::member carries it as caf::actor, the wire type).
+  directory_actor directory;
   /// What was found for this incarnation; null while looking.
   caf::actor found;
   /// Between lookups of a name not registered yet (the peer's service is starting).
@@ -95,14 +96,15 @@ void on_member(finder_self self, const msg::member& m) {
     return;
   }
   if (i != st.up.end()) {
-    if (i->second.incarnation == m.incarnation && i->second.directory == m.directory)
+    if (i->second.incarnation == m.incarnation &&
+        i->second.directory.address() == m.directory.address())
       return;
     lose(self, m.node, i->second);
   } else {
     i = st.up.emplace(m.node, peer{}).first;
   }
   i->second.incarnation = m.incarnation;
-  i->second.directory = m.directory;
+  i->second.directory = caf::actor_cast<directory_actor>(m.directory);
   look(self, m.node);
 }
 
