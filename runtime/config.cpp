@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "actors/hotkey/core/cache_stats.hpp"
 #include "actors/hotkey/core/rule_parser.hpp"
 #include "runtime/json_reader.hpp"
 
@@ -309,7 +310,8 @@ void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nod
   h.rules_file = resolve(r->string("rules_file", std::string{}), c.origin);
   check_file(*r, "rules_file", h.rules_file);
   h.cache_max_entries =
-      r->integer("cache_max_entries", 1, 1LL << 32, h.cache_max_entries);
+      r->integer("cache_max_entries", 1, static_cast<int64_t>(hotkey::max_cache_entries),
+                 h.cache_max_entries);
   h.cache_max_bytes = r->integer("cache_max_bytes", 1024, 1LL << 40, h.cache_max_bytes);
   h.shard_max_candidates =
       r->integer("shard_max_candidates", 1, 100000000, h.shard_max_candidates);

@@ -26,9 +26,16 @@ struct cache_stats {
   }
 };
 
+/// The most entries a hot cache may be sized for (16,777,216). Its frequency
+/// sketch is allocated up front at about 5 bytes per entry (80 MiB here), so
+/// a larger figure would only reserve memory a cache of hot keys never uses;
+/// configurations are refused above it when they are read.
+inline constexpr uint64_t max_cache_entries = uint64_t{1} << 24;
+
 /// Bounds of a cache; the cache never holds more than either.
 struct cache_limits {
-  /// Most entries held, >= 1.
+  /// Most entries held, 1..max_cache_entries (hot_cache throws
+  /// std::invalid_argument above).
   size_t max_entries = 10000;
   /// Most key + value bytes held, >= 1. An entry larger than a shard's share is
   /// refused.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include <xxhash.h>
 
@@ -18,6 +20,10 @@ size_t share(size_t total, double fraction) {
 } // namespace
 
 hot_cache::hot_cache(hot_cache_config config) {
+  if (config.limits.max_entries > max_cache_entries)
+    throw std::invalid_argument(
+        "hot cache: max_entries " + std::to_string(config.limits.max_entries) +
+        " is above the limit of " + std::to_string(max_cache_entries));
   auto shards = std::max<size_t>(config.limits.shards, 1);
   auto entries = std::max<size_t>(config.limits.max_entries / shards, 1);
   auto bytes = std::max<size_t>(config.limits.max_bytes / shards, 1);

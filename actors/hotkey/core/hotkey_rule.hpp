@@ -34,7 +34,7 @@ struct hotkey_rule {
   /// own, bounded by the two figures below, so one flash sale cannot evict every
   /// other rule's values. Otherwise they share the node's cache (hotkeys.cache_max_*).
   bool own_cache = false;
-  /// Most entries the rule's own cache keeps, >= 1.
+  /// Most entries the rule's own cache keeps, 1..max_cache_entries.
   uint64_t cache_max_entries = 10000;
   /// Most bytes (keys + values) the rule's own cache keeps, >= 1.
   uint64_t cache_max_bytes = 64ull << 20;

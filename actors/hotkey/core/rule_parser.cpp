@@ -4,6 +4,8 @@
 #include <set>
 #include <utility>
 
+#include "actors/hotkey/core/cache_stats.hpp"
+
 namespace shoal::hotkey {
 
 namespace {
@@ -45,6 +47,14 @@ uint64_t positive_integer(const json& value, const std::string& path) {
   if (value.is_number_integer() && value.get<int64_t>() >= 1)
     return static_cast<uint64_t>(value.get<int64_t>());
   fail(path, "expected integer >= 1, got " + shown(value));
+}
+
+uint64_t bounded_integer(const json& value, const std::string& path, uint64_t max) {
+  auto n = positive_integer(value, path);
+  if (n > max)
+    fail(path,
+         "expected integer from 1 to " + std::to_string(max) + ", got " + shown(value));
+  return n;
 }
 
 int64_t positive_millis(const json& value, const std::string& path) {
@@ -97,7 +107,8 @@ hotkey_rule parse_rule(const json& object, const std::string& path) {
     rule.own_cache = true;
     expect_known_fields(*cache, cache_path, {"max_entries", "max_bytes"});
     if (auto v = cache->find("max_entries"); v != cache->end())
-      rule.cache_max_entries = positive_integer(*v, cache_path + ".max_entries");
+      rule.cache_max_entries =
+          bounded_integer(*v, cache_path + ".max_entries", max_cache_entries);
     if (auto v = cache->find("max_bytes"); v != cache->end())
       rule.cache_max_bytes = positive_integer(*v, cache_path + ".max_bytes");
   }

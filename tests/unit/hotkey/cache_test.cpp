@@ -157,6 +157,18 @@ template <class Cache> int popular_kept_after_scan() {
   return kept;
 }
 
+TEST(hot_cache, refuses_a_size_above_the_limit) {
+  hot_cache_config too_big;
+  too_big.limits.max_entries = max_cache_entries + 1;
+  EXPECT_THROW(hot_cache{too_big}, std::invalid_argument);
+  hot_cache_config largest;
+  largest.limits.max_entries = max_cache_entries;
+  largest.limits.shards = 16;
+  hot_cache c{largest};
+  EXPECT_TRUE(c.put("k", "v", 0, 10000));
+  EXPECT_TRUE(c.get("k", 1).has_value());
+}
+
 TEST(hot_cache, popular_entries_survive_a_scan) {
   EXPECT_EQ(popular_kept_after_scan<hot_cache>(), 50);
   EXPECT_EQ(popular_kept_after_scan<lru_cache>(), 0) << "the scan flushes an LRU";

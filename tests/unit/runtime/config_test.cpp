@@ -99,6 +99,28 @@ TEST(config, unknown_keys_are_errors) {
       << joined(errors);
 }
 
+// Figures that size memory up front are bounded when read: 2^32 cache entries
+// used to reserve a frequency sketch of about 20 GiB at start.
+TEST(config, cache_sizes_are_bounded_when_read) {
+  auto doc = minimal();
+  doc["hotkeys"] = json::parse(
+      R"({"cache_max_entries": 4294967296,
+          "rules": [{"key": "a", "threshold": 1,
+                     "cache": {"max_entries": 18446744073709551615}}]})");
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors, "config error at $.hotkeys.cache_max_entries: expected "
+                               "integer 1..16777216, got 4294967296"))
+      << joined(errors);
+  EXPECT_TRUE(contains(errors, "config error at $.hotkeys: $.hotkeys.rules[0].cache."
+                               "max_entries: expected integer from 1 to 16777216, got "
+                               "18446744073709551615"))
+      << joined(errors);
+  doc["hotkeys"] = json::parse(
+      R"({"cache_max_entries": 16777216,
+          "rules": [{"key": "a", "threshold": 1, "cache": {"max_entries": 16777216}}]})");
+  EXPECT_TRUE(parse_config(doc)) << joined(parse_config(doc).error());
+}
+
 TEST(config, missing_node_section_is_an_error) {
   auto errors = errors_of(json::object());
   EXPECT_TRUE(contains(errors, "config error at $.node: required object is missing"))
