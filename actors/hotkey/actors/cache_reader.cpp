@@ -54,6 +54,9 @@ cache_reader::loaded cache_reader::call(const std::string& key, const loader& lo
     }
   }
   stats.loader_calls.fetch_add(1, std::memory_order_relaxed);
+  // An invalidation that arrives while the backend is read means the value
+  // read may be the one from before the write: it is returned, not cached.
+  auto generation = p_->view->value_generation(key);
   auto started = hotkey_clock::steady_ms();
   loaded result;
   bool ok = true;
@@ -73,8 +76,8 @@ cache_reader::loaded cache_reader::call(const std::string& key, const loader& lo
   }
   auto after = p_->clock->now_ms();
   if (auto until = p_->view->hot_until(key, after))
-    p_->view->put_value(key, result.value, after,
-                        *until == hot_set::forever ? 0 : *until - after);
+    p_->view->put_loaded(key, result.value, after,
+                         *until == hot_set::forever ? 0 : *until - after, generation);
   return result;
 }
 

@@ -75,7 +75,32 @@ bool hot_view::put_value(std::string_view key, std::string value, int64_t now_ms
   return cache_of(key)->put(key, std::move(value), now_ms, ttl_ms);
 }
 
+std::atomic<uint64_t>& hot_view::generation_of(std::string_view key) const noexcept {
+  return generations_[std::hash<std::string_view>{}(key) % generation_stripes];
+}
+
+uint64_t hot_view::value_generation(std::string_view key) const noexcept {
+  return generation_of(key).load(std::memory_order_acquire);
+}
+
+bool hot_view::put_loaded(std::string_view key, std::string value, int64_t now_ms,
+                          int64_t ttl_ms, uint64_t generation) {
+  auto& g = generation_of(key);
+  if (g.load(std::memory_order_acquire) != generation)
+    return false;
+  if (!put_value(key, std::move(value), now_ms, ttl_ms))
+    return false;
+  // erase_value moves the generation on before it erases: either it erases what
+  // went in above, or the generation has moved by now and it is taken out here.
+  if (g.load(std::memory_order_acquire) != generation) {
+    erase_value(key);
+    return false;
+  }
+  return true;
+}
+
 bool hot_view::erase_value(std::string_view key) {
+  generation_of(key).fetch_add(1, std::memory_order_acq_rel);
   std::shared_lock<std::shared_mutex> guard{rules_lock_};
   auto* cache = cache_of(key);
   // The key's value may sit in the node's cache from before its rule got limits.

@@ -12,6 +12,7 @@
 // Thread-safe.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -76,7 +77,19 @@ public:
   /// cache of its rule; false when the cache refused it (see hot_cache::put).
   bool put_value(std::string_view key, std::string value, int64_t now_ms, int64_t ttl_ms);
 
-  /// Drops the value of `key` from every cache that may hold it; true if one did.
+  /// Where `key`'s invalidations stand: read it before loading a value from the
+  /// backend, and hand it to put_loaded().
+  uint64_t value_generation(std::string_view key) const noexcept;
+
+  /// put_value for a value loaded after value_generation() returned `generation`:
+  /// when `key` was invalidated since (erase_value), the load may have read the
+  /// value from before the write, so it is not kept (false). The value is checked
+  /// again after it went in, so an invalidation racing the put wins.
+  bool put_loaded(std::string_view key, std::string value, int64_t now_ms, int64_t ttl_ms,
+                  uint64_t generation);
+
+  /// Drops the value of `key` from every cache that may hold it, and moves its
+  /// invalidation generation on; true if a cache held it.
   bool erase_value(std::string_view key);
 
   /// Counters and size of every cache together.
@@ -111,6 +124,11 @@ private:
   std::unordered_map<std::string, rule_cache> own_;
   /// !own_.empty(), readable without rules_lock_ (the read path's shortcut).
   std::atomic<bool> any_own_{false};
+  /// Invalidation generations, striped by key hash: bounded memory, and a key
+  /// that shares a stripe with an invalidated one only loses one put.
+  static constexpr size_t generation_stripes = 4096;
+  std::atomic<uint64_t>& generation_of(std::string_view key) const noexcept;
+  mutable std::array<std::atomic<uint64_t>, generation_stripes> generations_{};
 };
 
 } // namespace shoal::hotkey

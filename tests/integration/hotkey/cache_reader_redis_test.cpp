@@ -204,6 +204,32 @@ TEST_F(cache_reader_redis_test, hot_key_with_a_cached_value_never_reaches_redis)
   EXPECT_EQ(redis_calls("sku:3"), 1);
 }
 
+// A write lands while a hot key's value is being read: its invalidation arrives
+// during the load, so the value read (from before the write) must not be
+// cached, or the cache would serve it until its TTL.
+TEST_F(cache_reader_redis_test, a_load_overtaken_by_an_invalidation_is_not_cached) {
+  auto p = make_context();
+  cache_reader reader{protection_config{}, p};
+  auto read = redis_loader();
+  auto writer = redis().connect();
+  p->view->mark("sku:7", 1000, 60000, false, p->clock->now_ms());
+  cache_reader::loader overtaken = [&](const std::string& key) {
+    auto value = read(key);
+    EXPECT_TRUE(writer.command({"SET", key, "new"}));
+    p->view->erase_value(key); // what the cache actor does on msg::invalidate_keys
+    return value;
+  };
+  auto first = reader.get("sku:7", overtaken);
+  EXPECT_EQ(first.source, read_source::loader);
+  EXPECT_EQ(first.value, std::optional<std::string>{"v7"}) << "the caller gets its read";
+  auto second = reader.get("sku:7", read);
+  EXPECT_EQ(second.source, read_source::loader) << "the value from before was cached";
+  EXPECT_EQ(second.value, std::optional<std::string>{"new"});
+  auto third = reader.get("sku:7", read);
+  EXPECT_EQ(third.source, read_source::hot_cache) << "a load not overtaken is cached";
+  EXPECT_EQ(third.value, std::optional<std::string>{"new"});
+}
+
 TEST_F(cache_reader_redis_test, per_key_limit_answers_the_fallback_past_its_burst) {
   auto p = make_context();
   protection_config pc;

@@ -117,7 +117,7 @@ TEST(hot_view, readers_and_the_writer_run_concurrently) {
           if (view.is_hot("k" + std::to_string(i), 1))
             seen.fetch_add(1);
     });
-  for (int round = 0; round < 200; ++round) {
+  for (int round = 0; round < 100; ++round) {
     for (int i = 0; i < 50; ++i)
       view.mark("k" + std::to_string(i), i, 1000, false, 0);
     for (int i = 0; i < 50; i += 2)
@@ -189,6 +189,44 @@ TEST(hot_view, erase_reaches_a_value_cached_before_its_rule_got_limits) {
   EXPECT_FALSE(view.get_value("a:1", 1).has_value());
   EXPECT_TRUE(view.erase_value("a:1"));
   EXPECT_EQ(view.value_stats().entries, 0u);
+}
+
+TEST(hot_view, a_value_loaded_before_an_invalidation_is_not_kept) {
+  hot_view view{cache_limits{}};
+  view.mark("k", 10, 60000, false, 0);
+  auto before = view.value_generation("k");
+  view.erase_value("k"); // the invalidation arrives while the value is loaded
+  EXPECT_FALSE(view.put_loaded("k", "old", 1, 60000, before));
+  EXPECT_FALSE(view.get_value("k", 2).has_value());
+  auto after = view.value_generation("k");
+  EXPECT_NE(after, before);
+  EXPECT_TRUE(view.put_loaded("k", "new", 3, 60000, after));
+  EXPECT_EQ(view.get_value("k", 4), std::optional<std::string>{"new"});
+}
+
+// Loads and invalidations of one key race on many threads: once the last
+// invalidation is done, no put that loaded before it may have left its value.
+TEST(hot_view, a_racing_invalidation_always_wins_over_an_older_load) {
+  hot_view view{cache_limits{}};
+  view.mark("k", 10, 60000, false, 0);
+  for (int round = 0; round < 100; ++round) {
+    std::atomic<bool> go{false};
+    std::vector<std::thread> loaders;
+    std::vector<uint64_t> seen(4);
+    for (int t = 0; t < 4; ++t)
+      seen[static_cast<size_t>(t)] = view.value_generation("k");
+    for (int t = 0; t < 4; ++t)
+      loaders.emplace_back([&, t] {
+        while (!go.load())
+          std::this_thread::yield();
+        view.put_loaded("k", "stale", 1, 60000, seen[static_cast<size_t>(t)]);
+      });
+    go = true;
+    view.erase_value("k");
+    for (auto& l : loaders)
+      l.join();
+    ASSERT_FALSE(view.get_value("k", 2).has_value()) << "round " << round;
+  }
 }
 
 } // namespace
