@@ -29,6 +29,9 @@ struct provider_figures {
   int64_t coalesced = 0;
   int64_t quota_used = 0;
   std::map<std::string, int64_t> store_events;
+  /// Reports of a refused token this node's keeper acted on, by outcome.
+  std::map<std::string, int64_t> forced_refreshes;
+  std::string last_forced_limit;
   std::string last_error;
 };
 
@@ -50,6 +53,11 @@ public:
         waited_(prometheus::BuildCounter()
                     .Name("shoal_token_waited_gets_total")
                     .Help("Gets that found no valid token on this node and waited.")
+                    .Register(reg)),
+        forced_(prometheus::BuildCounter()
+                    .Name("shoal_token_forced_refreshes_total")
+                    .Help("Refused-token reports acted on by this node's keeper, by "
+                          "outcome (refresh, deferred, refused).")
                     .Register(reg)),
         store_(prometheus::BuildCounter()
                    .Name("shoal_token_store_events_total")
@@ -108,6 +116,20 @@ public:
     f.keeper_node = keeper_node;
   }
 
+  void forced_refresh(const std::string& provider, std::string_view outcome,
+                      const std::string& detail) override {
+    forced_.Add({{"provider", provider}, {"outcome", std::string{outcome}}}).Increment();
+    if (outcome == "refresh")
+      log().info("token {}: forced refresh ({})", provider, detail);
+    else
+      log().warn("token {}: forced refresh {}: {}", provider, outcome, detail);
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto& f = figures_[provider];
+    ++f.forced_refreshes[std::string{outcome}];
+    if (outcome != "refresh")
+      f.last_forced_limit = std::string{outcome} + ": " + detail;
+  }
+
   void store_event(const std::string& provider, std::string_view what) override {
     store_.Add({{"provider", provider}, {"event", std::string{what}}}).Increment();
     log().warn("token {}: store {}", provider, what);
@@ -147,6 +169,8 @@ public:
                    {"waited_gets", waited_by_provider_.at(name)->Value()},
                    {"quota_used", f.quota_used},
                    {"store_events", f.store_events},
+                   {"forced_refreshes", f.forced_refreshes},
+                   {"last_forced_limit", f.last_forced_limit},
                    {"last_error", f.last_error}};
     }
     return out;
@@ -161,6 +185,7 @@ private:
   prometheus::Family<prometheus::Counter>& coalesced_;
   prometheus::Family<prometheus::Counter>& stale_;
   prometheus::Family<prometheus::Counter>& waited_;
+  prometheus::Family<prometheus::Counter>& forced_;
   prometheus::Family<prometheus::Counter>& store_;
   prometheus::Family<prometheus::Gauge>& gauges_;
   std::map<std::string, prometheus::Counter*> stale_by_provider_;

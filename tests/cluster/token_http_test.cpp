@@ -23,7 +23,10 @@ TEST_F(token_http, http_api_needs_the_bearer_secret_and_serves_and_rejects_token
                                          {"kind", "wechat"},
                                          {"base_url", up_server.base_url()},
                                          {"appid", "wx-test-app"},
-                                         {"secret_env", "SHOAL_TEST_WX_SECRET"}}})}}}};
+                                         {"secret_env", "SHOAL_TEST_WX_SECRET"},
+                                         {"refresh",
+                                          {{"forced_min_interval_ms", 2000},
+                                           {"forced_max_per_day", 2}}}}})}}}};
   auto path = (dir.path() / "n1.json").string();
   std::ofstream{path} << cfg.dump(2);
   process_options o;
@@ -79,6 +82,45 @@ TEST_F(token_http, http_api_needs_the_bearer_secret_and_serves_and_rejects_token
             "application/json");
   EXPECT_FALSE(
       eventually([&] { return up_server.tokens_issued() > 2; }, milliseconds{1000}));
+
+  // Reports of the new token too: a refused-token report cannot spend the quota.
+  // The second forced refresh waits out forced_min_interval_ms...
+  auto forced = [&] {
+    auto r = http.Get("/status");
+    if (!r || r->status != 200)
+      return json::object();
+    return json::parse(r->body)["tokens"]["wx"];
+  };
+  auto token2 = json::parse(http.Get("/token/wx", auth)->body)["access_token"];
+  http.Post("/token/wx/rejected", auth, json{{"access_token", token2}}.dump(),
+            "application/json");
+  ASSERT_TRUE(eventually(
+      [&] { return forced()["forced_refreshes"].value("deferred", 0) == 1; }, seconds{5}))
+      << forced().dump();
+  json token3;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = http.Get("/token/wx", auth);
+        if (!r || r->status != 200 || json::parse(r->body)["version"] != 3)
+          return false;
+        token3 = json::parse(r->body)["access_token"];
+        return true;
+      },
+      seconds{10}));
+  EXPECT_EQ(up_server.tokens_issued(), 3);
+  // ... and the third of the day is refused: the current token stays.
+  http.Post("/token/wx/rejected", auth, json{{"access_token", token3}}.dump(),
+            "application/json");
+  ASSERT_TRUE(eventually(
+      [&] { return forced()["forced_refreshes"].value("refused", 0) == 1; }, seconds{5}))
+      << forced().dump();
+  EXPECT_NE(forced().value("last_forced_limit", "").find("forced_max_per_day"),
+            std::string::npos)
+      << forced().dump();
+  EXPECT_EQ(forced()["forced_refreshes"].value("refresh", 0), 1);
+  EXPECT_FALSE(
+      eventually([&] { return up_server.tokens_issued() > 3; }, milliseconds{1000}));
+  EXPECT_EQ(json::parse(http.Get("/token/wx", auth)->body)["access_token"], token3);
   EXPECT_EQ(http.Post("/token/wx/rejected", wrong, "{}", "application/json")->status,
             401);
   node.terminate();

@@ -615,10 +615,40 @@ token_keeper_actor::behavior_type token_keeper(keeper_self self, keeper_settings
       },
       [self](msg::token_rejected& r) {
         auto& s = self->state;
-        if (s.leader && s.tokens->reject(r.token, clock::now())) {
-          arm(self);
-          maybe_refresh(self);
+        if (!s.leader)
+          return;
+        auto now = clock::now();
+        auto outcome = s.tokens->reject(r.token, now);
+        auto& policy = s.cfg.provider.refresh;
+        switch (outcome) {
+        case reject_outcome::ignored:
+          return;
+        case reject_outcome::refresh:
+          s.observer->forced_refresh(provider_name(self), to_string(outcome),
+                                     "reported by " + r.node);
+          break;
+        case reject_outcome::deferred:
+          s.observer->forced_refresh(
+              provider_name(self), to_string(outcome),
+              "reported by " + r.node + "; at most one forced refresh per " +
+                  std::to_string(policy.forced_min_interval.count()) +
+                  " ms (refresh.forced_min_interval_ms), the next in " +
+                  std::to_string(
+                      duration_cast<milliseconds>(*s.tokens->next_refresh_at() - now)
+                          .count()) +
+                  " ms");
+          break;
+        case reject_outcome::refused:
+          s.observer->forced_refresh(
+              provider_name(self), to_string(outcome),
+              "reported by " + r.node + "; " +
+                  std::to_string(s.tokens->forced_today(now)) +
+                  " forced refreshes today reach refresh.forced_max_per_day; the "
+                  "current token is kept until its normal refresh");
+          return;
         }
+        arm(self);
+        maybe_refresh(self);
       },
   };
 }

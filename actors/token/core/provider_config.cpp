@@ -1,5 +1,6 @@
 #include "actors/token/core/provider_config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
@@ -145,6 +146,10 @@ void parse_refresh(const json& j, const std::string& path, refresh_policy_config
     out.backoff_initial = std::chrono::milliseconds(*v);
   if (auto v = r.integer("backoff_max_ms", 1, 3600'000))
     out.backoff_max = std::chrono::milliseconds(*v);
+  if (auto v = r.integer("forced_min_interval_ms", 0, day_s * 1000))
+    out.forced_min_interval = std::chrono::milliseconds(*v);
+  if (auto v = r.integer("forced_max_per_day", 0, 100'000'000))
+    out.forced_max_per_day = *v;
   r.reject_unknown_keys();
   if (out.advisory_until >= out.advisory_from)
     fail_at(r.path_of("advisory_until_s"), "must be less than advisory_from_s");
@@ -204,6 +209,9 @@ provider_config parse_one(const json& j, const std::string& path, const env_look
     c.read_timeout = std::chrono::milliseconds(*v);
   if (auto v = r.integer("daily_quota", 0, 100'000'000))
     c.daily_quota = *v;
+  // A tenth of the quota for forced refreshes unless refresh says otherwise.
+  c.refresh.forced_max_per_day =
+      c.daily_quota > 0 ? std::max<int64_t>(1, c.daily_quota / 10) : 0;
   if (auto v = r.find("refresh"))
     parse_refresh(*v, r.path_of("refresh"), c.refresh);
   r.reject_unknown_keys();

@@ -47,6 +47,16 @@ struct refresh_policy_config {
   duration urgent_backoff_max = std::chrono::seconds(5);
   /// Shortest wait after the platform said calls are too frequent.
   duration rate_limited_delay = std::chrono::seconds(60);
+  /// Forced refreshes (an application reported the current token refused):
+  /// at most one per this interval; a report inside it schedules the refresh
+  /// for when the interval ends. An application that reports a persistent
+  /// platform error (an IP not whitelisted) as a dead token would otherwise
+  /// spend a call per report.
+  duration forced_min_interval = std::chrono::seconds(60);
+  /// ... and at most this many per UTC day (0: no cap but the daily quota);
+  /// past it reports are refused and the current token is kept. The provider
+  /// config defaults it to a tenth of the daily quota.
+  int64_t forced_max_per_day = 200;
 };
 
 /// The windows of one token, as absolute times.

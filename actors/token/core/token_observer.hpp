@@ -33,6 +33,12 @@ public:
   virtual void adopted(const std::string& provider, uint64_t version,
                        int64_t expires_at_ms, const std::string& keeper_node) = 0;
 
+  /// The keeper acted on an application's report of a refused token: `outcome`
+  /// is "refresh", "deferred" or "refused" (see token_state::reject); `detail`
+  /// says why for the last two.
+  virtual void forced_refresh(const std::string& provider, std::string_view outcome,
+                              const std::string& detail) = 0;
+
   /// A keeper's write was refused by the store (fenced) or the store failed.
   virtual void store_event(const std::string& provider, std::string_view what) = 0;
 

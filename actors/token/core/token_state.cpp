@@ -112,14 +112,45 @@ retry_decision token_state::fail_refresh(const upstream_error& error, time_point
   return {true, next_attempt_};
 }
 
-bool token_state::reject(std::string_view token, time_point now) {
-  if (!current_ || current_->token != token || in_flight_ || stopped_)
-    return false;
-  if (force_wanted_ && next_attempt_ <= now)
-    return false;
+std::string_view to_string(reject_outcome outcome) {
+  switch (outcome) {
+  case reject_outcome::ignored:
+    return "ignored";
+  case reject_outcome::refresh:
+    return "refresh";
+  case reject_outcome::deferred:
+    return "deferred";
+  case reject_outcome::refused:
+    return "refused";
+  }
+  return "ignored";
+}
+
+reject_outcome token_state::reject(std::string_view token, time_point now) {
+  if (!current_ || current_->token != token || in_flight_ || stopped_ || force_wanted_)
+    return reject_outcome::ignored;
+  auto& cfg = policy_.config();
+  if (cfg.forced_max_per_day > 0 && forced_today(now) >= cfg.forced_max_per_day)
+    return reject_outcome::refused;
+  if (utc_day(now) != forced_day_) {
+    forced_day_ = utc_day(now);
+    forced_count_ = 0;
+  }
+  ++forced_count_;
   force_wanted_ = true;
-  next_attempt_ = now;
-  return true;
+  auto allowed = last_forced_ ? *last_forced_ + cfg.forced_min_interval : now;
+  if (allowed <= now) {
+    last_forced_ = now;
+    next_attempt_ = now;
+    return reject_outcome::refresh;
+  }
+  last_forced_ = allowed;
+  next_attempt_ = std::min(next_attempt_, allowed);
+  return reject_outcome::deferred;
+}
+
+int64_t token_state::forced_today(time_point now) const {
+  return utc_day(now) == forced_day_ ? forced_count_ : 0;
 }
 
 void token_state::resume(time_point now) {

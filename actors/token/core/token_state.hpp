@@ -16,7 +16,9 @@
 //     or resume() is called.
 //   - reject(token): an application saw the platform refuse `token`; refresh now, but
 //     only if it is still the current token (N reports of one dead token cause one
-//     refresh; a report about an already replaced token causes none).
+//     refresh; a report about an already replaced token causes none), at most once
+//     per forced_min_interval (a report inside it is served when it ends) and
+//     forced_max_per_day times a UTC day (then it is refused).
 //
 // Time is always passed in. Not thread-safe: owned by one keeper.
 
@@ -41,6 +43,22 @@ struct token_record {
   /// a record whose version is higher than the one it holds.
   uint64_t version = 0;
 };
+
+/// What reject() made of a report.
+enum class reject_outcome {
+  /// Not the current token, a refresh in flight or already scheduled, or
+  /// retries stopped: nothing to do.
+  ignored,
+  /// A forced refresh is due now.
+  refresh,
+  /// A forced refresh is due when forced_min_interval has passed since the last.
+  deferred,
+  /// The day's forced refreshes are used up (forced_max_per_day).
+  refused,
+};
+
+/// "ignored", "refresh", "deferred" or "refused".
+std::string_view to_string(reject_outcome outcome);
 
 /// Where `now` falls in the current token's life.
 enum class token_phase {
@@ -118,10 +136,14 @@ public:
   /// Ends the in-flight refresh with a failure and schedules (or stops) retries.
   retry_decision fail_refresh(const upstream_error& error, time_point now);
 
-  /// An application reported that the platform refused `token`. Schedules an
-  /// immediate refresh and returns true only when `token` is the current token, no
-  /// refresh is in flight or already scheduled for now, and retries are not stopped.
-  bool reject(std::string_view token, time_point now);
+  /// An application reported that the platform refused `token`. Schedules a
+  /// forced refresh only when `token` is the current token, no refresh is in
+  /// flight, no forced one is scheduled and retries are not stopped; now, or when
+  /// the forced refresh interval allows; refused past the day's forced refreshes.
+  reject_outcome reject(std::string_view token, time_point now);
+
+  /// Forced refreshes granted (now or deferred) on `now`'s UTC day.
+  int64_t forced_today(time_point now) const;
 
   /// Clears a stop caused by a non-retryable error (the configuration was fixed);
   /// the next refresh is due at `now`.
@@ -147,6 +169,11 @@ private:
   time_point next_attempt_ = time_point::min();
   bool in_flight_ = false;
   bool force_wanted_ = false;
+  /// When the last forced refresh was scheduled to start.
+  std::optional<time_point> last_forced_;
+  /// Forced refreshes granted on UTC day forced_day_.
+  int64_t forced_day_ = 0;
+  int64_t forced_count_ = 0;
   int failures_ = 0;
   std::optional<upstream_error> stopped_;
   std::optional<upstream_error> last_error_;

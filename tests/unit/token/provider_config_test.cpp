@@ -44,6 +44,21 @@ void expect_error(const json& providers, const std::string& message) {
   EXPECT_EQ(r.error(), message);
 }
 
+TEST(provider_config, forced_refresh_limits_can_be_set) {
+  auto j = valid_providers();
+  j[0]["refresh"] = {{"forced_min_interval_ms", 5000}, {"forced_max_per_day", 0}};
+  auto r = parse_providers(j, "$.tokens.providers", env);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r.value()[0].refresh.forced_min_interval, 5000ms);
+  EXPECT_EQ(r.value()[0].refresh.forced_max_per_day, 0);
+  j[0]["refresh"] = {{"forced_max_per_day", -1}};
+  auto bad = parse_providers(j, "$.tokens.providers", env);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("$.tokens.providers[0].refresh.forced_max_per_day"),
+            std::string::npos)
+      << bad.error();
+}
+
 TEST(provider_config, parses_all_kinds) {
   auto r = parse_providers(valid_providers(), "$.tokens.providers", env);
   ASSERT_TRUE(r.ok()) << r.error();
@@ -66,6 +81,10 @@ TEST(provider_config, parses_all_kinds) {
   EXPECT_EQ(p[1].refresh.advisory_until, 10s);
   EXPECT_EQ(p[1].refresh.backoff_initial, 50ms);
   EXPECT_EQ(p[1].refresh.backoff_max, 800ms);
+  // Forced refreshes: once a minute, a tenth of the daily quota, unless set.
+  EXPECT_EQ(p[0].refresh.forced_min_interval, 60s);
+  EXPECT_EQ(p[0].refresh.forced_max_per_day, 200);
+  EXPECT_EQ(p[1].refresh.forced_max_per_day, 5);
   EXPECT_EQ(p[2].kind, provider_kind::oauth2);
   EXPECT_EQ(p[2].base_url, "https://idp.example.com:8443");
   EXPECT_EQ(p[2].token_path, "/oauth2/token");

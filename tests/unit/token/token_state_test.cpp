@@ -225,7 +225,7 @@ TEST(token_state, non_retryable_errors_stop_and_are_reported) {
     EXPECT_EQ(s.stopped()->code, 40125);
     EXPECT_FALSE(s.refresh_due(now + 1h));
     EXPECT_FALSE(s.next_refresh_at());
-    EXPECT_FALSE(s.reject("a", now));
+    EXPECT_EQ(s.reject("a", now), reject_outcome::ignored);
     // The still-valid token keeps being served.
     EXPECT_TRUE(s.has_valid(now));
     s.resume(now + 1s);
@@ -255,25 +255,74 @@ TEST(token_state, reject_refreshes_only_the_current_token_once) {
   token_state s(refresh_policy(two_hour_config(), 1));
   s.adopt(record("a", t0, 2h, 1), t0);
   auto now = t0 + 10min;
-  EXPECT_FALSE(s.reject("old-token", now));
-  EXPECT_TRUE(s.reject("a", now));
+  EXPECT_EQ(s.reject("old-token", now), reject_outcome::ignored);
+  EXPECT_EQ(s.reject("a", now), reject_outcome::refresh);
   EXPECT_TRUE(s.force_wanted());
   EXPECT_TRUE(s.refresh_due(now));
   // More reports of the same dead token do not add refreshes.
-  EXPECT_FALSE(s.reject("a", now));
+  EXPECT_EQ(s.reject("a", now), reject_outcome::ignored);
   s.begin_refresh();
-  EXPECT_FALSE(s.reject("a", now));
+  EXPECT_EQ(s.reject("a", now), reject_outcome::ignored);
   s.complete_refresh("b", 7200s, now + 100ms);
   EXPECT_FALSE(s.force_wanted());
   // A report about the replaced token causes nothing.
-  EXPECT_FALSE(s.reject("a", now + 200ms));
+  EXPECT_EQ(s.reject("a", now + 200ms), reject_outcome::ignored);
   EXPECT_FALSE(s.refresh_due(now + 200ms));
+}
+
+// Reports of refused tokens cannot spend the quota: an application that calls
+// every platform error a dead token gets at most one forced refresh per
+// interval, and a capped number a day.
+TEST(token_state, forced_refreshes_are_spaced_and_capped_per_day) {
+  auto cfg = two_hour_config();
+  cfg.forced_min_interval = 60s;
+  cfg.forced_max_per_day = 3;
+  token_state s(refresh_policy(cfg, 1));
+  s.adopt(record("a", t0, 2h, 1), t0);
+  auto now = t0 + 1min;
+  ASSERT_EQ(s.reject("a", now), reject_outcome::refresh);
+  s.begin_refresh();
+  s.complete_refresh("b", 7200s, now + 1s);
+  // The new token is reported refused at once: it waits out the interval.
+  EXPECT_EQ(s.reject("b", now + 2s), reject_outcome::deferred);
+  EXPECT_TRUE(s.force_wanted());
+  EXPECT_FALSE(s.refresh_due(now + 59s));
+  EXPECT_TRUE(s.refresh_due(now + 60s));
+  EXPECT_EQ(s.reject("b", now + 3s), reject_outcome::ignored) << "already scheduled";
+  s.begin_refresh();
+  s.complete_refresh("c", 7200s, now + 61s);
+  EXPECT_EQ(s.reject("c", now + 62s), reject_outcome::deferred);
+  s.begin_refresh();
+  s.complete_refresh("d", 7200s, now + 121s);
+  EXPECT_EQ(s.forced_today(now + 121s), 3);
+  // The day's three are spent: the current token is kept.
+  EXPECT_EQ(s.reject("d", now + 10min), reject_outcome::refused);
+  EXPECT_FALSE(s.force_wanted());
+  EXPECT_FALSE(s.refresh_due(now + 10min));
+  // A new UTC day starts a new count.
+  auto tomorrow = next_utc_midnight(now);
+  EXPECT_EQ(s.forced_today(tomorrow), 0);
+  EXPECT_EQ(s.reject("d", tomorrow), reject_outcome::refresh);
+}
+
+TEST(token_state, no_daily_cap_when_it_is_zero) {
+  auto cfg = two_hour_config();
+  cfg.forced_min_interval = 0ms;
+  cfg.forced_max_per_day = 0;
+  token_state s(refresh_policy(cfg, 1));
+  auto now = t0;
+  for (int i = 0; i < 500; ++i) {
+    auto token = "t" + std::to_string(i);
+    s.adopt(record(token, now, 2h, static_cast<uint64_t>(i + 1)), now);
+    ASSERT_EQ(s.reject(token, now), reject_outcome::refresh) << i;
+    now += 1s;
+  }
 }
 
 TEST(token_state, refresh_limited_retries_soon_without_force) {
   token_state s(refresh_policy(two_hour_config(), 1));
   s.adopt(record("a", t0, 2h, 1), t0);
-  ASSERT_TRUE(s.reject("a", t0 + 1min));
+  ASSERT_EQ(s.reject("a", t0 + 1min), reject_outcome::refresh);
   s.begin_refresh();
   auto d = s.fail_refresh(error_of(error_class::refresh_limited), t0 + 1min);
   ASSERT_TRUE(d.retry);
