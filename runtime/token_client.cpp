@@ -1,6 +1,6 @@
 // token_client: how application threads read tokens. The fast path reads the
-// node's token board without a message; only a caller with no valid token asks the
-// cache and waits.
+// node's token board without a message; only a caller with no usable token (none
+// yet, or the current one inside its hand-out margin) asks the cache and waits.
 
 #include <time.h>
 
@@ -38,7 +38,7 @@ token_result token_client::get(std::string_view provider, milliseconds wait) con
   if (slot < 0)
     return {nullptr, "unknown token provider \"" + std::string{provider} + "\""};
   auto now = coarse_now() + coarse_margin;
-  if (auto* t = d.board->current(slot); t && now < t->expires_at) {
+  if (auto* t = d.board->current(slot); t && now < t->usable_until) {
     if (now >= t->stale_after)
       d.watcher->stale_served(t->provider);
     return {t, {}};
@@ -57,7 +57,7 @@ token_result token_client::get(std::string_view provider, milliseconds wait) con
     if (left <= milliseconds{0}) {
       out.error = "no valid token of " + std::string{provider} + " within " +
                   std::to_string(wait.count()) +
-                  " ms: the tokens that arrived had expired";
+                  " ms: the tokens that arrived were inside their hand-out margin";
       return out;
     }
     bool again = false;
@@ -66,7 +66,7 @@ token_result token_client::get(std::string_view provider, milliseconds wait) con
         .receive(
             [&](msg::token_update&) {
               auto* t = d.board->current(slot);
-              if (t && token::clock::now() < t->expires_at)
+              if (t && token::clock::now() < t->usable_until)
                 out.snapshot = t;
               else
                 again = true;

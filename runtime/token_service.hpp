@@ -15,7 +15,7 @@
 // send `Authorization: Bearer <secret from http_api.secret_env>`:
 //   GET  /token/NAME            200
 //   {"access_token","version","expires_at_ms","expires_in_ms"}
-//                               (waits up to 5 s only when no valid token exists: 503)
+//                               (waits up to 5 s only when no usable token exists: 503)
 //   POST /token/NAME/rejected   body {"access_token": "..."}; 202, refreshes only if
 //                               that token is still the current one
 
@@ -56,8 +56,10 @@ public:
   explicit token_client(token_service* svc = nullptr) : svc_(svc) {}
 
   /// The current token of `provider`. Returns at once, without a message or a lock,
-  /// while this node holds a valid token; otherwise waits at most `wait` for the
-  /// keeper to provide one.
+  /// while this node holds a usable token: valid and not inside its hand-out
+  /// margin (refresh.handout_margin_ms before expiry). Otherwise waits at most
+  /// `wait` for the keeper to provide one; at the end of the wait it fails rather
+  /// than hand out a token in its last moments.
   token_result get(std::string_view provider,
                    std::chrono::milliseconds wait = std::chrono::seconds{5}) const;
 

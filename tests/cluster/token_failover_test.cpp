@@ -1,7 +1,8 @@
 // The keeper's node dies (kill -9) or freezes (SIGSTOP) mid-cycle: another node
 // takes the lease within the lease time, continues from the stored token without
-// refreshing early, callers see no error, and there is still one upstream call per
-// cycle (also after the frozen node wakes up with its old lease in mind).
+// refreshing early (or refreshes at once when it took over inside the advisory
+// window), callers see no error, and there is still one upstream call per cycle
+// (also after the frozen node wakes up with its old lease in mind).
 
 #include "tests/cluster/token_cluster.hpp"
 #include "tests/support/shared_servers.hpp"
@@ -75,6 +76,57 @@ TEST_F(token_failover,
   }
   EXPECT_EQ(c.upstream().count("token", "ok"), c.upstream().tokens_issued());
   c.expect_one_call_per_cycle(milliseconds{2000});
+}
+
+TEST_F(token_failover,
+       a_keeper_taking_over_inside_the_advisory_window_refreshes_at_once) {
+  // 20 s tokens: the advisory window runs from 10 s to 15 s after the token was
+  // obtained. The keeper is killed at 9.5 s, before its refresh point; the lease
+  // (1.5 s) passes to another node inside the advisory window. The point the dead
+  // keeper chose is lost with it: the heir refreshes as soon as it holds the lease
+  // rather than at a new random point up to 4 s later, closer to expiry.
+  auto up = upstream();
+  up.expiry = seconds{20};
+  token_cluster c({"n1", "n2", "n3"}, redis(), up, 1500, 4);
+  c.start_all();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(c.wait_tokens(1, seconds{20}));
+  auto issued = c.issues().front().first;
+  ASSERT_TRUE(eventually([&] { return !c.keeper().empty(); }, seconds{5}));
+  auto victim = c.keeper();
+  std::this_thread::sleep_until(issued + milliseconds{9500});
+  ASSERT_EQ(c.upstream().tokens_issued(), 1) << "refreshed before the advisory window";
+  c.proc(victim).kill();
+  std::vector<std::string> heirs;
+  for (auto n : {"n1", "n2", "n3"})
+    if (n != victim)
+      heirs.push_back(n);
+  std::string heir;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (auto& n : heirs)
+          if (c.status(n).value("keeper_here", false))
+            heir = n;
+        return !heir.empty() || c.upstream().tokens_issued() > 1;
+      },
+      seconds{10}));
+  auto took_over = steady_clock::now();
+  // The watcher records an issue up to a poll (2 ms) after the stand-in counts it.
+  ASSERT_TRUE(eventually([&] { return c.issues().size() >= 2; }, seconds{10}));
+  auto refreshed = c.issues().at(1).first;
+  ASSERT_GT(took_over, issued + milliseconds{10000})
+      << "the takeover happened before the advisory window; the test timing is off";
+  auto wait_ms = duration_cast<milliseconds>(refreshed - took_over).count();
+  EXPECT_LT(wait_ms, 1000) << "the heir waited " << wait_ms
+                           << " ms after taking over inside the advisory window";
+  RecordProperty("takeover_to_refresh_ms", static_cast<int>(wait_ms));
+  for (auto& n : heirs) {
+    auto r = c.finish(n);
+    EXPECT_EQ(r.value("errors", -1), 0) << n << ": " << r.dump();
+    EXPECT_EQ(r.value("invalid", -1), 0) << n << ": " << r.dump();
+  }
+  EXPECT_EQ(c.upstream().count("token", "ok"), c.upstream().tokens_issued());
+  c.expect_one_call_per_cycle(milliseconds{9000});
 }
 
 TEST_F(token_failover, a_clean_shutdown_hands_the_lease_over_at_once) {

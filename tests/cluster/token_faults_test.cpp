@@ -1,7 +1,8 @@
-// Failures around the keeper: Redis restarted (empty) mid-run, and an upstream
-// that fails half of its calls and answers slowly. Nodes keep serving the token
-// they have, callers see no error while a valid token exists, and there is no
-// duplicate refresh.
+// Failures around the keeper: Redis restarted (empty) mid-run, an upstream that
+// fails half of its calls and answers slowly, one that fails until a token is in
+// its last moments, and one that takes a second per call. Nodes keep serving the
+// token they have, callers see no error while a valid token exists, no caller is
+// handed a token inside its hand-out margin, and there is no duplicate refresh.
 
 #include "tests/cluster/token_cluster.hpp"
 #include "tests/support/shared_servers.hpp"
@@ -59,6 +60,61 @@ TEST_F(token_faults, half_of_upstream_calls_failing_slowly_never_reach_a_caller)
   EXPECT_GT(faults, 0) << stats.dump();
   EXPECT_EQ(c.upstream().count("token", "ok"), c.upstream().tokens_issued());
   c.expect_one_call_per_cycle(milliseconds{1500});
+}
+
+TEST_F(token_faults, a_refresh_landing_in_the_last_moments_is_waited_for) {
+  // 6 s tokens: the mandatory window is the last 1.5 s, the hand-out margin the
+  // last 750 ms. The upstream fails every call from the first token until 500 ms
+  // before it expires: the new token lands inside the margin (or just after the
+  // expiry), and callers must wait for it instead of getting the dying one.
+  standins::token_standin_options up;
+  up.expiry = seconds{6};
+  up.grace = seconds{2};
+  token_cluster c({"n1", "n2"}, redis(), up, 1500, 8);
+  c.start_all();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(c.wait_tokens(1, seconds{20}));
+  auto issued = c.issues().front().first;
+  ASSERT_EQ(c.upstream().control({{"error_rate", 1.0}, {"errors", {"busy"}}}), "");
+  ASSERT_LT(steady_clock::now(), issued + milliseconds{3000})
+      << "the faults were switched on after the refresh window opened";
+  std::this_thread::sleep_until(issued + milliseconds{5500});
+  ASSERT_EQ(c.upstream().control({{"error_rate", 0.0}}), "");
+  ASSERT_TRUE(c.wait_tokens(3, seconds{20}));
+  EXPECT_GT(c.upstream().count("token", "fault_busy"), 0) << c.upstream().stats().dump();
+  for (auto n : {"n1", "n2"}) {
+    auto r = c.finish(n);
+    EXPECT_EQ(r.value("errors", -1), 0) << n << ": " << r.dump();
+    EXPECT_EQ(r.value("invalid", -1), 0) << n << ": " << r.dump();
+    // 750 ms of margin, less what a thread descheduled between get() and its own
+    // clock reading can lose under a loaded test machine.
+    EXPECT_GE(r.value("min_left_ms", -1), 600) << n << ": " << r.dump();
+  }
+  EXPECT_EQ(c.upstream().count("token", "ok"), c.upstream().tokens_issued());
+}
+
+TEST_F(token_faults, a_slow_upstream_is_called_early_enough) {
+  // Every call takes a second. The keeper measures that and starts each refresh a
+  // second earlier in the advisory window (3 s to 1.5 s before expiry), so the new
+  // token arrives before the mandatory window: callers never see a token with
+  // less than about 1.5 s left. Started at the unshifted point, the call would
+  // land up to 500 ms before expiry.
+  standins::token_standin_options up;
+  up.expiry = seconds{6};
+  up.grace = seconds{2};
+  up.latency = milliseconds{1000};
+  token_cluster c({"n1", "n2"}, redis(), up, 1500, 8);
+  c.start_all();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(c.wait_tokens(5, seconds{40}));
+  for (auto n : {"n1", "n2"}) {
+    auto r = c.finish(n);
+    EXPECT_EQ(r.value("errors", -1), 0) << n << ": " << r.dump();
+    EXPECT_EQ(r.value("invalid", -1), 0) << n << ": " << r.dump();
+    EXPECT_GE(r.value("min_left_ms", -1), 1200) << n << ": " << r.dump();
+  }
+  EXPECT_EQ(c.upstream().count("token", "ok"), c.upstream().tokens_issued());
+  c.expect_one_call_per_cycle(milliseconds{2000});
 }
 
 } // namespace

@@ -124,7 +124,7 @@ TEST_F(token_http, http_api_needs_the_bearer_secret_and_serves_and_rejects_token
   EXPECT_EQ(http.Post("/token/wx/rejected", wrong, "{}", "application/json")->status,
             401);
   node.terminate();
-  EXPECT_TRUE(node.wait_for_exit(seconds{10}));
+  EXPECT_TRUE(node.wait_for_exit(seconds{10})) << node.output_tail();
   EXPECT_EQ(node.output().find("api-secret-1"), std::string::npos);
   EXPECT_EQ(node.output().find("wx-test-secret"), std::string::npos);
 }

@@ -13,8 +13,9 @@
 // Prints "storm ready" once the first token is there and the threads run. A
 // checker thread checks every token a thread saw for the first time, and the
 // current token every 50 ms, at the stand-in (CHECK_URL/check). On SIGTERM it stops and
-// prints one JSON line: gets, errors, checks, invalid (with the first failures), and
-// every distinct token seen.
+// prints one JSON line: gets, errors, checks, invalid (with the first failures),
+// min_left_ms (the least life a token had left when get() returned it), and every
+// distinct token seen.
 
 #include <atomic>
 #include <csignal>
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -44,6 +46,7 @@ struct totals {
   int64_t errors = 0;
   int64_t checks = 0;
   int64_t invalid = 0;
+  int64_t min_left_ms = std::numeric_limits<int64_t>::max();
   std::vector<std::string> failures;
   std::set<std::string> tokens;
 };
@@ -64,6 +67,7 @@ struct sightings {
 void storm(const shoal::engine& eng, const std::string& provider, microseconds pause,
            std::atomic<bool>& stop, sightings& seen, totals& out) {
   int64_t gets = 0, errors = 0;
+  int64_t min_left = std::numeric_limits<int64_t>::max();
   std::vector<std::string> failures;
   const shoal::token::token_snapshot* last = nullptr;
   while (!stop.load(std::memory_order_relaxed)) {
@@ -75,6 +79,10 @@ void storm(const shoal::engine& eng, const std::string& provider, microseconds p
         failures.push_back("get: " + t.error);
       continue;
     }
+    min_left = std::min<int64_t>(
+        min_left,
+        duration_cast<milliseconds>(t.snapshot->expires_at - shoal::token::clock::now())
+            .count());
     if (t.snapshot != last) {
       last = t.snapshot;
       std::lock_guard<std::mutex> guard(seen.mutex);
@@ -86,6 +94,7 @@ void storm(const shoal::engine& eng, const std::string& provider, microseconds p
   std::lock_guard<std::mutex> guard(out.mutex);
   out.gets += gets;
   out.errors += errors;
+  out.min_left_ms = std::min(out.min_left_ms, min_left);
   for (auto& f : failures)
     if (out.failures.size() < 10)
       out.failures.push_back(f);
@@ -184,9 +193,13 @@ int main(int argc, char** argv) {
   stop = true;
   for (auto& t : pool)
     t.join();
-  nlohmann::json j{{"gets", out.gets},         {"errors", out.errors},
-                   {"checks", out.checks},     {"invalid", out.invalid},
-                   {"failures", out.failures}, {"tokens", out.tokens}};
+  nlohmann::json j{{"gets", out.gets},
+                   {"errors", out.errors},
+                   {"checks", out.checks},
+                   {"invalid", out.invalid},
+                   {"min_left_ms", out.min_left_ms},
+                   {"failures", out.failures},
+                   {"tokens", out.tokens}};
   std::cout << "result " << j.dump() << std::endl;
   eng->stop();
   return 0;

@@ -68,15 +68,17 @@ void adopt(cache_self self, const msg::token_update& u) {
   auto p = s.cfg.policies.find(u.provider);
   refresh_policy policy{p == s.cfg.policies.end() ? refresh_policy_config{} : p->second,
                         1};
-  snap.stale_after =
-      policy.windows_for(snap.obtained_at, snap.expires_at).mandatory_start;
+  auto windows = policy.windows_for(snap.obtained_at, snap.expires_at);
+  snap.stale_after = windows.mandatory_start;
+  snap.usable_until = windows.handout_end;
+  auto usable_until = snap.usable_until;
   if (!s.board->publish(std::move(snap)))
     return;
   s.observer->adopted(u.provider, u.version, u.expires_at_ms, u.keeper_node);
   auto w = s.waiters.find(u.provider);
   if (w == s.waiters.end() || w->second.empty())
     return;
-  if (clock::now() >= from_epoch_ms(u.expires_at_ms))
+  if (clock::now() >= usable_until)
     return;
   s.observer->coalesced(u.provider, static_cast<int64_t>(w->second.size()));
   for (auto& x : w->second)
@@ -92,6 +94,24 @@ void want(cache_self self, const std::string& provider) {
     self->send(k->second, m);
   for (auto& [_, c] : s.peer_caches)
     self->send(c, m);
+}
+
+/// Why callers of `provider` still wait, for the error of one whose time ran out.
+std::string why_waiting(cache_self self, const std::string& provider) {
+  auto& board = *self->state.board;
+  auto slot = board.slot_of(provider);
+  auto* snap = slot < 0 ? nullptr : board.current(slot);
+  auto now = clock::now();
+  if (!snap)
+    return "no token of " + provider + " yet";
+  auto left = duration_cast<milliseconds>(snap->expires_at - now).count();
+  if (left <= 0)
+    return "the token of " + provider + " (version " + std::to_string(snap->version) +
+           ") expired " + std::to_string(-left) + " ms ago and no new one arrived";
+  return "the token of " + provider + " (version " + std::to_string(snap->version) +
+         ") expires in " + std::to_string(left) +
+         " ms, inside its hand-out margin (refresh.handout_margin_ms), and no new "
+         "one arrived";
 }
 
 void arm_nudge(cache_self self) {
@@ -159,7 +179,8 @@ token_cache_actor::behavior_type token_cache(cache_self self, cache_settings cfg
         if (slot < 0)
           return caf::make_error(caf::sec::invalid_argument,
                                  "unknown token provider " + provider);
-        if (auto* snap = s.board->current(slot); snap && clock::now() < snap->expires_at)
+        if (auto* snap = s.board->current(slot);
+            snap && clock::now() < snap->usable_until)
           return to_update(*snap);
         s.waiters[provider].push_back(waiter{self->make_response_promise(),
                                              steady::now() + milliseconds{timeout_ms}});
@@ -195,9 +216,8 @@ token_cache_actor::behavior_type token_cache(cache_self self, cache_settings cfg
         for (auto& [provider, list] : s.waiters) {
           for (auto i = list.begin(); i != list.end();) {
             if (now >= i->deadline) {
-              i->promise.deliver(
-                  caf::make_error(caf::sec::request_timeout,
-                                  "no valid token of " + provider + " in time"));
+              i->promise.deliver(caf::make_error(caf::sec::request_timeout,
+                                                 why_waiting(self, provider)));
               i = list.erase(i);
             } else {
               ++i;

@@ -221,6 +221,9 @@ struct keeper_state {
   bool lease_pending = false;
   /// A read-merge-write with the store is in flight.
   bool syncing = false;
+  /// This keeper took the lease and has not read the store since: its first
+  /// sync decides whether the takeover refreshes at once (token_state::took_over).
+  bool just_took_over = false;
   /// The current token is newer than the stored one (the store was unreachable).
   bool dirty = false;
   /// When the last successful acquire or renew was sent: the lease holds until
@@ -298,6 +301,7 @@ void step_down(keeper_self self, const std::string& why) {
 void become_leader(keeper_self self) {
   auto& s = self->state;
   s.leader = true;
+  s.just_took_over = true;
   s.observer->leadership(provider_name(self), true);
   s.observer->note(provider_name(self), false,
                    "keeper on " + s.cfg.node + " holds the lease");
@@ -330,6 +334,14 @@ void sync_with_store(keeper_self self) {
             if (stored.version > 0)
               s.tokens->adopt(from_update(stored), clock::now());
             adopt_board(self);
+            if (s.just_took_over) {
+              s.just_took_over = false;
+              if (s.tokens->took_over(clock::now()))
+                s.observer->note(provider_name(self), false,
+                                 "keeper on " + s.cfg.node +
+                                     " took over inside the advisory window: "
+                                     "refreshing now");
+            }
             auto& cur = s.tokens->current();
             if (cur && cur->version > stored.version) {
               // The store lost the token (restarted empty) or missed our last write:
@@ -361,6 +373,9 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected)
   auto& s = self->state;
   auto now = clock::now();
   auto& provider = provider_name(self);
+  if (r.sent_at_ms > 0)
+    s.tokens->note_latency(
+        duration_cast<milliseconds>(now - from_epoch_ms(r.sent_at_ms)));
   if (!r.ok) {
     upstream_error err{static_cast<error_class>(r.error_class), r.code, r.message};
     s.observer->upstream_call(provider, to_string(err.kind), err.message);
@@ -598,7 +613,9 @@ token_keeper_actor::behavior_type token_keeper(keeper_self self, keeper_settings
         auto& s = self->state;
         if (!s.leader)
           return;
-        if (s.tokens->has_valid(clock::now()))
+        // A token inside its hand-out margin is not given to callers: they wait
+        // for the refresh, which the schedule (and its backoff) still paces.
+        if (s.tokens->usable(clock::now()))
           push(self);
         else
           maybe_refresh(self);

@@ -146,6 +146,11 @@ void parse_refresh(const json& j, const std::string& path, refresh_policy_config
     out.backoff_initial = std::chrono::milliseconds(*v);
   if (auto v = r.integer("backoff_max_ms", 1, 3600'000))
     out.backoff_max = std::chrono::milliseconds(*v);
+  bool margin_set = false;
+  if (auto v = r.integer("handout_margin_ms", 0, day_s * 1000)) {
+    out.handout_margin = std::chrono::milliseconds(*v);
+    margin_set = true;
+  }
   if (auto v = r.integer("forced_min_interval_ms", 0, day_s * 1000))
     out.forced_min_interval = std::chrono::milliseconds(*v);
   if (auto v = r.integer("forced_max_per_day", 0, 100'000'000))
@@ -153,6 +158,12 @@ void parse_refresh(const json& j, const std::string& path, refresh_policy_config
   r.reject_unknown_keys();
   if (out.advisory_until >= out.advisory_from)
     fail_at(r.path_of("advisory_until_s"), "must be less than advisory_from_s");
+  // Unset, the 30 s default is capped at half the mandatory window where the
+  // windows are computed; set, a value past that cap is a mistake worth saying.
+  if (margin_set && 2 * out.handout_margin > out.advisory_until)
+    fail_at(r.path_of("handout_margin_ms"),
+            "must be at most half of advisory_until_s: the keeper needs the first half "
+            "of the mandatory window to refresh before callers wait");
   if (out.backoff_initial > out.backoff_max)
     fail_at(r.path_of("backoff_initial_ms"), "must not exceed backoff_max_ms");
 }

@@ -16,24 +16,35 @@ refresh_windows refresh_policy::windows_for(time_point obtained_at,
     lifetime = duration::zero();
   auto from = static_cast<double>(config_.advisory_from.count());
   auto until = static_cast<double>(config_.advisory_until.count());
+  auto margin = static_cast<double>(config_.handout_margin.count());
   auto cap = config_.max_advisory_fraction * static_cast<double>(lifetime.count());
   if (from > cap && from > 0) {
     until = until * cap / from;
     from = cap;
   }
+  margin = std::min(margin, until / 2);
   refresh_windows w;
+  w.obtained_at = obtained_at;
   w.expires_at = expires_at;
+  w.handout_end = expires_at - duration(static_cast<duration::rep>(margin));
   w.advisory_start = expires_at - duration(static_cast<duration::rep>(from));
   w.mandatory_start = expires_at - duration(static_cast<duration::rep>(until));
   return w;
 }
 
 time_point refresh_policy::pick_refresh_at(const refresh_windows& w,
-                                           time_point not_before) {
-  auto lo = std::max(w.advisory_start, not_before);
-  if (lo >= w.mandatory_start)
+                                           time_point not_before, duration lead) {
+  // An upstream slower than half the time before the mandatory window would have
+  // the keeper refresh as soon as it got a token: cap the lead there.
+  auto room = std::chrono::duration_cast<duration>(w.mandatory_start - w.obtained_at);
+  lead = std::clamp(lead, duration::zero(), std::max(room / 2, duration::zero()));
+  auto hi = w.mandatory_start - lead;
+  auto lo = std::max({w.advisory_start - lead, w.obtained_at, not_before});
+  if (lo >= hi)
     return not_before;
-  auto span = std::chrono::duration_cast<duration>(w.mandatory_start - lo).count();
+  auto span = std::chrono::duration_cast<duration>(hi - lo).count();
+  if (span <= 0)
+    return lo;
   std::uniform_int_distribution<duration::rep> pick(0, span - 1);
   return lo + duration(pick(rng_));
 }

@@ -2,15 +2,19 @@
 //
 // A token's life is split into windows, measured back from its expiry:
 //
-//   obtained_at          advisory_start        mandatory_start        expires_at
-//   |------- fresh -------|------ advisory ------|------ mandatory ------|-- expired
+//   obtained_at          advisory_start        mandatory_start  handout_end  expires_at
+//   |------- fresh -------|------ advisory ------|------ mandatory --|-- margin --|-- expired
 //                         ^ refresh at a random point in here
 //
 // The keeper refreshes at a random point of the advisory window (so that many
-// providers, or a restarted keeper, do not all call upstream at the same instant);
-// in the mandatory window it retries more urgently. For short-lived tokens the
-// windows shrink proportionally, so the advisory window never opens earlier than
-// `max_advisory_fraction` of the lifetime before expiry.
+// providers, or a restarted keeper, do not all call upstream at the same instant),
+// started earlier by the upstream's measured latency so that the new token arrives
+// inside the window; in the mandatory window it retries more urgently. A token is
+// not handed out in its last `handout_margin` (a caller would hold a token that
+// dies before its call reaches the platform): a get waits for the new token
+// instead. For short-lived tokens the windows shrink proportionally, so the
+// advisory window never opens earlier than `max_advisory_fraction` of the lifetime
+// before expiry, and the margin never exceeds half the mandatory window.
 //
 // After a failure the wait grows exponentially with jitter: the n-th consecutive
 // failure waits a uniformly random time in [d/2, d], d = min(max, initial * 2^(n-1)).
@@ -36,6 +40,10 @@ struct refresh_policy_config {
   /// The advisory window closes (and the mandatory window opens) this long before
   /// expiry. Invariant: advisory_until < advisory_from.
   duration advisory_until = std::chrono::minutes(5);
+  /// A token is not handed out this close to its expiry; callers wait for the
+  /// new one instead. Capped at half the (scaled) mandatory window, so that the
+  /// keeper has the first half of it to refresh before callers wait.
+  duration handout_margin = std::chrono::seconds(30);
   /// Upper bound on advisory_from as a fraction of the token's lifetime, in (0, 1].
   double max_advisory_fraction = 0.5;
   /// Wait after the first failure.
@@ -61,8 +69,11 @@ struct refresh_policy_config {
 
 /// The windows of one token, as absolute times.
 struct refresh_windows {
+  time_point obtained_at;
   time_point advisory_start;
   time_point mandatory_start;
+  /// A token is handed out only before this point.
+  time_point handout_end;
   time_point expires_at;
 };
 
@@ -78,9 +89,13 @@ public:
   /// Scaled down for tokens whose lifetime is shorter than the configured leads allow.
   refresh_windows windows_for(time_point obtained_at, time_point expires_at) const;
 
-  /// A random point in [max(advisory_start, not_before), mandatory_start); returns
-  /// `not_before` when that interval is empty.
-  time_point pick_refresh_at(const refresh_windows& w, time_point not_before);
+  /// A random point in [max(advisory_start - lead, obtained_at, not_before),
+  /// mandatory_start - lead): the advisory window moved earlier by `lead` (the
+  /// time an upstream call is expected to take, capped at half the time from
+  /// obtained_at to mandatory_start), so that the new token arrives inside it.
+  /// Returns `not_before` when that interval is empty.
+  time_point pick_refresh_at(const refresh_windows& w, time_point not_before,
+                             duration lead = duration::zero());
 
   /// The wait after the `failures`-th consecutive failure (failures >= 1); `urgent`
   /// caps it at urgent_backoff_max instead of backoff_max.

@@ -3,7 +3,7 @@
 //
 //   token_board board({"wx", "idp"});
 //   auto slot = board.slot_of("wx");                  // once; -1 when unknown
-//   if (auto* t = board.current(slot); t && clock::now() < t->expires_at) use(t->token);
+//   if (auto* t = board.current(slot); t && clock::now() < t->usable_until) use(t->token);
 //
 // Each provider has one atomically swapped pointer to an immutable snapshot. The
 // token cache actor is the only writer (publish()); readers do one acquire load.
@@ -33,6 +33,10 @@ struct token_snapshot {
   /// From here on the token is served although it should have been replaced
   /// (its mandatory refresh window has started): counted as stale-served.
   time_point stale_after;
+  /// The token is handed out only before this point (its hand-out margin,
+  /// refresh_policy_config::handout_margin, starts here); then callers wait for
+  /// the new one. Before expires_at.
+  time_point usable_until;
   uint64_t version = 0;
   /// The node whose keeper adopted it.
   std::string keeper_node;

@@ -1,6 +1,7 @@
 #include "actors/token/core/token_state.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "actors/token/core/daily_quota.hpp"
 
@@ -41,12 +42,35 @@ bool token_state::has_valid(time_point now) const {
   return current_ && now < current_->expires_at;
 }
 
+bool token_state::usable(time_point now) const {
+  return current_ &&
+         now <
+             policy_.windows_for(current_->obtained_at, current_->expires_at).handout_end;
+}
+
+void token_state::note_latency(duration took) {
+  latencies_[latency_next_] = std::max(took, duration::zero());
+  latency_next_ = (latency_next_ + 1) % kLatencies;
+}
+
+duration token_state::expected_latency() const {
+  return *std::max_element(std::begin(latencies_), std::end(latencies_));
+}
+
+bool token_state::took_over(time_point now) {
+  if (in_flight_ || stopped_ || force_wanted_ || failures_ > 0 ||
+      phase(now) != token_phase::advisory || next_attempt_ <= now)
+    return false;
+  next_attempt_ = now;
+  return true;
+}
+
 bool token_state::adopt(token_record record, time_point now) {
   if (current_ && record.version <= current_->version)
     return false;
   auto w = policy_.windows_for(record.obtained_at, record.expires_at);
   current_ = std::move(record);
-  next_attempt_ = policy_.pick_refresh_at(w, now);
+  next_attempt_ = policy_.pick_refresh_at(w, now, expected_latency());
   failures_ = 0;
   force_wanted_ = false;
   stopped_.reset();

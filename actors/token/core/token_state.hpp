@@ -5,8 +5,12 @@
 //
 //   - adopt(record): a newer token (fetched, or read from the store on takeover)
 //     becomes current; the next refresh is scheduled at a random point of its
-//     advisory window (see refresh_policy), never earlier than `now`, so a keeper
-//     that takes over does not refresh early.
+//     advisory window (see refresh_policy), moved earlier by the upstream's
+//     measured latency (note_latency) and never earlier than `now`.
+//   - took_over(now): a keeper that just took the lease refreshes at once when the
+//     token is already in its advisory window (the previous keeper's chosen point
+//     died with it); before that window it keeps the token, so a takeover does
+//     not refresh early.
 //   - begin_refresh / complete_refresh / fail_refresh: one refresh in flight at a time.
 //     A retryable failure schedules a retry after an exponential, jittered backoff
 //     (urgent cap in the mandatory window or without a valid token) while the current
@@ -100,6 +104,10 @@ public:
   /// True when a current token exists and `now` is before its expiry.
   bool has_valid(time_point now) const;
 
+  /// True when a current token exists and `now` is before its hand-out margin:
+  /// it may be given to a caller.
+  bool usable(time_point now) const;
+
   /// Makes `record` current if there is none or its version is higher, scheduling
   /// the next refresh in its advisory window, clearing failures and any stop.
   /// Returns false (and changes nothing) for an older or equal version.
@@ -117,6 +125,19 @@ public:
 
   /// Marks a refresh as in flight.
   void begin_refresh();
+
+  /// How long an upstream call took (sent to answered, success or failure);
+  /// the slowest of the last few moves the next refresh point earlier.
+  void note_latency(duration took);
+
+  /// The slowest of the last few upstream calls (zero before the first).
+  duration expected_latency() const;
+
+  /// This keeper just took the lease: when the current token is inside its
+  /// advisory window and nothing else is scheduled (no failures, no forced
+  /// refresh, nothing in flight), the refresh is due at `now`. Returns whether it
+  /// moved the refresh.
+  bool took_over(time_point now);
 
   /// True while a refresh is in flight.
   bool in_flight() const { return in_flight_; }
@@ -169,6 +190,10 @@ private:
   time_point next_attempt_ = time_point::min();
   bool in_flight_ = false;
   bool force_wanted_ = false;
+  /// The last upstream latencies, a ring of kLatencies.
+  static constexpr size_t kLatencies = 8;
+  duration latencies_[kLatencies] = {};
+  size_t latency_next_ = 0;
   /// When the last forced refresh was scheduled to start.
   std::optional<time_point> last_forced_;
   /// Forced refreshes granted on UTC day forced_day_.

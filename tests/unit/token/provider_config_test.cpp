@@ -59,6 +59,26 @@ TEST(provider_config, forced_refresh_limits_can_be_set) {
       << bad.error();
 }
 
+TEST(provider_config, the_handout_margin_can_be_set_within_the_mandatory_window) {
+  auto j = valid_providers();
+  auto r = parse_providers(j, "$.tokens.providers", env);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r.value()[0].refresh.handout_margin, 30s);
+  j[0]["refresh"] = {{"handout_margin_ms", 2000}};
+  r = parse_providers(j, "$.tokens.providers", env);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r.value()[0].refresh.handout_margin, 2000ms);
+  // advisory_until_s 10: the keeper's half of the mandatory window is 5 s.
+  j[0]["refresh"] = {
+      {"advisory_from_s", 20}, {"advisory_until_s", 10}, {"handout_margin_ms", 6000}};
+  expect_error(j, "$.tokens.providers[0].refresh.handout_margin_ms: must be at most half "
+                  "of advisory_until_s: the keeper needs the first half of the mandatory "
+                  "window to refresh before callers wait");
+  // Not set, the default is capped where the windows are computed: no error.
+  j[0]["refresh"] = {{"advisory_from_s", 20}, {"advisory_until_s", 10}};
+  EXPECT_TRUE(parse_providers(j, "$.tokens.providers", env).ok());
+}
+
 TEST(provider_config, parses_all_kinds) {
   auto r = parse_providers(valid_providers(), "$.tokens.providers", env);
   ASSERT_TRUE(r.ok()) << r.error();

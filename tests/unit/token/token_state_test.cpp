@@ -69,6 +69,41 @@ TEST(refresh_policy, refresh_points_spread_inside_the_advisory_window) {
   EXPECT_GT(hi, w.mandatory_start - 30s);
 }
 
+TEST(refresh_policy, the_handout_margin_ends_before_expiry_and_shrinks_with_the_windows) {
+  refresh_policy p(two_hour_config(), 1);
+  // Two-hour tokens: the configured 30 s.
+  EXPECT_EQ(p.windows_for(t0, t0 + 2h).handout_end, t0 + 2h - 30s);
+  // Six-second tokens: the mandatory window shrinks to the last 1.5 s, and the
+  // margin to half of it, so the keeper has 750 ms to refresh before callers wait.
+  auto w = p.windows_for(t0, t0 + 6s);
+  EXPECT_EQ(w.mandatory_start, t0 + 4500ms);
+  EXPECT_EQ(w.handout_end, t0 + 5250ms);
+  // A margin larger than half the mandatory window is capped there.
+  auto c = two_hour_config();
+  c.handout_margin = 4min;
+  EXPECT_EQ(refresh_policy(c, 1).windows_for(t0, t0 + 2h).handout_end, t0 + 2h - 150s);
+}
+
+TEST(refresh_policy, a_slow_upstream_moves_the_refresh_point_earlier) {
+  refresh_policy p(two_hour_config(), 5);
+  auto w = p.windows_for(t0, t0 + 2h);
+  for (int i = 0; i < 200; ++i) {
+    auto at = p.pick_refresh_at(w, t0, 20s);
+    ASSERT_GE(at, w.advisory_start - 20s);
+    // The call, answered 20 s later, still lands before the mandatory window.
+    ASSERT_LT(at + 20s, w.mandatory_start);
+  }
+  // A lead longer than the token can give is capped at half the time before the
+  // mandatory window (4.5 s / 2 for a 6 s token): the window [3 s, 4.5 s) moves
+  // to [0.75 s, 2.25 s), never to right after the token arrived.
+  auto s = p.windows_for(t0, t0 + 6s);
+  for (int i = 0; i < 200; ++i) {
+    auto at = p.pick_refresh_at(s, t0, 10s);
+    ASSERT_GE(at, t0 + 750ms);
+    ASSERT_LT(at, t0 + 2250ms);
+  }
+}
+
 TEST(refresh_policy, same_seed_same_jitter) {
   refresh_policy a(two_hour_config(), 7);
   refresh_policy b(two_hour_config(), 7);
@@ -170,6 +205,55 @@ TEST(token_state, takeover_does_not_refresh_early) {
   s.adopt(record("a", t0, 2h, 3), t0 + 1h);
   EXPECT_FALSE(s.refresh_due(t0 + 1h));
   EXPECT_GE(*s.next_refresh_at(), t0 + 2h - 10min);
+}
+
+TEST(token_state, a_keeper_taking_over_inside_the_advisory_window_refreshes_at_once) {
+  token_state s(refresh_policy(two_hour_config(), 1));
+  // Before the advisory window: the takeover keeps the token.
+  s.adopt(record("a", t0, 2h, 3), t0 + 1h);
+  EXPECT_FALSE(s.took_over(t0 + 1h));
+  EXPECT_FALSE(s.refresh_due(t0 + 1h));
+  // Inside it: the point the old keeper chose died with it; refresh now rather
+  // than at a new random point that may land near the mandatory window.
+  token_state late(refresh_policy(two_hour_config(), 1));
+  auto now = t0 + 2h - 9min;
+  late.adopt(record("a", t0, 2h, 3), now);
+  EXPECT_TRUE(late.took_over(now));
+  EXPECT_TRUE(late.refresh_due(now));
+  // Not while a failure's backoff is pending.
+  token_state failing(refresh_policy(two_hour_config(), 1));
+  failing.adopt(record("a", t0, 2h, 3), t0);
+  failing.begin_refresh();
+  failing.fail_refresh({error_class::server_error, 500, "busy"}, now);
+  EXPECT_FALSE(failing.took_over(now));
+  EXPECT_FALSE(failing.refresh_due(now));
+}
+
+TEST(token_state, a_token_is_usable_until_its_handout_margin) {
+  token_state s(refresh_policy(two_hour_config(), 1));
+  EXPECT_FALSE(s.usable(t0));
+  s.adopt(record("a", t0, 2h, 1), t0);
+  EXPECT_TRUE(s.usable(t0 + 2h - 31s));
+  EXPECT_FALSE(s.usable(t0 + 2h - 30s));
+  EXPECT_TRUE(s.has_valid(t0 + 2h - 30s));
+}
+
+TEST(token_state, measured_latency_moves_the_next_refresh_earlier) {
+  token_state s(refresh_policy(two_hour_config(), 9));
+  EXPECT_EQ(s.expected_latency(), duration::zero());
+  s.note_latency(2s);
+  s.note_latency(40s);
+  s.note_latency(1s);
+  // The slowest of the last few calls.
+  EXPECT_EQ(s.expected_latency(), 40s);
+  s.adopt(record("a", t0, 2h, 1), t0);
+  auto at = *s.next_refresh_at();
+  EXPECT_GE(at, t0 + 2h - 10min - 40s);
+  EXPECT_LT(at + 40s, t0 + 2h - 5min);
+  // Old measurements age out after eight calls.
+  for (int i = 0; i < 8; ++i)
+    s.note_latency(100ms);
+  EXPECT_EQ(s.expected_latency(), 100ms);
 }
 
 TEST(token_state, failures_back_off_while_the_token_stays_valid) {
