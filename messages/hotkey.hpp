@@ -163,6 +163,8 @@ using hk_peers = caf::atom_constant<caf::atom("hk_peers")>;
 using hk_state = caf::atom_constant<caf::atom("hk_state")>;
 using hk_subscribe = caf::atom_constant<caf::atom("hk_sub")>;
 using hk_read = caf::atom_constant<caf::atom("hk_read")>;
+/// Cache: the manual hot keys it holds (a restarted shard recovers its own).
+using hk_manual = caf::atom_constant<caf::atom("hk_manual")>;
 } // namespace shoal::atoms
 
 namespace shoal {
@@ -174,11 +176,16 @@ namespace shoal {
 ///   (msg::cooled_keys)        keys no longer hot
 ///   (msg::invalidate_keys)    cached values to drop
 ///   (msg::hotkey_rules)       a rule set, adopted when newer
+///   (atoms::hk_manual) -> (msg::hot_keys)
+///       The operators' keys it holds (manual, ttl_ms left, 0: no expiry): the
+///       cluster's copy of them, from which a restarted shard recovers its own.
 ///   (atoms::hk_tick)          internal: expiry timer
 using hotkey_cache_actor =
     caf::typed_actor<caf::reacts_to<msg::hot_keys>, caf::reacts_to<msg::cooled_keys>,
                      caf::reacts_to<msg::invalidate_keys>,
-                     caf::reacts_to<msg::hotkey_rules>, caf::reacts_to<atoms::hk_tick>>;
+                     caf::reacts_to<msg::hotkey_rules>,
+                     caf::replies_to<atoms::hk_manual>::with<msg::hot_keys>,
+                     caf::reacts_to<atoms::hk_tick>>;
 
 /// The counter shard of a shard node (actors/hotkey/actors/counter_shard.cpp).
 ///
@@ -186,7 +193,11 @@ using hotkey_cache_actor =
 ///   (atoms::hk_flush, msg::key_counts) -> (uint64_t detected)
 ///       The same, answered once counted (a flush that waits for the shards).
 ///   (msg::manual_hot)         an operator adds or removes a hot key it owns
-///   (msg::hotkey_peers)       from the tracker: the caches to push to
+///   (msg::hotkey_peers)       from the tracker: the caches to push to. A cache
+///       new to the shard gets every key the shard holds hot; when the shard
+///       nodes change, the shard asks every cache for manual keys and takes back
+///       those it owns and does not hold (it restarted, or took over a dead
+///       shard's keys)
 ///   (atoms::hk_tick)          internal: expiry timer
 using counter_shard_actor =
     caf::typed_actor<caf::reacts_to<msg::key_counts>,

@@ -1,6 +1,7 @@
 // The hot-key service's HTTP surface: its "hotkeys" section of /status, and
 // /hotkeys (list), /hotkeys/manual and /hotkeys/invalidate.
 
+#include <charconv>
 #include <httplib.h>
 
 #include "actors/hotkey/core/hot_view.hpp"
@@ -79,24 +80,35 @@ void hotkey_service::add_routes(httplib::Server& server) {
     res.set_content(nlohmann::json{{"node", p_->node}, {"hot_keys", out}}.dump(),
                     "application/json");
   });
-  server.Post("/hotkeys/manual",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                if (!req.has_param("key")) {
-                  res.status = 400;
-                  res.set_content("key is required\n", "text/plain");
-                  return;
-                }
-                auto key = req.get_param_value("key");
-                if (req.get_param_value("hot") == "0") {
-                  remove_hot(key);
-                } else {
-                  int64_t duration = 0;
-                  if (req.has_param("duration_ms"))
-                    duration = std::stoll(req.get_param_value("duration_ms"));
-                  add_hot(key, duration);
-                }
-                res.set_content("ok\n", "text/plain");
-              });
+  server.Post(
+      "/hotkeys/manual", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!req.has_param("key")) {
+          res.status = 400;
+          res.set_content("key is required\n", "text/plain");
+          return;
+        }
+        auto key = req.get_param_value("key");
+        if (req.get_param_value("hot") == "0") {
+          remove_hot(key);
+        } else {
+          int64_t duration = 0;
+          if (req.has_param("duration_ms")) {
+            auto text = req.get_param_value("duration_ms");
+            auto [end, ec] =
+                std::from_chars(text.data(), text.data() + text.size(), duration);
+            if (ec != std::errc{} || end != text.data() + text.size() || duration < 0) {
+              res.status = 400;
+              res.set_content("duration_ms must be a whole number of "
+                              "milliseconds >= 0 (0: until removed), got \"" +
+                                  text + "\"\n",
+                              "text/plain");
+              return;
+            }
+          }
+          add_hot(key, duration);
+        }
+        res.set_content("ok\n", "text/plain");
+      });
   server.Post("/hotkeys/invalidate",
               [this](const httplib::Request& req, httplib::Response& res) {
                 invalidate(req.get_param_value("key"));

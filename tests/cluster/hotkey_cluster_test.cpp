@@ -284,6 +284,61 @@ TEST(hotkey_cluster, manual_keys_invalidation_and_the_breaker_against_redis) {
       << c.dump();
 }
 
+TEST(hotkey_cluster, manual_keys_survive_a_restart_of_the_shard_that_owns_them) {
+  hot_cluster c{{{"flush_ms", 5}, {"rules", rule(1000000, 60000)}}};
+  c.start_all();
+  auto owned_by = [&](const std::string& node, const std::string& prefix) {
+    for (int i = 0;; ++i) {
+      auto k = prefix + std::to_string(i);
+      if (owner_of(k, c.names) == std::optional<std::string>{node})
+        return k;
+    }
+  };
+  auto a = owned_by("n3", "a:");
+  auto b = owned_by("n1", "b:");
+  auto gone = owned_by("n3", "c:");
+  for (auto& k : {a, b, gone})
+    ASSERT_TRUE(c.admin("n1", "/hotkeys/manual?key=" + k + "&hot=1"));
+  auto hot_everywhere = [&](const std::string& k) {
+    return c.hot_on("n1", k) && c.hot_on("n2", k) && c.hot_on("n3", k);
+  };
+  ASSERT_TRUE(
+      eventually([&] { return hot_everywhere(a) && hot_everywhere(b); }, seconds{5}))
+      << c.dump();
+  ASSERT_TRUE(eventually([&] { return hot_everywhere(gone); }, seconds{5})) << c.dump();
+  c.proc("n3").kill();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return c.status("n1")["shard_nodes"].size() == 2 &&
+               c.status("n2")["shard_nodes"].size() == 2;
+      },
+      seconds{10}))
+      << c.dump();
+  // Removed while its owner is dead: the survivor that owns it now never held it,
+  // and still removes it from every cache.
+  ASSERT_TRUE(c.admin("n2", "/hotkeys/manual?key=" + gone + "&hot=0"));
+  EXPECT_TRUE(eventually([&] { return !c.hot_on("n1", gone) && !c.hot_on("n2", gone); },
+                         seconds{5}))
+      << c.dump();
+  // n3 comes back empty: its shard takes back the keys it owns from the other
+  // caches, and the other shards send their keys to its new cache.
+  c.start("n3");
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_TRUE(
+      eventually([&] { return hot_everywhere(a) && hot_everywhere(b); }, seconds{10}))
+      << c.dump();
+  EXPECT_FALSE(c.hot_on("n3", gone)) << "a removed key came back";
+  // The restarted owner can remove its key again.
+  ASSERT_TRUE(c.admin("n2", "/hotkeys/manual?key=" + a + "&hot=0"));
+  EXPECT_TRUE(eventually(
+      [&] { return !c.hot_on("n1", a) && !c.hot_on("n2", a) && !c.hot_on("n3", a); },
+      seconds{5}))
+      << c.dump();
+  EXPECT_TRUE(hot_everywhere(b));
+  // A malformed duration is refused with a clear error.
+  EXPECT_FALSE(c.admin("n1", "/hotkeys/manual?key=x&hot=1&duration_ms=soon"));
+}
+
 TEST(hotkey_cluster,
      rule_reload_applies_cluster_wide_and_a_bad_file_keeps_the_old_rules) {
   test::temp_dir dir{"hotkey-rules"};

@@ -58,6 +58,20 @@ hotkey_cache_actor::behavior_type cache(cache_self self,
         p.rules->offer(
             std::make_shared<rule_set>(in.version, std::move(*parsed), in.rules_json));
       },
+      [self](atoms::hk_manual) {
+        auto& p = *self->state.p;
+        auto now = p.clock->now_ms();
+        msg::hot_keys out{p.node, {}};
+        for (auto& k : p.view->list(now)) {
+          if (!k.manual)
+            continue;
+          auto ttl =
+              k.until_ms == hot_set::forever ? 0 : std::max<int64_t>(1, k.until_ms - now);
+          out.keys.push_back(
+              msg::hot_entry{k.key, 0, ttl, hotkey_clock::wall_us(), true});
+        }
+        return out;
+      },
       [self, tick](atoms::hk_tick) {
         auto& p = *self->state.p;
         p.view->expire(p.clock->now_ms());

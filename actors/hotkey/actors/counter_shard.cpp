@@ -2,6 +2,7 @@
 // pushes the hot ones to every node.
 
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -16,8 +17,13 @@ namespace {
 
 struct shard_state {
   std::shared_ptr<node_context> p;
-  /// Every live node's cache actor (this node's included), from the peer tracker.
-  std::vector<hotkey_cache_actor> caches;
+  /// Every live node's cache actor (this node's included), by node, from the
+  /// peer tracker.
+  std::map<std::string, hotkey_cache_actor> caches;
+  /// The live shard nodes, for ownership (node_context::owner).
+  std::vector<std::string> shard_nodes;
+  /// Keys an operator made hot (a subset of `hot`).
+  std::set<std::string> manual;
   /// One counter per window length in use by a rule.
   std::map<int64_t, std::unique_ptr<key_counter>> counters;
   /// Keys this shard declared hot (or an operator added), with expiry.
@@ -43,7 +49,7 @@ key_counter& counter_for(shard_state& st, int64_t window_ms) {
 void push(shard_self self, msg::hot_keys batch) {
   if (batch.keys.empty())
     return;
-  for (auto& cache : self->state.caches)
+  for (auto& [_, cache] : self->state.caches)
     self->send(cache, batch);
 }
 
@@ -51,7 +57,7 @@ void push_cooled(shard_self self, std::vector<std::string> keys) {
   if (keys.empty())
     return;
   msg::cooled_keys batch{self->state.p->node, std::move(keys)};
-  for (auto& cache : self->state.caches)
+  for (auto& [_, cache] : self->state.caches)
     self->send(cache, batch);
 }
 
@@ -94,6 +100,77 @@ uint64_t count(shard_self self, msg::key_counts& in) {
   return detected;
 }
 
+/// Every key this shard holds hot, as a push: for a cache that just appeared (a
+/// node started or came back), which would otherwise miss keys until their next
+/// extension, and operators' keys for ever.
+msg::hot_keys everything(shard_self self) {
+  auto& st = self->state;
+  auto now = st.p->clock->now_ms();
+  msg::hot_keys out{st.p->node, {}};
+  for (auto& [key, until] : st.hot.snapshot()) {
+    if (until <= now)
+      continue;
+    bool manual = st.manual.count(key) > 0;
+    auto ttl = until == hot_set::forever ? 0 : std::max<int64_t>(1, until - now);
+    out.keys.push_back(msg::hot_entry{key, 0, ttl, hotkey_clock::wall_us(), manual});
+  }
+  return out;
+}
+
+/// Takes back the operators' keys this shard owns but does not hold, from what a
+/// cache holds: after a restart of this node, or when the shard of a dead node
+/// handed its keys to this one.
+void recover_manual(shard_self self, msg::hot_keys& held) {
+  auto& st = self->state;
+  auto now = st.p->clock->now_ms();
+  msg::hot_keys batch{st.p->node, {}};
+  for (auto& e : held.keys) {
+    if (!e.manual || st.hot.is_hot(e.key, now))
+      continue;
+    if (st.p->owner(e.key, st.shard_nodes) != std::optional<std::string>{st.p->node})
+      continue;
+    auto until = e.ttl_ms > 0 ? now + e.ttl_ms : hot_set::forever;
+    st.hot.add_manual(e.key, until);
+    st.manual.insert(e.key);
+    st.pushed_until[e.key] = until;
+    batch.keys.push_back(e);
+  }
+  push(self, std::move(batch));
+}
+
+void peers_changed(shard_self self, msg::hotkey_peers& live) {
+  auto& st = self->state;
+  std::map<std::string, hotkey_cache_actor> caches;
+  for (auto& [node, c] : live.caches)
+    if (c)
+      caches.emplace(node, caf::actor_cast<hotkey_cache_actor>(c));
+  std::vector<std::string> shard_nodes;
+  for (auto& [node, s] : live.shards)
+    if (s)
+      shard_nodes.push_back(node);
+  std::vector<hotkey_cache_actor> fresh;
+  for (auto& [node, c] : caches) {
+    auto old = st.caches.find(node);
+    if (old == st.caches.end() || old->second != c)
+      fresh.push_back(c);
+  }
+  bool owners_changed = shard_nodes != st.shard_nodes;
+  st.caches = std::move(caches);
+  st.shard_nodes = std::move(shard_nodes);
+  if (!fresh.empty()) {
+    auto all = everything(self);
+    if (!all.keys.empty())
+      for (auto& c : fresh)
+        self->send(c, all);
+  }
+  if (!owners_changed && fresh.empty())
+    return;
+  for (auto& [_, c] : st.caches)
+    self->request(c, std::chrono::seconds{5}, atoms::hk_manual::value)
+        .then([self](msg::hot_keys& held) { recover_manual(self, held); },
+              [](caf::error&) {});
+}
+
 counter_shard_actor::behavior_type counter_shard(shard_self self,
                                                  std::shared_ptr<node_context> p) {
   self->state.p = std::move(p);
@@ -102,24 +179,22 @@ counter_shard_actor::behavior_type counter_shard(shard_self self,
   return {
       [self](msg::key_counts& in) { count(self, in); },
       [self](atoms::hk_flush, msg::key_counts& in) { return count(self, in); },
-      [self](msg::hotkey_peers& live) {
-        auto& caches = self->state.caches;
-        caches.clear();
-        for (auto& [_, c] : live.caches)
-          if (c)
-            caches.push_back(caf::actor_cast<hotkey_cache_actor>(c));
-      },
+      [self](msg::hotkey_peers& live) { peers_changed(self, live); },
       [self](msg::manual_hot& m) {
         auto& st = self->state;
         auto now = st.p->clock->now_ms();
         if (!m.hot) {
+          // Pushed even when this shard does not hold the key: the caches may
+          // still have it from an owner that died or restarted.
           st.pushed_until.erase(m.key);
-          if (st.hot.remove(m.key))
-            push_cooled(self, {m.key});
+          st.manual.erase(m.key);
+          st.hot.remove(m.key);
+          push_cooled(self, {m.key});
           return;
         }
         auto until = m.duration_ms > 0 ? now + m.duration_ms : hot_set::forever;
         st.hot.add_manual(m.key, until);
+        st.manual.insert(m.key);
         st.pushed_until[m.key] = until;
         push(self, msg::hot_keys{
                        st.p->node,
@@ -129,8 +204,10 @@ counter_shard_actor::behavior_type counter_shard(shard_self self,
       [self, tick](atoms::hk_tick) {
         auto& st = self->state;
         auto gone = st.hot.expire(st.p->clock->now_ms());
-        for (auto& k : gone)
+        for (auto& k : gone) {
           st.pushed_until.erase(k);
+          st.manual.erase(k);
+        }
         push_cooled(self, std::move(gone));
         self->delayed_send(self, tick, atoms::hk_tick::value);
       },
