@@ -92,6 +92,11 @@ void heavy_keeper::halve() noexcept {
     b.count >>= 1;
 }
 
+void heavy_keeper::clear() noexcept {
+  for (auto& b : buckets_)
+    b = bucket{0, 0};
+}
+
 size_t heavy_keeper::memory_bytes() const noexcept {
   return sizeof(*this) + buckets_.capacity() * sizeof(bucket) +
          decay_threshold_.capacity() * sizeof(uint32_t);

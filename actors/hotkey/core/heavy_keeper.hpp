@@ -45,6 +45,9 @@ public:
   /// Halves every count, so that old traffic fades (aging). O(depth * width).
   void halve() noexcept;
 
+  /// Empties every bucket. O(depth * width).
+  void clear() noexcept;
+
   /// Current estimate of the key with hash `key_hash`. O(depth).
   uint32_t estimate(uint64_t key_hash) const;
 

@@ -2,17 +2,24 @@
 // keys in bounded memory and says when a key's count over the sliding window reaches
 // its threshold.
 //
-// Every key goes through a heavy_keeper sketch (fixed size). Once the sketch estimates
-// a key at admit_fraction * threshold or more, the key becomes a candidate and gets an
-// exact sliding_window; at most max_candidates keys have one. When candidates are full,
-// a newcomer replaces the weakest of a few sampled candidates (weakest = lowest of the
-// larger of window count and sketch estimate) if it is stronger. The sketch is halved
-// once per window so that old traffic fades.
+// Every key goes through `generations` heavy_keeper sketches (fixed size): each
+// covers window_ms / generations, the newest takes the counts, and at every turn the
+// oldest is emptied and becomes the newest. The sum of a key's estimates is a lower
+// bound of its count over the last window (HeavyKeeper under-estimates; every
+// generation lies inside the window). Once that sum reaches admit_fraction *
+// threshold, the key becomes a candidate and gets an exact sliding_window; at most
+// max_candidates keys have one. When candidates are full, a newcomer replaces the
+// weakest of a few sampled candidates (weakest = lowest of the larger of window count
+// and sketch estimate) if it is stronger.
 //
-// Counts before a key became a candidate are not in its window, so a key is reported
-// once it makes threshold + admit_fraction * threshold accesses within one window (plus
-// the sketch's under-estimate, small for heavy keys): every key at 2x its threshold is
-// reported with the default admit_fraction.
+// A new candidate's window is seeded with what each generation saw of it, placed at
+// the generation's start, the earliest time it can have happened: those counts leave
+// the window no later than the real accesses do. The window is then never above the
+// key's true count (no false positives), and a key is reported at its true crossing
+// but for the sketches' under-estimate and the pre-admission counts that left the
+// window early (at most one generation's worth): small for keys that ramp up, as
+// flash-sale keys do. (Without the seed, a key was reported only after threshold +
+// admit_fraction * threshold accesses in one window.)
 //
 //   key_counter counter{config};
 //   auto seen = counter.record("sku:42", 1, now_ms, rule.threshold);
@@ -41,8 +48,12 @@ struct key_counter_config {
   uint32_t max_candidates = 10000;
   /// Keys longer than this never get a window (so memory stays bounded).
   uint32_t max_key_bytes = 512;
-  /// Sketch that picks the candidates.
+  /// Sketch that picks the candidates (one per generation).
   heavy_keeper_config sketch;
+  /// Sketches, each covering window_ms / generations, in [2, 16]. More generations
+  /// seed a new candidate's window closer to its true count (a crossing is reported
+  /// sooner) and cost one sketch lookup each per key not yet a candidate.
+  uint32_t generations = 4;
   /// A key becomes a candidate at sketch estimate >= admit_fraction * threshold.
   double admit_fraction = 0.25;
   /// Candidates sampled to pick one to replace when full, >= 1.
@@ -102,21 +113,34 @@ private:
     sliding_window window;
   };
 
-  bool admit(std::string_view key, uint64_t hash, uint32_t estimate, int64_t now_ms);
+  bool admit(std::string_view key, uint64_t hash, uint64_t estimate, int64_t now_ms);
   void remove_at(uint32_t pos);
   uint64_t strength(const candidate& c, int64_t now_ms) const;
+  /// Empties the oldest sketch and makes it the current one, from `now_ms`.
+  void rotate(int64_t now_ms);
+  /// Heap bytes of the sketches.
+  size_t sketch_heap() const noexcept;
+  /// Whether generation `g` holds only counts inside the window at `now_ms`.
+  bool in_window(size_t g, int64_t now_ms) const noexcept;
+  /// The key's estimate over the generations in the window, the current one's
+  /// given (it comes from the add).
+  uint64_t estimate(uint64_t hash, uint64_t current, int64_t now_ms) const;
 
   /// Configuration after clamping.
   key_counter_config config_;
-  /// Sees every key; fixed size.
-  heavy_keeper sketch_;
+  /// See every key, one generation each; fixed size. sketches_[current_] takes
+  /// the counts; the one after it (cyclically) is the oldest.
+  std::vector<heavy_keeper> sketches_;
+  size_t current_ = 0;
+  /// When each generation started taking counts (min: never).
+  std::vector<int64_t> starts_;
   /// At most config_.max_candidates entries, capacity reserved up front.
   std::vector<candidate> candidates_;
   /// Key -> position in candidates_, one entry per candidate.
   std::unordered_map<std::string_view, uint32_t> index_;
-  /// Time at which the sketch is next halved; moves one window at a time.
-  int64_t next_aging_ms_;
-  /// Newest time seen, so time going backwards is ignored for aging.
+  /// Time at which the sketches next rotate; moves a generation at a time.
+  int64_t next_rotation_ms_;
+  /// Newest time seen, so time going backwards is ignored for rotation.
   int64_t latest_ms_;
   /// xorshift state for sampling eviction victims, never 0.
   uint64_t rng_;
