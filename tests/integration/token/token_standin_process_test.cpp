@@ -28,7 +28,7 @@ TEST(token_standin_process, prints_its_port_and_serves_until_terminated) {
             "--seed", "3"};
   child_process standin(o);
   auto first_line =
-      standin.wait_for_match(std::regex("^([0-9]+)\n"), 10s, output_stream::out);
+      standin.wait_for_match(std::regex("^([0-9]+)\n"), 30s, output_stream::out);
   ASSERT_TRUE(first_line) << standin.output_tail();
   auto base = "http://127.0.0.1:" + (*first_line)[1];
 
@@ -61,7 +61,7 @@ TEST(token_standin_process, prints_its_port_and_serves_until_terminated) {
   EXPECT_EQ(j["calls"]["token"]["errcode_45009"], 1);
 
   ASSERT_TRUE(standin.terminate());
-  auto status = standin.wait_for_exit(10s);
+  auto status = standin.wait_for_exit(30s);
   ASSERT_TRUE(status);
   EXPECT_TRUE(status->success()) << status->to_string();
 }
@@ -71,7 +71,9 @@ TEST(token_standin_process, rejects_bad_flags) {
   o.program = SHOAL_TOKEN_STANDIN;
   o.args = {"--error-rate", "3"};
   child_process standin(o);
-  auto status = standin.wait_for_exit(10s);
+  // Generous: a sanitizer build on a loaded 2-core machine took 11 s to start
+  // and exit.
+  auto status = standin.wait_for_exit(60s);
   ASSERT_TRUE(status);
   EXPECT_FALSE(status->success());
 }

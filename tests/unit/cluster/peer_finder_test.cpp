@@ -23,10 +23,17 @@ using count_atom = caf::atom_constant<caf::atom("test_count")>;
 struct peer_directory_state {
   std::map<std::string, caf::actor> names;
   int lookups = 0;
+  std::string node;
 };
 
+// CAF 0.17.6 dereferences a null argument tuple when it starts a function actor
+// spawned with no arguments (UBSan: reference binding to null pointer), so every
+// test actor here takes one: the node it stands for.
+
 /// A peer's directory: answers lookups of the names registered with it.
-caf::behavior peer_directory(caf::stateful_actor<peer_directory_state>* self) {
+caf::behavior peer_directory(caf::stateful_actor<peer_directory_state>* self,
+                             std::string node) {
+  self->state.node = std::move(node);
   return {
       [self](register_atom, const std::string& name, caf::actor& a) {
         self->state.names[name] = a;
@@ -76,8 +83,9 @@ peer_listener::behavior_type forwarder(peer_listener::pointer, caf::actor sink) 
   };
 }
 
-caf::behavior service() {
-  return {[](int) {}};
+/// A service registered on a peer; answers its node's name.
+caf::behavior service(std::string node) {
+  return {[node](int) { return node; }};
 }
 
 class test_config : public caf::actor_system_config {
@@ -108,7 +116,7 @@ protected:
 };
 
 TEST_F(peer_finder_test, finds_retries_notices_deaths_and_restarts) {
-  auto n2_dir = sys_.spawn(peer_directory);
+  auto n2_dir = sys_.spawn(peer_directory, std::string{"n2"});
   msg::membership view{"n1",
                        {msg::member{"n1", true, 7, 0, {}},
                         msg::member{"n2", true, 1, 0, n2_dir},
@@ -124,7 +132,7 @@ TEST_F(peer_finder_test, finds_retries_notices_deaths_and_restarts) {
     self_->request(n2_dir, seconds{1}, count_atom::value)
         .receive([&](int n) { lookups = n; }, [](caf::error&) {});
   ASSERT_GE(lookups, 3) << "the finder did not retry its lookup";
-  auto first = sys_.spawn(service);
+  auto first = sys_.spawn(service, std::string{"n2"});
   self_->send(n2_dir, register_atom::value, std::string{"svc"}, first);
   auto found = next_found();
   ASSERT_TRUE(found);
@@ -134,7 +142,7 @@ TEST_F(peer_finder_test, finds_retries_notices_deaths_and_restarts) {
   EXPECT_EQ(found->actor, first);
 
   // The actor dies while its node stays up: lost, then its successor is found.
-  auto second = sys_.spawn(service);
+  auto second = sys_.spawn(service, std::string{"n2"});
   self_->send(n2_dir, register_atom::value, std::string{"svc"}, second);
   self_->send_exit(first, caf::exit_reason::user_shutdown);
   auto lost = next_lost();
@@ -166,10 +174,10 @@ TEST_F(peer_finder_test, finds_retries_notices_deaths_and_restarts) {
 }
 
 TEST_F(peer_finder_test, looks_only_at_the_nodes_it_is_given) {
-  auto n2_dir = sys_.spawn(peer_directory);
-  auto n3_dir = sys_.spawn(peer_directory);
-  auto a2 = sys_.spawn(service);
-  auto a3 = sys_.spawn(service);
+  auto n2_dir = sys_.spawn(peer_directory, std::string{"n2"});
+  auto n3_dir = sys_.spawn(peer_directory, std::string{"n3"});
+  auto a2 = sys_.spawn(service, std::string{"n2"});
+  auto a3 = sys_.spawn(service, std::string{"n3"});
   self_->send(n2_dir, register_atom::value, std::string{"svc"}, a2);
   self_->send(n3_dir, register_atom::value, std::string{"svc"}, a3);
   msg::membership view{
