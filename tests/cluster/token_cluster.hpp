@@ -166,6 +166,27 @@ public:
     return eventually([&] { return standin_.tokens_issued() >= issued; }, timeout);
   }
 
+  /// When the stand-in issued its newest token, once that token is at most `young`
+  /// old: when the newest is older (the nodes took long to start, as under a
+  /// sanitizer), waits for the next one. A default time_point when none came in
+  /// `timeout`. Tests that time an action within a token's life start here.
+  steady_clock::time_point young_token(milliseconds young, milliseconds timeout) {
+    auto deadline = steady_clock::now() + timeout;
+    while (steady_clock::now() < deadline) {
+      auto n = standin_.tokens_issued();
+      if (n > 0 && eventually([&] { return issues().size() >= static_cast<size_t>(n); },
+                              milliseconds{1000})) {
+        auto at = issues().at(static_cast<size_t>(n - 1)).first;
+        if (steady_clock::now() - at <= young)
+          return at;
+      }
+      auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+      if (left <= milliseconds{0} || !wait_tokens(n + 1, left))
+        break;
+    }
+    return {};
+  }
+
   /// When the stand-in issued each token, as steps of the issued count.
   std::vector<std::pair<steady_clock::time_point, int64_t>> issues() {
     std::lock_guard<std::mutex> guard(mutex_);

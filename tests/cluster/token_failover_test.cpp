@@ -94,12 +94,14 @@ TEST_F(token_failover,
   token_cluster c({"n1", "n2", "n3"}, redis(), up, 1500, 4);
   c.start_all();
   ASSERT_FALSE(HasFatalFailure());
-  ASSERT_TRUE(c.wait_tokens(1, seconds{20}));
-  auto issued = c.issues().front().first;
+  auto issued = c.young_token(milliseconds{5000}, seconds{60});
+  ASSERT_NE(issued, steady_clock::time_point{}) << "no token issued";
+  auto before = c.upstream().tokens_issued();
   ASSERT_TRUE(eventually([&] { return !c.keeper().empty(); }, seconds{5}));
   auto victim = c.keeper();
   std::this_thread::sleep_until(issued + milliseconds{9500});
-  ASSERT_EQ(c.upstream().tokens_issued(), 1) << "refreshed before the advisory window";
+  ASSERT_EQ(c.upstream().tokens_issued(), before)
+      << "refreshed before the advisory window";
   c.proc(victim).kill();
   std::vector<std::string> heirs;
   for (auto n : {"n1", "n2", "n3"})
@@ -111,13 +113,14 @@ TEST_F(token_failover,
         for (auto& n : heirs)
           if (c.status(n).value("keeper_here", false))
             heir = n;
-        return !heir.empty() || c.upstream().tokens_issued() > 1;
+        return !heir.empty() || c.upstream().tokens_issued() > before;
       },
       seconds{10}));
   auto took_over = steady_clock::now();
   // The watcher records an issue up to a poll (2 ms) after the stand-in counts it.
-  ASSERT_TRUE(eventually([&] { return c.issues().size() >= 2; }, seconds{10}));
-  auto refreshed = c.issues().at(1).first;
+  ASSERT_TRUE(eventually(
+      [&] { return c.issues().size() >= static_cast<size_t>(before + 1); }, seconds{10}));
+  auto refreshed = c.issues().at(static_cast<size_t>(before)).first;
   ASSERT_GT(took_over, issued + milliseconds{10000})
       << "the takeover happened before the advisory window; the test timing is off";
   auto wait_ms = duration_cast<milliseconds>(refreshed - took_over).count();
