@@ -46,9 +46,10 @@ TEST_F(token_storm, one_upstream_call_per_cycle_and_no_waiting_caller) {
   EXPECT_GE(static_cast<int64_t>(served.size()), issued_before_finish)
       << c.upstream().stats().dump();
   EXPECT_LE(static_cast<int64_t>(served.size()), issued);
-  // The lifetime is 4 s and the advisory window opens 2 s before expiry (less the
-  // latency of the previous fetch); a duplicate refresh would come within ms.
-  c.expect_one_call_per_cycle(milliseconds{1500});
+  // The lifetime is 4 s and the advisory window opens 2 s before expiry, up to
+  // its own length (1 s) earlier when the upstream answered slowly (a loaded
+  // machine); a duplicate refresh would come within a few ms.
+  c.expect_one_call_per_cycle(milliseconds{500});
   RecordProperty("gets", static_cast<int>(std::min<int64_t>(gets, INT32_MAX)));
   RecordProperty("upstream_calls", static_cast<int>(issued));
 }

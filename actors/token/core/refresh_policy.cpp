@@ -36,16 +36,20 @@ time_point refresh_policy::pick_refresh_at(const refresh_windows& w,
                                            time_point not_before, duration lead) {
   // An upstream slower than half the time before the mandatory window would have
   // the keeper refresh as soon as it got a token: cap the lead there.
+  // It is also capped at the advisory window's length: an upstream slower than
+  // that window is not worth refreshing a whole window early for.
   auto room = std::chrono::duration_cast<duration>(w.mandatory_start - w.obtained_at);
-  lead = std::clamp(lead, duration::zero(), std::max(room / 2, duration::zero()));
+  auto span = std::chrono::duration_cast<duration>(w.mandatory_start - w.advisory_start);
+  lead = std::clamp(lead, duration::zero(),
+                    std::max(std::min(room / 2, span), duration::zero()));
   auto hi = w.mandatory_start - lead;
   auto lo = std::max({w.advisory_start - lead, w.obtained_at, not_before});
   if (lo >= hi)
     return not_before;
-  auto span = std::chrono::duration_cast<duration>(hi - lo).count();
-  if (span <= 0)
+  auto width = std::chrono::duration_cast<duration>(hi - lo).count();
+  if (width <= 0)
     return lo;
-  std::uniform_int_distribution<duration::rep> pick(0, span - 1);
+  std::uniform_int_distribution<duration::rep> pick(0, width - 1);
   return lo + duration(pick(rng_));
 }
 

@@ -92,7 +92,8 @@ public:
   /// A random point in [max(advisory_start - lead, obtained_at, not_before),
   /// mandatory_start - lead): the advisory window moved earlier by `lead` (the
   /// time an upstream call is expected to take, capped at half the time from
-  /// obtained_at to mandatory_start), so that the new token arrives inside it.
+  /// obtained_at to mandatory_start and at the advisory window's length), so
+  /// that the new token arrives inside it.
   /// Returns `not_before` when that interval is empty.
   time_point pick_refresh_at(const refresh_windows& w, time_point not_before,
                              duration lead = duration::zero());

@@ -51,10 +51,23 @@ bool token_state::usable(time_point now) const {
 void token_state::note_latency(duration took) {
   latencies_[latency_next_] = std::max(took, duration::zero());
   latency_next_ = (latency_next_ + 1) % kLatencies;
+  latency_count_ = std::min(latency_count_ + 1, kLatencies);
 }
 
 duration token_state::expected_latency() const {
-  return *std::max_element(std::begin(latencies_), std::end(latencies_));
+  // The second slowest: one outlier (a call that hit its timeout, a keeper busy
+  // when the answer came) does not move eight refreshes early. With a single
+  // measurement, that one.
+  duration slowest = duration::zero(), second = duration::zero();
+  for (auto d : latencies_) {
+    if (d > slowest) {
+      second = slowest;
+      slowest = d;
+    } else if (d > second) {
+      second = d;
+    }
+  }
+  return latency_count_ < 2 ? slowest : second;
 }
 
 bool token_state::took_over(time_point now) {

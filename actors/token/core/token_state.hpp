@@ -127,10 +127,11 @@ public:
   void begin_refresh();
 
   /// How long an upstream call took (sent to answered, success or failure);
-  /// the slowest of the last few moves the next refresh point earlier.
+  /// the second slowest of the last eight moves the next refresh point earlier.
   void note_latency(duration took);
 
-  /// The slowest of the last few upstream calls (zero before the first).
+  /// The second slowest of the last eight upstream calls (the only one after
+  /// one call, zero before any).
   duration expected_latency() const;
 
   /// This keeper just took the lease: when the current token is inside its
@@ -194,6 +195,7 @@ private:
   static constexpr size_t kLatencies = 8;
   duration latencies_[kLatencies] = {};
   size_t latency_next_ = 0;
+  size_t latency_count_ = 0;
   /// When the last forced refresh was scheduled to start.
   std::optional<time_point> last_forced_;
   /// Forced refreshes granted on UTC day forced_day_.
