@@ -1,20 +1,17 @@
-#!/ usr / bin / env python3
-""
-    "The report of bench/run-all, which runs it from the repository root:
-    bench /
-    report.py collect MANIFEST OUT_BASE the
-        benches' figures, machine, commit -> OUT_BASE.json bench /
-    report.py render RESULTS_JSON the
-        table->RESULTS.md and $RUN_ALL_README's block Each prints the paths it wrote.""
-                                                                                     "
-    import datetime,
-    json, os, platform, re, subprocess,
-    sys
+#!/usr/bin/env python3
+"""The report of bench/run-all, which runs it from the repository root:
+  bench/report.py collect MANIFEST OUT_BASE  the benches' figures, machine, commit -> OUT_BASE.json
+  bench/report.py render RESULTS_JSON        the table -> RESULTS.md and $RUN_ALL_README's block
+Each prints the paths it wrote."""
+import datetime, json, os, platform, re, subprocess, sys
 
-        MISSING = "**MISSING**" NOPEER = "—"
+MISSING = "**MISSING**"
+NOPEER = "—"
 
-    def sh(*cmd, strip = True)
-    : try : out = subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout
+
+def sh(*cmd, strip=True):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout
         return out.strip() if strip else out
     except Exception:
         return ""
@@ -73,7 +70,8 @@ def git(at_build):
         "modified_files": modified,
         "head_at_end": sh("git", "rev-parse", "HEAD"),
         "modified_files_at_end": [l[3:] for l in end_status.splitlines() if l.strip()],
-}
+    }
+
 
 def last_json_line(path, bench):
     found = None
@@ -130,7 +128,8 @@ def collect(manifest, out_base):
         f.write("\n")
     print(path)
 
-#-- rendering -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+
+# -- rendering ---------------------------------------------------------------------
 
 def num(v, digits):
     if v is None:
@@ -177,7 +176,7 @@ class Table:
                "|---|---|---|---|---|---|"]
         previous = None
         for r in self.rows:
-#A scenario's name only on its first row.
+            # A scenario's name only on its first row.
             cells = ("" if r[0] == previous else r[0],) + r[1:]
             previous = r[0]
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
@@ -185,36 +184,29 @@ class Table:
 
 
 def binlog_rows(t, b):
-    f = b.get("figures") or {
-}
-g = lambda k : f.get(k) if f : scen =
-    (f "Binlog catch-up of a sysbench write-only backlog: {g('transactions'):,} tx, " f
-       "{g('row_changes'):,} row changes ({g('tables')} tables x {g('table_size'):,} "
-       "rows, " f "{g('seconds')} s, {g('threads')} threads); shoal with "
-                  "{g('partitions')} partitions") else
-    : scen = "Binlog catch-up" replica =
-          "MariaDB replica, slave_parallel_threads=4, optimistic" t
-              .add(scen, "transactions/s", g("shoal_tps"), g("replica_tps"), replica,
-                   "higher") t.add(scen, "row changes/s", g("shoal_rows_per_s"),
-                                   g("replica_rows_per_s"), replica, "higher")
-                  rss = g("shoal_peak_rss_kb")
-                            t.add(scen, "shoal peak RSS (MiB)",
-                                  rss / 1024 if rss else None, NOPEER,
-                                  "not measured for the replica", None, 1)
-                                t.add(scen, "target identical to source (shoal verify)",
-                                      g("verify"), NOPEER, NOPEER, None) steady =
-              g("steady_seconds") if steady !=
-              0 : s2 = f "Binlog steady state: sysbench at full speed for {steady} s "
-                         "while shoal follows" if f else "Binlog steady state" t.add(
-                             s2,
-                             f "lag p50 / p99 (ms), {g('lag_samples')} "
-                               "heartbeats" if f else "lag p50 / p99 (ms)",
-                             [ g("lag_p50_ms"), g("lag_p99_ms") ], NOPEER,
-                             "not measured for the replica", None, 1)
+    f = b.get("figures") or {}
+    g = lambda k: f.get(k)
+    if f:
+        scen = (f"Binlog catch-up of a sysbench write-only backlog: {g('transactions'):,} tx, "
+                f"{g('row_changes'):,} row changes ({g('tables')} tables x {g('table_size'):,} rows, "
+                f"{g('seconds')} s, {g('threads')} threads); shoal with {g('partitions')} partitions")
+    else:
+        scen = "Binlog catch-up"
+    replica = "MariaDB replica, slave_parallel_threads=4, optimistic"
+    t.add(scen, "transactions/s", g("shoal_tps"), g("replica_tps"), replica, "higher")
+    t.add(scen, "row changes/s", g("shoal_rows_per_s"), g("replica_rows_per_s"), replica, "higher")
+    rss = g("shoal_peak_rss_kb")
+    t.add(scen, "shoal peak RSS (MiB)", rss / 1024 if rss else None, NOPEER, "not measured for the replica", None, 1)
+    t.add(scen, "target identical to source (shoal verify)", g("verify"), NOPEER, NOPEER, None)
+    steady = g("steady_seconds")
+    if steady != 0:
+        s2 = f"Binlog steady state: sysbench at full speed for {steady} s while shoal follows" if f else "Binlog steady state"
+        t.add(s2, f"lag p50 / p99 (ms), {g('lag_samples')} heartbeats" if f else "lag p50 / p99 (ms)",
+              [g("lag_p50_ms"), g("lag_p99_ms")], NOPEER, "not measured for the replica", None, 1)
 
-                             def
-                             token_rows(t, b)
-    : f = b.get("figures") or {}
+
+def token_rows(t, b):
+    f = b.get("figures") or {}
     by_threads = {x["threads"]: x for x in f.get("local_get", [])}
     peer = "Redis HGET per call (as WxJava's Redis config)"
     for n in (2, 16):

@@ -1,4 +1,4 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """Reads the outputs bench/hotkey/run wrote to OUT (ingest-*.txt, service.txt,
 latency.txt) and prints the run's figures as one JSON object for bench/report.py.
 
@@ -32,8 +32,8 @@ for path in sorted(glob.glob(os.path.join(out, "ingest-*.txt"))):
         fig[f"{tag}_late_p50_ms"] = int(m.group(1))
         fig[f"{tag}_late_p99_ms"] = int(m.group(2))
         fig[f"{tag}_late_max_ms"] = int(m.group(3))
-#The hit - ratio table depends on the key count only(its skews are fixed), so each
-#key count gets its own figures; the ingest skew runs repeat the same table.
+    # The hit-ratio table depends on the key count only (its skews are fixed), so each
+    # key count gets its own figures; the ingest skew runs repeat the same table.
     for m in re.finditer(r"^\s*" + num + r"\s+(\d+)\s+" + num + r"\s+" + num + r"\s+[-+0-9.]+\s+" + num + r"\s+" + num + r"\s*$", text, re.M):
         hr = f"hit_ratio_{keys}keys_zipf{m.group(1)}_{m.group(2)}entries"
         fig[f"{hr}_tinylfu"] = float(m.group(3))
