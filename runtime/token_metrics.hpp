@@ -25,6 +25,8 @@ struct provider_figures {
   int64_t expires_at_ms = 0;
   std::string keeper_node;
   bool leader = false;
+  /// "redis", or "mysql" while the keeper acts on the fallback lease.
+  std::string keeper_lease;
   std::map<std::string, int64_t> upstream;
   int64_t coalesced = 0;
   int64_t quota_used = 0;
@@ -85,10 +87,12 @@ public:
       f.last_error = std::string{result} + ": " + message;
   }
 
-  void leadership(const std::string& provider, bool leader) override {
+  void leadership(const std::string& provider, bool leader,
+                  std::string_view lease) override {
     gauge(provider, "leader").Set(leader ? 1 : 0);
     std::lock_guard<std::mutex> guard(mutex_);
     figures_[provider].leader = leader;
+    figures_[provider].keeper_lease = std::string{lease};
   }
 
   void quota_used(const std::string& provider, int64_t used) override {
@@ -163,6 +167,7 @@ public:
                    {"expires_in_ms", f.version ? f.expires_at_ms - now_ms : 0},
                    {"keeper_node", f.keeper_node},
                    {"keeper_here", f.leader},
+                   {"keeper_lease", f.keeper_lease},
                    {"upstream_calls", f.upstream},
                    {"coalesced_waiters", f.coalesced},
                    {"stale_served", stale_by_provider_.at(name)->Value()},

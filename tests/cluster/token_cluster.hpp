@@ -2,6 +2,7 @@
 // shared Redis, and node processes (token_storm_node) whose threads call get().
 //
 //   token_cluster c({"n1", "n2", "n3"}, standin_options, 1500);
+//   token_cluster m({"n1", "n2"}, redis, upstream, 1500, 8, &source);  // + MySQL mirror
 //   c.start_all();                          // waits for "storm ready" on each
 //   c.wait_tokens(9, 60s);                  // the stand-in issued 9 tokens
 //   auto r = c.finish("n1");                // SIGTERM, the node's JSON result
@@ -29,6 +30,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"
+#include "tests/support/mariadb_server.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -41,9 +43,11 @@ class token_cluster {
 public:
   token_cluster(std::vector<std::string> names, redis_server& redis,
                 standins::token_standin_options upstream, int64_t lease_ms = 1500,
-                int threads = 32)
+                int threads = 32, mariadb_server* mirror = nullptr)
       : dir_("token-cluster"), names_(std::move(names)), redis_(redis),
         standin_(std::move(upstream)), threads_(threads) {
+    if (mirror)
+      mysql_password_ = mirror->password();
     if (standin_.start() == 0)
       throw std::runtime_error("stand-in did not start");
     for (auto& n : names_) {
@@ -71,6 +75,15 @@ public:
           {"log", {{"level", "info"}}},
           {"redis", {{"port", redis_.port()}, {"timeout_ms", 1000}}},
           {"tokens", {{"lease_ms", lease_ms}, {"providers", json::array({provider})}}}};
+      if (mirror) {
+        cfg["mysql"] = {{"main",
+                         {{"port", mirror->port()},
+                          {"password_env", "SHOAL_TEST_MIRROR_PW"},
+                          {"connect_timeout_ms", 500},
+                          {"read_timeout_ms", 1000}}}};
+        cfg["tokens"]["mirror"] = {{"mysql", "main"},
+                                   {"table", "shoal_test.token_mirror"}};
+      }
       std::ofstream{(dir_.path() / (n + ".json")).string()} << cfg.dump(2);
     }
     watcher_ = std::thread{[this] { watch(); }};
@@ -92,7 +105,8 @@ public:
     opts.args = {(dir_.path() / (n + ".json")).string(), "wx", std::to_string(threads_),
                  standin_.base_url()};
     opts.env = {{"SHOAL_TEST_WX_SECRET", "wx-test-secret"},
-                {"SHOAL_TEST_REJECT_FILE", reject_file(n)}};
+                {"SHOAL_TEST_REJECT_FILE", reject_file(n)},
+                {"SHOAL_TEST_MIRROR_PW", mysql_password_}};
     opts.name = n;
     opts.output_dir = dir_.path();
     procs_.erase(n);
@@ -228,6 +242,7 @@ private:
   redis_server& redis_;
   standins::token_standin standin_;
   int threads_;
+  std::string mysql_password_;
   std::map<std::string, uint16_t> ports_;
   std::map<std::string, uint16_t> http_ports_;
   std::map<std::string, child_process> procs_;

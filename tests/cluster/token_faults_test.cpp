@@ -3,6 +3,8 @@
 // its last moments, and one that takes a second per call. Nodes keep serving the
 // token they have, callers see no error while a valid token exists, no caller is
 // handed a token inside its hand-out margin, and there is no duplicate refresh.
+// With the MySQL mirror, a Redis outage longer than a token's life is ridden out on
+// the mirror's fallback lease, across the death of the keeper.
 
 #include "tests/cluster/token_cluster.hpp"
 #include "tests/support/shared_servers.hpp"
@@ -27,6 +29,82 @@ TEST_F(token_faults, redis_restarted_mid_run_keeps_serving_and_refreshes_once) {
   ASSERT_TRUE(eventually([&] { return !c.keeper().empty(); }, seconds{5}));
   ASSERT_TRUE(c.wait_tokens(4, seconds{25}));
   for (auto n : {"n1", "n2", "n3"}) {
+    auto r = c.finish(n);
+    EXPECT_EQ(r.value("errors", -1), 0) << n << ": " << r.dump();
+    EXPECT_EQ(r.value("invalid", -1), 0) << n << ": " << r.dump();
+  }
+  EXPECT_EQ(c.upstream().count("token", "ok"), c.upstream().tokens_issued());
+  c.expect_one_call_per_cycle(milliseconds{2000});
+}
+
+TEST_F(token_faults,
+       a_redis_outage_longer_than_a_token_life_is_ridden_out_on_the_mirror) {
+  // 6 s tokens, 1.5 s leases. Redis dies (kill -9, data gone) for three token
+  // lives; the keeper dies too in the middle of it. Callers on every surviving node
+  // never fail and never get a token the upstream no longer accepts, and there is
+  // still one upstream call per cycle.
+  standins::token_standin_options up;
+  up.expiry = seconds{6};
+  up.grace = seconds{2};
+  token_cluster c({"n1", "n2", "n3"}, redis(), up, 1500, 8, &source());
+  c.start_all();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_NE(c.young_token(milliseconds{1500}, seconds{30}), steady_clock::time_point{});
+  std::string keeper;
+  ASSERT_TRUE(eventually([&] { return !(keeper = c.keeper()).empty(); }, seconds{10}));
+  auto before = c.upstream().tokens_issued();
+  redis().kill();
+
+  // The keeper goes on acting on the fallback lease it already held.
+  ASSERT_TRUE(eventually(
+      [&] { return c.status(keeper).value("keeper_lease", "") == "mysql"; }, seconds{5}))
+      << c.status(keeper).dump();
+  ASSERT_TRUE(c.wait_tokens(before + 2, seconds{20}))
+      << "no refresh while Redis was down: " << c.upstream().stats().dump();
+
+  // The keeper dies just after a refresh: a standby takes the fallback lease.
+  ASSERT_NE(c.young_token(milliseconds{1500}, seconds{20}), steady_clock::time_point{});
+  auto dead = c.keeper();
+  ASSERT_FALSE(dead.empty());
+  c.proc(dead).kill();
+  std::string next;
+  ASSERT_TRUE(eventually(
+      [&] {
+        next = c.keeper();
+        return !next.empty() && next != dead &&
+               c.status(next).value("keeper_lease", "") == "mysql";
+      },
+      seconds{10}));
+  auto after_kill = c.upstream().tokens_issued();
+  ASSERT_TRUE(c.wait_tokens(after_kill + 1, seconds{20}))
+      << "the new keeper did not refresh while Redis was down";
+
+  // Redis comes back empty. A keeper takes its lease (the one on the fallback lease,
+  // or a standby, which then waits for the fallback lease to be handed over) and
+  // writes the token the cluster uses into it.
+  redis().start();
+  std::string back;
+  ASSERT_TRUE(eventually(
+      [&] {
+        back = c.keeper();
+        return !back.empty() && c.status(back).value("keeper_lease", "") == "redis";
+      },
+      seconds{10}))
+      << "no keeper on the Redis lease after Redis came back";
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r =
+            redis().connect().command({"HGET", "shoal:token:{wx}:record", "version"});
+        return r && r->type == redis_reply::kind::string &&
+               std::stoll(r->str) == c.status(back).value("version", int64_t{-1});
+      },
+      seconds{10}))
+      << "the newest token was not written back to Redis";
+  ASSERT_TRUE(c.wait_tokens(c.upstream().tokens_issued() + 1, seconds{20}));
+
+  for (auto& n : std::vector<std::string>{"n1", "n2", "n3"}) {
+    if (n == dead)
+      continue;
     auto r = c.finish(n);
     EXPECT_EQ(r.value("errors", -1), 0) << n << ": " << r.dump();
     EXPECT_EQ(r.value("invalid", -1), 0) << n << ": " << r.dump();

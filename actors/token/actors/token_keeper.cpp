@@ -166,19 +166,38 @@ struct mirror_state {
   std::shared_ptr<token_observer> observer;
   std::string provider;
   std::string node;
+  std::string owner;
+  milliseconds lease{0};
   static inline const char* name = "shoal.token_mirror";
 };
 
 token_mirror_actor::behavior_type
 mirror_worker(token_mirror_actor::stateful_pointer<mirror_state> self,
               mysql_config server, std::string table, std::string provider,
-              std::string node, std::shared_ptr<token_observer> observer) {
+              std::string node, std::string owner, milliseconds lease,
+              std::shared_ptr<token_observer> observer) {
   auto& st = self->state;
   st.mirror = std::make_unique<token_mirror>(std::move(server), std::move(table));
   st.observer = std::move(observer);
   st.provider = std::move(provider);
   st.node = std::move(node);
+  st.owner = std::move(owner);
+  st.lease = lease;
   return {
+      [self](atoms::token_store_take) -> caf::result<bool> {
+        auto& st = self->state;
+        auto r = st.mirror->take_lease(st.provider, st.owner, st.lease);
+        if (!r)
+          return caf::make_error(caf::sec::runtime_error, r.error().to_string());
+        return *r;
+      },
+      [self](atoms::token_release) -> caf::result<bool> {
+        auto& st = self->state;
+        auto r = st.mirror->release_lease(st.provider, st.owner);
+        if (!r)
+          return caf::make_error(caf::sec::runtime_error, r.error().to_string());
+        return *r;
+      },
       [self](atoms::token_store_read) -> caf::result<msg::token_update> {
         auto& st = self->state;
         auto r = st.mirror->read(st.provider);
@@ -200,6 +219,20 @@ mirror_worker(token_mirror_actor::stateful_pointer<mirror_state> self,
 
 // -- keeper -------------------------------------------------------------------
 
+/// What a keeper last learned of one lease.
+struct lease_view {
+  /// The last answer said another keeper holds it.
+  bool taken = false;
+  /// The last request failed: the store could not be reached.
+  bool unreachable = false;
+  /// A request is in flight (at most one per lease).
+  bool pending = false;
+  /// When the last request that found the lease ours was sent: the lease holds
+  /// until at least this plus the lease time.
+  steady::time_point ok;
+  bool ever_held = false;
+};
+
 struct keeper_state {
   keeper_settings cfg;
   std::unique_ptr<token_state> tokens;
@@ -217,8 +250,11 @@ struct keeper_state {
   bool leader = false;
   /// Set when the node shuts down: the lease is given up and never taken again.
   bool released = false;
-  /// A lease request is in flight (at most one).
-  bool lease_pending = false;
+  /// The Redis lease, and the MySQL fallback lease when a mirror is configured.
+  lease_view redis_lease;
+  lease_view mysql_lease;
+  /// The lease the keeper acts on while it leads: "redis" or "mysql".
+  std::string acting;
   /// A read-merge-write with the store is in flight.
   bool syncing = false;
   /// This keeper took the lease and has not read the store since: its first
@@ -226,9 +262,6 @@ struct keeper_state {
   bool just_took_over = false;
   /// The current token is newer than the stored one (the store was unreachable).
   bool dirty = false;
-  /// When the last successful acquire or renew was sent: the lease holds until
-  /// at least this plus the lease time.
-  steady::time_point lease_ok;
   /// Identifies the armed refresh timer; older timers are ignored.
   uint64_t timer_gen = 0;
   std::mt19937_64 rng;
@@ -244,11 +277,30 @@ const std::string& provider_name(keeper_self self) {
   return self->state.cfg.provider.name;
 }
 
-bool lease_fresh(keeper_self self) {
+/// The lease was found ours recently enough to act on. A safety margin: it ends at
+/// `ok + lease` on the server at the earliest; stop acting a fifth of it before.
+bool held(keeper_self self, const lease_view& l) {
   auto& s = self->state;
-  // A safety margin: the lease ends at lease_ok + lease on the server at the
-  // earliest; stop acting a fifth of it before.
-  return s.leader && steady::now() - s.lease_ok < s.cfg.lease - s.cfg.lease / 5;
+  return l.ever_held && !l.taken && steady::now() - l.ok < s.cfg.lease - s.cfg.lease / 5;
+}
+
+/// Whether this keeper may refresh: it holds the Redis lease and no other keeper
+/// holds the MySQL fallback lease; or Redis cannot be reached and it holds the
+/// fallback lease. Without a mirror, the Redis lease alone decides.
+bool may_act(keeper_self self) {
+  auto& s = self->state;
+  if (held(self, s.redis_lease))
+    return !s.mysql_lease.taken;
+  return s.mirror && s.redis_lease.unreachable && held(self, s.mysql_lease);
+}
+
+/// Which lease this keeper acts on, for /status and the log.
+const char* acting_lease(keeper_self self) {
+  return held(self, self->state.redis_lease) ? "redis" : "mysql";
+}
+
+bool lease_fresh(keeper_self self) {
+  return self->state.leader && may_act(self);
 }
 
 msg::token_update to_update(keeper_self self, const token_record& rec) {
@@ -293,7 +345,7 @@ void step_down(keeper_self self, const std::string& why) {
     return;
   s.leader = false;
   ++s.timer_gen;
-  s.observer->leadership(provider_name(self), false);
+  s.observer->leadership(provider_name(self), false, {});
   s.observer->note(provider_name(self), true,
                    "keeper on " + s.cfg.node + " steps down: " + why);
 }
@@ -302,9 +354,15 @@ void become_leader(keeper_self self) {
   auto& s = self->state;
   s.leader = true;
   s.just_took_over = true;
-  s.observer->leadership(provider_name(self), true);
+  auto lease = acting_lease(self);
+  s.acting = lease;
+  s.observer->leadership(provider_name(self), true, lease);
   s.observer->note(provider_name(self), false,
-                   "keeper on " + s.cfg.node + " holds the lease");
+                   lease == std::string_view{"redis"}
+                       ? "keeper on " + s.cfg.node + " holds the lease"
+                       : "keeper on " + s.cfg.node +
+                             " holds the MySQL fallback lease: Redis cannot be "
+                             "reached");
   sync_with_store(self);
 }
 
@@ -319,54 +377,76 @@ void adopt_board(keeper_self self) {
                     clock::now());
 }
 
+/// Merges what a store holds with this keeper's token and its node's board, then
+/// pushes, arms the refresh and maybe refreshes. `in_redis`: `stored` came from
+/// Redis, and a newer token of this keeper's is written back to it; otherwise it
+/// came from the mirror while Redis could not be reached, and Redis gets the
+/// token once it answers again (dirty).
+void merge_stored(keeper_self self, msg::token_update& stored, bool in_redis) {
+  auto& s = self->state;
+  s.syncing = false;
+  if (!s.leader)
+    return;
+  if (stored.version > 0)
+    s.tokens->adopt(from_update(stored), clock::now());
+  adopt_board(self);
+  if (s.just_took_over) {
+    s.just_took_over = false;
+    if (s.tokens->took_over(clock::now()))
+      s.observer->note(provider_name(self), false,
+                       "keeper on " + s.cfg.node +
+                           " took over inside the advisory window: refreshing now");
+  }
+  auto& cur = s.tokens->current();
+  if (!in_redis) {
+    s.dirty = cur.has_value();
+    mirror(self);
+  } else if (cur && cur->version > stored.version) {
+    // The store lost the token (restarted empty) or missed our last write:
+    // put back what the cluster already uses instead of fetching a new one.
+    self->request(s.store, s.cfg.lease, atoms::token_store_cas::value,
+                  to_update(self, *cur), stored.version)
+        .then(
+            [self](int32_t outcome) {
+              auto& s = self->state;
+              s.dirty = outcome != 1;
+              if (outcome == 1)
+                mirror(self);
+              if (outcome == -1)
+                step_down(self, "lease lost while writing back");
+            },
+            [self](caf::error&) { self->state.dirty = true; });
+  } else {
+    s.dirty = false;
+    mirror(self);
+  }
+  push(self);
+  arm(self);
+  maybe_refresh(self);
+}
+
 void sync_with_store(keeper_self self) {
   auto& s = self->state;
   if (s.syncing)
     return;
   s.syncing = true;
   self->request(s.store, s.cfg.lease, atoms::token_store_read::value)
-      .then(
-          [self](msg::token_update& stored) {
-            auto& s = self->state;
-            s.syncing = false;
-            if (!s.leader)
-              return;
-            if (stored.version > 0)
-              s.tokens->adopt(from_update(stored), clock::now());
-            adopt_board(self);
-            if (s.just_took_over) {
-              s.just_took_over = false;
-              if (s.tokens->took_over(clock::now()))
-                s.observer->note(provider_name(self), false,
-                                 "keeper on " + s.cfg.node +
-                                     " took over inside the advisory window: "
-                                     "refreshing now");
-            }
-            auto& cur = s.tokens->current();
-            if (cur && cur->version > stored.version) {
-              // The store lost the token (restarted empty) or missed our last write:
-              // put back what the cluster already uses instead of fetching a new one.
-              self->request(s.store, s.cfg.lease, atoms::token_store_cas::value,
-                            to_update(self, *cur), stored.version)
-                  .then(
-                      [self](int32_t outcome) {
-                        auto& s = self->state;
-                        s.dirty = outcome != 1;
-                        if (outcome == 1)
-                          mirror(self);
-                        if (outcome == -1)
-                          step_down(self, "lease lost while writing back");
-                      },
-                      [self](caf::error&) { self->state.dirty = true; });
-            } else {
-              s.dirty = false;
-              mirror(self);
-            }
-            push(self);
-            arm(self);
-            maybe_refresh(self);
-          },
-          [self](caf::error&) { self->state.syncing = false; });
+      .then([self](msg::token_update& stored) { merge_stored(self, stored, true); },
+            [self](caf::error&) {
+              auto& s = self->state;
+              if (!s.mirror || !s.leader) {
+                s.syncing = false;
+                return;
+              }
+              // Acting on the fallback lease: the mirror holds what Redis would.
+              auto timeout = s.cfg.mirror->connect_timeout + s.cfg.mirror->read_timeout;
+              self->request(s.mirror, timeout, atoms::token_store_read::value)
+                  .then([self](msg::token_update& u) { merge_stored(self, u, false); },
+                        [self](caf::error&) {
+                          msg::token_update none;
+                          merge_stored(self, none, false);
+                        });
+            });
 }
 
 void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected) {
@@ -433,6 +513,7 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected)
               s.tokens->adopt(rec, clock::now());
               s.dirty = true;
               push(self);
+              mirror(self);
             }
             arm(self);
           });
@@ -533,40 +614,127 @@ void schedule_lease_tick(keeper_self self) {
                      atoms::token_lease_tick::value);
 }
 
+/// Acts on what the leases say: becomes the keeper, steps down, or writes a token
+/// Redis missed back to it.
+void decide(keeper_self self) {
+  auto& s = self->state;
+  if (s.released)
+    return;
+  if (s.leader && !may_act(self)) {
+    step_down(self, s.redis_lease.taken ? "lease held by another keeper"
+                    : s.mysql_lease.taken
+                        ? "the MySQL fallback lease is held by another keeper"
+                        : "lease not renewed in time");
+  } else if (!s.leader && may_act(self)) {
+    become_leader(self);
+  } else if (s.leader && s.dirty && !s.redis_lease.unreachable) {
+    sync_with_store(self);
+  }
+  if (s.leader && s.acting != acting_lease(self)) {
+    s.acting = acting_lease(self);
+    s.observer->leadership(provider_name(self), true, s.acting);
+    s.observer->note(provider_name(self), false,
+                     "keeper on " + s.cfg.node + " now acts on the " + s.acting +
+                         " lease");
+  }
+  maybe_refresh(self);
+}
+
+void ask_redis(keeper_self self) {
+  auto& s = self->state;
+  auto& l = s.redis_lease;
+  if (l.pending)
+    return;
+  l.pending = true;
+  auto sent = steady::now();
+  auto answered = [self, sent](bool ours) {
+    auto& s = self->state;
+    auto& l = s.redis_lease;
+    l.pending = false;
+    l.unreachable = false;
+    l.taken = !ours;
+    if (ours) {
+      l.ok = sent;
+      l.ever_held = true;
+    } else if (s.mirror && held(self, s.mysql_lease)) {
+      // Another keeper leads through Redis: hand it the fallback lease too.
+      s.mysql_lease.ever_held = false;
+      self->request(s.mirror, s.cfg.lease, atoms::token_release::value)
+          .then([](bool) {}, [](caf::error&) {});
+    }
+    decide(self);
+  };
+  auto failed = [self](caf::error&) {
+    auto& l = self->state.redis_lease;
+    l.pending = false;
+    l.unreachable = true;
+    // Who holds it is unknown now; whether it is still ours, `ok` tells.
+    l.taken = false;
+    decide(self);
+  };
+  // A leader that last found the lease its own renews it, so that losing it in
+  // between is noticed (it steps down and syncs again when it takes it back).
+  // After Redis was unreachable, the keeper acted on the fallback lease, which
+  // excludes every other keeper: it takes the Redis lease back like a new one.
+  if (s.leader && !l.unreachable && l.ever_held)
+    self->request(s.store, s.cfg.lease, atoms::token_store_renew::value)
+        .then(answered, failed);
+  else
+    self->request(s.store, s.cfg.lease, atoms::token_store_take::value)
+        .then(answered, failed);
+}
+
+void ask_mysql(keeper_self self) {
+  auto& s = self->state;
+  auto& l = s.mysql_lease;
+  if (!s.mirror || l.pending)
+    return;
+  // Only a keeper that holds the Redis lease, or cannot reach Redis, contends for
+  // the fallback lease: a standby that Redis says another keeper leads leaves it
+  // alone, and so does a keeper that has not heard from Redis yet.
+  if (!s.leader && !s.redis_lease.unreachable && !held(self, s.redis_lease))
+    return;
+  l.pending = true;
+  auto sent = steady::now();
+  self->request(s.mirror, s.cfg.lease, atoms::token_store_take::value)
+      .then(
+          [self, sent](bool ours) {
+            auto& s = self->state;
+            auto& l = s.mysql_lease;
+            l.pending = false;
+            l.unreachable = false;
+            l.taken = !ours;
+            if (ours) {
+              l.ok = sent;
+              l.ever_held = true;
+              if (!s.leader && s.redis_lease.taken) {
+                // Redis answered meanwhile that another keeper leads.
+                l.ever_held = false;
+                self->request(s.mirror, s.cfg.lease, atoms::token_release::value)
+                    .then([](bool) {}, [](caf::error&) {});
+              }
+            }
+            decide(self);
+          },
+          [self](caf::error&) {
+            auto& l = self->state.mysql_lease;
+            l.pending = false;
+            l.unreachable = true;
+            // Unknown, not taken: the Redis lease alone decides while MySQL is away.
+            l.taken = false;
+            decide(self);
+          });
+}
+
 void lease_tick(keeper_self self) {
   auto& s = self->state;
   if (s.released)
     return;
   schedule_lease_tick(self);
-  if (s.leader && steady::now() - s.lease_ok >= s.cfg.lease)
+  if (s.leader && !may_act(self))
     step_down(self, "lease not renewed in time");
-  if (s.lease_pending)
-    return;
-  s.lease_pending = true;
-  auto sent = steady::now();
-  auto handle = [self, sent](bool held) {
-    auto& s = self->state;
-    s.lease_pending = false;
-    if (s.released)
-      return;
-    if (!held) {
-      step_down(self, "lease held by another keeper");
-      return;
-    }
-    s.lease_ok = sent;
-    if (!s.leader)
-      become_leader(self);
-    else if (s.dirty)
-      sync_with_store(self);
-    maybe_refresh(self);
-  };
-  auto failed = [self](caf::error&) { self->state.lease_pending = false; };
-  if (s.leader)
-    self->request(s.store, s.cfg.lease, atoms::token_store_renew::value)
-        .then(handle, failed);
-  else
-    self->request(s.store, s.cfg.lease, atoms::token_store_take::value)
-        .then(handle, failed);
+  ask_redis(self);
+  ask_mysql(self);
 }
 
 token_keeper_actor::behavior_type token_keeper(keeper_self self, keeper_settings cfg,
@@ -587,7 +755,7 @@ token_keeper_actor::behavior_type token_keeper(keeper_self self, keeper_settings
   if (cfg.mirror) {
     s.mirror = self->spawn<caf::detached + caf::linked>(
         mirror_worker, *cfg.mirror, cfg.mirror_table, cfg.provider.name, cfg.node,
-        s.observer);
+        cfg.owner, cfg.lease, s.observer);
     s.mirror_pending = true;
     auto timeout = cfg.mirror->connect_timeout + cfg.mirror->read_timeout;
     self->request(s.mirror, timeout, atoms::token_store_read::value)
@@ -625,6 +793,9 @@ token_keeper_actor::behavior_type token_keeper(keeper_self self, keeper_settings
         s.released = true;
         step_down(self, "the node shuts down");
         auto rp = self->make_response_promise<bool>();
+        if (s.mirror && s.mysql_lease.ever_held)
+          self->request(s.mirror, s.cfg.lease, atoms::token_release::value)
+              .then([](bool) {}, [](caf::error&) {});
         self->request(s.store, s.cfg.lease, atoms::token_release::value)
             .then([rp](bool released) mutable { rp.deliver(released); },
                   [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });

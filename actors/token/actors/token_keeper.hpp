@@ -18,6 +18,14 @@
 //   - with a MySQL mirror configured, reads it once at start (a node starting while
 //     Redis is down serves the last known good token; a keeper finding Redis empty
 //     writes it back rather than fetching) and writes every token it adopts;
+//   - with a MySQL mirror, also holds the mirror's fallback lease. It may refresh
+//     while it holds the Redis lease and no other keeper holds the fallback lease,
+//     or while Redis cannot be reached and it holds the fallback lease: so a Redis
+//     outage longer than a lease is ridden out (by the same keeper, or by a standby
+//     once the keeper's fallback lease runs out), and a keeper on the Redis lease
+//     waits while another still acts on the fallback one. A standby contends for
+//     the fallback lease only while it cannot reach Redis, and gives it up when
+//     Redis says another keeper leads;
 //   - refreshes at once for msg::token_wanted when there is no valid token, and
 //     for msg::token_rejected only if the rejected token is still current.
 // Redis calls run in a detached store worker, the HTTP call in a detached

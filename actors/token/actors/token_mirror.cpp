@@ -22,8 +22,8 @@ mysql_error with_table(mysql_error e, const std::string& table) {
 } // namespace
 
 token_mirror::token_mirror(mysql_config server, std::string table)
-    : server_(std::move(server)), table_(std::move(table)),
-      quoted_table_(quoted(table_)) {}
+    : server_(std::move(server)), table_(std::move(table)), quoted_table_(quoted(table_)),
+      quoted_lease_table_(quoted(table_ + "_lease")) {}
 
 mysql_expected<mysql_connection*> token_mirror::connection() {
   if (conn_)
@@ -48,6 +48,17 @@ mysql_expected<mysql_connection*> token_mirror::connection() {
                       " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
   if (!made)
     return with_table(made.error(), table_);
+  auto lease = c->exec("CREATE TABLE IF NOT EXISTS " + quoted_lease_table_ +
+                       " (provider VARCHAR(64) NOT NULL PRIMARY KEY,"
+                       " owner VARCHAR(128) NOT NULL,"
+                       " until_ms BIGINT NOT NULL)"
+                       " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
+  if (!lease)
+    return with_table(lease.error(), table_ + "_lease");
+  // UNIX_TIMESTAMP(NOW(3)) is only unambiguous in a zone without daylight saving.
+  auto zone = c->exec("SET time_zone = '+00:00'");
+  if (!zone)
+    return with_table(zone.error(), table_);
   conn_.emplace(std::move(*c));
   return &*conn_;
 }
@@ -124,6 +135,72 @@ token_mirror::read(const std::string& provider) {
     e.operation = "read (token mirror " + table_ + ")";
     return e;
   }
+}
+
+namespace {
+
+/// The MySQL server's clock in ms since the epoch, as SQL.
+constexpr const char* server_now_ms = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)";
+
+} // namespace
+
+mysql_expected<bool> token_mirror::take_lease(const std::string& provider,
+                                              const std::string& owner,
+                                              std::chrono::milliseconds lease) {
+  auto c = connection();
+  if (!c)
+    return c.error();
+  auto& conn = **c;
+  auto failed = [&](const mysql_error& err) {
+    auto e = with_table(err, table_ + "_lease");
+    if (is_connection_lost(err))
+      conn_.reset();
+    return e;
+  };
+  auto until = std::string{server_now_ms} + " + " + std::to_string(lease.count());
+  auto p = conn.quote(provider);
+  auto o = conn.quote(owner);
+  auto updated =
+      conn.exec("UPDATE " + quoted_lease_table_ + " SET owner = " + o +
+                ", until_ms = " + until + " WHERE provider = " + p +
+                " AND (owner = " + o + " OR until_ms < " + server_now_ms + ")");
+  if (!updated)
+    return failed(updated.error());
+  if (*updated > 0)
+    return true;
+  // Nothing changed: another owner holds it, there is no row yet, or this owner
+  // renewed within the same millisecond.
+  auto row = conn.query("SELECT owner, until_ms >= " + std::string{server_now_ms} +
+                        " FROM " + quoted_lease_table_ + " WHERE provider = " + p);
+  if (!row)
+    return failed(row.error());
+  if (!row->rows.empty())
+    return row->rows[0][0].value_or("") == owner && row->rows[0][1].value_or("0") == "1";
+  auto inserted = conn.exec("INSERT IGNORE INTO " + quoted_lease_table_ +
+                            " (provider, owner, until_ms) VALUES (" + p + ", " + o +
+                            ", " + until + ")");
+  if (!inserted)
+    return failed(inserted.error());
+  return *inserted > 0;
+}
+
+mysql_expected<bool> token_mirror::release_lease(const std::string& provider,
+                                                 const std::string& owner) {
+  auto c = connection();
+  if (!c)
+    return c.error();
+  auto& conn = **c;
+  auto r =
+      conn.exec("UPDATE " + quoted_lease_table_ +
+                " SET owner = '', until_ms = 0 WHERE provider = " + conn.quote(provider) +
+                " AND owner = " + conn.quote(owner));
+  if (!r) {
+    auto e = with_table(r.error(), table_ + "_lease");
+    if (is_connection_lost(r.error()))
+      conn_.reset();
+    return e;
+  }
+  return *r > 0;
 }
 
 } // namespace shoal::token

@@ -18,11 +18,24 @@
 // compare-and-set; the mirror is a best-effort second copy (the scenario's "usually
 // not worth a double write", so it is off unless configured).
 //
+// The same server also holds each provider's fallback lease, for when Redis cannot
+// be reached (see token_keeper.hpp):
+//
+//   CREATE TABLE shoal.token_mirror_lease (        -- the mirror's table + "_lease"
+//     provider VARCHAR(64) PRIMARY KEY,
+//     owner    VARCHAR(128) NOT NULL,              -- '' when free
+//     until_ms BIGINT NOT NULL)                    -- the MySQL server's clock
+//
+// A keeper takes it by a conditional UPDATE (owner is this keeper, or the lease ran
+// out by the server's clock), so the lease is timed by one clock, whatever the
+// nodes' clocks say.
+//
 // Blocking: use it from a detached actor only. Reconnects on the next call after
 // a lost connection. Not thread-safe.
 
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -43,6 +56,16 @@ public:
   /// The mirrored record of `provider`; nullopt when there is none.
   mysql_expected<std::optional<token_record>> read(const std::string& provider);
 
+  /// Takes or extends `provider`'s fallback lease for `owner`, for `lease` from now
+  /// on the MySQL server's clock. True when `owner` holds it; false when another
+  /// owner does and its lease has not run out.
+  mysql_expected<bool> take_lease(const std::string& provider, const std::string& owner,
+                                  std::chrono::milliseconds lease);
+
+  /// Gives `provider`'s fallback lease up if `owner` holds it; true when it did.
+  mysql_expected<bool> release_lease(const std::string& provider,
+                                     const std::string& owner);
+
   const std::string& table() const { return table_; }
 
 private:
@@ -51,6 +74,7 @@ private:
   mysql_config server_;
   std::string table_;
   std::string quoted_table_;
+  std::string quoted_lease_table_;
   std::optional<mysql_connection> conn_;
 };
 

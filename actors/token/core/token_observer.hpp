@@ -20,7 +20,10 @@ public:
                              const std::string& message) = 0;
 
   /// This node's keeper of `provider` took (true) or lost (false) the lease.
-  virtual void leadership(const std::string& provider, bool leader) = 0;
+  /// `lease` is the lease it acts on: "redis", or "mysql" (the mirror's fallback
+  /// lease, while Redis cannot be reached); empty when it lost it.
+  virtual void leadership(const std::string& provider, bool leader,
+                          std::string_view lease) = 0;
 
   /// Upstream calls counted against today's quota (the cluster's count when Redis
   /// answers).

@@ -88,6 +88,35 @@ TEST_F(token_mirror_test, a_row_only_moves_to_a_higher_version) {
   EXPECT_TRUE(m.read("other") && !*m.read("other"));
 }
 
+TEST_F(token_mirror_test,
+       the_fallback_lease_has_one_owner_until_it_runs_out_or_is_released) {
+  token::token_mirror a{source().connection_config(), "shoalm.tokens"};
+  token::token_mirror b{source().connection_config(), "shoalm.tokens"};
+  auto take = [](token::token_mirror& m, const std::string& owner, milliseconds lease) {
+    auto r = m.take_lease("wx", owner, lease);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r && *r;
+  };
+  EXPECT_TRUE(take(a, "keeper-a", milliseconds{800}));
+  EXPECT_FALSE(take(b, "keeper-b", milliseconds{800}));
+  EXPECT_TRUE(take(a, "keeper-a", milliseconds{800})) << "the owner renews";
+  EXPECT_TRUE(take(a, "keeper-a", milliseconds{800})) << "a renewal within the same ms";
+  // Leases are per provider.
+  auto other = b.take_lease("other", "keeper-b", milliseconds{800});
+  ASSERT_TRUE(other && *other);
+  // Once a's lease runs out by the server's clock, b takes it and a cannot renew.
+  ASSERT_TRUE(
+      eventually([&] { return take(b, "keeper-b", milliseconds{60000}); }, seconds{5}));
+  EXPECT_FALSE(take(a, "keeper-a", milliseconds{800}));
+  auto not_mine = a.release_lease("wx", "keeper-a");
+  ASSERT_TRUE(not_mine);
+  EXPECT_FALSE(*not_mine);
+  auto mine = b.release_lease("wx", "keeper-b");
+  ASSERT_TRUE(mine);
+  EXPECT_TRUE(*mine);
+  EXPECT_TRUE(take(a, "keeper-a", milliseconds{800})) << "released: free at once";
+}
+
 TEST_F(token_mirror_test, an_unreachable_server_is_an_error_naming_the_mirror) {
   auto cfg = source().connection_config();
   cfg.port = 1;
