@@ -431,22 +431,44 @@ void sync_with_store(keeper_self self) {
     return;
   s.syncing = true;
   self->request(s.store, s.cfg.lease, atoms::token_store_read::value)
-      .then([self](msg::token_update& stored) { merge_stored(self, stored, true); },
-            [self](caf::error&) {
-              auto& s = self->state;
-              if (!s.mirror || !s.leader) {
-                s.syncing = false;
-                return;
-              }
-              // Acting on the fallback lease: the mirror holds what Redis would.
-              auto timeout = s.cfg.mirror->connect_timeout + s.cfg.mirror->read_timeout;
-              self->request(s.mirror, timeout, atoms::token_store_read::value)
-                  .then([self](msg::token_update& u) { merge_stored(self, u, false); },
-                        [self](caf::error&) {
-                          msg::token_update none;
-                          merge_stored(self, none, false);
-                        });
-            });
+      .then(
+          [self](msg::token_update& stored) {
+            auto& s = self->state;
+            if (!s.mirror || !s.leader) {
+              merge_stored(self, stored, true);
+              return;
+            }
+            // The mirror may hold a newer token than Redis: one a keeper got while
+            // Redis was down, which a node's board may not have yet.
+            auto timeout = s.cfg.mirror->connect_timeout + s.cfg.mirror->read_timeout;
+            self->request(s.mirror, timeout, atoms::token_store_read::value)
+                .then(
+                    [self, stored](msg::token_update& mirrored) mutable {
+                      auto now = clock::now();
+                      if (self->state.leader && mirrored.version > stored.version &&
+                          from_epoch_ms(mirrored.expires_at_ms) > now)
+                        self->state.tokens->adopt(from_update(mirrored), now);
+                      merge_stored(self, stored, true);
+                    },
+                    [self, stored](caf::error&) mutable {
+                      merge_stored(self, stored, true);
+                    });
+          },
+          [self](caf::error&) {
+            auto& s = self->state;
+            if (!s.mirror || !s.leader) {
+              s.syncing = false;
+              return;
+            }
+            // Acting on the fallback lease: the mirror holds what Redis would.
+            auto timeout = s.cfg.mirror->connect_timeout + s.cfg.mirror->read_timeout;
+            self->request(s.mirror, timeout, atoms::token_store_read::value)
+                .then([self](msg::token_update& u) { merge_stored(self, u, false); },
+                      [self](caf::error&) {
+                        msg::token_update none;
+                        merge_stored(self, none, false);
+                      });
+          });
 }
 
 void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected) {
@@ -483,15 +505,29 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected)
   s.observer->upstream_call(provider, "ok", {});
   token_record rec{r.token, from_epoch_ms(r.sent_at_ms),
                    from_epoch_ms(r.sent_at_ms + r.expires_in_ms), expected + 1};
+  // While the lease is fresh no other keeper can have called the upstream since
+  // this call started, so this token is the newest there is: serve it at once,
+  // before the store write. The store may be slow or gone (its write can outlive
+  // the lease), and the platform retires the previous token after a grace period
+  // whatever happens to the write.
+  bool served = lease_fresh(self);
+  if (served) {
+    s.tokens->adopt(rec, now);
+    push(self);
+    mirror(self);
+  }
   self->request(s.store, s.cfg.lease, atoms::token_store_cas::value, to_update(self, rec),
                 expected)
       .then(
-          [self, rec](int32_t outcome) {
+          [self, rec, served](int32_t outcome) {
             auto& s = self->state;
             s.tokens->cancel_refresh();
             if (outcome == 1) {
-              s.tokens->adopt(rec, clock::now());
-              push(self);
+              if (!served) {
+                s.tokens->adopt(rec, clock::now());
+                push(self);
+              }
+              s.dirty = false;
               mirror(self);
             } else {
               // Fenced: another keeper wrote a newer token, or this one lost its lease.
@@ -504,12 +540,13 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected)
             }
             arm(self);
           },
-          [self, rec](caf::error&) {
+          [self, rec, served](caf::error&) {
             auto& s = self->state;
             s.tokens->cancel_refresh();
             s.observer->store_event(provider_name(self), "unreachable");
-            if (lease_fresh(self)) {
-              // Still the keeper: serve the new token; store it once Redis answers.
+            if (served || lease_fresh(self)) {
+              // The keeper's token: store it once Redis answers (dirty); the
+              // mirror, when there is one, has it meanwhile.
               s.tokens->adopt(rec, clock::now());
               s.dirty = true;
               push(self);
