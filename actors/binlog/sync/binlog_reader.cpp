@@ -150,17 +150,38 @@ private:
     auto mode = cfg().start_mode;
     if (mode == start_point::snapshot) {
       st_->set_state(pipeline_state::snapshot);
-      auto result = copy_snapshot(*src, target_->connection(), cfg().filter, 2000,
-                                  [&](uint64_t copied, uint64_t expected) {
-                                    {
-                                      std::lock_guard<std::mutex> guard{st_->mtx};
-                                      st_->status.snapshot_rows = copied;
-                                      st_->status.snapshot_rows_expected = expected;
-                                    }
-                                    // A long copy still stops on an exit message.
-                                    receive_queued();
-                                    return !stopping();
-                                  });
+      auto copy = [&] {
+        return copy_snapshot(*src, target_->connection(), cfg().filter, 2000,
+                             [&](uint64_t copied, uint64_t expected) {
+                               {
+                                 std::lock_guard<std::mutex> guard{st_->mtx};
+                                 st_->status.snapshot_rows = copied;
+                                 st_->status.snapshot_rows_expected = expected;
+                               }
+                               // A long copy still stops on an exit message.
+                               receive_queued();
+                               return !stopping();
+                             });
+      };
+      auto result = copy();
+      // A lost connection costs the copy, not the pipeline: nothing is
+      // checkpointed before the copy ends, so a new one, from a new view, recreates
+      // every table and starts streaming from that view's position instead.
+      backoff delay{milliseconds{100}, milliseconds{2000}};
+      while (!result.error.empty() && result.connection_lost && !stopping()) {
+        st_->log(true, "snapshot: " + result.error +
+                           " (copying again from a new view after reconnecting)");
+        {
+          std::lock_guard<std::mutex> guard{st_->mtx};
+          ++st_->status.reconnects;
+          st_->status.snapshot_rows = 0;
+        }
+        pause(delay.next());
+        src = connect_source(*this);
+        if (!src || !reconnect_target())
+          return false;
+        result = copy();
+      }
       if (!result.error.empty())
         throw stop_pipeline{"snapshot: " + result.error};
       start_ = result.position;

@@ -30,11 +30,13 @@ std::string database_options(const std::string& create) {
 
 struct failure {
   std::string what;
+  /// A server went away (see is_connection_lost): a new copy may succeed.
+  bool connection_lost = false;
 };
 
 template <class T> T must(mysql_expected<T> r, const std::string& what) {
   if (!r)
-    throw failure{what + ": " + r.error().to_string()};
+    throw failure{what + ": " + r.error().to_string(), is_connection_lost(r.error())};
   return std::move(*r);
 }
 
@@ -246,6 +248,7 @@ copy_snapshot(mysql_connection& source, mysql_connection& target,
   } catch (failure& f) {
     source.exec("ROLLBACK");
     result.error = f.what;
+    result.connection_lost = f.connection_lost;
   }
   return result;
 }

@@ -31,6 +31,9 @@ struct snapshot_result {
   uint64_t rows = 0;
   /// Empty on success.
   std::string error;
+  /// The error is a lost connection to the source or the target: the copy can be
+  /// started again from a new view (every table is recreated).
+  bool connection_lost = false;
 };
 
 /// Copies every table `filter` selects from `source` to `target` (whose

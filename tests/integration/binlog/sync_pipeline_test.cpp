@@ -1,9 +1,12 @@
 // The sync pipeline against real MariaDB servers: rows, DDL, key changes,
 // tables without keys, restarts and the checks at start.
+#include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "tests/integration/binlog/sync_test_support.hpp"
+#include "tests/support/eventually.hpp"
 
 using namespace std::chrono_literals;
 
@@ -456,6 +459,66 @@ TEST_F(sync_pipeline_test, snapshot_start_copies_then_streams_from_that_position
   auto dst = target().connect();
   EXPECT_EQ(rows_of(dst, "s.t"), rows_of(src, "s.t"));
   EXPECT_EQ(checksum(dst, "s.t"), checksum(src, "s.t"));
+}
+
+TEST_F(sync_pipeline_test, a_snapshot_that_loses_its_source_connection_copies_again) {
+  auto src = source().connect();
+  run(src, "CREATE DATABASE sl");
+  run(src, "CREATE TABLE sl.t (id INT PRIMARY KEY, v VARCHAR(40))");
+  run(src, "INSERT INTO sl.t SELECT seq, CONCAT('row ', seq) FROM sl.seq_1_to_5000");
+  // A lock on the target's table holds the copy at its first statement on it, so the source
+  // connection is lost while the copy is under way.
+  auto lock = target().connect();
+  run(lock, "CREATE DATABASE sl");
+  run(lock, "CREATE TABLE sl.t (id INT PRIMARY KEY)");
+  run(lock, "LOCK TABLES sl.t WRITE");
+  std::vector<std::string> lines;
+  std::mutex lines_mutex;
+  auto s = settings("snaplost", 2);
+  s.start_mode = binlog::start_point::snapshot;
+  s.log = [&](bool, const std::string& line) {
+    std::lock_guard<std::mutex> guard{lines_mutex};
+    lines.push_back(line);
+  };
+  auto p = start(s, binlog::pipeline_state::snapshot);
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::snapshot) << p->status().error;
+  // Mid-copy: the source's view is open and the copy waits on the target's table.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto waiting = lock.scalar(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+            "'%sl%' AND STATE LIKE '%metadata lock%'");
+        return waiting && waiting->value_or("0") == "1";
+      },
+      std::chrono::seconds{20}))
+      << "the copy did not reach the locked table: " << [&] {
+           std::string out;
+           auto r = lock.query("SELECT COMMAND, STATE, INFO FROM "
+                               "information_schema.PROCESSLIST");
+           if (r)
+             for (auto& row : r->rows)
+               out += row[0].value_or("-") + " | " + row[1].value_or("-") + " | " +
+                      row[2].value_or("-") + "\n";
+           return out;
+         }();
+  auto sessions =
+      src.query("SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> "
+                "CONNECTION_ID() AND COMMAND NOT IN ('Binlog Dump', 'Daemon') "
+                "AND USER = 'root'");
+  ASSERT_TRUE(sessions) << sessions.error().to_string();
+  ASSERT_FALSE(sessions->rows.empty()) << "the copy's source session was not found";
+  for (auto& row : sessions->rows)
+    run(src, "KILL " + row[0].value_or("0"));
+  run(lock, "UNLOCK TABLES");
+  run(src, "UPDATE sl.t SET v = 'after' WHERE id % 7 = 0");
+  ASSERT_TRUE(caught_up(*p));
+  auto dst = target().connect();
+  EXPECT_EQ(rows_of(dst, "sl.t").size(), 5000u);
+  EXPECT_EQ(checksum(dst, "sl.t"), checksum(src, "sl.t"));
+  std::lock_guard<std::mutex> guard{lines_mutex};
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("copying again from a new view") != std::string::npos;
+  })) << "the copy did not start again after the lost connection";
 }
 
 TEST_F(sync_pipeline_test, sysbench_write_only_and_read_write_while_syncing) {
