@@ -3,6 +3,12 @@
 latency.txt) and prints the run's figures as one JSON object for bench/report.py.
 
 usage: bench/hotkey/figures.py OUT FULL   (FULL: 1 for a full run, 0 for quick)
+
+service.txt and latency.txt end with a JSON line of every figure, taken as is: the flash
+sale's hot-only peers (sale_exact_hot_only_*, sale_jd_500ms_*, sale_lru_hot_entries_*,
+sale_hot_cache_misses_*) and the end-to-end latency from the true crossing (e2e_*) next
+to the burst push latency (detect_*). A run whose latency bench lacks the e2e figures is
+an error: the report would show them MISSING without saying why.
 """
 import glob, json, os, re, sys
 out, full = sys.argv[1], sys.argv[2] == "1"
@@ -43,4 +49,7 @@ for path in sorted(glob.glob(os.path.join(out, "ingest-*.txt"))):
 for name in ("service.txt", "latency.txt"):
     last = open(os.path.join(out, name)).read().strip().splitlines()[-1]
     fig.update(json.loads(last))
+for key in ("e2e_p50_ms", "e2e_p99_ms", "e2e_max_ms", "e2e_false_hot", "sale_exact_hot_only_hit_ratio"):
+    if key not in fig:
+        sys.exit(f"figures.py: {key} missing from the hot-key benches' output in {out}")
 print(json.dumps(fig))
