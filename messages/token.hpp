@@ -119,7 +119,8 @@ using token_refresh_tick = caf::atom_constant<caf::atom("tok_rtick")>;
 /// The cache's own timer: expire waiting callers, ask the keepers again.
 using token_nudge = caf::atom_constant<caf::atom("tok_nudge")>;
 /// keeper -> its upstream fetcher: call the platform (force: a new token even
-/// when the current one is still valid).
+/// when the current one is still valid; input: the base access token of a
+/// jsapi_ticket, the component_verify_ticket of a component, else empty).
 using token_fetch = caf::atom_constant<caf::atom("tok_fetch")>;
 /// keeper -> its store worker: take the lease if free; extend it if still ours;
 /// count one upstream call against the day's quota; record the quota used up;
@@ -129,6 +130,8 @@ using token_store_renew = caf::atom_constant<caf::atom("tok_renew")>;
 using token_store_quota = caf::atom_constant<caf::atom("tok_quota")>;
 using token_store_exhaust = caf::atom_constant<caf::atom("tok_exhst")>;
 using token_store_cas = caf::atom_constant<caf::atom("tok_cas")>;
+/// keeper -> its store worker: the newest component_verify_ticket received.
+using token_store_vticket = caf::atom_constant<caf::atom("tok_vtick")>;
 /// keeper -> its store or mirror worker: the stored record.
 using token_store_read = caf::atom_constant<caf::atom("tok_read")>;
 /// keeper -> its mirror worker: write this token to the MySQL mirror.
@@ -144,10 +147,11 @@ namespace shoal {
 
 /// The upstream fetcher of a keeper (actors/token/actors/token_keeper.cpp).
 ///
-///   (atoms::token_fetch, bool force) -> (msg::token_fetch_result)
+///   (atoms::token_fetch, bool force, string input) -> (msg::token_fetch_result)
 ///       One call to the platform; a failure is a result too (ok == false).
-using token_fetcher_actor = caf::typed_actor<
-    caf::replies_to<atoms::token_fetch, bool>::with<msg::token_fetch_result>>;
+using token_fetcher_actor =
+    caf::typed_actor<caf::replies_to<atoms::token_fetch, bool,
+                                     std::string>::with<msg::token_fetch_result>>;
 
 /// The Redis store worker of a keeper (the lease, the record, the quota count;
 /// actors/token/actors/token_store.hpp). Every reply is an error when Redis
@@ -161,6 +165,8 @@ using token_fetcher_actor = caf::typed_actor<
 ///   (atoms::token_store_exhaust, int64_t day, int64_t limit)
 ///       The platform said the day's quota is used up (best effort).
 ///   (atoms::token_store_read) -> (msg::token_update)   version 0: no record
+///   (atoms::token_store_vticket) -> (string)   the newest component_verify_ticket
+///       received (POST /token/NAME/verify_ticket on any node); empty: none
 ///   (atoms::token_store_cas, msg::token_update, uint64_t expected) -> (int32_t)
 ///       1 written, 0 someone wrote first, -1 the lease is not ours.
 using token_store_actor = caf::typed_actor<
@@ -170,6 +176,7 @@ using token_store_actor = caf::typed_actor<
     caf::replies_to<atoms::token_store_quota, int64_t, int64_t>::with<int64_t>,
     caf::reacts_to<atoms::token_store_exhaust, int64_t, int64_t>,
     caf::replies_to<atoms::token_store_read>::with<msg::token_update>,
+    caf::replies_to<atoms::token_store_vticket>::with<std::string>,
     caf::replies_to<atoms::token_store_cas, msg::token_update, uint64_t>::with<int32_t>>;
 
 /// The MySQL mirror worker of a keeper (actors/token/actors/token_mirror.hpp).

@@ -35,6 +35,9 @@ struct provider_figures {
   std::map<std::string, int64_t> forced_refreshes;
   std::string last_forced_limit;
   std::string last_error;
+  /// Why this node's keeper waits for the input of its refresh (empty: it does
+  /// not).
+  std::string waiting_for;
 };
 
 class token_metrics final : public token::token_observer {
@@ -141,6 +144,11 @@ public:
     ++figures_[provider].store_events[std::string{what}];
   }
 
+  void input_wait(const std::string& provider, const std::string& why) override {
+    std::lock_guard<std::mutex> guard(mutex_);
+    figures_[provider].waiting_for = why;
+  }
+
   void note(const std::string& provider, bool warn, const std::string& text) override {
     if (warn)
       log().warn("token {}: {}", provider, text);
@@ -176,7 +184,8 @@ public:
                    {"store_events", f.store_events},
                    {"forced_refreshes", f.forced_refreshes},
                    {"last_forced_limit", f.last_forced_limit},
-                   {"last_error", f.last_error}};
+                   {"last_error", f.last_error},
+                   {"waiting_for", f.waiting_for}};
     }
     return out;
   }

@@ -1,5 +1,6 @@
-// The token service's HTTP API: GET /tokens/{provider} and POST
-// /tokens/{provider}/rejected, behind a bearer secret.
+// The token service's HTTP API: GET /token/{provider}, POST
+// /token/{provider}/rejected and POST /token/{provider}/verify_ticket, behind a
+// bearer secret.
 
 #include <httplib.h>
 
@@ -83,6 +84,41 @@ void token_service::add_routes(httplib::Server& server) {
     client_.rejected(provider, body["access_token"].get<std::string>());
     res.status = 202;
     res.set_content(R"({"accepted":true})", "application/json");
+  });
+  // The component_verify_ticket WeChat pushes every 10 minutes to the Open
+  // Platform's callback, forwarded by the application that decrypts it. Written
+  // to Redis from here (any node), read by the component's keeper before each
+  // refresh. The ticket is a credential: it is neither logged nor echoed.
+  server.Post(R"(/token/([A-Za-z0-9_-]+)/verify_ticket)", [this](
+                                                              const httplib::Request& req,
+                                                              httplib::Response& res) {
+    if (!authorized(req, d_->http_secret, res))
+      return;
+    std::string provider = req.matches[1];
+    auto error = [&](int status, const std::string& text) {
+      res.status = status;
+      res.set_content(json{{"error", text}}.dump(), "application/json");
+    };
+    if (d_->board->slot_of(provider) < 0)
+      return error(404, "unknown provider " + provider);
+    if (d_->components.count(provider) == 0)
+      return error(400, "provider " + provider +
+                            " is not of kind component: it takes no verify ticket");
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() ||
+        !body.contains("component_verify_ticket") ||
+        !body["component_verify_ticket"].is_string() ||
+        body["component_verify_ticket"].get_ref<const std::string&>().empty())
+      return error(400, R"(expected {"component_verify_ticket": "..."})");
+    token::token_store store{d_->redis, provider, d_->node + "/http", milliseconds{1000}};
+    auto stored =
+        store.put_verify_ticket(body["component_verify_ticket"].get<std::string>(),
+                                token::to_epoch_ms(token::clock::now()));
+    if (!stored)
+      return error(503, "verify ticket not stored: " + stored.error().to_string());
+    res.status = 202;
+    res.set_content(json{{"accepted", true}, {"newest", *stored}}.dump(),
+                    "application/json");
   });
 }
 

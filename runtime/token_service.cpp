@@ -123,6 +123,10 @@ std::unique_ptr<service> make_token_service(node& n, std::string& error) {
   auto& sys = n.system();
   d->sys = &sys;
   d->node = cfg.node.name;
+  d->redis = to_redis_config(*cfg.redis);
+  for (auto& p : providers)
+    if (p.kind == token::provider_kind::component)
+      d->components.insert(p.name);
   d->board = std::make_shared<token::token_board>(names);
   d->watcher = std::make_shared<token_metrics>(n.metrics(), names);
   d->cache =

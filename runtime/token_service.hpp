@@ -18,6 +18,11 @@
 //                               (waits up to 5 s only when no usable token exists: 503)
 //   POST /token/NAME/rejected   body {"access_token": "..."}; 202, refreshes only if
 //                               that token is still the current one
+//   POST /token/NAME/verify_ticket  (kind component) body
+//                               {"component_verify_ticket": "..."}: the ticket WeChat
+//                               pushed to the platform's callback; stored in Redis
+//                               for whichever node keeps NAME (an older one does
+//                               not replace a newer); 202, 503 when Redis is down
 
 #pragma once
 
@@ -83,7 +88,8 @@ public:
   nlohmann::json status() override;
   void stop() override;
 
-  /// GET /token/NAME and POST /token/NAME/rejected when $.tokens.http_api is on.
+  /// GET /token/NAME, POST /token/NAME/rejected and POST /token/NAME/verify_ticket
+  /// when $.tokens.http_api is on.
   void add_routes(httplib::Server& server) override;
 
   const token_client& client() const { return client_; }

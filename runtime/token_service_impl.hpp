@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 #include "actors/token/core/token_board.hpp"
 #include "messages/token.hpp"
+#include "runtime/adapters/redis_connection.hpp"
 #include "runtime/token_metrics.hpp"
 #include "runtime/token_service.hpp"
 
@@ -25,6 +27,10 @@ struct token_service::impl {
   std::shared_ptr<token_metrics> watcher;
   token_cache_actor cache;
   std::vector<token_keeper_actor> keepers;
+  /// Where POST /token/NAME/verify_ticket stores the ticket, and the providers of
+  /// kind component that take one.
+  redis_config redis;
+  std::set<std::string> components;
   bool stopped = false;
 };
 

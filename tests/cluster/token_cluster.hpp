@@ -2,19 +2,24 @@
 // shared Redis, and node processes (token_storm_node) whose threads call get().
 //
 //   token_cluster c({"n1", "n2", "n3"}, standin_options, 1500);
-//   token_cluster m({"n1", "n2"}, redis, upstream, 1500, 8, &source);  // + MySQL mirror
+//   token_cluster m({"n1", "n2"}, redis, upstream, 1500, 8, spec);  // spec.mirror: + MySQL
 //   c.start_all();                          // waits for "storm ready" on each
 //   c.wait_tokens(9, 60s);                  // the stand-in issued 9 tokens
 //   auto r = c.finish("n1");                // SIGTERM, the node's JSON result
 //
 // A watcher thread records when the stand-in issued each token, so that tests can
 // check there was one upstream call per refresh cycle.
+//
+// By default every node keeps one wechat provider "wx"; a token_cluster_spec
+// gives other providers (built from the stand-in's URL), the one the storm
+// threads get, and turns the HTTP API on.
 
 #pragma once
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -39,15 +44,30 @@ namespace shoal::test {
 using namespace std::chrono;
 using nlohmann::json;
 
+struct token_cluster_spec {
+  /// The providers of every node, given the stand-in's base URL; unset: one
+  /// wechat provider "wx" (secret in SHOAL_TEST_WX_SECRET, wx-test-secret).
+  std::function<json(const std::string& base_url)> providers;
+  /// The provider the storm threads get and status() reports.
+  std::string provider = "wx";
+  /// Turns $.tokens.http_api on, its bearer secret being http_api_secret.
+  bool http_api = false;
+  /// Turns $.tokens.mirror on, in this server.
+  mariadb_server* mirror = nullptr;
+};
+
+/// The bearer secret of the HTTP API when token_cluster_spec::http_api is set.
+inline const std::string http_api_secret = "token-api-secret";
+
 class token_cluster {
 public:
   token_cluster(std::vector<std::string> names, redis_server& redis,
                 standins::token_standin_options upstream, int64_t lease_ms = 1500,
-                int threads = 32, mariadb_server* mirror = nullptr)
+                int threads = 32, token_cluster_spec spec = {})
       : dir_("token-cluster"), names_(std::move(names)), redis_(redis),
-        standin_(std::move(upstream)), threads_(threads) {
-    if (mirror)
-      mysql_password_ = mirror->password();
+        standin_(std::move(upstream)), threads_(threads), spec_(std::move(spec)) {
+    if (spec_.mirror)
+      mysql_password_ = spec_.mirror->password();
     if (standin_.start() == 0)
       throw std::runtime_error("stand-in did not start");
     for (auto& n : names_) {
@@ -68,16 +88,20 @@ public:
                     {"read_timeout_ms", 1500},
                     {"daily_quota", 0},
                     {"refresh", {{"backoff_initial_ms", 50}, {"backoff_max_ms", 400}}}};
-      json cfg{
-          {"node", {{"name", n}, {"port", ports_[n]}}},
-          {"cluster", {{"peers", peers}, {"app_id", "shoal-token-test"}}},
-          {"http", {{"port", http_ports_[n]}}},
-          {"log", {{"level", "info"}}},
-          {"redis", {{"port", redis_.port()}, {"timeout_ms", 1000}}},
-          {"tokens", {{"lease_ms", lease_ms}, {"providers", json::array({provider})}}}};
-      if (mirror) {
+      json tokens{{"lease_ms", lease_ms},
+                  {"providers", spec_.providers ? spec_.providers(standin_.base_url())
+                                                : json::array({provider})}};
+      if (spec_.http_api)
+        tokens["http_api"] = {{"secret_env", "SHOAL_TEST_TOKEN_API"}};
+      json cfg{{"node", {{"name", n}, {"port", ports_[n]}}},
+               {"cluster", {{"peers", peers}, {"app_id", "shoal-token-test"}}},
+               {"http", {{"port", http_ports_[n]}}},
+               {"log", {{"level", "info"}}},
+               {"redis", {{"port", redis_.port()}, {"timeout_ms", 1000}}},
+               {"tokens", tokens}};
+      if (spec_.mirror) {
         cfg["mysql"] = {{"main",
-                         {{"port", mirror->port()},
+                         {{"port", spec_.mirror->port()},
                           {"password_env", "SHOAL_TEST_MIRROR_PW"},
                           {"connect_timeout_ms", 500},
                           {"read_timeout_ms", 1000}}}};
@@ -102,9 +126,10 @@ public:
     process_options opts;
     auto dir = std::getenv("SHOAL_BINARY_DIR");
     opts.program = std::string{dir ? dir : "."} + "/tests/cluster/token_storm_node";
-    opts.args = {(dir_.path() / (n + ".json")).string(), "wx", std::to_string(threads_),
-                 standin_.base_url()};
+    opts.args = {(dir_.path() / (n + ".json")).string(), spec_.provider,
+                 std::to_string(threads_), standin_.base_url()};
     opts.env = {{"SHOAL_TEST_WX_SECRET", "wx-test-secret"},
+                {"SHOAL_TEST_TOKEN_API", http_api_secret},
                 {"SHOAL_TEST_REJECT_FILE", reject_file(n)},
                 {"SHOAL_TEST_MIRROR_PW", mysql_password_}};
     opts.name = n;
@@ -156,8 +181,12 @@ public:
     return json::parse(m->at(1));
   }
 
-  /// The node's /status "tokens.wx" section (empty when unreachable).
-  json status(const std::string& n) {
+  /// Node `n`'s HTTP port (/status, and the token API when it is on).
+  uint16_t http_port(const std::string& n) const { return http_ports_.at(n); }
+
+  /// The node's /status "tokens.PROVIDER" section, for the spec's provider by
+  /// default (empty when unreachable).
+  json status(const std::string& n, const std::string& provider = {}) {
     httplib::Client http{"127.0.0.1", http_ports_.at(n)};
     http.set_connection_timeout(1, 0);
     http.set_read_timeout(2, 0);
@@ -165,7 +194,9 @@ public:
     if (!res || res->status != 200)
       return json::object();
     auto j = json::parse(res->body);
-    return j.contains("tokens") ? j["tokens"]["wx"] : json::object();
+    auto& p = provider.empty() ? spec_.provider : provider;
+    return j.contains("tokens") && j["tokens"].contains(p) ? j["tokens"][p]
+                                                           : json::object();
   }
 
   /// The node whose keeper holds the lease, per the nodes' /status.
@@ -207,6 +238,17 @@ public:
     return issues_;
   }
 
+  /// Checks that the tokens of one stand-in `endpoint` ("gettoken", "getticket"
+  /// ...) were issued at least `min_gap` apart: one per refresh cycle.
+  void expect_one_issue_per_cycle(const std::string& endpoint, milliseconds min_gap) {
+    auto times = standin_.issue_times(endpoint);
+    for (size_t i = 1; i < times.size(); ++i)
+      EXPECT_GE(duration_cast<milliseconds>(times[i] - times[i - 1]).count(),
+                min_gap.count())
+          << endpoint << " tokens " << i << " and " << i + 1
+          << " were issued in one cycle";
+  }
+
   /// Checks that every upstream call issued one token and calls were at least
   /// `min_gap` apart: one call per refresh cycle, none duplicated.
   void expect_one_call_per_cycle(milliseconds min_gap) {
@@ -242,6 +284,7 @@ private:
   redis_server& redis_;
   standins::token_standin standin_;
   int threads_;
+  token_cluster_spec spec_;
   std::string mysql_password_;
   std::map<std::string, uint16_t> ports_;
   std::map<std::string, uint16_t> http_ports_;

@@ -46,7 +46,9 @@ TEST_F(token_faults,
   standins::token_standin_options up;
   up.expiry = seconds{6};
   up.grace = seconds{2};
-  token_cluster c({"n1", "n2", "n3"}, redis(), up, 1500, 8, &source());
+  token_cluster_spec spec;
+  spec.mirror = &source();
+  token_cluster c({"n1", "n2", "n3"}, redis(), up, 1500, 8, spec);
   c.start_all();
   ASSERT_FALSE(HasFatalFailure());
   ASSERT_NE(c.young_token(milliseconds{1500}, seconds{30}), steady_clock::time_point{});

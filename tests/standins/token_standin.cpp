@@ -149,7 +149,8 @@ bool token_standin::take_quota(family_state& f) {
   return true;
 }
 
-std::string token_standin::issue(const std::string& family, milliseconds keep_old) {
+std::string token_standin::issue(const std::string& family, milliseconds keep_old,
+                                 milliseconds life) {
   auto now = steady::now();
   auto& f = families_[family];
   for (auto& [token, t] : tokens_)
@@ -162,10 +163,11 @@ std::string token_standin::issue(const std::string& family, milliseconds keep_ol
   auto token = "tok" + std::to_string(++issued_) + "-" + random;
   issued_token t;
   t.family = family;
-  t.expires_at = now + options_.expiry;
+  t.expires_at = now + (life > milliseconds::zero() ? life : options_.expiry);
   t.valid_until = t.expires_at;
   tokens_.emplace(token, t);
   f.current = token;
+  issue_times_[family.substr(0, family.find('/'))].push_back(now);
   return token;
 }
 
@@ -335,6 +337,171 @@ void token_standin::handle_oauth2(const httplib::Request& req, httplib::Response
       {{"access_token", token}, {"token_type", "Bearer"}, {"expires_in", expires_in}});
 }
 
+void token_standin::handle_wecom(const httplib::Request& req, httplib::Response& res) {
+  const std::string ep = "gettoken";
+  if (inject_faults(ep, res))
+    return;
+  if (!req.has_param("corpid"))
+    return reply_errcode(ep, res, 41002, "corpid missing");
+  if (!req.has_param("corpsecret"))
+    return reply_errcode(ep, res, 41004, "corpsecret missing");
+  auto corpid = req.get_param_value("corpid");
+  std::unique_lock<std::mutex> lock(mtx_);
+  auto app = options_.apps.find(corpid);
+  if (app == options_.apps.end()) {
+    lock.unlock();
+    return reply_errcode(ep, res, 40013, "invalid corpid");
+  }
+  if (app->second != req.get_param_value("corpsecret")) {
+    lock.unlock();
+    return reply_errcode(ep, res, 40001, "invalid credential");
+  }
+  auto family = ep + "/" + corpid;
+  auto& f = families_[family];
+  if (!take_quota(f)) {
+    lock.unlock();
+    return reply_errcode(ep, res, 45009, "api freq out of limit");
+  }
+  auto current = tokens_.find(f.current);
+  bool valid = current != tokens_.end() && steady::now() < current->second.valid_until;
+  auto token = valid ? f.current : issue(family, milliseconds::zero());
+  // The full lifetime every time, also for a token issued long ago.
+  auto expires_in = std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(options_.expiry).count());
+  ++calls_[ep][valid ? "same" : "ok"];
+  lock.unlock();
+  send_json(res, 200,
+            {{"errcode", 0},
+             {"errmsg", "ok"},
+             {"access_token", token},
+             {"expires_in", expires_in}});
+}
+
+void token_standin::handle_getticket(const httplib::Request& req,
+                                     httplib::Response& res) {
+  const std::string ep = "getticket";
+  if (inject_faults(ep, res))
+    return;
+  if (!req.has_param("access_token"))
+    return reply_errcode(ep, res, 41001, "access_token missing");
+  if (req.get_param_value("type") != "jsapi")
+    return reply_errcode(ep, res, 40097, "invalid args");
+  auto base = req.get_param_value("access_token");
+  auto code = check(base);
+  if (code != 0)
+    return reply_errcode(ep, res, code,
+                         code == 42001 ? "access_token expired"
+                                       : "invalid credential, access_token is invalid "
+                                         "or not latest");
+  std::unique_lock<std::mutex> lock(mtx_);
+  auto& used = tokens_.at(base);
+  auto left = std::chrono::duration_cast<milliseconds>(
+                  std::min(used.valid_until, used.expires_at) - steady::now())
+                  .count();
+  min_base_left_ms_ = min_base_left_ms_ < 0 ? left : std::min(min_base_left_ms_, left);
+  auto family = ep + "/" + used.family;
+  if (!take_quota(families_[family])) {
+    lock.unlock();
+    return reply_errcode(ep, res, 45009, "reach max api daily quota limit");
+  }
+  auto life = options_.ticket_expiry > milliseconds::zero() ? options_.ticket_expiry
+                                                            : options_.expiry;
+  auto ticket = issue(family, options_.grace, life);
+  auto expires_in = std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(life).count());
+  ++calls_[ep]["ok"];
+  lock.unlock();
+  send_json(
+      res, 200,
+      {{"errcode", 0}, {"errmsg", "ok"}, {"ticket", ticket}, {"expires_in", expires_in}});
+}
+
+void token_standin::handle_component(const httplib::Request& req,
+                                     httplib::Response& res) {
+  const std::string ep = "component";
+  if (inject_faults(ep, res))
+    return;
+  auto body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return reply_errcode(ep, res, 47001, "data format error");
+  auto text = [&](const char* key) -> std::string {
+    auto i = body.find(key);
+    return i != body.end() && i->is_string() ? i->get<std::string>() : "";
+  };
+  auto appid = text("component_appid");
+  if (appid.empty())
+    return reply_errcode(ep, res, 41002, "component_appid missing");
+  if (text("component_appsecret").empty())
+    return reply_errcode(ep, res, 41004, "component_appsecret missing");
+  std::unique_lock<std::mutex> lock(mtx_);
+  auto app = options_.apps.find(appid);
+  if (app == options_.apps.end()) {
+    lock.unlock();
+    return reply_errcode(ep, res, 40013, "invalid appid");
+  }
+  if (app->second != text("component_appsecret")) {
+    lock.unlock();
+    return reply_errcode(ep, res, 40125, "invalid appsecret");
+  }
+  auto ticket = verify_tickets_.find(text("component_verify_ticket"));
+  if (ticket == verify_tickets_.end()) {
+    lock.unlock();
+    return reply_errcode(ep, res, 61006, "component ticket is invalid");
+  }
+  if (steady::now() >= ticket->second + options_.verify_ticket_expiry) {
+    lock.unlock();
+    return reply_errcode(ep, res, 61005, "component ticket is expired");
+  }
+  auto family = ep + "/" + appid;
+  if (!take_quota(families_[family])) {
+    lock.unlock();
+    return reply_errcode(ep, res, 45009, "reach max api daily quota limit");
+  }
+  last_verify_ticket_used_ = ticket->first;
+  auto token = issue(family, options_.grace);
+  auto expires_in = expires_in_seconds(token);
+  ++calls_[ep]["ok"];
+  lock.unlock();
+  send_json(res, 200, {{"component_access_token", token}, {"expires_in", expires_in}});
+}
+
+std::string token_standin::push_verify_ticket() {
+  std::lock_guard<std::mutex> guard(mtx_);
+  std::uniform_int_distribution<uint64_t> bits;
+  char random[17];
+  std::snprintf(random, sizeof(random), "%016llx",
+                static_cast<unsigned long long>(bits(rng_)));
+  auto ticket = "ticket@@@" + std::to_string(verify_tickets_.size() + 1) + "-" + random;
+  verify_tickets_[ticket] = steady::now();
+  ++calls_["push_ticket"]["ok"];
+  return ticket;
+}
+
+void token_standin::revoke_tokens() {
+  std::lock_guard<std::mutex> guard(mtx_);
+  auto now = steady::now();
+  for (auto& [token, t] : tokens_)
+    if (t.family.rfind("token/", 0) == 0 || t.family.rfind("stable_token/", 0) == 0)
+      t.valid_until = std::min(t.valid_until, now);
+}
+
+std::vector<std::chrono::steady_clock::time_point>
+token_standin::issue_times(const std::string& endpoint) const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  auto i = issue_times_.find(endpoint);
+  return i == issue_times_.end() ? std::vector<steady::time_point>{} : i->second;
+}
+
+std::string token_standin::last_verify_ticket_used() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return last_verify_ticket_used_;
+}
+
+int64_t token_standin::min_base_left_ms() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return min_base_left_ms_;
+}
+
 void token_standin::install_routes() {
   server_->Get("/cgi-bin/token",
                [this](const httplib::Request& req, httplib::Response& res) {
@@ -348,6 +515,22 @@ void token_standin::install_routes() {
                 [this](const httplib::Request& req, httplib::Response& res) {
                   handle_oauth2(req, res);
                 });
+  server_->Get("/cgi-bin/gettoken",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 handle_wecom(req, res);
+               });
+  server_->Get("/cgi-bin/ticket/getticket",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 handle_getticket(req, res);
+               });
+  server_->Post("/cgi-bin/component/api_component_token",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  handle_component(req, res);
+                });
+  server_->Post(
+      "/component/push_ticket", [this](const httplib::Request&, httplib::Response& res) {
+        send_json(res, 200, {{"component_verify_ticket", push_verify_ticket()}});
+      });
   server_->Get("/check", [this](const httplib::Request& req, httplib::Response& res) {
     auto code = check(req.get_param_value("access_token"));
     record("check", code == 0 ? "valid" : "errcode_" + std::to_string(code));

@@ -14,16 +14,31 @@
 //   POST /oauth2/token  form grant_type=client_credentials&client_id&client_secret
 //        a new token per call; 400 unsupported_grant_type, 401 invalid_client,
 //        429 when the quota is used up
+//   GET  /cgi-bin/gettoken?corpid=C&corpsecret=S            (WeCom)
+//        the same token until it expires, each time with the full expires_in (a
+//        repeated call does not tell how long the token has left); a new token
+//        only once the old one has expired (outcomes "ok" new, "same" repeated)
+//   GET  /cgi-bin/ticket/getticket?access_token=T&type=jsapi  (JS-SDK ticket)
+//        a new ticket per call (earlier ones stay valid for `grace`); T must be
+//        valid now (else 40001 / 42001, as /check says); records the least life
+//        an access token had left when a ticket was fetched with it
+//   POST /cgi-bin/component/api_component_token  (Open Platform)
+//        {"component_appid","component_appsecret","component_verify_ticket"}:
+//        a new component_access_token per call; the verify ticket must be one
+//        push_verify_ticket() made (61006 unknown, 61005 older than
+//        `verify_ticket_expiry`)
+//   POST /component/push_ticket  makes a new component_verify_ticket, as WeChat's
+//        push to the platform's callback: {"component_verify_ticket":".."}
 //   GET  /check?access_token=T   {"errcode":0} valid now, 42001 expired, 40001
-//        replaced (past its grace period) or unknown
+//        replaced (past its grace period) or unknown (any token or ticket)
 //   GET  /stats                  every call counted by endpoint and result
 //   POST /control                change faults and limits at run time (JSON, keys as
 //                                in control() below)
 //
 // WeChat errors: 41002/41004 missing appid/secret, 40002 bad grant_type, 40013
-// unknown appid, 40125 wrong secret, 45009 daily quota (per appid and endpoint, per
+// unknown appid (or corpid), 40125 wrong secret (WeCom: 40001), 45009 daily quota (per appid and endpoint, per
 // UTC day) used up, 47001 body not JSON. Faults apply to the three token endpoints
-// only: a latency before every answer; with probability `error_rate` an injected
+// (and the three new ones) only: a latency before every answer; with probability `error_rate` an injected
 // error (HTTP 500, errcode -1, or a malformed body); with probability
 // `timeout_rate` a hang of `hang` followed by HTTP 504. Injected faults issue no
 // token and use no quota. Thread-safe; all randomness from `seed`.
@@ -40,6 +55,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -74,6 +90,10 @@ struct token_standin_options {
   /// Probability in [0, 1] that a token call hangs for `hang`, then gets HTTP 504.
   double timeout_rate = 0;
   std::chrono::milliseconds hang = std::chrono::seconds(10);
+  /// Lifetime of a jsapi ticket; zero: `expiry`, as for tokens.
+  std::chrono::milliseconds ticket_expiry{0};
+  /// How long a component_verify_ticket is accepted after it was pushed.
+  std::chrono::milliseconds verify_ticket_expiry = std::chrono::hours(12);
   uint64_t seed = 1;
 };
 
@@ -113,6 +133,25 @@ public:
   /// Tokens issued so far, over all endpoints.
   int64_t tokens_issued() const;
 
+  /// When each token of `endpoint` ("token", "gettoken", "getticket", "component"
+  /// ...) was issued, in order.
+  std::vector<std::chrono::steady_clock::time_point>
+  issue_times(const std::string& endpoint) const;
+
+  /// The least life (ms) an access token had left when getticket accepted it;
+  /// -1 before the first ticket.
+  int64_t min_base_left_ms() const;
+
+  /// A new component_verify_ticket, as WeChat pushes one every 10 minutes.
+  std::string push_verify_ticket();
+
+  /// The component_verify_ticket of the last component_access_token issued.
+  std::string last_verify_ticket_used() const;
+
+  /// Ends the validity of every access token issued so far (a secret reset):
+  /// their users get 40001 from now on.
+  void revoke_tokens();
+
   /// Changes behaviour at run time, as POST /control does. Keys: latency_ms,
   /// error_rate, errors, timeout_rate, hang_ms, daily_quota, expiry_ms, grace_ms,
   /// force_refresh_daily_limit, force_refresh_min_interval_ms, reset_quota (true
@@ -142,6 +181,9 @@ private:
   void handle_wechat_token(const httplib::Request& req, httplib::Response& res);
   void handle_stable_token(const httplib::Request& req, httplib::Response& res);
   void handle_oauth2(const httplib::Request& req, httplib::Response& res);
+  void handle_wecom(const httplib::Request& req, httplib::Response& res);
+  void handle_getticket(const httplib::Request& req, httplib::Response& res);
+  void handle_component(const httplib::Request& req, httplib::Response& res);
   /// Applies latency and faults; returns true when a fault answered the request.
   bool inject_faults(const std::string& endpoint, httplib::Response& res);
   /// Waits `d` unless stop() is called first; returns false when stopping.
@@ -153,7 +195,8 @@ private:
   bool take_quota(family_state& f);
   /// Issues a new token for `family`, superseding the current one with `keep_old`
   /// of validity left (at most). Locked.
-  std::string issue(const std::string& family, std::chrono::milliseconds keep_old);
+  std::string issue(const std::string& family, std::chrono::milliseconds keep_old,
+                    std::chrono::milliseconds life = std::chrono::milliseconds::zero());
   int64_t expires_in_seconds(const std::string& token) const;
 
   mutable std::mutex mtx_;
@@ -165,6 +208,11 @@ private:
   std::map<std::string, family_state> families_;
   std::map<std::string, std::map<std::string, int64_t>> calls_;
   int64_t issued_ = 0;
+  std::map<std::string, std::vector<steady::time_point>> issue_times_;
+  int64_t min_base_left_ms_ = -1;
+  /// Pushed component_verify_tickets and when.
+  std::map<std::string, steady::time_point> verify_tickets_;
+  std::string last_verify_ticket_used_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::string host_;

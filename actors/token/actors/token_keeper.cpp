@@ -8,6 +8,7 @@
 #include "actors/token/actors/token_mirror.hpp"
 #include "actors/token/actors/token_store.hpp"
 #include "actors/token/core/daily_quota.hpp"
+#include "actors/token/core/fetch_input.hpp"
 #include "actors/token/core/provider.hpp"
 #include "actors/token/core/token_board.hpp"
 #include "actors/token/core/token_observer.hpp"
@@ -63,9 +64,9 @@ upstream_fetcher(token_fetcher_actor::stateful_pointer<fetcher_state> self,
   self->state.http = std::make_unique<http_client>(cfg.base_url, options);
   self->state.upstream = std::make_unique<provider>(std::move(cfg));
   return {
-      [self](atoms::token_fetch, bool force) {
+      [self](atoms::token_fetch, bool force, const std::string& input) {
         auto& st = self->state;
-        auto req = st.upstream->build_request(force);
+        auto req = st.upstream->build_request(force, input);
         msg::token_fetch_result out;
         out.sent_at_ms = to_epoch_ms(clock::now());
         auto reply = st.http->send(http_request{req.method, req.target, req.headers,
@@ -140,6 +141,12 @@ store_worker(token_store_actor::stateful_pointer<store_state> self, redis_config
         if (!r)
           return store_failure(r.error());
         return stored_update(self->state.provider, *r);
+      },
+      [self](atoms::token_store_vticket) -> caf::result<std::string> {
+        auto r = self->state.store->read_verify_ticket();
+        if (!r)
+          return store_failure(r.error());
+        return *r;
       },
       [self](atoms::token_store_cas, const msg::token_update& u,
              uint64_t expected) -> caf::result<int32_t> {
@@ -264,6 +271,11 @@ struct keeper_state {
   bool dirty = false;
   /// Identifies the armed refresh timer; older timers are ignored.
   uint64_t timer_gen = 0;
+  /// jsapi_ticket, component: the input the platform last refused (a base access
+  /// token, a verify ticket); not used again. Why the last refresh waited for its
+  /// input (noted once per reason).
+  std::string refused_input;
+  std::string input_wait;
   std::mt19937_64 rng;
   static inline const char* name = "shoal.token_keeper";
 };
@@ -471,7 +483,11 @@ void sync_with_store(keeper_self self) {
           });
 }
 
-void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected) {
+bool input_refused(keeper_self self, const std::string& input);
+bool unchanged_token(keeper_self self, const msg::token_fetch_result& r);
+
+void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected,
+                const std::string& input) {
   auto& s = self->state;
   auto now = clock::now();
   auto& provider = provider_name(self);
@@ -481,6 +497,8 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected)
   if (!r.ok) {
     upstream_error err{static_cast<error_class>(r.error_class), r.code, r.message};
     s.observer->upstream_call(provider, to_string(err.kind), err.message);
+    if (err.kind == error_class::input_rejected)
+      input_refused(self, input);
     if (err.kind == error_class::quota_exhausted) {
       s.quota->exhaust(now);
       caf::anon_send(s.store, atoms::token_store_exhaust::value, utc_day(now),
@@ -502,6 +520,8 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected)
     arm(self);
     return;
   }
+  if (unchanged_token(self, r))
+    return;
   s.observer->upstream_call(provider, "ok", {});
   token_record rec{r.token, from_epoch_ms(r.sent_at_ms),
                    from_epoch_ms(r.sent_at_ms + r.expires_in_ms), expected + 1};
@@ -556,7 +576,7 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected)
           });
 }
 
-void fetch(keeper_self self) {
+void fetch(keeper_self self, std::string input) {
   auto& s = self->state;
   if (!lease_fresh(self)) {
     s.tokens->cancel_refresh();
@@ -567,15 +587,15 @@ void fetch(keeper_self self) {
   uint64_t expected = s.tokens->current() ? s.tokens->current()->version : 0;
   auto timeout =
       s.cfg.provider.connect_timeout + 2 * s.cfg.provider.read_timeout + seconds{1};
-  self->request(s.fetcher, timeout, atoms::token_fetch::value, force)
-      .then(
-          [self, expected](msg::token_fetch_result& r) { on_fetched(self, r, expected); },
-          [self, expected](caf::error& e) {
-            msg::token_fetch_result r;
-            r.error_class = static_cast<int32_t>(error_class::timeout);
-            r.message = "fetcher did not answer: " + to_string(e);
-            on_fetched(self, r, expected);
-          });
+  self->request(s.fetcher, timeout, atoms::token_fetch::value, force, input)
+      .then([self, expected,
+             input](msg::token_fetch_result& r) { on_fetched(self, r, expected, input); },
+            [self, expected, input](caf::error& e) {
+              msg::token_fetch_result r;
+              r.error_class = static_cast<int32_t>(error_class::timeout);
+              r.message = "fetcher did not answer: " + to_string(e);
+              on_fetched(self, r, expected, input);
+            });
 }
 
 void quota_refused(keeper_self self, int64_t used, const std::string& counted_by) {
@@ -590,36 +610,151 @@ void quota_refused(keeper_self self, int64_t used, const std::string& counted_by
   arm(self);
 }
 
+void with_fetch_input(keeper_self self);
+
 void maybe_refresh(keeper_self self) {
   auto& s = self->state;
   auto now = clock::now();
   if (!lease_fresh(self) || s.syncing || s.mirror_pending || !s.tokens->refresh_due(now))
     return;
+  s.tokens->begin_refresh();
+  with_fetch_input(self);
+}
+
+/// The refresh is in flight and has its input: count the call, then make it.
+void spend_and_fetch(keeper_self self, std::string input) {
+  auto& s = self->state;
+  auto now = clock::now();
   // This keeper's own count caps its calls even while Redis is unreachable; the
   // day's count in Redis caps the cluster's, across takeovers.
   if (!s.quota->try_consume(now)) {
-    s.tokens->begin_refresh();
     quota_refused(self, s.quota->used(now), "this keeper");
     return;
   }
-  s.tokens->begin_refresh();
   self->request(s.store, s.cfg.lease, atoms::token_store_quota::value, utc_day(now),
                 s.quota->limit())
       .then(
-          [self](int64_t used) {
+          [self, input](int64_t used) {
             if (used <= 0) {
               quota_refused(self, -used, "the cluster");
               return;
             }
             self->state.observer->quota_used(provider_name(self), used);
-            fetch(self);
+            fetch(self, input);
           },
-          [self](caf::error&) {
+          [self, input](caf::error&) {
             // Redis is down: this keeper's own count is all there is.
             auto& s = self->state;
             s.observer->quota_used(provider_name(self), s.quota->used(clock::now()));
-            fetch(self);
+            fetch(self, input);
           });
+}
+
+// -- fetch input (jsapi_ticket, component) and unchanged tokens (wecom) ---------
+
+/// How often a refresh waiting for its input looks again (a board read, or one
+/// Redis read of the verify ticket).
+constexpr milliseconds input_poll{250};
+
+/// The refresh cannot start without its input: no call, no failure counted; look
+/// again after input_poll. Notes each new reason once.
+void wait_for_input(keeper_self self, const std::string& why) {
+  auto& s = self->state;
+  if (why != s.input_wait) {
+    s.observer->note(provider_name(self), true, "refresh waits: " + why);
+    s.observer->input_wait(provider_name(self), why);
+  }
+  s.input_wait = why;
+  s.tokens->defer_refresh(clock::now() + input_poll);
+  arm(self);
+}
+
+void input_ready(keeper_self self, std::string input) {
+  if (!self->state.input_wait.empty())
+    self->state.observer->input_wait(provider_name(self), {});
+  self->state.input_wait.clear();
+  spend_and_fetch(self, std::move(input));
+}
+
+/// Gets what the request is built from, then spends the call (spend_and_fetch),
+/// or waits for it (wait_for_input). A jsapi_ticket uses the base provider's
+/// token on this node's board (fetch_input.hpp says which); a component the
+/// newest verify ticket in Redis. Other kinds need nothing.
+void with_fetch_input(keeper_self self) {
+  auto& s = self->state;
+  auto& p = s.cfg.provider;
+  if (p.kind == provider_kind::jsapi_ticket) {
+    auto now = clock::now();
+    auto slot = s.board->slot_of(p.base);
+    auto phase = s.tokens->phase(now);
+    bool urgent = phase != token_phase::fresh && phase != token_phase::advisory;
+    auto* base = slot < 0 ? nullptr : s.board->current(slot);
+    auto choice = choose_base_token(base, now, p.connect_timeout + p.read_timeout, urgent,
+                                    s.refused_input);
+    if (choice.ready)
+      return input_ready(self, std::move(choice.token));
+    // No usable base token on this node: ask the cluster's base keeper for one,
+    // as a waiting caller does.
+    if (!base || now >= base->usable_until)
+      self->send(s.cache, msg::token_wanted{p.base, s.cfg.node});
+    return wait_for_input(self, choice.why);
+  }
+  if (p.kind == provider_kind::component) {
+    self->request(s.store, s.cfg.lease, atoms::token_store_vticket::value)
+        .then(
+            [self](std::string& ticket) {
+              auto& s = self->state;
+              if (ticket.empty())
+                return wait_for_input(
+                    self, "no component_verify_ticket received yet (POST it to "
+                          "/token/" +
+                              provider_name(self) + "/verify_ticket)");
+              if (ticket == s.refused_input)
+                return wait_for_input(
+                    self, "the platform refused the newest "
+                          "component_verify_ticket; waiting for the next push");
+              input_ready(self, std::move(ticket));
+            },
+            [self](caf::error&) {
+              wait_for_input(self, "the component_verify_ticket cannot be read: Redis "
+                                   "unreachable");
+            });
+    return;
+  }
+  spend_and_fetch(self, {});
+}
+
+/// The platform refused the input of the last call: never use it again; a
+/// refused base token is reported to its keeper (one forced refresh, bounded by
+/// its refresh.forced_* limits, if it is still current).
+bool input_refused(keeper_self self, const std::string& input) {
+  auto& s = self->state;
+  if (input.empty())
+    return false;
+  s.refused_input = input;
+  if (s.cfg.provider.kind == provider_kind::jsapi_ticket)
+    self->send(s.cache, msg::token_rejected{s.cfg.provider.base, input, s.cfg.node});
+  return true;
+}
+
+/// A reply carrying the current token again (WeCom: the same token until it
+/// expires). Its new expires_in is not believed: the token keeps its expiry, no
+/// version is written, and the next call is at that expiry (token_state::unchanged).
+bool unchanged_token(keeper_self self, const msg::token_fetch_result& r) {
+  auto& s = self->state;
+  auto& cur = s.tokens->current();
+  if (!s.cfg.provider.refresh.refresh_at_expiry || !cur || cur->token != r.token)
+    return false;
+  auto now = clock::now();
+  auto next = s.tokens->unchanged(now);
+  s.observer->upstream_call(provider_name(self), "unchanged", {});
+  s.observer->note(provider_name(self), now >= cur->expires_at,
+                   "the platform returned the current token (version " +
+                       std::to_string(cur->version) + ") unchanged; next call in " +
+                       std::to_string(duration_cast<milliseconds>(next - now).count()) +
+                       " ms");
+  arm(self);
+  return true;
 }
 
 /// The mirror's first read: serve its token if it is valid and newer than what

@@ -45,6 +45,18 @@ if used < tonumber(ARGV[1]) then
 end
 return 1)";
 
+// KEYS: verify ticket. ARGV: ticket, received_at_ms, expiry ms. An older ticket
+// (a delayed push) does not replace a newer one.
+const std::string put_verify_ticket_script = R"(
+local cur = tonumber(redis.call('HGET', KEYS[1], 'received_at_ms') or '0')
+if cur > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'ticket', ARGV[1], 'received_at_ms', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1)";
+
+// The platform's component_verify_ticket is valid for 12 hours.
+const std::string verify_ticket_expiry_ms = std::to_string(12LL * 60 * 60 * 1000);
+
 // A day's counter outlives the day, so a clock a little off still finds it.
 const std::string quota_expiry_ms = std::to_string(2LL * 24 * 60 * 60 * 1000);
 
@@ -67,8 +79,9 @@ token_store::token_store(redis_config redis, std::string provider, std::string o
                          std::chrono::milliseconds lease)
     : redis_(std::move(redis)), lease_key_("shoal:token:{" + provider + "}:lease"),
       record_key_("shoal:token:{" + provider + "}:record"),
-      calls_prefix_("shoal:token:{" + provider + "}:calls:"), owner_(std::move(owner)),
-      lease_ms_(std::to_string(lease.count())) {}
+      calls_prefix_("shoal:token:{" + provider + "}:calls:"),
+      verify_ticket_key_("shoal:token:{" + provider + "}:verify_ticket"),
+      owner_(std::move(owner)), lease_ms_(std::to_string(lease.count())) {}
 
 redis_expected<redis_connection*> token_store::connection() {
   if (!conn_) {
@@ -191,6 +204,35 @@ redis_expected<bool> token_store::exhaust_quota(int64_t day, int64_t limit) {
   if (r->is_error())
     return reply_error(*r, redis_);
   return true;
+}
+
+redis_expected<bool> token_store::put_verify_ticket(const std::string& ticket,
+                                                    int64_t received_at_ms) {
+  auto c = connection();
+  if (!c)
+    return c.error();
+  auto r = (*c)->eval_cached(
+      put_verify_ticket_script, {verify_ticket_key_},
+      {ticket, std::to_string(received_at_ms), verify_ticket_expiry_ms});
+  if (!r)
+    return r.error();
+  if (r->is_error())
+    return reply_error(*r, redis_);
+  return r->integer == 1;
+}
+
+redis_expected<std::string> token_store::read_verify_ticket() {
+  auto c = connection();
+  if (!c)
+    return c.error();
+  auto r = (*c)->command({"HGET", verify_ticket_key_, "ticket"});
+  if (!r)
+    return r.error();
+  if (r->is_error())
+    return reply_error(*r, redis_);
+  if (r->is_nil())
+    return std::string{};
+  return r->str;
 }
 
 } // namespace shoal::token

@@ -5,6 +5,10 @@
 //   shoal:token:{P}:record  hash    token, obtained_at_ms, expires_at_ms, version
 //   shoal:token:{P}:calls:D integer upstream calls on UTC day D, by every keeper
 //                                   of the cluster (expires after two days)
+//   shoal:token:{P}:verify_ticket   hash  ticket, received_at_ms: the newest
+//                                   component_verify_ticket pushed to the cluster
+//                                   (kind component; expires 12 h after receipt,
+//                                   as the ticket does at the platform)
 //
 // The record is only written by a Lua script that checks, atomically, that the
 // writer still owns the lease and that the stored version is the one the writer
@@ -67,6 +71,15 @@ public:
   /// count becomes at least `limit`, so keepers elsewhere stop too.
   redis_expected<bool> exhaust_quota(int64_t day, int64_t limit);
 
+  /// Stores a component_verify_ticket received at `received_at_ms` unless a newer
+  /// one is stored already; true when stored. Needs no lease: any node receives
+  /// pushes.
+  redis_expected<bool> put_verify_ticket(const std::string& ticket,
+                                         int64_t received_at_ms);
+
+  /// The newest stored component_verify_ticket; empty when none (or expired).
+  redis_expected<std::string> read_verify_ticket();
+
   const std::string& owner() const { return owner_; }
 
 private:
@@ -77,6 +90,7 @@ private:
   std::string lease_key_;
   std::string record_key_;
   std::string calls_prefix_;
+  std::string verify_ticket_key_;
   std::string owner_;
   std::string lease_ms_;
 };

@@ -37,15 +37,16 @@ expected<json, upstream_error> parse_object(std::string_view body) {
   return j;
 }
 
-// Reads access_token and expires_in from a success reply.
-expected<fetched_token, upstream_error> read_token(const json& j) {
-  auto token = j.find("access_token");
+// Reads the token (in field `field`) and expires_in from a success reply.
+expected<fetched_token, upstream_error> read_token(const json& j,
+                                                   const std::string& field) {
+  auto token = j.find(field);
   if (token == j.end())
-    return fail(malformed("access_token: missing"));
+    return fail(malformed(field + ": missing"));
   if (!token->is_string())
-    return fail(malformed("access_token: expected string, got " + type_name(*token)));
+    return fail(malformed(field + ": expected string, got " + type_name(*token)));
   if (token->get_ref<const std::string&>().empty())
-    return fail(malformed("access_token: empty"));
+    return fail(malformed(field + ": empty"));
   auto expires = j.find("expires_in");
   if (expires == j.end())
     return fail(malformed("expires_in: missing"));
@@ -92,7 +93,13 @@ std::string upstream_request::describe() const {
   return method + " " + target.substr(0, target.find('?'));
 }
 
-upstream_request provider::build_request(bool force_refresh) const {
+bool provider::needs_input() const {
+  return config_.kind == provider_kind::jsapi_ticket ||
+         config_.kind == provider_kind::component;
+}
+
+upstream_request provider::build_request(bool force_refresh,
+                                         std::string_view input) const {
   upstream_request req;
   req.headers.emplace_back("Accept", "application/json");
   switch (config_.kind) {
@@ -123,6 +130,26 @@ upstream_request provider::build_request(bool force_refresh) const {
       req.body += "&scope=" + url_encode(config_.scope);
     req.content_type = "application/x-www-form-urlencoded";
     break;
+  case provider_kind::wecom:
+    req.method = "GET";
+    req.target = config_.token_path + "?corpid=" + url_encode(config_.client_id) +
+                 "&corpsecret=" + url_encode(config_.secret);
+    break;
+  case provider_kind::jsapi_ticket:
+    req.method = "GET";
+    req.target =
+        config_.token_path + "?access_token=" + url_encode(input) + "&type=jsapi";
+    break;
+  case provider_kind::component: {
+    req.method = "POST";
+    req.target = config_.token_path;
+    json body = {{"component_appid", config_.client_id},
+                 {"component_appsecret", config_.secret},
+                 {"component_verify_ticket", std::string{input}}};
+    req.body = body.dump();
+    req.content_type = "application/json";
+    break;
+  }
   }
   return req;
 }
@@ -151,17 +178,51 @@ provider::parse_wechat(int status, std::string_view body, bool force_refresh) co
       std::string errmsg;
       if (auto m = j.find("errmsg"); m != j.end() && m->is_string())
         errmsg = clip(m->get<std::string>());
-      auto kind = classify_errcode(errcode);
-      if (force_refresh && config_.kind == provider_kind::wechat_stable &&
-          (kind == error_class::rate_limited || kind == error_class::quota_exhausted))
-        kind = error_class::refresh_limited;
+      auto kind = classify(errcode, force_refresh);
       auto text = "errcode " + std::to_string(errcode);
       if (!errmsg.empty())
         text += ": " + errmsg;
       return fail(upstream_error{kind, static_cast<int>(errcode), std::move(text)});
     }
   }
-  return read_token(j);
+  switch (config_.kind) {
+  case provider_kind::jsapi_ticket:
+    return read_token(j, "ticket");
+  case provider_kind::component:
+    return read_token(j, "component_access_token");
+  default:
+    return read_token(j, "access_token");
+  }
+}
+
+error_class provider::classify(long long errcode, bool force_refresh) const {
+  auto kind = classify_errcode(errcode);
+  switch (config_.kind) {
+  case provider_kind::wechat_stable:
+    if (force_refresh &&
+        (kind == error_class::rate_limited || kind == error_class::quota_exhausted))
+      return error_class::refresh_limited;
+    break;
+  case provider_kind::wecom:
+    // From gettoken, 40001 means the corpsecret is wrong (40091: not valid).
+    if (errcode == 40001 || errcode == 40091)
+      return error_class::config;
+    break;
+  case provider_kind::jsapi_ticket:
+    // The base access token was refused, not the ticket: get a fresh base token.
+    if (is_rejected_token_code(errcode))
+      return error_class::input_rejected;
+    break;
+  case provider_kind::component:
+    if (errcode == 61005 || errcode == 61006) // verify ticket expired / invalid
+      return error_class::input_rejected;
+    if (errcode == 61004) // caller IP not registered with the platform
+      return error_class::config;
+    break;
+  default:
+    break;
+  }
+  return kind;
 }
 
 expected<fetched_token, upstream_error>
@@ -192,7 +253,7 @@ provider::parse_oauth2(int status, std::string_view body) const {
     return fail(malformed("token_type: missing"));
   if (!type->is_string())
     return fail(malformed("token_type: expected string, got " + type_name(*type)));
-  return read_token(j);
+  return read_token(j, "access_token");
 }
 
 upstream_error provider::transport_failure(bool timed_out, std::string message) {

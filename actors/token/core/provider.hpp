@@ -13,6 +13,21 @@
 //                  grant_type=client_credentials&client_id=A&client_secret=S[&scope=..]
 //                  -> 200 {"access_token":"..","token_type":"Bearer","expires_in":3600}
 //                  | 4xx {"error":"invalid_client","error_description":".."}
+//   wecom          GET  /cgi-bin/gettoken?corpid=C&corpsecret=S
+//                  -> {"errcode":0,"errmsg":"ok","access_token":"..","expires_in":7200}
+//                  the same token until it expires (40001 here: a wrong corpsecret)
+//   jsapi_ticket   GET  /cgi-bin/ticket/getticket?access_token=BASE&type=jsapi
+//                  -> {"errcode":0,"errmsg":"ok","ticket":"..","expires_in":7200}
+//                  40001/40014/42001 refuse the base access token: input_rejected
+//   component      POST /cgi-bin/component/api_component_token  (application/json)
+//                  {"component_appid":A,"component_appsecret":S,
+//                   "component_verify_ticket":T}
+//                  -> {"component_access_token":"..","expires_in":7200}
+//                  61005/61006 refuse the verify ticket: input_rejected
+//
+// `input` is what the request is built from besides the configuration: the base
+// provider's access token (jsapi_ticket), the newest component_verify_ticket
+// (component); unused by the other kinds. It is a credential: never logged.
 //
 // A provider builds the HTTP request (the fetcher sends it with the HTTP adapter)
 // and turns the reply, or the transport failure, into a token or a classified
@@ -62,8 +77,13 @@ public:
   /// The configuration (holds the secret; do not print it).
   const provider_config& config() const { return config_; }
 
-  /// The request for a new token. `force_refresh` only matters for wechat_stable.
-  upstream_request build_request(bool force_refresh = false) const;
+  /// The request for a new token. `force_refresh` only matters for wechat_stable,
+  /// `input` only for jsapi_ticket and component.
+  upstream_request build_request(bool force_refresh = false,
+                                 std::string_view input = {}) const;
+
+  /// True for the kinds whose request needs an `input` (jsapi_ticket, component).
+  bool needs_input() const;
 
   /// Reads an HTTP reply (status and body) to a request built with `force_refresh`.
   /// For wechat_stable, a limit hit by a forced request is refresh_limited.
@@ -77,6 +97,8 @@ public:
 private:
   expected<fetched_token, upstream_error> parse_wechat(int status, std::string_view body,
                                                        bool force_refresh) const;
+  /// The errcode of a WeChat-style error reply, classified for this kind.
+  error_class classify(long long errcode, bool force_refresh) const;
   expected<fetched_token, upstream_error> parse_oauth2(int status,
                                                        std::string_view body) const;
 

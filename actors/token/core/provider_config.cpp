@@ -182,9 +182,24 @@ provider_config parse_one(const json& j, const std::string& path, const env_look
     c.kind = provider_kind::wechat_stable;
   else if (kind == "oauth2")
     c.kind = provider_kind::oauth2;
+  else if (kind == "wecom")
+    c.kind = provider_kind::wecom;
+  else if (kind == "jsapi_ticket")
+    c.kind = provider_kind::jsapi_ticket;
+  else if (kind == "component")
+    c.kind = provider_kind::component;
   else
-    fail_at(r.path_of("kind"),
-            "expected one of wechat, wechat_stable, oauth2, got \"" + kind + "\"");
+    fail_at(r.path_of("kind"), "expected one of wechat, wechat_stable, oauth2, wecom, "
+                               "jsapi_ticket, component, got \"" +
+                                   kind + "\"");
+  // A base URL without a path, defaulting to the platform's API host.
+  auto base_url = [&](const char* fallback) {
+    auto url = r.string("base_url").value_or(fallback);
+    auto parts = split_url(url, r.path_of("base_url"));
+    if (!parts.path.empty() && parts.path != "/")
+      fail_at(r.path_of("base_url"), "expected scheme://host[:port] without a path");
+    return parts.base;
+  };
   if (c.kind == provider_kind::oauth2) {
     auto url = r.required_string("token_url");
     auto parts = split_url(url, r.path_of("token_url"));
@@ -194,26 +209,44 @@ provider_config parse_one(const json& j, const std::string& path, const env_look
     c.token_path = parts.path;
     c.client_id = r.required_string("client_id");
     c.scope = r.string("scope").value_or("");
+  } else if (c.kind == provider_kind::wecom) {
+    c.base_url = base_url("https://qyapi.weixin.qq.com");
+    c.token_path = "/cgi-bin/gettoken";
+    c.client_id = r.required_string("corpid");
+    // The platform hands out the same token until it expires: a refresh before
+    // then only gets it back (see refresh_policy_config::refresh_at_expiry).
+    c.refresh.refresh_at_expiry = true;
+  } else if (c.kind == provider_kind::jsapi_ticket) {
+    c.base_url = base_url("https://api.weixin.qq.com");
+    c.token_path = "/cgi-bin/ticket/getticket";
+    c.base = r.required_string("base");
+  } else if (c.kind == provider_kind::component) {
+    c.base_url = base_url("https://api.weixin.qq.com");
+    c.token_path = "/cgi-bin/component/api_component_token";
+    c.client_id = r.required_string("component_appid");
   } else {
-    auto url = r.string("base_url").value_or("https://api.weixin.qq.com");
-    auto parts = split_url(url, r.path_of("base_url"));
-    if (!parts.path.empty() && parts.path != "/")
-      fail_at(r.path_of("base_url"), "expected scheme://host[:port] without a path");
-    c.base_url = parts.base;
+    c.base_url = base_url("https://api.weixin.qq.com");
     c.token_path =
         c.kind == provider_kind::wechat ? "/cgi-bin/token" : "/cgi-bin/stable_token";
     c.client_id = r.required_string("appid");
   }
-  if (r.find("secret") || r.find("client_secret"))
-    fail_at(r.path_of(r.find("secret") ? "secret" : "client_secret"),
-            "secrets are not written in the config; name an environment variable "
-            "in secret_env");
-  c.secret_env = r.required_string("secret_env");
-  auto secret = env(c.secret_env);
-  if (!secret || secret->empty())
-    fail_at(r.path_of("secret_env"),
-            "environment variable " + c.secret_env + " is not set or empty");
-  c.secret = *secret;
+  for (auto key : {"secret", "client_secret", "corpsecret", "component_appsecret"})
+    if (r.find(key))
+      fail_at(r.path_of(key), "secrets are not written in the config; name an "
+                              "environment variable in secret_env");
+  if (c.kind == provider_kind::jsapi_ticket) {
+    if (r.find("secret_env"))
+      fail_at(r.path_of("secret_env"),
+              "a jsapi_ticket has no secret: it is fetched with the access token of "
+              "its base provider");
+  } else {
+    c.secret_env = r.required_string("secret_env");
+    auto secret = env(c.secret_env);
+    if (!secret || secret->empty())
+      fail_at(r.path_of("secret_env"),
+              "environment variable " + c.secret_env + " is not set or empty");
+    c.secret = *secret;
+  }
   if (auto v = r.integer("connect_timeout_ms", 1, 600'000))
     c.connect_timeout = std::chrono::milliseconds(*v);
   if (auto v = r.integer("read_timeout_ms", 1, 600'000))
@@ -239,6 +272,12 @@ const char* to_string(provider_kind kind) {
     return "wechat_stable";
   case provider_kind::oauth2:
     return "oauth2";
+  case provider_kind::wecom:
+    return "wecom";
+  case provider_kind::jsapi_ticket:
+    return "jsapi_ticket";
+  case provider_kind::component:
+    return "component";
   }
   return "wechat";
 }
@@ -273,6 +312,22 @@ parse_providers(const json& j, const std::string& path, const env_lookup& env) {
       return fail(item_path + ".name: duplicate provider name \"" + parsed.value().name +
                   "\"");
     providers.push_back(std::move(parsed.value()));
+  }
+  // A ticket's base is checked once every provider is known: it may come later.
+  for (size_t i = 0; i < providers.size(); ++i) {
+    auto& p = providers[i];
+    if (p.kind != provider_kind::jsapi_ticket)
+      continue;
+    auto at = path + "[" + std::to_string(i) + "].base";
+    auto base = std::find_if(providers.begin(), providers.end(),
+                             [&](auto& b) { return b.name == p.base; });
+    if (base == providers.end())
+      return fail(at + ": no provider \"" + p.base + "\" in " + path);
+    if (base->kind != provider_kind::wechat && base->kind != provider_kind::wechat_stable)
+      return fail(at + ": provider \"" + p.base + "\" is of kind " +
+                  to_string(base->kind) +
+                  "; a jsapi_ticket needs the access token of a wechat or "
+                  "wechat_stable provider");
   }
   return providers;
 }

@@ -13,10 +13,23 @@
 //     "token_url": "https://idp.example.com/oauth2/token",
 //     "client_id": "svc", "secret_env": "IDP_SECRET", "scope": "read write" }
 //
+//   { "name": "corp", "kind": "wecom",            // base_url https://qyapi.weixin.qq.com
+//     "corpid": "ww123", "secret_env": "CORP_SECRET" }
+//
+//   { "name": "wx-jsapi", "kind": "jsapi_ticket", "base": "wx" }
+//                         // no secret: the ticket is fetched with the access token of
+//                         // `base`, a wechat or wechat_stable provider of this config
+//
+//   { "name": "cmp", "kind": "component",
+//     "component_appid": "wx456", "secret_env": "COMPONENT_SECRET" }
+//                         // also needs the component_verify_ticket WeChat pushes,
+//                         // accepted by POST /token/NAME/verify_ticket
+//
 // The secret is never written in the config: `secret_env` names an environment
 // variable that holds it, resolved while parsing. Unknown keys are errors. Every
 // error names its JSON path, e.g.
-// `$.tokens.providers[1].kind: expected one of wechat, wechat_stable, oauth2, got "x"`.
+// `$.tokens.providers[1].kind: expected one of wechat, wechat_stable, oauth2, wecom,
+// jsapi_ticket, component, got "x"`.
 
 #pragma once
 
@@ -42,9 +55,18 @@ enum class provider_kind {
   wechat_stable,
   /// OAuth2 client credentials: POST form to a token URL.
   oauth2,
+  /// WeCom (WeChat Work): GET /cgi-bin/gettoken?corpid=..&corpsecret=..; the same
+  /// token is returned until it expires.
+  wecom,
+  /// WeChat JS-SDK ticket: GET /cgi-bin/ticket/getticket?access_token=..&type=jsapi,
+  /// with the current access token of the `base` provider.
+  jsapi_ticket,
+  /// Open Platform component_access_token: POST
+  /// /cgi-bin/component/api_component_token with the pushed component_verify_ticket.
+  component,
 };
 
-/// "wechat", "wechat_stable" or "oauth2".
+/// "wechat", "wechat_stable", "oauth2", "wecom", "jsapi_ticket" or "component".
 const char* to_string(provider_kind kind);
 
 /// A validated provider. Holds the resolved secret: never print or log it.
@@ -56,12 +78,17 @@ struct provider_config {
   std::string base_url;
   /// Path of the token endpoint, starting with '/'.
   std::string token_path;
-  /// appid (wechat kinds) or client_id (oauth2).
+  /// appid (wechat kinds), client_id (oauth2), corpid (wecom) or component_appid
+  /// (component); empty for jsapi_ticket.
   std::string client_id;
-  /// The environment variable the secret came from (safe to show).
+  /// The environment variable the secret came from (safe to show); empty for
+  /// jsapi_ticket, which has no secret of its own.
   std::string secret_env;
   /// The secret itself.
   std::string secret;
+  /// jsapi_ticket: the name of the access-token provider whose token the ticket
+  /// request carries (kind wechat or wechat_stable, in the same config).
+  std::string base;
   /// OAuth2 scope; empty means none is sent.
   std::string scope;
   std::chrono::milliseconds connect_timeout{2000};
@@ -83,7 +110,8 @@ parse_provider(const nlohmann::json& j, const std::string& path,
                const env_lookup& env = process_env);
 
 /// Parses the provider array at `path` (usually "$.tokens.providers"); names must be
-/// unique.
+/// unique, and every jsapi_ticket's `base` must name a wechat or wechat_stable
+/// provider of the array.
 expected<std::vector<provider_config>, std::string>
 parse_providers(const nlohmann::json& j, const std::string& path = "$.tokens.providers",
                 const env_lookup& env = process_env);

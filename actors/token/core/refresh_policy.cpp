@@ -34,6 +34,8 @@ refresh_windows refresh_policy::windows_for(time_point obtained_at,
 
 time_point refresh_policy::pick_refresh_at(const refresh_windows& w,
                                            time_point not_before, duration lead) {
+  if (config_.refresh_at_expiry)
+    return std::max(w.expires_at + std::max(lead, duration::zero()), not_before);
   // An upstream slower than half the time before the mandatory window would have
   // the keeper refresh as soon as it got a token: cap the lead there.
   // It is also capped at the advisory window's length: an upstream slower than

@@ -65,6 +65,13 @@ struct refresh_policy_config {
   /// past it reports are refused and the current token is kept. The provider
   /// config defaults it to a tenth of the daily quota.
   int64_t forced_max_per_day = 200;
+  /// The platform returns the same token until it expires (WeCom gettoken): a
+  /// refresh before the expiry would only get it back. The refresh is scheduled
+  /// at the expiry instead of in the advisory window (moved later by the
+  /// upstream's latency, so that the call reaches the platform after the token
+  /// it issued died there); callers wait through the hand-out margin. Set by the
+  /// provider config for kind wecom.
+  bool refresh_at_expiry = false;
 };
 
 /// The windows of one token, as absolute times.
@@ -94,7 +101,8 @@ public:
   /// time an upstream call is expected to take, capped at half the time from
   /// obtained_at to mandatory_start and at the advisory window's length), so
   /// that the new token arrives inside it.
-  /// Returns `not_before` when that interval is empty.
+  /// Returns `not_before` when that interval is empty. With refresh_at_expiry:
+  /// max(expires_at + lead, not_before) instead.
   time_point pick_refresh_at(const refresh_windows& w, time_point not_before,
                              duration lead = duration::zero());
 

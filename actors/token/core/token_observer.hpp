@@ -45,6 +45,10 @@ public:
   /// A keeper's write was refused by the store (fenced) or the store failed.
   virtual void store_event(const std::string& provider, std::string_view what) = 0;
 
+  /// The keeper's refresh waits for its input (`why`: no base access token fit
+  /// for a jsapi_ticket, no component_verify_ticket received); empty: it has it.
+  virtual void input_wait(const std::string& provider, const std::string& why) = 0;
+
   /// Something an operator should read in the log; `warn` selects the level.
   virtual void note(const std::string& provider, bool warn, const std::string& text) = 0;
 };

@@ -71,8 +71,9 @@ duration token_state::expected_latency() const {
 }
 
 bool token_state::took_over(time_point now) {
-  if (in_flight_ || stopped_ || force_wanted_ || failures_ > 0 ||
-      phase(now) != token_phase::advisory || next_attempt_ <= now)
+  // With refresh_at_expiry the schedule is already the expiry: nothing to redo.
+  if (policy_.config().refresh_at_expiry || in_flight_ || stopped_ || force_wanted_ ||
+      failures_ > 0 || phase(now) != token_phase::advisory || next_attempt_ <= now)
     return false;
   next_attempt_ = now;
   return true;
@@ -147,6 +148,27 @@ retry_decision token_state::fail_refresh(const upstream_error& error, time_point
   }
   next_attempt_ = now + policy_.backoff(failures_, urgent(now));
   return {true, next_attempt_};
+}
+
+time_point token_state::unchanged(time_point now) {
+  in_flight_ = false;
+  force_wanted_ = false;
+  if (current_ && now < current_->expires_at) {
+    next_attempt_ = std::max(current_->expires_at + expected_latency(), now);
+    return next_attempt_;
+  }
+  // Past the expiry the platform still had it valid (its clock, or its issue
+  // time, is a little later than ours): retry soon, with a growing wait.
+  last_error_ = upstream_error{error_class::unknown, 0,
+                               "the platform returned the expired token unchanged"};
+  ++failures_;
+  next_attempt_ = now + policy_.backoff(failures_, true);
+  return next_attempt_;
+}
+
+void token_state::defer_refresh(time_point at) {
+  in_flight_ = false;
+  next_attempt_ = at;
 }
 
 std::string_view to_string(reject_outcome outcome) {

@@ -18,6 +18,13 @@
 //     exhausted quota waits for the next UTC day; a non-retryable error (bad appid or
 //     secret) stops retries and is kept for reporting until a new token is adopted
 //     or resume() is called.
+//   - unchanged(now): the platform answered a refresh with the current token
+//     itself (WeCom returns the same token until it expires, with a full
+//     expires_in): its expiry is not extended and nothing is adopted; before the
+//     current expiry the next refresh is due at that expiry, after it the call
+//     counts as a failure and retries after the (urgent) backoff.
+//   - defer_refresh(at): the refresh could not start (its input, a base token or
+//     a pushed ticket, is not there yet): no failure, try again at `at`.
 //   - reject(token): an application saw the platform refuse `token`; refresh now, but
 //     only if it is still the current token (N reports of one dead token cause one
 //     refresh; a report about an already replaced token causes none), at most once
@@ -154,6 +161,14 @@ public:
   /// Ends the in-flight refresh without a result (its token was refused by the
   /// store, or this keeper lost its lease); the schedule is left as it was.
   void cancel_refresh() { in_flight_ = false; }
+
+  /// Ends the in-flight refresh whose call returned the current token unchanged
+  /// (see the file comment). Returns when the next attempt is due.
+  time_point unchanged(time_point now);
+
+  /// Ends the in-flight refresh without a call and without counting a failure;
+  /// the next attempt is due at `at`.
+  void defer_refresh(time_point at);
 
   /// Ends the in-flight refresh with a failure and schedules (or stops) retries.
   retry_decision fail_refresh(const upstream_error& error, time_point now);

@@ -11,6 +11,7 @@ bool is_retryable(error_class kind) {
   case error_class::malformed:
   case error_class::rate_limited:
   case error_class::refresh_limited:
+  case error_class::input_rejected:
   case error_class::unknown:
     return true;
   case error_class::quota_exhausted:
@@ -43,6 +44,8 @@ std::string_view to_string(error_class kind) {
     return "rejected_token";
   case error_class::config:
     return "config";
+  case error_class::input_rejected:
+    return "input_rejected";
   case error_class::unknown:
     return "unknown";
   }

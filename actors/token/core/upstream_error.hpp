@@ -39,6 +39,11 @@ enum class error_class {
   /// Configuration is wrong (invalid appid 40013, invalid secret 40125, IP not
   /// whitelisted 40164, OAuth2 invalid_client ...). Not retryable: report it.
   config,
+  /// The platform refused the input the request was built from, not the
+  /// provider's own credential: the base access token of a jsapi_ticket request
+  /// (40001, 40014, 42001) or the component_verify_ticket of a component request
+  /// (61005 expired, 61006 invalid). Retryable once a newer input is there.
+  input_rejected,
   /// An errcode we do not know. Retryable with backoff; the message keeps the
   /// platform's errmsg so an operator can look it up.
   unknown,

@@ -110,5 +110,21 @@ TEST_F(token_store_test, redis_down_is_an_error_value_and_the_store_reconnects) 
   EXPECT_FALSE(*empty);
 }
 
+TEST_F(token_store_test, the_newest_verify_ticket_is_kept_for_any_keeper) {
+  // Pushes arrive at any node (no lease needed); a delayed older one does not
+  // replace a newer; every keeper reads the same newest ticket.
+  token_store http{redis().connection_config(), "cmp-vt", "n1/http", milliseconds{300}};
+  token_store keeper{redis().connection_config(), "cmp-vt", "n2/x", milliseconds{300}};
+  EXPECT_EQ(*keeper.read_verify_ticket(), "");
+  EXPECT_TRUE(*http.put_verify_ticket("ticket@@@1", 1000));
+  EXPECT_EQ(*keeper.read_verify_ticket(), "ticket@@@1");
+  EXPECT_TRUE(*http.put_verify_ticket("ticket@@@2", 2000));
+  EXPECT_FALSE(*http.put_verify_ticket("ticket@@@1", 1000));
+  EXPECT_EQ(*keeper.read_verify_ticket(), "ticket@@@2");
+  // Another provider's ticket is its own.
+  token_store other{redis().connection_config(), "cmp-other", "n2/x", milliseconds{300}};
+  EXPECT_EQ(*other.read_verify_ticket(), "");
+}
+
 } // namespace
 } // namespace shoal::token

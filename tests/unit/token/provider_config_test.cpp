@@ -21,8 +21,10 @@ env_lookup fake_env(std::map<std::string, std::string> vars) {
   };
 }
 
-const auto env =
-    fake_env({{"WX_SECRET", "wx-secret-value"}, {"IDP_SECRET", "idp-secret"}});
+const auto env = fake_env({{"WX_SECRET", "wx-secret-value"},
+                           {"IDP_SECRET", "idp-secret"},
+                           {"CORP_SECRET", "corp-secret"},
+                           {"CMP_SECRET", "cmp-secret"}});
 
 json valid_providers() {
   return json::parse(R"([
@@ -117,7 +119,7 @@ TEST(provider_config, errors_name_the_json_path) {
   auto j = valid_providers();
   j[1]["kind"] = "x";
   expect_error(j, "$.tokens.providers[1].kind: expected one of wechat, wechat_stable, "
-                  "oauth2, got \"x\"");
+                  "oauth2, wecom, jsapi_ticket, component, got \"x\"");
 
   j = valid_providers();
   j[0]["colour"] = "blue";
@@ -203,6 +205,104 @@ TEST(provider_config, secret_values_never_appear_in_errors) {
   auto r = parse_providers(j, "$.tokens.providers", env);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().find("wx-secret-value"), std::string::npos);
+}
+
+// -- wecom, jsapi_ticket, component -------------------------------------------
+
+json platform_providers() {
+  auto j = valid_providers();
+  j.push_back(json::parse(
+      R"({"name": "corp", "kind": "wecom", "corpid": "ww1", "secret_env": "CORP_SECRET"})"));
+  j.push_back(json::parse(R"({"name": "js", "kind": "jsapi_ticket", "base": "wx"})"));
+  j.push_back(json::parse(R"({"name": "cmp", "kind": "component",
+      "component_appid": "wxc", "secret_env": "CMP_SECRET",
+      "base_url": "http://127.0.0.1:9000"})"));
+  return j;
+}
+
+TEST(provider_config, wecom_jsapi_ticket_and_component_parse) {
+  auto r = parse_providers(platform_providers(), "$.tokens.providers", env);
+  ASSERT_TRUE(r.ok()) << r.error();
+  auto& corp = r.value()[3];
+  EXPECT_EQ(corp.kind, provider_kind::wecom);
+  EXPECT_EQ(corp.base_url, "https://qyapi.weixin.qq.com");
+  EXPECT_EQ(corp.token_path, "/cgi-bin/gettoken");
+  EXPECT_EQ(corp.client_id, "ww1");
+  EXPECT_EQ(corp.secret, "corp-secret");
+  EXPECT_TRUE(corp.refresh.refresh_at_expiry);
+  EXPECT_FALSE(r.value()[0].refresh.refresh_at_expiry);
+  auto& js = r.value()[4];
+  EXPECT_EQ(js.kind, provider_kind::jsapi_ticket);
+  EXPECT_EQ(js.base, "wx");
+  EXPECT_EQ(js.base_url, "https://api.weixin.qq.com");
+  EXPECT_EQ(js.token_path, "/cgi-bin/ticket/getticket");
+  EXPECT_TRUE(js.secret.empty());
+  auto& cmp = r.value()[5];
+  EXPECT_EQ(cmp.kind, provider_kind::component);
+  EXPECT_EQ(cmp.base_url, "http://127.0.0.1:9000");
+  EXPECT_EQ(cmp.token_path, "/cgi-bin/component/api_component_token");
+  EXPECT_EQ(cmp.client_id, "wxc");
+  EXPECT_EQ(cmp.secret, "cmp-secret");
+  EXPECT_STREQ(to_string(provider_kind::wecom), "wecom");
+  EXPECT_STREQ(to_string(provider_kind::jsapi_ticket), "jsapi_ticket");
+  EXPECT_STREQ(to_string(provider_kind::component), "component");
+}
+
+TEST(provider_config, the_new_kinds_name_the_path_of_their_errors) {
+  auto j = platform_providers();
+  j[3].erase("corpid");
+  expect_error(j, "$.tokens.providers[3].corpid: required");
+  j = platform_providers();
+  j[3]["corpsecret"] = "x";
+  expect_error(j, "$.tokens.providers[3].corpsecret: secrets are not written in the "
+                  "config; name an environment variable in secret_env");
+  j = platform_providers();
+  j[5].erase("component_appid");
+  expect_error(j, "$.tokens.providers[5].component_appid: required");
+  j = platform_providers();
+  j[5]["secret_env"] = "NOPE";
+  expect_error(j, "$.tokens.providers[5].secret_env: environment variable NOPE is not "
+                  "set or empty");
+  j = platform_providers();
+  j[4].erase("base");
+  expect_error(j, "$.tokens.providers[4].base: required");
+  j = platform_providers();
+  j[4]["secret_env"] = "WX_SECRET";
+  expect_error(j, "$.tokens.providers[4].secret_env: a jsapi_ticket has no secret: it is "
+                  "fetched with the access token of its base provider");
+  j = platform_providers();
+  j[4]["appid"] = "wx1";
+  expect_error(j, "$.tokens.providers[4].appid: unknown key");
+  j = platform_providers();
+  j[0]["kind"] = "wework";
+  expect_error(j, "$.tokens.providers[0].kind: expected one of wechat, wechat_stable, "
+                  "oauth2, wecom, jsapi_ticket, component, got \"wework\"");
+}
+
+TEST(provider_config, a_jsapi_ticket_needs_a_wechat_base_in_the_same_config) {
+  auto j = platform_providers();
+  j[4]["base"] = "nope";
+  expect_error(j,
+               "$.tokens.providers[4].base: no provider \"nope\" in $.tokens.providers");
+  for (std::string wrong : {"idp", "corp", "cmp", "js"}) {
+    j[4]["base"] = wrong;
+    auto r = parse_providers(j, "$.tokens.providers", env);
+    ASSERT_FALSE(r.ok()) << wrong;
+    EXPECT_EQ(r.error().rfind("$.tokens.providers[4].base: provider \"" + wrong +
+                                  "\" is of kind ",
+                              0),
+              0u)
+        << r.error();
+    EXPECT_NE(r.error().find("needs the access token of a wechat or wechat_stable"),
+              std::string::npos)
+        << r.error();
+  }
+  // The base may come after the ticket, and be a stable_token provider.
+  j[4]["base"] = "wx-stable";
+  std::swap(j[1], j[4]);
+  auto r = parse_providers(j, "$.tokens.providers", env);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r.value()[1].base, "wx-stable");
 }
 
 } // namespace

@@ -19,7 +19,11 @@ provider make(provider_kind kind) {
   c.base_url = "https://api.example.com";
   c.token_path = kind == provider_kind::wechat          ? "/cgi-bin/token"
                  : kind == provider_kind::wechat_stable ? "/cgi-bin/stable_token"
-                                                        : "/oauth2/token";
+                 : kind == provider_kind::wecom         ? "/cgi-bin/gettoken"
+                 : kind == provider_kind::jsapi_ticket  ? "/cgi-bin/ticket/getticket"
+                 : kind == provider_kind::component
+                     ? "/cgi-bin/component/api_component_token"
+                     : "/oauth2/token";
   c.client_id = "app id";
   c.secret = secret;
   c.secret_env = "SECRET";
@@ -202,6 +206,108 @@ TEST(provider, oauth2_replies) {
   expect_error(p, 429, R"({"error":"slow_down"})", error_class::rate_limited, 429);
   expect_error(p, 502, "<html/>", error_class::server_error, 502);
   expect_error(p, 200, "{", error_class::malformed, 0);
+}
+
+// -- wecom, jsapi_ticket, component -------------------------------------------
+
+TEST(provider, wecom_request_is_a_get_with_corpid_and_corpsecret) {
+  auto req = make(provider_kind::wecom).build_request();
+  EXPECT_EQ(req.method, "GET");
+  EXPECT_EQ(req.target,
+            "/cgi-bin/gettoken?corpid=app%20id&corpsecret=s3cr%26t%3D%2B%2F%20value");
+  EXPECT_EQ(req.describe(), "GET /cgi-bin/gettoken");
+}
+
+TEST(provider, wecom_replies) {
+  auto p = make(provider_kind::wecom);
+  auto r = p.parse_reply(
+      200, R"({"errcode":0,"errmsg":"ok","access_token":"W1","expires_in":7200})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value().access_token, "W1");
+  EXPECT_EQ(r.value().expires_in, 7200s);
+  // From gettoken a 40001 is a wrong corpsecret: stop, do not retry.
+  expect_error(p, 200, R"({"errcode":40001,"errmsg":"invalid credential"})",
+               error_class::config, 40001);
+  expect_error(p, 200, R"({"errcode":40013,"errmsg":"invalid corpid"})",
+               error_class::config, 40013);
+  expect_error(p, 200, R"({"errcode":-1,"errmsg":"system busy"})", error_class::busy, -1);
+  expect_error(p, 200, R"({"errcode":0,"errmsg":"ok","expires_in":7200})",
+               error_class::malformed, 0);
+  EXPECT_EQ(p.parse_reply(200, R"({"errcode":0,"expires_in":7200})").error().message,
+            "malformed reply: access_token: missing");
+}
+
+TEST(provider, jsapi_ticket_request_carries_the_base_token) {
+  auto p = make(provider_kind::jsapi_ticket);
+  EXPECT_TRUE(p.needs_input());
+  EXPECT_FALSE(make(provider_kind::wecom).needs_input());
+  auto req = p.build_request(false, "AT/1+2");
+  EXPECT_EQ(req.method, "GET");
+  EXPECT_EQ(req.target, "/cgi-bin/ticket/getticket?access_token=AT%2F1%2B2&type=jsapi");
+  EXPECT_EQ(req.describe(), "GET /cgi-bin/ticket/getticket");
+}
+
+TEST(provider, jsapi_ticket_replies_and_a_refused_base_token) {
+  auto p = make(provider_kind::jsapi_ticket);
+  auto r = p.parse_reply(
+      200, R"({"errcode":0,"errmsg":"ok","ticket":"J1","expires_in":7200})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value().access_token, "J1");
+  EXPECT_EQ(r.value().expires_in, 7200s);
+  EXPECT_EQ(p.parse_reply(200, R"({"errcode":0,"errmsg":"ok","expires_in":7200})")
+                .error()
+                .message,
+            "malformed reply: ticket: missing");
+  EXPECT_EQ(
+      p.parse_reply(200, R"({"errcode":0,"ticket":7,"expires_in":7200})").error().message,
+      "malformed reply: ticket: expected string, got integer");
+  // The base access token was refused, not the ticket's own credential: retryable
+  // with a new base token (a wechat provider would stop on these).
+  for (int code : {40001, 40014, 42001}) {
+    expect_error(p, 200, json{{"errcode", code}, {"errmsg", "x"}}.dump(),
+                 error_class::input_rejected, code);
+    EXPECT_EQ(make(provider_kind::wechat)
+                  .parse_reply(200, json{{"errcode", code}}.dump())
+                  .error()
+                  .kind,
+              error_class::rejected_token);
+  }
+  EXPECT_TRUE(is_retryable(error_class::input_rejected));
+  expect_error(p, 200, R"({"errcode":45009,"errmsg":"quota"})",
+               error_class::quota_exhausted, 45009);
+}
+
+TEST(provider, component_request_is_a_json_post_with_the_verify_ticket) {
+  auto p = make(provider_kind::component);
+  EXPECT_TRUE(p.needs_input());
+  auto req = p.build_request(false, "ticket@@@abc");
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/cgi-bin/component/api_component_token");
+  EXPECT_EQ(req.content_type, "application/json");
+  EXPECT_EQ(json::parse(req.body), (json{{"component_appid", "app id"},
+                                         {"component_appsecret", secret},
+                                         {"component_verify_ticket", "ticket@@@abc"}}));
+  EXPECT_EQ(req.describe(), "POST /cgi-bin/component/api_component_token");
+}
+
+TEST(provider, component_replies) {
+  auto p = make(provider_kind::component);
+  auto r = p.parse_reply(200, R"({"component_access_token":"C1","expires_in":7200})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value().access_token, "C1");
+  EXPECT_EQ(
+      p.parse_reply(200, R"({"access_token":"C1","expires_in":7200})").error().message,
+      "malformed reply: component_access_token: missing");
+  EXPECT_EQ(p.parse_reply(200, R"({"component_access_token":"C1"})").error().message,
+            "malformed reply: expires_in: missing");
+  expect_error(p, 200, R"({"errcode":61005,"errmsg":"component ticket is expired"})",
+               error_class::input_rejected, 61005);
+  expect_error(p, 200, R"({"errcode":61006,"errmsg":"component ticket is invalid"})",
+               error_class::input_rejected, 61006);
+  expect_error(p, 200,
+               R"({"errcode":61004,"errmsg":"access clientip is not registered"})",
+               error_class::config, 61004);
+  expect_error(p, 502, "<html>", error_class::server_error, 502);
 }
 
 } // namespace

@@ -452,5 +452,65 @@ TEST(daily_quota, days_before_1970_floor_correctly) {
   EXPECT_EQ(next_utc_midnight(before), time_point(std::chrono::seconds(0)));
 }
 
+// -- wecom: the same token until it expires --------------------------------------
+
+TEST(refresh_policy, refresh_at_expiry_schedules_at_the_expiry_plus_the_latency) {
+  auto c = two_hour_config();
+  c.refresh_at_expiry = true;
+  refresh_policy p(c, 1);
+  auto w = p.windows_for(t0, t0 + 2h);
+  EXPECT_EQ(p.pick_refresh_at(w, t0), t0 + 2h);
+  EXPECT_EQ(p.pick_refresh_at(w, t0, 300ms), t0 + 2h + 300ms);
+  EXPECT_EQ(p.pick_refresh_at(w, t0 + 3h), t0 + 3h);
+}
+
+TEST(token_state, an_unchanged_token_keeps_its_expiry_and_is_fetched_again_at_it) {
+  auto c = two_hour_config();
+  c.refresh_at_expiry = true;
+  token_state s(refresh_policy(c, 7));
+  ASSERT_TRUE(s.adopt(record("W1", t0, 2h, 1), t0));
+  // No refresh in the advisory window: the platform would return W1 again.
+  EXPECT_EQ(s.next_refresh_at(), t0 + 2h);
+  EXPECT_FALSE(s.took_over(t0 + 2h - 7min));
+  // A forced refresh (a caller reported W1) gets W1 back: nothing adopted, the
+  // expiry stays, the next call is at the expiry (plus the measured latency).
+  ASSERT_EQ(s.reject("W1", t0 + 1h), reject_outcome::refresh);
+  s.begin_refresh();
+  s.note_latency(200ms);
+  EXPECT_EQ(s.unchanged(t0 + 1h), t0 + 2h + 200ms);
+  EXPECT_EQ(s.current()->expires_at, t0 + 2h);
+  EXPECT_EQ(s.current()->version, 1u);
+  EXPECT_FALSE(s.force_wanted());
+  EXPECT_EQ(s.consecutive_failures(), 0);
+  EXPECT_FALSE(s.refresh_due(t0 + 2h));
+  EXPECT_TRUE(s.refresh_due(t0 + 2h + 200ms));
+  // At the expiry the platform still had it (its clock is later): bounded,
+  // growing retries, urgent cap.
+  s.begin_refresh();
+  auto first = s.unchanged(t0 + 2h + 200ms);
+  EXPECT_GT(first, t0 + 2h + 200ms);
+  EXPECT_LE(first, t0 + 2h + 200ms + 1s);
+  EXPECT_EQ(s.consecutive_failures(), 1);
+  for (int i = 0; i < 10; ++i) {
+    s.begin_refresh();
+    auto at = t0 + 2h + 10s * (i + 1);
+    EXPECT_LE(s.unchanged(at), at + 5s);
+  }
+  // The new token is adopted normally and scheduled at its own expiry.
+  ASSERT_TRUE(s.adopt(record("W2", t0 + 2h + 2min, 2h, 2), t0 + 2h + 2min));
+  EXPECT_EQ(s.consecutive_failures(), 0);
+  EXPECT_EQ(s.next_refresh_at(), t0 + 4h + 2min + 200ms);
+}
+
+TEST(token_state, a_deferred_refresh_counts_no_failure) {
+  token_state s(refresh_policy(two_hour_config(), 3));
+  ASSERT_TRUE(s.adopt(record("T1", t0, 2h, 1), t0));
+  s.begin_refresh();
+  s.defer_refresh(t0 + 1h);
+  EXPECT_FALSE(s.in_flight());
+  EXPECT_EQ(s.consecutive_failures(), 0);
+  EXPECT_EQ(s.next_refresh_at(), t0 + 1h);
+}
+
 } // namespace
 } // namespace shoal::token
