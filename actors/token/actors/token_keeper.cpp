@@ -812,6 +812,34 @@ void decide(keeper_self self) {
   maybe_refresh(self);
 }
 
+/// Notes an answer about lease `l` to a request sent at `sent`.
+void note_answer(lease_view& l, bool ours, steady::time_point sent) {
+  l.pending = false;
+  l.unreachable = false;
+  l.taken = !ours;
+  if (ours) {
+    l.ok = sent;
+    l.ever_held = true;
+  }
+}
+
+/// Notes that a request about lease `l` failed: the store cannot be reached, and
+/// who holds the lease is unknown (whether it is still ours, `ok` tells).
+void note_unreachable(lease_view& l) {
+  l.pending = false;
+  l.unreachable = true;
+  l.taken = false;
+}
+
+/// Gives the fallback lease up (best effort) after another keeper turned out to
+/// lead through Redis.
+void hand_over_fallback(keeper_self self) {
+  auto& s = self->state;
+  s.mysql_lease.ever_held = false;
+  self->request(s.mirror, s.cfg.lease, atoms::token_release::value)
+      .then([](bool) {}, [](caf::error&) {});
+}
+
 void ask_redis(keeper_self self) {
   auto& s = self->state;
   auto& l = s.redis_lease;
@@ -821,27 +849,14 @@ void ask_redis(keeper_self self) {
   auto sent = steady::now();
   auto answered = [self, sent](bool ours) {
     auto& s = self->state;
-    auto& l = s.redis_lease;
-    l.pending = false;
-    l.unreachable = false;
-    l.taken = !ours;
-    if (ours) {
-      l.ok = sent;
-      l.ever_held = true;
-    } else if (s.mirror && held(self, s.mysql_lease)) {
-      // Another keeper leads through Redis: hand it the fallback lease too.
-      s.mysql_lease.ever_held = false;
-      self->request(s.mirror, s.cfg.lease, atoms::token_release::value)
-          .then([](bool) {}, [](caf::error&) {});
-    }
+    note_answer(s.redis_lease, ours, sent);
+    // Another keeper leads through Redis: hand it the fallback lease too.
+    if (!ours && s.mirror && held(self, s.mysql_lease))
+      hand_over_fallback(self);
     decide(self);
   };
   auto failed = [self](caf::error&) {
-    auto& l = self->state.redis_lease;
-    l.pending = false;
-    l.unreachable = true;
-    // Who holds it is unknown now; whether it is still ours, `ok` tells.
-    l.taken = false;
+    note_unreachable(self->state.redis_lease);
     decide(self);
   };
   // A leader that last found the lease its own renews it, so that losing it in
@@ -872,28 +887,15 @@ void ask_mysql(keeper_self self) {
       .then(
           [self, sent](bool ours) {
             auto& s = self->state;
-            auto& l = s.mysql_lease;
-            l.pending = false;
-            l.unreachable = false;
-            l.taken = !ours;
-            if (ours) {
-              l.ok = sent;
-              l.ever_held = true;
-              if (!s.leader && s.redis_lease.taken) {
-                // Redis answered meanwhile that another keeper leads.
-                l.ever_held = false;
-                self->request(s.mirror, s.cfg.lease, atoms::token_release::value)
-                    .then([](bool) {}, [](caf::error&) {});
-              }
-            }
+            note_answer(s.mysql_lease, ours, sent);
+            // Redis answered meanwhile that another keeper leads.
+            if (ours && !s.leader && s.redis_lease.taken)
+              hand_over_fallback(self);
             decide(self);
           },
           [self](caf::error&) {
-            auto& l = self->state.mysql_lease;
-            l.pending = false;
-            l.unreachable = true;
             // Unknown, not taken: the Redis lease alone decides while MySQL is away.
-            l.taken = false;
+            note_unreachable(self->state.mysql_lease);
             decide(self);
           });
 }
