@@ -181,6 +181,21 @@ void check_node_names(json_reader& r, const std::string& key,
               key + "[" + std::to_string(i) + "]");
 }
 
+/// An optional `http_api` object of `r`: {enabled (default true), secret_env}; the
+/// secret is required when the API is on.
+void read_http_api(json_reader& r, bool& on, std::string& secret_env) {
+  auto api = r.object("http_api");
+  if (!api)
+    return;
+  on = api->boolean("enabled", true);
+  secret_env = read_env_name(*api, "secret_env");
+  if (on && secret_env.empty())
+    api->error("required: the environment variable holding the bearer secret the API "
+               "demands",
+               "secret_env");
+  api->finish();
+}
+
 void read_tokens(json_reader& root, config& c, const std::set<std::string>& nodes) {
   auto r = root.object("tokens");
   if (!r)
@@ -195,15 +210,7 @@ void read_tokens(json_reader& root, config& c, const std::set<std::string>& node
     if (!t.providers.is_array())
       r->error("expected a list, got " + json_reader::describe(t.providers), "providers");
   }
-  if (auto api = r->object("http_api")) {
-    t.http_api = api->boolean("enabled", true);
-    t.http_api_secret_env = read_env_name(*api, "secret_env");
-    if (t.http_api && t.http_api_secret_env.empty())
-      api->error("required: the environment variable holding the bearer secret the API "
-                 "demands",
-                 "secret_env");
-    api->finish();
-  }
+  read_http_api(*r, t.http_api, t.http_api_secret_env);
   if (auto m = r->object("mirror")) {
     t.mirror_mysql = m->string("mysql", std::nullopt);
     if (!t.mirror_mysql.empty() && c.mysql.count(t.mirror_mysql) == 0)
@@ -355,6 +362,7 @@ void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nod
     h.fallback = r->string("fallback", std::nullopt);
   h.wait_ms = r->integer("wait_ms", 1, max_ms, h.wait_ms);
   h.invalidation_channel = r->string("invalidation_channel", std::string{});
+  read_http_api(*r, h.http_api, h.http_api_secret_env);
   if (!h.invalidation_channel.empty() && !c.redis)
     r->error("needs $.redis (the server that carries the channel)",
              "invalidation_channel");

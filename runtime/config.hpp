@@ -190,6 +190,11 @@ struct hotkeys_config {
   /// Redis pub/sub channel whose messages (each one key) drop that key's cached
   /// value on every node, for writers in other languages; empty: off.
   std::string invalidation_channel;
+  /// POST /hotkeys/manual and /hotkeys/invalidate on the node's HTTP port; off
+  /// (not served) unless configured.
+  bool http_api = false;
+  /// Environment variable holding the bearer secret those routes require.
+  std::string http_api_secret_env;
   bool present = false;
 };
 

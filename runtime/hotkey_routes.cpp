@@ -1,11 +1,13 @@
-// The hot-key service's HTTP surface: its "hotkeys" section of /status, and
-// /hotkeys (list), /hotkeys/manual and /hotkeys/invalidate.
+// The hot-key service's HTTP surface: its "hotkeys" section of /status, /hotkeys
+// (list), and, behind the bearer secret of hotkeys.http_api, /hotkeys/manual and
+// /hotkeys/invalidate.
 
 #include <charconv>
 #include <httplib.h>
 
 #include "actors/hotkey/core/hot_view.hpp"
 #include "runtime/hotkey_service.hpp"
+#include "runtime/http_auth.hpp"
 
 namespace shoal {
 
@@ -80,8 +82,12 @@ void hotkey_service::add_routes(httplib::Server& server) {
     res.set_content(nlohmann::json{{"node", p_->node}, {"hot_keys", out}}.dump(),
                     "application/json");
   });
+  if (http_secret_.empty())
+    return;
   server.Post(
       "/hotkeys/manual", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!bearer_authorized(req, http_secret_, res))
+          return;
         if (!req.has_param("key")) {
           res.status = 400;
           res.set_content("key is required\n", "text/plain");
@@ -111,6 +117,13 @@ void hotkey_service::add_routes(httplib::Server& server) {
       });
   server.Post("/hotkeys/invalidate",
               [this](const httplib::Request& req, httplib::Response& res) {
+                if (!bearer_authorized(req, http_secret_, res))
+                  return;
+                if (!req.has_param("key")) {
+                  res.status = 400;
+                  res.set_content("key is required\n", "text/plain");
+                  return;
+                }
                 invalidate(req.get_param_value("key"));
                 res.set_content("ok\n", "text/plain");
               });

@@ -213,7 +213,19 @@ std::unique_ptr<service> make_hotkey_service(node& n, std::string& error) {
   };
   p->flush_ms = h.flush_ms;
   p->counter.max_candidates = static_cast<uint32_t>(h.shard_max_candidates);
-  return std::make_unique<hotkey_service>(n, std::move(p), std::move(rules));
+  std::string http_secret;
+  if (h.http_api) {
+    auto secret = secret_from_env(h.http_api_secret_env);
+    if (!secret) {
+      error = "config error at $.hotkeys.http_api.secret_env: environment variable " +
+              h.http_api_secret_env + " is not set";
+      return nullptr;
+    }
+    http_secret = *secret;
+  }
+  auto svc = std::make_unique<hotkey_service>(n, std::move(p), std::move(rules));
+  svc->http_secret_ = std::move(http_secret);
+  return svc;
 }
 
 } // namespace shoal

@@ -16,8 +16,10 @@
 // so writers in other languages can invalidate; it resubscribes after Redis
 // comes back.
 //
-// HTTP: GET /hotkeys lists the hot keys; POST /hotkeys/manual?key=K&hot=1|0
-// [&duration_ms=D] adds or removes a manual hot key; POST /hotkeys/invalidate?key=K.
+// HTTP: GET /hotkeys lists the hot keys. With hotkeys.http_api on, and only to
+// callers that send `Authorization: Bearer <secret from http_api.secret_env>`:
+// POST /hotkeys/manual?key=K&hot=1|0 [&duration_ms=D] adds or removes a manual hot
+// key; POST /hotkeys/invalidate?key=K drops K's value on every node.
 // /status has a "hotkeys" section and /metrics shoal_hotkeys_* figures. reload()
 // re-reads the rules (rules_file, or the config file's hotkeys.rules) and spreads them
 // to every node.
@@ -119,6 +121,10 @@ private:
 
   /// "subscribed", "connecting" or "off" (no channel configured).
   std::string invalidation_state() const;
+
+  /// The bearer secret of the mutating routes; empty: they are not served.
+  std::string http_secret_;
+  friend std::unique_ptr<service> make_hotkey_service(node& n, std::string& error);
 };
 
 /// The applications' handle on hot-key detection. Thread-safe. Without a hot-key

@@ -1,5 +1,7 @@
 #include "runtime/status_server.hpp"
 
+#include "runtime/http_auth.hpp"
+
 #include <httplib.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -36,6 +38,7 @@ void serve(const web::asset& a, const httplib::Request& req, httplib::Response& 
 
 status_server::status_server(node& owner)
     : owner_(owner), server_(std::make_unique<httplib::Server>()) {
+  server_->set_payload_max_length(max_request_body);
   server_->Get("/status", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(status().dump(2), "application/json");
   });

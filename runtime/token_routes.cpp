@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include "actors/token/actors/token_store.hpp"
+#include "runtime/http_auth.hpp"
 #include "runtime/token_service.hpp"
 #include "runtime/token_service_impl.hpp"
 
@@ -13,37 +14,12 @@ namespace shoal {
 using namespace std::chrono;
 using nlohmann::json;
 
-namespace {
-
-bool same_secret(const std::string& given, const std::string& expected) {
-  // Compares every byte whatever the first difference, so timing does not tell.
-  unsigned char diff = given.size() == expected.size() ? 0 : 1;
-  for (size_t i = 0; i < given.size(); ++i)
-    diff |= static_cast<unsigned char>(
-        given[i] ^ expected[i % std::max<size_t>(1, expected.size())]);
-  return diff == 0 && !expected.empty();
-}
-
-bool authorized(const httplib::Request& req, const std::string& secret,
-                httplib::Response& res) {
-  auto header = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (header.rfind(prefix, 0) == 0 && same_secret(header.substr(prefix.size()), secret))
-    return true;
-  res.status = 401;
-  res.set_header("WWW-Authenticate", "Bearer");
-  res.set_content(R"({"error":"unauthorized"})", "application/json");
-  return false;
-}
-
-} // namespace
-
 void token_service::add_routes(httplib::Server& server) {
   if (d_->http_secret.empty())
     return;
   server.Get(R"(/token/([A-Za-z0-9_-]+))",
              [this](const httplib::Request& req, httplib::Response& res) {
-               if (!authorized(req, d_->http_secret, res))
+               if (!bearer_authorized(req, d_->http_secret, res))
                  return;
                std::string provider = req.matches[1];
                if (d_->board->slot_of(provider) < 0) {
@@ -69,7 +45,7 @@ void token_service::add_routes(httplib::Server& server) {
              });
   server.Post(R"(/token/([A-Za-z0-9_-]+)/rejected)", [this](const httplib::Request& req,
                                                             httplib::Response& res) {
-    if (!authorized(req, d_->http_secret, res))
+    if (!bearer_authorized(req, d_->http_secret, res))
       return;
     std::string provider = req.matches[1];
     auto body = json::parse(req.body, nullptr, false);
@@ -92,7 +68,7 @@ void token_service::add_routes(httplib::Server& server) {
   server.Post(R"(/token/([A-Za-z0-9_-]+)/verify_ticket)", [this](
                                                               const httplib::Request& req,
                                                               httplib::Response& res) {
-    if (!authorized(req, d_->http_secret, res))
+    if (!bearer_authorized(req, d_->http_secret, res))
       return;
     std::string provider = req.matches[1];
     auto error = [&](int status, const std::string& text) {

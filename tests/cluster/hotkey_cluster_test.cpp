@@ -36,6 +36,7 @@ using test::eventually;
 class hot_cluster {
 public:
   explicit hot_cluster(json hotkeys, uint16_t redis_port = 0) : dir_("hotkeys") {
+    hotkeys["http_api"] = {{"secret_env", "SHOAL_TEST_HOTKEY_API"}};
     for (auto& n : names) {
       port_[n] = test::free_port();
       http_[n] = test::free_port();
@@ -65,6 +66,7 @@ public:
     test::process_options opts;
     opts.program = binary("tests/cluster/hotkey_app");
     opts.args = {"--config", config(n), "--control-port", std::to_string(control_[n])};
+    opts.env = {{"SHOAL_TEST_HOTKEY_API", api_secret}};
     opts.name = n;
     opts.output_dir = dir_.path();
     procs_.erase(n);
@@ -120,10 +122,23 @@ public:
     ASSERT_TRUE(res && res->status == 200);
   }
 
+  /// The bearer secret of hotkeys.http_api on every node.
+  static inline const std::string api_secret = "hotkey-api-secret";
+
   bool admin(const std::string& n, const std::string& path) {
+    return admin_status(n, path, "Bearer " + api_secret) == 200;
+  }
+
+  /// The status of POST `path` on node `n` with `authorization` (none when empty)
+  /// and `body`; 0 when the node did not answer.
+  int admin_status(const std::string& n, const std::string& path,
+                   const std::string& authorization, const std::string& body = {}) {
     httplib::Client c{"127.0.0.1", http_[n]};
-    auto res = c.Post(path.c_str());
-    return res && res->status == 200;
+    httplib::Headers headers;
+    if (!authorization.empty())
+      headers.emplace("Authorization", authorization);
+    auto res = c.Post(path.c_str(), headers, body, "text/plain");
+    return res ? res->status : 0;
   }
 
   json get(const std::string& n, const std::string& key) {
@@ -239,6 +254,16 @@ TEST(hotkey_cluster, manual_keys_invalidation_and_the_breaker_against_redis) {
   EXPECT_EQ(c.get("n2", "sku:7")["source"], "loader");
   EXPECT_EQ(c.get("n2", "sku:7")["source"], "loader");
   // An operator makes it hot on n1: every node has it, and n2 serves it locally.
+  // The mutating routes demand the bearer secret of hotkeys.http_api, and bodies
+  // have a size limit.
+  EXPECT_EQ(c.admin_status("n1", "/hotkeys/manual?key=sku:7&hot=1", ""), 401);
+  EXPECT_EQ(c.admin_status("n1", "/hotkeys/manual?key=sku:7&hot=1", "Bearer wrong"), 401);
+  EXPECT_EQ(c.admin_status("n1", "/hotkeys/invalidate?key=sku:7", ""), 401);
+  EXPECT_EQ(c.admin_status("n1", "/hotkeys/invalidate", "Bearer " + c.api_secret), 400);
+  EXPECT_EQ(c.admin_status("n1", "/hotkeys/manual?key=sku:7&hot=1",
+                           "Bearer " + c.api_secret, std::string(2 << 20, 'x')),
+            413);
+  EXPECT_FALSE(c.hot_on("n1", "sku:7")) << "a refused request made the key hot";
   ASSERT_TRUE(c.admin("n1", "/hotkeys/manual?key=sku:7&hot=1"));
   ASSERT_TRUE(eventually(
       [&] {

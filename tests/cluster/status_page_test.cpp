@@ -279,7 +279,8 @@ TEST_F(status_page, charts_every_service_and_lists_the_cluster) {
                                     {"appid", "wx-test-app"},
                                     {"secret_env", "SHOAL_TEST_WX_SECRET"}}})}}},
       {"hotkeys",
-       {{"shard_nodes", json::array({"n1"})},
+       {{"http_api", {{"secret_env", "SHOAL_TEST_TOKEN_API"}}},
+        {"shard_nodes", json::array({"n1"})},
         {"rules", json::array({{{"key", "*"},
                                 {"threshold", 100},
                                 {"window_ms", 2000},
@@ -304,9 +305,9 @@ TEST_F(status_page, charts_every_service_and_lists_the_cluster) {
   // Something to draw: a hot key, a refreshed token and rows flowing through sync.
   httplib::Client http{"127.0.0.1", http_port_};
   http.set_read_timeout(10, 0);
-  auto manual = http.Post("/hotkeys/manual?key=sku:42", "", "text/plain");
-  ASSERT_TRUE(manual && manual->status == 200);
   httplib::Headers auth{{"Authorization", "Bearer api-secret"}};
+  auto manual = http.Post("/hotkeys/manual?key=sku:42", auth, "", "text/plain");
+  ASSERT_TRUE(manual && manual->status == 200);
   auto got = http.Get("/token/wx", auth);
   ASSERT_TRUE(got && got->status == 200) << (got ? got->body : "no answer");
   auto token = json::parse(got->body)["access_token"].get<std::string>();

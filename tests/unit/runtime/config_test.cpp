@@ -121,6 +121,25 @@ TEST(config, cache_sizes_are_bounded_when_read) {
   EXPECT_TRUE(parse_config(doc)) << joined(parse_config(doc).error());
 }
 
+TEST(config, the_hot_key_http_api_needs_its_secret) {
+  auto doc = minimal();
+  doc["hotkeys"] = json::parse(R"({"http_api": {}})");
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors, "config error at $.hotkeys.http_api.secret_env: required: "
+                               "the environment variable holding the bearer secret the "
+                               "API demands"))
+      << joined(errors);
+  doc["hotkeys"] = json::parse(R"({"http_api": {"secret_env": "SHOAL_HK_API"}})");
+  auto parsed = parse_config(doc);
+  ASSERT_TRUE(parsed) << joined(parsed.error());
+  EXPECT_TRUE(parsed->hotkeys.http_api);
+  EXPECT_EQ(parsed->hotkeys.http_api_secret_env, "SHOAL_HK_API");
+  doc["hotkeys"] = json::object();
+  parsed = parse_config(doc);
+  ASSERT_TRUE(parsed);
+  EXPECT_FALSE(parsed->hotkeys.http_api) << "the mutating routes are off by default";
+}
+
 TEST(config, missing_node_section_is_an_error) {
   auto errors = errors_of(json::object());
   EXPECT_TRUE(contains(errors, "config error at $.node: required object is missing"))
