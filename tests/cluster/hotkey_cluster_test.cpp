@@ -35,27 +35,31 @@ using test::eventually;
 /// Three hotkey_app nodes n1..n3 with one rule for every key.
 class hot_cluster {
 public:
-  explicit hot_cluster(json hotkeys, uint16_t redis_port = 0) : dir_("hotkeys") {
-    hotkeys["http_api"] = {{"secret_env", "SHOAL_TEST_HOTKEY_API"}};
+  explicit hot_cluster(json hotkeys, uint16_t redis_port = 0)
+      : dir_("hotkeys"), hotkeys_(std::move(hotkeys)), redis_port_(redis_port) {
+    hotkeys_["http_api"] = {{"secret_env", "SHOAL_TEST_HOTKEY_API"}};
     for (auto& n : names) {
       port_[n] = test::free_port();
       http_[n] = test::free_port();
       control_[n] = test::free_port();
     }
-    for (auto& n : names) {
-      json peers = json::array();
-      for (auto& p : names)
-        if (p != n)
-          peers.push_back({{"name", p}, {"port", port_[p]}});
-      json cfg{{"node", {{"name", n}, {"port", port_[n]}}},
-               {"cluster", {{"peers", peers}, {"app_id", "shoal-hotkey-test"}}},
-               {"http", {{"port", http_[n]}}},
-               {"log", {{"level", "info"}}},
-               {"hotkeys", hotkeys}};
-      if (redis_port)
-        cfg["redis"] = {{"port", redis_port}, {"timeout_ms", 300}};
-      std::ofstream{config(n)} << cfg.dump(2);
-    }
+    for (auto& n : names)
+      write_config(n);
+  }
+
+  void write_config(const std::string& n) {
+    json peers = json::array();
+    for (auto& p : names)
+      if (p != n)
+        peers.push_back({{"name", p}, {"port", port_[p]}});
+    json cfg{{"node", {{"name", n}, {"port", port_[n]}}},
+             {"cluster", {{"peers", peers}, {"app_id", "shoal-hotkey-test"}}},
+             {"http", {{"port", http_[n]}}},
+             {"log", {{"level", "info"}}},
+             {"hotkeys", hotkeys_}};
+    if (redis_port_)
+      cfg["redis"] = {{"port", redis_port_}, {"timeout_ms", 300}};
+    std::ofstream{config(n)} << cfg.dump(2);
   }
 
   std::string config(const std::string& n) const {
@@ -63,16 +67,31 @@ public:
   }
 
   void start(const std::string& n) {
-    test::process_options opts;
-    opts.program = binary("tests/cluster/hotkey_app");
-    opts.args = {"--config", config(n), "--control-port", std::to_string(control_[n])};
-    opts.env = {{"SHOAL_TEST_HOTKEY_API", api_secret}};
-    opts.name = n;
-    opts.output_dir = dir_.path();
-    procs_.erase(n);
-    auto [it, _] = procs_.emplace(n, test::child_process{opts});
-    ASSERT_TRUE(it->second.wait_for_output("ready control=", seconds{15}))
-        << it->second.output_tail();
+    // Another test may bind the HTTP or control port (picked at random, free when
+    // picked) before the node does: start again on new ones. Peers only know the
+    // node port, so it stays.
+    for (int attempt = 0;; ++attempt) {
+      test::process_options opts;
+      opts.program = binary("tests/cluster/hotkey_app");
+      opts.args = {"--config", config(n), "--control-port", std::to_string(control_[n])};
+      opts.env = {{"SHOAL_TEST_HOTKEY_API", api_secret}};
+      opts.name = n;
+      opts.output_dir = dir_.path();
+      procs_.erase(n);
+      auto [it, _] = procs_.emplace(n, test::child_process{opts});
+      if (it->second.wait_for_output("ready control=", seconds{15}))
+        return;
+      auto out = it->second.output();
+      bool port_taken = out.find("cannot listen for HTTP") != std::string::npos ||
+                        out.find("control port") != std::string::npos;
+      if (!port_taken || attempt == 3)
+        FAIL() << it->second.output_tail();
+      it->second.kill();
+      it->second.wait_for_exit(seconds{10});
+      http_[n] = test::free_port();
+      control_[n] = test::free_port();
+      write_config(n);
+    }
   }
 
   /// Starts all nodes and waits until each knows every node's cache and shard.
@@ -160,6 +179,8 @@ public:
 
 private:
   test::temp_dir dir_;
+  json hotkeys_;
+  uint16_t redis_port_ = 0;
   std::map<std::string, uint16_t> port_, http_, control_;
   std::map<std::string, test::child_process> procs_;
 };
