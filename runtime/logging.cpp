@@ -1,7 +1,9 @@
 #include "runtime/logging.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <shared_mutex>
 #include <vector>
@@ -22,12 +24,29 @@ std::vector<std::string> secrets;
 /// Formats each record itself (text or JSON), redacts it, then hands it on.
 class redacting_sink : public spdlog::sinks::base_sink<std::mutex> {
 public:
-  redacting_sink(std::FILE* out, bool json, std::string node, bool owns)
-      : out_(out), json_(json), node_(std::move(node)), owns_(owns) {}
+  redacting_sink(std::FILE* out, bool json, std::string node, bool owns,
+                 std::string path = {})
+      : out_(out), json_(json), node_(std::move(node)), owns_(owns),
+        path_(std::move(path)) {}
 
   ~redacting_sink() override {
     if (owns_)
       std::fclose(out_);
+  }
+
+  /// Opens path_ again and writes there from now on; the old file stays in use
+  /// when it cannot be opened.
+  std::optional<std::string> reopen() {
+    if (path_.empty() || !owns_)
+      return std::nullopt;
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto* fresh = std::fopen(path_.c_str(), "a");
+    if (fresh == nullptr)
+      return "cannot open log file " + path_ + ": " + std::strerror(errno);
+    std::fflush(out_);
+    std::fclose(out_);
+    out_ = fresh;
+    return std::nullopt;
   }
 
 protected:
@@ -72,11 +91,13 @@ private:
   bool json_;
   std::string node_;
   bool owns_;
+  std::string path_;
 };
 
 std::shared_ptr<spdlog::logger> make_logger(std::FILE* out, bool json, std::string node,
-                                            bool owns) {
-  auto sink = std::make_shared<redacting_sink>(out, json, std::move(node), owns);
+                                            bool owns, std::string path = {}) {
+  auto sink =
+      std::make_shared<redacting_sink>(out, json, std::move(node), owns, std::move(path));
   auto logger = std::make_shared<spdlog::logger>("shoal", sink);
   logger->flush_on(spdlog::level::info);
   return logger;
@@ -102,7 +123,7 @@ std::optional<std::string> configure_logging(const log_config& cfg,
       return "cannot open log file " + cfg.file;
     owns = true;
   }
-  auto logger = make_logger(out, cfg.format == "json", node, owns);
+  auto logger = make_logger(out, cfg.format == "json", node, owns, cfg.file);
   logger->set_level(spdlog::level::from_str(cfg.level));
   std::lock_guard<std::mutex> guard{logger_mutex};
   // Loggers handed out earlier stay alive through their shared owners; this one
@@ -110,6 +131,19 @@ std::optional<std::string> configure_logging(const log_config& cfg,
   static std::vector<std::shared_ptr<spdlog::logger>> retired;
   retired.push_back(current);
   current = std::move(logger);
+  return std::nullopt;
+}
+
+std::optional<std::string> reopen_log_file() {
+  std::shared_ptr<spdlog::logger> logger;
+  {
+    std::lock_guard<std::mutex> guard{logger_mutex};
+    logger = current;
+  }
+  for (auto& sink : logger->sinks())
+    if (auto r = std::dynamic_pointer_cast<redacting_sink>(sink))
+      if (auto err = r->reopen())
+        return err;
   return std::nullopt;
 }
 

@@ -28,6 +28,11 @@ spdlog::logger& log();
 std::optional<std::string> configure_logging(const log_config& cfg,
                                              const std::string& node);
 
+/// Closes and opens again the log file configure_logging() opened (after a log
+/// rotation moved it: `logrotate` then SIGUSR1). Lines go on to the old file if the
+/// path cannot be opened; returns that error. Nothing to do when logging to stderr.
+std::optional<std::string> reopen_log_file();
+
 /// From now on, every log line has `value` replaced by `***`. Values shorter than
 /// 4 characters are ignored (they would mask ordinary words).
 void add_secret(const std::string& value);

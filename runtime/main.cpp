@@ -1,6 +1,7 @@
 // The shoal command line: `shoal node`, `shoal check`, and the service tools.
 // Only this file decides exit codes: 0 success, 1 a check found a difference or
-// a service failed, 2 bad usage or bad config.
+// a service failed, 2 bad usage or bad config. A node stops on SIGTERM/SIGINT,
+// reloads on SIGHUP and reopens its log file on SIGUSR1 (after logrotate).
 
 #include <chrono>
 #include <csignal>
@@ -130,6 +131,7 @@ sigset_t block_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -158,6 +160,14 @@ int run_node(const std::string& path) {
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
+    if (sig == SIGUSR1) {
+      // After logrotate moved the file: write to a new one at the configured path.
+      if (auto err = shoal::reopen_log_file())
+        shoal::log().error("SIGUSR1: {}", *err);
+      else
+        shoal::log().info("SIGUSR1: log file reopened");
+      continue;
+    }
     if (sig == SIGHUP) {
       auto errors = eng->reload();
       for (auto& e : errors)
@@ -181,6 +191,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "shoal: actor-model event processing (token keeper, binlog sync, hot keys)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string{"shoal "} + SHOAL_VERSION);
   std::string config_path;
 
   auto node_cmd =
