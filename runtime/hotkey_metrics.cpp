@@ -12,20 +12,21 @@ void hotkey_service::update_metrics() {
   auto& m = *metrics_;
   auto now = p_->clock->now_ms();
   m.hot_keys.Set(static_cast<double>(p_->view->list(now).size()));
-  m.breaker.Set(static_cast<double>(reader_.breaker()));
-  auto hits = s.cache_hits.load(), misses = s.cache_misses.load();
-  m.hit_ratio.Set(hits + misses == 0 ? 0.0 : static_cast<double>(hits) / (hits + misses));
-  m.add("recorded", p_->recorder->recorded());
-  m.add("detections", s.detections.load());
-  m.add("hot_received", s.hot_received.load());
-  m.add("cache_hits", hits);
-  m.add("cache_misses", misses);
-  m.add("loader_calls", s.loader_calls.load());
-  m.add("loader_failures", s.loader_failures.load());
-  m.add("loads_shared", s.loads_shared.load());
-  m.add("limiter_rejections", s.limiter_rejections.load());
-  m.add("breaker_rejections", s.breaker_rejections.load());
-  m.add("fallbacks", s.fallbacks.load());
+  auto breaker = reader_.breaker();
+  for (auto st : {hotkey::breaker_state::closed, hotkey::breaker_state::open,
+                  hotkey::breaker_state::half_open})
+    m.breaker.Add({{"state", to_string(st)}}).Set(breaker == st ? 1 : 0);
+  m.advance(m.recorded, p_->recorder->recorded());
+  m.advance(m.detections, s.detections.load());
+  m.advance(m.hot_received, s.hot_received.load());
+  m.advance(m.cache_requests.Add({{"result", "hit"}}), s.cache_hits.load());
+  m.advance(m.cache_requests.Add({{"result", "miss"}}), s.cache_misses.load());
+  m.advance(m.loader_calls, s.loader_calls.load());
+  m.advance(m.loader_failures, s.loader_failures.load());
+  m.advance(m.loads_shared, s.loads_shared.load());
+  m.advance(m.rejections.Add({{"guard", "limiter"}}), s.limiter_rejections.load());
+  m.advance(m.rejections.Add({{"guard", "breaker"}}), s.breaker_rejections.load());
+  m.advance(m.fallbacks, s.fallbacks.load());
   for (auto us : s.take_push_latencies())
     m.push_latency.Observe(static_cast<double>(us) / 1e6);
 }

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 
 #include <prometheus/counter.h>
@@ -25,21 +24,32 @@ struct hotkey_service::metrics {
                      .Add({})),
         breaker(prometheus::BuildGauge()
                     .Name("shoal_hotkeys_breaker_state")
-                    .Help("Loader circuit breaker: 0 closed, 1 open, 2 half-open.")
-                    .Register(r)
-                    .Add({})),
-        hit_ratio(prometheus::BuildGauge()
-                      .Name("shoal_hotkeys_cache_hit_ratio")
-                      .Help("Hot cache hits / (hits + misses) since start.")
-                      .Register(r)
-                      .Add({})),
-        counters(
-            prometheus::BuildCounter()
-                .Name("shoal_hotkeys_events_total")
-                .Help("Hot-key events by kind: recorded, detections, hot_received, "
-                      "cache_hits, cache_misses, loader_calls, loader_failures, "
-                      "loads_shared, limiter_rejections, breaker_rejections, fallbacks.")
-                .Register(r)),
+                    .Help("1 for the loader circuit breaker's current state (closed, "
+                          "open, half_open), 0 for the others.")
+                    .Register(r)),
+        recorded(counter(r, "shoal_hotkeys_recorded_total",
+                         "Accesses counted on this node (the sum of record() counts).")),
+        detections(counter(r, "shoal_hotkeys_detections_total",
+                           "Keys this node's counter shards declared hot.")),
+        hot_received(counter(r, "shoal_hotkeys_hot_received_total",
+                             "Hot-key pushes this node's cache received.")),
+        cache_requests(prometheus::BuildCounter()
+                           .Name("shoal_hotkeys_cache_requests_total")
+                           .Help("Reads through the hot cache, by result (hit, miss).")
+                           .Register(r)),
+        loader_calls(counter(r, "shoal_hotkeys_loader_calls_total",
+                             "Calls of the backend loader.")),
+        loader_failures(counter(r, "shoal_hotkeys_loader_failures_total",
+                                "Backend loader calls that failed.")),
+        loads_shared(
+            counter(r, "shoal_hotkeys_loads_shared_total",
+                    "Reads that shared a load already in flight for their key.")),
+        rejections(prometheus::BuildCounter()
+                       .Name("shoal_hotkeys_rejections_total")
+                       .Help("Reads kept from the backend, by guard (limiter, breaker).")
+                       .Register(r)),
+        fallbacks(counter(r, "shoal_hotkeys_fallbacks_total",
+                          "Reads answered by the fallback instead of the backend.")),
         push_latency(
             prometheus::BuildHistogram()
                 .Name("shoal_hotkeys_push_latency_seconds")
@@ -48,19 +58,30 @@ struct hotkey_service::metrics {
                 .Add({}, prometheus::Histogram::BucketBoundaries{
                              0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1})) {}
 
-  void add(const std::string& kind, uint64_t value) {
-    auto& last = last_[kind];
-    if (value > last)
-      counters.Add({{"kind", kind}}).Increment(static_cast<double>(value - last));
-    last = value;
+  static prometheus::Counter& counter(prometheus::Registry& r, const std::string& name,
+                                      const std::string& help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+  }
+
+  /// Brings a counter fed from a running total up to `value`.
+  static void advance(prometheus::Counter& c, uint64_t value) {
+    auto seen = static_cast<uint64_t>(c.Value());
+    if (value > seen)
+      c.Increment(static_cast<double>(value - seen));
   }
 
   prometheus::Gauge& hot_keys;
-  prometheus::Gauge& breaker;
-  prometheus::Gauge& hit_ratio;
-  prometheus::Family<prometheus::Counter>& counters;
+  prometheus::Family<prometheus::Gauge>& breaker;
+  prometheus::Counter& recorded;
+  prometheus::Counter& detections;
+  prometheus::Counter& hot_received;
+  prometheus::Family<prometheus::Counter>& cache_requests;
+  prometheus::Counter& loader_calls;
+  prometheus::Counter& loader_failures;
+  prometheus::Counter& loads_shared;
+  prometheus::Family<prometheus::Counter>& rejections;
+  prometheus::Counter& fallbacks;
   prometheus::Histogram& push_latency;
-  std::map<std::string, uint64_t> last_;
 };
 
 } // namespace shoal

@@ -11,21 +11,6 @@
 
 namespace shoal {
 
-namespace {
-
-const char* to_string(hotkey::breaker_state s) {
-  switch (s) {
-  case hotkey::breaker_state::closed:
-    return "closed";
-  case hotkey::breaker_state::open:
-    return "open";
-  default:
-    return "half_open";
-  }
-}
-
-} // namespace
-
 nlohmann::json hotkey_service::status() {
   auto& s = *p_->stats;
   auto now = p_->clock->now_ms();

@@ -49,6 +49,14 @@ public:
   /// Re-reads what the service can change without a restart (SIGHUP). Returns why
   /// that failed, with the old settings kept, or nullopt.
   virtual std::optional<std::string> reload() { return std::nullopt; }
+
+  /// Why the service needs a person (GET /healthz answers 503), e.g. a sync
+  /// pipeline that stopped on an error; empty when it does not. Thread-safe.
+  virtual std::vector<std::string> unhealthy() { return {}; }
+
+  /// Why the service cannot do its work yet (GET /readyz answers 503), e.g. no
+  /// valid token yet; empty when it is ready. Thread-safe.
+  virtual std::vector<std::string> not_ready() { return {}; }
 };
 
 /// Creates a service for a node, or returns nullptr with `error` set when the

@@ -2,11 +2,15 @@
 
 #include "runtime/http_auth.hpp"
 
+#include <caf/config.hpp>
 #include <httplib.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
 #include "runtime/node.hpp"
+#include "runtime/process_metrics.hpp"
+#include "runtime/service.hpp"
 #include "runtime/web/web_assets.hpp"
 
 namespace shoal {
@@ -34,6 +38,16 @@ void serve(const web::asset& a, const httplib::Request& req, httplib::Response& 
   res.set_content(a.body.data(), a.body.size(), std::string{a.content_type});
 }
 
+/// 200 {"status": "ok"} without reasons, else 503 {"status": FAILING, "reasons": [...]}.
+void answer_check(httplib::Response& res, const std::vector<std::string>& reasons,
+                  const char* failing) {
+  nlohmann::json body{{"status", reasons.empty() ? "ok" : failing}};
+  if (!reasons.empty())
+    body["reasons"] = reasons;
+  res.status = reasons.empty() ? 200 : 503;
+  res.set_content(body.dump(), "application/json");
+}
+
 } // namespace
 
 status_server::status_server(node& owner)
@@ -44,6 +58,12 @@ status_server::status_server(node& owner)
   });
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics(), "text/plain; version=0.0.4");
+  });
+  server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    answer_check(res, unhealthy(), "unhealthy");
+  });
+  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    answer_check(res, not_ready(), "not_ready");
   });
   for (auto& a : web::assets())
     server_->Get(route_of(a.path), [&a](const httplib::Request& req,
@@ -105,20 +125,63 @@ nlohmann::json status_server::status() {
   return j;
 }
 
+std::vector<std::string> status_server::unhealthy() {
+  std::vector<std::string> reasons;
+  for (auto& svc : owner_.services())
+    for (auto& r : svc->unhealthy())
+      reasons.push_back(r);
+  return reasons;
+}
+
+std::vector<std::string> status_server::not_ready() {
+  std::vector<std::string> reasons;
+  for (auto& svc : owner_.services())
+    for (auto& r : svc->not_ready())
+      reasons.push_back(r);
+  // A node with peers serves from the cluster (hot-key shards, the token keeper):
+  // it is ready once it reaches at least one of them.
+  auto peers = owner_.cfg().cluster.peers.size();
+  if (peers > 0) {
+    auto view = owner_.members();
+    size_t up = 0;
+    for (auto& m : view.members)
+      if (m.node != view.self && m.up)
+        ++up;
+    if (up == 0)
+      reasons.push_back("cluster: none of the " + std::to_string(peers) +
+                        " peers is reachable");
+  }
+  return reasons;
+}
+
 std::string status_server::metrics() {
+  // Figures known only at scrape time go into a registry of their own, so that
+  // peers that left and label values are handled (and escaped) by prometheus-cpp.
+  prometheus::Registry scrape;
+  auto& peer_up = prometheus::BuildGauge()
+                      .Name("shoal_peer_up")
+                      .Help("1 if the peer is reachable, else 0.")
+                      .Register(scrape);
   auto view = owner_.members();
-  std::string out;
-  out += "# HELP shoal_uptime_seconds Seconds since the node started.\n";
-  out += "# TYPE shoal_uptime_seconds gauge\n";
-  out += "shoal_uptime_seconds " + std::to_string(owner_.uptime_seconds()) + "\n";
-  out += "# HELP shoal_peer_up 1 if the peer is reachable, else 0.\n";
-  out += "# TYPE shoal_peer_up gauge\n";
   for (auto& m : view.members)
     if (m.node != view.self)
-      out += "shoal_peer_up{peer=\"" + m.node + "\"} " + (m.up ? "1" : "0") + "\n";
+      peer_up.Add({{"peer", m.node}}).Set(m.up ? 1 : 0);
+  prometheus::BuildGauge()
+      .Name("shoal_build_info")
+      .Help("Always 1; the labels name the build.")
+      .Register(scrape)
+      .Add({{"version", SHOAL_VERSION},
+            {"caf_version", std::to_string(CAF_VERSION / 10000) + "." +
+                                std::to_string(CAF_VERSION / 100 % 100) + "." +
+                                std::to_string(CAF_VERSION % 100)},
+            {"node", owner_.cfg().node.name}})
+      .Set(1);
+  add_process_metrics(scrape);
   prometheus::TextSerializer serializer;
-  out += serializer.Serialize(owner_.metrics().Collect());
-  return out;
+  auto families = scrape.Collect();
+  auto rest = owner_.metrics().Collect();
+  families.insert(families.end(), rest.begin(), rest.end());
+  return serializer.Serialize(families);
 }
 
 } // namespace shoal

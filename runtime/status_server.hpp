@@ -1,7 +1,12 @@
 // The HTTP endpoint of a node (cpp-httplib, its own threads):
 //   GET /status   JSON: node, uptime, peers and their state, and one section per
 //                 service that registered a status provider
-//   GET /metrics  Prometheus text format: the node's registry plus cluster gauges
+//   GET /metrics  Prometheus text format: the node's registry plus cluster gauges,
+//                 shoal_build_info and the process_* figures
+//   GET /healthz  liveness: 200, or 503 with the reasons a service needs a person
+//                 (a sync pipeline that failed)
+//   GET /readyz   readiness: 200 once every service can do its work (a valid token
+//                 on this node, pipelines running) and a peer is reachable
 //   GET /         the status page (and /app.js, /style.css, /chart.js), embedded
 //                 in the binary: live charts drawn from /status (runtime/web/)
 // Services add routes and status sections through add_status() and routes().
@@ -15,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +56,8 @@ public:
 private:
   nlohmann::json status();
   std::string metrics();
+  std::vector<std::string> unhealthy();
+  std::vector<std::string> not_ready();
 
   node& owner_;
   std::unique_ptr<httplib::Server> server_;

@@ -1,6 +1,7 @@
 #include "runtime/sync_service.hpp"
 
 #include <caf/actor_system.hpp>
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
@@ -16,58 +17,70 @@ struct sync_service::metrics {
   explicit metrics(prometheus::Registry& r)
       : source_position(
             prometheus::BuildGauge()
-                .Name("shoal_sync_source_position")
-                .Help("Byte offset in the source binlog file of the last event read")
+                .Name("shoal_sync_source_position_bytes")
+                .Help("Byte offset in the source binlog file of the last event read.")
                 .Register(r)),
         source_file(prometheus::BuildGauge()
                         .Name("shoal_sync_source_file_number")
-                        .Help("Number of the source binlog file of the last event read")
+                        .Help("Number of the source binlog file of the last event read.")
                         .Register(r)),
         applied_position(
             prometheus::BuildGauge()
-                .Name("shoal_sync_partition_applied_position")
-                .Help("Byte offset in the source binlog applied by a partition")
+                .Name("shoal_sync_partition_applied_position_bytes")
+                .Help("Byte offset in the source binlog applied by a partition.")
                 .Register(r)),
         queue(prometheus::BuildGauge()
-                  .Name("shoal_sync_partition_queue_rows")
-                  .Help("Rows received by a partition and not yet committed")
+                  .Name("shoal_sync_partition_queued_rows")
+                  .Help("Rows received by a partition and not yet committed.")
                   .Register(r)),
-        rows_applied(prometheus::BuildGauge()
-                         .Name("shoal_sync_rows_applied")
-                         .Help("Rows applied to the target since start")
-                         .Register(r)),
-        rows_per_second(prometheus::BuildGauge()
-                            .Name("shoal_sync_rows_per_second")
-                            .Help("Rows applied per second")
-                            .Register(r)),
+        rows_read(prometheus::BuildCounter()
+                      .Name("shoal_sync_rows_read_total")
+                      .Help("Row changes read from the source since the node started.")
+                      .Register(r)),
+        rows_applied(
+            prometheus::BuildCounter()
+                .Name("shoal_sync_rows_applied_total")
+                .Help("Row changes applied to the target since the node started.")
+                .Register(r)),
         lag(prometheus::BuildGauge()
                 .Name("shoal_sync_lag_seconds")
                 .Help("Seconds between now and the source time of the oldest unapplied "
-                      "change")
+                      "change.")
                 .Register(r)),
         inflight(prometheus::BuildGauge()
                      .Name("shoal_sync_inflight_rows")
-                     .Help("Rows read from the source and not yet applied")
+                     .Help("Rows read from the source and not yet applied.")
                      .Register(r)),
-        failed(prometheus::BuildGauge()
-                   .Name("shoal_sync_failed")
-                   .Help("1 when the pipeline stopped on an error")
-                   .Register(r)),
-        reconnects(prometheus::BuildGauge()
-                       .Name("shoal_sync_source_reconnects")
-                       .Help("Times the reader reconnected to the source")
+        state(
+            prometheus::BuildGauge()
+                .Name("shoal_sync_pipeline_state")
+                .Help("1 for the pipeline's current state (starting, snapshot, running, "
+                      "failed, stopped), 0 for the others.")
+                .Register(r)),
+        reconnects(prometheus::BuildCounter()
+                       .Name("shoal_sync_source_reconnects_total")
+                       .Help("Times the reader reconnected to the source.")
                        .Register(r)) {}
+
+  /// Brings a counter fed from a running total up to `value`.
+  void advance(prometheus::Family<prometheus::Counter>& family,
+               const std::map<std::string, std::string>& labels, uint64_t value) {
+    auto& counter = family.Add(labels);
+    auto seen = static_cast<uint64_t>(counter.Value());
+    if (value > seen)
+      counter.Increment(static_cast<double>(value - seen));
+  }
 
   prometheus::Family<prometheus::Gauge>& source_position;
   prometheus::Family<prometheus::Gauge>& source_file;
   prometheus::Family<prometheus::Gauge>& applied_position;
   prometheus::Family<prometheus::Gauge>& queue;
-  prometheus::Family<prometheus::Gauge>& rows_applied;
-  prometheus::Family<prometheus::Gauge>& rows_per_second;
+  prometheus::Family<prometheus::Counter>& rows_read;
+  prometheus::Family<prometheus::Counter>& rows_applied;
   prometheus::Family<prometheus::Gauge>& lag;
   prometheus::Family<prometheus::Gauge>& inflight;
-  prometheus::Family<prometheus::Gauge>& failed;
-  prometheus::Family<prometheus::Gauge>& reconnects;
+  prometheus::Family<prometheus::Gauge>& state;
+  prometheus::Family<prometheus::Counter>& reconnects;
 };
 
 namespace {
@@ -149,12 +162,16 @@ void sync_service::update_metrics() {
     std::map<std::string, std::string> l{{"pipeline", name}};
     m.source_position.Add(l).Set(static_cast<double>(s.source.pos));
     m.source_file.Add(l).Set(file_number(s.source.file));
-    m.rows_applied.Add(l).Set(static_cast<double>(s.rows_applied));
-    m.rows_per_second.Add(l).Set(s.rows_per_second);
+    m.advance(m.rows_read, l, s.rows_read);
+    m.advance(m.rows_applied, l, s.rows_applied);
+    m.advance(m.reconnects, l, s.reconnects);
     m.lag.Add(l).Set(s.lag_seconds);
     m.inflight.Add(l).Set(static_cast<double>(s.inflight));
-    m.failed.Add(l).Set(s.state == binlog::pipeline_state::failed ? 1 : 0);
-    m.reconnects.Add(l).Set(static_cast<double>(s.reconnects));
+    for (auto st : {binlog::pipeline_state::starting, binlog::pipeline_state::snapshot,
+                    binlog::pipeline_state::running, binlog::pipeline_state::failed,
+                    binlog::pipeline_state::stopped})
+      m.state.Add({{"pipeline", name}, {"state", binlog::to_string(st)}})
+          .Set(s.state == st ? 1 : 0);
     for (size_t i = 0; i < s.partitions.size(); ++i) {
       std::map<std::string, std::string> pl{{"pipeline", name},
                                             {"partition", std::to_string(i)}};
@@ -191,6 +208,29 @@ nlohmann::json sync_service::status() {
         {"last_skipped_ddl", s.last_skipped_ddl},
         {"snapshot", {{"rows", s.snapshot_rows}, {"expected", s.snapshot_rows_expected}}},
         {"partitions", parts}};
+  }
+  return out;
+}
+
+std::vector<std::string> sync_service::unhealthy() {
+  std::vector<std::string> out;
+  for (auto& [name, p] : pipelines_) {
+    auto s = p->status();
+    if (s.state == binlog::pipeline_state::failed)
+      out.push_back("sync pipeline " + name + " failed: " + s.error);
+  }
+  return out;
+}
+
+std::vector<std::string> sync_service::not_ready() {
+  std::vector<std::string> out;
+  for (auto& [name, p] : pipelines_) {
+    auto s = p->status();
+    if (s.state == binlog::pipeline_state::starting)
+      out.push_back("sync pipeline " + name + " is starting");
+    else if (s.state != binlog::pipeline_state::snapshot &&
+             s.state != binlog::pipeline_state::running)
+      out.push_back("sync pipeline " + name + " is " + binlog::to_string(s.state));
   }
   return out;
 }

@@ -39,6 +39,8 @@ public:
   nlohmann::json status() override;
   void stop() override;
   void update_metrics() override;
+  std::vector<std::string> unhealthy() override;
+  std::vector<std::string> not_ready() override;
 
   /// Names of the pipelines running on this node.
   std::vector<std::string> pipelines() const;

@@ -68,11 +68,30 @@ public:
                    .Name("shoal_token_store_events_total")
                    .Help("Token writes refused by the store (fenced) or failed.")
                    .Register(reg)),
-        gauges_(
-            prometheus::BuildGauge()
-                .Name("shoal_token")
-                .Help("Per provider: version, expires_at_seconds, quota_used, leader.")
-                .Register(reg)) {
+        expiry_(prometheus::BuildGauge()
+                    .Name("shoal_token_expiry_timestamp_seconds")
+                    .Help("Unix time at which the provider's current token expires.")
+                    .Register(reg)),
+        version_(prometheus::BuildGauge()
+                     .Name("shoal_token_version")
+                     .Help("Version of the provider's current token (the keeper's count "
+                           "of refreshes).")
+                     .Register(reg)),
+        keeper_(prometheus::BuildGauge()
+                    .Name("shoal_token_keeper")
+                    .Help("1 while this node keeps the provider's token, else 0.")
+                    .Register(reg)),
+        keeper_lease_(prometheus::BuildGauge()
+                          .Name("shoal_token_keeper_lease")
+                          .Help("1 for the lease this node's keeper acts on (redis, "
+                                "mysql), 0 for the other; 0 for both when it keeps "
+                                "nothing.")
+                          .Register(reg)),
+        quota_used_(prometheus::BuildGauge()
+                        .Name("shoal_token_quota_used")
+                        .Help("Upstream calls counted against the provider's daily quota "
+                              "today.")
+                        .Register(reg)) {
     for (auto& p : providers) {
       figures_[p];
       stale_by_provider_[p] = &stale_.Add({{"provider", p}});
@@ -92,14 +111,17 @@ public:
 
   void leadership(const std::string& provider, bool leader,
                   std::string_view lease) override {
-    gauge(provider, "leader").Set(leader ? 1 : 0);
+    keeper_.Add({{"provider", provider}}).Set(leader ? 1 : 0);
+    for (auto kind : {"redis", "mysql"})
+      keeper_lease_.Add({{"provider", provider}, {"lease", kind}})
+          .Set(leader && lease == kind ? 1 : 0);
     std::lock_guard<std::mutex> guard(mutex_);
     figures_[provider].leader = leader;
     figures_[provider].keeper_lease = std::string{lease};
   }
 
   void quota_used(const std::string& provider, int64_t used) override {
-    gauge(provider, "quota_used").Set(static_cast<double>(used));
+    quota_used_.Add({{"provider", provider}}).Set(static_cast<double>(used));
     std::lock_guard<std::mutex> guard(mutex_);
     figures_[provider].quota_used = used;
   }
@@ -112,8 +134,8 @@ public:
 
   void adopted(const std::string& provider, uint64_t version, int64_t expires_at_ms,
                const std::string& keeper_node) override {
-    gauge(provider, "version").Set(static_cast<double>(version));
-    gauge(provider, "expires_at_seconds")
+    version_.Add({{"provider", provider}}).Set(static_cast<double>(version));
+    expiry_.Add({{"provider", provider}})
         .Set(static_cast<double>(expires_at_ms) / 1000.0);
     log().info("token {}: version {} from keeper on {}", provider, version, keeper_node);
     std::lock_guard<std::mutex> guard(mutex_);
@@ -190,18 +212,31 @@ public:
     return out;
   }
 
-private:
-  prometheus::Gauge& gauge(const std::string& provider, const std::string& what) {
-    return gauges_.Add({{"provider", provider}, {"what", what}});
+  /// Providers without a token that is valid now, for GET /readyz.
+  std::vector<std::string> without_token() {
+    using namespace std::chrono;
+    auto now_ms =
+        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    std::vector<std::string> out;
+    std::lock_guard<std::mutex> guard(mutex_);
+    for (auto& [name, f] : figures_)
+      if (f.version == 0 || f.expires_at_ms <= now_ms)
+        out.push_back("token " + name + ": no valid token on this node yet");
+    return out;
   }
 
+private:
   prometheus::Family<prometheus::Counter>& calls_;
   prometheus::Family<prometheus::Counter>& coalesced_;
   prometheus::Family<prometheus::Counter>& stale_;
   prometheus::Family<prometheus::Counter>& waited_;
   prometheus::Family<prometheus::Counter>& forced_;
   prometheus::Family<prometheus::Counter>& store_;
-  prometheus::Family<prometheus::Gauge>& gauges_;
+  prometheus::Family<prometheus::Gauge>& expiry_;
+  prometheus::Family<prometheus::Gauge>& version_;
+  prometheus::Family<prometheus::Gauge>& keeper_;
+  prometheus::Family<prometheus::Gauge>& keeper_lease_;
+  prometheus::Family<prometheus::Gauge>& quota_used_;
   std::map<std::string, prometheus::Counter*> stale_by_provider_;
   std::map<std::string, prometheus::Counter*> waited_by_provider_;
   std::mutex mutex_;

@@ -30,6 +30,10 @@ json token_service::status() {
   return d_->watcher->status();
 }
 
+std::vector<std::string> token_service::not_ready() {
+  return d_->watcher->without_token();
+}
+
 void token_service::stop() {
   if (d_->stopped)
     return;

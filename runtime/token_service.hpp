@@ -86,6 +86,7 @@ public:
 
   std::string name() const override { return "tokens"; }
   nlohmann::json status() override;
+  std::vector<std::string> not_ready() override;
   void stop() override;
 
   /// GET /token/NAME, POST /token/NAME/rejected and POST /token/NAME/verify_ticket

@@ -224,9 +224,12 @@ TEST_F(sync_crash_test, target_equals_source_after_target_and_source_restarts) {
   EXPECT_GT(sb.at("rows_applied").get<int>(), 0);
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
-  for (auto name : {"shoal_sync_lag_seconds{pipeline=\"sb\"}",
-                    "shoal_sync_source_position", "shoal_sync_partition_applied_position",
-                    "shoal_sync_rows_per_second", "shoal_sync_partition_queue_rows"})
+  for (auto name :
+       {"shoal_sync_lag_seconds{pipeline=\"sb\"}", "shoal_sync_source_position_bytes",
+        "shoal_sync_partition_applied_position_bytes",
+        "shoal_sync_rows_applied_total{pipeline=\"sb\"}",
+        "shoal_sync_pipeline_state{pipeline=\"sb\",state=\"running\"} 1",
+        "shoal_sync_partition_queued_rows"})
     EXPECT_NE(metrics->body.find(name), std::string::npos) << name;
 }
 

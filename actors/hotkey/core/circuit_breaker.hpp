@@ -45,6 +45,18 @@ struct circuit_breaker_config {
 /// State of a circuit_breaker.
 enum class breaker_state { closed, open, half_open };
 
+/// "closed", "open" or "half_open": how /status and /metrics show it.
+inline const char* to_string(breaker_state s) {
+  switch (s) {
+  case breaker_state::closed:
+    return "closed";
+  case breaker_state::open:
+    return "open";
+  default:
+    return "half_open";
+  }
+}
+
 /// A circuit breaker over one backend. Not thread-safe; one owner.
 class circuit_breaker {
 public:

@@ -1,0 +1,339 @@
+// What a monitoring system sees of a `shoal node`: GET /readyz, GET /healthz and
+// GET /metrics. Readiness waits for a valid token and a reachable peer; health
+// fails with the reason when a sync pipeline has stopped on an error; the metrics
+// follow Prometheus' conventions, checked by promtool where Debian provides it.
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/standins/token_standin.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/shared_servers.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace shoal::test {
+namespace {
+
+using namespace std::chrono;
+using nlohmann::json;
+
+class node_health : public server_test {
+protected:
+  /// Starts `shoal node` with `cfg` written to DIR/NAME.json.
+  child_process start_node(const std::string& name, const json& cfg,
+                           std::vector<std::pair<std::string, std::string>> env = {}) {
+    auto path = (dir_.path() / (name + ".json")).string();
+    std::ofstream{path} << cfg.dump(2);
+    process_options o;
+    o.program = shoal_binary();
+    o.args = {"node", "--config", path};
+    o.env = std::move(env);
+    o.output_dir = dir_.path();
+    o.name = name;
+    return child_process{o};
+  }
+
+  /// GET `path`: status and parsed JSON body (null when not JSON).
+  static std::pair<int, json> get(uint16_t port, const std::string& path) {
+    httplib::Client http{"127.0.0.1", port};
+    http.set_read_timeout(5, 0);
+    auto r = http.Get(path.c_str());
+    if (!r)
+      return {0, nullptr};
+    return {r->status, json::parse(r->body, nullptr, false)};
+  }
+
+  static std::string reasons(const json& body) {
+    return body.is_object() && body.contains("reasons") ? body["reasons"].dump() : "";
+  }
+
+  temp_dir dir_{"node-health"};
+};
+
+TEST_F(node_health, readyz_waits_for_a_valid_token_and_a_reachable_peer) {
+  standins::token_standin_options up_options;
+  up_options.error_rate = 1;
+  up_options.errors = {"5xx"};
+  standins::token_standin up{up_options};
+  ASSERT_GT(up.start(), 0);
+  auto port1 = free_port(), port2 = free_port();
+  auto http1 = free_port(), http2 = free_port();
+  auto cfg = [&](const std::string& self, uint16_t port, uint16_t http,
+                 const std::string& peer, uint16_t peer_port) {
+    return json{
+        {"node", {{"name", self}, {"port", port}}},
+        {"http", {{"port", http}}},
+        {"cluster",
+         {{"peers",
+           json::array({{{"name", peer}, {"host", "127.0.0.1"}, {"port", peer_port}}})}}},
+        {"redis", {{"port", redis().port()}}},
+        {"tokens",
+         {{"providers", json::array({{{"name", "wx"},
+                                      {"kind", "wechat"},
+                                      {"base_url", up.base_url()},
+                                      {"appid", "wx-test-app"},
+                                      {"secret_env", "SHOAL_TEST_WX_SECRET"}}})}}}};
+  };
+  std::vector<std::pair<std::string, std::string>> env{
+      {"SHOAL_TEST_WX_SECRET", "wx-test-secret"}};
+  auto n1 = start_node("n1", cfg("n1", port1, http1, "n2", port2), env);
+  ASSERT_TRUE(n1.wait_for_output("ready node=n1", seconds{15})) << n1.output_tail();
+
+  // The upstream fails and the peer is down: alive, not ready, and it says why.
+  auto [health, health_body] = get(http1, "/healthz");
+  EXPECT_EQ(health, 200) << health_body.dump();
+  EXPECT_EQ(health_body["status"], "ok");
+  auto [ready, ready_body] = get(http1, "/readyz");
+  EXPECT_EQ(ready, 503);
+  EXPECT_EQ(ready_body["status"], "not_ready");
+  EXPECT_NE(reasons(ready_body).find("token wx"), std::string::npos) << ready_body.dump();
+  EXPECT_NE(reasons(ready_body).find("cluster"), std::string::npos) << ready_body.dump();
+
+  // The upstream answers: only the peer is missing.
+  ASSERT_EQ(up.control({{"error_rate", 0}}), "");
+  json body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        body = get(http1, "/readyz").second;
+        return reasons(body).find("token wx") == std::string::npos;
+      },
+      seconds{15}))
+      << body.dump();
+  EXPECT_NE(reasons(body).find("cluster"), std::string::npos) << body.dump();
+
+  // The peer comes: both nodes are ready.
+  auto n2 = start_node("n2", cfg("n2", port2, http2, "n1", port1), env);
+  ASSERT_TRUE(n2.wait_for_output("ready node=n2", seconds{15})) << n2.output_tail();
+  for (auto http : {http1, http2}) {
+    std::pair<int, json> r;
+    EXPECT_TRUE(eventually(
+        [&] {
+          r = get(http, "/readyz");
+          return r.first == 200;
+        },
+        seconds{15}))
+        << http << ": " << r.second.dump();
+    EXPECT_EQ(r.second, (json{{"status", "ok"}}));
+  }
+
+  // Kill the peer: n1 is no longer ready, and still alive.
+  n2.kill();
+  EXPECT_TRUE(
+      eventually([&] { return get(http1, "/readyz").first == 503; }, seconds{15}));
+  EXPECT_EQ(get(http1, "/healthz").first, 200);
+}
+
+TEST_F(node_health, healthz_fails_naming_the_pipeline_that_stopped) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* c : {&src, &dst}) {
+    ASSERT_TRUE(c->exec("DROP DATABASE IF EXISTS hz"));
+  }
+  ASSERT_TRUE(src.exec("CREATE DATABASE hz"));
+  ASSERT_TRUE(src.exec("CREATE TABLE hz.a (id INT PRIMARY KEY)"));
+  auto http = free_port();
+  json cfg{{"node", {{"name", "n1"}, {"port", free_port()}}},
+           {"http", {{"port", http}}},
+           {"sync",
+            {{"pipelines", json::array({{{"name", "hz"},
+                                         {"source",
+                                          {{"port", source().port()},
+                                           {"password_env", "SHOAL_TEST_MYSQL_PW"},
+                                           {"server_id", 778}}},
+                                         {"target",
+                                          {{"port", target().port()},
+                                           {"password_env", "SHOAL_TEST_MYSQL_PW"}}},
+                                         {"include", json::array({"hz.*"})},
+                                         {"partitions", 2},
+                                         {"start", "snapshot"}}})}}}};
+  auto node = start_node("n1", cfg, {{"SHOAL_TEST_MYSQL_PW", source().password()}});
+  ASSERT_TRUE(node.wait_for_output("ready node=n1", seconds{15})) << node.output_tail();
+  std::pair<int, json> r;
+  ASSERT_TRUE(eventually(
+      [&] {
+        r = get(http, "/readyz");
+        return r.first == 200;
+      },
+      seconds{30}))
+      << r.second.dump();
+  EXPECT_EQ(get(http, "/healthz").first, 200);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto t = dst.query("SELECT COUNT(*) FROM information_schema.tables WHERE "
+                           "table_schema = 'hz' AND table_name = 'a'");
+        return t && !t->rows.empty() && t->rows[0][0].value_or("0") == "1";
+      },
+      seconds{30}));
+
+  // A DDL the target rejects stops the pipeline: a person has to act.
+  ASSERT_TRUE(dst.exec("DROP TABLE hz.a"));
+  ASSERT_TRUE(src.exec("ALTER TABLE hz.a ADD COLUMN v INT"));
+  ASSERT_TRUE(eventually(
+      [&] {
+        r = get(http, "/healthz");
+        return r.first == 503;
+      },
+      seconds{30}))
+      << r.second.dump();
+  EXPECT_EQ(r.second["status"], "unhealthy");
+  EXPECT_NE(reasons(r.second).find("sync pipeline hz failed"), std::string::npos)
+      << r.second.dump();
+  EXPECT_NE(reasons(r.second).find("ALTER TABLE hz.a ADD COLUMN v INT"),
+            std::string::npos)
+      << r.second.dump();
+  EXPECT_EQ(get(http, "/readyz").first, 503);
+}
+
+/// The metric families of a Prometheus text page: name -> type.
+std::map<std::string, std::string> families_of(const std::string& page) {
+  std::map<std::string, std::string> out;
+  std::regex type_line{R"(^# TYPE (\S+) (\S+)$)"};
+  std::istringstream in{page};
+  std::string line;
+  std::smatch m;
+  while (std::getline(in, line))
+    if (std::regex_match(line, m, type_line))
+      out[m[1]] = m[2];
+  return out;
+}
+
+/// The value of the first sample line starting with `prefix`; NaN when none.
+double sample(const std::string& page, const std::string& prefix) {
+  std::istringstream in{page};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(prefix, 0) == 0)
+      return std::stod(line.substr(line.rfind(' ') + 1));
+  return std::nan("");
+}
+
+TEST_F(node_health, metrics_follow_the_prometheus_conventions) {
+  standins::token_standin up{standins::token_standin_options{}};
+  ASSERT_GT(up.start(), 0);
+  auto http = free_port();
+  json cfg{{"node", {{"name", "n1"}, {"port", free_port()}}},
+           {"http", {{"port", http}}},
+           {"cluster",
+            {{"peers", json::array({{{"name", "n\"2\\"},
+                                     {"host", "127.0.0.1"},
+                                     {"port", free_port()}}})}}},
+           {"redis", {{"port", redis().port()}}},
+           {"tokens",
+            {{"providers", json::array({{{"name", "wx"},
+                                         {"kind", "wechat"},
+                                         {"base_url", up.base_url()},
+                                         {"appid", "wx-test-app"},
+                                         {"secret_env", "SHOAL_TEST_WX_SECRET"}}})}}},
+           {"hotkeys", {{"flush_ms", 5}}},
+           {"sync",
+            {{"pipelines", json::array({{{"name", "mx"},
+                                         {"source",
+                                          {{"port", source().port()},
+                                           {"password_env", "SHOAL_TEST_MYSQL_PW"},
+                                           {"server_id", 779}}},
+                                         {"target",
+                                          {{"port", target().port()},
+                                           {"password_env", "SHOAL_TEST_MYSQL_PW"}}},
+                                         {"include", json::array({"mx.*"})},
+                                         {"partitions", 2}}})}}}};
+  auto node = start_node("n1", cfg,
+                         {{"SHOAL_TEST_WX_SECRET", "wx-test-secret"},
+                          {"SHOAL_TEST_MYSQL_PW", source().password()}});
+  ASSERT_TRUE(node.wait_for_output("ready node=n1", seconds{15})) << node.output_tail();
+  std::string page;
+  ASSERT_TRUE(eventually(
+      [&] {
+        httplib::Client c{"127.0.0.1", http};
+        auto r = c.Get("/metrics");
+        if (!r || r->status != 200)
+          return false;
+        page = r->body;
+        return sample(page, "shoal_token_version{provider=\"wx\"}") == 1 &&
+               sample(page,
+                      "shoal_sync_pipeline_state{pipeline=\"mx\",state=\"running\"}") ==
+                   1;
+      },
+      seconds{15}))
+      << page;
+
+  auto families = families_of(page);
+  ASSERT_FALSE(families.empty()) << page;
+  for (auto& [name, type] : families) {
+    bool total = name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0;
+    if (type == "counter")
+      EXPECT_TRUE(total) << name << " is a counter without _total";
+    else
+      EXPECT_FALSE(total) << name << " is a " << type << " named _total";
+    EXPECT_TRUE(name.rfind("shoal_", 0) == 0 || name.rfind("process_", 0) == 0) << name;
+  }
+  for (auto name :
+       {"shoal_build_info", "shoal_peer_up", "shoal_token_expiry_timestamp_seconds",
+        "shoal_token_version", "shoal_token_keeper", "shoal_token_quota_used",
+        "shoal_hotkeys_breaker_state", "process_cpu_seconds_total",
+        "process_resident_memory_bytes", "process_start_time_seconds",
+        "process_open_fds"})
+    EXPECT_TRUE(families.count(name)) << name << " missing from\n" << page;
+  EXPECT_EQ(families.count("shoal_token"), 0u) << "one quantity per metric";
+  EXPECT_EQ(families.count("shoal_hotkeys_cache_hit_ratio"), 0u)
+      << "no precomputed rates";
+
+  EXPECT_EQ(sample(page, "shoal_token_keeper{provider=\"wx\"}"), 1);
+  auto expiry = sample(page, "shoal_token_expiry_timestamp_seconds{provider=\"wx\"}");
+  auto now = duration<double>(system_clock::now().time_since_epoch()).count();
+  EXPECT_NEAR(expiry, now + 7200, 120) << "the standin's tokens live 2 h";
+  EXPECT_EQ(sample(page, "shoal_hotkeys_breaker_state{state=\"closed\"}"), 1);
+  EXPECT_EQ(sample(page, "shoal_hotkeys_breaker_state{state=\"open\"}"), 0);
+  EXPECT_GT(sample(page, "process_resident_memory_bytes"), 1e6);
+  EXPECT_NEAR(sample(page, "process_start_time_seconds"), now, 120);
+  EXPECT_NE(page.find("shoal_build_info{caf_version=\"0.17.6\",node=\"n1\",version=\"" +
+                      std::string{SHOAL_VERSION} + "\"} 1"),
+            std::string::npos)
+      << page;
+  // The peer's name holds a quote and a backslash: escaped, not breaking the page.
+  EXPECT_NE(page.find(R"(shoal_peer_up{peer="n\"2\\"} 0)"), std::string::npos) << page;
+
+  EXPECT_EQ(sample(page, "shoal_sync_pipeline_state{pipeline=\"mx\",state=\"failed\"}"),
+            0);
+
+  // Every shoal metric the shipped alerts and dashboard use is one the node exports.
+  for (auto file :
+       {"contrib/prometheus/alerts.yml", "contrib/grafana/shoal-dashboard.json"}) {
+    std::ifstream in{std::filesystem::path{std::getenv("SHOAL_SOURCE_DIR")} / file};
+    std::string text{std::istreambuf_iterator<char>{in}, {}};
+    ASSERT_FALSE(text.empty()) << file;
+    std::regex name{R"((shoal|process)_[a-z_]+)"};
+    std::set<std::string> used;
+    for (auto i = std::sregex_iterator{text.begin(), text.end(), name};
+         i != std::sregex_iterator{}; ++i)
+      used.insert(std::regex_replace(i->str(), std::regex{"_bucket$"}, ""));
+    EXPECT_GT(used.size(), 5u) << file;
+    for (auto& n : used)
+      EXPECT_TRUE(families.count(n)) << file << " uses " << n << ", which /metrics lacks";
+  }
+
+  // promtool, Prometheus' own checker, reads the page as a server would.
+  if (std::system("command -v promtool > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "promtool is not installed (Debian package prometheus)";
+  auto file = dir_.path() / "metrics.txt";
+  std::ofstream{file} << page;
+  auto out = dir_.path() / "promtool.txt";
+  auto rc = std::system(
+      ("promtool check metrics < " + file.string() + " > " + out.string() + " 2>&1")
+          .c_str());
+  std::ifstream in{out};
+  std::string report{std::istreambuf_iterator<char>{in}, {}};
+  EXPECT_EQ(rc, 0) << report;
+  EXPECT_EQ(report, "") << report;
+}
+
+} // namespace
+} // namespace shoal::test
