@@ -70,7 +70,8 @@ nlohmann::json hotkey_service::status() {
           {"fallbacks", s.fallbacks.load()},
           {"breaker", to_string(reader_.breaker())},
           {"invalidations_received", s.invalidations_received.load()},
-          {"invalidation_channel", invalidation_state()}};
+          {"invalidation_channel", invalidation_state()},
+          {"sidecar", sidecar_ ? sidecar_->status() : nlohmann::json{}}};
 }
 
 void hotkey_service::add_routes(httplib::Server& server) {
@@ -84,6 +85,8 @@ void hotkey_service::add_routes(httplib::Server& server) {
   });
   if (http_secret_.empty())
     return;
+  if (sidecar_)
+    sidecar_->add_routes(server);
   server.Post(
       "/hotkeys/manual", [this](const httplib::Request& req, httplib::Response& res) {
         if (!bearer_authorized(req, http_secret_, res))
