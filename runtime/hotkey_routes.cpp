@@ -1,6 +1,6 @@
 // The hot-key service's HTTP surface: its "hotkeys" section of /status, /hotkeys
-// (list), and, behind the bearer secret of hotkeys.http_api, /hotkeys/manual and
-// /hotkeys/invalidate.
+// (list), and, behind the bearer secret of hotkeys.http_api, /hotkeys/manual,
+// /hotkeys/invalidate and the sidecar's routes (hotkey_sidecar_routes.cpp).
 
 #include <charconv>
 #include <httplib.h>

@@ -485,6 +485,24 @@ TEST_F(hotkey_sidecar_redis, events_go_out_on_the_redis_channel) {
     EXPECT_EQ(got[i]["seq"].get<uint64_t>(), got[i - 1]["seq"].get<uint64_t>() + 1);
 }
 
+TEST_F(hotkey_sidecar_redis, cache_loads_through_a_redis_get_template) {
+  item_server items;
+  sidecar_node node{
+      items.port(), {{"loader", {{"redis_get", "item:{key}"}}}}, redis().port()};
+  node.start();
+  auto conn = redis().connect();
+  ASSERT_TRUE(conn.command({"SET", "item:sku:r", "from-redis"}));
+  auto c = node.client();
+  auto hit = c.Get("/cache/sku:r", sidecar_node::auth());
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->status, 200) << hit->body;
+  EXPECT_EQ(hit->body, "from-redis");
+  auto absent = c.Get("/cache/sku:none", sidecar_node::auth());
+  ASSERT_TRUE(absent);
+  EXPECT_EQ(absent->status, 404) << absent->body;
+  EXPECT_EQ(items.calls(), 0) << "the HTTP loader was replaced";
+}
+
 TEST(hotkey_sidecar, python_client_records_follows_serves_and_drops) {
   item_server items;
   sidecar_node node{items.port()};
