@@ -300,6 +300,87 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
   r->finish();
 }
 
+/// "host:port" (port 0: any free port), or an error at `key`.
+std::optional<endpoint> read_host_port(json_reader& r, const std::string& key) {
+  auto text = r.string(key, std::nullopt);
+  auto colon = text.rfind(':');
+  auto bad = [&] {
+    r.error("expected \"host:port\" (port 0..65535), got \"" + text + "\"", key);
+    return std::nullopt;
+  };
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return text.empty() ? std::nullopt : bad();
+  uint32_t port = 0;
+  for (size_t i = colon + 1; i < text.size(); ++i) {
+    if (!isdigit(static_cast<unsigned char>(text[i])) || port > 65535)
+      return bad();
+    port = port * 10 + static_cast<uint32_t>(text[i] - '0');
+  }
+  if (port > 65535)
+    return bad();
+  return endpoint{text.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
+/// A loader template: must hold "{key}"; an http one must be an http(s) URL.
+void check_template(json_reader& r, const std::string& key, const std::string& text,
+                    bool url) {
+  if (text.find("{key}") == std::string::npos)
+    r.error("must contain {key} (where the key goes), got \"" + text + "\"", key);
+  if (url && text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0)
+    r.error("expected an http:// or https:// URL, got \"" + text + "\"", key);
+  if (url) {
+    auto host = text.find("://") + 3;
+    auto slash = text.find('/', host);
+    if (slash == std::string::npos || slash == host || text.find("{key}") < slash)
+      r.error("expected scheme://host[:port]/path with {key} in the path, got \"" + text +
+                  "\"",
+              key);
+  }
+}
+
+/// The sidecar keys of $.hotkeys: udp, stream, loader.
+void read_hotkeys_sidecar(json_reader& r, config& c) {
+  auto& h = c.hotkeys;
+  if (auto u = r.object("udp")) {
+    if (auto e = read_host_port(*u, "listen")) {
+      h.udp_listen = *e;
+      h.udp = true;
+    }
+    h.udp_secret_env = read_env_name(*u, "secret_env");
+    u->finish();
+  }
+  if (auto s = r.object("stream")) {
+    h.stream_max_subscribers =
+        s->integer("max_subscribers", 1, 64, h.stream_max_subscribers);
+    h.events_channel = s->string("redis_channel", std::string{});
+    if (s->has("redis_channel") && h.events_channel.empty())
+      s->error("must not be empty (leave it out for no Redis events)", "redis_channel");
+    if (!h.events_channel.empty() && !c.redis)
+      s->error("needs $.redis (the server that carries the channel)", "redis_channel");
+    if (!h.http_api)
+      s->error("needs $.hotkeys.http_api: the stream demands its bearer secret");
+    s->finish();
+  }
+  if (auto l = r.object("loader")) {
+    h.loader_redis_get = l->string("redis_get", std::string{});
+    h.loader_http = l->string("http", std::string{});
+    h.loader_timeout_ms = l->integer("timeout_ms", 1, 60000, h.loader_timeout_ms);
+    if (h.loader_redis_get.empty() == h.loader_http.empty())
+      l->error("expected exactly one of redis_get (\"prefix:{key}\") and http "
+               "(\"http://host:port/path/{key}\")");
+    if (!h.loader_redis_get.empty()) {
+      check_template(*l, "redis_get", h.loader_redis_get, false);
+      if (!c.redis)
+        l->error("needs $.redis (the server the loader reads)", "redis_get");
+    }
+    if (!h.loader_http.empty())
+      check_template(*l, "http", h.loader_http, true);
+    if (!h.http_api)
+      l->error("needs $.hotkeys.http_api: GET /cache demands its bearer secret");
+    l->finish();
+  }
+}
+
 void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nodes) {
   auto r = root.object("hotkeys");
   if (!r)
@@ -366,6 +447,7 @@ void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nod
   if (!h.invalidation_channel.empty() && !c.redis)
     r->error("needs $.redis (the server that carries the channel)",
              "invalidation_channel");
+  read_hotkeys_sidecar(*r, c);
   r->finish();
 }
 

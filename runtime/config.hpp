@@ -195,6 +195,21 @@ struct hotkeys_config {
   bool http_api = false;
   /// Environment variable holding the bearer secret those routes require.
   std::string http_api_secret_env;
+  /// The UDP line protocol for counting (record_batch.hpp); port 0: off.
+  endpoint udp_listen{"127.0.0.1", 0};
+  bool udp = false;
+  /// Environment variable holding the secret every datagram starts with; empty: none.
+  std::string udp_secret_env;
+  /// Most GET /hotkeys/stream subscribers at once (each holds an HTTP thread).
+  int64_t stream_max_subscribers = 4;
+  /// Redis pub/sub channel the hot/cold/invalidate events go out on; empty: off.
+  std::string events_channel;
+  /// GET /cache/KEY's loader: a Redis GET of this key template ("item:{key}")...
+  std::string loader_redis_get;
+  /// ...or a GET of this URL template ("http://127.0.0.1:8080/items/{key}"); both
+  /// empty: GET /cache is not served.
+  std::string loader_http;
+  int64_t loader_timeout_ms = 1000;
   bool present = false;
 };
 

@@ -1,6 +1,6 @@
 // The hot-key service's HTTP surface: its "hotkeys" section of /status, /hotkeys
-// (list), and, behind the bearer secret of hotkeys.http_api, /hotkeys/manual and
-// /hotkeys/invalidate.
+// (list), and, behind the bearer secret of hotkeys.http_api, /hotkeys/manual,
+// /hotkeys/invalidate and the sidecar's routes (hotkey_sidecar_routes.cpp).
 
 #include <charconv>
 #include <httplib.h>
@@ -55,7 +55,8 @@ nlohmann::json hotkey_service::status() {
           {"fallbacks", s.fallbacks.load()},
           {"breaker", to_string(reader_.breaker())},
           {"invalidations_received", s.invalidations_received.load()},
-          {"invalidation_channel", invalidation_state()}};
+          {"invalidation_channel", invalidation_state()},
+          {"sidecar", sidecar_ ? sidecar_->status() : nlohmann::json{}}};
 }
 
 void hotkey_service::add_routes(httplib::Server& server) {
@@ -69,6 +70,8 @@ void hotkey_service::add_routes(httplib::Server& server) {
   });
   if (http_secret_.empty())
     return;
+  if (sidecar_)
+    sidecar_->add_routes(server);
   server.Post(
       "/hotkeys/manual", [this](const httplib::Request& req, httplib::Response& res) {
         if (!bearer_authorized(req, http_secret_, res))

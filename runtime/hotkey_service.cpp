@@ -116,6 +116,8 @@ hotkey_service::~hotkey_service() {
 void hotkey_service::stop() {
   if (stopping_.exchange(true))
     return;
+  if (sidecar_)
+    sidecar_->stop();
   auto quit = [](auto& a) {
     if (a)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -223,8 +225,14 @@ std::unique_ptr<service> make_hotkey_service(node& n, std::string& error) {
     }
     http_secret = *secret;
   }
+  auto ctx = p;
   auto svc = std::make_unique<hotkey_service>(n, std::move(p), std::move(rules));
+  svc->sidecar_ = std::make_unique<hotkey_sidecar>(*svc, std::move(ctx), h, http_secret);
   svc->http_secret_ = std::move(http_secret);
+  if (auto why = svc->sidecar_->start(cfg); !why.empty()) {
+    error = "hotkeys: " + why;
+    return nullptr;
+  }
   return svc;
 }
 

@@ -20,6 +20,9 @@
 // callers that send `Authorization: Bearer <secret from http_api.secret_env>`:
 // POST /hotkeys/manual?key=K&hot=1|0 [&duration_ms=D] adds or removes a manual hot
 // key; POST /hotkeys/invalidate?key=K drops K's value on every node.
+// With http_api on, processes in any language record, follow the hot set and read
+// through the hot cache: see hotkey_sidecar.hpp (POST /hotkeys/record, UDP,
+// GET /hotkeys/stream, Redis events, GET /cache/KEY).
 // /status has a "hotkeys" section and /metrics shoal_hotkeys_* figures. reload()
 // re-reads the rules (rules_file, or the config file's hotkeys.rules) and spreads them
 // to every node.
@@ -40,6 +43,7 @@
 
 #include "actors/hotkey/actors/cache_reader.hpp"
 #include "actors/hotkey/actors/node_context.hpp"
+#include "runtime/hotkey_sidecar.hpp"
 #include "runtime/service.hpp"
 
 namespace shoal {
@@ -124,6 +128,8 @@ private:
 
   /// The bearer secret of the mutating routes; empty: they are not served.
   std::string http_secret_;
+  /// Record, stream and cache for processes in other languages (hotkey_sidecar.hpp).
+  std::unique_ptr<hotkey_sidecar> sidecar_;
   friend std::unique_ptr<service> make_hotkey_service(node& n, std::string& error);
 };
 

@@ -1,5 +1,6 @@
 // The cache actor of a node: applies the shards' pushes, invalidations and rule
-// updates to the node's hot_view and rule_book, and expires cooled keys.
+// updates to the node's hot_view and rule_book, expires cooled keys, and tells the
+// node's hot_feed every change.
 
 #include <caf/all.hpp>
 
@@ -32,15 +33,29 @@ hotkey_cache_actor::behavior_type cache(cache_self self,
           p.view->mark(e.key, e.count, e.ttl_ms, e.manual, now);
           p.stats->hot_received.fetch_add(1, std::memory_order_relaxed);
           p.stats->push_latency(std::max<int64_t>(0, wall - e.detected_us));
+          // A manual key keeps its expiry when a detection arrives: tell what the
+          // view holds, not what the push said.
+          auto until = p.view->hot_until(e.key, now);
+          if (!until)
+            continue;
+          auto ttl = *until == hot_set::forever ? 0 : std::max<int64_t>(1, *until - now);
+          p.feed->publish(hot_event{0, event_kind::hot, e.key, e.count, ttl,
+                                    ttl == 0 ? 0 : wall / 1000 + ttl, e.manual,
+                                    in.shard});
         }
       },
       [self](msg::cooled_keys& in) {
+        auto& p = *self->state.p;
         for (auto& k : in.keys)
-          self->state.p->view->unmark(k);
+          if (p.view->unmark(k))
+            p.feed->publish(hot_event{0, event_kind::cold, k, 0, 0, 0, false, in.shard});
       },
       [self](msg::invalidate_keys& in) {
-        for (auto& k : in.keys)
-          self->state.p->view->erase_value(k);
+        auto& p = *self->state.p;
+        for (auto& k : in.keys) {
+          p.view->erase_value(k);
+          p.feed->publish(hot_event{0, event_kind::invalidate, k, 0, 0, 0, false, {}});
+        }
       },
       [self](msg::hotkey_rules& in) {
         auto& p = *self->state.p;
@@ -74,7 +89,8 @@ hotkey_cache_actor::behavior_type cache(cache_self self,
       },
       [self, tick](atoms::hk_tick) {
         auto& p = *self->state.p;
-        p.view->expire(p.clock->now_ms());
+        for (auto& k : p.view->expire(p.clock->now_ms()))
+          p.feed->publish(hot_event{0, event_kind::cold, k, 0, 0, 0, false, {}});
         self->delayed_send(self, tick, atoms::hk_tick::value);
       },
   };

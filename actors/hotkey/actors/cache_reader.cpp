@@ -35,6 +35,8 @@ cache_read cache_reader::get(const std::string& key, const loader& load) {
     return fallback(fallback_reason::load_failed);
   if (out.value->source == read_source::fallback)
     return fallback(out.value->reason);
+  if (out.value->source == read_source::absent)
+    return cache_read{read_source::absent, fallback_reason::none, std::nullopt};
   return cache_read{read_source::loader, fallback_reason::none,
                     std::move(out.value->value)};
 }
@@ -62,6 +64,8 @@ cache_reader::loaded cache_reader::call(const std::string& key, const loader& lo
   bool ok = true;
   try {
     result.value = load(key);
+  } catch (const key_absent&) {
+    result.source = read_source::absent;
   } catch (...) {
     ok = false;
   }
@@ -74,6 +78,8 @@ cache_reader::loaded cache_reader::call(const std::string& key, const loader& lo
     stats.loader_failures.fetch_add(1, std::memory_order_relaxed);
     return loaded{read_source::fallback, fallback_reason::load_failed, {}};
   }
+  if (result.source == read_source::absent)
+    return result;
   auto after = p_->clock->now_ms();
   if (auto until = p_->view->hot_until(key, after))
     p_->view->put_loaded(key, result.value, after,

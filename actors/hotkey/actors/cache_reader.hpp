@@ -12,10 +12,12 @@
 //   if (r.source == read_source::fallback) ... r.reason says why
 //
 // The loader runs on the calling thread and signals failure by throwing; give it its
-// own timeout. Thread-safe: get() is meant to be called from many threads at once.
+// own timeout. A loader that finds no value throws key_absent: the read answers
+// read_source::absent, nothing is cached and the breaker counts a success. Thread-safe: get() is meant to be called from many threads at once.
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -52,8 +54,13 @@ struct protection_config {
   int64_t wait_ms = 2000;
 };
 
-/// Where a read's answer came from.
-enum class read_source { hot_cache, loader, fallback };
+/// Where a read's answer came from; absent: the loader found no value.
+enum class read_source { hot_cache, loader, fallback, absent };
+
+/// Thrown by a loader that found no value for the key (not a failure).
+struct key_absent : std::exception {
+  const char* what() const noexcept override { return "no value for the key"; }
+};
 
 /// Why a read was answered with the fallback.
 enum class fallback_reason { none, rate_limited, breaker_open, load_failed, timed_out };
@@ -62,9 +69,10 @@ enum class fallback_reason { none, rate_limited, breaker_open, load_failed, time
 struct cache_read {
   read_source source = read_source::fallback;
   fallback_reason reason = fallback_reason::none;
-  /// The value; nullopt only for a fallback without a configured fallback value.
+  /// The value; nullopt for absent, and for a fallback without a configured
+  /// fallback value.
   std::optional<std::string> value;
-  /// True when the value came from the cache or the loader.
+  /// True when the answer came from the cache or the loader.
   bool fresh() const noexcept { return source != read_source::fallback; }
 };
 

@@ -81,6 +81,8 @@ void read(follower_self self) {
     if ((*m)->type == redis_reply::kind::array && e.size() == 3 &&
         e[0].str == "message") {
       st.ctx->view->erase_value(e[2].str);
+      st.ctx->feed->publish(
+          hot_event{0, event_kind::invalidate, e[2].str, 0, 0, 0, false, {}});
       st.ctx->stats->invalidations_received.fetch_add(1, std::memory_order_relaxed);
     }
   }

@@ -5,7 +5,8 @@
 //                   (rendezvous over the live shard nodes), one key_counts per shard
 //   counter shard:  key_counter per rule window, hot_set; pushes hot_keys and
 //                   cooled_keys to every node's cache actor, in batches
-//   cache actor:    applies pushes, invalidations and rule updates to hot_view/rule_book
+//   cache actor:    applies pushes, invalidations and rule updates to hot_view/rule_book,
+//                   and tells the hot_feed what changed
 //   peer tracker:   finds each peer's cache actor and shard (actors/cluster/peer_finder)
 //                   and tells the recorder and the shard (msg::hotkey_peers)
 //
@@ -29,6 +30,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/hotkey/core/hot_feed.hpp"
 #include "actors/hotkey/core/hot_view.hpp"
 #include "actors/hotkey/core/hotkey_clock.hpp"
 #include "actors/hotkey/core/hotkey_stats.hpp"
@@ -57,6 +59,8 @@ struct node_context {
   std::shared_ptr<rule_book> rules;
   std::shared_ptr<hot_view> view;
   std::shared_ptr<hotkey_stats> stats = std::make_shared<hotkey_stats>();
+  /// What the cache actor saw change in the view, for subscribers in other languages.
+  std::shared_ptr<hot_feed> feed = std::make_shared<hot_feed>();
   owner_function owner;
   /// How often the recorder flushes, >= 1.
   int64_t flush_ms = 5;

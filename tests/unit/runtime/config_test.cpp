@@ -140,6 +140,63 @@ TEST(config, the_hot_key_http_api_needs_its_secret) {
   EXPECT_FALSE(parsed->hotkeys.http_api) << "the mutating routes are off by default";
 }
 
+TEST(config, the_hot_key_sidecar_keys_are_checked_with_their_paths) {
+  auto doc = minimal();
+  doc["hotkeys"] = json::parse(R"({
+    "udp": {"listen": "127.0.0.1", "secret_env": "bad name"},
+    "stream": {"max_subscribers": 0, "redis_channel": "events"},
+    "loader": {"redis_get": "item", "http": "ftp://x/{key}"}})");
+  auto errors = errors_of(doc);
+  for (auto& expected : std::vector<std::string>{
+           "config error at $.hotkeys.udp.listen: expected \"host:port\" (port "
+           "0..65535), got \"127.0.0.1\"",
+           "config error at $.hotkeys.stream.max_subscribers: expected integer 1..64, "
+           "got 0",
+           "config error at $.hotkeys.stream.redis_channel: needs $.redis (the server "
+           "that "
+           "carries the channel)",
+           "config error at $.hotkeys.stream: needs $.hotkeys.http_api: the stream "
+           "demands "
+           "its bearer secret",
+           "config error at $.hotkeys.loader: expected exactly one of redis_get "
+           "(\"prefix:{key}\") and http (\"http://host:port/path/{key}\")",
+           "config error at $.hotkeys.loader.redis_get: must contain {key} (where the "
+           "key "
+           "goes), got \"item\"",
+           "config error at $.hotkeys.loader.http: expected an http:// or https:// URL, "
+           "got "
+           "\"ftp://x/{key}\""})
+    EXPECT_TRUE(contains(errors, expected)) << expected << "\nin\n" << joined(errors);
+  EXPECT_TRUE(std::any_of(errors.begin(), errors.end(), [](const std::string& e) {
+    return e.rfind("config error at $.hotkeys.udp.secret_env:", 0) == 0;
+  })) << joined(errors);
+
+  doc["redis"] = json::parse(R"({"port": 6379})");
+  doc["hotkeys"] = json::parse(R"({
+    "http_api": {"secret_env": "SHOAL_HK_API"},
+    "udp": {"listen": "0.0.0.0:9125", "secret_env": "SHOAL_HK_UDP"},
+    "stream": {"max_subscribers": 8, "redis_channel": "shoal:hotkeys:events"},
+    "loader": {"http": "http://127.0.0.1:8080/items/{key}", "timeout_ms": 300}})");
+  auto parsed = parse_config(doc);
+  ASSERT_TRUE(parsed) << joined(parsed.error());
+  auto& h = parsed->hotkeys;
+  EXPECT_TRUE(h.udp);
+  EXPECT_EQ(h.udp_listen.host, "0.0.0.0");
+  EXPECT_EQ(h.udp_listen.port, 9125);
+  EXPECT_EQ(h.udp_secret_env, "SHOAL_HK_UDP");
+  EXPECT_EQ(h.stream_max_subscribers, 8);
+  EXPECT_EQ(h.events_channel, "shoal:hotkeys:events");
+  EXPECT_EQ(h.loader_http, "http://127.0.0.1:8080/items/{key}");
+  EXPECT_EQ(h.loader_timeout_ms, 300);
+  doc["hotkeys"]["loader"] = json::parse(R"({"redis_get": "item:{key}"})");
+  doc["hotkeys"]["udp"] = json::parse(R"({"listen": "127.0.0.1:70000"})");
+  errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors, "config error at $.hotkeys.udp.listen: expected "
+                               "\"host:port\" (port 0..65535), got \"127.0.0.1:70000\""))
+      << joined(errors);
+  EXPECT_EQ(errors.size(), 1u) << joined(errors);
+}
+
 TEST(config, missing_node_section_is_an_error) {
   auto errors = errors_of(json::object());
   EXPECT_TRUE(contains(errors, "config error at $.node: required object is missing"))
