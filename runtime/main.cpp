@@ -1,10 +1,14 @@
 // The shoal command line: `shoal node`, `shoal check`, and the service tools.
 // Only this file decides exit codes: 0 success, 1 a check found a difference or
 // a service failed, 2 bad usage or bad config. A node stops on SIGTERM/SIGINT,
-// reloads on SIGHUP and reopens its log file on SIGUSR1 (after logrotate).
+// reloads on SIGHUP and reopens its log file on SIGUSR1 (after logrotate); under
+// systemd it reports READY=1, STOPPING=1 and watchdog keep-alives (sd_notify).
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <iostream>
 #include <optional>
 
@@ -15,6 +19,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/hotkey_replay.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/systemd_notifier.hpp"
 #include "runtime/token_service.hpp"
 
 namespace {
@@ -136,8 +141,32 @@ sigset_t block_signals() {
   return set;
 }
 
+/// Waits for one of `signals` until `deadline`; returns 0 at the deadline. Without a
+/// deadline (nullopt) waits for a signal only.
+int wait_signal(const sigset_t& signals,
+                std::optional<std::chrono::steady_clock::time_point> deadline) {
+  using namespace std::chrono;
+  if (!deadline) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    return sig;
+  }
+  for (;;) {
+    auto left = std::max(nanoseconds{0}, *deadline - steady_clock::now());
+    auto whole = duration_cast<seconds>(left);
+    timespec timeout{static_cast<time_t>(whole.count()),
+                     static_cast<long>((left - whole).count())};
+    int sig = sigtimedwait(&signals, nullptr, &timeout);
+    if (sig > 0)
+      return sig;
+    if (errno == EAGAIN)
+      return 0;
+  }
+}
+
 int run_node(const std::string& path) {
   auto signals = block_signals();
+  shoal::systemd_notifier notifier;
   auto cfg = shoal::load_config_file(path);
   if (!cfg) {
     for (auto& e : cfg.error())
@@ -157,9 +186,19 @@ int run_node(const std::string& path) {
   // A line for scripts and tests that wait for the node to be ready.
   std::cout << "ready node=" << cfg->node.name << " port=" << eng->port()
             << " http=" << eng->http_port() << std::endl;
+  notifier.ready("node " + cfg->node.name + " serving on port " +
+                 std::to_string(eng->port()));
+  // Keep-alives at their own pace, whatever signals arrive between them.
+  std::optional<std::chrono::steady_clock::time_point> next_keepalive;
+  if (notifier.watchdog_interval().count() > 0)
+    next_keepalive = std::chrono::steady_clock::now() + notifier.watchdog_interval();
   for (;;) {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    int sig = wait_signal(signals, next_keepalive);
+    if (sig == 0) {
+      notifier.watchdog();
+      *next_keepalive += notifier.watchdog_interval();
+      continue;
+    }
     if (sig == SIGUSR1) {
       // After logrotate moved the file: write to a new one at the configured path.
       if (auto err = shoal::reopen_log_file())
@@ -177,6 +216,7 @@ int run_node(const std::string& path) {
       continue;
     }
     shoal::log().info("signal {}: stopping", sig);
+    notifier.stopping("stopping on signal " + std::to_string(sig));
     break;
   }
   eng->stop();
