@@ -30,6 +30,8 @@ const char* source_name(shoal::hotkey::read_source s) {
     return "loader";
   case shoal::hotkey::read_source::fallback:
     return "fallback";
+  case shoal::hotkey::read_source::absent:
+    return "absent";
   }
   return "unknown";
 }
