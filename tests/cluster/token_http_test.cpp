@@ -1,5 +1,6 @@
 // The token keeper's outer interfaces on a real `shoal node`: GET /token/NAME and
-// POST /token/NAME/rejected behind a bearer secret, and `shoal token get`.
+// POST /token/NAME/rejected behind a bearer secret, `shoal token get`, and the
+// WxJava-style plain Redis key that follows every refresh.
 
 #include "tests/cluster/token_cluster.hpp"
 #include "tests/support/shared_servers.hpp"
@@ -24,6 +25,7 @@ TEST_F(token_http, http_api_needs_the_bearer_secret_and_serves_and_rejects_token
                                          {"base_url", up_server.base_url()},
                                          {"appid", "wx-test-app"},
                                          {"secret_env", "SHOAL_TEST_WX_SECRET"},
+                                         {"plain_key", "wx:access_token:{appid}"},
                                          {"refresh",
                                           {{"forced_min_interval_ms", 2000},
                                            {"forced_max_per_day", 2}}}}})}}}};
@@ -56,6 +58,19 @@ TEST_F(token_http, http_api_needs_the_bearer_secret_and_serves_and_rejects_token
   EXPECT_EQ(up_server.check(token), 0);
   EXPECT_EQ(first["version"], 1);
 
+  // What a Java service using WxJava's WxMpRedisConfigImpl reads: the bare token,
+  // expiring 200 s before it does (the stand-in's tokens last 2 h).
+  auto redis_conn = redis().connect();
+  auto plain = [&] {
+    auto r = redis_conn.command({"GET", "wx:access_token:wx-test-app"});
+    return r && !r->is_nil() ? r->str : std::string{};
+  };
+  EXPECT_EQ(plain(), token);
+  auto pttl = redis_conn.command({"PTTL", "wx:access_token:wx-test-app"});
+  ASSERT_TRUE(pttl);
+  EXPECT_LE(pttl->integer, (7200 - 200) * 1000);
+  EXPECT_GT(pttl->integer, (7200 - 200 - 60) * 1000);
+
   // The CLI reads what the keeper stored.
   process_options cli;
   cli.program = shoal_binary();
@@ -78,6 +93,9 @@ TEST_F(token_http, http_api_needs_the_bearer_secret_and_serves_and_rejects_token
         return r && r->status == 200 && json::parse(r->body)["version"] == 2;
       },
       seconds{10}));
+  // The plain key follows the refresh.
+  auto token_v2 = json::parse(http.Get("/token/wx", auth)->body)["access_token"];
+  EXPECT_EQ(plain(), token_v2.get<std::string>());
   http.Post("/token/wx/rejected", auth, json{{"access_token", token}}.dump(),
             "application/json");
   EXPECT_FALSE(

@@ -102,10 +102,11 @@ struct store_state {
 
 token_store_actor::behavior_type
 store_worker(token_store_actor::stateful_pointer<store_state> self, redis_config redis,
-             std::string provider, std::string owner, milliseconds lease) {
-  self->state.provider = provider;
-  self->state.store = std::make_unique<token_store>(std::move(redis), std::move(provider),
-                                                    std::move(owner), lease);
+             provider_config provider, std::string owner, milliseconds lease) {
+  self->state.provider = provider.name;
+  self->state.store =
+      std::make_unique<token_store>(std::move(redis), provider.name, std::move(owner),
+                                    lease, provider.plain_key, provider.plain_key_margin);
   return {
       [self](atoms::token_store_take) -> caf::result<bool> {
         auto r = self->state.store->acquire_lease();
@@ -924,8 +925,8 @@ token_keeper_actor::behavior_type token_keeper(keeper_self self, keeper_settings
   s.board = std::move(board);
   s.observer = std::move(observer);
   s.fetcher = self->spawn<caf::detached + caf::linked>(upstream_fetcher, cfg.provider);
-  s.store = self->spawn<caf::detached + caf::linked>(
-      store_worker, cfg.redis, cfg.provider.name, cfg.owner, cfg.lease);
+  s.store = self->spawn<caf::detached + caf::linked>(store_worker, cfg.redis,
+                                                     cfg.provider, cfg.owner, cfg.lease);
   if (cfg.mirror) {
     s.mirror = self->spawn<caf::detached + caf::linked>(
         mirror_worker, *cfg.mirror, cfg.mirror_table, cfg.provider.name, cfg.node,

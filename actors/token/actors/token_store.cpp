@@ -18,14 +18,27 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0)";
 
-// KEYS: record, lease. ARGV: owner, expected version, token, obtained_at_ms,
-// expires_at_ms, new version. Returns 1 written, 0 version conflict, -1 not owner.
+// KEYS: record, lease[, plain key]. ARGV: owner, expected version, token,
+// obtained_at_ms, expires_at_ms, new version[, plain key margin ms]. Returns 1
+// written, 0 version conflict, -1 not owner. The plain key gets the bare token with
+// a TTL ending the margin before expiry (by Redis's clock), or is deleted when that
+// time has passed: a reader never finds a token there that the record has replaced.
 const std::string cas_script = R"(
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
 local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if cur ~= tonumber(ARGV[2]) or tonumber(ARGV[6]) <= cur then return 0 end
 redis.call('HSET', KEYS[1], 'token', ARGV[3], 'obtained_at_ms', ARGV[4],
            'expires_at_ms', ARGV[5], 'version', ARGV[6])
+if KEYS[3] then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local ttl = tonumber(ARGV[5]) - now - tonumber(ARGV[7])
+  if ttl > 0 then
+    redis.call('SET', KEYS[3], ARGV[3], 'PX', ttl)
+  else
+    redis.call('DEL', KEYS[3])
+  end
+end
 return 1)";
 
 // KEYS: the day's counter. ARGV: limit (<= 0: none), expiry ms.
@@ -76,11 +89,14 @@ time_point from_epoch_ms(int64_t ms) {
 }
 
 token_store::token_store(redis_config redis, std::string provider, std::string owner,
-                         std::chrono::milliseconds lease)
+                         std::chrono::milliseconds lease, std::string plain_key,
+                         std::chrono::milliseconds plain_key_margin)
     : redis_(std::move(redis)), lease_key_("shoal:token:{" + provider + "}:lease"),
       record_key_("shoal:token:{" + provider + "}:record"),
       calls_prefix_("shoal:token:{" + provider + "}:calls:"),
       verify_ticket_key_("shoal:token:{" + provider + "}:verify_ticket"),
+      plain_key_(std::move(plain_key)),
+      plain_key_margin_ms_(std::to_string(plain_key_margin.count())),
       owner_(std::move(owner)), lease_ms_(std::to_string(lease.count())) {}
 
 redis_expected<redis_connection*> token_store::connection() {
@@ -166,9 +182,14 @@ redis_expected<cas_outcome> token_store::write(const token_record& record,
   auto obtained = std::to_string(to_epoch_ms(record.obtained_at));
   auto expires = std::to_string(to_epoch_ms(record.expires_at));
   auto version = std::to_string(record.version);
-  auto r =
-      (*c)->eval_cached(cas_script, {record_key_, lease_key_},
-                        {owner_, expected, record.token, obtained, expires, version});
+  std::vector<std::string_view> keys{record_key_, lease_key_};
+  std::vector<std::string_view> args{owner_,   expected, record.token,
+                                     obtained, expires,  version};
+  if (!plain_key_.empty()) {
+    keys.push_back(plain_key_);
+    args.push_back(plain_key_margin_ms_);
+  }
+  auto r = (*c)->eval_cached(cas_script, keys, args);
   if (!r)
     return r.error();
   if (r->is_error())

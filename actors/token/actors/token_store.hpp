@@ -10,10 +10,18 @@
 //                                   (kind component; expires 12 h after receipt,
 //                                   as the ticket does at the platform)
 //
+//   plain key (optional, e.g. wx:access_token:APPID)  string  the bare token,
+//                                   PX = expires_at - now - margin: what WxJava's
+//                                   WxMpRedisConfigImpl and similar clients read
+//
 // The record is only written by a Lua script that checks, atomically, that the
 // writer still owns the lease and that the stored version is the one the writer
 // last saw (compare-and-set). A keeper that lost its lease mid-refresh therefore
-// cannot overwrite a newer token (fencing), and versions only ever grow.
+// cannot overwrite a newer token (fencing), and versions only ever grow. The plain
+// key is written by the same script, so it is fenced the same way and never holds a
+// token older than the record's. It lives outside the {P} hash tag: on a Redis
+// Cluster the script would need both in one slot, so shoal talks to one Redis (or a
+// primary with replicas), as it does everywhere.
 //
 // Blocking (every call waits for Redis up to the configured timeouts): use it from
 // the keeper's detached store worker only. Reconnects on the next call after a
@@ -42,8 +50,11 @@ enum class cas_outcome {
 class token_store {
 public:
   /// The store of `provider`; `owner` identifies this keeper in the lease.
+  /// `plain_key`, when not empty, also receives the bare token on every write,
+  /// expiring `plain_key_margin` before the token does.
   token_store(redis_config redis, std::string provider, std::string owner,
-              std::chrono::milliseconds lease);
+              std::chrono::milliseconds lease, std::string plain_key = {},
+              std::chrono::milliseconds plain_key_margin = std::chrono::milliseconds{0});
 
   /// Takes the lease if nobody holds it (SET NX PX). True when this owner holds it.
   redis_expected<bool> acquire_lease();
@@ -91,6 +102,8 @@ private:
   std::string record_key_;
   std::string calls_prefix_;
   std::string verify_ticket_key_;
+  std::string plain_key_;
+  std::string plain_key_margin_ms_;
   std::string owner_;
   std::string lease_ms_;
 };

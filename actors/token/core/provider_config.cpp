@@ -258,6 +258,25 @@ provider_config parse_one(const json& j, const std::string& path, const env_look
       c.daily_quota > 0 ? std::max<int64_t>(1, c.daily_quota / 10) : 0;
   if (auto v = r.find("refresh"))
     parse_refresh(*v, r.path_of("refresh"), c.refresh);
+  if (auto tpl = r.string("plain_key")) {
+    auto key = resolve_plain_key(*tpl, c, r.path_of("plain_key"));
+    if (!key)
+      throw config_error{key.error()};
+    c.plain_key = key.value();
+  }
+  if (auto v = r.integer("plain_key_margin_ms", 0, 3600'000)) {
+    if (c.plain_key.empty())
+      fail_at(r.path_of("plain_key_margin_ms"), "needs plain_key");
+    c.plain_key_margin = std::chrono::milliseconds(*v);
+  }
+  if (!c.plain_key.empty() && c.plain_key_margin >= c.refresh.advisory_until)
+    fail_at(
+        r.path_of(r.find("plain_key_margin_ms") ? "plain_key_margin_ms" : "plain_key"),
+        "the plain key's margin (" + std::to_string(c.plain_key_margin.count()) +
+            " ms) must be less than refresh.advisory_until_s (" +
+            std::to_string(c.refresh.advisory_until.count() / 1000) +
+            " s), or readers of the key find it gone before the next token "
+            "is written");
   r.reject_unknown_keys();
   return c;
 }
@@ -280,6 +299,47 @@ const char* to_string(provider_kind kind) {
     return "component";
   }
   return "wechat";
+}
+
+expected<std::string, std::string> resolve_plain_key(const std::string& tpl,
+                                                     const provider_config& p,
+                                                     const std::string& path) {
+  std::string key;
+  for (size_t i = 0; i < tpl.size();) {
+    if (tpl[i] != '{') {
+      auto c = static_cast<unsigned char>(tpl[i]);
+      if (c <= 0x20 || c >= 0x7f || tpl[i] == '}')
+        return fail(path + ": unexpected character at offset " + std::to_string(i) +
+                    " of \"" + tpl +
+                    "\" (printable ASCII without spaces or braces, "
+                    "placeholders {appid} and {name})");
+      key += tpl[i++];
+      continue;
+    }
+    auto end = tpl.find('}', i);
+    if (end == std::string::npos)
+      return fail(path + ": unclosed '{' at offset " + std::to_string(i) + " of \"" +
+                  tpl + "\"");
+    auto name = tpl.substr(i + 1, end - i - 1);
+    if (name == "appid") {
+      if (p.client_id.empty())
+        return fail(path + ": {appid} is empty for a provider of kind " +
+                    to_string(p.kind) + "; use {name} or a fixed key");
+      key += p.client_id;
+    } else if (name == "name") {
+      key += p.name;
+    } else {
+      return fail(path + ": unknown placeholder {" + name +
+                  "} (expected {appid} or {name})");
+    }
+    i = end + 1;
+  }
+  if (key.empty())
+    return fail(path + ": must not be empty");
+  if (key.rfind("shoal:", 0) == 0)
+    return fail(path + ": \"" + key +
+                "\" is in shoal's own key namespace (shoal:...); pick another key");
+  return key;
 }
 
 std::optional<std::string> process_env(const std::string& name) {
@@ -313,6 +373,14 @@ parse_providers(const json& j, const std::string& path, const env_lookup& env) {
                   "\"");
     providers.push_back(std::move(parsed.value()));
   }
+  // Two providers writing one plain key would overwrite each other's token.
+  for (size_t i = 0; i < providers.size(); ++i)
+    for (size_t k = 0; k < i; ++k)
+      if (!providers[i].plain_key.empty() &&
+          providers[i].plain_key == providers[k].plain_key)
+        return fail(path + "[" + std::to_string(i) + "].plain_key: \"" +
+                    providers[i].plain_key + "\" is also the plain key of provider \"" +
+                    providers[k].name + "\"");
   // A ticket's base is checked once every provider is known: it may come later.
   for (size_t i = 0; i < providers.size(); ++i) {
     auto& p = providers[i];

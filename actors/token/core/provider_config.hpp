@@ -7,7 +7,13 @@
 //     "appid": "wx123", "secret_env": "WX_SECRET",
 //     "connect_timeout_ms": 2000, "read_timeout_ms": 5000, "daily_quota": 2000,
 //     "refresh": { "advisory_from_s": 600, "advisory_until_s": 300,
-//                  "backoff_initial_ms": 1000, "backoff_max_ms": 60000 } }
+//                  "backoff_initial_ms": 1000, "backoff_max_ms": 60000 },
+//     "plain_key": "wx:access_token:{appid}", "plain_key_margin_ms": 200000 }
+//                         // optional: the keeper also writes the bare token to
+//                         // this Redis string, with a TTL that ends
+//                         // plain_key_margin_ms before the token does, the way
+//                         // WxJava's WxMpRedisConfigImpl stores it, so existing
+//                         // Java services read the cluster's token unchanged
 //
 //   { "name": "idp", "kind": "oauth2",
 //     "token_url": "https://idp.example.com/oauth2/token",
@@ -96,7 +102,19 @@ struct provider_config {
   /// Upstream calls allowed per UTC day; <= 0 means unlimited.
   int64_t daily_quota = 2000;
   refresh_policy_config refresh;
+  /// The Redis key the bare token is also written to (placeholders resolved);
+  /// empty when none is configured.
+  std::string plain_key;
+  /// How long before the token's expiry the plain key expires.
+  std::chrono::milliseconds plain_key_margin{200'000};
 };
+
+/// Resolves a plain_key template for `p`: "{appid}" becomes p.client_id and "{name}"
+/// p.name. Fails, naming `path`, on an unknown placeholder, an empty {appid}, a
+/// character outside printable ASCII, or a key in shoal's own "shoal:" namespace.
+expected<std::string, std::string> resolve_plain_key(const std::string& tpl,
+                                                     const provider_config& p,
+                                                     const std::string& path);
 
 /// Looks up an environment variable; nullopt when unset.
 using env_lookup = std::function<std::optional<std::string>(const std::string&)>;

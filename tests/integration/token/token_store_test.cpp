@@ -126,5 +126,56 @@ TEST_F(token_store_test, the_newest_verify_ticket_is_kept_for_any_keeper) {
   EXPECT_EQ(*other.read_verify_ticket(), "");
 }
 
+TEST_F(token_store_test, the_plain_key_follows_the_record_and_is_fenced) {
+  // The WxJava-style key: the bare token, expiring the margin before the token.
+  const std::string key = "wx:access_token:wx-plain";
+  auto make_plain = [&](const std::string& owner) {
+    return token_store{redis().connection_config(), "wx-plain", owner,
+                       milliseconds{300},           key,        seconds{200}};
+  };
+  auto a = make_plain("a");
+  auto b = make_plain("b");
+  auto conn = redis_connection::connect(redis().connection_config());
+  ASSERT_TRUE(conn) << conn.error().to_string();
+  auto get = [&] { return conn->command({"GET", key}); };
+  auto pttl = [&] { return conn->command({"PTTL", key}); };
+
+  ASSERT_TRUE(*a.acquire_lease());
+  ASSERT_EQ(*a.write(record("t1", 1), 0), cas_outcome::written);
+  auto v = get();
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->str, "t1");
+  // Two hours minus the 200 s margin, give or take the test's own time.
+  auto ttl = pttl();
+  ASSERT_TRUE(ttl);
+  EXPECT_LE(ttl->integer, (7200 - 200) * 1000);
+  EXPECT_GT(ttl->integer, (7200 - 200 - 60) * 1000);
+
+  // A stale keeper's write touches neither the record nor the plain key.
+  auto deadline = steady_clock::now() + seconds{5};
+  while (!*b.acquire_lease() && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds{20});
+  ASSERT_EQ(*b.write(record("t2", 2), 1), cas_outcome::written);
+  EXPECT_EQ(*a.write(record("t2-stale", 2), 1), cas_outcome::not_owner);
+  EXPECT_EQ(get()->str, "t2");
+
+  // A token that expires within the margin is not offered there at all.
+  auto nearly = record("t3", 3);
+  nearly.expires_at = nearly.obtained_at + seconds{100};
+  ASSERT_EQ(*b.write(nearly, 2), cas_outcome::written);
+  EXPECT_TRUE(get()->is_nil());
+
+  // Without a plain key configured, nothing is written outside shoal's keys
+  // (the one above is gone: its last token was within the margin).
+  token_store c{redis().connection_config(), "wx-noplain", "c", milliseconds{300}};
+  ASSERT_TRUE(*c.acquire_lease());
+  ASSERT_EQ(*c.write(record("t9", 1), 0), cas_outcome::written);
+  auto keys = conn->command({"KEYS", "*"});
+  ASSERT_TRUE(keys);
+  EXPECT_FALSE(keys->elements.empty());
+  for (auto& k : keys->elements)
+    EXPECT_EQ(k.str.rfind("shoal:", 0), 0u) << k.str;
+}
+
 } // namespace
 } // namespace shoal::token

@@ -305,5 +305,84 @@ TEST(provider_config, a_jsapi_ticket_needs_a_wechat_base_in_the_same_config) {
   EXPECT_EQ(r.value()[1].base, "wx-stable");
 }
 
+TEST(provider_config, the_plain_key_is_resolved_from_its_template) {
+  auto j = valid_providers();
+  auto plain = parse_providers(j, "$.tokens.providers", env);
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  EXPECT_EQ(plain.value()[0].plain_key, "");
+
+  j[0]["plain_key"] = "wx:access_token:{appid}";
+  j[2]["plain_key"] = "oauth:{name}:{appid}";
+  j[2]["plain_key_margin_ms"] = 0;
+  auto r = parse_providers(j, "$.tokens.providers", env);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r.value()[0].plain_key, "wx:access_token:wx123");
+  EXPECT_EQ(r.value()[0].plain_key_margin, 200'000ms);
+  EXPECT_EQ(r.value()[2].plain_key, "oauth:idp:svc");
+  EXPECT_EQ(r.value()[2].plain_key_margin, 0ms);
+}
+
+TEST(provider_config, a_bad_plain_key_names_its_path) {
+  auto j = valid_providers();
+  j[0]["plain_key"] = "wx:{app}";
+  expect_error(j, "$.tokens.providers[0].plain_key: unknown placeholder {app} "
+                  "(expected {appid} or {name})");
+
+  j = valid_providers();
+  j[0]["plain_key"] = "wx:{appid";
+  expect_error(j, "$.tokens.providers[0].plain_key: unclosed '{' at offset 3 of "
+                  "\"wx:{appid\"");
+
+  j = valid_providers();
+  j[0]["plain_key"] = "wx access";
+  expect_error(j, "$.tokens.providers[0].plain_key: unexpected character at offset 2 "
+                  "of \"wx access\" (printable ASCII without spaces or braces, "
+                  "placeholders {appid} and {name})");
+
+  j = valid_providers();
+  j[0]["plain_key"] = "shoal:token:{appid}";
+  expect_error(j, "$.tokens.providers[0].plain_key: \"shoal:token:wx123\" is in "
+                  "shoal's own key namespace (shoal:...); pick another key");
+
+  j = valid_providers();
+  j[0]["plain_key"] = "";
+  expect_error(j, "$.tokens.providers[0].plain_key: must not be empty");
+
+  j = valid_providers();
+  j[0]["plain_key_margin_ms"] = 1000;
+  expect_error(j, "$.tokens.providers[0].plain_key_margin_ms: needs plain_key");
+
+  j = valid_providers();
+  j[0]["plain_key"] = "wx:access_token:{appid}";
+  j[0]["plain_key_margin_ms"] = -1;
+  expect_error(j, "$.tokens.providers[0].plain_key_margin_ms: expected integer in "
+                  "[0, 3600000], got -1");
+
+  // wx-stable's advisory window ends 10 s before expiry: a 200 s margin would
+  // empty the key long before the next token arrives.
+  j = valid_providers();
+  j[1]["plain_key"] = "wx:stable:{appid}";
+  expect_error(j, "$.tokens.providers[1].plain_key: the plain key's margin (200000 ms) "
+                  "must be less than refresh.advisory_until_s (10 s), or readers of the "
+                  "key find it gone before the next token is written");
+  j[1]["plain_key_margin_ms"] = 5000;
+  EXPECT_TRUE(parse_providers(j, "$.tokens.providers", env).ok());
+
+  // wx and wx-stable share an appid: one key for both would mix their tokens.
+  j = valid_providers();
+  j[0]["plain_key"] = "wx:access_token:{appid}";
+  j[1]["plain_key"] = "wx:access_token:{appid}";
+  j[1]["plain_key_margin_ms"] = 5000;
+  expect_error(j, "$.tokens.providers[1].plain_key: \"wx:access_token:wx123\" is also "
+                  "the plain key of provider \"wx\"");
+
+  j = json::array({json::parse(R"({"name": "wx", "kind": "wechat", "appid": "wx1",
+      "secret_env": "WX_SECRET"})"),
+                   json::parse(R"({"name": "t", "kind": "jsapi_ticket", "base": "wx",
+      "plain_key": "ticket:{appid}"})")});
+  expect_error(j, "$.tokens.providers[1].plain_key: {appid} is empty for a provider of "
+                  "kind jsapi_ticket; use {name} or a fixed key");
+}
+
 } // namespace
 } // namespace shoal::token
