@@ -134,6 +134,20 @@ void read_http(json_reader& root, config& c) {
     return;
   c.http.enabled = r->boolean("enabled", true);
   c.http.listen = read_endpoint(*r, "127.0.0.1", 0, true);
+  if (auto t = r->object("tls")) {
+    auto& h = c.http.tls;
+    h.certificate = resolve(t->string("certificate", std::string{}), c.origin);
+    h.key = resolve(t->string("key", std::string{}), c.origin);
+    h.passphrase_env = read_env_name(*t, "passphrase_env");
+    h.client_cafile = resolve(t->string("client_cafile", std::string{}), c.origin);
+    if (h.certificate.empty() != h.key.empty() ||
+        (h.certificate.empty() && !h.client_cafile.empty()))
+      t->error("certificate and key must be set together (client_cafile needs both)");
+    check_file(*t, "certificate", h.certificate);
+    check_file(*t, "key", h.key);
+    check_file(*t, "client_cafile", h.client_cafile);
+    t->finish();
+  }
   r->finish();
 }
 

@@ -68,10 +68,22 @@ struct tls_config {
   bool enabled() const { return !certificate.empty(); }
 };
 
+/// HTTPS on the HTTP port; enabled when certificate and key are set.
+struct http_tls_config {
+  std::string certificate;
+  std::string key;
+  /// Environment variable holding the key's passphrase, if it has one.
+  std::string passphrase_env;
+  /// When set, clients must present a certificate signed by this CA.
+  std::string client_cafile;
+  bool enabled() const { return !certificate.empty(); }
+};
+
 struct http_config {
   bool enabled = true;
   /// Loopback by default: /status and /metrics are for operators, not the world.
   endpoint listen{"127.0.0.1", 0};
+  http_tls_config tls;
 };
 
 struct log_config {

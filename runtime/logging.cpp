@@ -163,6 +163,7 @@ void add_secrets_of(const config& cfg) {
       add_secret(*v);
   };
   add(cfg.tls.passphrase_env);
+  add(cfg.http.tls.passphrase_env);
   if (cfg.redis)
     add(cfg.redis->password_env);
   for (auto& [_, m] : cfg.mysql)

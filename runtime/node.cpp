@@ -143,9 +143,10 @@ std::unique_ptr<node> node::start(const config& cfg, std::string& error) {
   }
   log().info("node {} listening on {}:{}{}, {}", cfg.node.name, listen.host, n->port_,
              tls ? " (mutual TLS)" : "",
-             cfg.http.enabled ? "http on " + cfg.http.listen.host + ":" +
-                                    std::to_string(n->http_port())
-                              : std::string{"http off"});
+             cfg.http.enabled
+                 ? std::string{cfg.http.tls.enabled() ? "https" : "http"} + " on " +
+                       cfg.http.listen.host + ":" + std::to_string(n->http_port())
+                 : std::string{"http off"});
   return n;
 }
 

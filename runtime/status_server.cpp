@@ -48,10 +48,23 @@ void answer_check(httplib::Response& res, const std::vector<std::string>& reason
   res.set_content(body.dump(), "application/json");
 }
 
+/// A plain HTTP server, or an HTTPS one when `tls` is enabled. An HTTPS server
+/// whose certificate or key could not be loaded is returned as is: start() reports
+/// it (httplib::Server::is_valid()).
+std::unique_ptr<httplib::Server> make_server(const http_tls_config& tls) {
+  if (!tls.enabled())
+    return std::make_unique<httplib::Server>();
+  auto pass = secret_from_env(tls.passphrase_env);
+  return std::make_unique<httplib::SSLServer>(
+      tls.certificate.c_str(), tls.key.c_str(),
+      tls.client_cafile.empty() ? nullptr : tls.client_cafile.c_str(), nullptr,
+      pass ? pass->c_str() : nullptr);
+}
+
 } // namespace
 
 status_server::status_server(node& owner)
-    : owner_(owner), server_(std::make_unique<httplib::Server>()) {
+    : owner_(owner), server_(make_server(owner.cfg().http.tls)) {
   server_->set_payload_max_length(max_request_body);
   server_->Get("/status", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(status().dump(2), "application/json");
@@ -77,6 +90,16 @@ status_server::~status_server() {
 }
 
 std::optional<std::string> status_server::start(const endpoint& listen) {
+  if (!server_->is_valid()) {
+    auto& tls = owner_.cfg().http.tls;
+    return "cannot serve HTTPS on " + listen.host + ":" + std::to_string(listen.port) +
+           ": the certificate " + tls.certificate + " or the key " + tls.key +
+           (tls.client_cafile.empty() ? "" : " or the client CA " + tls.client_cafile) +
+           " could not be loaded (not PEM, not matching, or a wrong passphrase in " +
+           (tls.passphrase_env.empty() ? "passphrase_env, which is unset"
+                                       : tls.passphrase_env) +
+           ")";
+  }
   int port =
       listen.port == 0
           ? server_->bind_to_any_port(listen.host.c_str())

@@ -23,13 +23,9 @@ namespace {
 using namespace std::chrono;
 using nlohmann::json;
 
-std::string source_dir() {
-  auto dir = std::getenv("SHOAL_SOURCE_DIR");
-  return dir ? dir : ".";
-}
-
 using test::eventually;
 using test::shoal_binary;
+using test::source_dir;
 
 /// A set of node configs on free ports and the processes running them.
 class cluster {

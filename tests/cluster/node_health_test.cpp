@@ -2,6 +2,8 @@
 // GET /metrics. Readiness waits for a valid token and a reachable peer; health
 // fails with the reason when a sync pipeline has stopped on an error; the metrics
 // follow Prometheus' conventions, checked by promtool where Debian provides it.
+// With http.tls, the same port serves HTTPS (and asks for a client certificate
+// when client_cafile is set).
 
 #include <cstdio>
 #include <filesystem>
@@ -333,6 +335,84 @@ TEST_F(node_health, metrics_follow_the_prometheus_conventions) {
   std::string report{std::istreambuf_iterator<char>{in}, {}};
   EXPECT_EQ(rc, 0) << report;
   EXPECT_EQ(report, "") << report;
+}
+
+TEST_F(node_health, the_http_port_serves_https_with_the_configured_certificate) {
+  auto certs = dir_.path() / "certs";
+  auto cmd =
+      source_dir() + "/scripts/make-certs " + certs.string() + " n1 client >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto cert = [&](const std::string& f) { return (certs / f).string(); };
+  auto http = free_port();
+  json cfg{{"node", {{"name", "n1"}, {"port", free_port()}}},
+           {"http",
+            {{"port", http},
+             {"tls",
+              {{"certificate", cert("n1.pem")},
+               {"key", cert("n1.key")},
+               {"client_cafile", cert("ca.pem")}}}}}};
+  auto node = start_node("n1", cfg);
+  ASSERT_TRUE(node.wait_for_output("ready node=n1", seconds{15})) << node.output_tail();
+  EXPECT_TRUE(
+      node.wait_for_output("https on 127.0.0.1:" + std::to_string(http), seconds{1}))
+      << node.output_tail();
+
+  // A client that checks the server's certificate (and host name) and shows its own.
+  httplib::SSLClient good{"127.0.0.1", http, cert("client.pem"), cert("client.key")};
+  good.set_ca_cert_path(cert("ca.pem").c_str());
+  good.enable_server_certificate_verification(true);
+  good.set_read_timeout(5, 0);
+  auto r = good.Get("/healthz");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["status"], "ok");
+
+  // Without a client certificate the handshake is refused; plain HTTP gets nothing.
+  httplib::SSLClient anonymous{"127.0.0.1", http};
+  anonymous.set_ca_cert_path(cert("ca.pem").c_str());
+  anonymous.enable_server_certificate_verification(true);
+  anonymous.set_read_timeout(5, 0);
+  EXPECT_FALSE(anonymous.Get("/healthz"));
+  EXPECT_EQ(get(http, "/healthz").first, 0);
+  node.terminate();
+  ASSERT_TRUE(node.wait_for_exit(seconds{10})) << node.output_tail();
+
+  // A key under a passphrase: the right one from the environment serves, a wrong
+  // one stops the node with an error that names the files and the variable.
+  auto enc = "openssl pkey -in " + cert("n1.key") +
+             " -aes256 -passout pass:right-pass -out " + cert("n1-enc.key");
+  ASSERT_EQ(std::system(enc.c_str()), 0) << enc;
+  auto http2 = free_port();
+  json enc_cfg{{"node", {{"name", "n2"}, {"port", free_port()}}},
+               {"http",
+                {{"port", http2},
+                 {"tls",
+                  {{"certificate", cert("n1.pem")},
+                   {"key", cert("n1-enc.key")},
+                   {"passphrase_env", "SHOAL_TEST_HTTP_KEY_PASS"}}}}}};
+  auto n2 = start_node("n2", enc_cfg, {{"SHOAL_TEST_HTTP_KEY_PASS", "right-pass"}});
+  ASSERT_TRUE(n2.wait_for_output("ready node=n2", seconds{15})) << n2.output_tail();
+  httplib::SSLClient checked{"127.0.0.1", http2};
+  checked.set_ca_cert_path(cert("ca.pem").c_str());
+  checked.enable_server_certificate_verification(true);
+  checked.set_read_timeout(5, 0);
+  auto r2 = checked.Get("/readyz");
+  ASSERT_TRUE(r2) << httplib::to_string(r2.error());
+  EXPECT_EQ(r2->status, 200) << r2->body;
+  n2.terminate();
+  ASSERT_TRUE(n2.wait_for_exit(seconds{10})) << n2.output_tail();
+  EXPECT_EQ(n2.output().find("right-pass"), std::string::npos);
+
+  auto n3 = start_node("n3", enc_cfg, {{"SHOAL_TEST_HTTP_KEY_PASS", "wrong-pass"}});
+  auto status = n3.wait_for_exit(seconds{15});
+  ASSERT_TRUE(status) << n3.output_tail();
+  EXPECT_FALSE(status->success());
+  EXPECT_NE(n3.output().find("cannot serve HTTPS on 127.0.0.1:" + std::to_string(http2)),
+            std::string::npos)
+      << n3.output_tail();
+  EXPECT_NE(n3.output().find("SHOAL_TEST_HTTP_KEY_PASS"), std::string::npos)
+      << n3.output_tail();
+  EXPECT_EQ(n3.output().find("wrong-pass"), std::string::npos);
 }
 
 } // namespace

@@ -188,6 +188,12 @@ inline std::string build_binary(const std::string& relative) {
              : relative.substr(relative.rfind('/') + 1);
 }
 
+/// The source tree (SHOAL_SOURCE_DIR, set by ctest; "." otherwise).
+inline std::string source_dir() {
+  auto dir = std::getenv("SHOAL_SOURCE_DIR");
+  return dir ? dir : ".";
+}
+
 /// The `shoal` command line of this build.
 inline std::string shoal_binary() {
   return build_binary("runtime/shoal");

@@ -273,6 +273,40 @@ TEST(config, tls_files_come_together_and_must_exist) {
       << joined(errors);
 }
 
+TEST(config, https_on_the_http_port_needs_a_certificate_and_a_key) {
+  auto doc = minimal();
+  doc["http"] = json::parse(R"({"tls": {"key": "/nonexistent/n1.key",
+                                         "passphrase_env": "bad name"}})");
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.http.tls: certificate and key must be set "
+                       "together (client_cafile needs both)"))
+      << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.http.tls.key: file not found: /nonexistent/n1.key"))
+      << joined(errors);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.http.tls.passphrase_env: expected the name "
+                       "of an environment variable (letters, digits, _), got "
+                       "\"bad name\"; secrets are never written inline"))
+      << joined(errors);
+
+  doc["http"] = json::parse(R"({"tls": {"certificate": "/etc/hostname",
+      "key": "/etc/hostname", "client_cafile": "/etc/hostname", "ciphers": "x"}})");
+  errors = errors_of(doc);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.http.tls.ciphers: unknown key (check its spelling)"))
+      << joined(errors);
+
+  doc["http"] = json::parse(R"({"tls": {"certificate": "/etc/hostname",
+      "key": "/etc/hostname", "client_cafile": "/etc/hostname"}})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.error());
+  EXPECT_TRUE(ok->http.tls.enabled());
+  EXPECT_EQ(ok->http.tls.client_cafile, "/etc/hostname");
+  EXPECT_FALSE(parse_config(minimal())->http.tls.enabled());
+}
+
 TEST(config, pipeline_start_forms) {
   auto doc = minimal();
   doc["sync"] = json::parse(R"({"pipelines": [
