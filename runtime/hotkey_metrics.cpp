@@ -16,17 +16,17 @@ void hotkey_service::update_metrics() {
   for (auto st : {hotkey::breaker_state::closed, hotkey::breaker_state::open,
                   hotkey::breaker_state::half_open})
     m.breaker.Add({{"state", to_string(st)}}).Set(breaker == st ? 1 : 0);
-  m.advance(m.recorded, p_->recorder->recorded());
-  m.advance(m.detections, s.detections.load());
-  m.advance(m.hot_received, s.hot_received.load());
-  m.advance(m.cache_requests.Add({{"result", "hit"}}), s.cache_hits.load());
-  m.advance(m.cache_requests.Add({{"result", "miss"}}), s.cache_misses.load());
-  m.advance(m.loader_calls, s.loader_calls.load());
-  m.advance(m.loader_failures, s.loader_failures.load());
-  m.advance(m.loads_shared, s.loads_shared.load());
-  m.advance(m.rejections.Add({{"guard", "limiter"}}), s.limiter_rejections.load());
-  m.advance(m.rejections.Add({{"guard", "breaker"}}), s.breaker_rejections.load());
-  m.advance(m.fallbacks, s.fallbacks.load());
+  advance_counter(m.recorded, p_->recorder->recorded());
+  advance_counter(m.detections, s.detections.load());
+  advance_counter(m.hot_received, s.hot_received.load());
+  advance_counter(m.cache_requests.Add({{"result", "hit"}}), s.cache_hits.load());
+  advance_counter(m.cache_requests.Add({{"result", "miss"}}), s.cache_misses.load());
+  advance_counter(m.loader_calls, s.loader_calls.load());
+  advance_counter(m.loader_failures, s.loader_failures.load());
+  advance_counter(m.loads_shared, s.loads_shared.load());
+  advance_counter(m.rejections.Add({{"guard", "limiter"}}), s.limiter_rejections.load());
+  advance_counter(m.rejections.Add({{"guard", "breaker"}}), s.breaker_rejections.load());
+  advance_counter(m.fallbacks, s.fallbacks.load());
   for (auto us : s.take_push_latencies())
     m.push_latency.Observe(static_cast<double>(us) / 1e6);
 }

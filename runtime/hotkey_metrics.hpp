@@ -11,6 +11,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "runtime/counter_feed.hpp"
 #include "runtime/hotkey_service.hpp"
 
 namespace shoal {
@@ -61,13 +62,6 @@ struct hotkey_service::metrics {
   static prometheus::Counter& counter(prometheus::Registry& r, const std::string& name,
                                       const std::string& help) {
     return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
-  }
-
-  /// Brings a counter fed from a running total up to `value`.
-  static void advance(prometheus::Counter& c, uint64_t value) {
-    auto seen = static_cast<uint64_t>(c.Value());
-    if (value > seen)
-      c.Increment(static_cast<double>(value - seen));
   }
 
   prometheus::Gauge& hot_keys;

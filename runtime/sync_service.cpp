@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 
 #include "runtime/connections.hpp"
+#include "runtime/counter_feed.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
 
@@ -61,15 +62,6 @@ struct sync_service::metrics {
                        .Name("shoal_sync_source_reconnects_total")
                        .Help("Times the reader reconnected to the source.")
                        .Register(r)) {}
-
-  /// Brings a counter fed from a running total up to `value`.
-  void advance(prometheus::Family<prometheus::Counter>& family,
-               const std::map<std::string, std::string>& labels, uint64_t value) {
-    auto& counter = family.Add(labels);
-    auto seen = static_cast<uint64_t>(counter.Value());
-    if (value > seen)
-      counter.Increment(static_cast<double>(value - seen));
-  }
 
   prometheus::Family<prometheus::Gauge>& source_position;
   prometheus::Family<prometheus::Gauge>& source_file;
@@ -162,9 +154,9 @@ void sync_service::update_metrics() {
     std::map<std::string, std::string> l{{"pipeline", name}};
     m.source_position.Add(l).Set(static_cast<double>(s.source.pos));
     m.source_file.Add(l).Set(file_number(s.source.file));
-    m.advance(m.rows_read, l, s.rows_read);
-    m.advance(m.rows_applied, l, s.rows_applied);
-    m.advance(m.reconnects, l, s.reconnects);
+    advance_counter(m.rows_read.Add(l), s.rows_read);
+    advance_counter(m.rows_applied.Add(l), s.rows_applied);
+    advance_counter(m.reconnects.Add(l), s.reconnects);
     m.lag.Add(l).Set(s.lag_seconds);
     m.inflight.Add(l).Set(static_cast<double>(s.inflight));
     for (auto st : {binlog::pipeline_state::starting, binlog::pipeline_state::snapshot,

@@ -19,6 +19,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"
+#include "tests/support/pipeline_config.hpp"
 #include "tests/support/shared_servers.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -146,17 +147,10 @@ TEST_F(node_health, healthz_fails_naming_the_pipeline_that_stopped) {
   json cfg{{"node", {{"name", "n1"}, {"port", free_port()}}},
            {"http", {{"port", http}}},
            {"sync",
-            {{"pipelines", json::array({{{"name", "hz"},
-                                         {"source",
-                                          {{"port", source().port()},
-                                           {"password_env", "SHOAL_TEST_MYSQL_PW"},
-                                           {"server_id", 778}}},
-                                         {"target",
-                                          {{"port", target().port()},
-                                           {"password_env", "SHOAL_TEST_MYSQL_PW"}}},
-                                         {"include", json::array({"hz.*"})},
-                                         {"partitions", 2},
-                                         {"start", "snapshot"}}})}}}};
+            {{"pipelines", json::array({pipeline_json("hz", 778, source(), target(),
+                                                      {{"include", json::array({"hz.*"})},
+                                                       {"partitions", 2},
+                                                       {"start", "snapshot"}})})}}}};
   auto node = start_node("n1", cfg, {{"SHOAL_TEST_MYSQL_PW", source().password()}});
   ASSERT_TRUE(node.wait_for_output("ready node=n1", seconds{15})) << node.output_tail();
   std::pair<int, json> r;
@@ -237,16 +231,9 @@ TEST_F(node_health, metrics_follow_the_prometheus_conventions) {
                                          {"secret_env", "SHOAL_TEST_WX_SECRET"}}})}}},
            {"hotkeys", {{"flush_ms", 5}}},
            {"sync",
-            {{"pipelines", json::array({{{"name", "mx"},
-                                         {"source",
-                                          {{"port", source().port()},
-                                           {"password_env", "SHOAL_TEST_MYSQL_PW"},
-                                           {"server_id", 779}}},
-                                         {"target",
-                                          {{"port", target().port()},
-                                           {"password_env", "SHOAL_TEST_MYSQL_PW"}}},
-                                         {"include", json::array({"mx.*"})},
-                                         {"partitions", 2}}})}}}};
+            {{"pipelines", json::array({pipeline_json("mx", 779, source(), target(),
+                                                      {{"include", json::array({"mx.*"})},
+                                                       {"partitions", 2}})})}}}};
   auto node = start_node("n1", cfg,
                          {{"SHOAL_TEST_WX_SECRET", "wx-test-secret"},
                           {"SHOAL_TEST_MYSQL_PW", source().password()}});

@@ -29,6 +29,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"
+#include "tests/support/pipeline_config.hpp"
 #include "tests/support/shared_servers.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -286,16 +287,9 @@ TEST_F(status_page, charts_every_service_and_lists_the_cluster) {
                                 {"window_ms", 2000},
                                 {"duration_ms", 60000}}})}}},
       {"sync",
-       {{"pipelines", json::array({{{"name", "shop"},
-                                    {"source",
-                                     {{"port", source().port()},
-                                      {"password_env", "SHOAL_TEST_MYSQL_PW"},
-                                      {"server_id", 901}}},
-                                    {"target",
-                                     {{"port", target().port()},
-                                      {"password_env", "SHOAL_TEST_MYSQL_PW"}}},
-                                    {"partitions", 2},
-                                    {"start", "current"}}})}}}};
+       {{"pipelines",
+         json::array({pipeline_json("shop", 901, source(), target(),
+                                    {{"partitions", 2}, {"start", "current"}})})}}}};
   start_node(cfg, {{"SHOAL_TEST_WX_SECRET", "wx-test-secret"},
                    {"SHOAL_TEST_TOKEN_API", "api-secret"},
                    {"SHOAL_TEST_MYSQL_PW", source().password()}});

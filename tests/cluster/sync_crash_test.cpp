@@ -17,6 +17,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"
+#include "tests/support/pipeline_config.hpp"
 #include "tests/support/shared_servers.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -44,23 +45,16 @@ class sync_crash_test : public server_test {
 protected:
   void SetUp() override {
     server_test::SetUp();
-    auto cfg =
-        json{{"node", {{"name", "n1"}, {"port", free_port()}}},
-             {"http", {{"port", http_port_}}},
-             {"log", {{"level", "info"}}},
-             {"sync",
-              {{"pipelines", json::array({{{"name", "sb"},
-                                           {"source",
-                                            {{"port", source().port()},
-                                             {"password_env", "SHOAL_TEST_MYSQL_PW"},
-                                             {"server_id", 777}}},
-                                           {"target",
-                                            {{"port", target().port()},
-                                             {"password_env", "SHOAL_TEST_MYSQL_PW"}}},
-                                           {"partitions", 4},
-                                           {"start", "snapshot"},
-                                           {"batch_rows", 200},
-                                           {"max_inflight_rows", 4000}}})}}}};
+    auto cfg = json{
+        {"node", {{"name", "n1"}, {"port", free_port()}}},
+        {"http", {{"port", http_port_}}},
+        {"log", {{"level", "info"}}},
+        {"sync",
+         {{"pipelines", json::array({pipeline_json("sb", 777, source(), target(),
+                                                   {{"partitions", 4},
+                                                    {"start", "snapshot"},
+                                                    {"batch_rows", 200},
+                                                    {"max_inflight_rows", 4000}})})}}}};
     std::ofstream{config()} << cfg.dump(2);
   }
 
