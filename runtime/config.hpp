@@ -129,6 +129,11 @@ struct sync_pipeline_config {
   uint32_t server_id = 0;
   mysql_settings target;
   int64_t partitions = 4;
+  /// "key": rows by key over `partitions` connections, each key in order (fast;
+  /// a reader of the target can see part of a source transaction).
+  /// "transaction": whole source transactions, in source commit order, several
+  /// per target transaction (never half of one).
+  std::string apply = "key";
   sync_start start;
   /// Table patterns `db.table` with `*` wildcards; empty include means all.
   std::vector<std::string> include;

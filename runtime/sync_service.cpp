@@ -103,6 +103,7 @@ binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
   s.target = to_mysql_config(p.target);
   s.server_id = p.server_id;
   s.partitions = static_cast<uint32_t>(p.partitions);
+  s.whole_transactions = p.apply == "transaction";
   // The config reader accepted only these words.
   s.start_mode = p.start.mode == "snapshot"   ? binlog::start_point::snapshot
                  : p.start.mode == "position" ? binlog::start_point::position
@@ -186,6 +187,7 @@ nlohmann::json sync_service::status() {
                        {"queued_rows", part.queued}});
     out[name] = {
         {"state", binlog::to_string(s.state)},
+        {"apply", s.whole_transactions ? "transaction" : "key"},
         {"error", s.error},
         {"source", position_json(s.source)},
         {"handed_on", position_json(s.handed_on)},

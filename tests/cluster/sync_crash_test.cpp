@@ -45,16 +45,21 @@ class sync_crash_test : public server_test {
 protected:
   void SetUp() override {
     server_test::SetUp();
-    auto cfg = json{
-        {"node", {{"name", "n1"}, {"port", free_port()}}},
-        {"http", {{"port", http_port_}}},
-        {"log", {{"level", "info"}}},
-        {"sync",
-         {{"pipelines", json::array({pipeline_json("sb", 777, source(), target(),
-                                                   {{"partitions", 4},
-                                                    {"start", "snapshot"},
-                                                    {"batch_rows", 200},
-                                                    {"max_inflight_rows", 4000}})})}}}};
+    write_config(json{{"partitions", 4}});
+  }
+
+  /// The node's config: pipeline "sb" with `mode` (partitions, apply) added.
+  void write_config(const json& mode) {
+    partitions_ = mode.value("partitions", 1);
+    json extra{{"start", "snapshot"}, {"batch_rows", 200}, {"max_inflight_rows", 4000}};
+    extra.update(mode);
+    auto cfg =
+        json{{"node", {{"name", "n1"}, {"port", free_port()}}},
+             {"http", {{"port", http_port_}}},
+             {"log", {{"level", "info"}}},
+             {"sync",
+              {{"pipelines",
+                json::array({pipeline_json("sb", 777, source(), target(), extra)})}}}};
     std::ofstream{config()} << cfg.dump(2);
   }
 
@@ -106,7 +111,7 @@ protected:
         auto dst = target().connect();
         auto rows =
             run(dst, "SELECT file, pos FROM shoal.sync_checkpoint WHERE pipeline='sb'");
-        bool all = rows.rows.size() == 4;
+        bool all = rows.rows.size() == static_cast<size_t>(partitions_);
         for (auto& r : rows.rows) {
           binlog::binlog_position at{r.at(0).value_or(""),
                                      std::stoull(r.at(1).value_or("0"))};
@@ -144,6 +149,7 @@ protected:
 
   temp_dir dir_{"sync-crash"};
   uint16_t http_port_ = free_port();
+  int partitions_ = 4;
   std::optional<child_process> node_;
 };
 
@@ -156,6 +162,30 @@ TEST_F(sync_crash_test, target_equals_source_after_kill_9_of_the_node_during_sys
   std::uniform_int_distribution<int> pause_ms{300, 1500};
   int kills = 0;
   for (; kills < 4 && load.running(); ++kills) {
+    std::this_thread::sleep_for(milliseconds{pause_ms(rng)});
+    ASSERT_TRUE(node_->kill());
+    node_->wait_for_exit(seconds{5});
+    start_node();
+    ASSERT_TRUE(node_->wait_for_output("resuming from", seconds{30}))
+        << node_->output_tail();
+  }
+  auto done = load.wait_for_exit(seconds{60});
+  ASSERT_TRUE(done && done->success()) << load.output_tail();
+  EXPECT_GE(kills, 2);
+  ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
+  expect_equal();
+}
+
+TEST_F(sync_crash_test, whole_transactions_resume_exactly_once_after_kill_9) {
+  write_config(json{{"apply", "transaction"}});
+  prepare();
+  start_node();
+  ASSERT_TRUE(node_->wait_for_output("starting at", seconds{30})) << node_->output_tail();
+  auto load = sysbench("run", 6);
+  std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pause_ms{300, 1500};
+  int kills = 0;
+  for (; kills < 3 && load.running(); ++kills) {
     std::this_thread::sleep_for(milliseconds{pause_ms(rng)});
     ASSERT_TRUE(node_->kill());
     node_->wait_for_exit(seconds{5});

@@ -385,7 +385,11 @@ private:
           since_poll_ = 0;
           poll();
         }
-        if (inflight_ >= cfg().max_inflight_rows) {
+        // Whole transactions: a partition commits only complete ones, so the
+        // reader waits for credits between transactions, never inside one (the
+        // bound is max_inflight_rows plus the largest transaction).
+        if (inflight_ >= cfg().max_inflight_rows &&
+            !(cfg().whole_transactions && in_group_)) {
           // Rows still in the outboxes count as in flight, but no partition has
           // them: hand them on, or the credits that free the reader never come
           // (partitions x batch_rows can exceed max_inflight_rows).
@@ -586,7 +590,8 @@ private:
   // key to several partitions, so they are applied first.
   std::shared_ptr<const table_schema>
   match_without_key(const std::shared_ptr<const table_schema>& schema, uint64_t offset) {
-    drain_all();
+    if (!cfg().whole_transactions)
+      drain_all();
     auto s = std::make_shared<table_schema>(*schema);
     s->key.clear();
     s->key_pads.clear();
@@ -616,7 +621,9 @@ private:
   /// Routes one row's ops to their partitions (a key change in a barrier).
   void dispatch(std::vector<row_op> ops, bool moves, const change_key& key) {
     ++rows_read_;
-    if (moves) {
+    // One partition applies every row in binlog order: a key change needs no
+    // barrier there (and a barrier inside a transaction would split it).
+    if (moves && !cfg().whole_transactions) {
       apply_in_barrier(ops, key);
       return;
     }

@@ -54,7 +54,7 @@ private:
         got = next(milliseconds{0});
       if (stopping())
         return;
-      if (!pending_.empty() && !apply())
+      if (!pending_.empty() && !apply_complete())
         return;
       if (drain_) {
         self_->send(reader_, drained_reply{id_, *drain_});
@@ -100,6 +100,29 @@ private:
       self_->send(reader_, rows_done{skipped, id_, std::nullopt});
     std::lock_guard<std::mutex> guard{st_->mtx};
     st_->status.partitions[id_].queued += rows;
+  }
+
+  // Applies what may be committed now: all of pending_, or with whole
+  // transactions only up to the end of the last complete one (its mark); the
+  // rest waits for the end of its transaction. False when the pipeline must stop.
+  bool apply_complete() {
+    if (!st_->settings.whole_transactions)
+      return apply();
+    auto end = std::find_if(pending_.rbegin(), pending_.rend(),
+                            [](const row_op& op) { return op.kind == op_kind::mark; });
+    if (end == pending_.rend())
+      return true;
+    std::vector<row_op> rest(std::make_move_iterator(end.base()),
+                             std::make_move_iterator(pending_.end()));
+    pending_.erase(end.base(), pending_.end());
+    auto rest_rows = static_cast<size_t>(count_rows(rest));
+    pending_rows_ -= std::min(pending_rows_, rest_rows);
+    if (!apply())
+      return false;
+    // apply() returns with everything it was given committed.
+    pending_ = std::move(rest);
+    pending_rows_ = rest_rows;
+    return true;
   }
 
   // Applies pending_ in one transaction with the checkpoint; false when the

@@ -52,6 +52,11 @@ struct pipeline_settings {
   /// The replica server id presented to the source.
   uint32_t server_id = 1000;
   uint32_t partitions = 4;
+  /// Commit whole source transactions, in source commit order, several per
+  /// target transaction (needs partitions == 1): a reader of the target never
+  /// sees part of one. Off: rows by key, a transaction's rows committed by
+  /// different partitions at different times.
+  bool whole_transactions = false;
   /// Where to start without a checkpoint.
   start_point start_mode = start_point::current;
   binlog_position start_position;
@@ -103,6 +108,8 @@ std::ostream& operator<<(std::ostream& os, pipeline_state s);
 struct pipeline_status {
   std::string name;
   pipeline_state state = pipeline_state::starting;
+  /// pipeline_settings::whole_transactions ("apply": "transaction").
+  bool whole_transactions = false;
   /// Why it failed: "FILE:POS: what" where the binlog was at fault.
   std::string error;
   /// End of the last event read from the source.
