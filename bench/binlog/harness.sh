@@ -21,7 +21,8 @@
 #                                  server started (its handler counters)
 #   write_pipeline_config FILE START_JSON INCLUDE_JSON [HTTP_PORT [LOG_LEVEL [LOG_FILE]]]
 #                                  a `shoal node` config with one pipeline "bench"
-#                                  from $src to $dst with $partitions partitions;
+#                                  from $src to $dst with $partitions partitions
+#                                  (and apply mode $apply, "key" when unset);
 #                                  the password in $SHOAL_BENCH_PASSWORD, the log
 #                                  in LOG_FILE ($dir/shoal.log; "": stderr)
 #   now; elapsed T0 T1             wall clock; seconds between two of its values
@@ -158,6 +159,7 @@ write_pipeline_config() {
     "target": { "host": "127.0.0.1", "port": $dst, "user": "root",
                 "password_env": "SHOAL_BENCH_PASSWORD" },
     "partitions": $partitions,
+    "apply": "${apply:-key}",
     "start": $start,
     "include": $include
   } ] }
