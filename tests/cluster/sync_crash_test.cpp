@@ -147,6 +147,32 @@ protected:
     ASSERT_TRUE(status && status->success()) << prep.output_tail();
   }
 
+  /// sysbench runs `seconds` while the node is killed (SIGKILL) up to `kills`
+  /// times at random moments and restarted; then the target must equal the source.
+  void kill_9_during_sysbench(int seconds_to_run, int kills_wanted) {
+    prepare();
+    start_node();
+    ASSERT_TRUE(node_->wait_for_output("starting at", seconds{30}))
+        << node_->output_tail();
+    auto load = sysbench("run", seconds_to_run);
+    std::mt19937 rng{std::random_device{}()};
+    std::uniform_int_distribution<int> pause_ms{300, 1500};
+    int kills = 0;
+    for (; kills < kills_wanted && load.running(); ++kills) {
+      std::this_thread::sleep_for(milliseconds{pause_ms(rng)});
+      ASSERT_TRUE(node_->kill());
+      node_->wait_for_exit(seconds{5});
+      start_node();
+      ASSERT_TRUE(node_->wait_for_output("resuming from", seconds{30}))
+          << node_->output_tail();
+    }
+    auto done = load.wait_for_exit(seconds{60});
+    ASSERT_TRUE(done && done->success()) << load.output_tail();
+    EXPECT_GE(kills, 2);
+    ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
+    expect_equal();
+  }
+
   temp_dir dir_{"sync-crash"};
   uint16_t http_port_ = free_port();
   int partitions_ = 4;
@@ -154,50 +180,12 @@ protected:
 };
 
 TEST_F(sync_crash_test, target_equals_source_after_kill_9_of_the_node_during_sysbench) {
-  prepare();
-  start_node();
-  ASSERT_TRUE(node_->wait_for_output("starting at", seconds{30})) << node_->output_tail();
-  auto load = sysbench("run", 8);
-  std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> pause_ms{300, 1500};
-  int kills = 0;
-  for (; kills < 4 && load.running(); ++kills) {
-    std::this_thread::sleep_for(milliseconds{pause_ms(rng)});
-    ASSERT_TRUE(node_->kill());
-    node_->wait_for_exit(seconds{5});
-    start_node();
-    ASSERT_TRUE(node_->wait_for_output("resuming from", seconds{30}))
-        << node_->output_tail();
-  }
-  auto done = load.wait_for_exit(seconds{60});
-  ASSERT_TRUE(done && done->success()) << load.output_tail();
-  EXPECT_GE(kills, 2);
-  ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
-  expect_equal();
+  kill_9_during_sysbench(8, 4);
 }
 
 TEST_F(sync_crash_test, whole_transactions_resume_exactly_once_after_kill_9) {
   write_config(json{{"apply", "transaction"}});
-  prepare();
-  start_node();
-  ASSERT_TRUE(node_->wait_for_output("starting at", seconds{30})) << node_->output_tail();
-  auto load = sysbench("run", 6);
-  std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> pause_ms{300, 1500};
-  int kills = 0;
-  for (; kills < 3 && load.running(); ++kills) {
-    std::this_thread::sleep_for(milliseconds{pause_ms(rng)});
-    ASSERT_TRUE(node_->kill());
-    node_->wait_for_exit(seconds{5});
-    start_node();
-    ASSERT_TRUE(node_->wait_for_output("resuming from", seconds{30}))
-        << node_->output_tail();
-  }
-  auto done = load.wait_for_exit(seconds{60});
-  ASSERT_TRUE(done && done->success()) << load.output_tail();
-  EXPECT_GE(kills, 2);
-  ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
-  expect_equal();
+  kill_9_during_sysbench(6, 3);
 }
 
 TEST_F(sync_crash_test, target_equals_source_after_target_and_source_restarts) {
