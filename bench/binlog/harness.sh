@@ -19,6 +19,10 @@
 #   copy_databases FROM TO DB...   mariadb-dump on FROM into TO, not binlogged on TO
 #   rows_changed PORT              row writes, updates and deletes since the
 #                                  server started (its handler counters)
+#   server_work PORT               "questions commits group_commits writes updates
+#                                  deletes": the server's client statements, binlog
+#                                  commits, binlog group commits and handler counters
+#                                  (subtract two readings for the work in between)
 #   write_pipeline_config FILE START_JSON INCLUDE_JSON [HTTP_PORT [LOG_LEVEL [LOG_FILE]]]
 #                                  a `shoal node` config with one pipeline "bench"
 #                                  from $src to $dst with $partitions partitions
@@ -140,6 +144,15 @@ copy_databases() {
 rows_changed() {
   sql "$1" "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS
     WHERE VARIABLE_NAME IN ('HANDLER_WRITE', 'HANDLER_UPDATE', 'HANDLER_DELETE')"
+}
+
+server_work() {
+  sql "$1" "SELECT GROUP_CONCAT(VARIABLE_VALUE ORDER BY FIELD(VARIABLE_NAME,
+      'QUESTIONS', 'BINLOG_COMMITS', 'BINLOG_GROUP_COMMITS', 'HANDLER_WRITE',
+      'HANDLER_UPDATE', 'HANDLER_DELETE') SEPARATOR ' ')
+    FROM information_schema.GLOBAL_STATUS
+    WHERE VARIABLE_NAME IN ('QUESTIONS', 'BINLOG_COMMITS', 'BINLOG_GROUP_COMMITS',
+                            'HANDLER_WRITE', 'HANDLER_UPDATE', 'HANDLER_DELETE')"
 }
 
 # -- shoal ---------------------------------------------------------------------
