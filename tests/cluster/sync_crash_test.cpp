@@ -3,6 +3,7 @@
 // random moments and restarted, and the source and target servers are killed
 // and restarted; afterwards the target equals the source, table by table.
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/binlog/decoder/binlog_position.hpp"
+#include "tests/support/bank_transfers.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"
@@ -186,6 +188,55 @@ TEST_F(sync_crash_test, target_equals_source_after_kill_9_of_the_node_during_sys
 TEST_F(sync_crash_test, whole_transactions_resume_exactly_once_after_kill_9) {
   write_config(json{{"apply", "transaction"}});
   kill_9_during_sysbench(6, 3);
+}
+
+// The bank-transfer checker of sync_transaction_test, across kill -9 of the node
+// process: a transaction committed on the target before the kill is not applied
+// again after it, and none is ever half there.
+TEST_F(sync_crash_test, whole_transactions_never_show_half_a_transfer_across_kill_9) {
+  write_config(json{{"apply", "transaction"}, {"batch_rows", 20}});
+  {
+    auto src = source().connect();
+    bank::create(src);
+  }
+  start_node();
+  ASSERT_TRUE(node_->wait_for_output("starting at", seconds{30})) << node_->output_tail();
+  // The snapshot fills the target's tables in chunks: the checker starts after it.
+  ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
+  auto dst = target().connect();
+  std::atomic<bool> stop{false}, writers_done{false};
+  std::atomic<int64_t> reads{0}, wrong{0};
+  std::thread checker{[&] { bank::check(dst, stop, reads, wrong); }};
+  auto writer = [&](uint64_t seed) {
+    auto src = source().connect();
+    bank::transfer(src, writers_done, 1'000'000, seed);
+  };
+  std::thread w1{writer, 21}, w2{writer, 23};
+  // Threads run: no fatal assertion until they are joined.
+  std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pause_ms{300, 1200};
+  int kills = 0;
+  bool restarted = true;
+  for (; kills < 3 && restarted; ++kills) {
+    std::this_thread::sleep_for(milliseconds{pause_ms(rng)});
+    EXPECT_TRUE(node_->kill());
+    node_->wait_for_exit(seconds{5});
+    start_node();
+    restarted = node_->wait_for_output("resuming from", seconds{30});
+  }
+  writers_done = true;
+  w1.join();
+  w2.join();
+  auto done = restarted && caught_up(seconds{60});
+  stop = true;
+  checker.join();
+  ASSERT_TRUE(done) << node_->output_tail();
+  EXPECT_EQ(kills, 3);
+  EXPECT_GT(reads, 100);
+  EXPECT_EQ(wrong, 0) << "of " << reads << " reads of the target";
+  auto src = source().connect();
+  for (auto table : {"bank.a", "bank.b"})
+    EXPECT_EQ(checksum(dst, table), checksum(src, table)) << table;
 }
 
 TEST_F(sync_crash_test, target_equals_source_after_target_and_source_restarts) {

@@ -5,15 +5,12 @@
 // property of that mode, shown here); with whole transactions it never does, also
 // across a stop and a resume from the checkpoint, and the copy ends identical.
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <random>
 #include <thread>
-#include <tuple>
-#include <vector>
 
 #include "tests/integration/binlog/sync_test_support.hpp"
+#include "tests/support/bank_transfers.hpp"
 #include "tests/support/eventually.hpp"
 
 namespace shoal::test {
@@ -21,64 +18,21 @@ namespace {
 
 using namespace std::chrono;
 
-constexpr int accounts = 40;
-constexpr int64_t opening = 1000;
-constexpr int64_t expected_total = 2 * accounts * opening;
-
 class sync_transaction_test : public sync_fixture {
 protected:
   void create_bank() {
     auto src = source().connect();
-    run(src, "CREATE DATABASE bank");
-    for (auto t : {"a", "b"}) {
-      run(src, std::string{"CREATE TABLE bank."} + t +
-                   " (id INT PRIMARY KEY, balance BIGINT NOT NULL)");
-      std::string values;
-      for (int i = 0; i < accounts; ++i)
-        values +=
-            (i ? ",(" : "(") + std::to_string(i) + "," + std::to_string(opening) + ")";
-      run(src, std::string{"INSERT INTO bank."} + t + " VALUES " + values);
-    }
+    bank::create(src);
   }
 
-  /// Moves amounts between random accounts of bank.a and bank.b, one source
-  /// transaction each, until `stop` or `count` transfers. Some transfers pay
-  /// many accounts (up to 40 rows), more than a target batch holds.
   void transfer(std::atomic<bool>& stop, int count, uint64_t seed) {
     auto src = source().connect();
-    std::mt19937_64 rng{seed};
-    auto table = [&] { return rng() % 2 ? "bank.a" : "bank.b"; };
-    for (int n = 0; n < count && !stop; ++n) {
-      auto legs = n % 4 == 0 ? 1 + rng() % 39 : 1;
-      int64_t amount = 1 + rng() % 50;
-      // (table, account, change); locked in one order so that two writers
-      // never deadlock on the source.
-      std::vector<std::tuple<std::string, uint64_t, int64_t>> moves;
-      moves.emplace_back(table(), rng() % accounts, -amount * static_cast<int64_t>(legs));
-      for (uint64_t k = 0; k < legs; ++k)
-        moves.emplace_back(table(), rng() % accounts, amount);
-      std::sort(moves.begin(), moves.end());
-      run(src, "BEGIN");
-      for (auto& [t, id, change] : moves)
-        run(src, "UPDATE " + t + " SET balance = balance + (" + std::to_string(change) +
-                     ") WHERE id = " + std::to_string(id));
-      run(src, "COMMIT");
-    }
+    bank::transfer(src, stop, count, seed);
   }
 
-  /// Reads the target's total balance (one statement: one consistent read)
-  /// until `stop`; counts reads that found another total than the opening one.
   static void check(mysql_connection& dst, std::atomic<bool>& stop,
                     std::atomic<int64_t>& reads, std::atomic<int64_t>& wrong) {
-    while (!stop) {
-      auto r = dst.query("SELECT (SELECT SUM(balance) FROM bank.a) + "
-                         "(SELECT SUM(balance) FROM bank.b)");
-      if (!r || r->rows.empty() || !r->rows[0][0])
-        continue; // not created on the target yet
-      ++reads;
-      if (std::stoll(*r->rows[0][0]) != expected_total)
-        ++wrong;
-    }
+    bank::check(dst, stop, reads, wrong);
   }
 };
 
