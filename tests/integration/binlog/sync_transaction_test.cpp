@@ -29,11 +29,6 @@ protected:
     auto src = source().connect();
     bank::transfer(src, stop, count, seed);
   }
-
-  static void check(mysql_connection& dst, std::atomic<bool>& stop,
-                    std::atomic<int64_t>& reads, std::atomic<int64_t>& wrong) {
-    bank::check(dst, stop, reads, wrong);
-  }
 };
 
 TEST_F(sync_transaction_test, per_key_apply_shows_half_transfers_to_a_reader) {
@@ -46,7 +41,7 @@ TEST_F(sync_transaction_test, per_key_apply_shows_half_transfers_to_a_reader) {
   auto dst = target().connect();
   std::atomic<bool> stop{false};
   std::atomic<int64_t> reads{0}, wrong{0};
-  std::thread checker{[&] { check(dst, stop, reads, wrong); }};
+  std::thread checker{[&] { bank::check(dst, stop, reads, wrong); }};
   std::thread writer{[&] { transfer(stop, 1'000'000, 7); }};
   bool seen = eventually([&] { return wrong > 0; }, seconds{60});
   stop = true;
@@ -71,7 +66,7 @@ TEST_F(sync_transaction_test, whole_transactions_never_show_half_a_transfer) {
   auto dst = target().connect();
   std::atomic<bool> stop{false}, writers_done{false};
   std::atomic<int64_t> reads{0}, wrong{0};
-  std::thread checker{[&] { check(dst, stop, reads, wrong); }};
+  std::thread checker{[&] { bank::check(dst, stop, reads, wrong); }};
   std::thread writer{[&] { transfer(writers_done, 1500, 11); }};
   std::thread writer2{[&] { transfer(writers_done, 1500, 13); }};
   // Halfway, the pipeline stops and a new one resumes from the checkpoint.
