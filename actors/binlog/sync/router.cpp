@@ -13,31 +13,39 @@ uint64_t fnv1a(std::string_view bytes, uint64_t seed) {
   return h;
 }
 
+uint64_t table_hash(const table_schema& table) {
+  auto h = fnv1a(table.target_db);
+  h = fnv1a(std::string_view{"\0", 1}, h);
+  return fnv1a(table.target_table, h);
+}
+
+uint64_t row_hash(const table_schema& table, const row_image& image) {
+  auto h = table_hash(table);
+  if (!table.has_key() || table.single_partition)
+    return h;
+  for (size_t k = 0; k < table.key.size(); ++k) {
+    auto i = table.key[k];
+    h = fnv1a(std::string_view{"\0", 1}, h);
+    if (i >= image.values.size())
+      continue;
+    auto* bytes = std::get_if<bytes_value>(&image.values[i]);
+    if (bytes && k < table.key_pads.size() && table.key_pads[k]) {
+      auto end = bytes->bytes.find_last_not_of(' ');
+      h = fnv1a(to_string(column_value{bytes_value{
+                    bytes->bytes.substr(0, end == std::string::npos ? 0 : end + 1)}}),
+                h);
+      continue;
+    }
+    h = fnv1a(to_string(image.values[i]), h);
+  }
+  return h;
+}
+
 uint32_t partition_of(const table_schema& table, const row_image& image,
                       uint32_t partitions) {
   if (partitions <= 1)
     return 0;
-  auto h = fnv1a(table.target_db);
-  h = fnv1a(std::string_view{"\0", 1}, h);
-  h = fnv1a(table.target_table, h);
-  if (table.has_key() && !table.single_partition) {
-    for (size_t k = 0; k < table.key.size(); ++k) {
-      auto i = table.key[k];
-      h = fnv1a(std::string_view{"\0", 1}, h);
-      if (i >= image.values.size())
-        continue;
-      auto* bytes = std::get_if<bytes_value>(&image.values[i]);
-      if (bytes && k < table.key_pads.size() && table.key_pads[k]) {
-        auto end = bytes->bytes.find_last_not_of(' ');
-        h = fnv1a(to_string(column_value{bytes_value{
-                      bytes->bytes.substr(0, end == std::string::npos ? 0 : end + 1)}}),
-                  h);
-        continue;
-      }
-      h = fnv1a(to_string(image.values[i]), h);
-    }
-  }
-  return static_cast<uint32_t>(h % partitions);
+  return static_cast<uint32_t>(row_hash(table, image) % partitions);
 }
 
 bool has_key_values(const table_schema& table, const row_image& image) {

@@ -22,6 +22,16 @@ namespace shoal::binlog {
 /// 64-bit FNV-1a of `bytes`, continuing from `seed`.
 uint64_t fnv1a(std::string_view bytes, uint64_t seed = 14695981039346656037ULL);
 
+/// 64-bit hash of the target table alone: what a table without a key (or a
+/// single_partition one) is routed by.
+uint64_t table_hash(const table_schema& table);
+
+/// 64-bit hash of the row `image` of `table` stands for: the target table and
+/// its key values (trailing spaces of PAD SPACE key columns left out);
+/// table_hash when the table has no key or is single_partition. Stable across
+/// processes and versions: stored checkpoints depend on it.
+uint64_t row_hash(const table_schema& table, const row_image& image);
+
 /// The partition in [0, partitions) for a row of `table` whose image is
 /// `image` (only its key columns are read). Tables without a key: by name.
 uint32_t partition_of(const table_schema& table, const row_image& image,
