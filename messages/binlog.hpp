@@ -5,6 +5,7 @@
 //   pipeline::start --partition_handles--> reader
 //   reader --partition_start, partition_batch, drain_request--> partition (x P)
 //   partition --rows_done, drained_reply--> reader
+//   reader --round_share--> partition --round_done--> reader   ("apply": "transaction")
 //
 // The pipeline's actors live in one process and exchange rows by shared
 // pointer: these types are not serialized and not in messages/registry.cpp.
@@ -19,6 +20,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -61,6 +64,28 @@ struct rows_done {
   std::optional<change_key> applied;
 };
 
+/// A partition's share of a round ("apply": "transaction"): whole source
+/// transactions, in source order, that no other partition's share conflicts
+/// with. The partition commits them in one target transaction together with
+/// `records`: for each listed partition, its checkpoint at `end` and its
+/// sync_round row (the groups of the round it has committed, encoded by
+/// encode_groups). Then it answers round_done.
+struct round_share {
+  uint64_t round = 0;
+  change_key end;
+  std::vector<row_op> ops;
+  std::vector<std::pair<uint32_t, std::string>> records;
+  /// Source transactions in `ops`.
+  uint32_t transactions = 0;
+};
+
+/// From a partition: its share of `round` is committed.
+struct round_done {
+  uint64_t round = 0;
+  uint32_t partition = 0;
+  int64_t rows = 0;
+};
+
 } // namespace shoal::binlog
 
 namespace shoal {
@@ -70,9 +95,10 @@ namespace shoal {
 ///   (binlog::partition_start)   first: where it is, and its epoch
 ///   (binlog::partition_batch)   rows to apply, in binlog order
 ///   (binlog::drain_request)     apply all received, then drained_reply
-using binlog_partition_actor = caf::typed_actor<caf::reacts_to<binlog::partition_start>,
-                                                caf::reacts_to<binlog::partition_batch>,
-                                                caf::reacts_to<binlog::drain_request>>;
+///   (binlog::round_share)       commit this share of a round, then round_done
+using binlog_partition_actor = caf::typed_actor<
+    caf::reacts_to<binlog::partition_start>, caf::reacts_to<binlog::partition_batch>,
+    caf::reacts_to<binlog::drain_request>, caf::reacts_to<binlog::round_share>>;
 
 namespace binlog {
 /// The reader's partitions, in partition order: its first message.
@@ -86,9 +112,10 @@ struct partition_handles {
 ///   (binlog::partition_handles) first, from pipeline::start
 ///   (binlog::rows_done)         credits and progress from a partition
 ///   (binlog::drained_reply)     a partition finished a drain_request
-using binlog_reader_actor = caf::typed_actor<caf::reacts_to<binlog::partition_handles>,
-                                             caf::reacts_to<binlog::rows_done>,
-                                             caf::reacts_to<binlog::drained_reply>>;
+///   (binlog::round_done)        a partition committed its share of a round
+using binlog_reader_actor = caf::typed_actor<
+    caf::reacts_to<binlog::partition_handles>, caf::reacts_to<binlog::rows_done>,
+    caf::reacts_to<binlog::drained_reply>, caf::reacts_to<binlog::round_done>>;
 
 } // namespace shoal
 
@@ -98,3 +125,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::drain_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::drained_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::rows_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::partition_handles)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::round_share)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(shoal::binlog::round_done)

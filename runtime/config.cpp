@@ -288,12 +288,7 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
       dst->finish();
     }
     s.apply = p.choice("apply", {"key", "transaction"}, s.apply);
-    s.partitions =
-        p.integer("partitions", 1, 256, s.apply == "transaction" ? 1 : s.partitions);
-    if (s.apply == "transaction" && s.partitions != 1)
-      p.error("apply \"transaction\" commits whole source transactions in source order "
-              "on one target connection: leave partitions out or set it to 1",
-              "partitions");
+    s.partitions = p.integer("partitions", 1, 256, s.partitions);
     read_start(p, s.start);
     s.include = p.strings("include", std::vector<std::string>{});
     s.exclude = p.strings("exclude", std::vector<std::string>{});

@@ -3,6 +3,7 @@
 #include <mariadb/mysql.h>
 // mariadb_rpl.h needs mysql.h first.
 #include <mariadb/mariadb_rpl.h>
+#include <poll.h>
 
 namespace shoal {
 
@@ -78,6 +79,15 @@ binlog_stream::open(mysql_config cfg, const stream_options& options) {
   if (mariadb_rpl_open(s->rpl_) != 0)
     return rpl_error(s->conn_, m, "binlog dump");
   return s;
+}
+
+bool binlog_stream::readable() const {
+  pollfd p{};
+  p.fd = static_cast<int>(mysql_get_socket(conn_.native_handle()));
+  p.events = POLLIN;
+  if (p.fd < 0)
+    return true;
+  return ::poll(&p, 1, 0) != 0;
 }
 
 mysql_expected<std::string_view> binlog_stream::next() {

@@ -49,6 +49,11 @@ public:
   /// ended the stream (connection lost, server error, read timeout).
   mysql_expected<std::string_view> next();
 
+  /// True when the socket has bytes waiting (or the connection ended), so
+  /// next() would not block; bytes the client library already buffered are
+  /// not seen. For a reader that has other work while the source is quiet.
+  bool readable() const;
+
   /// The checksum algorithm the source writes (@@global.binlog_checksum).
   bool checksums() const noexcept { return checksums_; }
 

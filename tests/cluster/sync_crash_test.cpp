@@ -52,7 +52,7 @@ protected:
 
   /// The node's config: pipeline "sb" with `mode` (partitions, apply) added.
   void write_config(const json& mode) {
-    partitions_ = mode.value("partitions", 1);
+    partitions_ = mode.value("partitions", 4);
     json extra{{"start", "snapshot"}, {"batch_rows", 200}, {"max_inflight_rows", 4000}};
     extra.update(mode);
     auto cfg =

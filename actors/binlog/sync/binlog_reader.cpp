@@ -15,6 +15,7 @@
 #include "actors/binlog/sync/resend_floor.hpp"
 #include "actors/binlog/sync/router.hpp"
 #include "actors/binlog/sync/snapshot.hpp"
+#include "actors/binlog/sync/writeset.hpp"
 #include "actors/binlog/sync/xa_tracker.hpp"
 #include "runtime/adapters/binlog_stream.hpp"
 #include "runtime/base/backoff.hpp"
@@ -63,11 +64,15 @@ public:
           outbox_.resize(parts_.size());
           applied_.resize(parts_.size());
         },
-        [&](rows_done& d) { on_done(d); }, [&](drained_reply& d) { on_drained(d); });
+        [&](rows_done& d) { on_done(d); }, [&](drained_reply& d) { on_drained(d); },
+        [&](round_done& d) { on_round_done(d); });
   }
 
 private:
   pipeline_settings& cfg() { return st_->settings; }
+
+  /// "apply": "transaction": whole source transactions go out in rounds.
+  bool rounds() const { return st_->settings.whole_transactions; }
 
   // Checks the source, claims the pipeline, loads checkpoints, finds where to
   // start.
@@ -128,6 +133,14 @@ private:
                             ", so each new one starts there");
         rewrite_checkpoints(*low);
       }
+      auto high = *low;
+      for (auto& k : *keys)
+        if (high < *k)
+          high = *k;
+      if (!(high == *low))
+        check_interrupted_round(*low, high);
+      acc_start_ = *low;
+      last_group_end_ = low->at;
       start_ = low->at;
       // Nothing at or below the lowest partition key needs handing on again.
       resend_floor_ = resend_floor{low};
@@ -205,6 +218,61 @@ private:
     return true;
   }
 
+  // The partitions stand at different keys. In transaction mode that is a
+  // round cut short: those at `high` committed their share (their sync_round
+  // rows say which groups), the others did not; the round is read again from
+  // `low` and only the other groups applied. In key mode after such a stop the
+  // per-partition keys would skip rows, so it stops with what to do.
+  void check_interrupted_round(const change_key& low, const change_key& high) {
+    auto records = on_target([&](mysql_connection& t) {
+      return load_rounds(t, cfg().checkpoint_database, cfg().name);
+    });
+    check(records, "reading the round records");
+    std::vector<const round_record*> at_high;
+    for (auto& r : *records)
+      if (r.partition < parts_.size() && high == change_key{r.end, 0})
+        at_high.push_back(&r);
+    auto range = low.to_string() + " .. " + high.to_string();
+    if (!rounds()) {
+      if (!at_high.empty())
+        throw stop_pipeline{
+            "pipeline \"" + cfg().name +
+            "\" stopped in the middle of a round of "
+            "\"apply\": \"transaction\" (its partitions stand at " +
+            range +
+            "), which key mode cannot resume without applying rows twice or skipping "
+            "them: run it with \"apply\": \"transaction\" until the source is idle "
+            "for a moment, then switch"};
+      return;
+    }
+    if (at_high.empty())
+      throw stop_pipeline{
+          "pipeline \"" + cfg().name + "\" has partitions at different positions (" +
+          range +
+          ") without a round record: they were written in \"apply\": \"key\" "
+          "mode, whose partitions do not apply whole transactions; run it with "
+          "\"apply\": \"key\" until the source is idle for a moment (the partitions "
+          "then agree on one position), then switch"};
+    for (auto* r : at_high) {
+      auto groups = decode_groups(r->groups);
+      if (!groups)
+        throw stop_pipeline{cfg().checkpoint_database +
+                            ".sync_round: the row of "
+                            "pipeline \"" +
+                            cfg().name + "\" partition " + std::to_string(r->partition) +
+                            " does not hold a list of groups; resync (start: snapshot)"};
+      done_before_.insert(groups->begin(), groups->end());
+      old_groups_[r->partition] = std::move(*groups);
+    }
+    forced_end_ = high;
+    st_->log(false, "a round ending at " + high.at.to_string() +
+                        " was cut short: " + std::to_string(at_high.size()) + " of " +
+                        std::to_string(parts_.size()) + " partitions committed " +
+                        std::to_string(done_before_.size()) +
+                        " of its transactions; reading it again from " +
+                        low.at.to_string() + " to apply the others");
+  }
+
   static std::string default_owner() {
     char host[256] = {};
     if (gethostname(host, sizeof(host) - 1) != 0)
@@ -249,6 +317,9 @@ private:
           checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
     apply_on_target(statements, "writing the checkpoint");
     mark_applied_everywhere(key);
+    acc_start_ = key;
+    acc_groups_ = 0;
+    last_group_end_ = key.at;
   }
 
   void mark_applied_everywhere(const change_key& key) {
@@ -385,11 +456,19 @@ private:
           since_poll_ = 0;
           poll();
         }
-        // Whole transactions: a partition commits only complete ones, so the
-        // reader waits for credits between transactions, never inside one (the
-        // bound is max_inflight_rows plus the largest transaction).
-        if (inflight_ >= cfg().max_inflight_rows &&
-            !(cfg().whole_transactions && in_group_)) {
+        if (rounds()) {
+          // One round in flight while the next one fills up to its limit (a
+          // transaction larger than that still goes whole). When the source
+          // is quiet, the next round goes out as soon as the one in flight is
+          // done instead of when the next event comes.
+          while (!cut_pending_ && round_in_flight_ &&
+                 (next_rows_ >= round_limit() ||
+                  (!next_.empty() && !in_group_ && !(*s)->readable())) &&
+                 !stopping())
+            wait_credit(milliseconds{5});
+          if (cut_pending_)
+            finish_cut();
+        } else if (inflight_ >= cfg().max_inflight_rows) {
           // Rows still in the outboxes count as in flight, but no partition has
           // them: hand them on, or the credits that free the reader never come
           // (partitions x batch_rows can exceed max_inflight_rows).
@@ -399,8 +478,9 @@ private:
         }
       }
       // Reconnect from the start of the group in progress; do not hand on its
-      // rows again.
+      // rows again (in transaction mode none were: its rows are read again).
       flush_all();
+      txn_ops_.clear();
       resend_floor_.raise(last_handed_);
       resume_at_ = in_group_ ? group_start_ : last_end_;
       gtid_.clear();
@@ -426,6 +506,18 @@ private:
   void wait_credit(milliseconds timeout) {
     receive_one(timeout);
     poll();
+  }
+
+  void on_round_done(const round_done& d) {
+    if (!round_in_flight_ || d.round != round_id_)
+      return;
+    inflight_ -= d.rows;
+    if (--round_waiting_ > 0)
+      return;
+    round_in_flight_ = false;
+    mark_applied_everywhere(round_end_);
+    if (!next_.empty() && !forced_end_)
+      dispatch_round();
   }
 
   void on_drained(const drained_reply& d) {
@@ -621,6 +713,12 @@ private:
   /// Routes one row's ops to their partitions (a key change in a barrier).
   void dispatch(std::vector<row_op> ops, bool moves, const change_key& key) {
     ++rows_read_;
+    if (rounds()) {
+      // The transaction goes out whole at its end (end_round_group).
+      for (auto& op : ops)
+        txn_ops_.push_back(std::move(op));
+      return;
+    }
     // One partition applies every row in binlog order: a key change needs no
     // barrier there (and a barrier inside a transaction would split it).
     if (moves && !cfg().whole_transactions) {
@@ -693,8 +791,13 @@ private:
 
   void on_event(const event_header&, uint64_t, heartbeat_event&) {
     poll();
-    if (!in_group_)
+    if (in_group_)
+      return;
+    if (!rounds())
       broadcast_marks();
+    else if (!forced_end_ && !round_in_flight_ &&
+             acc_start_ < change_key{last_group_end_, 0})
+      dispatch_round();
   }
 
   void on_event(const event_header&, uint64_t offset, incident_event& e) {
@@ -711,6 +814,15 @@ private:
     if (log_pos != 0)
       last_end_ = {file_, log_pos};
     in_group_ = false;
+    if (rounds()) {
+      end_round_group();
+      poll();
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      st_->status.handed_on = last_end_;
+      st_->status.rows_read = rows_read_;
+      st_->status.inflight = inflight_;
+      return;
+    }
     change_key key{last_end_, 0};
     for (auto p : touched_) {
       row_op mark;
@@ -726,6 +838,153 @@ private:
     st_->status.handed_on = last_end_;
     st_->status.rows_read = rows_read_;
     st_->status.inflight = inflight_;
+  }
+
+  // -- rounds ("apply": "transaction") ------------------------------------------
+  //
+  // Complete transactions gather in the next round while one round is in
+  // flight; when it is done (every partition it went to committed) the next
+  // goes out at once, its transactions spread over the partitions by writeset
+  // (writeset.hpp). A round's end is the end of its last group; every
+  // partition's checkpoint moves there, and each partition's sync_round row
+  // says which of the round's groups it committed, so a round cut short by a
+  // crash is read again and only its other groups applied
+  // (check_interrupted_round). Groups are named by ordinal: the n-th group to
+  // end after the round's start.
+
+  void end_round_group() {
+    change_key end{last_end_, 0};
+    last_group_end_ = last_end_;
+    if (acc_start_ < end) {
+      auto ordinal = acc_groups_++;
+      if (!txn_ops_.empty()) {
+        last_handed_ = txn_ops_.back().key;
+        if (!done_before_.count(ordinal)) {
+          pending_txn t;
+          t.ordinal = ordinal;
+          t.rows = txn_ops_.size();
+          for (auto& op : txn_ops_)
+            add_writeset(op, t.ws);
+          t.ops = std::move(txn_ops_);
+          inflight_ += static_cast<int64_t>(t.rows);
+          next_rows_ += t.rows;
+          next_.push_back(std::move(t));
+        }
+      }
+    }
+    txn_ops_.clear();
+    if (forced_end_) {
+      if (end == *forced_end_)
+        dispatch_round();
+      else if (*forced_end_ < end)
+        throw stop_pipeline{
+            last_end_.to_string() + ": the round cut short before the restart ended at " +
+            forced_end_->at.to_string() +
+            ", which is not the end of a group in this binlog: the source's binlog "
+            "changed under the checkpoint; resync (start: snapshot)"};
+      return;
+    }
+    if (round_in_flight_)
+      return;
+    if (!next_.empty() ||
+        (acc_start_ < end && steady_clock::now() - last_round_ > milliseconds{200}))
+      dispatch_round();
+  }
+
+  size_t round_limit() {
+    auto by_batch = cfg().batch_rows * parts_.size();
+    auto by_memory =
+        static_cast<size_t>(std::max<int64_t>(1, cfg().max_inflight_rows / 2));
+    return std::max<size_t>(1, std::min(by_batch, by_memory));
+  }
+
+  // Sends the next round: its transactions to their partitions, every
+  // partition's record with a share (the first partition with one also writes
+  // the records of those without).
+  // A test may cut the round short (fault "round_cut_short": one partition's
+  // share is never sent, the pipeline fails once the others committed theirs,
+  // as a crash would leave it; see finish_cut).
+  void dispatch_round() {
+    auto n = static_cast<uint32_t>(parts_.size());
+    change_key end{last_group_end_, 0};
+    std::vector<writeset> sets;
+    std::vector<size_t> rows;
+    for (auto& t : next_) {
+      sets.push_back(std::move(t.ws));
+      rows.push_back(t.rows);
+    }
+    auto where = assign_transactions(sets, rows, n);
+    std::vector<round_share> shares(n);
+    std::vector<std::vector<uint32_t>> groups(n);
+    for (size_t i = 0; i < next_.size(); ++i) {
+      auto& share = shares[where[i]];
+      for (auto& op : next_[i].ops)
+        share.ops.push_back(std::move(op));
+      ++share.transactions;
+      groups[where[i]].push_back(next_[i].ordinal);
+    }
+    for (auto& [p, old] : old_groups_) {
+      auto& g = groups[p];
+      g.insert(g.end(), old.begin(), old.end());
+      std::sort(g.begin(), g.end());
+      g.erase(std::unique(g.begin(), g.end()), g.end());
+    }
+    std::vector<uint32_t> senders;
+    for (uint32_t p = 0; p < n; ++p)
+      if (!shares[p].ops.empty())
+        senders.push_back(p);
+    if (senders.empty())
+      senders.push_back(0);
+    for (uint32_t p = 0; p < n; ++p) {
+      auto writer = shares[p].ops.empty() ? senders.front() : p;
+      shares[writer].records.emplace_back(p, encode_groups(groups[p]));
+    }
+    ++round_id_;
+    bool cut = senders.size() >= 2 && st_->fault("round_cut_short");
+    for (auto p : senders) {
+      if (cut && p == senders.back())
+        continue;
+      shares[p].round = round_id_;
+      shares[p].end = end;
+      self_->send(parts_[p], std::move(shares[p]));
+    }
+    round_waiting_ = senders.size();
+    round_in_flight_ = true;
+    round_end_ = end;
+    acc_start_ = end;
+    acc_groups_ = 0;
+    next_.clear();
+    next_rows_ = 0;
+    forced_end_.reset();
+    done_before_.clear();
+    old_groups_.clear();
+    last_round_ = steady_clock::now();
+    cut_pending_ = cut;
+  }
+
+  // The fault "round_cut_short" (dispatch_round): once the shares sent are
+  // committed, the pipeline fails.
+  void finish_cut() {
+    while (round_waiting_ > 1 && !stopping())
+      wait_credit(milliseconds{5});
+    throw stop_pipeline{"injected: a round cut short at " + round_end_.at.to_string()};
+  }
+
+  // Every round handed on is committed (before a DDL).
+  void finish_rounds() {
+    if (forced_end_)
+      throw stop_pipeline{last_end_.to_string() +
+                          ": a DDL inside the round cut short before the restart, "
+                          "which cannot be: resync (start: snapshot)"};
+    while (round_in_flight_ && !stopping())
+      wait_credit(milliseconds{100});
+    if (!next_.empty() || acc_start_ < change_key{last_group_end_, 0})
+      dispatch_round();
+    while (round_in_flight_) {
+      if (stopping())
+        throw stop_pipeline{"stopped during a barrier"};
+      wait_credit(milliseconds{100});
+    }
   }
 
   void broadcast_marks() {
@@ -758,6 +1017,10 @@ private:
 
   // Every partition applies all it has; returns false when stopping.
   void drain_all() {
+    if (rounds()) {
+      finish_rounds();
+      return;
+    }
     flush_all();
     ++barrier_id_;
     drained_ = 0;
@@ -880,6 +1143,9 @@ private:
     ddl_intent_.reset();
     mark_applied_everywhere(after);
     last_handed_ = after;
+    acc_start_ = after;
+    acc_groups_ = 0;
+    last_group_end_ = after.at;
   }
 
   // The target's definitions of what a DDL touches, to tell afterwards whether
@@ -1136,6 +1402,38 @@ private:
   size_t budget_ = 0;
   /// A DDL recorded on the target before it ran and not yet checkpointed.
   std::optional<ddl_intent> ddl_intent_;
+
+  // -- rounds ("apply": "transaction") --
+  struct pending_txn {
+    uint32_t ordinal = 0;
+    size_t rows = 0;
+    std::vector<row_op> ops;
+    writeset ws;
+  };
+  /// Ops of the group in progress.
+  std::vector<row_op> txn_ops_;
+  /// Where the round being gathered starts: the last round's end.
+  change_key acc_start_;
+  /// Groups that ended after acc_start_ (the next one's ordinal).
+  uint32_t acc_groups_ = 0;
+  /// The end of the last group (rotations aside): where a round may end.
+  binlog_position last_group_end_;
+  /// The round being gathered.
+  std::vector<pending_txn> next_;
+  size_t next_rows_ = 0;
+  uint64_t round_id_ = 0;
+  bool round_in_flight_ = false;
+  size_t round_waiting_ = 0;
+  change_key round_end_;
+  steady_clock::time_point last_round_;
+  /// A round cut short before this start: it must end at forced_end_ again;
+  /// the groups done_before_ were committed then, by the partitions whose
+  /// groups old_groups_ holds (kept in their records).
+  std::optional<change_key> forced_end_;
+  std::set<uint32_t> done_before_;
+  std::map<uint32_t, std::vector<uint32_t>> old_groups_;
+  /// A test cut the round in flight short (finish_cut).
+  bool cut_pending_ = false;
 };
 
 } // namespace

@@ -30,6 +30,10 @@ std::string ddl_table(const std::string& database) {
   return sql_identifier(database) + ".`sync_ddl`";
 }
 
+std::string round_table(const std::string& database) {
+  return sql_identifier(database) + ".`sync_round`";
+}
+
 std::string hex_literal(std::string_view bytes) {
   static const char digits[] = "0123456789abcdef";
   std::string out = "x'";
@@ -69,6 +73,14 @@ std::vector<std::string> checkpoint_schema_sql(const std::string& database) {
               " (pipeline VARCHAR(128) NOT NULL, partition_id INT NOT NULL,"
               " file VARCHAR(255) NOT NULL, pos BIGINT UNSIGNED NOT NULL,"
               " idx BIGINT UNSIGNED NOT NULL,"
+              " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+              " ON UPDATE CURRENT_TIMESTAMP(6),"
+              " PRIMARY KEY (pipeline, partition_id)) ENGINE=InnoDB",
+          "CREATE TABLE IF NOT EXISTS " + round_table(database) +
+              " (pipeline VARCHAR(128) NOT NULL, partition_id INT NOT NULL,"
+              " epoch BIGINT UNSIGNED NOT NULL, round_id BIGINT UNSIGNED NOT NULL,"
+              " file VARCHAR(255) NOT NULL, pos BIGINT UNSIGNED NOT NULL,"
+              " done_groups LONGBLOB NOT NULL,"
               " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
               " ON UPDATE CURRENT_TIMESTAMP(6),"
               " PRIMARY KEY (pipeline, partition_id)) ENGINE=InnoDB"};
@@ -269,6 +281,47 @@ load_xa_floor(mysql_connection& conn, const std::string& database,
     return std::optional<binlog_position>{};
   return std::optional<binlog_position>{binlog_position{
       rows->rows[0][0].value_or(""), std::stoull(rows->rows[0][1].value_or("4"))}};
+}
+
+std::string
+round_store_sql(const std::string& database, const std::string& pipeline, uint64_t epoch,
+                uint64_t round, const binlog_position& end,
+                const std::vector<std::pair<uint32_t, std::string>>& records) {
+  std::string sql = "INSERT INTO " + round_table(database) +
+                    " (pipeline, partition_id, epoch, round_id, file, pos, done_groups)"
+                    " VALUES ";
+  bool first = true;
+  for (auto& [partition, groups] : records) {
+    sql += first ? "(" : ",(";
+    first = false;
+    sql += quote_text(pipeline) + "," + std::to_string(partition) + "," +
+           std::to_string(epoch) + "," + std::to_string(round) + "," +
+           quote_text(end.file) + "," + std::to_string(end.pos) + "," +
+           hex_literal(groups) + ")";
+  }
+  return sql + " ON DUPLICATE KEY UPDATE epoch=VALUES(epoch), round_id=VALUES(round_id),"
+               " file=VALUES(file), pos=VALUES(pos), done_groups=VALUES(done_groups)";
+}
+
+mysql_expected<std::vector<round_record>> load_rounds(mysql_connection& conn,
+                                                      const std::string& database,
+                                                      const std::string& pipeline) {
+  auto rows =
+      conn.query("SELECT partition_id, epoch, round_id, file, pos, done_groups FROM " +
+                 round_table(database) + " WHERE pipeline=" + quote_text(pipeline));
+  if (!rows)
+    return rows.error();
+  std::vector<round_record> out;
+  for (auto& r : rows->rows) {
+    round_record rec;
+    rec.partition = static_cast<uint32_t>(std::stoul(r[0].value_or("0")));
+    rec.epoch = std::stoull(r[1].value_or("0"));
+    rec.round = std::stoull(r[2].value_or("0"));
+    rec.end = {r[3].value_or(""), std::stoull(r[4].value_or("0"))};
+    rec.groups = r[5].value_or("");
+    out.push_back(std::move(rec));
+  }
+  return out;
 }
 
 } // namespace shoal::binlog

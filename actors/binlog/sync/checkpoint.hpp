@@ -140,4 +140,40 @@ mysql_expected<std::optional<binlog_position>> load_xa_floor(mysql_connection& c
                                                              const std::string& database,
                                                              const std::string& pipeline);
 
+// -- rounds ("apply": "transaction") -----------------------------------------
+//
+// In transaction mode the reader hands on whole source transactions in
+// rounds: every partition's checkpoint moves from the round's start to its
+// end, but each partition commits only the transactions it was given. A
+// crash can leave some partitions at the end and others at the start; the
+// ones at the end say, in their sync_round row (written in the same
+// transaction as their checkpoint), which groups of the round they committed,
+// by ordinal (the n-th group to end after the round's start). Resuming reads
+// the round again and applies only the other groups.
+//
+//   CREATE TABLE `shoal`.`sync_round` (
+//     pipeline VARCHAR(128), partition_id INT,      -- primary key
+//     epoch BIGINT UNSIGNED, round_id BIGINT UNSIGNED,  -- who wrote it
+//     file VARCHAR(255), pos BIGINT UNSIGNED,       -- the round's end
+//     done_groups LONGBLOB, ...)                    -- encode_groups
+
+struct round_record {
+  uint32_t partition = 0;
+  uint64_t epoch = 0;
+  uint64_t round = 0;
+  binlog_position end;
+  std::string groups;
+};
+
+/// The statement that stores `records` (partition, encoded groups) for the
+/// round `round` of `epoch` that ends at `end`.
+std::string round_store_sql(const std::string& database, const std::string& pipeline,
+                            uint64_t epoch, uint64_t round, const binlog_position& end,
+                            const std::vector<std::pair<uint32_t, std::string>>& records);
+
+/// Every sync_round row of `pipeline`.
+mysql_expected<std::vector<round_record>> load_rounds(mysql_connection& conn,
+                                                      const std::string& database,
+                                                      const std::string& pipeline);
+
 } // namespace shoal::binlog

@@ -37,11 +37,13 @@ public:
     return receive_with(
         timeout, [&](partition_start& s) { inbox_.emplace_back(std::move(s)); },
         [&](partition_batch& b) { inbox_.emplace_back(std::move(b)); },
-        [&](drain_request& d) { inbox_.emplace_back(d); });
+        [&](drain_request& d) { inbox_.emplace_back(d); },
+        [&](round_share& r) { inbox_.emplace_back(std::move(r)); });
   }
 
 private:
-  using inbound = std::variant<partition_start, partition_batch, drain_request>;
+  using inbound =
+      std::variant<partition_start, partition_batch, drain_request, round_share>;
 
   void loop() {
     auto& cfg = st_->settings;
@@ -54,7 +56,7 @@ private:
         got = next(milliseconds{0});
       if (stopping())
         return;
-      if (!pending_.empty() && !apply_complete())
+      if (!pending_.empty() && !apply())
         return;
       if (drain_) {
         self_->send(reader_, drained_reply{id_, *drain_});
@@ -72,7 +74,10 @@ private:
     inbox_.pop_front();
     if (auto* s = std::get_if<partition_start>(&m)) {
       skip_ = s->applied;
+      epoch_ = s->epoch;
       conn_->set_epoch(s->epoch);
+    } else if (auto* r = std::get_if<round_share>(&m)) {
+      apply_round(*r);
     } else if (auto* b = std::get_if<partition_batch>(&m)) {
       take(*b);
     } else {
@@ -102,29 +107,6 @@ private:
     st_->status.partitions[id_].queued += rows;
   }
 
-  // Applies what may be committed now: all of pending_, or with whole
-  // transactions only up to the end of the last complete one (its mark); the
-  // rest waits for the end of its transaction. False when the pipeline must stop.
-  bool apply_complete() {
-    if (!st_->settings.whole_transactions)
-      return apply();
-    auto end = std::find_if(pending_.rbegin(), pending_.rend(),
-                            [](const row_op& op) { return op.kind == op_kind::mark; });
-    if (end == pending_.rend())
-      return true;
-    std::vector<row_op> rest(std::make_move_iterator(end.base()),
-                             std::make_move_iterator(pending_.end()));
-    pending_.erase(end.base(), pending_.end());
-    auto rest_rows = static_cast<size_t>(count_rows(rest));
-    pending_rows_ -= std::min(pending_rows_, rest_rows);
-    if (!apply())
-      return false;
-    // apply() returns with everything it was given committed.
-    pending_ = std::move(rest);
-    pending_rows_ = rest_rows;
-    return true;
-  }
-
   // Applies pending_ in one transaction with the checkpoint; false when the
   // pipeline must stop.
   bool apply() {
@@ -141,36 +123,135 @@ private:
       auto last = pending_.back().key;
       statements.push_back(
           checkpoint_store_sql(cfg.checkpoint_database, cfg.name, id_, last));
-      auto failure = conn_->apply(statements);
-      if (!failure && st_->fault("commit_reply_lost")) {
-        apply_error lost;
-        lost.error.code = 2013;
-        lost.error.message = "injected: lost connection after COMMIT";
-        failure = lost;
-      }
-      if (!failure) {
+      auto outcome = commit(statements, pending_);
+      if (outcome == committed::yes) {
         finish(last, count_rows(pending_));
         return true;
       }
-      if (failure->fenced) {
-        fail(name_ + ": " + failure->error.message);
-        return false;
-      }
-      if (!is_connection_lost(failure->error)) {
-        fail(name_ + ": the target rejected a change: " +
-             locate_rejected(*conn_, pending_, failure->error) +
-             "; the pipeline stops so that the target does not diverge from the "
-             "source");
-        return false;
-      }
-      st_->log(true, name_ + ": " + failure->error.to_string() + " (reconnecting)");
-      budget_ = 0; // the target may have restarted with another max_allowed_packet
-      if (!recover_target(*this, *conn_, name_) || !reload())
+      if (outcome == committed::stop || !reload())
         return false;
       if (pending_.empty())
         return true;
     }
     return false;
+  }
+
+  enum class committed { yes, unknown, stop };
+
+  // Runs `statements` (which apply `ops`) in one fenced transaction. unknown:
+  // the connection broke and is back; the caller finds out from the target
+  // whether the commit happened. stop: the pipeline failed.
+  committed commit(const std::vector<std::string>& statements,
+                   const std::vector<row_op>& ops) {
+    auto failure = conn_->apply(statements);
+    if (!failure && st_->fault("commit_reply_lost")) {
+      apply_error lost;
+      lost.error.code = 2013;
+      lost.error.message = "injected: lost connection after COMMIT";
+      failure = lost;
+    }
+    if (!failure)
+      return committed::yes;
+    if (failure->fenced) {
+      fail(name_ + ": " + failure->error.message);
+      return committed::stop;
+    }
+    if (!is_connection_lost(failure->error)) {
+      fail(name_ + ": the target rejected a change: " +
+           locate_rejected(*conn_, ops, failure->error) +
+           "; the pipeline stops so that the target does not diverge from the source");
+      return committed::stop;
+    }
+    st_->log(true, name_ + ": " + failure->error.to_string() + " (reconnecting)");
+    budget_ = 0; // the target may have restarted with another max_allowed_packet
+    if (!recover_target(*this, *conn_, name_))
+      return committed::stop;
+    return committed::unknown;
+  }
+
+  // Commits a share of a round ("apply": "transaction") with its records, in
+  // one transaction; then answers round_done. After a lost connection, this
+  // partition's sync_round row tells whether the commit happened: it names the
+  // epoch and round that wrote it.
+  void apply_round(const round_share& r) {
+    auto& cfg = st_->settings;
+    if (st_->fault("partition_exception"))
+      throw std::runtime_error("injected failure");
+    auto rows = count_rows(r.ops);
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      st_->status.partitions[id_].queued += rows;
+    }
+    while (!stopping()) {
+      if (budget_ == 0)
+        budget_ = session_budget(conn_->connection());
+      auto batch = statements_for(r.ops, budget_);
+      if (!batch.error.empty()) {
+        fail(name_ + ": " + batch.error);
+        return;
+      }
+      auto& statements = batch.statements;
+      for (auto& [p, groups] : r.records)
+        statements.push_back(
+            checkpoint_store_sql(cfg.checkpoint_database, cfg.name, p, r.end));
+      statements.push_back(round_store_sql(cfg.checkpoint_database, cfg.name, epoch_,
+                                           r.round, r.end.at, r.records));
+      auto outcome = commit(statements, r.ops);
+      if (outcome == committed::yes)
+        break;
+      if (outcome == committed::stop)
+        return;
+      auto done = round_committed(r.round);
+      if (!done)
+        return;
+      if (*done)
+        break;
+    }
+    if (stopping())
+      return;
+    uint32_t newest = 0;
+    for (auto& op : r.ops)
+      newest = std::max(newest, op.event_time);
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      for (auto& [p, groups] : r.records) {
+        auto& s = st_->status.partitions[p];
+        if (s.applied < r.end)
+          s.applied = r.end;
+      }
+      auto& s = st_->status.partitions[id_];
+      s.rows_applied += static_cast<uint64_t>(rows);
+      s.transactions += r.transactions;
+      s.queued = std::max<int64_t>(0, s.queued - rows);
+      st_->status.rows_applied += static_cast<uint64_t>(rows);
+      st_->applied_time = std::max(st_->applied_time, newest);
+    }
+    st_->cv.notify_all();
+    self_->send(reader_, round_done{r.round, id_, rows});
+  }
+
+  // Whether this partition's sync_round row was written by `round` of this
+  // run; nullopt when the pipeline must stop.
+  std::optional<bool> round_committed(uint64_t round) {
+    auto& cfg = st_->settings;
+    backoff delay{milliseconds{100}, milliseconds{2000}};
+    while (!stopping()) {
+      auto rounds = load_rounds(conn_->connection(), cfg.checkpoint_database, cfg.name);
+      if (rounds) {
+        for (auto& rec : *rounds)
+          if (rec.partition == id_)
+            return rec.epoch == epoch_ && rec.round == round;
+        return false;
+      }
+      if (!is_connection_lost(rounds.error())) {
+        fail(name_ + ": reading the round record again: " + rounds.error().to_string());
+        return std::nullopt;
+      }
+      if (!recover_target(*this, *conn_, name_))
+        return std::nullopt;
+      pause(delay.next());
+    }
+    return std::nullopt;
   }
 
   // After a lost connection: the commit may have happened before it broke.
@@ -252,6 +333,8 @@ private:
   // session_budget of conn_; 0 until read after a (re)connect.
   size_t budget_ = 0;
   std::optional<change_key> skip_;
+  // The ownership epoch of this run (partition_start).
+  uint64_t epoch_ = 0;
   std::vector<row_op> pending_;
   size_t pending_rows_ = 0;
   std::optional<uint64_t> drain_;

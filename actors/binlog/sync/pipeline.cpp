@@ -42,7 +42,7 @@ std::shared_ptr<pipeline> pipeline::start(caf::actor_system& sys,
                                           pipeline_settings settings) {
   auto st = std::make_shared<shared>();
   st->settings = std::move(settings);
-  if (st->settings.partitions == 0 || st->settings.whole_transactions)
+  if (st->settings.partitions == 0)
     st->settings.partitions = 1;
   st->status.name = st->settings.name;
   st->status.whole_transactions = st->settings.whole_transactions;

@@ -52,10 +52,11 @@ struct pipeline_settings {
   /// The replica server id presented to the source.
   uint32_t server_id = 1000;
   uint32_t partitions = 4;
-  /// Commit whole source transactions, in source commit order, several per
-  /// target transaction (needs partitions == 1): a reader of the target never
-  /// sees part of one. Off: rows by key, a transaction's rows committed by
-  /// different partitions at different times.
+  /// Commit whole source transactions: a reader of the target never sees part
+  /// of one. They go out in rounds, spread over the partitions by writeset
+  /// (transactions that touch a common row stay on one partition, in source
+  /// order), each round committed before the next. Off: rows by key, a
+  /// transaction's rows committed by different partitions at different times.
   bool whole_transactions = false;
   /// Where to start without a checkpoint.
   start_point start_mode = start_point::current;

@@ -330,29 +330,25 @@ TEST(config, pipeline_start_forms) {
   EXPECT_EQ(p[2].server_id, 9u);
 }
 
-TEST(config, apply_transaction_runs_on_one_ordered_connection) {
+TEST(config, apply_transaction_runs_partitions_like_key_mode) {
   auto doc = minimal();
   doc["sync"] = json::parse(R"({"pipelines": [
     {"name": "a", "source": {"server_id": 7}, "target": {"port": 3307}},
     {"name": "b", "source": {"server_id": 8}, "target": {"port": 3307},
-     "apply": "transaction"}]})");
+     "apply": "transaction"},
+    {"name": "c", "source": {"server_id": 9}, "target": {"port": 3307},
+     "apply": "transaction", "partitions": 1}]})");
   auto ok = parse_config(doc);
   ASSERT_TRUE(ok) << joined(ok.error());
   auto& p = ok->sync.pipelines;
   EXPECT_EQ(p[0].apply, "key");
   EXPECT_EQ(p[0].partitions, 4);
   EXPECT_EQ(p[1].apply, "transaction");
-  EXPECT_EQ(p[1].partitions, 1);
+  EXPECT_EQ(p[1].partitions, 4);
+  EXPECT_EQ(p[2].partitions, 1);
 
-  doc["sync"]["pipelines"][1]["partitions"] = 4;
-  auto errors = errors_of(doc);
-  EXPECT_TRUE(contains(errors, "config error at $.sync.pipelines[1].partitions: apply "
-                               "\"transaction\" commits whole source transactions in "
-                               "source order on one target connection: leave partitions "
-                               "out or set it to 1"))
-      << joined(errors);
   doc["sync"]["pipelines"][1]["apply"] = "rows";
-  errors = errors_of(doc);
+  auto errors = errors_of(doc);
   EXPECT_FALSE(errors.empty());
   EXPECT_NE(joined(errors).find("$.sync.pipelines[1].apply"), std::string::npos)
       << joined(errors);
