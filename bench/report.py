@@ -190,7 +190,8 @@ def binlog_rows(t, b):
         scen = (f"Binlog catch-up of a sysbench write-only backlog: {g('transactions'):,} tx, "
                 f"{g('row_changes'):,} row changes ({g('tables')} tables x {g('table_size'):,} rows, "
                 f"{g('seconds')} s, {g('threads')} threads); "
-                + ("shoal applying whole source transactions (apply transaction, one connection)"
+                + (f"shoal applying whole source transactions on {g('partitions')} partitions "
+                   "(apply transaction)"
                    if g("apply") == "transaction" else
                    f"shoal with {g('partitions')} partitions (apply key)"))
     else:
