@@ -67,10 +67,21 @@ void add_writeset(const row_op& op, writeset& out) {
   out.tables.push_back(t);
   if (has_before(op.kind))
     add(op.before);
-  // An update with a partial after image keeps its key (router.hpp
-  // ops_for_row): the before image names the row.
-  if (has_after(op.kind) && op.kind != op_kind::update)
-    add(op.after);
+  if (op.kind != op_kind::update) {
+    if (has_after(op.kind))
+      add(op.after);
+    return;
+  }
+  // An update with a partial after image (binlog_row_image=MINIMAL or NOBLOB)
+  // may still change the key: the row it leaves behind has the before image's
+  // key with the after image's key columns laid over it.
+  auto moved = op.before;
+  for (auto i : table.key)
+    if (i < op.after.present.size() && op.after.present[i] && i < moved.values.size()) {
+      moved.values[i] = op.after.values[i];
+      moved.present[i] = true;
+    }
+  add(moved);
 }
 
 std::vector<uint32_t> assign_transactions(const std::vector<writeset>& writesets,

@@ -86,6 +86,32 @@ TEST(sync_writeset, a_key_change_touches_the_old_and_the_new_row) {
   EXPECT_EQ(where[1], where[2]);
 }
 
+TEST(sync_writeset, a_key_change_with_a_partial_after_image_touches_both_rows) {
+  auto t = table("t");
+  // binlog_row_image=MINIMAL: UPDATE t SET id=2 WHERE id=1 logs the key before
+  // and only the changed column after; it is applied as one UPDATE.
+  row_op move;
+  move.kind = op_kind::update;
+  move.table = t;
+  move.before = image({int64_t{1}, int64_t{0}});
+  move.before.present = {true, false};
+  move.after = image({int64_t{2}, int64_t{0}});
+  move.after.present = {true, false};
+  row_op touch = move;
+  touch.before = image({int64_t{2}, int64_t{0}});
+  touch.before.present = {true, false};
+  touch.after = image({int64_t{0}, int64_t{9}});
+  touch.after.present = {false, true};
+  auto where = assign_transactions({ws_of({move}), ws_of({touch})}, {1, 1}, 8);
+  EXPECT_EQ(where[0], where[1]);
+  // The same update without a key change touches one row.
+  auto stay = touch;
+  stay.before = image({int64_t{5}, int64_t{0}});
+  stay.before.present = {true, false};
+  where = assign_transactions({ws_of({stay}), ws_of({touch})}, {1, 1}, 8);
+  EXPECT_NE(where[0], where[1]);
+}
+
 TEST(sync_writeset, a_whole_table_conflicts_with_every_row_of_it_only_in_that_round) {
   auto t = table("t");
   auto nokey = table("t", {}); // the same target table, matched without its key
