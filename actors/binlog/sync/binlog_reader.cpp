@@ -133,6 +133,16 @@ private:
                             ", so each new one starts there");
         rewrite_checkpoints(*low);
       }
+      if (rounds() && low->index != 0)
+        throw stop_pipeline{
+            "pipeline \"" + cfg().name +
+            "\" was checkpointed inside a source "
+            "transaction (" +
+            low->to_string() +
+            ") by \"apply\": \"key\", and "
+            "\"apply\": \"transaction\" commits transactions whole: run it with "
+            "\"apply\": \"key\" until the source is idle for a moment (the "
+            "partitions then stand between transactions), then switch"};
       auto high = *low;
       for (auto& k : *keys)
         if (high < *k)
@@ -629,12 +639,19 @@ private:
                           q.statement.substr(0, 100) +
                           "\" (binlog_format=STATEMENT or MIXED on the source): shoal "
                           "applies only row events; set binlog_format=ROW"};
-    case query_kind::ddl:
+    case query_kind::ddl: {
+      // A DDL that is not applied (ignored or skipped) inside a transaction
+      // after its rows, such as a DROP TEMPORARY TABLE: in transaction mode the
+      // transaction goes on to its commit, whole (one that is applied stops
+      // the pipeline in apply_ddl).
+      bool inside = rounds() && in_group_ && !txn_ops_.empty();
       if (!in_group_)
         open_group(offset);
       apply_ddl(h, offset, q);
-      end_group(h.log_pos);
+      if (!inside)
+        end_group(h.log_pos);
       return;
+    }
     case query_kind::other:
       if (!in_group_ || standalone_)
         end_group(h.log_pos);
@@ -1086,6 +1103,11 @@ private:
     case ddl_plan::action::apply:
       break;
     }
+    if (rounds() && !txn_ops_.empty())
+      throw stop_pipeline{
+          where + ": DDL inside a transaction after " + std::to_string(txn_ops_.size()) +
+          " row changes of it; \"apply\": \"transaction\" cannot commit that "
+          "transaction whole around a DDL: run this stretch with \"apply\": \"key\""};
     auto& d = plan.parsed;
     auto& sql = plan.sql;
     auto& use_db = plan.use_db;

@@ -119,9 +119,11 @@ resume_position(const std::vector<std::optional<change_key>>& keys) {
 mysql_expected<std::vector<std::optional<change_key>>>
 load_checkpoints(mysql_connection& conn, const std::string& database,
                  const std::string& pipeline, uint32_t partitions) {
+  // A locking read: after a lost connection a commit may still be under way
+  // on the server; this waits for it instead of reading what it replaces.
   auto rows =
       conn.query("SELECT partition_id, file, pos, idx FROM " + table_name(database) +
-                 " WHERE pipeline=" + quote_text(pipeline));
+                 " WHERE pipeline=" + quote_text(pipeline) + " LOCK IN SHARE MODE");
   if (!rows)
     return rows.error();
   std::vector<std::pair<uint32_t, change_key>> stored;
@@ -308,7 +310,8 @@ mysql_expected<std::vector<round_record>> load_rounds(mysql_connection& conn,
                                                       const std::string& pipeline) {
   auto rows =
       conn.query("SELECT partition_id, epoch, round_id, file, pos, done_groups FROM " +
-                 round_table(database) + " WHERE pipeline=" + quote_text(pipeline));
+                 round_table(database) + " WHERE pipeline=" + quote_text(pipeline) +
+                 " LOCK IN SHARE MODE"); // as in load_checkpoints
   if (!rows)
     return rows.error();
   std::vector<round_record> out;
