@@ -10,9 +10,11 @@
 // apart, as MariaDB's own doing, not shoal's.
 //
 // Each case is one combination of the source's binlog_row_metadata,
-// binlog_row_image, sql_mode and the pipeline's start mode. The eighteen cases
-// cross every metadata with every image and both start modes; the sql mode
-// alternates so that each metadata x image pair meets both sql modes.
+// binlog_row_image, sql_mode and the pipeline's start and apply modes. The
+// eighteen cases cross every metadata with every image and both start modes;
+// the sql mode alternates so that each metadata x image pair meets both sql
+// modes, and each pair runs once per apply mode ("snapshot" with "key",
+// "current" with "transaction", whose rounds spread over 4 partitions).
 //
 //   SHOAL_DIFF_SEED=123 build/tests/integration/binlog/differential_test
 //   SHOAL_DIFF_TRANSACTIONS=1000 ...      (default 400 ordinary transactions)
@@ -70,9 +72,12 @@ struct diff_case {
   std::string start;
   /// The source session's sql_mode: MariaDB's default (strict) or '' (not strict).
   bool strict = true;
+  /// "apply": "transaction" instead of "key".
+  bool whole = false;
 
   std::string name() const {
-    return metadata + "_" + image + "_" + start + "_" + (strict ? "strict" : "nonstrict");
+    return metadata + "_" + image + "_" + start + "_" +
+           (strict ? "strict" : "nonstrict") + (whole ? "_tx" : "_key");
   }
 };
 
@@ -214,6 +219,7 @@ TEST_P(differential_test, replica_and_target_end_identical_to_the_source) {
   run(src, "SET SESSION time_zone = '+05:30'");
 
   auto s = settings("diff", 4);
+  s.whole_transactions = c.whole;
   s.start_mode = c.start == "snapshot" ? binlog::start_point::snapshot
                                        : binlog::start_point::current;
   size_t next = 0;
@@ -274,7 +280,8 @@ std::vector<diff_case> every_case() {
     for (auto image : {"FULL", "MINIMAL", "NOBLOB"})
       for (auto start : {"snapshot", "current"}) {
         // The two start modes of a pair get opposite sql modes, in turn.
-        out.push_back(diff_case{metadata, image, start, (n / 2 + n) % 2 == 0});
+        out.push_back(diff_case{metadata, image, start, (n / 2 + n) % 2 == 0,
+                                std::string{start} == "current"});
         ++n;
       }
   return out;
