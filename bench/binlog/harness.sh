@@ -29,6 +29,10 @@
 #                                  (and apply mode $apply, "key" when unset);
 #                                  the password in $SHOAL_BENCH_PASSWORD, the log
 #                                  in LOG_FILE ($dir/shoal.log; "": stderr)
+#   throttle PID PCT; unthrottle PID
+#                                  PID (a server) gets PCT% of one CPU (a cpu cgroup
+#                                  quota), a deliberately slow server; then no limit
+#   binlog_bytes PORT              the size of every binlog file of the server
 #   now; elapsed T0 T1             wall clock; seconds between two of its values
 # shellcheck shell=bash disable=SC2154
 
@@ -47,6 +51,38 @@ bench_storage_args=(
   --performance-schema=OFF --character-set-server=utf8mb4
   --collation-server=utf8mb4_general_ci --max-connections=500
 )
+
+throttled_cgroup=""
+
+throttle() {
+  local pid=$1 pct=$2 cg
+  if [ -w /sys/fs/cgroup/cpu ]; then
+    cg=/sys/fs/cgroup/cpu/shoal-bench-$$
+    mkdir -p "$cg"
+    echo 100000 >"$cg/cpu.cfs_period_us"
+    echo $((pct * 1000)) >"$cg/cpu.cfs_quota_us"
+  elif [ -f /sys/fs/cgroup/cgroup.controllers ] && [ -w /sys/fs/cgroup ]; then
+    cg=/sys/fs/cgroup/shoal-bench-$$
+    mkdir -p "$cg"
+    echo "$((pct * 1000)) 100000" >"$cg/cpu.max"
+  else
+    echo "throttle: no writable cpu cgroup (v1 /sys/fs/cgroup/cpu or v2) here" >&2
+    return 1
+  fi
+  echo "$pid" >"$cg/cgroup.procs"
+  throttled_cgroup=$cg
+}
+
+unthrottle() {
+  [ -n "$throttled_cgroup" ] || return 0
+  echo "$1" >"$(dirname "$throttled_cgroup")/cgroup.procs" 2>/dev/null || true
+  rmdir "$throttled_cgroup" 2>/dev/null || true
+  throttled_cgroup=""
+}
+
+binlog_bytes() {
+  sql "$1" "SHOW BINARY LOGS" | awk '{ n += $2 } END { printf "%d", n }'
+}
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
