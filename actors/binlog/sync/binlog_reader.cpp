@@ -471,7 +471,7 @@ private:
           // transaction larger than that still goes whole). When the source
           // is quiet, the next round goes out as soon as the one in flight is
           // done instead of when the next event comes.
-          while (!cut_pending_ && round_in_flight_ &&
+          while (!cut_pending_ && round_in_flight() &&
                  (next_rows_ >= round_limit() ||
                   (!next_.empty() && !in_group_ && !(*s)->readable())) &&
                  !stopping())
@@ -518,13 +518,14 @@ private:
     poll();
   }
 
+  bool round_in_flight() const { return round_waiting_ > 0; }
+
   void on_round_done(const round_done& d) {
-    if (!round_in_flight_ || d.round != round_id_)
+    if (!round_in_flight() || d.round != round_id_)
       return;
     inflight_ -= d.rows;
     if (--round_waiting_ > 0)
       return;
-    round_in_flight_ = false;
     mark_applied_everywhere(round_end_);
     if (!next_.empty() && !forced_end_)
       dispatch_round();
@@ -812,7 +813,7 @@ private:
       return;
     if (!rounds())
       broadcast_marks();
-    else if (!forced_end_ && !round_in_flight_ &&
+    else if (!forced_end_ && !round_in_flight() &&
              acc_start_ < change_key{last_group_end_, 0})
       dispatch_round();
   }
@@ -901,7 +902,7 @@ private:
             "changed under the checkpoint; resync (start: snapshot)"};
       return;
     }
-    if (round_in_flight_)
+    if (round_in_flight())
       return;
     if (!next_.empty() ||
         (acc_start_ < end && steady_clock::now() - last_round_ > milliseconds{200}))
@@ -966,7 +967,6 @@ private:
       self_->send(parts_[p], std::move(shares[p]));
     }
     round_waiting_ = senders.size();
-    round_in_flight_ = true;
     round_end_ = end;
     acc_start_ = end;
     acc_groups_ = 0;
@@ -993,11 +993,11 @@ private:
       throw stop_pipeline{last_end_.to_string() +
                           ": a DDL inside the round cut short before the restart, "
                           "which cannot be: resync (start: snapshot)"};
-    while (round_in_flight_ && !stopping())
+    while (round_in_flight() && !stopping())
       wait_credit(milliseconds{100});
     if (!next_.empty() || acc_start_ < change_key{last_group_end_, 0})
       dispatch_round();
-    while (round_in_flight_) {
+    while (round_in_flight()) {
       if (stopping())
         throw stop_pipeline{"stopped during a barrier"};
       wait_credit(milliseconds{100});
@@ -1444,7 +1444,7 @@ private:
   std::vector<pending_txn> next_;
   size_t next_rows_ = 0;
   uint64_t round_id_ = 0;
-  bool round_in_flight_ = false;
+  /// Shares of the round in flight not yet committed (0: none in flight).
   size_t round_waiting_ = 0;
   change_key round_end_;
   steady_clock::time_point last_round_;

@@ -30,6 +30,13 @@ protected:
     auto src = source().connect();
     bank::transfer(src, stop, count, seed);
   }
+
+  /// The target's bank tables hold the source's rows.
+  void expect_same_bank(mysql_connection& dst) {
+    auto src = source().connect();
+    EXPECT_EQ(rows_of(src, "bank.a"), rows_of(dst, "bank.a"));
+    EXPECT_EQ(rows_of(src, "bank.b"), rows_of(dst, "bank.b"));
+  }
 };
 
 TEST_F(sync_transaction_test, per_key_apply_shows_half_transfers_to_a_reader) {
@@ -51,9 +58,7 @@ TEST_F(sync_transaction_test, per_key_apply_shows_half_transfers_to_a_reader) {
   EXPECT_TRUE(seen) << reads << " reads of the target, none saw a half transfer";
   // Once caught up, the copy is right again: the mode keeps every row's order.
   ASSERT_TRUE(caught_up(*p));
-  auto src = source().connect();
-  EXPECT_EQ(rows_of(src, "bank.a"), rows_of(dst, "bank.a"));
-  EXPECT_EQ(rows_of(src, "bank.b"), rows_of(dst, "bank.b"));
+  expect_same_bank(dst);
 }
 
 TEST_F(sync_transaction_test, whole_transactions_never_show_half_a_transfer) {
@@ -83,9 +88,7 @@ TEST_F(sync_transaction_test, whole_transactions_never_show_half_a_transfer) {
   ASSERT_TRUE(done);
   EXPECT_GT(reads, 100);
   EXPECT_EQ(wrong, 0) << "of " << reads << " reads of the target";
-  auto src = source().connect();
-  EXPECT_EQ(rows_of(src, "bank.a"), rows_of(dst, "bank.a"));
-  EXPECT_EQ(rows_of(src, "bank.b"), rows_of(dst, "bank.b"));
+  expect_same_bank(dst);
   EXPECT_EQ(resumed->status().state, binlog::pipeline_state::running)
       << resumed->status().error;
   // Disjoint transfers went to several partitions.
@@ -152,9 +155,7 @@ TEST_F(sync_transaction_test, a_round_cut_short_is_finished_exactly_once) {
   ASSERT_TRUE(cut);
   ASSERT_TRUE(done);
   EXPECT_EQ(wrong, 0) << "of " << reads << " reads of the target";
-  auto src = source().connect();
-  EXPECT_EQ(rows_of(src, "bank.a"), rows_of(dst, "bank.a"));
-  EXPECT_EQ(rows_of(src, "bank.b"), rows_of(dst, "bank.b"));
+  expect_same_bank(dst);
   EXPECT_EQ(resumed->status().state, binlog::pipeline_state::running)
       << resumed->status().error;
 }

@@ -11,9 +11,9 @@
 namespace shoal::binlog {
 namespace {
 
-row_image image(std::vector<column_value> values) {
+row_image image(std::vector<column_value> values, std::vector<bool> present = {}) {
   row_image r;
-  r.present.assign(values.size(), true);
+  r.present = present.empty() ? std::vector<bool>(values.size(), true) : present;
   r.values = std::move(values);
   return r;
 }
@@ -93,21 +93,16 @@ TEST(sync_writeset, a_key_change_with_a_partial_after_image_touches_both_rows) {
   row_op move;
   move.kind = op_kind::update;
   move.table = t;
-  move.before = image({int64_t{1}, int64_t{0}});
-  move.before.present = {true, false};
-  move.after = image({int64_t{2}, int64_t{0}});
-  move.after.present = {true, false};
+  move.before = image({int64_t{1}, int64_t{0}}, {true, false});
+  move.after = image({int64_t{2}, int64_t{0}}, {true, false});
   row_op touch = move;
-  touch.before = image({int64_t{2}, int64_t{0}});
-  touch.before.present = {true, false};
-  touch.after = image({int64_t{0}, int64_t{9}});
-  touch.after.present = {false, true};
+  touch.before = image({int64_t{2}, int64_t{0}}, {true, false});
+  touch.after = image({int64_t{0}, int64_t{9}}, {false, true});
   auto where = assign_transactions({ws_of({move}), ws_of({touch})}, {1, 1}, 8);
   EXPECT_EQ(where[0], where[1]);
   // The same update without a key change touches one row.
   auto stay = touch;
-  stay.before = image({int64_t{5}, int64_t{0}});
-  stay.before.present = {true, false};
+  stay.before = image({int64_t{5}, int64_t{0}}, {true, false});
   where = assign_transactions({ws_of({stay}), ws_of({touch})}, {1, 1}, 8);
   EXPECT_NE(where[0], where[1]);
 }
