@@ -182,15 +182,17 @@ using token_store_actor = caf::typed_actor<
 /// The MySQL mirror worker of a keeper (actors/token/actors/token_mirror.hpp).
 ///
 ///   (atoms::token_store_read) -> (msg::token_update)   version 0: no row
-///   (atoms::token_mirror_write, msg::token_update)     a failure is noted, not replied
+///   (atoms::token_mirror_write, msg::token_update) -> (bool)
+///       true: the row holds this version (or a newer one); false: not written (the
+///       failure is noted)
 ///   (atoms::token_store_take) -> (bool)   the fallback lease is ours (taken or extended)
 ///   (atoms::token_release) -> (bool)      the fallback lease was ours, given up
 /// Each request fails with an error when MySQL cannot be reached.
-using token_mirror_actor =
-    caf::typed_actor<caf::replies_to<atoms::token_store_read>::with<msg::token_update>,
-                     caf::reacts_to<atoms::token_mirror_write, msg::token_update>,
-                     caf::replies_to<atoms::token_store_take>::with<bool>,
-                     caf::replies_to<atoms::token_release>::with<bool>>;
+using token_mirror_actor = caf::typed_actor<
+    caf::replies_to<atoms::token_store_read>::with<msg::token_update>,
+    caf::replies_to<atoms::token_mirror_write, msg::token_update>::with<bool>,
+    caf::replies_to<atoms::token_store_take>::with<bool>,
+    caf::replies_to<atoms::token_release>::with<bool>>;
 
 /// The keeper of one provider on one node (actors/token/actors/token_keeper.hpp).
 ///

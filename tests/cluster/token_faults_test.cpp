@@ -6,6 +6,8 @@
 // With the MySQL mirror, a Redis outage longer than a token's life is ridden out on
 // the mirror's fallback lease, across the death of the keeper.
 
+#include <atomic>
+
 #include "tests/cluster/token_cluster.hpp"
 #include "tests/support/shared_servers.hpp"
 
@@ -37,6 +39,63 @@ TEST_F(token_faults, redis_restarted_mid_run_keeps_serving_and_refreshes_once) {
   c.expect_one_call_per_cycle(milliseconds{2000});
 }
 
+TEST_F(token_faults, a_new_token_is_served_only_once_the_store_holds_it) {
+  // A keeper killed between the upstream's answer and its store write takes the
+  // token with it. Had nodes been served that token already, the successor would
+  // fetch another under the same version, which those nodes would not take: they
+  // would go on using a token the upstream retires. So the keeper records a token
+  // before serving it. Here Redis freezes as the upstream answers the first
+  // refresh, for less than the keeper's Redis timeout (1 s): no node may serve
+  // the new token until Redis has it.
+  standins::token_standin_options up;
+  up.expiry = seconds{6};
+  up.grace = seconds{2};
+  std::atomic<bool> frozen{false};
+  auto* store = &redis();
+  up.before_token_answer = [&frozen, store](int64_t issued) {
+    if (issued == 2) {
+      store->freeze();
+      frozen = true;
+    }
+  };
+  token_cluster c({"n1", "n2", "n3"}, redis(), up, 4000, 8);
+  c.start_all();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(eventually([&] { return frozen.load(); }, seconds{30}))
+      << "no refresh: " << c.upstream().stats().dump();
+  auto until = steady_clock::now() + milliseconds{600};
+  std::string early;
+  int old_seen = 0;
+  while (steady_clock::now() < until && early.empty()) {
+    for (auto n : {"n1", "n2", "n3"}) {
+      auto v = c.status(n).value("version", int64_t{-1});
+      if (v >= 2)
+        early = n;
+      else if (v == 1)
+        ++old_seen;
+    }
+    std::this_thread::sleep_for(milliseconds{20});
+  }
+  redis().thaw();
+  EXPECT_EQ(early, "") << "served before Redis recorded it";
+  EXPECT_GT(old_seen, 0) << "no node answered /status while Redis was frozen";
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (auto n : {"n1", "n2", "n3"})
+          if (c.status(n).value("version", int64_t{-1}) < 2)
+            return false;
+        return true;
+      },
+      seconds{5}))
+      << "the new token did not reach every node once Redis answered";
+  for (auto n : {"n1", "n2", "n3"}) {
+    auto r = c.finish(n);
+    EXPECT_EQ(r.value("errors", -1), 0) << n << ": " << r.dump();
+    EXPECT_EQ(r.value("invalid", -1), 0) << n << ": " << r.dump();
+  }
+  c.expect_one_call_per_cycle(milliseconds{2000});
+}
+
 TEST_F(token_faults,
        a_redis_outage_longer_than_a_token_life_is_ridden_out_on_the_mirror) {
   // 6 s tokens, 1.5 s leases. Redis dies (kill -9, data gone) for three token
@@ -65,9 +124,20 @@ TEST_F(token_faults,
       << "no refresh while Redis was down: " << c.upstream().stats().dump();
 
   // The keeper dies just after a refresh: a standby takes the fallback lease.
+  // "After" means once its node serves the new token; the keeper records a token
+  // (here in the mirror) before it serves it, so the standby finds it there. A
+  // keeper killed between the upstream's answer and that record costs one more
+  // call, which no successor can avoid: the token died with it.
   ASSERT_NE(c.young_token(milliseconds{1500}, seconds{20}), steady_clock::time_point{});
   auto dead = c.keeper();
   ASSERT_FALSE(dead.empty());
+  ASSERT_TRUE(eventually(
+      [&] {
+        return c.status(dead).value("version", int64_t{-1}) ==
+               c.upstream().tokens_issued();
+      },
+      seconds{5}))
+      << c.status(dead).dump();
   c.proc(dead).kill();
   std::string next;
   ASSERT_TRUE(eventually(

@@ -227,7 +227,11 @@ void token_standin::handle_wechat_token(const httplib::Request& req,
   auto token = issue(family, options_.grace);
   auto expires_in = expires_in_seconds(token);
   ++calls_[ep]["ok"];
+  auto hook = options_.before_token_answer;
+  auto issued = issued_;
   lock.unlock();
+  if (hook)
+    hook(issued);
   send_json(res, 200, {{"access_token", token}, {"expires_in", expires_in}});
 }
 

@@ -48,6 +48,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -95,6 +96,9 @@ struct token_standin_options {
   /// How long a component_verify_ticket is accepted after it was pushed.
   std::chrono::milliseconds verify_ticket_expiry = std::chrono::hours(12);
   uint64_t seed = 1;
+  /// Called on the server's thread with the issued count after a WeChat `token`
+  /// call issued a token and before it is answered (a test freezes a store there).
+  std::function<void(int64_t)> before_token_answer;
 };
 
 class token_standin {

@@ -221,6 +221,7 @@ mirror_worker(token_mirror_actor::stateful_pointer<mirror_state> self,
                             "token mirror not written (version " +
                                 std::to_string(u.version) +
                                 "): " + r.error().to_string());
+        return r.has_value();
       },
   };
 }
@@ -527,27 +528,25 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected,
   token_record rec{r.token, from_epoch_ms(r.sent_at_ms),
                    from_epoch_ms(r.sent_at_ms + r.expires_in_ms), expected + 1};
   // While the lease is fresh no other keeper can have called the upstream since
-  // this call started, so this token is the newest there is: serve it at once,
-  // before the store write. The store may be slow or gone (its write can outlive
-  // the lease), and the platform retires the previous token after a grace period
-  // whatever happens to the write.
+  // this call started, so this token is the newest there is: it is served whatever
+  // the store answers, since the platform retires the previous token after a grace
+  // period whatever happens to the write. But it is recorded first (Redis, or the
+  // mirror when Redis cannot be reached), then served: a keeper killed in between
+  // leaves a token no node has, and its successor fetches another; served first,
+  // it would leave nodes holding a token the successor cannot see, which the
+  // successor's own token, under the same version, would not replace.
   bool served = lease_fresh(self);
-  if (served) {
-    s.tokens->adopt(rec, now);
-    push(self);
-    mirror(self);
-  }
   self->request(s.store, s.cfg.lease, atoms::token_store_cas::value, to_update(self, rec),
                 expected)
       .then(
           [self, rec, served](int32_t outcome) {
             auto& s = self->state;
             s.tokens->cancel_refresh();
+            if (outcome == 1 || served) {
+              s.tokens->adopt(rec, clock::now());
+              push(self);
+            }
             if (outcome == 1) {
-              if (!served) {
-                s.tokens->adopt(rec, clock::now());
-                push(self);
-              }
               s.dirty = false;
               mirror(self);
             } else {
@@ -563,17 +562,30 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected,
           },
           [self, rec, served](caf::error&) {
             auto& s = self->state;
-            s.tokens->cancel_refresh();
             s.observer->store_event(provider_name(self), "unreachable");
-            if (served || lease_fresh(self)) {
-              // The keeper's token: store it once Redis answers (dirty); the
-              // mirror, when there is one, has it meanwhile.
+            if (!served && !lease_fresh(self)) {
+              s.tokens->cancel_refresh();
+              arm(self);
+              return;
+            }
+            // The keeper's token: Redis gets it once it answers (dirty); the
+            // mirror, when there is one, is its record meanwhile.
+            auto serve = [self, rec] {
+              auto& s = self->state;
+              s.tokens->cancel_refresh();
               s.tokens->adopt(rec, clock::now());
               s.dirty = true;
               push(self);
-              mirror(self);
+              arm(self);
+            };
+            if (!s.mirror) {
+              serve();
+              return;
             }
-            arm(self);
+            auto timeout = s.cfg.mirror->connect_timeout + s.cfg.mirror->read_timeout;
+            self->request(s.mirror, timeout, atoms::token_mirror_write::value,
+                          to_update(self, rec))
+                .then([serve](bool) { serve(); }, [serve](caf::error&) { serve(); });
           });
 }
 
