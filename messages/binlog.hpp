@@ -62,6 +62,8 @@ struct rows_done {
   int64_t rows = 0;
   uint32_t partition = 0;
   std::optional<change_key> applied;
+  /// op_bytes of those rows (actors/binlog/sync/router.hpp).
+  int64_t bytes = 0;
 };
 
 /// A partition's share of a round ("apply": "transaction"): whole source
@@ -84,6 +86,8 @@ struct round_done {
   uint64_t round = 0;
   uint32_t partition = 0;
   int64_t rows = 0;
+  /// op_bytes of the share's rows.
+  int64_t bytes = 0;
 };
 
 } // namespace shoal::binlog

@@ -304,6 +304,8 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
     if (s.max_inflight_rows < s.batch_rows)
       p.error("must be at least batch_rows (" + std::to_string(s.batch_rows) + ")",
               "max_inflight_rows");
+    s.max_inflight_bytes = p.integer("max_inflight_bytes", int64_t{1} << 20,
+                                     int64_t{1} << 40, s.max_inflight_bytes);
     s.checkpoint_database = p.string("checkpoint_database", s.checkpoint_database);
     if (auto ddl = p.object("ddl")) {
       s.copy_routines = ddl->boolean("copy_routines", s.copy_routines);

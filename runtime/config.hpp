@@ -144,6 +144,9 @@ struct sync_pipeline_config {
   int64_t batch_rows = 1000;
   /// Most row changes decoded but not yet applied (backpressure bound).
   int64_t max_inflight_rows = 50000;
+  /// Most bytes of decoded row changes not yet applied (the bound for wide rows:
+  /// 50,000 rows of 1 MiB BLOBs would be 50 GB).
+  int64_t max_inflight_bytes = 64 << 20;
   /// Database on the target that holds shoal's checkpoint table.
   std::string checkpoint_database = "shoal";
   /// Replay triggers, events, procedures and functions on the target

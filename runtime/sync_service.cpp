@@ -52,6 +52,11 @@ struct sync_service::metrics {
                      .Name("shoal_sync_inflight_rows")
                      .Help("Rows read from the source and not yet applied.")
                      .Register(r)),
+        inflight_bytes(prometheus::BuildGauge()
+                           .Name("shoal_sync_inflight_bytes")
+                           .Help("Memory held by rows read from the source and not "
+                                 "yet applied (bounded by max_inflight_bytes).")
+                           .Register(r)),
         state(
             prometheus::BuildGauge()
                 .Name("shoal_sync_pipeline_state")
@@ -71,6 +76,7 @@ struct sync_service::metrics {
   prometheus::Family<prometheus::Counter>& rows_applied;
   prometheus::Family<prometheus::Gauge>& lag;
   prometheus::Family<prometheus::Gauge>& inflight;
+  prometheus::Family<prometheus::Gauge>& inflight_bytes;
   prometheus::Family<prometheus::Gauge>& state;
   prometheus::Family<prometheus::Counter>& reconnects;
 };
@@ -114,6 +120,7 @@ binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
   s.filter = binlog::table_filter{p.include, p.exclude, p.rename, p.checkpoint_database};
   s.batch_rows = static_cast<size_t>(p.batch_rows);
   s.max_inflight_rows = p.max_inflight_rows;
+  s.max_inflight_bytes = p.max_inflight_bytes;
   s.checkpoint_database = p.checkpoint_database;
   s.copy_routines = p.copy_routines;
   s.log = [](bool error, const std::string& line) {
@@ -160,6 +167,7 @@ void sync_service::update_metrics() {
     advance_counter(m.reconnects.Add(l), s.reconnects);
     m.lag.Add(l).Set(s.lag_seconds);
     m.inflight.Add(l).Set(static_cast<double>(s.inflight));
+    m.inflight_bytes.Add(l).Set(static_cast<double>(s.inflight_bytes));
     for (auto st : {binlog::pipeline_state::starting, binlog::pipeline_state::snapshot,
                     binlog::pipeline_state::running, binlog::pipeline_state::failed,
                     binlog::pipeline_state::stopped})
@@ -196,6 +204,8 @@ nlohmann::json sync_service::status() {
         {"rows_per_second", s.rows_per_second},
         {"lag_seconds", s.lag_seconds},
         {"inflight_rows", s.inflight},
+        {"inflight_bytes", s.inflight_bytes},
+        {"inflight_bytes_peak", s.inflight_bytes_peak},
         {"reconnects", s.reconnects},
         {"epoch", s.epoch},
         {"ddl_skipped", s.ddl_skipped},

@@ -472,18 +472,18 @@ private:
           // is quiet, the next round goes out as soon as the one in flight is
           // done instead of when the next event comes.
           while (!cut_pending_ && round_in_flight() &&
-                 (next_rows_ >= round_limit() ||
+                 (next_rows_ >= round_limit() || next_bytes_ >= round_byte_limit() ||
                   (!next_.empty() && !in_group_ && !(*s)->readable())) &&
                  !stopping())
             wait_credit(milliseconds{5});
           if (cut_pending_)
             finish_cut();
-        } else if (inflight_ >= cfg().max_inflight_rows) {
+        } else if (over_bound()) {
           // Rows still in the outboxes count as in flight, but no partition has
           // them: hand them on, or the credits that free the reader never come
           // (partitions x batch_rows can exceed max_inflight_rows).
           flush_all();
-          while (inflight_ >= cfg().max_inflight_rows && !stopping())
+          while (over_bound() && !stopping())
             wait_credit(milliseconds{100});
         }
       }
@@ -505,10 +505,26 @@ private:
       update_xa_floor();
     std::lock_guard<std::mutex> guard{st_->mtx};
     st_->status.inflight = inflight_;
+    st_->status.inflight_bytes = inflight_bytes_;
+    st_->status.inflight_bytes_peak = inflight_bytes_peak_;
+  }
+
+  // Rows read and not yet applied are at one of the bounds: by count, or by size
+  // (wide rows).
+  bool over_bound() {
+    return inflight_ >= cfg().max_inflight_rows ||
+           inflight_bytes_ >= cfg().max_inflight_bytes;
+  }
+
+  void add_inflight(int64_t rows, int64_t bytes) {
+    inflight_ += rows;
+    inflight_bytes_ += bytes;
+    inflight_bytes_peak_ = std::max(inflight_bytes_peak_, inflight_bytes_);
   }
 
   void on_done(const rows_done& d) {
     inflight_ -= d.rows;
+    inflight_bytes_ -= d.bytes;
     if (d.applied && d.partition < applied_.size() && applied_[d.partition] < *d.applied)
       applied_[d.partition] = *d.applied;
   }
@@ -524,6 +540,7 @@ private:
     if (!round_in_flight() || d.round != round_id_)
       return;
     inflight_ -= d.rows;
+    inflight_bytes_ -= d.bytes;
     if (--round_waiting_ > 0)
       return;
     mark_applied_everywhere(round_end_);
@@ -747,8 +764,8 @@ private:
       auto& image =
           op.kind == op_kind::upsert || op.kind == op_kind::insert ? op.after : op.before;
       auto p = partition_of(*op.table, image, static_cast<uint32_t>(parts_.size()));
+      add_inflight(1, op_bytes(op));
       outbox_[p].push_back(std::move(op));
-      ++inflight_;
       touched_.insert(p);
       if (outbox_[p].size() >= cfg().batch_rows)
         flush(p);
@@ -839,6 +856,8 @@ private:
       st_->status.handed_on = last_end_;
       st_->status.rows_read = rows_read_;
       st_->status.inflight = inflight_;
+      st_->status.inflight_bytes = inflight_bytes_;
+      st_->status.inflight_bytes_peak = inflight_bytes_peak_;
       return;
     }
     change_key key{last_end_, 0};
@@ -856,6 +875,8 @@ private:
     st_->status.handed_on = last_end_;
     st_->status.rows_read = rows_read_;
     st_->status.inflight = inflight_;
+    st_->status.inflight_bytes = inflight_bytes_;
+    st_->status.inflight_bytes_peak = inflight_bytes_peak_;
   }
 
   // -- rounds ("apply": "transaction") ------------------------------------------
@@ -884,8 +905,10 @@ private:
           for (auto& op : txn_ops_)
             add_writeset(op, t.ws);
           t.ops = std::move(txn_ops_);
-          inflight_ += static_cast<int64_t>(t.rows);
+          auto bytes = ops_bytes(t.ops);
+          add_inflight(static_cast<int64_t>(t.rows), bytes);
           next_rows_ += t.rows;
+          next_bytes_ += bytes;
           next_.push_back(std::move(t));
         }
       }
@@ -914,6 +937,10 @@ private:
     auto by_memory =
         static_cast<size_t>(std::max<int64_t>(1, cfg().max_inflight_rows / 2));
     return std::max<size_t>(1, std::min(by_batch, by_memory));
+  }
+
+  int64_t round_byte_limit() {
+    return std::max<int64_t>(1, cfg().max_inflight_bytes / 2);
   }
 
   // Sends the next round: its transactions to their partitions, every
@@ -972,6 +999,7 @@ private:
     acc_groups_ = 0;
     next_.clear();
     next_rows_ = 0;
+    next_bytes_ = 0;
     forced_end_.reset();
     done_before_.clear();
     old_groups_.clear();
@@ -1405,6 +1433,8 @@ private:
   std::optional<change_key> last_mark_;
   steady_clock::time_point last_broadcast_;
   int64_t inflight_ = 0;
+  int64_t inflight_bytes_ = 0;
+  int64_t inflight_bytes_peak_ = 0;
   /// What each partition reported applied (rows_done), and what this reader
   /// applied everywhere itself (barriers): what the XA floor is computed from.
   std::vector<change_key> applied_;
@@ -1443,6 +1473,7 @@ private:
   /// The round being gathered.
   std::vector<pending_txn> next_;
   size_t next_rows_ = 0;
+  int64_t next_bytes_ = 0;
   uint64_t round_id_ = 0;
   /// Shares of the round in flight not yet committed (0: none in flight).
   size_t round_waiting_ = 0;

@@ -7,6 +7,7 @@
 
 #include "actors/binlog/sync/checkpoint.hpp"
 #include "actors/binlog/sync/detail/pipeline_state.hpp"
+#include "actors/binlog/sync/router.hpp"
 #include "runtime/base/backoff.hpp"
 
 namespace shoal::binlog::detail {
@@ -91,10 +92,12 @@ private:
       throw std::runtime_error("injected failure");
     int64_t rows = 0;
     int64_t skipped = 0;
+    int64_t skipped_bytes = 0;
     for (auto& op : b.ops) {
       bool row = op.kind != op_kind::mark;
       if (skip_ && op.key <= *skip_) {
         skipped += row ? 1 : 0;
+        skipped_bytes += op_bytes(op);
         continue;
       }
       rows += row ? 1 : 0;
@@ -102,7 +105,7 @@ private:
     }
     pending_rows_ += static_cast<size_t>(rows);
     if (skipped > 0)
-      self_->send(reader_, rows_done{skipped, id_, std::nullopt});
+      self_->send(reader_, rows_done{skipped, id_, std::nullopt, skipped_bytes});
     std::lock_guard<std::mutex> guard{st_->mtx};
     st_->status.partitions[id_].queued += rows;
   }
@@ -227,7 +230,7 @@ private:
       st_->applied_time = std::max(st_->applied_time, newest);
     }
     st_->cv.notify_all();
-    self_->send(reader_, round_done{r.round, id_, rows});
+    self_->send(reader_, round_done{r.round, id_, rows, ops_bytes(r.ops)});
   }
 
   // Whether this partition's sync_round row was written by `round` of this
@@ -321,7 +324,7 @@ private:
       st_->applied_time = std::max(st_->applied_time, newest);
     }
     st_->cv.notify_all();
-    self_->send(reader_, rows_done{rows, id_, last});
+    self_->send(reader_, rows_done{rows, id_, last, ops_bytes(done)});
   }
 
   uint32_t id_;

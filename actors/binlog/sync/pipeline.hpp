@@ -67,6 +67,9 @@ struct pipeline_settings {
   size_t batch_rows = 1000;
   /// Most rows read but not yet applied.
   int64_t max_inflight_rows = 50000;
+  /// Most bytes of rows read but not yet applied (op_bytes); a single row or
+  /// transaction larger than this still goes, alone.
+  int64_t max_inflight_bytes = 64 << 20;
   std::string checkpoint_database = "shoal";
   /// Replay CREATE/ALTER/DROP of triggers, events, procedures and functions on
   /// the target. Off by default: a trigger copied to the target fires again on
@@ -121,6 +124,9 @@ struct pipeline_status {
   uint64_t rows_applied = 0;
   /// Rows handed on and not yet applied.
   int64_t inflight = 0;
+  /// Their size in memory (op_bytes), and the most it has been.
+  int64_t inflight_bytes = 0;
+  int64_t inflight_bytes_peak = 0;
   /// Seconds between now and the source time of the oldest unapplied change
   /// (0 when everything read is applied).
   double lag_seconds = 0;

@@ -48,6 +48,39 @@ uint32_t partition_of(const table_schema& table, const row_image& image,
   return static_cast<uint32_t>(row_hash(table, image) % partitions);
 }
 
+namespace {
+
+// Sizes, not capacities: the sum must not change when an op is copied.
+int64_t image_bytes(const row_image& image) {
+  auto n = static_cast<int64_t>(image.values.size() * sizeof(column_value) +
+                                image.present.size() / 8);
+  for (auto& v : image.values) {
+    if (auto* b = std::get_if<bytes_value>(&v))
+      n += static_cast<int64_t>(b->bytes.size());
+    else if (auto* j = std::get_if<json_value>(&v))
+      n += static_cast<int64_t>(j->text.size());
+    else if (auto* d = std::get_if<decimal_value>(&v))
+      n += static_cast<int64_t>(d->text.size());
+  }
+  return n;
+}
+
+} // namespace
+
+int64_t op_bytes(const row_op& op) {
+  if (op.kind == op_kind::mark)
+    return 0;
+  return static_cast<int64_t>(sizeof(row_op)) + image_bytes(op.before) +
+         image_bytes(op.after);
+}
+
+int64_t ops_bytes(const std::vector<row_op>& ops) {
+  int64_t n = 0;
+  for (auto& op : ops)
+    n += op_bytes(op);
+  return n;
+}
+
 bool has_key_values(const table_schema& table, const row_image& image) {
   return std::all_of(table.key.begin(), table.key.end(), [&](uint32_t i) {
     return i < image.present.size() && image.present[i];

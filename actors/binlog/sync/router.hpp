@@ -37,6 +37,15 @@ uint64_t row_hash(const table_schema& table, const row_image& image);
 uint32_t partition_of(const table_schema& table, const row_image& image,
                       uint32_t partitions);
 
+/// What an op holds in memory, roughly: the op, its values, and the text and
+/// bytes they own. A mark counts 0, as partitions count rows only. The reader's
+/// byte bound (max_inflight_bytes) counts ops by it; partitions return the same
+/// sum for what they committed.
+int64_t op_bytes(const row_op& op);
+
+/// op_bytes summed over `ops`.
+int64_t ops_bytes(const std::vector<row_op>& ops);
+
 /// True when every key column is present in `image`.
 bool has_key_values(const table_schema& table, const row_image& image);
 

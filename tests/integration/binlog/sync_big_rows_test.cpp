@@ -147,5 +147,52 @@ TEST_F(sync_big_rows_test, a_row_over_the_targets_packet_stops_the_stream_naming
   EXPECT_NE(error.find("max_allowed_packet"), std::string::npos) << error;
 }
 
+// Rows read but not applied are bounded by bytes (max_inflight_bytes) as well as by
+// count: against a stalled target, 256 KB rows stop the reader near 2 MiB, not
+// 5,000 rows (1.2 GB) later. Once applied, the credits come back to 0.
+TEST_F(sync_big_rows_test, wide_rows_are_held_in_flight_by_bytes) {
+  constexpr int64_t bound = 2 << 20;
+  constexpr int rows = 40;
+  for (bool whole : {false, true}) {
+    SCOPED_TRACE(whole ? "apply transaction" : "apply key");
+    std::string db = whole ? "widetx" : "widekey";
+    auto s = settings(db, 3);
+    s.whole_transactions = whole;
+    s.max_inflight_bytes = bound;
+    s.filter = binlog::table_filter{{db + ".*"}, {}, {}, "shoal"};
+    auto p = start(s);
+    ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
+    auto src = source().connect();
+    run(src, "CREATE DATABASE " + db);
+    run(src, "CREATE TABLE " + db + ".w (id INT PRIMARY KEY, b LONGBLOB)");
+    ASSERT_TRUE(caught_up(*p));
+    auto dst = target().connect();
+    run(dst, "LOCK TABLES " + db + ".w WRITE");
+    for (int i = 1; i <= rows; ++i)
+      run(src, "INSERT INTO " + db + ".w VALUES (" + std::to_string(i) +
+                   ", REPEAT(UNHEX(SHA2(" + std::to_string(i) + ", 256)), 8192))");
+    ASSERT_TRUE(eventually([&] { return p->status().inflight_bytes >= bound / 2; }, 30s))
+        << "inflight_bytes " << p->status().inflight_bytes;
+    // The reader stays held: reading all rows would take milliseconds.
+    EXPECT_FALSE(eventually([&] { return p->status().rows_read >= rows; }, 1500ms))
+        << "the reader read every row while the target was stalled";
+    auto held = p->status();
+    EXPECT_LE(held.inflight_bytes_peak, bound + 300 * 1024);
+    EXPECT_LT(held.inflight, rows);
+    run(dst, "UNLOCK TABLES");
+    ASSERT_TRUE(caught_up(*p));
+    EXPECT_EQ(checksum(dst, db + ".w"), checksum(src, db + ".w"));
+    EXPECT_TRUE(eventually(
+        [&] {
+          auto st = p->status();
+          return st.inflight == 0 && st.inflight_bytes == 0;
+        },
+        5s))
+        << "inflight " << p->status().inflight << " rows, " << p->status().inflight_bytes
+        << " bytes after catching up";
+    p->stop();
+  }
+}
+
 } // namespace
 } // namespace shoal::test

@@ -354,6 +354,24 @@ TEST(config, apply_transaction_runs_partitions_like_key_mode) {
       << joined(errors);
 }
 
+TEST(config, the_in_flight_bound_in_bytes_defaults_to_64_mib_and_is_checked) {
+  auto doc = minimal();
+  doc["sync"] = json::parse(R"({"pipelines": [
+    {"name": "a", "source": {"server_id": 7}, "target": {"port": 3307}},
+    {"name": "b", "source": {"server_id": 8}, "target": {"port": 3307},
+     "max_inflight_bytes": 8388608}]})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.error());
+  EXPECT_EQ(ok->sync.pipelines[0].max_inflight_bytes, int64_t{64} << 20);
+  EXPECT_EQ(ok->sync.pipelines[1].max_inflight_bytes, int64_t{8} << 20);
+
+  doc["sync"]["pipelines"][1]["max_inflight_bytes"] = 1000;
+  auto errors = errors_of(doc);
+  EXPECT_NE(joined(errors).find("$.sync.pipelines[1].max_inflight_bytes"),
+            std::string::npos)
+      << joined(errors);
+}
+
 TEST(config, invalid_json_names_line_and_column) {
   auto result = parse_config_text("{\n  \"node\": {\n    \"name\": \"n1\",,\n", "x.json");
   ASSERT_FALSE(result);
