@@ -271,6 +271,11 @@ struct keeper_state {
   bool just_took_over = false;
   /// The current token is newer than the stored one (the store was unreachable).
   bool dirty = false;
+  /// No token fetched since this keeper took the lease: the first one skips a
+  /// version. Its predecessor may have served a token that neither store
+  /// recorded (both unreachable) before it died; nodes that got it take a
+  /// successor's token only under a higher version than that one's.
+  bool skip_version = false;
   /// Identifies the armed refresh timer; older timers are ignored.
   uint64_t timer_gen = 0;
   /// jsapi_ticket, component: the input the platform last refused (a base access
@@ -368,6 +373,7 @@ void become_leader(keeper_self self) {
   auto& s = self->state;
   s.leader = true;
   s.just_took_over = true;
+  s.skip_version = true;
   auto lease = acting_lease(self);
   s.acting = lease;
   s.observer->leadership(provider_name(self), true, lease);
@@ -525,8 +531,11 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected,
   if (unchanged_token(self, r))
     return;
   s.observer->upstream_call(provider, "ok", {});
+  // No version to skip when nothing was stored: no keeper fetched before.
+  uint64_t step = s.skip_version && expected > 0 ? 2 : 1;
+  s.skip_version = false;
   token_record rec{r.token, from_epoch_ms(r.sent_at_ms),
-                   from_epoch_ms(r.sent_at_ms + r.expires_in_ms), expected + 1};
+                   from_epoch_ms(r.sent_at_ms + r.expires_in_ms), expected + step};
   // While the lease is fresh no other keeper can have called the upstream since
   // this call started, so this token is the newest there is: it is served whatever
   // the store answers, since the platform retires the previous token after a grace
