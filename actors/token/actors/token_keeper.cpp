@@ -591,7 +591,10 @@ void on_fetched(keeper_self self, msg::token_fetch_result& r, uint64_t expected,
               serve();
               return;
             }
-            auto timeout = s.cfg.mirror->connect_timeout + s.cfg.mirror->read_timeout;
+            // A hung MySQL delays the token by a second at most: the write
+            // may still land after it is served.
+            auto timeout = std::min<milliseconds>(
+                s.cfg.mirror->connect_timeout + s.cfg.mirror->read_timeout, seconds{1});
             self->request(s.mirror, timeout, atoms::token_mirror_write::value,
                           to_update(self, rec))
                 .then([serve](bool) { serve(); }, [serve](caf::error&) { serve(); });
