@@ -31,6 +31,10 @@ struct shard_state {
   /// Expiry last pushed to the caches per hot key; a key is pushed again once its
   /// expiry moved by a quarter of its duration.
   std::unordered_map<std::string, int64_t> pushed_until;
+  /// Operators' keys removed lately, with when (clock ms). A cache's answer to a
+  /// recovery request (recover_manual) may have left it before the removal
+  /// reached it; such a key is not taken back. Kept for recovery_memory_ms.
+  std::map<std::string, int64_t> removed_at;
   static inline const char* name = "shoal.hotkey.shard";
 };
 
@@ -117,15 +121,19 @@ msg::hot_keys everything(shard_self self) {
   return out;
 }
 
+/// How long a removed operator's key is not taken back from a cache's answer:
+/// longer than a recovery request may take (it times out after 5 s).
+constexpr int64_t recovery_memory_ms = 15000;
+
 /// Takes back the operators' keys this shard owns but does not hold, from what a
 /// cache holds: after a restart of this node, or when the shard of a dead node
-/// handed its keys to this one.
+/// handed its keys to this one. Not the keys an operator removed meanwhile.
 void recover_manual(shard_self self, msg::hot_keys& held) {
   auto& st = self->state;
   auto now = st.p->clock->now_ms();
   msg::hot_keys batch{st.p->node, {}};
   for (auto& e : held.keys) {
-    if (!e.manual || st.hot.is_hot(e.key, now))
+    if (!e.manual || st.hot.is_hot(e.key, now) || st.removed_at.count(e.key))
       continue;
     if (st.p->owner(e.key, st.shard_nodes) != std::optional<std::string>{st.p->node})
       continue;
@@ -189,9 +197,11 @@ counter_shard_actor::behavior_type counter_shard(shard_self self,
           st.pushed_until.erase(m.key);
           st.manual.erase(m.key);
           st.hot.remove(m.key);
+          st.removed_at[m.key] = now;
           push_cooled(self, {m.key});
           return;
         }
+        st.removed_at.erase(m.key);
         auto until = m.duration_ms > 0 ? now + m.duration_ms : hot_set::forever;
         st.hot.add_manual(m.key, until);
         st.manual.insert(m.key);
@@ -203,11 +213,15 @@ counter_shard_actor::behavior_type counter_shard(shard_self self,
       },
       [self, tick](atoms::hk_tick) {
         auto& st = self->state;
-        auto gone = st.hot.expire(st.p->clock->now_ms());
+        auto now = st.p->clock->now_ms();
+        auto gone = st.hot.expire(now);
         for (auto& k : gone) {
           st.pushed_until.erase(k);
           st.manual.erase(k);
         }
+        for (auto i = st.removed_at.begin(); i != st.removed_at.end();)
+          i = now - i->second > recovery_memory_ms ? st.removed_at.erase(i)
+                                                   : std::next(i);
         push_cooled(self, std::move(gone));
         self->delayed_send(self, tick, atoms::hk_tick::value);
       },
