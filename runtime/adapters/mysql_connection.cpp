@@ -103,7 +103,8 @@ mysql_connection::mysql_connection(mysql_config config, MYSQL* handle)
     : config_(std::move(config)), handle_(handle) {}
 
 mysql_connection::mysql_connection(mysql_connection&& other) noexcept
-    : config_(std::move(other.config_)), handle_(std::exchange(other.handle_, nullptr)) {}
+    : config_(std::move(other.config_)), handle_(std::exchange(other.handle_, nullptr)),
+      multi_statements_(other.multi_statements_) {}
 
 mysql_connection& mysql_connection::operator=(mysql_connection&& other) noexcept {
   if (this != &other) {
@@ -111,6 +112,7 @@ mysql_connection& mysql_connection::operator=(mysql_connection&& other) noexcept
       mysql_close(handle_);
     config_ = std::move(other.config_);
     handle_ = std::exchange(other.handle_, nullptr);
+    multi_statements_ = other.multi_statements_;
   }
   return *this;
 }
@@ -135,11 +137,28 @@ mysql_expected<mysql_result> mysql_connection::query(std::string_view sql) {
     return closed_error("query");
   if (mysql_real_query(handle_, sql.data(), static_cast<unsigned long>(sql.size())) != 0)
     return last_error("query");
+  auto result = read_result("query");
+  if (!result)
+    return result;
+  // Drain further results (CALL returns a status result after its rows).
+  for (;;) {
+    int more = mysql_next_result(handle_);
+    if (more == -1)
+      break;
+    if (more > 0)
+      return last_error("query");
+    if (MYSQL_RES* extra = mysql_store_result(handle_))
+      mysql_free_result(extra);
+  }
+  return result;
+}
+
+mysql_expected<mysql_result> mysql_connection::read_result(const char* operation) {
   mysql_result result;
   MYSQL_RES* res = mysql_store_result(handle_);
   if (res == nullptr) {
     if (mysql_field_count(handle_) != 0)
-      return last_error("query");
+      return last_error(operation);
     result.affected_rows = mysql_affected_rows(handle_);
     result.insert_id = mysql_insert_id(handle_);
   } else {
@@ -163,17 +182,66 @@ mysql_expected<mysql_result> mysql_connection::query(std::string_view sql) {
     mysql_free_result(res);
   }
   result.warnings = mysql_warning_count(handle_);
-  // Drain further results (CALL returns a status result after its rows).
+  return result;
+}
+
+mysql_expected<std::vector<mysql_result>>
+mysql_connection::query_batch(const std::vector<std::string_view>& statements,
+                              size_t* failed) {
+  if (handle_ == nullptr)
+    return closed_error("query batch");
+  if (statements.empty())
+    return std::vector<mysql_result>{};
+  if (!multi_statements_) {
+    if (mysql_set_server_option(handle_, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
+      return last_error("query batch (turning on multi-statements)");
+    multi_statements_ = true;
+  }
+  size_t size = 0;
+  for (auto s : statements)
+    size += s.size() + 3;
+  std::string text;
+  text.reserve(size);
+  for (size_t i = 0; i < statements.size(); ++i) {
+    if (i > 0)
+      text += "\n;\n"; // a line break ends a trailing "--" comment first
+    text += statements[i];
+  }
+  std::vector<mysql_result> results;
+  results.reserve(statements.size());
+  auto fail_at = [&](size_t i) {
+    if (failed != nullptr)
+      *failed = i;
+    return last_error("query batch, statement " + std::to_string(i + 1) + " of " +
+                      std::to_string(statements.size()));
+  };
+  if (mysql_real_query(handle_, text.data(), static_cast<unsigned long>(text.size())) !=
+      0)
+    return fail_at(0);
   for (;;) {
+    auto r = read_result("query batch");
+    if (!r) {
+      if (failed != nullptr)
+        *failed = results.size();
+      return r.error();
+    }
+    results.push_back(std::move(*r));
     int more = mysql_next_result(handle_);
     if (more == -1)
       break;
     if (more > 0)
-      return last_error("query");
-    if (MYSQL_RES* extra = mysql_store_result(handle_))
-      mysql_free_result(extra);
+      return fail_at(results.size());
   }
-  return result;
+  if (results.size() != statements.size()) {
+    if (failed != nullptr)
+      *failed = results.size();
+    return mysql_error{CR_UNKNOWN_ERROR, "HY000",
+                       "query batch: " + std::to_string(statements.size()) +
+                           " statements sent, " + std::to_string(results.size()) +
+                           " results came back (a statement held a \";\" of its own?)",
+                       endpoint(), "query batch"};
+  }
+  return results;
 }
 
 mysql_expected<uint64_t> mysql_connection::exec(std::string_view sql) {
@@ -261,6 +329,7 @@ mysql_expected<mysql_ok> mysql_connection::reconnect() {
   if (!handle)
     return handle.error();
   handle_ = *handle;
+  multi_statements_ = false;
   return mysql_ok{};
 }
 

@@ -135,6 +135,15 @@ public:
   /// row or SQL NULL.
   mysql_expected<std::optional<std::string>> scalar(std::string_view sql);
 
+  /// Runs `statements` in one round trip (one multi-statement text; the option
+  /// is turned on for this connection at its first use) and returns their
+  /// results in order. Each must be one whole statement with no `;` of its own
+  /// outside literals: shoal's generated SQL, never text from elsewhere. The
+  /// server stops at the first error: the statements after it did not run, and
+  /// `*failed` (when given) is set to its index.
+  mysql_expected<std::vector<mysql_result>>
+  query_batch(const std::vector<std::string_view>& statements, size_t* failed = nullptr);
+
   // -- transactions ----------------------------------------------------------
 
   mysql_expected<mysql_ok> begin();
@@ -207,9 +216,14 @@ private:
   mysql_error closed_error(std::string operation) const;
   static mysql_expected<st_mysql*> open(const mysql_config& config);
 
+  /// Reads the current result of handle_ into a mysql_result.
+  mysql_expected<mysql_result> read_result(const char* operation);
+
   mysql_config config_;
   // Null only after a move or a failed reconnect().
   st_mysql* handle_ = nullptr;
+  // Multi-statement texts turned on for handle_ (query_batch).
+  bool multi_statements_ = false;
 };
 
 } // namespace shoal

@@ -503,6 +503,7 @@ private:
     receive_queued();
     if (xa_.has_applying())
       update_xa_floor();
+    // The one place the in-flight counts reach the status (end_group polls).
     std::lock_guard<std::mutex> guard{st_->mtx};
     st_->status.inflight = inflight_;
     st_->status.inflight_bytes = inflight_bytes_;
@@ -855,9 +856,6 @@ private:
       std::lock_guard<std::mutex> guard{st_->mtx};
       st_->status.handed_on = last_end_;
       st_->status.rows_read = rows_read_;
-      st_->status.inflight = inflight_;
-      st_->status.inflight_bytes = inflight_bytes_;
-      st_->status.inflight_bytes_peak = inflight_bytes_peak_;
       return;
     }
     change_key key{last_end_, 0};
@@ -874,9 +872,6 @@ private:
     std::lock_guard<std::mutex> guard{st_->mtx};
     st_->status.handed_on = last_end_;
     st_->status.rows_read = rows_read_;
-    st_->status.inflight = inflight_;
-    st_->status.inflight_bytes = inflight_bytes_;
-    st_->status.inflight_bytes_peak = inflight_bytes_peak_;
   }
 
   // -- rounds ("apply": "transaction") ------------------------------------------

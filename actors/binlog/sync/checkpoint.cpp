@@ -223,6 +223,17 @@ std::string owner_check_sql(const std::string& database, const std::string& pipe
          " WHERE pipeline=" + quote_text(pipeline) + " LOCK IN SHARE MODE";
 }
 
+std::string owner_fence_sql(const std::string& database, const std::string& pipeline,
+                            uint64_t epoch) {
+  // A missing row leaves e at 0 (a warning, not an error): fenced too.
+  return "BEGIN NOT ATOMIC DECLARE e BIGINT UNSIGNED DEFAULT 0; SELECT epoch INTO e "
+         "FROM " +
+         owner_table(database) + " WHERE pipeline=" + quote_text(pipeline) +
+         " LOCK IN SHARE MODE; IF e <> " + std::to_string(epoch) +
+         " THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT='" + owner_fence_message +
+         "'; END IF; END";
+}
+
 std::string ddl_intent_store_sql(const std::string& database, const std::string& pipeline,
                                  const ddl_intent& intent) {
   return "INSERT INTO " + ddl_table(database) +

@@ -91,6 +91,17 @@ mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn,
 /// transaction; the lock keeps a newer claim from committing until this one ends.
 std::string owner_check_sql(const std::string& database, const std::string& pipeline);
 
+/// owner_check_sql as one statement that fails by itself (error 1644,
+/// SQLSTATE 45000, owner_fence_message) unless the epoch is still `epoch`, so
+/// the statements sent after it in the same text, COMMIT included, never run
+/// for a fenced process.
+std::string owner_fence_sql(const std::string& database, const std::string& pipeline,
+                            uint64_t epoch);
+
+/// The message of owner_fence_sql's error.
+inline constexpr const char* owner_fence_message =
+    "shoal: pipeline claimed by another process";
+
 // -- DDL in progress -----------------------------------------------------------
 //
 // DDL is not transactional: a crash between the DDL and the checkpoint after it

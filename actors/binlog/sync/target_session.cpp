@@ -13,6 +13,12 @@ mysql_expected<mysql_ok> set_up(mysql_connection& conn) {
   return mysql_ok{};
 }
 
+// MariaDB runs anonymous compound statements (BEGIN NOT ATOMIC ... END) outside
+// stored programs; MySQL does not.
+bool is_mariadb(const mysql_connection& conn) {
+  return conn.server_version().find("MariaDB") != std::string::npos;
+}
+
 } // namespace
 
 std::string target_session::session_settings_sql() {
@@ -28,42 +34,49 @@ mysql_expected<target_session> target_session::open(const mysql_config& config,
     return conn.error();
   if (auto s = set_up(*conn); !s)
     return s.error();
-  return target_session{std::move(*conn), std::move(identity)};
+  target_session session{std::move(*conn), std::move(identity)};
+  session.compound_statements_ = is_mariadb(session.conn_);
+  return session;
 }
 
 mysql_expected<mysql_ok> target_session::recover() {
   if (auto r = conn_.reconnect(); !r)
     return r.error();
+  compound_statements_ = is_mariadb(conn_);
   return set_up(conn_);
+}
+
+std::optional<mysql_error> target_session::fence_error(const mysql_result& owner) const {
+  uint64_t epoch = 0;
+  std::string holder = "nobody";
+  if (!owner.rows.empty() && !owner.rows[0].empty()) {
+    epoch = std::stoull(owner.rows[0][0].value_or("0"));
+    holder = owner.rows[0].size() > 1 ? owner.rows[0][1].value_or("?") : "?";
+  }
+  if (epoch == identity_.epoch)
+    return std::nullopt;
+  mysql_error err;
+  err.operation = "owner check";
+  err.endpoint = conn_.endpoint();
+  err.message = "pipeline " + identity_.pipeline + " was claimed by " + holder +
+                " (epoch " + std::to_string(epoch) + ") after this process (epoch " +
+                std::to_string(identity_.epoch) +
+                ") started it; this process stops without writing";
+  return err;
 }
 
 std::optional<apply_error>
 target_session::apply(const std::vector<std::string>& statements) {
-  constexpr int max_conflicts = 20;
-  for (int attempt = 0;; ++attempt) {
-    apply_error failure;
-    auto result = conn_.transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
+  return with_retries([&](apply_error& failure) {
+    return conn_.transaction([&](mysql_connection& c) -> mysql_expected<mysql_ok> {
       if (identity_.epoch != 0) {
         auto owner =
             c.query(owner_check_sql(identity_.checkpoint_database, identity_.pipeline));
         if (!owner)
           return owner.error();
-        uint64_t epoch = 0;
-        std::string holder = "nobody";
-        if (!owner->rows.empty()) {
-          epoch = std::stoull(owner->rows[0][0].value_or("0"));
-          holder = owner->rows[0][1].value_or("?");
-        }
-        if (epoch != identity_.epoch) {
+        if (auto fenced = fence_error(*owner)) {
           failure.fenced = true;
-          mysql_error err;
-          err.operation = "owner check";
-          err.endpoint = c.endpoint();
-          err.message = "pipeline " + identity_.pipeline + " was claimed by " + holder +
-                        " (epoch " + std::to_string(epoch) +
-                        ") after this process (epoch " + std::to_string(identity_.epoch) +
-                        ") started it; this process stops without writing";
-          return err;
+          return *fenced;
         }
       }
       for (size_t i = 0; i < statements.size(); ++i) {
@@ -74,14 +87,104 @@ target_session::apply(const std::vector<std::string>& statements) {
       }
       return mysql_ok{};
     });
-    if (result)
-      return std::nullopt;
-    failure.error = result.error();
-    if (!failure.fenced && is_transaction_conflict(failure.error) &&
-        attempt < max_conflicts)
-      continue;
-    return failure;
+  });
+}
+
+std::optional<apply_error>
+target_session::apply_generated(const std::vector<std::string>& statements) {
+  return with_retries([&](apply_error& failure) {
+    auto r = run_generated(statements, failure);
+    if (!r)
+      conn_.rollback();
+    return r;
+  });
+}
+
+mysql_expected<mysql_ok>
+target_session::run_generated(const std::vector<std::string>& statements,
+                              apply_error& failure) {
+  const bool fenced_pipeline = identity_.epoch != 0;
+  // On MariaDB the fence fails inside the server, before anything after it
+  // runs, so the first text can end with COMMIT. Elsewhere (MySQL has no
+  // anonymous compound statements) the owner check's answer is read first, and
+  // COMMIT goes in a later text.
+  const bool fence_in_server = fenced_pipeline && compound_statements_;
+  std::string check;
+  if (fenced_pipeline)
+    check = fence_in_server
+                ? owner_fence_sql(identity_.checkpoint_database, identity_.pipeline,
+                                  identity_.epoch)
+                : owner_check_sql(identity_.checkpoint_database, identity_.pipeline);
+  std::vector<std::string_view> text{"START TRANSACTION"};
+  if (fenced_pipeline)
+    text.push_back(check);
+  size_t next = 0;
+  size_t from = 0;
+  size_t head = text.size();
+  bool may_commit = !fenced_pipeline || fence_in_server;
+  bool commit_sent = false;
+  // Appends statements from `next` to `text` while they fit in one text, and
+  // COMMIT after the last one when it may go.
+  auto fill = [&] {
+    size_t bytes = 0;
+    while (next < statements.size() &&
+           bytes + statements[next].size() <= batch_text_bytes) {
+      bytes += statements[next].size();
+      text.push_back(statements[next++]);
+    }
+    if (next == statements.size() && may_commit) {
+      text.push_back("COMMIT");
+      commit_sent = true;
+    }
+  };
+  fill();
+  for (bool first = true;; first = false) {
+    size_t failed = 0;
+    auto r = conn_.query_batch(text, &failed);
+    if (!r) {
+      if (first && fence_in_server && failed == 1 && r.error().code == 1644)
+        return fenced(failure, r.error());
+      if (failed >= head && failed - head < next - from)
+        failure.statement = from + (failed - head);
+      return r.error();
+    }
+    if (first && fenced_pipeline && !fence_in_server)
+      if (auto claimed = fence_error((*r)[1])) {
+        failure.fenced = true;
+        return *claimed;
+      }
+    if (commit_sent)
+      return mysql_ok{};
+    may_commit = true;
+    // Large statements go alone, as they are (no copy into a text).
+    while (next < statements.size() && statements[next].size() > batch_text_bytes) {
+      if (auto big = conn_.exec(statements[next]); !big) {
+        failure.statement = next;
+        return big.error();
+      }
+      ++next;
+    }
+    text.clear();
+    head = 0;
+    from = next;
+    fill();
   }
+}
+
+mysql_error target_session::fenced(apply_error& failure, const mysql_error& signalled) {
+  failure.fenced = true;
+  conn_.rollback();
+  auto owner =
+      conn_.query(owner_check_sql(identity_.checkpoint_database, identity_.pipeline));
+  if (owner)
+    if (auto claimed = fence_error(*owner))
+      return *claimed;
+  auto err = signalled;
+  err.message = "pipeline " + identity_.pipeline +
+                " was claimed by another process after this process (epoch " +
+                std::to_string(identity_.epoch) +
+                ") started it; this process stops without writing";
+  return err;
 }
 
 } // namespace shoal::binlog

@@ -16,6 +16,9 @@
 // Every apply() is one transaction that first reads the pipeline's epoch under
 // a shared lock (owner_check_sql): if another process claimed the pipeline
 // since this one started, nothing is written and the error says who.
+// apply_generated() does the same in as few round trips as its statements fit
+// (one for a small transaction on MariaDB, where the check fails inside the
+// server: owner_fence_sql).
 //
 // Blocking; one thread at a time.
 #pragma once
@@ -65,6 +68,24 @@ public:
   /// commit may or may not have happened: the caller reloads its checkpoint).
   std::optional<apply_error> apply(const std::vector<std::string>& statements);
 
+  /// apply() for statements shoal generated (sql_builder's, checkpoint writes),
+  /// each one whole statement: sent as multi-statement texts of up to
+  /// batch_text_bytes, so a small transaction is one round trip (START
+  /// TRANSACTION, the owner fence, its statements, COMMIT) instead of one per
+  /// statement. The fence (owner_fence_sql) fails inside the server, so nothing
+  /// after it runs for a fenced process. Longer statements go alone. Never for
+  /// text from the source (DDL): it may hold a `;` of its own.
+  std::optional<apply_error> apply_generated(const std::vector<std::string>& statements);
+
+  /// Whether the owner fence runs inside the server with COMMIT in the same text
+  /// (anonymous compound statements: MariaDB) or is read back first (MySQL).
+  /// Set from the server's version at open() and recover(); tests switch it to
+  /// cover both.
+  void set_fence_in_server(bool on) { compound_statements_ = on; }
+
+  /// The most bytes of statements apply_generated joins into one text.
+  static constexpr size_t batch_text_bytes = 64 * 1024;
+
   void set_epoch(uint64_t epoch) { identity_.epoch = epoch; }
   uint64_t epoch() const { return identity_.epoch; }
 
@@ -74,8 +95,38 @@ private:
   target_session(mysql_connection conn, target_identity identity)
       : conn_(std::move(conn)), identity_(std::move(identity)) {}
 
+  /// The fencing error when the owner check's result names another epoch.
+  std::optional<mysql_error> fence_error(const mysql_result& owner) const;
+
+  /// The fencing error after owner_fence_sql signalled: rolls back and names
+  /// the new holder.
+  mysql_error fenced(apply_error& failure, const mysql_error& signalled);
+
+  /// One attempt of apply_generated; the caller rolls back on an error.
+  mysql_expected<mysql_ok> run_generated(const std::vector<std::string>& statements,
+                                         apply_error& failure);
+
+  /// Runs `attempt` (one transaction, rolled back when it fails) again while it
+  /// fails on a deadlock or a lock wait timeout, up to 20 times.
+  template <class Attempt> std::optional<apply_error> with_retries(Attempt&& attempt) {
+    constexpr int max_conflicts = 20;
+    for (int n = 0;; ++n) {
+      apply_error failure;
+      auto result = attempt(failure);
+      if (result)
+        return std::nullopt;
+      failure.error = result.error();
+      if (!failure.fenced && is_transaction_conflict(failure.error) && n < max_conflicts)
+        continue;
+      return failure;
+    }
+  }
+
   mysql_connection conn_;
   target_identity identity_;
+  // The target runs anonymous compound statements (MariaDB): the owner fence
+  // can travel with COMMIT.
+  bool compound_statements_ = false;
 };
 
 } // namespace shoal::binlog

@@ -234,6 +234,53 @@ TEST_F(mysql_connection_test, transaction_commits_or_rolls_back) {
   EXPECT_EQ(ids.rows[0][0], "1");
 }
 
+// query_batch: one round trip for several statements, each result in order; the
+// server stops at the first error, which names its index; the connection stays
+// usable, and the option survives a reconnect.
+TEST_F(mysql_connection_test, a_batch_runs_in_order_and_stops_at_the_first_error) {
+  auto conn = source().connect();
+  run(conn, "CREATE DATABASE d");
+  run(conn, "CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB");
+
+  auto ok = conn.query_batch({"START TRANSACTION", "INSERT INTO d.t VALUES (1, 'a;b')",
+                              "INSERT INTO d.t VALUES (2, 'x') -- a trailing comment",
+                              "SELECT COUNT(*), MAX(v) FROM d.t", "COMMIT"});
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  ASSERT_EQ(ok->size(), 5u);
+  EXPECT_EQ((*ok)[1].affected_rows, 1u);
+  ASSERT_EQ((*ok)[3].rows.size(), 1u);
+  EXPECT_EQ((*ok)[3].rows[0][0], "2");
+  EXPECT_EQ((*ok)[3].rows[0][1], "x");
+
+  size_t failed = 99;
+  auto bad = conn.query_batch({"START TRANSACTION", "INSERT INTO d.t VALUES (3, 'c')",
+                               "INSERT INTO d.t VALUES (1, 'duplicate')",
+                               "INSERT INTO d.t VALUES (4, 'never run')"},
+                              &failed);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, 1062u);
+  EXPECT_EQ(failed, 2u);
+  EXPECT_NE(bad.error().operation.find("statement 3 of 4"), std::string::npos)
+      << bad.error().operation;
+  ASSERT_TRUE(conn.rollback());
+  auto ids = run(conn, "SELECT GROUP_CONCAT(id ORDER BY id) FROM d.t");
+  EXPECT_EQ(ids.rows[0][0], "1,2") << "the failed batch's transaction rolled back";
+
+  failed = 99;
+  auto first_bad = conn.query_batch({"SELECT nope FROM d.t", "SELECT 1"}, &failed);
+  ASSERT_FALSE(first_bad);
+  EXPECT_EQ(failed, 0u);
+
+  ASSERT_TRUE(conn.reconnect());
+  auto again = conn.query_batch({"SELECT 1", "SELECT 2"});
+  ASSERT_TRUE(again) << again.error().to_string();
+  ASSERT_EQ(again->size(), 2u);
+  EXPECT_EQ((*again)[1].rows[0][0], "2");
+  // A statement with a ";" of its own is reported, not miscounted.
+  auto smuggled = conn.query_batch({"SELECT 1; SELECT 2"});
+  EXPECT_FALSE(smuggled);
+}
+
 TEST_F(mysql_connection_test, reconnects_after_the_server_restarts) {
   auto conn = source().connect("mysql");
   run(conn, "CREATE DATABASE d");

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <thread>
 
+#include "actors/binlog/sync/checkpoint.hpp"
+#include "actors/binlog/sync/target_session.hpp"
 #include "tests/integration/binlog/sync_test_support.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/free_port.hpp"
@@ -316,6 +318,78 @@ TEST_F(sync_correctness_test, a_second_process_on_the_same_pipeline_fences_the_f
   EXPECT_EQ(s.state, binlog::pipeline_state::failed);
   EXPECT_TRUE(contains(s.error, "claimed by second")) << s.error;
   EXPECT_EQ(rows_of(dst, "f.t"), rows_of(src, "f.t"));
+}
+
+// apply_generated sends a small transaction as one text ending in COMMIT: the
+// fence must stop it inside the server. Also across several texts and for a
+// statement too long to join, and a failing statement names its index and
+// leaves nothing behind.
+// Both ways the fence can travel: inside the server (MariaDB) and read back
+// before COMMIT (what a MySQL target gets).
+class fenced_session_test : public sync_correctness_test,
+                            public ::testing::WithParamInterface<bool> {};
+
+INSTANTIATE_TEST_SUITE_P(fence, fenced_session_test, ::testing::Bool(),
+                         [](const auto& info) {
+                           return info.param ? "in_server" : "read_back";
+                         });
+
+TEST_P(fenced_session_test, commits_nothing_however_its_statements_travel) {
+  auto dst = target().connect();
+  for (auto& sql : binlog::checkpoint_schema_sql("shoal"))
+    run(dst, sql);
+  run(dst, "CREATE DATABASE f");
+  run(dst, "CREATE TABLE f.t (id INT PRIMARY KEY, v LONGTEXT)");
+  auto first_epoch = binlog::claim_pipeline(dst, "shoal", "fence", "first");
+  ASSERT_TRUE(first_epoch) << first_epoch.error().to_string();
+  auto session = binlog::target_session::open(target().connection_config(),
+                                              {"shoal", "fence", *first_epoch});
+  ASSERT_TRUE(session) << session.error().to_string();
+  session->set_fence_in_server(GetParam());
+  auto insert = [](int id, size_t bytes) {
+    return "INSERT INTO f.t VALUES (" + std::to_string(id) + ", '" +
+           std::string(bytes, 'x') + "')";
+  };
+  auto ids = [&] {
+    return run(dst, "SELECT GROUP_CONCAT(id ORDER BY id) FROM f.t").rows[0][0];
+  };
+  const size_t joined = binlog::target_session::batch_text_bytes;
+
+  // One text; several texts; a statement that goes alone.
+  EXPECT_FALSE(session->apply_generated({insert(1, 10), insert(2, 10)}));
+  EXPECT_FALSE(session->apply_generated(
+      {insert(3, joined / 2), insert(4, joined / 2), insert(5, joined / 2)}));
+  EXPECT_FALSE(session->apply_generated({insert(6, joined + 1), insert(7, 10)}));
+  EXPECT_EQ(ids(), "1,2,3,4,5,6,7");
+
+  // A duplicate key in the middle: its index, and the whole transaction gone.
+  auto dup = session->apply_generated({insert(8, 10), insert(1, 10), insert(9, 10)});
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->error.code, 1062u);
+  EXPECT_EQ(dup->statement, std::optional<size_t>{1});
+  EXPECT_FALSE(dup->fenced);
+  auto dup_later =
+      session->apply_generated({insert(10, joined / 2), insert(11, joined / 2),
+                                insert(12, joined / 2), insert(2, 10)});
+  ASSERT_TRUE(dup_later);
+  EXPECT_EQ(dup_later->statement, std::optional<size_t>{3});
+  EXPECT_EQ(ids(), "1,2,3,4,5,6,7");
+
+  // Claimed by another process: fenced, whatever the shape.
+  ASSERT_TRUE(binlog::claim_pipeline(dst, "shoal", "fence", "second"));
+  for (auto statements :
+       {std::vector<std::string>{insert(20, 10)},
+        std::vector<std::string>{insert(21, joined + 1)},
+        std::vector<std::string>{insert(22, joined / 2), insert(23, joined / 2),
+                                 insert(24, joined / 2)},
+        std::vector<std::string>{}}) {
+    auto fenced = session->apply_generated(statements);
+    ASSERT_TRUE(fenced);
+    EXPECT_TRUE(fenced->fenced);
+    EXPECT_TRUE(contains(fenced->error.message, "claimed by second"))
+        << fenced->error.message;
+  }
+  EXPECT_EQ(ids(), "1,2,3,4,5,6,7");
 }
 
 // A crash between a DDL and its checkpoint: on restart the DDL is not run a
