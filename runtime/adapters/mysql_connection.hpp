@@ -140,7 +140,8 @@ public:
   /// results in order. Each must be one whole statement with no `;` of its own
   /// outside literals: shoal's generated SQL, never text from elsewhere. The
   /// server stops at the first error: the statements after it did not run, and
-  /// `*failed` (when given) is set to its index.
+  /// `*failed` (when given) is set to its index, or left alone when the error
+  /// came before any statement ran (no connection, multi-statements refused).
   mysql_expected<std::vector<mysql_result>>
   query_batch(const std::vector<std::string_view>& statements, size_t* failed = nullptr);
 

@@ -146,7 +146,7 @@ private:
   // whether the commit happened. stop: the pipeline failed.
   committed commit(const std::vector<std::string>& statements,
                    const std::vector<row_op>& ops) {
-    auto failure = conn_->apply_generated(statements);
+    auto failure = conn_->apply_generated(statements, budget_);
     if (!failure && st_->fault("commit_reply_lost")) {
       apply_error lost;
       lost.error.code = 2013;

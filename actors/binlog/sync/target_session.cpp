@@ -13,6 +13,9 @@ mysql_expected<mysql_ok> set_up(mysql_connection& conn) {
   return mysql_ok{};
 }
 
+// query_batch leaves its index alone when no statement ran.
+constexpr size_t no_statement = static_cast<size_t>(-1);
+
 // MariaDB runs anonymous compound statements (BEGIN NOT ATOMIC ... END) outside
 // stored programs; MySQL does not.
 bool is_mariadb(const mysql_connection& conn) {
@@ -91,9 +94,10 @@ target_session::apply(const std::vector<std::string>& statements) {
 }
 
 std::optional<apply_error>
-target_session::apply_generated(const std::vector<std::string>& statements) {
+target_session::apply_generated(const std::vector<std::string>& statements,
+                                size_t max_text_bytes) {
   return with_retries([&](apply_error& failure) {
-    auto r = run_generated(statements, failure);
+    auto r = run_generated(statements, max_text_bytes, failure);
     if (!r)
       conn_.rollback();
     return r;
@@ -102,12 +106,13 @@ target_session::apply_generated(const std::vector<std::string>& statements) {
 
 mysql_expected<mysql_ok>
 target_session::run_generated(const std::vector<std::string>& statements,
-                              apply_error& failure) {
+                              size_t max_text_bytes, apply_error& failure) {
   const bool fenced_pipeline = identity_.epoch != 0;
   // On MariaDB the fence fails inside the server, before anything after it
-  // runs, so the first text can end with COMMIT. Elsewhere (MySQL has no
-  // anonymous compound statements) the owner check's answer is read first, and
-  // COMMIT goes in a later text.
+  // runs, so the first text can hold the statements and end with COMMIT.
+  // Elsewhere (MySQL has no anonymous compound statements) the owner check is
+  // read back before any statement runs, as apply() does: a statement failing
+  // against the new owner's rows must not hide that this process was fenced.
   const bool fence_in_server = fenced_pipeline && compound_statements_;
   std::string check;
   if (fenced_pipeline)
@@ -115,36 +120,45 @@ target_session::run_generated(const std::vector<std::string>& statements,
                 ? owner_fence_sql(identity_.checkpoint_database, identity_.pipeline,
                                   identity_.epoch)
                 : owner_check_sql(identity_.checkpoint_database, identity_.pipeline);
+  // A text holds its statements, a separator after each, and COMMIT: all of it
+  // within the target's packet (max_text_bytes is a statement_budget, 4 KiB under
+  // max_allowed_packet).
+  constexpr size_t separator = 3;
+  constexpr std::string_view commit = "COMMIT";
+  const size_t limit = std::min(batch_text_bytes, max_text_bytes);
   std::vector<std::string_view> text{"START TRANSACTION"};
   if (fenced_pipeline)
     text.push_back(check);
   size_t next = 0;
   size_t from = 0;
   size_t head = text.size();
-  bool may_commit = !fenced_pipeline || fence_in_server;
+  bool may_fill = !fenced_pipeline || fence_in_server;
   bool commit_sent = false;
   // Appends statements from `next` to `text` while they fit in one text, and
-  // COMMIT after the last one when it may go.
+  // COMMIT after the last one.
   auto fill = [&] {
-    size_t bytes = 0;
+    size_t bytes = commit.size();
+    for (auto t : text)
+      bytes += t.size() + separator;
     while (next < statements.size() &&
-           bytes + statements[next].size() <= batch_text_bytes) {
-      bytes += statements[next].size();
+           bytes + statements[next].size() + separator <= limit) {
+      bytes += statements[next].size() + separator;
       text.push_back(statements[next++]);
     }
-    if (next == statements.size() && may_commit) {
-      text.push_back("COMMIT");
+    if (next == statements.size()) {
+      text.push_back(commit);
       commit_sent = true;
     }
   };
-  fill();
+  if (may_fill)
+    fill();
   for (bool first = true;; first = false) {
-    size_t failed = 0;
+    size_t failed = no_statement;
     auto r = conn_.query_batch(text, &failed);
     if (!r) {
       if (first && fence_in_server && failed == 1 && r.error().code == 1644)
         return fenced(failure, r.error());
-      if (failed >= head && failed - head < next - from)
+      if (failed != no_statement && failed >= head && failed - head < next - from)
         failure.statement = from + (failed - head);
       return r.error();
     }
@@ -155,9 +169,9 @@ target_session::run_generated(const std::vector<std::string>& statements,
       }
     if (commit_sent)
       return mysql_ok{};
-    may_commit = true;
-    // Large statements go alone, as they are (no copy into a text).
-    while (next < statements.size() && statements[next].size() > batch_text_bytes) {
+    // Statements too long for a text go alone, as they are (no copy).
+    while (next < statements.size() &&
+           statements[next].size() + separator + commit.size() > limit) {
       if (auto big = conn_.exec(statements[next]); !big) {
         failure.statement = next;
         return big.error();

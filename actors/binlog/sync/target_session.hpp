@@ -73,9 +73,13 @@ public:
   /// batch_text_bytes, so a small transaction is one round trip (START
   /// TRANSACTION, the owner fence, its statements, COMMIT) instead of one per
   /// statement. The fence (owner_fence_sql) fails inside the server, so nothing
-  /// after it runs for a fenced process. Longer statements go alone. Never for
-  /// text from the source (DDL): it may hold a `;` of its own.
-  std::optional<apply_error> apply_generated(const std::vector<std::string>& statements);
+  /// after it runs for a fenced process; on MySQL the owner check is read back
+  /// first (one more round trip). Longer statements go alone. Never for text
+  /// from the source (DDL): it may hold a `;` of its own.
+  /// No text, START and COMMIT included, is longer than `max_text_bytes` (pass
+  /// the session's statement_budget).
+  std::optional<apply_error> apply_generated(const std::vector<std::string>& statements,
+                                             size_t max_text_bytes);
 
   /// Whether the owner fence runs inside the server with COMMIT in the same text
   /// (anonymous compound statements: MariaDB) or is read back first (MySQL).
@@ -104,7 +108,7 @@ private:
 
   /// One attempt of apply_generated; the caller rolls back on an error.
   mysql_expected<mysql_ok> run_generated(const std::vector<std::string>& statements,
-                                         apply_error& failure);
+                                         size_t max_text_bytes, apply_error& failure);
 
   /// Runs `attempt` (one transaction, rolled back when it fails) again while it
   /// fails on a deadlock or a lock wait timeout, up to 20 times.

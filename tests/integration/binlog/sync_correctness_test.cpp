@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "actors/binlog/sync/checkpoint.hpp"
+#include "actors/binlog/sync/detail/pipeline_state.hpp"
+#include "actors/binlog/sync/sql_builder.hpp"
 #include "actors/binlog/sync/target_session.hpp"
 #include "tests/integration/binlog/sync_test_support.hpp"
 #include "tests/support/eventually.hpp"
@@ -346,6 +348,10 @@ TEST_P(fenced_session_test, commits_nothing_however_its_statements_travel) {
                                               {"shoal", "fence", *first_epoch});
   ASSERT_TRUE(session) << session.error().to_string();
   session->set_fence_in_server(GetParam());
+  const size_t budget = binlog::statement_budget(16u << 20);
+  auto apply = [&](const std::vector<std::string>& statements) {
+    return session->apply_generated(statements, budget);
+  };
   auto insert = [](int id, size_t bytes) {
     return "INSERT INTO f.t VALUES (" + std::to_string(id) + ", '" +
            std::string(bytes, 'x') + "')";
@@ -356,21 +362,20 @@ TEST_P(fenced_session_test, commits_nothing_however_its_statements_travel) {
   const size_t joined = binlog::target_session::batch_text_bytes;
 
   // One text; several texts; a statement that goes alone.
-  EXPECT_FALSE(session->apply_generated({insert(1, 10), insert(2, 10)}));
-  EXPECT_FALSE(session->apply_generated(
-      {insert(3, joined / 2), insert(4, joined / 2), insert(5, joined / 2)}));
-  EXPECT_FALSE(session->apply_generated({insert(6, joined + 1), insert(7, 10)}));
+  EXPECT_FALSE(apply({insert(1, 10), insert(2, 10)}));
+  EXPECT_FALSE(
+      apply({insert(3, joined / 2), insert(4, joined / 2), insert(5, joined / 2)}));
+  EXPECT_FALSE(apply({insert(6, joined + 1), insert(7, 10)}));
   EXPECT_EQ(ids(), "1,2,3,4,5,6,7");
 
   // A duplicate key in the middle: its index, and the whole transaction gone.
-  auto dup = session->apply_generated({insert(8, 10), insert(1, 10), insert(9, 10)});
+  auto dup = apply({insert(8, 10), insert(1, 10), insert(9, 10)});
   ASSERT_TRUE(dup);
   EXPECT_EQ(dup->error.code, 1062u);
   EXPECT_EQ(dup->statement, std::optional<size_t>{1});
   EXPECT_FALSE(dup->fenced);
-  auto dup_later =
-      session->apply_generated({insert(10, joined / 2), insert(11, joined / 2),
-                                insert(12, joined / 2), insert(2, 10)});
+  auto dup_later = apply({insert(10, joined / 2), insert(11, joined / 2),
+                          insert(12, joined / 2), insert(2, 10)});
   ASSERT_TRUE(dup_later);
   EXPECT_EQ(dup_later->statement, std::optional<size_t>{3});
   EXPECT_EQ(ids(), "1,2,3,4,5,6,7");
@@ -382,14 +387,54 @@ TEST_P(fenced_session_test, commits_nothing_however_its_statements_travel) {
         std::vector<std::string>{insert(21, joined + 1)},
         std::vector<std::string>{insert(22, joined / 2), insert(23, joined / 2),
                                  insert(24, joined / 2)},
-        std::vector<std::string>{}}) {
-    auto fenced = session->apply_generated(statements);
+        std::vector<std::string>{},
+        // The new owner's rows: a duplicate key must not hide the fence (nor be
+        // retried as if the row were wrong).
+        std::vector<std::string>{insert(1, 10)}}) {
+    auto fenced = apply(statements);
     ASSERT_TRUE(fenced);
     EXPECT_TRUE(fenced->fenced);
     EXPECT_TRUE(contains(fenced->error.message, "claimed by second"))
         << fenced->error.message;
   }
   EXPECT_EQ(ids(), "1,2,3,4,5,6,7");
+}
+
+// A target with a small max_allowed_packet: the texts apply_generated joins stay
+// within the session's budget (START, separators and COMMIT included), and a
+// statement that fills the budget alone still goes.
+TEST_F(sync_correctness_test, joined_statements_fit_a_small_max_allowed_packet) {
+  auto dst = target().connect();
+  for (auto& sql : binlog::checkpoint_schema_sql("shoal"))
+    run(dst, sql);
+  run(dst, "CREATE DATABASE f");
+  run(dst, "CREATE TABLE f.t (id INT PRIMARY KEY, v LONGTEXT)");
+  auto before =
+      run(dst, "SELECT @@global.max_allowed_packet").rows.at(0).at(0).value_or("");
+  run(dst, "SET GLOBAL max_allowed_packet = 32768");
+  struct restore {
+    mysql_connection& conn;
+    std::string value;
+    ~restore() { (void)conn.exec("SET GLOBAL max_allowed_packet = " + value); }
+  } restore_packet{dst, before};
+  auto epoch = binlog::claim_pipeline(dst, "shoal", "small", "me");
+  ASSERT_TRUE(epoch) << epoch.error().to_string();
+  auto session = binlog::target_session::open(target().connection_config(),
+                                              {"shoal", "small", *epoch});
+  ASSERT_TRUE(session) << session.error().to_string();
+  auto budget = binlog::detail::session_budget(session->connection());
+  ASSERT_EQ(budget, binlog::statement_budget(32768));
+  auto insert = [](int id, size_t bytes) {
+    return "INSERT INTO f.t VALUES (" + std::to_string(id) + ", '" +
+           std::string(bytes, 'x') + "')";
+  };
+  std::vector<std::string> statements;
+  for (int id = 1; id <= 6; ++id)
+    statements.push_back(insert(id, budget / 3));
+  statements.push_back(insert(7, budget - 40));
+  auto failure = session->apply_generated(statements, budget);
+  EXPECT_FALSE(failure) << failure->error.to_string();
+  EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM f.t").rows[0][0], "7");
 }
 
 // A crash between a DDL and its checkpoint: on restart the DDL is not run a
