@@ -517,7 +517,11 @@ private:
            inflight_bytes_ >= cfg().max_inflight_bytes;
   }
 
-  void add_inflight(int64_t rows, int64_t bytes) {
+  void add_inflight(int64_t rows, int64_t bytes, uint32_t event_time) {
+    if (inflight_ == 0 && rows > 0) {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      st_->pending_since = event_time;
+    }
     inflight_ += rows;
     inflight_bytes_ += bytes;
     inflight_bytes_peak_ = std::max(inflight_bytes_peak_, inflight_bytes_);
@@ -765,7 +769,7 @@ private:
       auto& image =
           op.kind == op_kind::upsert || op.kind == op_kind::insert ? op.after : op.before;
       auto p = partition_of(*op.table, image, static_cast<uint32_t>(parts_.size()));
-      add_inflight(1, op_bytes(op));
+      add_inflight(1, op_bytes(op), op.event_time);
       outbox_[p].push_back(std::move(op));
       touched_.insert(p);
       if (outbox_[p].size() >= cfg().batch_rows)
@@ -901,7 +905,7 @@ private:
             add_writeset(op, t.ws);
           t.ops = std::move(txn_ops_);
           auto bytes = ops_bytes(t.ops);
-          add_inflight(static_cast<int64_t>(t.rows), bytes);
+          add_inflight(static_cast<int64_t>(t.rows), bytes, t.ops.front().event_time);
           next_rows_ += t.rows;
           next_bytes_ += bytes;
           next_.push_back(std::move(t));

@@ -95,9 +95,10 @@ pipeline_status pipeline::status() const {
     st.rate_at = now;
   }
   s.rows_per_second = st.rate;
-  if (s.inflight > 0 && st.applied_time > 0) {
+  auto since = std::max(st.applied_time, st.pending_since);
+  if (s.inflight > 0 && since > 0) {
     auto wall = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-    s.lag_seconds = std::max<double>(0, static_cast<double>(wall - st.applied_time));
+    s.lag_seconds = std::max<double>(0, static_cast<double>(wall - since));
   }
   return s;
 }

@@ -34,6 +34,11 @@ struct pipeline::shared {
   bool stop_requested = false;
   // Source time of the newest change applied; for lag.
   uint32_t applied_time = 0;
+  /// Source time of the row that ended the last moment with nothing in flight
+  /// (the oldest unapplied row then): lag counts from it until rows newer than
+  /// it are applied, so a pipeline that applied nothing yet, or that was idle,
+  /// shows its true lag rather than 0 or the idle time.
+  uint32_t pending_since = 0;
   // Rate sampling.
   mutable std::chrono::steady_clock::time_point rate_at =
       std::chrono::steady_clock::now();
