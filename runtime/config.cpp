@@ -311,9 +311,11 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
       s.copy_routines = ddl->boolean("copy_routines", s.copy_routines);
       ddl->finish();
     }
+    s.max_lag_seconds = p.integer("max_lag_seconds", 0, 86400, s.max_lag_seconds);
     p.finish();
     c.sync.pipelines.push_back(std::move(s));
   }
+  read_http_api(*r, c.sync.http_api, c.sync.http_api_secret_env);
   r->finish();
 }
 

@@ -152,10 +152,18 @@ struct sync_pipeline_config {
   /// Replay triggers, events, procedures and functions on the target
   /// (`ddl.copy_routines`; off: they are skipped, logged and counted).
   bool copy_routines = false;
+  /// /healthz answers 503 while the pipeline lags more than this many seconds
+  /// behind its source; 0: no bound.
+  int64_t max_lag_seconds = 0;
 };
 
 struct sync_config {
   std::vector<sync_pipeline_config> pipelines;
+  /// POST /sync/NAME/pause and /sync/NAME/resume on the node's HTTP port (what
+  /// `shoal sync pause|resume` calls); off unless configured.
+  bool http_api = false;
+  /// Environment variable holding the bearer secret those routes require.
+  std::string http_api_secret_env;
 };
 
 struct tokens_config {

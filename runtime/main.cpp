@@ -14,7 +14,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/binlog/verify/verifier.hpp"
+#include "runtime/adapters/http_client.hpp"
 #include "runtime/config.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/hotkey_replay.hpp"
@@ -24,13 +27,38 @@
 
 namespace {
 
-int check(const std::string& path) {
+/// The config at `path`, or nullopt after printing its errors to stderr.
+std::optional<shoal::config> load_or_report(const std::string& path) {
   auto cfg = shoal::load_config_file(path);
   if (!cfg) {
     for (auto& e : cfg.error())
       std::cerr << e << '\n';
-    return 2;
+    return std::nullopt;
   }
+  return std::move(*cfg);
+}
+
+/// Pipeline `name` of `cfg`, or nullptr after printing, after `who`, that there
+/// is none and which there are.
+const shoal::sync_pipeline_config* find_pipeline(const shoal::config& cfg,
+                                                 const std::string& name,
+                                                 const std::string& path,
+                                                 const std::string& who) {
+  std::string names;
+  for (auto& candidate : cfg.sync.pipelines) {
+    if (candidate.name == name)
+      return &candidate;
+    names += (names.empty() ? "" : ", ") + candidate.name;
+  }
+  std::cerr << who << "no pipeline \"" << name << "\" in " << path
+            << " (pipelines: " << (names.empty() ? "none" : names) << ")\n";
+  return nullptr;
+}
+
+int check(const std::string& path) {
+  auto cfg = load_or_report(path);
+  if (!cfg)
+    return 2;
   auto& c = *cfg;
   std::cout << "config ok: node " << c.node.name << ", " << c.cluster.peers.size()
             << " peer(s), " << c.sync.pipelines.size() << " pipeline(s)"
@@ -41,24 +69,12 @@ int check(const std::string& path) {
 /// `shoal verify`: compares a pipeline's selected tables, source against target.
 int verify(const std::string& path, const std::string& pipeline, int64_t chunk_rows,
            bool json) {
-  auto cfg = shoal::load_config_file(path);
-  if (!cfg) {
-    for (auto& e : cfg.error())
-      std::cerr << e << '\n';
+  auto cfg = load_or_report(path);
+  if (!cfg)
     return 2;
-  }
-  const shoal::sync_pipeline_config* p = nullptr;
-  std::string names;
-  for (auto& candidate : cfg->sync.pipelines) {
-    names += (names.empty() ? "" : ", ") + candidate.name;
-    if (candidate.name == pipeline)
-      p = &candidate;
-  }
-  if (!p) {
-    std::cerr << "shoal verify: no pipeline \"" << pipeline << "\" in " << path
-              << " (pipelines: " << (names.empty() ? "none" : names) << ")\n";
+  auto* p = find_pipeline(*cfg, pipeline, path, "shoal verify: ");
+  if (!p)
     return 2;
-  }
   auto problems = shoal::binlog::table_filter::check(p->include, p->exclude, p->rename);
   for (auto& problem : problems)
     std::cerr << "shoal verify: pipeline " << p->name << ": " << problem << '\n';
@@ -113,12 +129,9 @@ int verify(const std::string& path, const std::string& pipeline, int64_t chunk_r
 }
 
 int token_get(const std::string& path, const std::string& provider) {
-  auto cfg = shoal::load_config_file(path);
-  if (!cfg) {
-    for (auto& e : cfg.error())
-      std::cerr << e << '\n';
+  auto cfg = load_or_report(path);
+  if (!cfg)
     return 2;
-  }
   auto t = shoal::read_stored_token(*cfg, provider);
   if (t.token.empty()) {
     std::cerr << "shoal token get: " << t.error << '\n';
@@ -126,6 +139,95 @@ int token_get(const std::string& path, const std::string& provider) {
   }
   std::cerr << "version " << t.version << ", expires_at_ms " << t.expires_at_ms << '\n';
   std::cout << t.token << '\n';
+  return 0;
+}
+
+/// `shoal sync pause|resume|status`: asks the node that runs a pipeline, over its
+/// HTTP port (the config's http.listen, or `url`).
+int sync_command(const std::string& path, const std::string& action,
+                 const std::string& pipeline, std::string url,
+                 const std::string& ca_file) {
+  auto cfg = load_or_report(path);
+  if (!cfg)
+    return 2;
+  const std::string me = "shoal sync " + action + ": ";
+  auto* p = find_pipeline(*cfg, pipeline, path, me);
+  if (!p)
+    return 2;
+  if (url.empty()) {
+    if (p->node != cfg->node.name) {
+      std::cerr << me << "pipeline " << pipeline << " runs on node " << p->node
+                << ", and " << path << " is node " << cfg->node.name << "'s config: give "
+                << p->node << "'s config, or --url\n";
+      return 2;
+    }
+    if (!cfg->http.enabled || cfg->http.listen.port == 0) {
+      std::cerr << me << path
+                << (cfg->http.enabled ? " lets the node pick its HTTP port (http.listen "
+                                        "port 0): give --url with the port it printed "
+                                        "(\"ready ... http=PORT\")"
+                                      : " turns the node's HTTP port off (http.enabled)")
+                << '\n';
+      return 2;
+    }
+    auto host = cfg->http.listen.host;
+    if (host == "0.0.0.0" || host.empty())
+      host = "127.0.0.1";
+    else if (host == "::")
+      host = "::1";
+    if (host.find(':') != std::string::npos)
+      host = "[" + host + "]";
+    url = std::string{cfg->http.tls.enabled() ? "https://" : "http://"} + host + ":" +
+          std::to_string(cfg->http.listen.port);
+  }
+  shoal::http_request request{"GET", "/sync/" + pipeline, {}, "", ""};
+  if (action != "status") {
+    if (!cfg->sync.http_api) {
+      std::cerr << me << path
+                << " does not turn on sync.http_api, which pause and resume need "
+                   "(with a bearer secret: \"http_api\": {\"secret_env\": \"VAR\"})\n";
+      return 2;
+    }
+    auto secret = shoal::secret_from_env(cfg->sync.http_api_secret_env);
+    if (!secret) {
+      std::cerr << me << "environment variable " << cfg->sync.http_api_secret_env
+                << " (sync.http_api.secret_env) is not set\n";
+      return 2;
+    }
+    request = {"POST",
+               "/sync/" + pipeline + "/" + action,
+               {{"Authorization", "Bearer " + *secret}},
+               "",
+               ""};
+  }
+  shoal::http_client_options options;
+  options.read_timeout = std::chrono::seconds{60}; // a pause waits for a commit
+  options.ca_file = ca_file;
+  shoal::http_client client{url, options};
+  auto reply = client.send(request);
+  if (auto* e = std::get_if<shoal::http_error>(&reply)) {
+    std::cerr << me << url << ": " << e->message << '\n';
+    return 1;
+  }
+  auto& r = std::get<shoal::http_response>(reply);
+  auto body = nlohmann::json::parse(r.body, nullptr, false);
+  if (r.status != 200) {
+    std::string why = r.body;
+    for (auto key : {"message", "error"})
+      if (body.is_object() && body.contains(key) && body[key].is_string()) {
+        why = body[key].get<std::string>();
+        break;
+      }
+    std::cerr << me << url << " answered " << r.status << ": " << why << '\n';
+    return 1;
+  }
+  if (action == "status")
+    std::cout << (body.is_discarded() ? r.body : body.dump(2)) << '\n';
+  else
+    std::cout << (body.is_object() && body.contains("message")
+                      ? body["message"].get<std::string>()
+                      : r.body)
+              << '\n';
   return 0;
 }
 
@@ -167,12 +269,9 @@ int wait_signal(const sigset_t& signals,
 int run_node(const std::string& path) {
   auto signals = block_signals();
   shoal::systemd_notifier notifier;
-  auto cfg = shoal::load_config_file(path);
-  if (!cfg) {
-    for (auto& e : cfg.error())
-      std::cerr << e << '\n';
+  auto cfg = load_or_report(path);
+  if (!cfg)
     return 2;
-  }
   if (auto err = shoal::configure_logging(cfg->log, cfg->node.name)) {
     std::cerr << *err << '\n';
     return 2;
@@ -275,6 +374,26 @@ int main(int argc, char** argv) {
   token_get_cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
   token_get_cmd->add_option("--provider,-p", provider, "provider name")->required();
 
+  std::string sync_url, ca_file;
+  auto sync_cmd = app.add_subcommand("sync", "operate a sync pipeline on its node");
+  sync_cmd->require_subcommand(1);
+  std::vector<CLI::App*> sync_actions;
+  for (auto [action, what] :
+       {std::pair{"pause", "stop a pipeline at a clean point until resume"},
+        std::pair{"resume",
+                  "start a paused pipeline again, or restart a failed one once its "
+                  "cause is fixed, from its checkpoints"},
+        std::pair{"status", "print a pipeline's status as JSON"}}) {
+    auto cmd = sync_cmd->add_subcommand(action, what);
+    cmd->add_option("--config,-c", config_path, "config file (JSON)")->required();
+    cmd->add_option("pipeline", pipeline, "pipeline name")->required();
+    cmd->add_option("--url", sync_url,
+                    "the node's HTTP port, e.g. http://127.0.0.1:8101 (default: the "
+                    "config's http.listen)");
+    cmd->add_option("--ca-file", ca_file, "CA bundle to check an https node with");
+    sync_actions.push_back(cmd);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -292,5 +411,8 @@ int main(int argc, char** argv) {
     return run_node(config_path);
   if (*verify_cmd)
     return verify(config_path, pipeline, chunk_rows, json);
+  for (auto* cmd : sync_actions)
+    if (*cmd)
+      return sync_command(config_path, cmd->get_name(), pipeline, sync_url, ca_file);
   return 2;
 }

@@ -1,12 +1,14 @@
 #include "runtime/sync_service.hpp"
 
 #include <caf/actor_system.hpp>
+#include <httplib.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include "runtime/connections.hpp"
 #include "runtime/counter_feed.hpp"
+#include "runtime/http_auth.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
 
@@ -132,8 +134,10 @@ binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
   return s;
 }
 
-sync_service::sync_service(node& n, const std::vector<sync_pipeline_config>& pipelines)
-    : metrics_(std::make_unique<metrics>(n.metrics())) {
+sync_service::sync_service(node& n, const std::vector<sync_pipeline_config>& pipelines,
+                           std::string http_secret)
+    : node_(n), metrics_(std::make_unique<metrics>(n.metrics())),
+      http_secret_(std::move(http_secret)) {
   for (auto& p : pipelines) {
     configs_[p.name] = p;
     pipelines_[p.name] = binlog::pipeline::start(n.system(), to_pipeline_settings(p));
@@ -149,22 +153,106 @@ sync_service::~sync_service() {
 void sync_service::stop() {
   if (stopped_.exchange(true))
     return;
-  for (auto& [name, p] : pipelines_) {
+  std::lock_guard<std::mutex> op{ops_};
+  std::map<std::string, std::shared_ptr<binlog::pipeline>> all;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    all = pipelines_;
+  }
+  for (auto& [name, p] : all) {
     p->stop();
     log().info("sync {}: stopped", name);
   }
 }
 
+std::shared_ptr<binlog::pipeline> sync_service::find(const std::string& name) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = pipelines_.find(name);
+  return i == pipelines_.end() ? nullptr : i->second;
+}
+
+bool sync_service::paused(const std::string& name) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return paused_.count(name) > 0;
+}
+
+sync_service::outcome sync_service::pause(const std::string& name) {
+  std::lock_guard<std::mutex> op{ops_};
+  auto p = find(name);
+  if (!p)
+    return {404, "no pipeline \"" + name + "\" runs on this node"};
+  if (stopped_)
+    return {409, "the node is stopping"};
+  if (paused(name))
+    return {200, "pipeline " + name + " was already paused"};
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    paused_.insert(name);
+  }
+  p->stop();
+  auto s = p->status();
+  log().info("sync {}: paused at {}:{} (an operator asked)", name, s.handed_on.file,
+             s.handed_on.pos);
+  return {200, "pipeline " + name + " paused; shoal sync resume " + name +
+                   " starts it again from its checkpoints"};
+}
+
+sync_service::outcome sync_service::resume(const std::string& name) {
+  std::lock_guard<std::mutex> op{ops_};
+  auto p = find(name);
+  if (!p)
+    return {404, "no pipeline \"" + name + "\" runs on this node"};
+  if (stopped_)
+    return {409, "the node is stopping"};
+  auto s = p->status();
+  bool was_paused = paused(name);
+  if (!was_paused && s.state != binlog::pipeline_state::failed &&
+      s.state != binlog::pipeline_state::stopped)
+    return {200, "pipeline " + name + " is already " + binlog::to_string(s.state)};
+  p->stop(); // a failed one's actors have ended; this only collects them
+  s = p->status();
+  auto fresh =
+      binlog::pipeline::start(node_.system(), to_pipeline_settings(configs_.at(name)));
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto& t = earlier_[name];
+    t.rows_read += s.rows_read;
+    t.rows_applied += s.rows_applied;
+    t.reconnects += s.reconnects;
+    pipelines_[name] = fresh;
+    paused_.erase(name);
+  }
+  if (was_paused)
+    log().info("sync {}: resumed (an operator asked)", name);
+  else
+    log().info("sync {}: restarted after it {} (an operator asked): {}", name,
+               binlog::to_string(s.state), s.error);
+  return {200, was_paused
+                   ? "pipeline " + name + " resumed from its checkpoints"
+                   : "pipeline " + name + " restarted from its checkpoints after it " +
+                         binlog::to_string(s.state)};
+}
+
 void sync_service::update_metrics() {
   auto& m = *metrics_;
-  for (auto& [name, p] : pipelines_) {
+  for (auto& name : pipelines()) {
+    auto p = find(name);
+    if (!p)
+      continue;
     auto s = p->status();
+    bool is_paused = paused(name);
+    totals before;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (auto i = earlier_.find(name); i != earlier_.end())
+        before = i->second;
+    }
     std::map<std::string, std::string> l{{"pipeline", name}};
     m.source_position.Add(l).Set(static_cast<double>(s.source.pos));
     m.source_file.Add(l).Set(file_number(s.source.file));
-    advance_counter(m.rows_read.Add(l), s.rows_read);
-    advance_counter(m.rows_applied.Add(l), s.rows_applied);
-    advance_counter(m.reconnects.Add(l), s.reconnects);
+    advance_counter(m.rows_read.Add(l), before.rows_read + s.rows_read);
+    advance_counter(m.rows_applied.Add(l), before.rows_applied + s.rows_applied);
+    advance_counter(m.reconnects.Add(l), before.reconnects + s.reconnects);
     m.lag.Add(l).Set(s.lag_seconds);
     m.inflight.Add(l).Set(static_cast<double>(s.inflight));
     m.inflight_bytes.Add(l).Set(static_cast<double>(s.inflight_bytes));
@@ -172,7 +260,8 @@ void sync_service::update_metrics() {
                     binlog::pipeline_state::running, binlog::pipeline_state::failed,
                     binlog::pipeline_state::stopped})
       m.state.Add({{"pipeline", name}, {"state", binlog::to_string(st)}})
-          .Set(s.state == st ? 1 : 0);
+          .Set(!is_paused && s.state == st ? 1 : 0);
+    m.state.Add({{"pipeline", name}, {"state", "paused"}}).Set(is_paused ? 1 : 0);
     for (size_t i = 0; i < s.partitions.size(); ++i) {
       std::map<std::string, std::string> pl{{"pipeline", name},
                                             {"partition", std::to_string(i)}};
@@ -182,53 +271,84 @@ void sync_service::update_metrics() {
   }
 }
 
+nlohmann::json sync_service::pipeline_json(const std::string& name,
+                                           const binlog::pipeline& p) const {
+  auto s = p.status();
+  auto parts = nlohmann::json::array();
+  for (auto& part : s.partitions)
+    parts.push_back({{"applied", position_json(part.applied.at)},
+                     {"applied_index", part.applied.index},
+                     {"rows_applied", part.rows_applied},
+                     {"transactions", part.transactions},
+                     {"queued_rows", part.queued}});
+  auto& cfg = configs_.at(name);
+  return {
+      {"state", paused(name) ? std::string{"paused"} : binlog::to_string(s.state)},
+      {"apply", s.whole_transactions ? "transaction" : "key"},
+      {"error", s.error},
+      {"source", position_json(s.source)},
+      {"handed_on", position_json(s.handed_on)},
+      {"rows_read", s.rows_read},
+      {"rows_applied", s.rows_applied},
+      {"rows_per_second", s.rows_per_second},
+      {"lag_seconds", s.lag_seconds},
+      {"max_lag_seconds", cfg.max_lag_seconds},
+      {"inflight_rows", s.inflight},
+      {"inflight_bytes", s.inflight_bytes},
+      {"inflight_bytes_peak", s.inflight_bytes_peak},
+      {"reconnects", s.reconnects},
+      {"epoch", s.epoch},
+      {"ddl_skipped", s.ddl_skipped},
+      {"last_skipped_ddl", s.last_skipped_ddl},
+      {"snapshot", {{"rows", s.snapshot_rows}, {"expected", s.snapshot_rows_expected}}},
+      {"partitions", parts}};
+}
+
 nlohmann::json sync_service::status() {
   auto out = nlohmann::json::object();
-  for (auto& [name, p] : pipelines_) {
-    auto s = p->status();
-    auto parts = nlohmann::json::array();
-    for (auto& part : s.partitions)
-      parts.push_back({{"applied", position_json(part.applied.at)},
-                       {"applied_index", part.applied.index},
-                       {"rows_applied", part.rows_applied},
-                       {"transactions", part.transactions},
-                       {"queued_rows", part.queued}});
-    out[name] = {
-        {"state", binlog::to_string(s.state)},
-        {"apply", s.whole_transactions ? "transaction" : "key"},
-        {"error", s.error},
-        {"source", position_json(s.source)},
-        {"handed_on", position_json(s.handed_on)},
-        {"rows_read", s.rows_read},
-        {"rows_applied", s.rows_applied},
-        {"rows_per_second", s.rows_per_second},
-        {"lag_seconds", s.lag_seconds},
-        {"inflight_rows", s.inflight},
-        {"inflight_bytes", s.inflight_bytes},
-        {"inflight_bytes_peak", s.inflight_bytes_peak},
-        {"reconnects", s.reconnects},
-        {"epoch", s.epoch},
-        {"ddl_skipped", s.ddl_skipped},
-        {"last_skipped_ddl", s.last_skipped_ddl},
-        {"snapshot", {{"rows", s.snapshot_rows}, {"expected", s.snapshot_rows_expected}}},
-        {"partitions", parts}};
-  }
+  for (auto& name : pipelines())
+    if (auto p = find(name))
+      out[name] = pipeline_json(name, *p);
   return out;
+}
+
+std::optional<nlohmann::json> sync_service::status_json(const std::string& name) const {
+  auto p = find(name);
+  if (!p)
+    return std::nullopt;
+  return pipeline_json(name, *p);
 }
 
 std::vector<std::string> sync_service::unhealthy() {
   std::vector<std::string> out;
-  for (auto& [name, p] : pipelines_) {
+  for (auto& name : pipelines()) {
+    auto p = find(name);
+    if (!p || paused(name))
+      continue;
     auto s = p->status();
+    auto bound = configs_.at(name).max_lag_seconds;
     if (s.state == binlog::pipeline_state::failed)
-      out.push_back("sync pipeline " + name + " failed: " + s.error);
+      out.push_back("sync pipeline " + name + " failed: " + s.error +
+                    " (fix the cause, then: shoal sync resume " + name + ")");
+    else if (bound > 0 && s.lag_seconds > static_cast<double>(bound))
+      out.push_back("sync pipeline " + name + " lags " + std::to_string(s.lag_seconds) +
+                    " s behind its source (max_lag_seconds " + std::to_string(bound) +
+                    ")");
   }
   return out;
 }
 
 std::vector<std::string> sync_service::not_ready() {
   std::vector<std::string> out;
-  for (auto& [name, p] : pipelines_) {
+  for (auto& name : pipelines()) {
+    auto p = find(name);
+    if (!p)
+      continue;
+    if (paused(name)) {
+      out.push_back("sync pipeline " + name + " is paused (shoal sync resume " + name +
+                    ")");
+      continue;
+    }
     auto s = p->status();
     if (s.state == binlog::pipeline_state::starting)
       out.push_back("sync pipeline " + name + " is starting");
@@ -239,7 +359,42 @@ std::vector<std::string> sync_service::not_ready() {
   return out;
 }
 
+void sync_service::add_routes(httplib::Server& server) {
+  server.Get(
+      R"(/sync/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        auto j = status_json(req.matches[1]);
+        if (!j) {
+          res.status = 404;
+          res.set_content(
+              nlohmann::json{{"error", "no pipeline \"" + std::string{req.matches[1]} +
+                                           "\" runs on this node"}}
+                  .dump(),
+              "application/json");
+          return;
+        }
+        res.set_content(j->dump(), "application/json");
+      });
+  if (http_secret_.empty())
+    return;
+  auto operation = [this](bool pause_it) {
+    return [this, pause_it](const httplib::Request& req, httplib::Response& res) {
+      if (!bearer_authorized(req, http_secret_, res))
+        return;
+      std::string name = req.matches[1];
+      auto done = pause_it ? pause(name) : resume(name);
+      res.status = done.status;
+      nlohmann::json body{{"pipeline", name}, {"message", done.message}};
+      if (auto j = status_json(name))
+        body["state"] = (*j)["state"];
+      res.set_content(body.dump(), "application/json");
+    };
+  };
+  server.Post(R"(/sync/([^/]+)/pause)", operation(true));
+  server.Post(R"(/sync/([^/]+)/resume)", operation(false));
+}
+
 std::vector<std::string> sync_service::pipelines() const {
+  std::lock_guard<std::mutex> guard{mtx_};
   std::vector<std::string> names;
   for (auto& kv : pipelines_)
     names.push_back(kv.first);
@@ -248,17 +403,17 @@ std::vector<std::string> sync_service::pipelines() const {
 
 std::optional<binlog::pipeline_status>
 sync_service::status_of(const std::string& name) const {
-  auto i = pipelines_.find(name);
-  if (i == pipelines_.end())
+  auto p = find(name);
+  if (!p)
     return std::nullopt;
-  return i->second->status();
+  return p->status();
 }
 
 bool sync_service::wait_applied(const std::string& name,
                                 const binlog::binlog_position& pos,
                                 milliseconds timeout) const {
-  auto i = pipelines_.find(name);
-  return i != pipelines_.end() && i->second->wait_applied(pos, timeout);
+  auto p = find(name);
+  return p && p->wait_applied(pos, timeout);
 }
 
 bool sync_service::wait_caught_up(const std::string& name, milliseconds timeout) const {
@@ -290,7 +445,18 @@ std::unique_ptr<service> make_sync_service(node& n, std::string& error) {
       return nullptr;
     }
   }
-  return std::make_unique<sync_service>(n, mine);
+  std::string secret;
+  auto& cfg = n.cfg().sync;
+  if (cfg.http_api) {
+    auto from_env = secret_from_env(cfg.http_api_secret_env);
+    if (!from_env) {
+      error = "config error at $.sync.http_api.secret_env: environment variable " +
+              cfg.http_api_secret_env + " is not set";
+      return nullptr;
+    }
+    secret = *from_env;
+  }
+  return std::make_unique<sync_service>(n, mine, std::move(secret));
 }
 
 } // namespace shoal

@@ -11,6 +11,17 @@
 //   sync->wait_caught_up("orders", 30s);             // applied all the source has now
 //   auto st = sync->status_of("orders");             // positions, lag, errors
 //
+// Operating a pipeline (also over HTTP: add_routes, and `shoal sync`):
+//
+//   sync->pause("orders");   // stops it at a clean point; /status says "paused"
+//   sync->resume("orders");  // starts it again from its checkpoints; also the
+//                            // way to restart one that failed, once the cause
+//                            // is fixed (e.g. a DDL the target rejected, applied
+//                            // by hand on the target)
+//
+// Nothing is skipped by either: a resumed pipeline reads from its checkpoints,
+// so a change the target rejected is tried again, not passed over.
+//
 // All member functions are thread-safe.
 #pragma once
 
@@ -18,7 +29,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,15 +45,37 @@ class node;
 
 class sync_service : public service {
 public:
-  sync_service(node& n, const std::vector<sync_pipeline_config>& pipelines);
+  /// `http_secret`: the bearer secret of POST /sync/NAME/pause|resume; empty:
+  /// those routes are not offered.
+  sync_service(node& n, const std::vector<sync_pipeline_config>& pipelines,
+               std::string http_secret = {});
   ~sync_service() override;
 
   std::string name() const override { return "sync"; }
   nlohmann::json status() override;
   void stop() override;
   void update_metrics() override;
+  void add_routes(httplib::Server& server) override;
   std::vector<std::string> unhealthy() override;
   std::vector<std::string> not_ready() override;
+
+  /// What pause() or resume() did.
+  struct outcome {
+    /// 200 done (or nothing to do), 404 unknown pipeline, 409 the node is stopping.
+    int status = 200;
+    std::string message;
+  };
+
+  /// Stops pipeline `name` (its actors end; uncommitted rows are read again on
+  /// resume) and keeps it stopped until resume(). Idempotent.
+  outcome pause(const std::string& name);
+
+  /// Starts pipeline `name` again from its checkpoints when it is paused,
+  /// failed or stopped; nothing when it is already running.
+  outcome resume(const std::string& name);
+
+  /// One pipeline's section of /status; nullopt for an unknown name.
+  std::optional<nlohmann::json> status_json(const std::string& name) const;
 
   /// Names of the pipelines running on this node.
   std::vector<std::string> pipelines() const;
@@ -60,10 +95,28 @@ public:
 private:
   struct metrics;
 
+  /// The pipeline running under `name` now (pause and resume replace it), or null.
+  std::shared_ptr<binlog::pipeline> find(const std::string& name) const;
+  bool paused(const std::string& name) const;
+  nlohmann::json pipeline_json(const std::string& name, const binlog::pipeline& p) const;
+
+  node& node_;
+  // Guards pipelines_ and paused_; never held while a pipeline stops or starts
+  // (ops_ is: one pause or resume at a time).
+  mutable std::mutex mtx_;
+  std::mutex ops_;
   std::map<std::string, std::shared_ptr<binlog::pipeline>> pipelines_;
+  std::set<std::string> paused_;
+  // Counter totals of a pipeline's earlier runs (before a pause or a restart),
+  // so that its Prometheus counters keep counting.
+  struct totals {
+    uint64_t rows_read = 0, rows_applied = 0, reconnects = 0;
+  };
+  std::map<std::string, totals> earlier_;
   std::map<std::string, sync_pipeline_config> configs_;
   std::unique_ptr<metrics> metrics_;
   std::atomic<bool> stopped_{false};
+  std::string http_secret_;
 };
 
 /// The factory for services.cpp: a sync_service when some pipeline runs on this

@@ -59,7 +59,47 @@ protected:
     return body.is_object() && body.contains("reasons") ? body["reasons"].dump() : "";
   }
 
+  /// Runs `shoal sync ACTION --config DIR/NAME.json PIPELINE` to its end.
+  std::pair<exit_status, std::string>
+  shoal_sync(const std::string& action, const std::string& config_name,
+             const std::string& pipeline,
+             std::vector<std::pair<std::string, std::string>> env = {}) {
+    process_options o;
+    o.program = shoal_binary();
+    o.args = {"sync", action, "--config",
+              (dir_.path() / (config_name + ".json")).string(), pipeline};
+    o.env = std::move(env);
+    o.output_dir = dir_.path();
+    o.name = "sync-" + action + "-" + std::to_string(++cli_runs_);
+    child_process cli{o};
+    auto status = cli.wait_for_exit(seconds{90});
+    return {status.value_or(exit_status{}), cli.output()};
+  }
+
+  /// POST `path` with `secret` as bearer (none when empty): status and body.
+  static std::pair<int, json> post(uint16_t port, const std::string& path,
+                                   const std::string& secret) {
+    httplib::Client http{"127.0.0.1", port};
+    http.set_read_timeout(60, 0);
+    httplib::Headers headers;
+    if (!secret.empty())
+      headers.emplace("Authorization", "Bearer " + secret);
+    auto r = http.Post(path.c_str(), headers, "", "text/plain");
+    if (!r)
+      return {0, nullptr};
+    return {r->status, json::parse(r->body, nullptr, false)};
+  }
+
+  /// The number of rows of `table` on `conn`, or -1 when it cannot be read.
+  static int64_t count(mysql_connection& conn, const std::string& table) {
+    auto r = conn.query("SELECT COUNT(*) FROM " + table);
+    if (!r || r->rows.empty())
+      return -1;
+    return std::stoll(r->rows[0][0].value_or("-1"));
+  }
+
   temp_dir dir_{"node-health"};
+  int cli_runs_ = 0;
 };
 
 TEST_F(node_health, readyz_waits_for_a_valid_token_and_a_reachable_peer) {
@@ -135,7 +175,8 @@ TEST_F(node_health, readyz_waits_for_a_valid_token_and_a_reachable_peer) {
   EXPECT_EQ(get(http1, "/healthz").first, 200);
 }
 
-TEST_F(node_health, healthz_fails_naming_the_pipeline_that_stopped) {
+TEST_F(node_health,
+       healthz_fails_naming_the_pipeline_that_stopped_and_resume_restarts_it) {
   auto src = source().connect();
   auto dst = target().connect();
   for (auto* c : {&src, &dst}) {
@@ -147,11 +188,14 @@ TEST_F(node_health, healthz_fails_naming_the_pipeline_that_stopped) {
   json cfg{{"node", {{"name", "n1"}, {"port", free_port()}}},
            {"http", {{"port", http}}},
            {"sync",
-            {{"pipelines", json::array({pipeline_json("hz", 778, source(), target(),
+            {{"http_api", {{"secret_env", "SHOAL_TEST_SYNC_SECRET"}}},
+             {"pipelines", json::array({pipeline_json("hz", 778, source(), target(),
                                                       {{"include", json::array({"hz.*"})},
                                                        {"partitions", 2},
                                                        {"start", "snapshot"}})})}}}};
-  auto node = start_node("n1", cfg, {{"SHOAL_TEST_MYSQL_PW", source().password()}});
+  auto node = start_node("n1", cfg,
+                         {{"SHOAL_TEST_MYSQL_PW", source().password()},
+                          {"SHOAL_TEST_SYNC_SECRET", "ops-secret"}});
   ASSERT_TRUE(node.wait_for_output("ready node=n1", seconds{15})) << node.output_tail();
   std::pair<int, json> r;
   ASSERT_TRUE(eventually(
@@ -187,6 +231,164 @@ TEST_F(node_health, healthz_fails_naming_the_pipeline_that_stopped) {
             std::string::npos)
       << r.second.dump();
   EXPECT_EQ(get(http, "/readyz").first, 503);
+
+  // The documented way back: apply the DDL's effect on the target by hand, then
+  // resume. The pipeline reads again from its checkpoint; the DDL it recorded
+  // finds the table changed since, so it is not run twice, and what came after
+  // it follows. Resuming before the fix fails again at the same place.
+  ASSERT_TRUE(src.exec("INSERT INTO hz.a VALUES (1, 10)"));
+  EXPECT_EQ(post(http, "/sync/hz/resume", "").first, 401)
+      << "the bearer secret is required";
+  auto failed_epoch = get(http, "/sync/hz").second["epoch"].get<int64_t>();
+  auto too_soon = post(http, "/sync/hz/resume", "ops-secret");
+  ASSERT_EQ(too_soon.first, 200) << too_soon.second.dump();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto st = get(http, "/sync/hz").second;
+        r = get(http, "/healthz");
+        return r.first == 503 && st["state"] == "failed" &&
+               st["epoch"].get<int64_t>() > failed_epoch;
+      },
+      seconds{30}))
+      << r.second.dump();
+  EXPECT_NE(reasons(r.second).find("ALTER TABLE hz.a ADD COLUMN v INT"),
+            std::string::npos)
+      << r.second.dump();
+  ASSERT_TRUE(dst.exec("CREATE TABLE hz.a (id INT PRIMARY KEY, v INT)"));
+  auto resumed = post(http, "/sync/hz/resume", "ops-secret");
+  ASSERT_EQ(resumed.first, 200) << resumed.second.dump();
+  EXPECT_NE(resumed.second["message"].get<std::string>().find("restarted"),
+            std::string::npos)
+      << resumed.second.dump();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto v = dst.query("SELECT v FROM hz.a WHERE id = 1");
+        return v && !v->rows.empty() && v->rows[0][0] == std::optional<std::string>{"10"};
+      },
+      seconds{30}))
+      << get(http, "/sync/hz").second.dump();
+  ASSERT_TRUE(eventually([&] { return get(http, "/healthz").first == 200; }, seconds{10}))
+      << get(http, "/healthz").second.dump();
+  EXPECT_EQ(get(http, "/sync/hz").second["state"], "running");
+}
+
+// pause stops the pipeline at a clean point and holds changes back (its binlog
+// connection to the source is gone) until resume; both through `shoal sync`,
+// which finds the node from its config and sends the bearer secret. A paused
+// pipeline is not ready but not unhealthy: a person chose it.
+TEST_F(node_health, shoal_sync_pauses_and_resumes_a_pipeline) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* c : {&src, &dst})
+    ASSERT_TRUE(c->exec("DROP DATABASE IF EXISTS ops"));
+  ASSERT_TRUE(src.exec("CREATE DATABASE ops"));
+  ASSERT_TRUE(src.exec("CREATE TABLE ops.t (id INT PRIMARY KEY)"));
+  auto http = free_port();
+  json cfg{
+      {"node", {{"name", "n1"}, {"port", free_port()}}},
+      {"http", {{"port", http}}},
+      {"sync",
+       {{"http_api", {{"secret_env", "SHOAL_TEST_SYNC_SECRET"}}},
+        {"pipelines", json::array({pipeline_json("ops", 779, source(), target(),
+                                                 {{"include", json::array({"ops.*"})},
+                                                  {"partitions", 2},
+                                                  {"start", "snapshot"}})})}}}};
+  std::vector<std::pair<std::string, std::string>> env{
+      {"SHOAL_TEST_MYSQL_PW", source().password()}, {"SHOAL_TEST_SYNC_SECRET", "s3cret"}};
+  auto node = start_node("n1", cfg, env);
+  ASSERT_TRUE(node.wait_for_output("ready node=n1", seconds{15})) << node.output_tail();
+  ASSERT_TRUE(eventually([&] { return get(http, "/readyz").first == 200; }, seconds{30}))
+      << get(http, "/readyz").second.dump();
+  ASSERT_TRUE(src.exec("INSERT INTO ops.t VALUES (1)"));
+  ASSERT_TRUE(eventually([&] { return count(dst, "ops.t") == 1; }, seconds{30}));
+
+  // Bad requests say what is wrong.
+  auto unknown = shoal_sync("pause", "n1", "nope", env);
+  EXPECT_EQ(unknown.first.code, 2) << unknown.second;
+  EXPECT_NE(unknown.second.find("no pipeline \"nope\""), std::string::npos)
+      << unknown.second;
+  auto no_secret = shoal_sync("pause", "n1", "ops", {{"SHOAL_TEST_SYNC_SECRET", ""}});
+  EXPECT_FALSE(no_secret.first.success()) << no_secret.second;
+  EXPECT_EQ(post(http, "/sync/ops/pause", "wrong").first, 401);
+
+  auto paused = shoal_sync("pause", "n1", "ops", env);
+  ASSERT_TRUE(paused.first.success()) << paused.second;
+  EXPECT_NE(paused.second.find("paused"), std::string::npos) << paused.second;
+  EXPECT_EQ(get(http, "/sync/ops").second["state"], "paused");
+  // No reader left: the source has no binlog dump thread for it.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto dumps = src.query("SELECT COUNT(*) FROM information_schema.processlist "
+                               "WHERE command LIKE 'Binlog Dump%'");
+        return dumps && !dumps->rows.empty() &&
+               dumps->rows[0][0] == std::optional<std::string>{"0"};
+      },
+      seconds{10}));
+  ASSERT_TRUE(src.exec("INSERT INTO ops.t VALUES (2)"));
+  auto ready = get(http, "/readyz");
+  EXPECT_EQ(ready.first, 503);
+  EXPECT_NE(reasons(ready.second).find("sync pipeline ops is paused"), std::string::npos)
+      << ready.second.dump();
+  EXPECT_EQ(get(http, "/healthz").first, 200);
+  EXPECT_EQ(count(dst, "ops.t"), 1);
+  auto again = shoal_sync("pause", "n1", "ops", env);
+  EXPECT_TRUE(again.first.success()) << again.second;
+  EXPECT_NE(again.second.find("already paused"), std::string::npos) << again.second;
+
+  auto resumed = shoal_sync("resume", "n1", "ops", env);
+  ASSERT_TRUE(resumed.first.success()) << resumed.second;
+  ASSERT_TRUE(eventually([&] { return count(dst, "ops.t") == 2; }, seconds{30}))
+      << get(http, "/sync/ops").second.dump();
+  ASSERT_TRUE(eventually([&] { return get(http, "/readyz").first == 200; }, seconds{30}));
+  auto status = shoal_sync("status", "n1", "ops", env);
+  ASSERT_TRUE(status.first.success()) << status.second;
+  EXPECT_NE(status.second.find("\"state\": \"running\""), std::string::npos)
+      << status.second;
+}
+
+// max_lag_seconds: /healthz fails, naming the pipeline and the bound, while the
+// target holds the pipeline back, and recovers once it catches up.
+TEST_F(node_health, healthz_fails_while_a_pipeline_lags_beyond_its_bound) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* c : {&src, &dst})
+    ASSERT_TRUE(c->exec("DROP DATABASE IF EXISTS lg"));
+  ASSERT_TRUE(src.exec("CREATE DATABASE lg"));
+  ASSERT_TRUE(src.exec("CREATE TABLE lg.t (id INT PRIMARY KEY)"));
+  auto http = free_port();
+  json cfg{{"node", {{"name", "n1"}, {"port", free_port()}}},
+           {"http", {{"port", http}}},
+           {"sync",
+            {{"pipelines", json::array({pipeline_json("lg", 780, source(), target(),
+                                                      {{"include", json::array({"lg.*"})},
+                                                       {"partitions", 1},
+                                                       {"max_lag_seconds", 1},
+                                                       {"start", "snapshot"}})})}}}};
+  auto node = start_node("n1", cfg, {{"SHOAL_TEST_MYSQL_PW", source().password()}});
+  ASSERT_TRUE(node.wait_for_output("ready node=n1", seconds{15})) << node.output_tail();
+  ASSERT_TRUE(eventually([&] { return get(http, "/readyz").first == 200; }, seconds{30}));
+  ASSERT_TRUE(eventually([&] { return count(dst, "lg.t") == 0; }, seconds{30}));
+  EXPECT_EQ(get(http, "/healthz").first, 200);
+
+  auto locker = target().connect();
+  ASSERT_TRUE(locker.exec("LOCK TABLES lg.t WRITE"));
+  ASSERT_TRUE(src.exec("INSERT INTO lg.t VALUES (1)"));
+  std::pair<int, json> r;
+  ASSERT_TRUE(eventually(
+      [&] {
+        r = get(http, "/healthz");
+        return r.first == 503;
+      },
+      seconds{30}))
+      << r.second.dump();
+  EXPECT_NE(reasons(r.second).find("sync pipeline lg lags"), std::string::npos)
+      << r.second.dump();
+  EXPECT_NE(reasons(r.second).find("max_lag_seconds 1"), std::string::npos)
+      << r.second.dump();
+  ASSERT_TRUE(locker.exec("UNLOCK TABLES"));
+  ASSERT_TRUE(eventually([&] { return count(dst, "lg.t") == 1; }, seconds{30}));
+  ASSERT_TRUE(eventually([&] { return get(http, "/healthz").first == 200; }, seconds{10}))
+      << get(http, "/healthz").second.dump();
 }
 
 /// The metric families of a Prometheus text page: name -> type.

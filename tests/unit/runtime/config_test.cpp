@@ -372,6 +372,28 @@ TEST(config, the_in_flight_bound_in_bytes_defaults_to_64_mib_and_is_checked) {
       << joined(errors);
 }
 
+TEST(config, the_sync_operations_api_needs_a_secret_and_the_lag_bound_is_checked) {
+  auto doc = minimal();
+  doc["sync"] = json::parse(R"({"pipelines": [
+    {"name": "a", "source": {"server_id": 7}, "target": {"port": 3307}},
+    {"name": "b", "source": {"server_id": 8}, "target": {"port": 3307},
+     "max_lag_seconds": 30}],
+    "http_api": {"secret_env": "SYNC_SECRET"}})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.error());
+  EXPECT_TRUE(ok->sync.http_api);
+  EXPECT_EQ(ok->sync.http_api_secret_env, "SYNC_SECRET");
+  EXPECT_EQ(ok->sync.pipelines[0].max_lag_seconds, 0);
+  EXPECT_EQ(ok->sync.pipelines[1].max_lag_seconds, 30);
+
+  doc["sync"]["pipelines"][1]["max_lag_seconds"] = -1;
+  doc["sync"]["http_api"] = json::object();
+  auto errors = joined(errors_of(doc));
+  EXPECT_NE(errors.find("$.sync.pipelines[1].max_lag_seconds"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("$.sync.http_api.secret_env"), std::string::npos) << errors;
+}
+
 TEST(config, invalid_json_names_line_and_column) {
   auto result = parse_config_text("{\n  \"node\": {\n    \"name\": \"n1\",,\n", "x.json");
   ASSERT_FALSE(result);
