@@ -5,6 +5,7 @@
 // systemd it reports READY=1, STOPPING=1 and watchdog keep-alives (sd_notify).
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -142,6 +143,22 @@ int token_get(const std::string& path, const std::string& provider) {
   return 0;
 }
 
+/// `name` for a URL path segment: every byte but [A-Za-z0-9_.~-] as %XX.
+std::string path_segment(const std::string& name) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '_' || c == '.' || c == '~' || c == '-') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 /// `shoal sync pause|resume|status`: asks the node that runs a pipeline, over its
 /// HTTP port (the config's http.listen, or `url`).
 int sync_command(const std::string& path, const std::string& action,
@@ -180,7 +197,8 @@ int sync_command(const std::string& path, const std::string& action,
     url = std::string{cfg->http.tls.enabled() ? "https://" : "http://"} + host + ":" +
           std::to_string(cfg->http.listen.port);
   }
-  shoal::http_request request{"GET", "/sync/" + pipeline, {}, "", ""};
+  const std::string path_of = "/sync/" + path_segment(pipeline);
+  shoal::http_request request{"GET", path_of, {}, "", ""};
   if (action != "status") {
     if (!cfg->sync.http_api) {
       std::cerr << me << path
@@ -194,11 +212,8 @@ int sync_command(const std::string& path, const std::string& action,
                 << " (sync.http_api.secret_env) is not set\n";
       return 2;
     }
-    request = {"POST",
-               "/sync/" + pipeline + "/" + action,
-               {{"Authorization", "Bearer " + *secret}},
-               "",
-               ""};
+    request = {
+        "POST", path_of + "/" + action, {{"Authorization", "Bearer " + *secret}}, "", ""};
   }
   shoal::http_client_options options;
   options.read_timeout = std::chrono::seconds{60}; // a pause waits for a commit

@@ -63,7 +63,7 @@ struct sync_service::metrics {
             prometheus::BuildGauge()
                 .Name("shoal_sync_pipeline_state")
                 .Help("1 for the pipeline's current state (starting, snapshot, running, "
-                      "failed, stopped), 0 for the others.")
+                      "failed, stopped, paused), 0 for the others.")
                 .Register(r)),
         reconnects(prometheus::BuildCounter()
                        .Name("shoal_sync_source_reconnects_total")
@@ -191,6 +191,14 @@ sync_service::outcome sync_service::pause(const std::string& name) {
   }
   p->stop();
   auto s = p->status();
+  if (!p->wait_ended(milliseconds{0})) {
+    log().error("sync {}: paused, but an actor did not end in time (a statement still "
+                "waits on the target)",
+                name);
+    return {503, "pipeline " + name +
+                     " is paused, but a statement it sent still waits on the target; it "
+                     "commits or fails by itself, and a resume fences it"};
+  }
   log().info("sync {}: paused at {}:{} (an operator asked)", name, s.handed_on.file,
              s.handed_on.pos);
   return {200, "pipeline " + name + " paused; shoal sync resume " + name +
@@ -209,6 +217,9 @@ sync_service::outcome sync_service::resume(const std::string& name) {
   if (!was_paused && s.state != binlog::pipeline_state::failed &&
       s.state != binlog::pipeline_state::stopped)
     return {200, "pipeline " + name + " is already " + binlog::to_string(s.state)};
+  if (s.claimed_elsewhere)
+    return {409, "pipeline " + name + " stopped because another process claimed it: " +
+                     s.error + "; resuming here would take it back. Stop it there first"};
   p->stop(); // a failed one's actors have ended; this only collects them
   s = p->status();
   auto fresh =
@@ -236,17 +247,21 @@ sync_service::outcome sync_service::resume(const std::string& name) {
 void sync_service::update_metrics() {
   auto& m = *metrics_;
   for (auto& name : pipelines()) {
-    auto p = find(name);
-    if (!p)
-      continue;
-    auto s = p->status();
-    bool is_paused = paused(name);
+    std::shared_ptr<binlog::pipeline> p;
     totals before;
+    bool is_paused = false;
     {
+      // One look, so that a resume cannot count the old run twice.
       std::lock_guard<std::mutex> guard{mtx_};
-      if (auto i = earlier_.find(name); i != earlier_.end())
-        before = i->second;
+      auto i = pipelines_.find(name);
+      if (i == pipelines_.end())
+        continue;
+      p = i->second;
+      if (auto e = earlier_.find(name); e != earlier_.end())
+        before = e->second;
+      is_paused = paused_.count(name) > 0;
     }
+    auto s = p->status();
     std::map<std::string, std::string> l{{"pipeline", name}};
     m.source_position.Add(l).Set(static_cast<double>(s.source.pos));
     m.source_file.Add(l).Set(file_number(s.source.file));

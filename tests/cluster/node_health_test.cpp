@@ -269,7 +269,10 @@ TEST_F(node_health,
       << get(http, "/sync/hz").second.dump();
   ASSERT_TRUE(eventually([&] { return get(http, "/healthz").first == 200; }, seconds{10}))
       << get(http, "/healthz").second.dump();
-  EXPECT_EQ(get(http, "/sync/hz").second["state"], "running");
+  auto after = get(http, "/sync/hz").second;
+  EXPECT_EQ(after["state"], "running");
+  EXPECT_EQ(after["snapshot"]["rows"], 0)
+      << "resumed from its checkpoint, not a new snapshot";
 }
 
 // pause stops the pipeline at a clean point and holds changes back (its binlog
@@ -342,6 +345,8 @@ TEST_F(node_health, shoal_sync_pauses_and_resumes_a_pipeline) {
   ASSERT_TRUE(eventually([&] { return get(http, "/readyz").first == 200; }, seconds{30}));
   auto status = shoal_sync("status", "n1", "ops", env);
   ASSERT_TRUE(status.first.success()) << status.second;
+  EXPECT_EQ(get(http, "/sync/ops").second["snapshot"]["rows"], 0)
+      << "resumed from its checkpoint, not a new snapshot";
   EXPECT_NE(status.second.find("\"state\": \"running\""), std::string::npos)
       << status.second;
 }

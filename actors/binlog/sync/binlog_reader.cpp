@@ -375,8 +375,10 @@ private:
       auto failure = target_->apply(statements);
       if (!failure)
         return;
-      if (failure->fenced)
+      if (failure->fenced) {
+        st_->record_claimed_elsewhere(failure->error.message);
         throw stop_pipeline{failure->error.message};
+      }
       if (stopping())
         throw stop_pipeline{what + ": " + failure->error.to_string()};
       if (!is_connection_lost(failure->error))

@@ -156,6 +156,7 @@ private:
     if (!failure)
       return committed::yes;
     if (failure->fenced) {
+      st_->record_claimed_elsewhere(name_ + ": " + failure->error.message);
       fail(name_ + ": " + failure->error.message);
       return committed::stop;
     }

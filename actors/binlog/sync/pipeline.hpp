@@ -116,6 +116,9 @@ struct pipeline_status {
   bool whole_transactions = false;
   /// Why it failed: "FILE:POS: what" where the binlog was at fault.
   std::string error;
+  /// It failed because another process claimed the pipeline since (a newer
+  /// epoch): starting it here again would take it back from that one.
+  bool claimed_elsewhere = false;
   /// End of the last event read from the source.
   binlog_position source;
   /// End of the last event group handed on to the partitions.

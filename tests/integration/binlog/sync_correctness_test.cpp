@@ -319,6 +319,8 @@ TEST_F(sync_correctness_test, a_second_process_on_the_same_pipeline_fences_the_f
   auto s = failed(*first);
   EXPECT_EQ(s.state, binlog::pipeline_state::failed);
   EXPECT_TRUE(contains(s.error, "claimed by second")) << s.error;
+  EXPECT_TRUE(s.claimed_elsewhere) << "so that a resume does not take it back";
+  EXPECT_FALSE(second->status().claimed_elsewhere);
   EXPECT_EQ(rows_of(dst, "f.t"), rows_of(src, "f.t"));
 }
 

@@ -64,6 +64,16 @@ struct pipeline::shared {
     log(true, "stopped: " + why);
   }
 
+  /// record_failure for a run fenced by a newer claim.
+  void record_claimed_elsewhere(const std::string& why) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (status.state != pipeline_state::failed)
+        status.claimed_elsewhere = true;
+    }
+    record_failure(why);
+  }
+
   void set_state(pipeline_state s) {
     std::lock_guard<std::mutex> guard{mtx};
     if (status.state != pipeline_state::failed)
