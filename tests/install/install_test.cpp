@@ -116,11 +116,21 @@ TEST_F(install_test,
   ASSERT_FALSE(HasFailure());
 
   auto build = dir_.path() / "app-build";
-  run("configure", "cmake",
-      {"-S", source_dir_ + "/tests/install/app", "-B", build.string(), "-G", "Ninja",
-       "-DCMAKE_CXX_COMPILER=" SHOAL_CXX_COMPILER,
-       "-DCMAKE_PREFIX_PATH=" + prefix.string(), "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF"},
-      seconds{120});
+  std::vector<std::string> configure{"-S",
+                                     source_dir_ + "/tests/install/app",
+                                     "-B",
+                                     build.string(),
+                                     "-G",
+                                     "Ninja",
+                                     "-DCMAKE_CXX_COMPILER=" SHOAL_CXX_COMPILER,
+                                     "-DCMAKE_PREFIX_PATH=" + prefix.string(),
+                                     "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF"};
+  const std::string app_flags = SHOAL_APP_FLAGS;
+  if (!app_flags.empty()) {
+    configure.push_back("-DCMAKE_CXX_FLAGS=" + app_flags);
+    configure.push_back("-DCMAKE_EXE_LINKER_FLAGS=" + app_flags);
+  }
+  run("configure", "cmake", configure, seconds{120});
   ASSERT_FALSE(HasFailure());
   run("build", "cmake", {"--build", build.string()}, seconds{600});
   ASSERT_FALSE(HasFailure());
@@ -131,8 +141,9 @@ TEST_F(install_test,
   auto pc_app = dir_.path() / "shoal_install_app_pc";
   run("pkg-config-build", "sh",
       {"-c",
-       "exec \"$0\" -std=c++17 -o \"$1\" \"$2\" $(pkg-config --cflags --libs shoal)",
-       SHOAL_CXX_COMPILER, pc_app.string(), source_dir_ + "/tests/install/app/main.cpp"},
+       "exec \"$0\" -std=c++17 $3 -o \"$1\" \"$2\" $(pkg-config --cflags --libs shoal)",
+       SHOAL_CXX_COMPILER, pc_app.string(), source_dir_ + "/tests/install/app/main.cpp",
+       app_flags},
       seconds{600},
       {{"PKG_CONFIG_PATH", (prefix / SHOAL_INSTALL_LIBDIR / "pkgconfig").string()}});
   ASSERT_FALSE(HasFailure());
