@@ -10,6 +10,10 @@ class Evidence:
         self.event = event
         self.hot_seen = set()
         self.token_versions = set()
+        # The nodes seen keeping the wx token, in the order they took it over. A
+        # keeper's first token after a takeover skips a version (token_keeper.cpp,
+        # skip_version), so the record's version counts tokens plus handovers.
+        self.keepers = []
         # kill -9 of n3: when it happened, and when n1 saw it down and back up.
         self.chaos = {}
 
@@ -33,9 +37,12 @@ class Evidence:
             if st:
                 for k in st.get("hotkeys", {}).get("hot_keys", []):
                     self.hot_seen.add(k["key"])
-                v = st.get("tokens", {}).get("wx", {}).get("version", 0)
+                wx = st.get("tokens", {}).get("wx", {})
+                v = wx.get("version", 0)
                 if v:
                     self.token_versions.add(v)
+                if wx.get("keeper_here") and (not self.keepers or self.keepers[-1] != n):
+                    self.keepers.append(n)
         return nodes
 
 
@@ -56,10 +63,12 @@ def shoal_verify(shoal, config):
     return verified, verify_out
 
 
-def checks(settings, seen, verify, results, up, versions, ran_s):
+def checks(settings, seen, verify, results, up, versions, ran_s, stored_before=False):
     """The summary's rows, (what, held, detail). seen: the run's Evidence; verify:
     shoal_verify's answer; results: each node's final counters; up: the stand-in's
-    /stats; versions: the tokens the keepers wrote; ran_s: how long the nodes ran."""
+    /stats; versions: the tokens the keepers wrote; ran_s: how long the nodes ran;
+    stored_before: the record held a token when the nodes started (the first keeper
+    then skips a version too)."""
     verified, verify_out = verify
     issued = up.get("tokens_issued", 0)
     calls = sum(v for k, v in up.get("calls", {}).get("token", {}).items())
@@ -68,6 +77,7 @@ def checks(settings, seen, verify, results, up, versions, ran_s):
     # expires: over the time the nodes ran, that bounds how many there were.
     min_versions = max(1, int(ran_s // (t["expiry_s"] - t["advisory_until_s"])))
     max_versions = 2 + int(ran_s // (t["expiry_s"] - t["advisory_from_s"]))
+    handovers = max(0, len(seen.keepers) - (0 if stored_before else 1))
     gets = sum(r.get("token_gets", 0) for r in results.values())
     token_errors = sum(r.get("token_errors", 0) for r in results.values())
     invalid = sum(r.get("token_invalid", 0) for r in results.values())
@@ -79,10 +89,12 @@ def checks(settings, seen, verify, results, up, versions, ran_s):
     rows = [
         ("target identical to source (shoal verify)", verified,
          verify_out.splitlines()[-1] if verify_out else ""),
-        ("one upstream call per token cycle", calls == versions and issued == versions
-         and min_versions <= versions <= max_versions,
-         "%d calls for %d token versions (%.2f per cycle)" %
-         (calls, versions, calls / max(1, versions))),
+        # Each call's token written once: every version is a call's token, except
+        # the one each keeper handover skips.
+        ("one upstream call per token cycle", issued == calls and
+         calls <= versions <= calls + handovers and min_versions <= calls <= max_versions,
+         "%d calls for %d token versions, %d skipped at %d keeper handover(s)" %
+         (calls, versions, versions - calls, handovers)),
         ("every get answered with a valid token", gets > 0 and token_errors == 0 and
          invalid == 0, "%d gets, %d errors, %d tokens the platform refused" %
          (gets, token_errors, invalid)),
