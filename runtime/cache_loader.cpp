@@ -5,26 +5,12 @@
 #include "actors/hotkey/actors/cache_reader.hpp"
 #include "runtime/adapters/http_client.hpp"
 #include "runtime/adapters/redis_connection.hpp"
+#include "runtime/base/url_encode.hpp"
 #include "runtime/connections.hpp"
 
 namespace shoal {
 
 namespace {
-
-std::string url_encode(const std::string& text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 /// Puts a pooled connection back on every way out of a load.
 template <class T> class lease {

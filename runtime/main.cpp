@@ -19,6 +19,7 @@
 
 #include "actors/binlog/verify/verifier.hpp"
 #include "runtime/adapters/http_client.hpp"
+#include "runtime/base/url_encode.hpp"
 #include "runtime/config.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/hotkey_replay.hpp"
@@ -143,22 +144,6 @@ int token_get(const std::string& path, const std::string& provider) {
   return 0;
 }
 
-/// `name` for a URL path segment: every byte but [A-Za-z0-9_.~-] as %XX.
-std::string path_segment(const std::string& name) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '_' || c == '.' || c == '~' || c == '-') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 /// `shoal sync pause|resume|status`: asks the node that runs a pipeline, over its
 /// HTTP port (the config's http.listen, or `url`).
 int sync_command(const std::string& path, const std::string& action,
@@ -197,7 +182,7 @@ int sync_command(const std::string& path, const std::string& action,
     url = std::string{cfg->http.tls.enabled() ? "https://" : "http://"} + host + ":" +
           std::to_string(cfg->http.listen.port);
   }
-  const std::string path_of = "/sync/" + path_segment(pipeline);
+  const std::string path_of = "/sync/" + shoal::url_encode(pipeline);
   shoal::http_request request{"GET", path_of, {}, "", ""};
   if (action != "status") {
     if (!cfg->sync.http_api) {

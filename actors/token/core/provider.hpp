@@ -47,6 +47,7 @@
 #include "actors/token/core/refresh_policy.hpp"
 #include "actors/token/core/upstream_error.hpp"
 #include "runtime/base/expected.hpp"
+#include "runtime/base/url_encode.hpp"
 
 namespace shoal::token {
 
@@ -104,8 +105,5 @@ private:
 
   provider_config config_;
 };
-
-/// Percent-encodes `s` for a query string or form body (RFC 3986 unreserved kept).
-std::string url_encode(std::string_view s);
 
 } // namespace shoal::token
