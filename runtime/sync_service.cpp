@@ -176,13 +176,24 @@ bool sync_service::paused(const std::string& name) const {
   return paused_.count(name) > 0;
 }
 
-sync_service::outcome sync_service::pause(const std::string& name) {
-  std::lock_guard<std::mutex> op{ops_};
+std::shared_ptr<binlog::pipeline> sync_service::operand(const std::string& name,
+                                                        outcome& refused) const {
   auto p = find(name);
   if (!p)
-    return {404, "no pipeline \"" + name + "\" runs on this node"};
-  if (stopped_)
-    return {409, "the node is stopping"};
+    refused = {404, "no pipeline \"" + name + "\" runs on this node"};
+  else if (stopped_)
+    refused = {409, "the node is stopping"};
+  else
+    return p;
+  return nullptr;
+}
+
+sync_service::outcome sync_service::pause(const std::string& name) {
+  std::lock_guard<std::mutex> op{ops_};
+  outcome refused;
+  auto p = operand(name, refused);
+  if (!p)
+    return refused;
   if (paused(name))
     return {200, "pipeline " + name + " was already paused"};
   {
@@ -207,11 +218,10 @@ sync_service::outcome sync_service::pause(const std::string& name) {
 
 sync_service::outcome sync_service::resume(const std::string& name) {
   std::lock_guard<std::mutex> op{ops_};
-  auto p = find(name);
+  outcome refused;
+  auto p = operand(name, refused);
   if (!p)
-    return {404, "no pipeline \"" + name + "\" runs on this node"};
-  if (stopped_)
-    return {409, "the node is stopping"};
+    return refused;
   auto s = p->status();
   bool was_paused = paused(name);
   if (!was_paused && s.state != binlog::pipeline_state::failed &&

@@ -61,7 +61,9 @@ public:
 
   /// What pause() or resume() did.
   struct outcome {
-    /// 200 done (or nothing to do), 404 unknown pipeline, 409 the node is stopping.
+    /// 200 done (or nothing to do), 404 unknown pipeline, 409 the node is stopping
+    /// (or, for resume, another process claimed the pipeline), 503 paused but a
+    /// statement still waits on the target.
     int status = 200;
     std::string message;
   };
@@ -97,6 +99,11 @@ private:
 
   /// The pipeline running under `name` now (pause and resume replace it), or null.
   std::shared_ptr<binlog::pipeline> find(const std::string& name) const;
+  /// The pipeline an operator's pause or resume acts on; null with `refused` set
+  /// (404: none of that name runs here, 409: the node is stopping) when there is
+  /// none to act on.
+  std::shared_ptr<binlog::pipeline> operand(const std::string& name,
+                                            outcome& refused) const;
   bool paused(const std::string& name) const;
   nlohmann::json pipeline_json(const std::string& name, const binlog::pipeline& p) const;
 
