@@ -274,9 +274,25 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
     s.name = p.string("name", std::nullopt);
     if (!s.name.empty() && !names.insert(s.name).second)
       p.error("pipeline name \"" + s.name + "\" is used twice", "name");
-    s.node = p.string("node", c.node.name);
-    if (nodes.count(s.node) == 0)
-      p.error("unknown node \"" + s.node + "\" (not this node nor a peer)", "node");
+    s.nodes = p.strings("nodes", std::vector<std::string>{});
+    if (!s.nodes.empty()) {
+      // Failover: the nodes that may run it; the holder of its lease does.
+      if (p.has("node"))
+        p.error("give either node (one node runs the pipeline) or nodes (any of them "
+                "may, one at a time), not both",
+                "node");
+      check_node_names(p, "nodes", s.nodes, nodes);
+      std::set<std::string> seen;
+      for (size_t i = 0; i < s.nodes.size(); ++i)
+        if (!seen.insert(s.nodes[i]).second)
+          p.error("node \"" + s.nodes[i] + "\" is listed twice",
+                  "nodes[" + std::to_string(i) + "]");
+    } else {
+      s.node = p.string("node", c.node.name);
+      if (nodes.count(s.node) == 0)
+        p.error("unknown node \"" + s.node + "\" (not this node nor a peer)", "node");
+    }
+    s.lease_ms = p.integer("lease_ms", 500, 600000, s.lease_ms);
     if (auto src = p.object("source", true)) {
       s.source = read_mysql(*src);
       s.server_id =

@@ -122,8 +122,14 @@ struct sync_start {
 
 struct sync_pipeline_config {
   std::string name;
-  /// The node that runs this pipeline.
+  /// The node that runs this pipeline; empty when `nodes` is given.
   std::string node;
+  /// Failover: the nodes that may run it, one at a time: the holder of its lease
+  /// on the target (sync_lease). Empty: `node` runs it, with no lease.
+  std::vector<std::string> nodes;
+  /// How long a holder's lease lasts without renewal (renewed every quarter of
+  /// it): a dead holder's pipeline moves after about this long.
+  int64_t lease_ms = 5000;
   mysql_settings source;
   /// The replica server id the reader presents to the source; unique per source.
   uint32_t server_id = 0;

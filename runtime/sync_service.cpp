@@ -1,5 +1,7 @@
 #include "runtime/sync_service.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_system.hpp>
 #include <httplib.h>
 #include <prometheus/counter.h>
@@ -63,7 +65,8 @@ struct sync_service::metrics {
             prometheus::BuildGauge()
                 .Name("shoal_sync_pipeline_state")
                 .Help("1 for the pipeline's current state (starting, snapshot, running, "
-                      "failed, stopped, paused), 0 for the others.")
+                      "failed, stopped, paused; standby: another node holds its "
+                      "lease), 0 for the others.")
                 .Register(r)),
         reconnects(prometheus::BuildCounter()
                        .Name("shoal_sync_source_reconnects_total")
@@ -140,10 +143,65 @@ sync_service::sync_service(node& n, const std::vector<sync_pipeline_config>& pip
       http_secret_(std::move(http_secret)) {
   for (auto& p : pipelines) {
     configs_[p.name] = p;
+    if (!p.nodes.empty())
+      continue;
     pipelines_[p.name] = binlog::pipeline::start(n.system(), to_pipeline_settings(p));
     log().info("sync {}: started ({} partitions, start {})", p.name, p.partitions,
                p.start.mode);
   }
+  for (auto& p : pipelines) {
+    if (p.nodes.empty())
+      continue;
+    ownership_settings o;
+    o.pipeline = p.name;
+    o.node = n.cfg().node.name;
+    o.nodes = p.nodes;
+    o.lease = milliseconds{p.lease_ms};
+    o.target = to_mysql_config(p.target);
+    o.checkpoint_database = p.checkpoint_database;
+    auto name = p.name;
+    keepers_[name] = std::make_unique<ownership_keeper>(
+        o, [this, name](const std::string& holder) { take_over(name, holder); },
+        [this, name](const std::string& why) { step_down(name, why); });
+    log().info("sync {}: may run here among {} nodes; standing by until this node "
+               "holds its lease (takeover rank {})",
+               name, p.nodes.size(), keepers_[name]->view().rank);
+  }
+}
+
+void sync_service::take_over(const std::string& name, const std::string& holder) {
+  std::lock_guard<std::mutex> op{ops_};
+  if (stopped_ || find(name))
+    return;
+  auto settings = to_pipeline_settings(configs_.at(name));
+  settings.owner = holder;
+  auto p = binlog::pipeline::start(node_.system(), std::move(settings));
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    pipelines_[name] = p;
+  }
+  log().info("sync {}: this node holds the lease and runs the pipeline from its "
+             "checkpoints",
+             name);
+}
+
+void sync_service::step_down(const std::string& name, const std::string& why) {
+  std::lock_guard<std::mutex> op{ops_};
+  auto p = find(name);
+  if (!p)
+    return;
+  p->stop();
+  auto s = p->status();
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto& t = earlier_[name];
+    t.rows_read += s.rows_read;
+    t.rows_applied += s.rows_applied;
+    t.reconnects += s.reconnects;
+    pipelines_.erase(name);
+    paused_.erase(name);
+  }
+  log().warn("sync {}: stepped down, standing by: {}", name, why);
 }
 
 sync_service::~sync_service() {
@@ -153,6 +211,10 @@ sync_service::~sync_service() {
 void sync_service::stop() {
   if (stopped_.exchange(true))
     return;
+  // Each keeper stops its pipeline, then releases the lease (not under ops_:
+  // its step_down takes it).
+  for (auto& [name, k] : keepers_)
+    k->stop();
   std::lock_guard<std::mutex> op{ops_};
   std::map<std::string, std::shared_ptr<binlog::pipeline>> all;
   {
@@ -179,7 +241,13 @@ bool sync_service::paused(const std::string& name) const {
 std::shared_ptr<binlog::pipeline> sync_service::operand(const std::string& name,
                                                         outcome& refused) const {
   auto p = find(name);
-  if (!p)
+  auto k = keepers_.find(name);
+  if (!p && k != keepers_.end()) {
+    auto v = k->second->view();
+    refused = {409, "pipeline " + name + " stands by on this node; " +
+                        (v.owner.empty() ? std::string{"no node runs it now"}
+                                         : "node " + v.owner + " runs it: ask there")};
+  } else if (!p)
     refused = {404, "no pipeline \"" + name + "\" runs on this node"};
   else if (stopped_)
     refused = {409, "the node is stopping"};
@@ -256,6 +324,14 @@ sync_service::outcome sync_service::resume(const std::string& name) {
 
 void sync_service::update_metrics() {
   auto& m = *metrics_;
+  for (auto& [name, k] : keepers_) {
+    (void)k;
+    bool standby = !find(name);
+    m.state.Add({{"pipeline", name}, {"state", "standby"}}).Set(standby ? 1 : 0);
+    if (standby)
+      for (auto st : {"starting", "snapshot", "running", "failed", "stopped", "paused"})
+        m.state.Add({{"pipeline", name}, {"state", st}}).Set(0);
+  }
   for (auto& name : pipelines()) {
     std::shared_ptr<binlog::pipeline> p;
     totals before;
@@ -329,23 +405,66 @@ nlohmann::json sync_service::pipeline_json(const std::string& name,
       {"partitions", parts}};
 }
 
+nlohmann::json sync_service::ownership_json(const std::string& name) const {
+  auto& cfg = configs_.at(name);
+  auto k = keepers_.find(name);
+  if (k == keepers_.end())
+    return {{"owner", cfg.node}, {"standbys", nlohmann::json::array()}};
+  auto v = k->second->view();
+  auto standbys = nlohmann::json::array();
+  for (auto& n : cfg.nodes)
+    if (n != v.owner)
+      standbys.push_back(n);
+  return {{"owner", v.owner.empty() ? nlohmann::json() : nlohmann::json(v.owner)},
+          {"standbys", standbys},
+          {"lease",
+           {{"holding", v.holding},
+            {"remaining_ms", v.lease_remaining_ms},
+            {"lease_ms", cfg.lease_ms},
+            {"ownerless_ms", v.ownerless.count()},
+            {"takeover_rank", v.rank},
+            {"epoch", v.epoch},
+            {"error", v.error}}}};
+}
+
 nlohmann::json sync_service::status() {
   auto out = nlohmann::json::object();
-  for (auto& name : pipelines())
-    if (auto p = find(name))
-      out[name] = pipeline_json(name, *p);
+  for (auto& [name, cfg] : configs_)
+    if (auto j = status_json(name))
+      out[name] = *j;
   return out;
 }
 
 std::optional<nlohmann::json> sync_service::status_json(const std::string& name) const {
-  auto p = find(name);
-  if (!p)
+  if (configs_.count(name) == 0)
     return std::nullopt;
-  return pipeline_json(name, *p);
+  nlohmann::json out;
+  if (auto p = find(name)) {
+    out = pipeline_json(name, *p);
+  } else {
+    // A standby: the pipeline runs on the lease's holder, if any.
+    auto& cfg = configs_.at(name);
+    out = {{"state", "standby"},
+           {"apply", cfg.apply},
+           {"max_lag_seconds", cfg.max_lag_seconds}};
+  }
+  auto own = ownership_json(name);
+  out.update(own);
+  if (!out.contains("epoch") && own.contains("lease"))
+    out["epoch"] = own["lease"]["epoch"];
+  return out;
 }
 
 std::vector<std::string> sync_service::unhealthy() {
   std::vector<std::string> out;
+  for (auto& [name, k] : keepers_) {
+    auto v = k->view();
+    auto lease = milliseconds{configs_.at(name).lease_ms};
+    // A lease and a few looks: time for the first standby in line to take it.
+    if (v.ownerless > lease + lease)
+      out.push_back("sync pipeline " + name + " has no owner: no node has held its " +
+                    "lease for " + std::to_string(v.ownerless.count()) + " ms");
+  }
   for (auto& name : pipelines()) {
     auto p = find(name);
     if (!p || paused(name))
@@ -365,6 +484,12 @@ std::vector<std::string> sync_service::unhealthy() {
 
 std::vector<std::string> sync_service::not_ready() {
   std::vector<std::string> out;
+  for (auto& [name, k] : keepers_) {
+    auto v = k->view();
+    if (!v.error.empty())
+      out.push_back("sync pipeline " + name + ": its lease on the target cannot be " +
+                    "read or renewed: " + v.error);
+  }
   for (auto& name : pipelines()) {
     auto p = find(name);
     if (!p)
@@ -458,8 +583,9 @@ bool sync_service::wait_caught_up(const std::string& name, milliseconds timeout)
 
 std::unique_ptr<service> make_sync_service(node& n, std::string& error) {
   std::vector<sync_pipeline_config> mine;
+  auto& me = n.cfg().node.name;
   for (auto& p : n.cfg().sync.pipelines)
-    if (p.node == n.cfg().node.name)
+    if (p.node == me || std::find(p.nodes.begin(), p.nodes.end(), me) != p.nodes.end())
       mine.push_back(p);
   if (mine.empty())
     return nullptr;

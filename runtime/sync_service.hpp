@@ -1,7 +1,9 @@
 // sync_service: the binlog sync pipelines this node runs (scenario 2).
 //
 // Every pipeline of the config's `sync.pipelines` whose `node` is this node is
-// started here (actors/binlog/sync/pipeline.hpp): a reader on the source's binlog,
+// started here; one that lists this node among its `nodes` is started here while
+// this node holds its lease on the target (sync_ownership.hpp), and this node
+// stands by otherwise (actors/binlog/sync/pipeline.hpp): a reader on the source's binlog,
 // P partition appliers on the target, checkpoints in the target. Its /status
 // section lists each pipeline's state, source position, each partition's
 // applied position, rows/s, lag and queue depths; /metrics has the same figures
@@ -38,6 +40,7 @@
 #include "actors/binlog/sync/pipeline.hpp"
 #include "runtime/config.hpp"
 #include "runtime/service.hpp"
+#include "runtime/sync_ownership.hpp"
 
 namespace shoal {
 
@@ -106,6 +109,12 @@ private:
                                             outcome& refused) const;
   bool paused(const std::string& name) const;
   nlohmann::json pipeline_json(const std::string& name, const binlog::pipeline& p) const;
+  /// Owner, epoch and standbys of pipeline `name` as this node sees them.
+  nlohmann::json ownership_json(const std::string& name) const;
+  /// The lease of `name` came to this node: start the pipeline (claimed by `holder`).
+  void take_over(const std::string& name, const std::string& holder);
+  /// The lease of `name` left this node (or the node stops): stop the pipeline.
+  void step_down(const std::string& name, const std::string& why);
 
   node& node_;
   // Guards pipelines_ and paused_; never held while a pipeline stops or starts
@@ -121,6 +130,8 @@ private:
   };
   std::map<std::string, totals> earlier_;
   std::map<std::string, sync_pipeline_config> configs_;
+  // One per pipeline with `nodes` (failover); created last, stopped first.
+  std::map<std::string, std::unique_ptr<ownership_keeper>> keepers_;
   std::unique_ptr<metrics> metrics_;
   std::atomic<bool> stopped_{false};
   std::string http_secret_;

@@ -198,12 +198,18 @@
     draw(chartFor('chart-sync-lag', {y: {title: 'seconds'}}),
          names.map((n) => ({label: n, data: points(of(n, 'lag_seconds'))})), from, to);
     fillRows($('pipelines'), Object.entries(s.sync).map(([n, p]) => ({
-      cells: [n, p.state, `${p.source.file}:${p.source.position}`, number(p.rows_applied),
-              number(p.inflight_rows), number(p.reconnects), number(p.epoch || 0),
+      // A standby (the pipeline runs on another node) has no positions or counts.
+      cells: [n, p.state,
+              (p.owner || 'none') + (p.standbys && p.standbys.length
+                                       ? ` (standby: ${p.standbys.join(', ')})` : ''),
+              p.source ? `${p.source.file}:${p.source.position}` : '',
+              p.source ? number(p.rows_applied) : '', p.source ? number(p.inflight_rows) : '',
+              p.source ? number(p.reconnects) : '', number(p.epoch || 0),
               p.ddl_skipped ? `${number(p.ddl_skipped)}: ${p.last_skipped_ddl}` : '0',
-              p.error || ''],
+              p.error || (p.lease && p.lease.error) || ''],
       data: {pipeline: n, state: p.state},
-      cls: [null, p.error ? 'down' : null, null, 'num', 'num', 'num', 'num', null, 'down'],
+      cls: [null, p.error ? 'down' : null, p.owner ? null : 'down', null, 'num', 'num', 'num',
+            'num', null, 'down'],
     })));
   }
 

@@ -21,6 +21,7 @@
 #include "tests/support/free_port.hpp"
 #include "tests/support/pipeline_config.hpp"
 #include "tests/support/shared_servers.hpp"
+#include "tests/support/sysbench_sync.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace shoal::test {
@@ -28,20 +29,6 @@ namespace {
 
 using namespace std::chrono;
 using nlohmann::json;
-
-mysql_result run(mysql_connection& conn, const std::string& sql) {
-  auto r = conn.query(sql);
-  if (!r)
-    throw std::runtime_error(sql + ": " + r.error().to_string());
-  return std::move(*r);
-}
-
-std::string checksum(mysql_connection& conn, const std::string& table) {
-  return run(conn, "CHECKSUM TABLE " + table + " EXTENDED")
-      .rows.at(0)
-      .at(1)
-      .value_or("NULL");
-}
 
 class sync_crash_test : public server_test {
 protected:
@@ -80,74 +67,17 @@ protected:
   }
 
   child_process sysbench(const std::string& command, int seconds_to_run) {
-    process_options opts;
-    opts.program = "sysbench";
-    opts.args = {"oltp_write_only",
-                 "--db-driver=mysql",
-                 "--mysql-host=127.0.0.1",
-                 "--mysql-port=" + std::to_string(source().port()),
-                 "--mysql-user=root",
-                 "--mysql-password=" + source().password(),
-                 "--mysql-db=sbtest",
-                 "--tables=2",
-                 "--table-size=1000",
-                 "--threads=4",
-                 "--time=" + std::to_string(seconds_to_run),
-                 "--report-interval=0",
-                 "--mysql-ignore-errors=all",
-                 command};
-    opts.name = "sysbench-" + command;
-    opts.output_dir = dir_.path();
-    return child_process{opts};
+    return sysbench_on(source(), command, seconds_to_run, 4, dir_.path());
   }
 
-  /// True once every partition's checkpoint is at or past the source's position.
   bool caught_up(milliseconds timeout) {
-    auto deadline = steady_clock::now() + timeout;
-    while (steady_clock::now() < deadline) {
-      try {
-        auto src = source().connect();
-        auto m = run(src, "SHOW MASTER STATUS");
-        binlog::binlog_position want{m.rows.at(0).at(0).value_or(""),
-                                     std::stoull(m.rows.at(0).at(1).value_or("0"))};
-        auto dst = target().connect();
-        auto rows =
-            run(dst, "SELECT file, pos FROM shoal.sync_checkpoint WHERE pipeline='sb'");
-        bool all = rows.rows.size() == static_cast<size_t>(partitions_);
-        for (auto& r : rows.rows) {
-          binlog::binlog_position at{r.at(0).value_or(""),
-                                     std::stoull(r.at(1).value_or("0"))};
-          all = all && want <= at;
-        }
-        if (all)
-          return true;
-      } catch (const std::exception&) {
-        // A server that is starting or the checkpoint table not made yet.
-      }
-      std::this_thread::sleep_for(milliseconds{50});
-    }
-    return false;
+    return checkpoints_caught_up(source(), target(), "sb",
+                                 static_cast<size_t>(partitions_), timeout);
   }
 
-  void expect_equal() {
-    auto src = source().connect();
-    auto dst = target().connect();
-    for (auto table : {"sbtest.sbtest1", "sbtest.sbtest2"}) {
-      auto want = checksum(src, table);
-      EXPECT_NE(want, "NULL");
-      EXPECT_EQ(checksum(dst, table), want) << table;
-      EXPECT_EQ(run(dst, std::string{"SELECT COUNT(*) FROM "} + table).rows.at(0).at(0),
-                run(src, std::string{"SELECT COUNT(*) FROM "} + table).rows.at(0).at(0));
-    }
-  }
+  void expect_equal() { expect_sbtest_equal(source(), target()); }
 
-  void prepare() {
-    auto src = source().connect();
-    run(src, "CREATE DATABASE sbtest");
-    auto prep = sysbench("prepare", 1);
-    auto status = prep.wait_for_exit(seconds{60});
-    ASSERT_TRUE(status && status->success()) << prep.output_tail();
-  }
+  void prepare() { prepare_sbtest(source(), dir_.path()); }
 
   /// sysbench runs `seconds` while the node is killed (SIGKILL) up to `kills`
   /// times at random moments and restarted; then the target must equal the source.

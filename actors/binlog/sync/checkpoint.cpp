@@ -26,6 +26,14 @@ std::string owner_table(const std::string& database) {
   return sql_identifier(database) + ".`sync_owner`";
 }
 
+std::string lease_table(const std::string& database) {
+  return sql_identifier(database) + ".`sync_lease`";
+}
+
+std::string from_now(std::chrono::milliseconds d) {
+  return "NOW(6) + INTERVAL " + std::to_string(d.count() * 1000) + " MICROSECOND";
+}
+
 std::string ddl_table(const std::string& database) {
   return sql_identifier(database) + ".`sync_ddl`";
 }
@@ -63,6 +71,10 @@ std::vector<std::string> checkpoint_schema_sql(const std::string& database) {
               " epoch BIGINT UNSIGNED NOT NULL, owner VARCHAR(255) NOT NULL,"
               " claimed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
               " ON UPDATE CURRENT_TIMESTAMP(6)) ENGINE=InnoDB",
+          "CREATE TABLE IF NOT EXISTS " + lease_table(database) +
+              " (pipeline VARCHAR(128) NOT NULL PRIMARY KEY,"
+              " holder VARCHAR(255) NOT NULL, node VARCHAR(255) NOT NULL,"
+              " expires_at DATETIME(6) NOT NULL) ENGINE=InnoDB",
           "CREATE TABLE IF NOT EXISTS " + ddl_table(database) +
               " (pipeline VARCHAR(128) NOT NULL PRIMARY KEY,"
               " file VARCHAR(255) NOT NULL, pos BIGINT UNSIGNED NOT NULL,"
@@ -216,6 +228,79 @@ mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn,
       return own_error(c, "claim pipeline", "the owner row of " + pipeline + " vanished");
     return static_cast<uint64_t>(std::stoull(**epoch));
   });
+}
+
+mysql_expected<lease_view> read_lease(mysql_connection& conn, const std::string& database,
+                                      const std::string& pipeline) {
+  auto r = conn.query("SELECT l.holder, l.node, l.expires_at > NOW(6),"
+                      " TIMESTAMPDIFF(MICROSECOND, NOW(6), l.expires_at) DIV 1000,"
+                      " (SELECT epoch FROM " +
+                      owner_table(database) + " WHERE pipeline=" + quote_text(pipeline) +
+                      ") FROM " + lease_table(database) +
+                      " l WHERE l.pipeline=" + quote_text(pipeline));
+  if (!r)
+    return r.error();
+  lease_view v;
+  if (r->rows.empty()) {
+    auto epoch = conn.scalar("SELECT epoch FROM " + owner_table(database) +
+                             " WHERE pipeline=" + quote_text(pipeline));
+    if (!epoch)
+      return epoch.error();
+    v.epoch = epoch->has_value() ? std::stoull(**epoch) : 0;
+    return v;
+  }
+  auto& row = r->rows.front();
+  v.exists = true;
+  v.holder = row.at(0).value_or("");
+  v.node = row.at(1).value_or("");
+  v.live = row.at(2).value_or("0") == "1";
+  v.remaining_ms = std::stoll(row.at(3).value_or("0"));
+  v.epoch = row.at(4) ? std::stoull(*row.at(4)) : 0;
+  return v;
+}
+
+mysql_expected<bool> acquire_lease(mysql_connection& conn, const std::string& database,
+                                   const std::string& pipeline, const std::string& holder,
+                                   const std::string& node,
+                                   std::chrono::milliseconds lease) {
+  // One statement each, so two standbys racing for a free lease cannot both get
+  // it: the row's lock orders them, and the second finds it live.
+  auto created = conn.exec("INSERT IGNORE INTO " + lease_table(database) +
+                           " (pipeline, holder, node, expires_at) VALUES (" +
+                           quote_text(pipeline) + "," + quote_text(holder) + "," +
+                           quote_text(node) + "," + from_now(lease) + ")");
+  if (!created)
+    return created.error();
+  if (*created == 1)
+    return true;
+  auto taken =
+      conn.exec("UPDATE " + lease_table(database) + " SET holder=" + quote_text(holder) +
+                ", node=" + quote_text(node) + ", expires_at=" + from_now(lease) +
+                " WHERE pipeline=" + quote_text(pipeline) +
+                " AND (expires_at <= NOW(6) OR holder=" + quote_text(holder) + ")");
+  if (!taken)
+    return taken.error();
+  return *taken == 1;
+}
+
+mysql_expected<bool> renew_lease(mysql_connection& conn, const std::string& database,
+                                 const std::string& pipeline, const std::string& holder,
+                                 std::chrono::milliseconds lease) {
+  auto r = conn.exec(
+      "UPDATE " + lease_table(database) + " SET expires_at=" + from_now(lease) +
+      " WHERE pipeline=" + quote_text(pipeline) + " AND holder=" + quote_text(holder));
+  if (!r)
+    return r.error();
+  return *r == 1;
+}
+
+mysql_expected<uint64_t> release_lease(mysql_connection& conn,
+                                       const std::string& database,
+                                       const std::string& pipeline,
+                                       const std::string& holder) {
+  return conn.exec("UPDATE " + lease_table(database) +
+                   " SET expires_at=NOW(6) - INTERVAL 1 MICROSECOND WHERE pipeline=" +
+                   quote_text(pipeline) + " AND holder=" + quote_text(holder));
 }
 
 std::string owner_check_sql(const std::string& database, const std::string& pipeline) {

@@ -20,6 +20,7 @@
 // up, cannot commit once a newer one has started: the newest start wins.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,6 +102,58 @@ std::string owner_fence_sql(const std::string& database, const std::string& pipe
 /// The message of owner_fence_sql's error.
 inline constexpr const char* owner_fence_message =
     "shoal: pipeline claimed by another process";
+
+// -- the ownership lease -------------------------------------------------------
+//
+// A pipeline that several nodes may run (`nodes` in its config) is run by the
+// holder of its lease, a row of `sync_lease` on the target:
+//
+//   CREATE TABLE `shoal`.`sync_lease` (pipeline VARCHAR(128) PRIMARY KEY,
+//     holder VARCHAR(255), node VARCHAR(255), expires_at DATETIME(6))
+//
+// Times are the target's clock (NOW(6)), so the nodes' clocks do not matter.
+// The holder renews it; another node takes it only once it has expired. The
+// lease only decides who starts the pipeline: what keeps an old holder from
+// writing after a takeover is the epoch (claim_pipeline, owner_fence_sql),
+// which the new holder's pipeline raises before it reads a checkpoint.
+
+/// What sync_lease says about one pipeline, by the target's clock.
+struct lease_view {
+  /// False: no row (no node ever held it).
+  bool exists = false;
+  std::string holder;
+  std::string node;
+  /// The lease has not expired.
+  bool live = false;
+  /// Milliseconds until it expires (negative: since it expired).
+  int64_t remaining_ms = 0;
+  /// The pipeline's epoch in sync_owner (0: never claimed).
+  uint64_t epoch = 0;
+};
+
+/// The pipeline's lease and epoch (the tables must exist: checkpoint_schema_sql).
+mysql_expected<lease_view> read_lease(mysql_connection& conn, const std::string& database,
+                                      const std::string& pipeline);
+
+/// Takes the lease for `lease` from now when it is free (no row, expired) or
+/// already `holder`'s; true when `holder` has it now.
+mysql_expected<bool> acquire_lease(mysql_connection& conn, const std::string& database,
+                                   const std::string& pipeline, const std::string& holder,
+                                   const std::string& node,
+                                   std::chrono::milliseconds lease);
+
+/// Extends `holder`'s lease to `lease` from now; false when it is not
+/// `holder`'s any more (taken over after it expired).
+mysql_expected<bool> renew_lease(mysql_connection& conn, const std::string& database,
+                                 const std::string& pipeline, const std::string& holder,
+                                 std::chrono::milliseconds lease);
+
+/// Ends `holder`'s lease now, so that a standby takes over at its next look
+/// instead of after the lease; nothing when `holder` does not hold it.
+mysql_expected<uint64_t> release_lease(mysql_connection& conn,
+                                       const std::string& database,
+                                       const std::string& pipeline,
+                                       const std::string& holder);
 
 // -- DDL in progress -----------------------------------------------------------
 //

@@ -394,6 +394,40 @@ TEST(config, the_sync_operations_api_needs_a_secret_and_the_lag_bound_is_checked
   EXPECT_NE(errors.find("$.sync.http_api.secret_env"), std::string::npos) << errors;
 }
 
+TEST(config, a_pipeline_lists_the_nodes_that_may_run_it_or_one_node) {
+  auto doc = minimal();
+  doc["cluster"] = json::parse(R"({"peers": [{"name": "n2", "port": 7102},
+                                             {"name": "n3", "port": 7103}]})");
+  doc["sync"] = json::parse(R"({"pipelines": [
+    {"name": "a", "source": {"server_id": 7}, "target": {"port": 3307}},
+    {"name": "b", "source": {"server_id": 8}, "target": {"port": 3307},
+     "nodes": ["n1", "n3"], "lease_ms": 3000}]})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.error());
+  auto& p = ok->sync.pipelines;
+  EXPECT_EQ(p[0].node, "n1");
+  EXPECT_TRUE(p[0].nodes.empty());
+  EXPECT_EQ(p[0].lease_ms, 5000);
+  EXPECT_EQ(p[1].node, "");
+  EXPECT_EQ(p[1].nodes, (std::vector<std::string>{"n1", "n3"}));
+  EXPECT_EQ(p[1].lease_ms, 3000);
+
+  doc["sync"]["pipelines"][0]["node"] = "n2";
+  doc["sync"]["pipelines"][0]["nodes"] = json::array({"n2"});
+  doc["sync"]["pipelines"][1]["nodes"] = json::array({"n1", "n9", "n1"});
+  doc["sync"]["pipelines"][1]["lease_ms"] = 100;
+  auto errors = joined(errors_of(doc));
+  EXPECT_NE(errors.find("$.sync.pipelines[0].node: give either node"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("$.sync.pipelines[1].nodes[1]: unknown node \"n9\""),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("$.sync.pipelines[1].nodes[2]: node \"n1\" is listed twice"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("$.sync.pipelines[1].lease_ms"), std::string::npos) << errors;
+}
+
 TEST(config, invalid_json_names_line_and_column) {
   auto result = parse_config_text("{\n  \"node\": {\n    \"name\": \"n1\",,\n", "x.json");
   ASSERT_FALSE(result);

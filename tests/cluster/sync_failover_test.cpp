@@ -1,0 +1,256 @@
+// Pipeline failover: three `shoal node` processes list one pipeline in `nodes`;
+// the holder of its lease on the target runs it and the others stand by. While
+// sysbench writes to the source the holder is killed (SIGKILL) twice and frozen
+// (SIGSTOP) past its lease once: each time another node takes over, the frozen
+// one steps down when it wakes, and the target ends equal to the source. A
+// clean stop hands the pipeline over without waiting for the lease to run out.
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/binlog/decoder/binlog_position.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/eventually.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/pipeline_config.hpp"
+#include "tests/support/shared_servers.hpp"
+#include "tests/support/sysbench_sync.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace shoal::test {
+namespace {
+
+using namespace std::chrono;
+using nlohmann::json;
+
+class sync_failover_test : public server_test {
+protected:
+  const std::vector<std::string> names_{"n1", "n2", "n3"};
+
+  /// Each node's config: the pipeline may run on all three, lease `lease_ms`.
+  void write_configs(int lease_ms) {
+    for (auto& n : names_) {
+      ports_[n] = free_port();
+      http_[n] = free_port();
+    }
+    for (auto& n : names_) {
+      auto peers = json::array();
+      for (auto& p : names_)
+        if (p != n)
+          peers.push_back({{"name", p}, {"host", "127.0.0.1"}, {"port", ports_[p]}});
+      json extra{{"start", "snapshot"},
+                 {"partitions", 2},
+                 {"batch_rows", 200},
+                 {"nodes", names_},
+                 {"lease_ms", lease_ms}};
+      json cfg{{"node", {{"name", n}, {"port", ports_[n]}}},
+               {"http", {{"port", http_[n]}}},
+               {"cluster", {{"peers", peers}}},
+               {"log", {{"level", "info"}}},
+               {"sync",
+                {{"pipelines",
+                  json::array({pipeline_json("sb", 778, source(), target(), extra)})}}}};
+      std::ofstream{(dir_.path() / (n + ".json")).string()} << cfg.dump(2);
+    }
+  }
+
+  void start(const std::string& n) {
+    process_options opts;
+    auto bin = std::getenv("SHOAL_BINARY_DIR");
+    opts.program = bin ? std::string{bin} + "/runtime/shoal" : "shoal";
+    opts.args = {"node", "--config", (dir_.path() / (n + ".json")).string()};
+    opts.env = {{"SHOAL_TEST_MYSQL_PW", source().password()}};
+    opts.name = n + "-" + std::to_string(++starts_);
+    opts.output_dir = dir_.path();
+    nodes_.erase(n);
+    nodes_.emplace(n, child_process{opts});
+  }
+
+  /// Node `n`'s view of pipeline sb; nullopt when it does not answer.
+  std::optional<json> view(const std::string& n) {
+    httplib::Client http{"127.0.0.1", http_[n]};
+    http.set_connection_timeout(0, 300000);
+    http.set_read_timeout(1, 0);
+    auto r = http.Get("/status");
+    if (!r || r->status != 200)
+      return std::nullopt;
+    auto j = json::parse(r->body, nullptr, false);
+    if (j.is_discarded() || !j.contains("sync") || !j["sync"].contains("sb"))
+      return std::nullopt;
+    return j["sync"]["sb"];
+  }
+
+  /// The node other than `except` that holds the lease and runs the pipeline,
+  /// waiting up to `timeout`; "" if none did.
+  std::string wait_owner(milliseconds timeout, const std::string& except = "") {
+    std::string found;
+    eventually(
+        [&] {
+          for (auto& n : names_) {
+            if (n == except || !nodes_.count(n) || !nodes_.at(n).running())
+              continue;
+            auto v = view(n);
+            if (v && v->value("state", "") == "running" &&
+                (*v)["lease"].value("holding", false)) {
+              found = n;
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
+    return found;
+  }
+
+  child_process sysbench(const std::string& command, int seconds_to_run) {
+    return sysbench_on(source(), command, seconds_to_run, 2, dir_.path());
+  }
+
+  bool caught_up(milliseconds timeout) {
+    return checkpoints_caught_up(source(), target(), "sb", 2, timeout);
+  }
+
+  void expect_equal() { expect_sbtest_equal(source(), target()); }
+
+  void prepare() { prepare_sbtest(source(), dir_.path()); }
+
+  std::string tails() {
+    std::string out;
+    for (auto& [n, p] : nodes_)
+      out += "--- " + n + "\n" + p.output_tail(3000) + "\n";
+    return out;
+  }
+
+  temp_dir dir_{"sync-failover"};
+  std::map<std::string, uint16_t> ports_, http_;
+  std::map<std::string, child_process> nodes_;
+  int starts_ = 0;
+};
+
+TEST_F(sync_failover_test,
+       a_standby_takes_over_after_kill_9_and_sigstop_and_nothing_diverges) {
+  const int lease_ms = 2000;
+  write_configs(lease_ms);
+  prepare();
+  for (auto& n : names_)
+    start(n);
+  auto owner = wait_owner(seconds{30});
+  ASSERT_NE(owner, "") << tails();
+  // One runs it; the other two stand by and name it.
+  for (auto& n : names_) {
+    if (n == owner)
+      continue;
+    ASSERT_TRUE(eventually(
+        [&] {
+          auto v = view(n);
+          return v && v->value("state", "") == "standby" && (*v)["owner"] == owner;
+        },
+        seconds{10}))
+        << n << ": " << view(n).value_or(json{}).dump() << tails();
+  }
+  // A standby is healthy and ready, and says so in /metrics.
+  for (auto& n : names_) {
+    if (n == owner)
+      continue;
+    httplib::Client http{"127.0.0.1", http_[n]};
+    auto health = http.Get("/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200) << n << ": " << health->body;
+    auto ready = http.Get("/readyz");
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(ready->status, 200) << n << ": " << ready->body;
+    auto metrics = http.Get("/metrics");
+    ASSERT_TRUE(metrics);
+    EXPECT_NE(metrics->body.find(
+                  "shoal_sync_pipeline_state{pipeline=\"sb\",state=\"standby\"} 1"),
+              std::string::npos)
+        << n;
+  }
+  auto load = sysbench("run", 20);
+  std::string takeovers;
+  for (int kill = 0; kill < 2; ++kill) {
+    std::this_thread::sleep_for(milliseconds{1500});
+    ASSERT_TRUE(nodes_.at(owner).kill());
+    nodes_.at(owner).wait_for_exit(seconds{5});
+    auto killed_at = steady_clock::now();
+    auto next = wait_owner(seconds{20}, owner);
+    ASSERT_NE(next, "") << "no node took over after kill -9 of " << owner << "\n"
+                        << tails();
+    auto ms = duration_cast<milliseconds>(steady_clock::now() - killed_at).count();
+    takeovers += "kill -9 " + owner + " -> " + next + " " + std::to_string(ms) + " ms; ";
+    start(owner); // it comes back as a standby
+    owner = next;
+  }
+  // Frozen past its lease: another node takes over; woken, it must step down.
+  std::this_thread::sleep_for(milliseconds{1000});
+  ASSERT_TRUE(nodes_.at(owner).stop());
+  auto stopped_at = steady_clock::now();
+  auto next = wait_owner(seconds{20}, owner);
+  ASSERT_NE(next, "") << "no node took over from the frozen " << owner << "\n" << tails();
+  auto ms = duration_cast<milliseconds>(steady_clock::now() - stopped_at).count();
+  takeovers += "SIGSTOP " + owner + " -> " + next + " " + std::to_string(ms) + " ms";
+  auto frozen = owner;
+  auto woke = nodes_.at(frozen).mark();
+  ASSERT_TRUE(nodes_.at(frozen).resume());
+  EXPECT_TRUE(nodes_.at(frozen).wait_for_output("stepped down", seconds{10},
+                                                output_stream::both, woke))
+      << tails();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto v = view(frozen);
+        return v && v->value("state", "") == "standby" && (*v)["owner"] == next;
+      },
+      seconds{10}))
+      << view(frozen).value_or(json{}).dump() << tails();
+  // The woken node never ran the pipeline again: the new owner still does.
+  EXPECT_EQ(wait_owner(seconds{5}), next) << tails();
+  std::cout << "takeovers (lease " << lease_ms << " ms): " << takeovers << std::endl;
+  RecordProperty("takeovers", takeovers);
+
+  auto done = load.wait_for_exit(seconds{60});
+  ASSERT_TRUE(done && done->success()) << load.output_tail();
+  ASSERT_TRUE(caught_up(seconds{60})) << tails();
+  expect_equal();
+  // The epoch rose with every takeover: each new owner fenced the one before.
+  auto dst = target().connect();
+  auto epoch =
+      std::stoull(run(dst, "SELECT epoch FROM shoal.sync_owner WHERE pipeline='sb'")
+                      .rows.at(0)
+                      .at(0)
+                      .value_or("0"));
+  EXPECT_GE(epoch, 4u);
+  auto v = view(next);
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v)["epoch"].get<uint64_t>(), epoch) << v->dump();
+  EXPECT_EQ((*v)["standbys"].size(), 2u) << v->dump();
+}
+
+TEST_F(sync_failover_test, a_clean_stop_hands_over_without_waiting_for_the_lease) {
+  // A 60 s lease: a takeover well before that shows the stopping node released it.
+  write_configs(60000);
+  prepare();
+  for (auto& n : names_)
+    start(n);
+  auto owner = wait_owner(seconds{30});
+  ASSERT_NE(owner, "") << tails();
+  auto stopped = nodes_.at(owner).shutdown(seconds{20});
+  EXPECT_TRUE(stopped.exited) << stopped.to_string();
+  auto next = wait_owner(seconds{20}, owner);
+  ASSERT_NE(next, "") << tails();
+  auto load = sysbench("run", 2);
+  auto done = load.wait_for_exit(seconds{60});
+  ASSERT_TRUE(done && done->success()) << load.output_tail();
+  ASSERT_TRUE(caught_up(seconds{60})) << tails();
+  expect_equal();
+}
+
+} // namespace
+} // namespace shoal::test
