@@ -18,6 +18,12 @@ ownership_keeper::ownership_keeper(ownership_settings settings,
       step_down_(std::move(step_down)),
       tick_(std::max(milliseconds{100}, cfg_.lease / 4)),
       watch_tick_(std::min(tick_, milliseconds{500})) {
+  // A look must not outlast the lease: a renewal stuck on a frozen target would
+  // keep this node from stepping down in time.
+  auto cap = std::max(seconds{1}, duration_cast<seconds>(cfg_.lease / 2));
+  cfg_.target.connect_timeout = std::min(cfg_.target.connect_timeout, cap);
+  cfg_.target.read_timeout = std::min(cfg_.target.read_timeout, cap);
+  cfg_.target.write_timeout = std::min(cfg_.target.write_timeout, cap);
   auto started =
       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   holder_ = cfg_.node + ":" + std::to_string(getpid()) + ":" + std::to_string(started);
@@ -76,7 +82,8 @@ void ownership_keeper::run() {
       }
     }
     if (conn && schema) {
-      look(*conn);
+      if (!look(*conn))
+        conn.reset(); // a fresh connection at the next look
     } else {
       {
         std::lock_guard<std::mutex> guard{mtx_};
@@ -99,7 +106,7 @@ void ownership_keeper::run() {
   }
 }
 
-void ownership_keeper::look(mysql_connection& conn) {
+bool ownership_keeper::look(mysql_connection& conn) {
   auto& db = cfg_.checkpoint_database;
   auto now = steady_clock::now();
   if (holding_) {
@@ -111,12 +118,12 @@ void ownership_keeper::look(mysql_connection& conn) {
       }
       if (now - renewed_at_ >= cfg_.lease - tick_)
         lose("the lease could not be renewed in time: " + renewed.error().to_string());
-      return;
+      return false;
     }
     if (!*renewed) {
       lose("another node holds the lease now (this process was stopped or cut off "
            "past its lease)");
-      return;
+      return true;
     }
     renewed_at_ = now;
   }
@@ -124,7 +131,7 @@ void ownership_keeper::look(mysql_connection& conn) {
   if (!v) {
     std::lock_guard<std::mutex> guard{mtx_};
     view_.error = v.error().to_string();
-    return;
+    return false;
   }
   bool free = !v->live;
   if (free && !free_seen_) {
@@ -147,16 +154,16 @@ void ownership_keeper::look(mysql_connection& conn) {
                                   : duration_cast<milliseconds>(now - free_since_);
   }
   if (holding_ || !free || now - free_since_ < rank_ * watch_tick_)
-    return;
+    return true;
   auto got =
       binlog::acquire_lease(conn, db, cfg_.pipeline, holder_, cfg_.node, cfg_.lease);
   if (!got) {
     std::lock_guard<std::mutex> guard{mtx_};
     view_.error = got.error().to_string();
-    return;
+    return false;
   }
   if (!*got)
-    return;
+    return true;
   holding_ = true;
   renewed_at_ = now;
   free_seen_ = false;
@@ -168,6 +175,7 @@ void ownership_keeper::look(mysql_connection& conn) {
     view_.lease_remaining_ms = cfg_.lease.count();
   }
   take_over_(holder_);
+  return true;
 }
 
 void ownership_keeper::lose(const std::string& why) {

@@ -88,7 +88,8 @@ public:
 
 private:
   void run();
-  void look(mysql_connection& conn);
+  /// One renewal or watch; false when the target did not answer.
+  bool look(mysql_connection& conn);
   void lose(const std::string& why);
 
   ownership_settings cfg_;

@@ -35,8 +35,11 @@ class sync_failover_test : public server_test {
 protected:
   const std::vector<std::string> names_{"n1", "n2", "n3"};
 
-  /// Each node's config: the pipeline may run on all three, lease `lease_ms`.
-  void write_configs(int lease_ms) {
+  /// Each node's config: every pipeline of `pipelines` (name -> keys added to
+  /// its entry) may run on all three, lease `lease_ms`; by default one pipeline
+  /// "sb" of both sbtest tables.
+  void write_configs(int lease_ms, const std::map<std::string, json>& pipelines = {
+                                       {"sb", json::object()}}) {
     for (auto& n : names_) {
       ports_[n] = free_port();
       http_[n] = free_port();
@@ -46,18 +49,22 @@ protected:
       for (auto& p : names_)
         if (p != n)
           peers.push_back({{"name", p}, {"host", "127.0.0.1"}, {"port", ports_[p]}});
-      json extra{{"start", "snapshot"},
-                 {"partitions", 2},
-                 {"batch_rows", 200},
-                 {"nodes", names_},
-                 {"lease_ms", lease_ms}};
+      auto entries = json::array();
+      uint32_t server_id = 778;
+      for (auto& [name, more] : pipelines) {
+        json extra{{"start", "snapshot"},
+                   {"partitions", 2},
+                   {"batch_rows", 200},
+                   {"nodes", names_},
+                   {"lease_ms", lease_ms}};
+        extra.update(more);
+        entries.push_back(pipeline_json(name, server_id++, source(), target(), extra));
+      }
       json cfg{{"node", {{"name", n}, {"port", ports_[n]}}},
                {"http", {{"port", http_[n]}}},
                {"cluster", {{"peers", peers}}},
                {"log", {{"level", "info"}}},
-               {"sync",
-                {{"pipelines",
-                  json::array({pipeline_json("sb", 778, source(), target(), extra)})}}}};
+               {"sync", {{"pipelines", entries}}}};
       std::ofstream{(dir_.path() / (n + ".json")).string()} << cfg.dump(2);
     }
   }
@@ -74,8 +81,8 @@ protected:
     nodes_.emplace(n, child_process{opts});
   }
 
-  /// Node `n`'s view of pipeline sb; nullopt when it does not answer.
-  std::optional<json> view(const std::string& n) {
+  /// Node `n`'s view of `pipeline`; nullopt when it does not answer.
+  std::optional<json> view(const std::string& n, const std::string& pipeline = "sb") {
     httplib::Client http{"127.0.0.1", http_[n]};
     http.set_connection_timeout(0, 300000);
     http.set_read_timeout(1, 0);
@@ -83,21 +90,22 @@ protected:
     if (!r || r->status != 200)
       return std::nullopt;
     auto j = json::parse(r->body, nullptr, false);
-    if (j.is_discarded() || !j.contains("sync") || !j["sync"].contains("sb"))
+    if (j.is_discarded() || !j.contains("sync") || !j["sync"].contains(pipeline))
       return std::nullopt;
-    return j["sync"]["sb"];
+    return j["sync"][pipeline];
   }
 
   /// The node other than `except` that holds the lease and runs the pipeline,
   /// waiting up to `timeout`; "" if none did.
-  std::string wait_owner(milliseconds timeout, const std::string& except = "") {
+  std::string wait_owner(milliseconds timeout, const std::string& except = "",
+                         const std::string& pipeline = "sb") {
     std::string found;
     eventually(
         [&] {
           for (auto& n : names_) {
             if (n == except || !nodes_.count(n) || !nodes_.at(n).running())
               continue;
-            auto v = view(n);
+            auto v = view(n, pipeline);
             if (v && v->value("state", "") == "running" &&
                 (*v)["lease"].value("holding", false)) {
               found = n;
@@ -114,8 +122,8 @@ protected:
     return sysbench_on(source(), command, seconds_to_run, 2, dir_.path());
   }
 
-  bool caught_up(milliseconds timeout) {
-    return checkpoints_caught_up(source(), target(), "sb", 2, timeout);
+  bool caught_up(milliseconds timeout, const std::string& pipeline = "sb") {
+    return checkpoints_caught_up(source(), target(), pipeline, 2, timeout);
   }
 
   void expect_equal() { expect_sbtest_equal(source(), target()); }
@@ -249,6 +257,40 @@ TEST_F(sync_failover_test, a_clean_stop_hands_over_without_waiting_for_the_lease
   auto done = load.wait_for_exit(seconds{60});
   ASSERT_TRUE(done && done->success()) << load.output_tail();
   ASSERT_TRUE(caught_up(seconds{60})) << tails();
+  expect_equal();
+}
+
+TEST_F(sync_failover_test, only_the_dead_nodes_pipelines_move) {
+  write_configs(2000, {{"a", {{"include", {"sbtest.sbtest1"}}}},
+                       {"b", {{"include", {"sbtest.sbtest2"}}}}});
+  prepare();
+  for (auto& n : names_)
+    start(n);
+  auto a = wait_owner(seconds{30}, "", "a");
+  auto b = wait_owner(seconds{30}, "", "b");
+  ASSERT_NE(a, "") << tails();
+  ASSERT_NE(b, "") << tails();
+  std::cout << "pipeline a on " << a << ", b on " << b << std::endl;
+  auto load = sysbench("run", 6);
+  std::this_thread::sleep_for(milliseconds{1000});
+  ASSERT_TRUE(nodes_.at(a).kill());
+  nodes_.at(a).wait_for_exit(seconds{5});
+  auto a_next = wait_owner(seconds{20}, a, "a");
+  ASSERT_NE(a_next, "") << tails();
+  if (b == a) {
+    // b lived on the dead node too: it moves as well.
+    EXPECT_NE(wait_owner(seconds{20}, a, "b"), "") << tails();
+  } else {
+    // b's node lives: b stays where it was, through a's move and after it.
+    EXPECT_EQ(wait_owner(seconds{5}, "", "b"), b) << tails();
+    auto v = view(b, "b");
+    ASSERT_TRUE(v);
+    EXPECT_EQ((*v)["epoch"].get<uint64_t>(), 1u) << "b was restarted: " << v->dump();
+  }
+  auto done = load.wait_for_exit(seconds{60});
+  ASSERT_TRUE(done && done->success()) << load.output_tail();
+  ASSERT_TRUE(caught_up(seconds{60}, "a")) << tails();
+  ASSERT_TRUE(caught_up(seconds{60}, "b")) << tails();
   expect_equal();
 }
 
