@@ -300,8 +300,10 @@ sync_service::outcome sync_service::resume(const std::string& name) {
                      s.error + "; resuming here would take it back. Stop it there first"};
   p->stop(); // a failed one's actors have ended; this only collects them
   s = p->status();
-  auto fresh =
-      binlog::pipeline::start(node_.system(), to_pipeline_settings(configs_.at(name)));
+  auto settings = to_pipeline_settings(configs_.at(name));
+  if (auto k = keepers_.find(name); k != keepers_.end())
+    settings.owner = k->second->holder(); // the claim names the lease's holder
+  auto fresh = binlog::pipeline::start(node_.system(), std::move(settings));
   {
     std::lock_guard<std::mutex> guard{mtx_};
     auto& t = earlier_[name];
