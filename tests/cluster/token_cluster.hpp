@@ -23,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -250,19 +251,37 @@ public:
   }
 
   /// Checks that every upstream call issued one token and calls were at least
-  /// `min_gap` apart: one call per refresh cycle, none duplicated.
+  /// `min_gap` apart: one call per refresh cycle, none duplicated. A failure
+  /// shows each node's keeper notes (leases taken and lost), which say why.
   void expect_one_call_per_cycle(milliseconds min_gap) {
     auto steps = issues();
     for (size_t i = 0; i < steps.size(); ++i) {
       EXPECT_EQ(steps[i].second, static_cast<int64_t>(i + 1))
-          << "two tokens issued within one poll (duplicate refresh) at step " << i;
+          << "two tokens issued within one poll (duplicate refresh) at step " << i
+          << keeper_notes();
       if (i > 0) {
         EXPECT_GE(
             duration_cast<milliseconds>(steps[i].first - steps[i - 1].first).count(),
             min_gap.count())
-            << "tokens " << i << " and " << i + 1 << " were fetched in one cycle";
+            << "tokens " << i << " and " << i + 1 << " were fetched in one cycle"
+            << keeper_notes();
       }
     }
+  }
+
+  /// Every node's log lines about its keeper and leases, for failure messages.
+  std::string keeper_notes() {
+    std::string out;
+    for (auto& [n, p] : procs_) {
+      out += "\n--- " + n + " keeper notes:";
+      std::istringstream lines{p.output()};
+      std::string line;
+      while (std::getline(lines, line))
+        if (line.find("keeper") != std::string::npos ||
+            line.find("lease") != std::string::npos)
+          out += "\n" + line;
+    }
+    return out;
   }
 
 private:
