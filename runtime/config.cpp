@@ -292,7 +292,9 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
       if (nodes.count(s.node) == 0)
         p.error("unknown node \"" + s.node + "\" (not this node nor a peer)", "node");
     }
-    s.lease_ms = p.integer("lease_ms", 500, 600000, s.lease_ms);
+    // At least 2 s: a holder's look may take a second to time out (whole
+    // seconds are the client's unit) and must end well inside the lease.
+    s.lease_ms = p.integer("lease_ms", 2000, 600000, s.lease_ms);
     if (auto src = p.object("source", true)) {
       s.source = read_mysql(*src);
       s.server_id =

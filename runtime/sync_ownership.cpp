@@ -100,6 +100,10 @@ void ownership_keeper::run() {
     // this process still writes (and the epoch would fence it if it did).
     step_down_("the node is stopping; handing the pipeline over");
     holding_ = false;
+    if (!conn) { // the last look lost it: one more try, or standbys wait out the lease
+      if (auto c = mysql_connection::connect(cfg_.target); c)
+        conn.emplace(std::move(*c));
+    }
     if (conn)
       (void)binlog::release_lease(*conn, cfg_.checkpoint_database, cfg_.pipeline,
                                   holder_);
@@ -116,7 +120,8 @@ bool ownership_keeper::look(mysql_connection& conn) {
         std::lock_guard<std::mutex> guard{mtx_};
         view_.error = renewed.error().to_string();
       }
-      if (now - renewed_at_ >= cfg_.lease - tick_)
+      // Measured after the call, which can itself take up to its timeout.
+      if (steady_clock::now() - renewed_at_ >= cfg_.lease - tick_)
         lose("the lease could not be renewed in time: " + renewed.error().to_string());
       return false;
     }

@@ -175,6 +175,7 @@ void sync_service::take_over(const std::string& name, const std::string& holder)
     return;
   auto settings = to_pipeline_settings(configs_.at(name));
   settings.owner = holder;
+  settings.leased = true;
   auto p = binlog::pipeline::start(node_.system(), std::move(settings));
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -301,8 +302,10 @@ sync_service::outcome sync_service::resume(const std::string& name) {
   p->stop(); // a failed one's actors have ended; this only collects them
   s = p->status();
   auto settings = to_pipeline_settings(configs_.at(name));
-  if (auto k = keepers_.find(name); k != keepers_.end())
-    settings.owner = k->second->holder(); // the claim names the lease's holder
+  if (auto k = keepers_.find(name); k != keepers_.end()) {
+    settings.owner = k->second->holder(); // the claim checks the lease's holder
+    settings.leased = true;
+  }
   auto fresh = binlog::pipeline::start(node_.system(), std::move(settings));
   {
     std::lock_guard<std::mutex> guard{mtx_};

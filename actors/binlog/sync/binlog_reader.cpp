@@ -103,7 +103,8 @@ private:
             "creating the checkpoint tables");
     auto owner = cfg().owner.empty() ? default_owner() : cfg().owner;
     auto epoch = on_target([&](mysql_connection& t) {
-      return claim_pipeline(t, cfg().checkpoint_database, cfg().name, owner);
+      return claim_pipeline(t, cfg().checkpoint_database, cfg().name, owner,
+                            cfg().leased);
     });
     check(epoch, "claiming the pipeline");
     epoch_ = *epoch;

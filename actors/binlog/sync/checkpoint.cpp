@@ -31,7 +31,8 @@ std::string lease_table(const std::string& database) {
 }
 
 std::string from_now(std::chrono::milliseconds d) {
-  return "NOW(6) + INTERVAL " + std::to_string(d.count() * 1000) + " MICROSECOND";
+  return "UTC_TIMESTAMP(6) + INTERVAL " + std::to_string(d.count() * 1000) +
+         " MICROSECOND";
 }
 
 std::string ddl_table(const std::string& database) {
@@ -212,8 +213,21 @@ std::string checkpoint_clear_sql(const std::string& database,
 mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn,
                                         const std::string& database,
                                         const std::string& pipeline,
-                                        const std::string& owner) {
+                                        const std::string& owner, bool leased) {
   return conn.transaction([&](mysql_connection& c) -> mysql_expected<uint64_t> {
+    if (leased) {
+      // FOR UPDATE: another node's acquire of this row waits for this claim, so
+      // the epochs follow the lease's holders in order.
+      auto holder = c.scalar("SELECT holder FROM " + lease_table(database) +
+                             " WHERE pipeline=" + quote_text(pipeline) + " FOR UPDATE");
+      if (!holder)
+        return holder.error();
+      if (!*holder || **holder != owner)
+        return own_error(c, "claim pipeline",
+                         "this process (" + owner + ") no longer holds the lease of " +
+                             pipeline + "; " +
+                             (*holder ? "its holder is " + **holder : "nobody holds it"));
+    }
     auto up = c.exec("INSERT INTO " + owner_table(database) +
                      " (pipeline, epoch, owner) VALUES (" + quote_text(pipeline) + ",1," +
                      quote_text(owner) +
@@ -232,12 +246,12 @@ mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn,
 
 mysql_expected<lease_view> read_lease(mysql_connection& conn, const std::string& database,
                                       const std::string& pipeline) {
-  auto r = conn.query("SELECT l.holder, l.node, l.expires_at > NOW(6),"
-                      " TIMESTAMPDIFF(MICROSECOND, NOW(6), l.expires_at) DIV 1000,"
-                      " (SELECT epoch FROM " +
-                      owner_table(database) + " WHERE pipeline=" + quote_text(pipeline) +
-                      ") FROM " + lease_table(database) +
-                      " l WHERE l.pipeline=" + quote_text(pipeline));
+  auto r = conn.query(
+      "SELECT l.holder, l.node, l.expires_at > UTC_TIMESTAMP(6),"
+      " TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), l.expires_at) DIV 1000,"
+      " (SELECT epoch FROM " +
+      owner_table(database) + " WHERE pipeline=" + quote_text(pipeline) + ") FROM " +
+      lease_table(database) + " l WHERE l.pipeline=" + quote_text(pipeline));
   if (!r)
     return r.error();
   lease_view v;
@@ -273,11 +287,11 @@ mysql_expected<bool> acquire_lease(mysql_connection& conn, const std::string& da
     return created.error();
   if (*created == 1)
     return true;
-  auto taken =
-      conn.exec("UPDATE " + lease_table(database) + " SET holder=" + quote_text(holder) +
-                ", node=" + quote_text(node) + ", expires_at=" + from_now(lease) +
-                " WHERE pipeline=" + quote_text(pipeline) +
-                " AND (expires_at <= NOW(6) OR holder=" + quote_text(holder) + ")");
+  auto taken = conn.exec(
+      "UPDATE " + lease_table(database) + " SET holder=" + quote_text(holder) +
+      ", node=" + quote_text(node) + ", expires_at=" + from_now(lease) +
+      " WHERE pipeline=" + quote_text(pipeline) +
+      " AND (expires_at <= UTC_TIMESTAMP(6) OR holder=" + quote_text(holder) + ")");
   if (!taken)
     return taken.error();
   return *taken == 1;
@@ -298,9 +312,10 @@ mysql_expected<uint64_t> release_lease(mysql_connection& conn,
                                        const std::string& database,
                                        const std::string& pipeline,
                                        const std::string& holder) {
-  return conn.exec("UPDATE " + lease_table(database) +
-                   " SET expires_at=NOW(6) - INTERVAL 1 MICROSECOND WHERE pipeline=" +
-                   quote_text(pipeline) + " AND holder=" + quote_text(holder));
+  return conn.exec(
+      "UPDATE " + lease_table(database) +
+      " SET expires_at=UTC_TIMESTAMP(6) - INTERVAL 1 MICROSECOND WHERE pipeline=" +
+      quote_text(pipeline) + " AND holder=" + quote_text(holder));
 }
 
 std::string owner_check_sql(const std::string& database, const std::string& pipeline) {

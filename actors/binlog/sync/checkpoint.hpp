@@ -82,11 +82,14 @@ std::string checkpoint_clear_sql(const std::string& database,
 // -- ownership ---------------------------------------------------------------
 
 /// Raises the epoch of `pipeline` in sync_owner (creating the row at 1) with
-/// `owner` as its holder, and returns the new epoch. Commits at once.
+/// `owner` as its holder, and returns the new epoch. Commits at once. With
+/// `leased`, first locks the pipeline's sync_lease row and fails (code 0) unless
+/// `owner` holds it: a process that lost the lease while it started cannot
+/// fence the node that took it over.
 mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn,
                                         const std::string& database,
                                         const std::string& pipeline,
-                                        const std::string& owner);
+                                        const std::string& owner, bool leased = false);
 
 /// Reads the pipeline's epoch and holder under a shared lock: run it first in a
 /// transaction; the lock keeps a newer claim from committing until this one ends.
@@ -111,7 +114,8 @@ inline constexpr const char* owner_fence_message =
 //   CREATE TABLE `shoal`.`sync_lease` (pipeline VARCHAR(128) PRIMARY KEY,
 //     holder VARCHAR(255), node VARCHAR(255), expires_at DATETIME(6))
 //
-// Times are the target's clock (NOW(6)), so the nodes' clocks do not matter.
+// Times are the target's clock in UTC (UTC_TIMESTAMP(6), whatever a session's
+// time_zone), so the nodes' clocks and daylight saving do not matter.
 // The holder renews it; another node takes it only once it has expired. The
 // lease only decides who starts the pipeline: what keeps an old holder from
 // writing after a takeover is the epoch (claim_pipeline, owner_fence_sql),

@@ -80,6 +80,9 @@ struct pipeline_settings {
   /// Who runs the pipeline, recorded with its epoch on the target ("host:pid"
   /// when empty).
   std::string owner;
+  /// The pipeline runs under a lease (sync_lease) held as `owner`: its claim
+  /// of the epoch fails unless `owner` is still the lease's holder.
+  bool leased = false;
   /// Source heartbeat period: an idle source is noticed this often.
   std::chrono::milliseconds heartbeat{500};
   /// Receives the pipeline's log lines (error: true for failures).

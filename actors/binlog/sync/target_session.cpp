@@ -6,10 +6,20 @@ namespace shoal::binlog {
 
 namespace {
 
+bool is_mariadb(const mysql_connection& conn);
+
 mysql_expected<mysql_ok> set_up(mysql_connection& conn) {
   auto r = conn.exec(target_session::session_settings_sql());
   if (!r)
     return r.error();
+  // A process frozen or cut off in the middle of a transaction keeps its shared
+  // lock on sync_owner until the server drops the session (wait_timeout: 8 h by
+  // default), and a new owner's claim waits on that lock. MariaDB ends such a
+  // transaction after this many idle seconds; a transaction of shoal's is never
+  // idle that long between its statements. Best effort: servers without the
+  // variable (MySQL, MariaDB before 10.3) keep their default.
+  if (is_mariadb(conn))
+    (void)conn.exec("SET SESSION idle_transaction_timeout=30");
   return mysql_ok{};
 }
 

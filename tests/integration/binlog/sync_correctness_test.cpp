@@ -603,5 +603,56 @@ TEST_F(sync_correctness_test, stop_ends_actors_waiting_for_unreachable_servers) 
   }
 }
 
+// The ownership lease (sync_failover_test runs it with node processes): one
+// holder at a time, a live lease is not taken, a released one is at once, and a
+// leased claim of the epoch fails for a process that lost the lease.
+TEST_F(sync_correctness_test, the_lease_has_one_holder_and_a_leased_claim_checks_it) {
+  auto dst = target().connect();
+  for (auto& sql : binlog::checkpoint_schema_sql("shoal"))
+    run(dst, sql);
+  using std::chrono::milliseconds;
+  auto acquire = [&](const std::string& who) {
+    auto r =
+        binlog::acquire_lease(dst, "shoal", "p", who, who + "-node", milliseconds{60000});
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r && *r;
+  };
+  EXPECT_TRUE(acquire("a"));
+  EXPECT_TRUE(acquire("a")) << "its holder takes it again";
+  EXPECT_FALSE(acquire("b")) << "a live lease is not taken";
+  auto v = binlog::read_lease(dst, "shoal", "p");
+  ASSERT_TRUE(v) << v.error().to_string();
+  EXPECT_TRUE(v->live);
+  EXPECT_EQ(v->holder, "a");
+  EXPECT_EQ(v->node, "a-node");
+  EXPECT_GT(v->remaining_ms, 50000);
+
+  auto claimed = binlog::claim_pipeline(dst, "shoal", "p", "a", true);
+  ASSERT_TRUE(claimed) << claimed.error().to_string();
+  auto renewed = binlog::renew_lease(dst, "shoal", "p", "a", milliseconds{60000});
+  ASSERT_TRUE(renewed);
+  EXPECT_TRUE(*renewed);
+
+  ASSERT_TRUE(binlog::release_lease(dst, "shoal", "p", "b")); // not b's: nothing
+  EXPECT_FALSE(acquire("b"));
+  ASSERT_TRUE(binlog::release_lease(dst, "shoal", "p", "a"));
+  EXPECT_TRUE(acquire("b")) << "a released lease is taken at once";
+  renewed = binlog::renew_lease(dst, "shoal", "p", "a", milliseconds{60000});
+  ASSERT_TRUE(renewed);
+  EXPECT_FALSE(*renewed) << "a renewal finds the new holder";
+
+  // a lost the lease: its claim must not raise the epoch over b's.
+  auto late = binlog::claim_pipeline(dst, "shoal", "p", "a", true);
+  ASSERT_FALSE(late);
+  EXPECT_NE(late.error().to_string().find("no longer holds the lease"), std::string::npos)
+      << late.error().to_string();
+  auto b_claim = binlog::claim_pipeline(dst, "shoal", "p", "b", true);
+  ASSERT_TRUE(b_claim) << b_claim.error().to_string();
+  EXPECT_EQ(*b_claim, *claimed + 1);
+  v = binlog::read_lease(dst, "shoal", "p");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->epoch, *b_claim);
+}
+
 } // namespace
 } // namespace shoal::test

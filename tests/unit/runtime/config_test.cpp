@@ -415,7 +415,7 @@ TEST(config, a_pipeline_lists_the_nodes_that_may_run_it_or_one_node) {
   doc["sync"]["pipelines"][0]["node"] = "n2";
   doc["sync"]["pipelines"][0]["nodes"] = json::array({"n2"});
   doc["sync"]["pipelines"][1]["nodes"] = json::array({"n1", "n9", "n1"});
-  doc["sync"]["pipelines"][1]["lease_ms"] = 100;
+  doc["sync"]["pipelines"][1]["lease_ms"] = 1000;
   auto errors = joined(errors_of(doc));
   EXPECT_NE(errors.find("$.sync.pipelines[0].node: give either node"), std::string::npos)
       << errors;
