@@ -169,14 +169,29 @@ sync_service::sync_service(node& n, const std::vector<sync_pipeline_config>& pip
   }
 }
 
+binlog::pipeline_settings sync_service::settings_for(const std::string& name) const {
+  auto settings = to_pipeline_settings(configs_.at(name));
+  if (auto k = keepers_.find(name); k != keepers_.end()) {
+    settings.owner = k->second->holder(); // the claim checks the lease's holder
+    settings.leased = true;
+  }
+  return settings;
+}
+
+void sync_service::count_earlier(const std::string& name,
+                                 const binlog::pipeline_status& s) {
+  auto& t = earlier_[name];
+  t.rows_read += s.rows_read;
+  t.rows_applied += s.rows_applied;
+  t.reconnects += s.reconnects;
+}
+
 void sync_service::take_over(const std::string& name, const std::string& holder) {
   std::lock_guard<std::mutex> op{ops_};
   if (stopped_ || find(name))
     return;
-  auto settings = to_pipeline_settings(configs_.at(name));
-  settings.owner = holder;
-  settings.leased = true;
-  auto p = binlog::pipeline::start(node_.system(), std::move(settings));
+  (void)holder; // the keeper's id, which settings_for() asks it for
+  auto p = binlog::pipeline::start(node_.system(), settings_for(name));
   {
     std::lock_guard<std::mutex> guard{mtx_};
     pipelines_[name] = p;
@@ -195,10 +210,7 @@ void sync_service::step_down(const std::string& name, const std::string& why) {
   auto s = p->status();
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    auto& t = earlier_[name];
-    t.rows_read += s.rows_read;
-    t.rows_applied += s.rows_applied;
-    t.reconnects += s.reconnects;
+    count_earlier(name, s);
     pipelines_.erase(name);
     paused_.erase(name);
   }
@@ -301,18 +313,10 @@ sync_service::outcome sync_service::resume(const std::string& name) {
                      s.error + "; resuming here would take it back. Stop it there first"};
   p->stop(); // a failed one's actors have ended; this only collects them
   s = p->status();
-  auto settings = to_pipeline_settings(configs_.at(name));
-  if (auto k = keepers_.find(name); k != keepers_.end()) {
-    settings.owner = k->second->holder(); // the claim checks the lease's holder
-    settings.leased = true;
-  }
-  auto fresh = binlog::pipeline::start(node_.system(), std::move(settings));
+  auto fresh = binlog::pipeline::start(node_.system(), settings_for(name));
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    auto& t = earlier_[name];
-    t.rows_read += s.rows_read;
-    t.rows_applied += s.rows_applied;
-    t.reconnects += s.reconnects;
+    count_earlier(name, s);
     pipelines_[name] = fresh;
     paused_.erase(name);
   }

@@ -111,6 +111,10 @@ private:
   nlohmann::json pipeline_json(const std::string& name, const binlog::pipeline& p) const;
   /// Owner, epoch and standbys of pipeline `name` as this node sees them.
   nlohmann::json ownership_json(const std::string& name) const;
+  /// The settings a run of `name` starts with; under a lease, claimed as its holder.
+  binlog::pipeline_settings settings_for(const std::string& name) const;
+  /// Adds a finished run's counters to earlier_ (mtx_ held).
+  void count_earlier(const std::string& name, const binlog::pipeline_status& s);
   /// The lease of `name` came to this node: start the pipeline (claimed by `holder`).
   void take_over(const std::string& name, const std::string& holder);
   /// The lease of `name` left this node (or the node stops): stop the pipeline.
