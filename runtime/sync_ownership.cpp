@@ -48,6 +48,14 @@ void ownership_keeper::stop() {
     thread_.join();
 }
 
+void ownership_keeper::look_now() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    look_now_ = true;
+  }
+  cv_.notify_all();
+}
+
 ownership_view ownership_keeper::view() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return view_;
@@ -93,12 +101,16 @@ void ownership_keeper::run() {
         lose("the target cannot be reached to renew the lease (" + error + ")");
     }
     std::unique_lock<std::mutex> lock{mtx_};
-    cv_.wait_for(lock, holding_ ? tick_ : watch_tick_, [this] { return stopping_; });
+    cv_.wait_for(lock, holding_ ? tick_ : watch_tick_,
+                 [this] { return stopping_ || look_now_; });
+    look_now_ = false;
   }
   if (holding_) {
     // The pipeline ends before the lease does: a standby must not start while
     // this process still writes (and the epoch would fence it if it did).
-    step_down_("the node is stopping; handing the pipeline over");
+    if (running_)
+      step_down_("the node is stopping; handing the pipeline over");
+    running_ = false;
     holding_ = false;
     if (!conn) { // the last look lost it: one more try, or standbys wait out the lease
       if (auto c = mysql_connection::connect(cfg_.target); c)
@@ -157,8 +169,14 @@ bool ownership_keeper::look(mysql_connection& conn) {
     view_.ownerless = !free       ? milliseconds{0}
                       : v->exists ? milliseconds{-v->remaining_ms}
                                   : duration_cast<milliseconds>(now - free_since_);
+    view_.paused_by = v->paused_by;
   }
-  if (holding_ || !free || now - free_since_ < rank_ * watch_tick_)
+  bool paused = !v->paused_by.empty();
+  if (holding_) {
+    follow(paused);
+    return true;
+  }
+  if (!free || now - free_since_ < rank_ * watch_tick_)
     return true;
   auto got =
       binlog::acquire_lease(conn, db, cfg_.pipeline, holder_, cfg_.node, cfg_.lease);
@@ -179,8 +197,18 @@ bool ownership_keeper::look(mysql_connection& conn) {
     view_.ownerless = milliseconds{0};
     view_.lease_remaining_ms = cfg_.lease.count();
   }
-  take_over_(holder_);
+  follow(paused);
   return true;
+}
+
+void ownership_keeper::follow(bool paused) {
+  if (!paused && !running_) {
+    running_ = true;
+    take_over_(holder_);
+  } else if (paused && running_) {
+    running_ = false;
+    step_down_("an operator paused it (it stays paused on every node until resumed)");
+  }
 }
 
 void ownership_keeper::lose(const std::string& why) {
@@ -190,7 +218,9 @@ void ownership_keeper::lose(const std::string& why) {
     view_.holding = false;
     view_.owner.clear();
   }
-  step_down_(why);
+  if (running_)
+    step_down_(why);
+  running_ = false;
 }
 
 } // namespace shoal

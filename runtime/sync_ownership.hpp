@@ -18,6 +18,11 @@
 //   - held elsewhere: watches. A node that finds the lease expired for longer
 //     than a lease and a few looks reports the pipeline as without owner.
 //
+// A paused pipeline (binlog::set_paused, a row of sync_pause on the target)
+// keeps its lease but does not run: its holder calls `step_down` when it sees
+// the pause and `take_over` when it sees the resume; a node that takes the
+// lease while the pipeline is paused starts nothing.
+//
 // stop() ends a lease held here at once (release), so a clean stop hands the
 // pipeline over at the standbys' next look instead of after the lease.
 //
@@ -62,6 +67,8 @@ struct ownership_view {
   std::chrono::milliseconds ownerless{0};
   /// The last error reaching the target ("" when the last look worked).
   std::string error;
+  /// The node an operator paused it on ("" when it is not paused).
+  std::string paused_by;
 };
 
 class ownership_keeper {
@@ -82,6 +89,10 @@ public:
 
   ownership_view view() const;
 
+  /// Looks at the lease now instead of at the next tick (after a pause or a
+  /// resume was written).
+  void look_now();
+
   /// The id this process holds leases under: node name, pid and start time, so
   /// a restarted node is a new holder.
   const std::string& holder() const { return holder_; }
@@ -91,6 +102,8 @@ private:
   /// One renewal or watch; false when the target did not answer.
   bool look(mysql_connection& conn);
   void lose(const std::string& why);
+  /// Starts or stops the pipeline here to match: held and not paused runs it.
+  void follow(bool paused);
 
   ownership_settings cfg_;
   std::function<void(const std::string&)> take_over_;
@@ -104,10 +117,13 @@ private:
   mutable std::mutex mtx_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool look_now_ = false;
   ownership_view view_;
 
   // The keeper thread's own state.
   bool holding_ = false;
+  // The pipeline runs here (take_over called, step_down not since).
+  bool running_ = false;
   std::chrono::steady_clock::time_point renewed_at_;
   std::chrono::steady_clock::time_point free_since_{};
   bool free_seen_ = false;

@@ -1,6 +1,7 @@
 #include "runtime/sync_service.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <httplib.h>
@@ -269,7 +270,57 @@ std::shared_ptr<binlog::pipeline> sync_service::operand(const std::string& name,
   return nullptr;
 }
 
+sync_service::outcome sync_service::set_paused_everywhere(const std::string& name,
+                                                          bool pause) {
+  // Not under ops_: the keeper's take_over and step_down take it.
+  if (stopped_)
+    return {409, "the node is stopping"};
+  auto& k = *keepers_.at(name);
+  auto& cfg = configs_.at(name);
+  auto before = k.view();
+  if (pause && !before.paused_by.empty())
+    return {200, "pipeline " + name + " was already paused (on node " + before.paused_by +
+                     ")"};
+  auto conn = mysql_connection::connect(to_mysql_config(cfg.target));
+  auto written = conn ? binlog::set_paused(*conn, cfg.checkpoint_database, name, pause,
+                                           node_.cfg().node.name)
+                      : mysql_expected<mysql_ok>{conn.error()};
+  if (!written)
+    return {503, "pipeline " + name + ": the " + (pause ? "pause" : "resume") +
+                     " could not be written to its target, where every node that may "
+                     "run it reads it: " +
+                     written.error().to_string()};
+  k.look_now();
+  // Until this node's keeper has seen it and, when this node holds the lease,
+  // the pipeline has stopped or started here.
+  auto settled = [&] {
+    auto v = k.view();
+    if (v.paused_by.empty() == pause)
+      return false;
+    return !v.holding || (find(name) != nullptr) != pause;
+  };
+  auto deadline = steady_clock::now() + milliseconds{cfg.lease_ms} * 2;
+  while (!settled() && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds{10});
+  auto v = k.view();
+  std::string where =
+      v.holding ? std::string{"on this node, which holds its lease"}
+      : v.owner.empty()
+          ? std::string{"by whichever node takes its lease next"}
+          : "by node " + v.owner + ", which holds its lease, at its next look (within " +
+                std::to_string(std::max<int64_t>(100, cfg.lease_ms / 4)) + " ms)";
+  log().info("sync {}: {} for every node (an operator asked)", name,
+             pause ? "paused" : "resumed");
+  return {200,
+          pause ? "pipeline " + name + " paused on every node that may run it; " +
+                      "stopped " + where + "; shoal sync resume " + name +
+                      " starts it again from its checkpoints"
+                : "pipeline " + name + " resumed; started from its checkpoints " + where};
+}
+
 sync_service::outcome sync_service::pause(const std::string& name) {
+  if (keepers_.count(name))
+    return set_paused_everywhere(name, true);
   std::lock_guard<std::mutex> op{ops_};
   outcome refused;
   auto p = operand(name, refused);
@@ -298,6 +349,9 @@ sync_service::outcome sync_service::pause(const std::string& name) {
 }
 
 sync_service::outcome sync_service::resume(const std::string& name) {
+  if (auto k = keepers_.find(name);
+      k != keepers_.end() && !k->second->view().paused_by.empty())
+    return set_paused_everywhere(name, false);
   std::lock_guard<std::mutex> op{ops_};
   outcome refused;
   auto p = operand(name, refused);
@@ -334,12 +388,17 @@ sync_service::outcome sync_service::resume(const std::string& name) {
 void sync_service::update_metrics() {
   auto& m = *metrics_;
   for (auto& [name, k] : keepers_) {
-    (void)k;
-    bool standby = !find(name);
-    m.state.Add({{"pipeline", name}, {"state", "standby"}}).Set(standby ? 1 : 0);
-    if (standby)
-      for (auto st : {"starting", "snapshot", "running", "failed", "stopped", "paused"})
-        m.state.Add({{"pipeline", name}, {"state", st}}).Set(0);
+    if (find(name)) {
+      m.state.Add({{"pipeline", name}, {"state", "standby"}}).Set(0);
+      continue;
+    }
+    // Not running here: paused where the lease is held, standing by elsewhere.
+    auto v = k->view();
+    bool paused_here = v.holding && !v.paused_by.empty();
+    m.state.Add({{"pipeline", name}, {"state", "standby"}}).Set(paused_here ? 0 : 1);
+    m.state.Add({{"pipeline", name}, {"state", "paused"}}).Set(paused_here ? 1 : 0);
+    for (auto st : {"starting", "snapshot", "running", "failed", "stopped"})
+      m.state.Add({{"pipeline", name}, {"state", st}}).Set(0);
   }
   for (auto& name : pipelines()) {
     std::shared_ptr<binlog::pipeline> p;
@@ -424,16 +483,18 @@ nlohmann::json sync_service::ownership_json(const std::string& name) const {
   for (auto& n : cfg.nodes)
     if (n != v.owner)
       standbys.push_back(n);
-  return {{"owner", v.owner.empty() ? nlohmann::json() : nlohmann::json(v.owner)},
-          {"standbys", standbys},
-          {"lease",
-           {{"holding", v.holding},
-            {"remaining_ms", v.lease_remaining_ms},
-            {"lease_ms", cfg.lease_ms},
-            {"ownerless_ms", v.ownerless.count()},
-            {"takeover_rank", v.rank},
-            {"epoch", v.epoch},
-            {"error", v.error}}}};
+  return {
+      {"owner", v.owner.empty() ? nlohmann::json() : nlohmann::json(v.owner)},
+      {"standbys", standbys},
+      {"paused_by", v.paused_by.empty() ? nlohmann::json() : nlohmann::json(v.paused_by)},
+      {"lease",
+       {{"holding", v.holding},
+        {"remaining_ms", v.lease_remaining_ms},
+        {"lease_ms", cfg.lease_ms},
+        {"ownerless_ms", v.ownerless.count()},
+        {"takeover_rank", v.rank},
+        {"epoch", v.epoch},
+        {"error", v.error}}}};
 }
 
 nlohmann::json sync_service::status() {
@@ -451,9 +512,12 @@ std::optional<nlohmann::json> sync_service::status_json(const std::string& name)
   if (auto p = find(name)) {
     out = pipeline_json(name, *p);
   } else {
-    // A standby: the pipeline runs on the lease's holder, if any.
+    // A standby: the pipeline runs on the lease's holder, if any. The holder of
+    // a paused one runs nothing and says "paused".
     auto& cfg = configs_.at(name);
-    out = {{"state", "standby"},
+    auto k = keepers_.find(name);
+    auto v = k == keepers_.end() ? ownership_view{} : k->second->view();
+    out = {{"state", v.holding && !v.paused_by.empty() ? "paused" : "standby"},
            {"apply", cfg.apply},
            {"max_lag_seconds", cfg.max_lag_seconds}};
   }
@@ -498,6 +562,9 @@ std::vector<std::string> sync_service::not_ready() {
     if (!v.error.empty())
       out.push_back("sync pipeline " + name + ": its lease on the target cannot be " +
                     "read or renewed: " + v.error);
+    else if (v.holding && !v.paused_by.empty() && !find(name))
+      out.push_back("sync pipeline " + name + " is paused (shoal sync resume " + name +
+                    ")");
   }
   for (auto& name : pipelines()) {
     auto p = find(name);

@@ -72,11 +72,15 @@ public:
   };
 
   /// Stops pipeline `name` (its actors end; uncommitted rows are read again on
-  /// resume) and keeps it stopped until resume(). Idempotent.
+  /// resume) and keeps it stopped until resume(). Idempotent. A pipeline with
+  /// `nodes` is paused for all of them (a row of sync_pause on its target): any
+  /// of its nodes may be asked, the lease's holder stops it, and a node that
+  /// takes the lease over later keeps it stopped.
   outcome pause(const std::string& name);
 
   /// Starts pipeline `name` again from its checkpoints when it is paused,
-  /// failed or stopped; nothing when it is already running.
+  /// failed or stopped; nothing when it is already running. A paused pipeline
+  /// with `nodes` is resumed from any of them (by its lease's holder).
   outcome resume(const std::string& name);
 
   /// One pipeline's section of /status; nullopt for an unknown name.
@@ -108,6 +112,8 @@ private:
   std::shared_ptr<binlog::pipeline> operand(const std::string& name,
                                             outcome& refused) const;
   bool paused(const std::string& name) const;
+  /// pause() or resume() of a pipeline with `nodes`, through its target.
+  outcome set_paused_everywhere(const std::string& name, bool pause);
   nlohmann::json pipeline_json(const std::string& name, const binlog::pipeline& p) const;
   /// Owner, epoch and standbys of pipeline `name` as this node sees them.
   nlohmann::json ownership_json(const std::string& name) const;

@@ -64,7 +64,9 @@ protected:
                {"http", {{"port", http_[n]}}},
                {"cluster", {{"peers", peers}}},
                {"log", {{"level", "info"}}},
-               {"sync", {{"pipelines", entries}}}};
+               {"sync",
+                {{"pipelines", entries},
+                 {"http_api", {{"secret_env", "SHOAL_TEST_SYNC_SECRET"}}}}}};
       std::ofstream{(dir_.path() / (n + ".json")).string()} << cfg.dump(2);
     }
   }
@@ -74,11 +76,22 @@ protected:
     auto bin = std::getenv("SHOAL_BINARY_DIR");
     opts.program = bin ? std::string{bin} + "/runtime/shoal" : "shoal";
     opts.args = {"node", "--config", (dir_.path() / (n + ".json")).string()};
-    opts.env = {{"SHOAL_TEST_MYSQL_PW", source().password()}};
+    opts.env = {{"SHOAL_TEST_MYSQL_PW", source().password()},
+                {"SHOAL_TEST_SYNC_SECRET", secret_}};
     opts.name = n + "-" + std::to_string(++starts_);
     opts.output_dir = dir_.path();
     nodes_.erase(n);
     nodes_.emplace(n, child_process{opts});
+  }
+
+  /// Configs with lease `lease_ms`, sbtest on the source, all three nodes
+  /// started: the node that runs pipeline sb ("" if none within 30 s).
+  std::string start_cluster(int lease_ms) {
+    write_configs(lease_ms);
+    prepare();
+    for (auto& n : names_)
+      start(n);
+    return wait_owner(seconds{30});
   }
 
   /// Node `n`'s view of `pipeline`; nullopt when it does not answer.
@@ -95,10 +108,11 @@ protected:
     return j["sync"][pipeline];
   }
 
-  /// The node other than `except` that holds the lease and runs the pipeline,
-  /// waiting up to `timeout`; "" if none did.
+  /// The node other than `except` that holds the lease and runs the pipeline
+  /// (is in `state` there), waiting up to `timeout`; "" if none did.
   std::string wait_owner(milliseconds timeout, const std::string& except = "",
-                         const std::string& pipeline = "sb") {
+                         const std::string& pipeline = "sb",
+                         const std::string& state = "running") {
     std::string found;
     eventually(
         [&] {
@@ -106,7 +120,7 @@ protected:
             if (n == except || !nodes_.count(n) || !nodes_.at(n).running())
               continue;
             auto v = view(n, pipeline);
-            if (v && v->value("state", "") == "running" &&
+            if (v && v->value("state", "") == state &&
                 (*v)["lease"].value("holding", false)) {
               found = n;
               return true;
@@ -116,6 +130,30 @@ protected:
         },
         timeout);
     return found;
+  }
+
+  /// POST /sync/sb/`action` to node `n` with the bearer secret: status, body.
+  std::pair<int, std::string> operate(const std::string& n, const std::string& action) {
+    httplib::Client http{"127.0.0.1", http_[n]};
+    http.set_read_timeout(15, 0);
+    auto r = http.Post(("/sync/sb/" + action).c_str(),
+                       {{"Authorization", "Bearer " + secret_}}, "", "text/plain");
+    if (!r)
+      return {0, "no answer"};
+    return {r->status, r->body};
+  }
+
+  /// The node that holds the lease of sb while it is paused (and runs nothing).
+  std::string wait_paused_holder(milliseconds timeout, const std::string& except = "") {
+    return wait_owner(timeout, except, "sb", "paused");
+  }
+
+  uint64_t stored_epoch() {
+    auto dst = target().connect();
+    return std::stoull(run(dst, "SELECT epoch FROM shoal.sync_owner WHERE pipeline='sb'")
+                           .rows.at(0)
+                           .at(0)
+                           .value_or("0"));
   }
 
   child_process sysbench(const std::string& command, int seconds_to_run) {
@@ -141,16 +179,13 @@ protected:
   std::map<std::string, uint16_t> ports_, http_;
   std::map<std::string, child_process> nodes_;
   int starts_ = 0;
+  const std::string secret_ = "failover-ops";
 };
 
 TEST_F(sync_failover_test,
        a_standby_takes_over_after_kill_9_and_sigstop_and_nothing_diverges) {
   const int lease_ms = 2000;
-  write_configs(lease_ms);
-  prepare();
-  for (auto& n : names_)
-    start(n);
-  auto owner = wait_owner(seconds{30});
+  auto owner = start_cluster(lease_ms);
   ASSERT_NE(owner, "") << tails();
   // One runs it; the other two stand by and name it.
   for (auto& n : names_) {
@@ -241,13 +276,75 @@ TEST_F(sync_failover_test,
   EXPECT_EQ((*v)["standbys"].size(), 2u) << v->dump();
 }
 
+// A pause asked on any node holds on all of them: the holder stops the pipeline,
+// and when it dies the node that takes the lease over keeps it stopped (it does
+// not even claim it). A resume asked on a third node starts it on the holder.
+TEST_F(sync_failover_test, a_pause_holds_on_every_node_and_through_a_takeover) {
+  const int lease_ms = 2000;
+  auto owner = start_cluster(lease_ms);
+  ASSERT_NE(owner, "") << tails();
+  std::string asked;
+  for (auto& n : names_)
+    if (n != owner && asked.empty())
+      asked = n;
+  auto paused = operate(asked, "pause");
+  ASSERT_EQ(paused.first, 200) << paused.second << tails();
+  EXPECT_NE(paused.second.find("paused on every node"), std::string::npos)
+      << paused.second;
+  ASSERT_EQ(wait_paused_holder(seconds{10}), owner) << tails();
+  for (auto& n : names_)
+    ASSERT_TRUE(eventually(
+        [&] {
+          auto v = view(n);
+          return v && (*v)["paused_by"] == asked;
+        },
+        seconds{10}))
+        << n << ": " << view(n).value_or(json{}).dump();
+  httplib::Client owner_http{"127.0.0.1", http_[owner]};
+  auto ready = owner_http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503) << ready->body;
+  EXPECT_NE(ready->body.find("sync pipeline sb is paused"), std::string::npos)
+      << ready->body;
+
+  auto epoch = stored_epoch();
+  auto load = sysbench("run", 2);
+  auto done = load.wait_for_exit(seconds{60});
+  ASSERT_TRUE(done && done->success()) << load.output_tail();
+  ASSERT_TRUE(nodes_.at(owner).kill());
+  nodes_.at(owner).wait_for_exit(seconds{5});
+  auto next = wait_paused_holder(seconds{20}, owner);
+  ASSERT_NE(next, "") << "no node took the paused pipeline's lease\n" << tails();
+  // Held, not run: for four of its lease renewals the epoch stays where the
+  // paused owner left it and nothing is applied.
+  auto until = steady_clock::now() + milliseconds{lease_ms};
+  while (steady_clock::now() < until) {
+    ASSERT_EQ(stored_epoch(), epoch) << "the new holder ran the paused pipeline\n"
+                                     << tails();
+    auto v = view(next);
+    ASSERT_TRUE(v && v->value("state", "") == "paused") << v.value_or(json{}).dump();
+    std::this_thread::sleep_for(milliseconds{100});
+  }
+  EXPECT_FALSE(caught_up(milliseconds{0})) << "the sysbench run was applied while paused";
+
+  std::string third;
+  for (auto& n : names_)
+    if (n != next && n != owner)
+      third = n;
+  auto resumed = operate(third, "resume");
+  ASSERT_EQ(resumed.first, 200) << resumed.second << tails();
+  EXPECT_EQ(wait_owner(seconds{20}), next) << tails();
+  ASSERT_TRUE(caught_up(seconds{60})) << tails();
+  expect_equal();
+  EXPECT_EQ(stored_epoch(), epoch + 1);
+  auto again = operate(third, "resume");
+  EXPECT_EQ(again.first, 409) << "a running pipeline resumed on a standby: "
+                              << again.second;
+}
+
 TEST_F(sync_failover_test, a_clean_stop_hands_over_without_waiting_for_the_lease) {
   // A 60 s lease: a takeover well before that shows the stopping node released it.
-  write_configs(60000);
-  prepare();
-  for (auto& n : names_)
-    start(n);
-  auto owner = wait_owner(seconds{30});
+  auto owner = start_cluster(60000);
   ASSERT_NE(owner, "") << tails();
   auto stopped = nodes_.at(owner).shutdown(seconds{20});
   EXPECT_TRUE(stopped.exited) << stopped.to_string();

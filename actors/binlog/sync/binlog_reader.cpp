@@ -114,6 +114,18 @@ private:
       st_->status.epoch = epoch_;
     }
     st_->log(false, "claimed by " + owner + " with epoch " + std::to_string(epoch_));
+    // An older owner frozen inside a DDL or a snapshot copy must not finish it
+    // once this one writes.
+    auto evicted = target_->evict_older_writers();
+    while (!evicted && is_connection_lost(evicted.error()) && !stopping()) {
+      if (!reconnect_target())
+        throw stop_pipeline{"target: " + evicted.error().to_string()};
+      evicted = target_->evict_older_writers();
+    }
+    check(evicted, "ending an older owner's DDL or snapshot session");
+    if (*evicted)
+      st_->log(false, "ended " + std::to_string(*evicted) +
+                          " session(s) of an older owner holding the writer lock");
     auto keys = on_target([&](mysql_connection& t) {
       return load_checkpoints(t, cfg().checkpoint_database, cfg().name, cfg().partitions);
     });
@@ -174,18 +186,33 @@ private:
     auto mode = cfg().start_mode;
     if (mode == start_point::snapshot) {
       st_->set_state(pipeline_state::snapshot);
+      // Under the writer lock: a frozen older owner must not copy into tables
+      // a newer one already streams into (copy_snapshot recreates them).
       auto copy = [&] {
-        return copy_snapshot(*src, target_->connection(), cfg().filter, 2000,
-                             [&](uint64_t copied, uint64_t expected) {
-                               {
-                                 std::lock_guard<std::mutex> guard{st_->mtx};
-                                 st_->status.snapshot_rows = copied;
-                                 st_->status.snapshot_rows_expected = expected;
-                               }
-                               // A long copy still stops on an exit message.
-                               receive_queued();
-                               return !stopping();
-                             });
+        snapshot_result result;
+        auto failure = target_->run_as_writer([&](mysql_connection& t) {
+          result = copy_snapshot(*src, t, cfg().filter, 2000,
+                                 [&](uint64_t copied, uint64_t expected) {
+                                   {
+                                     std::lock_guard<std::mutex> guard{st_->mtx};
+                                     st_->status.snapshot_rows = copied;
+                                     st_->status.snapshot_rows_expected = expected;
+                                   }
+                                   // A long copy still stops on an exit message.
+                                   receive_queued();
+                                   return !stopping();
+                                 });
+          return mysql_expected<mysql_ok>{mysql_ok{}};
+        });
+        if (failure && failure->fenced) {
+          st_->record_claimed_elsewhere(failure->error.message);
+          throw stop_pipeline{"snapshot: " + failure->error.message};
+        }
+        if (failure) {
+          result.error = "target: " + failure->error.to_string();
+          result.connection_lost = is_connection_lost(failure->error);
+        }
+        return result;
       };
       auto result = copy();
       // A lost connection costs the copy, not the pipeline: nothing is
@@ -1166,21 +1193,33 @@ private:
     }
     bool ran = !applied;
     while (!applied) {
-      auto r = target_->connection().exec(
-          use_db.empty() ? std::string{"DO 0"} : "USE " + sql_identifier(use_db));
-      if (r || (r.error().code == 1049 && !is_connection_lost(r.error())))
-        r = target_->connection().exec(sql);
-      if (r)
+      // Under the writer lock, after the owner check: an owner that lost the
+      // pipeline while it waited here never runs the DDL (checkpoint.hpp).
+      auto failure = target_->run_as_writer([&](mysql_connection& t) {
+        (void)st_->fault("ddl_about_to_run"); // tests: a process frozen here
+        auto r = t.exec(use_db.empty() ? std::string{"DO 0"}
+                                       : "USE " + sql_identifier(use_db));
+        if (r || (r.error().code == 1049 && !is_connection_lost(r.error())))
+          r = t.exec(sql);
+        if (!r)
+          return mysql_expected<mysql_ok>{r.error()};
+        return mysql_expected<mysql_ok>{mysql_ok{}};
+      });
+      if (!failure)
         break;
-      if (!is_connection_lost(r.error()))
+      if (failure->fenced) {
+        st_->record_claimed_elsewhere(failure->error.message);
+        throw stop_pipeline{where + ": DDL not run: " + failure->error.message};
+      }
+      if (!is_connection_lost(failure->error))
         throw stop_pipeline{
             where + ": QUERY: the target rejected DDL \"" + q.statement +
-            "\": " + r.error().to_string() +
+            "\": " + failure->error.to_string() +
             "; the pipeline stops so that source and target do not diverge (apply the "
             "statement's effect to the target by hand, then restart the pipeline)"};
-      st_->log(true, where + ": DDL: " + r.error().to_string() + " (reconnecting)");
+      st_->log(true, where + ": DDL: " + failure->error.to_string() + " (reconnecting)");
       if (!reconnect_target())
-        throw stop_pipeline{where + ": DDL: " + r.error().to_string()};
+        throw stop_pipeline{where + ": DDL: " + failure->error.to_string()};
       // The DDL may have run before the connection broke.
       applied = ddl_state(d, touched) != before;
     }

@@ -30,6 +30,10 @@ std::string lease_table(const std::string& database) {
   return sql_identifier(database) + ".`sync_lease`";
 }
 
+std::string pause_table(const std::string& database) {
+  return sql_identifier(database) + ".`sync_pause`";
+}
+
 std::string from_now(std::chrono::milliseconds d) {
   return "UTC_TIMESTAMP(6) + INTERVAL " + std::to_string(d.count() * 1000) +
          " MICROSECOND";
@@ -76,6 +80,10 @@ std::vector<std::string> checkpoint_schema_sql(const std::string& database) {
               " (pipeline VARCHAR(128) NOT NULL PRIMARY KEY,"
               " holder VARCHAR(255) NOT NULL, node VARCHAR(255) NOT NULL,"
               " expires_at DATETIME(6) NOT NULL) ENGINE=InnoDB",
+          "CREATE TABLE IF NOT EXISTS " + pause_table(database) +
+              " (pipeline VARCHAR(128) NOT NULL PRIMARY KEY,"
+              " node VARCHAR(255) NOT NULL, paused_at DATETIME(6) NOT NULL)"
+              " ENGINE=InnoDB",
           "CREATE TABLE IF NOT EXISTS " + ddl_table(database) +
               " (pipeline VARCHAR(128) NOT NULL PRIMARY KEY,"
               " file VARCHAR(255) NOT NULL, pos BIGINT UNSIGNED NOT NULL,"
@@ -246,30 +254,28 @@ mysql_expected<uint64_t> claim_pipeline(mysql_connection& conn,
 
 mysql_expected<lease_view> read_lease(mysql_connection& conn, const std::string& database,
                                       const std::string& pipeline) {
-  auto r = conn.query(
-      "SELECT l.holder, l.node, l.expires_at > UTC_TIMESTAMP(6),"
-      " TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), l.expires_at) DIV 1000,"
-      " (SELECT epoch FROM " +
-      owner_table(database) + " WHERE pipeline=" + quote_text(pipeline) + ") FROM " +
-      lease_table(database) + " l WHERE l.pipeline=" + quote_text(pipeline));
+  // One row whether or not the lease has one: a pause or an epoch can come first.
+  auto r =
+      conn.query("SELECT l.holder, l.node, l.expires_at > UTC_TIMESTAMP(6),"
+                 " TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), l.expires_at) DIV 1000,"
+                 " (SELECT epoch FROM " +
+                 owner_table(database) + " WHERE pipeline=" + quote_text(pipeline) +
+                 "), (SELECT node FROM " + pause_table(database) + " WHERE pipeline=" +
+                 quote_text(pipeline) + ") FROM (SELECT 1) one LEFT JOIN " +
+                 lease_table(database) + " l ON l.pipeline=" + quote_text(pipeline));
   if (!r)
     return r.error();
   lease_view v;
-  if (r->rows.empty()) {
-    auto epoch = conn.scalar("SELECT epoch FROM " + owner_table(database) +
-                             " WHERE pipeline=" + quote_text(pipeline));
-    if (!epoch)
-      return epoch.error();
-    v.epoch = epoch->has_value() ? std::stoull(**epoch) : 0;
-    return v;
-  }
+  if (r->rows.empty())
+    return own_error(conn, "read lease", "no row for " + pipeline);
   auto& row = r->rows.front();
-  v.exists = true;
+  v.exists = row.at(0).has_value();
   v.holder = row.at(0).value_or("");
   v.node = row.at(1).value_or("");
   v.live = row.at(2).value_or("0") == "1";
   v.remaining_ms = std::stoll(row.at(3).value_or("0"));
   v.epoch = row.at(4) ? std::stoull(*row.at(4)) : 0;
+  v.paused_by = row.at(5).value_or("");
   return v;
 }
 
@@ -318,6 +324,21 @@ mysql_expected<uint64_t> release_lease(mysql_connection& conn,
       quote_text(pipeline) + " AND holder=" + quote_text(holder));
 }
 
+mysql_expected<mysql_ok> set_paused(mysql_connection& conn, const std::string& database,
+                                    const std::string& pipeline, bool paused,
+                                    const std::string& node) {
+  auto r = conn.exec(paused ? "INSERT INTO " + pause_table(database) +
+                                  " (pipeline, node, paused_at) VALUES (" +
+                                  quote_text(pipeline) + "," + quote_text(node) +
+                                  ", UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE"
+                                  " pipeline=pipeline"
+                            : "DELETE FROM " + pause_table(database) +
+                                  " WHERE pipeline=" + quote_text(pipeline));
+  if (!r)
+    return r.error();
+  return mysql_ok{};
+}
+
 std::string owner_check_sql(const std::string& database, const std::string& pipeline) {
   return "SELECT epoch, owner FROM " + owner_table(database) +
          " WHERE pipeline=" + quote_text(pipeline) + " LOCK IN SHARE MODE";
@@ -332,6 +353,94 @@ std::string owner_fence_sql(const std::string& database, const std::string& pipe
          " LOCK IN SHARE MODE; IF e <> " + std::to_string(epoch) +
          " THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT='" + owner_fence_message +
          "'; END IF; END";
+}
+
+std::string writer_lock_name(const std::string& database, const std::string& pipeline) {
+  constexpr size_t max_name = 64; // MySQL refuses longer names
+  std::string prefix = "shoal-writer:";
+  std::string name = prefix + database + "." + pipeline;
+  if (name.size() <= max_name)
+    return name;
+  // FNV-1a over both, 0-separated: another (database, pipeline) gets another name.
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](std::string_view text) {
+    for (unsigned char c : text) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(database);
+  mix(std::string_view{"\0", 1});
+  mix(pipeline);
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (int shift = 60; shift >= 0; shift -= 4)
+    hex += digits[(h >> shift) & 15];
+  auto head = pipeline.substr(0, max_name - prefix.size() - hex.size() - 1);
+  return prefix + head + "~" + hex;
+}
+
+mysql_expected<mysql_ok> take_writer_lock(mysql_connection& conn, const std::string& name,
+                                          std::chrono::seconds wait) {
+  auto got = conn.scalar("SELECT GET_LOCK(" + quote_text(name) + "," +
+                         std::to_string(wait.count()) + ")");
+  if (!got)
+    return got.error();
+  if (got->value_or("0") == "1")
+    return mysql_ok{};
+  auto holder = conn.scalar("SELECT IS_USED_LOCK(" + quote_text(name) + ")");
+  return own_error(conn, "writer lock",
+                   "the lock " + name + " stayed held for " +
+                       std::to_string(wait.count()) + " s by session " +
+                       (holder && *holder ? **holder : std::string{"?"}) +
+                       "; DDL and snapshots of this pipeline wait for it");
+}
+
+mysql_expected<mysql_ok> release_writer_lock(mysql_connection& conn,
+                                             const std::string& name) {
+  auto r = conn.exec("DO RELEASE_LOCK(" + quote_text(name) + ")");
+  if (!r)
+    return r.error();
+  return mysql_ok{};
+}
+
+mysql_expected<uint64_t> evict_older_writers(mysql_connection& conn,
+                                             const std::string& name,
+                                             std::chrono::seconds wait) {
+  uint64_t killed = 0;
+  // A killed session may take a moment to end (a DDL rolls back first), and in
+  // the meantime another older session could take the lock: look again until
+  // the lock is free to take.
+  for (int round = 0; round < 3; ++round) {
+    auto holder = conn.scalar("SELECT IS_USED_LOCK(" + quote_text(name) + ")");
+    if (!holder)
+      return holder.error();
+    if (*holder && std::stoull(**holder) != conn.connection_id()) {
+      auto k = conn.exec("KILL CONNECTION " + **holder);
+      // 1094: the session ended on its own meanwhile.
+      if (!k && k.error().code != 1094) {
+        auto err = k.error();
+        err.message = "ending session " + **holder + " of an older owner, which holds " +
+                      name + ": " + err.message +
+                      " (the pipeline's user needs the right to kill it: the same user "
+                      "on every node, or CONNECTION ADMIN)";
+        return err;
+      }
+      if (k)
+        ++killed;
+    }
+    auto got = conn.scalar("SELECT GET_LOCK(" + quote_text(name) + "," +
+                           std::to_string(wait.count()) + ")");
+    if (!got)
+      return got.error();
+    if (got->value_or("0") == "1") {
+      if (auto r = release_writer_lock(conn, name); !r)
+        return r.error();
+      return killed;
+    }
+  }
+  return own_error(conn, "writer lock",
+                   "the lock " + name + " stayed held after its holder was killed");
 }
 
 std::string ddl_intent_store_sql(const std::string& database, const std::string& pipeline,

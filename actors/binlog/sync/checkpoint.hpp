@@ -106,6 +106,39 @@ std::string owner_fence_sql(const std::string& database, const std::string& pipe
 inline constexpr const char* owner_fence_message =
     "shoal: pipeline claimed by another process";
 
+// -- the writer lock --------------------------------------------------------
+//
+// DDL and the snapshot's copy cannot run inside a fenced transaction (each
+// statement commits by itself), so the owner check before them would leave a
+// window: a process frozen between its check and the statement runs it after
+// another node took over. They run instead under a named lock of the target
+// (GET_LOCK, held by the session across commits), taken before the owner
+// check; a new owner, right after its claim, ends the session holding that
+// lock (KILL CONNECTION) and takes the lock once. From then on an old owner
+// either was killed (its statement never ran, or it ran before the new owner
+// looked at the target) or finds the new epoch under the lock and stops.
+
+/// The lock's name: "shoal-writer:" + checkpoint database + "." + pipeline,
+/// or that prefix and a hash of both when longer than GET_LOCK's 64 characters.
+std::string writer_lock_name(const std::string& database, const std::string& pipeline);
+
+/// Takes the writer lock on `conn`, waiting up to `wait`; an error names the
+/// session that kept it.
+mysql_expected<mysql_ok> take_writer_lock(mysql_connection& conn, const std::string& name,
+                                          std::chrono::seconds wait);
+
+/// Releases it (a session that ends releases it too).
+mysql_expected<mysql_ok> release_writer_lock(mysql_connection& conn,
+                                             const std::string& name);
+
+/// For a new owner, after its claim: kills the session that holds the writer
+/// lock (an older owner's), then takes the lock and releases it, so whatever
+/// that session ran has ended. Returns how many sessions it killed. Needs the
+/// right to kill them: the same user, or CONNECTION ADMIN / SUPER.
+mysql_expected<uint64_t> evict_older_writers(mysql_connection& conn,
+                                             const std::string& name,
+                                             std::chrono::seconds wait);
+
 // -- the ownership lease -------------------------------------------------------
 //
 // A pipeline that several nodes may run (`nodes` in its config) is run by the
@@ -133,6 +166,9 @@ struct lease_view {
   int64_t remaining_ms = 0;
   /// The pipeline's epoch in sync_owner (0: never claimed).
   uint64_t epoch = 0;
+  /// An operator paused the pipeline (set_paused): the node it was asked on
+  /// ("" when it runs).
+  std::string paused_by;
 };
 
 /// The pipeline's lease and epoch (the tables must exist: checkpoint_schema_sql).
@@ -158,6 +194,14 @@ mysql_expected<uint64_t> release_lease(mysql_connection& conn,
                                        const std::string& database,
                                        const std::string& pipeline,
                                        const std::string& holder);
+
+/// Pauses (a row in `sync_pause`, naming the node that was asked) or resumes
+/// the pipeline for every node that may run it: the lease's holder stops or
+/// starts it at its next look, and a node that takes the lease over later
+/// keeps it paused.
+mysql_expected<mysql_ok> set_paused(mysql_connection& conn, const std::string& database,
+                                    const std::string& pipeline, bool paused,
+                                    const std::string& node);
 
 // -- DDL in progress -----------------------------------------------------------
 //

@@ -195,6 +195,55 @@ target_session::run_generated(const std::vector<std::string>& statements,
   }
 }
 
+std::optional<apply_error> target_session::run_as_writer(
+    const std::function<mysql_expected<mysql_ok>(mysql_connection&)>& work) {
+  apply_error failure;
+  if (identity_.epoch == 0) {
+    if (auto r = work(conn_); !r) {
+      failure.error = r.error();
+      return failure;
+    }
+    return std::nullopt;
+  }
+  // Long enough for a DDL of the same pipeline's previous run to end; the lock
+  // is never held by anyone else for long.
+  constexpr std::chrono::seconds wait{60};
+  auto name = writer_lock_name(identity_.checkpoint_database, identity_.pipeline);
+  if (auto l = take_writer_lock(conn_, name, wait); !l) {
+    failure.error = l.error();
+    return failure;
+  }
+  auto r = [&]() -> mysql_expected<mysql_ok> {
+    auto owner =
+        conn_.query(owner_check_sql(identity_.checkpoint_database, identity_.pipeline));
+    if (!owner)
+      return owner.error();
+    if (auto claimed = fence_error(*owner)) {
+      failure.fenced = true;
+      return *claimed;
+    }
+    return work(conn_);
+  }();
+  auto released = release_writer_lock(conn_, name);
+  if (!r) {
+    failure.error = r.error();
+    return failure;
+  }
+  if (!released) {
+    failure.error = released.error();
+    return failure;
+  }
+  return std::nullopt;
+}
+
+mysql_expected<uint64_t> target_session::evict_older_writers() {
+  if (identity_.epoch == 0)
+    return uint64_t{0};
+  return shoal::binlog::evict_older_writers(
+      conn_, writer_lock_name(identity_.checkpoint_database, identity_.pipeline),
+      std::chrono::seconds{60});
+}
+
 mysql_error target_session::fenced(apply_error& failure, const mysql_error& signalled) {
   failure.fenced = true;
   conn_.rollback();

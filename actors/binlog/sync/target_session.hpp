@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,6 +81,17 @@ public:
   /// the session's statement_budget).
   std::optional<apply_error> apply_generated(const std::vector<std::string>& statements,
                                              size_t max_text_bytes);
+
+  /// Runs `work` on this session for statements that commit by themselves (DDL,
+  /// the snapshot's copy), under the pipeline's writer lock and after the owner
+  /// check (checkpoint.hpp, "the writer lock"). A fenced process gets
+  /// `fenced` and `work` does not run. Nothing is retried.
+  std::optional<apply_error>
+  run_as_writer(const std::function<mysql_expected<mysql_ok>(mysql_connection&)>& work);
+
+  /// For a pipeline that just claimed its epoch: ends the session of an older
+  /// owner that holds the writer lock (evict_older_writers); how many it ended.
+  mysql_expected<uint64_t> evict_older_writers();
 
   /// Whether the owner fence runs inside the server with COMMIT in the same text
   /// (anonymous compound statements: MariaDB) or is read back first (MySQL).

@@ -4,6 +4,8 @@
 // after a crash, and failures that must end in "failed" with a reason.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "actors/binlog/sync/checkpoint.hpp"
@@ -606,6 +608,86 @@ TEST_F(sync_correctness_test, stop_ends_actors_waiting_for_unreachable_servers) 
 // The ownership lease (sync_failover_test runs it with node processes): one
 // holder at a time, a live lease is not taken, a released one is at once, and a
 // leased claim of the epoch fails for a process that lost the lease.
+// A DDL commits by itself, so the owner check cannot share its transaction:
+// an owner frozen between its check and the DDL (SIGSTOP, a cut network) would
+// run it after another process took over; here it would add back a column the
+// new owner has added and dropped since. The writer lock ends its session.
+TEST_F(sync_correctness_test,
+       an_owner_frozen_before_a_ddl_never_runs_it_after_a_takeover) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE fz");
+    run(*conn, "CREATE TABLE fz.t (id INT PRIMARY KEY, v INT)");
+  }
+  struct freeze {
+    std::mutex m;
+    std::condition_variable cv;
+    bool frozen = false;
+    bool thawed = false;
+    void thaw() {
+      std::lock_guard<std::mutex> guard{m};
+      thawed = true;
+      cv.notify_all();
+    }
+  };
+  auto f = std::make_shared<freeze>();
+  auto first_settings = settings("frozen", 2);
+  first_settings.owner = "first";
+  first_settings.fault = [f](const std::string& point) {
+    if (point != "ddl_about_to_run")
+      return false;
+    std::unique_lock<std::mutex> lock{f->m};
+    if (!f->frozen) {
+      f->frozen = true;
+      f->cv.notify_all();
+      f->cv.wait(lock, [&] { return f->thawed; });
+    }
+    return false;
+  };
+  auto first = start(first_settings);
+  struct thaw_at_exit {
+    std::shared_ptr<freeze> f;
+    ~thaw_at_exit() { f->thaw(); }
+  } thaw_guard{f}; // before `first` stops, whatever fails
+  run(src, "INSERT INTO fz.t VALUES (1, 1)");
+  ASSERT_TRUE(caught_up(*first));
+  run(src, "ALTER TABLE fz.t ADD COLUMN c INT");
+  {
+    std::unique_lock<std::mutex> lock{f->m};
+    ASSERT_TRUE(f->cv.wait_for(lock, 30s, [&] { return f->frozen; }))
+        << "the first process never reached its DDL";
+  }
+  auto second_settings = settings("frozen", 2);
+  second_settings.owner = "second";
+  second_settings.server_id = 4244;
+  auto second = start(second_settings);
+  run(src, "ALTER TABLE fz.t DROP COLUMN c");
+  run(src, "INSERT INTO fz.t VALUES (2, 2)");
+  ASSERT_TRUE(caught_up(*second));
+  f->thaw();
+  auto s = failed(*first);
+  EXPECT_EQ(s.state, binlog::pipeline_state::failed);
+  EXPECT_TRUE(s.claimed_elsewhere) << s.error;
+  EXPECT_TRUE(contains(s.error, "claimed by second")) << s.error;
+  EXPECT_EQ(run(dst, "SHOW CREATE TABLE fz.t").rows.at(0).at(1),
+            run(src, "SHOW CREATE TABLE fz.t").rows.at(0).at(1));
+  EXPECT_EQ(rows_of(dst, "fz.t"), rows_of(src, "fz.t"));
+}
+
+// The writer lock's name fits GET_LOCK's 64 characters and tells pipelines apart.
+TEST(writer_lock_name, is_short_and_distinct) {
+  EXPECT_EQ(binlog::writer_lock_name("shoal", "orders"), "shoal-writer:shoal.orders");
+  std::string long_name(100, 'p');
+  auto a = binlog::writer_lock_name("shoal", long_name);
+  auto b = binlog::writer_lock_name("shoal", long_name + "q");
+  auto c = binlog::writer_lock_name("other", long_name);
+  for (auto& n : {a, b, c})
+    EXPECT_LE(n.size(), 64u) << n;
+  EXPECT_NE(a, b);
+  EXPECT_NE(a, c);
+}
+
 TEST_F(sync_correctness_test, the_lease_has_one_holder_and_a_leased_claim_checks_it) {
   auto dst = target().connect();
   for (auto& sql : binlog::checkpoint_schema_sql("shoal"))
