@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include "actors/binlog/decoder/byte_reader.hpp"
 #include "actors/binlog/decoder/compressed_payload.hpp"
@@ -262,8 +263,10 @@ decode_result<binlog_event> event_decoder::decode(std::string_view event,
       return with_context(fail(buf), type);
     }
   }
-  auto body = decode_body(
-      *header, event.substr(header_length, event.size() - header_length - trailer));
+  auto payload = event.substr(header_length, event.size() - header_length - trailer);
+  auto body = type == static_cast<uint8_t>(event_type::mysql_transaction_payload)
+                  ? decode_transaction_payload(payload, offset)
+                  : decode_body(*header, payload);
   if (!body)
     return with_context(std::move(body).error(), type);
   ev.body = std::move(*body);
@@ -436,6 +439,102 @@ decode_result<event_body> event_decoder::decode_rows_event(uint8_t type,
   return event_body{std::move(*rows)};
 }
 
+decode_result<event_body> event_decoder::decode_transaction_payload(std::string_view body,
+                                                                    uint64_t offset) {
+  byte_reader in{body};
+  std::optional<uint64_t> size, compression, uncompressed;
+  for (;;) {
+    auto field = in.packed_int();
+    if (!in.ok())
+      return fail("truncated field list");
+    if (field == 0)
+      break;
+    auto length = in.packed_int();
+    auto bytes = in.bytes(length);
+    if (!in.ok())
+      return fail("truncated field " + std::to_string(field));
+    byte_reader value_in{bytes};
+    auto value = value_in.packed_int();
+    if (!value_in.ok())
+      return fail("field " + std::to_string(field) + " has no value");
+    if (field == 1)
+      size = value;
+    else if (field == 2)
+      compression = value;
+    else if (field == 3)
+      uncompressed = value;
+    // Other fields: from a later server version, and not needed to read the events.
+  }
+  if (!size)
+    return fail("no payload size field");
+  if (*size != in.remaining())
+    return fail("payload size " + std::to_string(*size) + " but " +
+                std::to_string(in.remaining()) + " bytes follow the fields");
+  auto payload = in.bytes(*size);
+  transaction_payload_event out;
+  std::string raw;
+  if (compression.value_or(0) == 255) {
+    out.compression = 255;
+    raw = std::string{payload};
+  } else if (compression.value_or(0) == 0) {
+    if (!compression)
+      return fail("no compression field");
+    if (!uncompressed)
+      return fail("no uncompressed size field");
+    if (*uncompressed > max_uncompressed_length)
+      return fail("uncompressed size " + std::to_string(*uncompressed) +
+                  " exceeds the largest transaction accepted (" +
+                  std::to_string(max_uncompressed_length) + ")");
+    raw.resize(static_cast<size_t>(*uncompressed));
+    auto n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
+    if (ZSTD_isError(n))
+      return fail(std::string{"zstd: "} + ZSTD_getErrorName(n));
+    if (n != raw.size())
+      return fail("zstd: " + std::to_string(n) + " bytes uncompressed, " +
+                  std::to_string(raw.size()) + " announced");
+  } else {
+    return fail("compression type " + std::to_string(*compression) +
+                " is unknown (0 zstd and 255 none are)");
+  }
+  out.uncompressed_size = raw.size();
+  // The events inside carry no checksum, whatever the file's algorithm.
+  struct checksum_off {
+    checksum_algorithm& alg;
+    checksum_algorithm saved;
+    ~checksum_off() { alg = saved; }
+  } restore{checksum_, checksum_};
+  checksum_ = checksum_algorithm::off;
+  std::string_view events{raw};
+  for (size_t at = 0, n = 1; at < events.size(); ++n) {
+    auto inside = [&](const std::string& type, const std::string& what) {
+      return fail("event " + std::to_string(n) + " inside" + type + " at byte " +
+                  std::to_string(at) + " of " + std::to_string(events.size()) +
+                  " uncompressed: " + what);
+    };
+    auto h = read_header(events.substr(at));
+    if (!h)
+      return inside("", h.error().what);
+    std::string type = std::string{" ("} + std::string{event_type_name(h->type)} + ")";
+    if (h->event_size < event_header_length || h->event_size > events.size() - at)
+      return inside(type,
+                    "event size " + std::to_string(h->event_size) + " does not fit");
+    if (h->type == static_cast<uint8_t>(event_type::mysql_transaction_payload) ||
+        h->type == static_cast<uint8_t>(event_type::format_description) ||
+        h->type == static_cast<uint8_t>(event_type::rotate))
+      return inside(type, "not allowed in a transaction payload");
+    auto ev = decode(events.substr(at, h->event_size), offset);
+    if (!ev) {
+      auto& err = ev.error();
+      return inside(type, (err.column ? "column " + std::to_string(*err.column) + ": "
+                                      : std::string{}) +
+                              err.what);
+    }
+    out.events.push_back(std::move(*ev));
+    at += h->event_size;
+  }
+  return event_body{std::move(out)};
+}
+
 decode_result<event_body> event_decoder::decode_body(const event_header& header,
                                                      std::string_view body) {
   byte_reader in{body};
@@ -570,9 +669,8 @@ decode_result<event_body> event_decoder::decode_body(const event_header& header,
   case event_type::mysql_partial_update_rows:
     return fail("PARTIAL_UPDATE_ROWS (binlog_row_value_options=PARTIAL_JSON) is not "
                 "supported");
-  case event_type::mysql_transaction_payload:
-    return fail("TRANSACTION_PAYLOAD (binlog_transaction_compression=ON) is not "
-                "supported");
+  case event_type::mysql_transaction_payload: // decode() handles it
+    return fail("TRANSACTION_PAYLOAD inside another one");
   case event_type::mariadb_start_encryption:
     return fail("encrypted binlogs (START_ENCRYPTION) are not supported");
   case event_type::load:

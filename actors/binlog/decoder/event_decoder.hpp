@@ -57,6 +57,13 @@
 //   TABLE_MAP   see table_map.hpp;  WRITE/UPDATE/DELETE_ROWS: see row_decoder.hpp
 //   MariaDB compressed QUERY/ROWS: the statement / the row data is replaced by
 //               header u8 (0x80 | width of length), length (big-endian), zlib data.
+//   TRANSACTION_PAYLOAD (MySQL 40, binlog_transaction_compression=ON)  no
+//               post-header | fields, each a packed type, packed length and packed
+//               value: 1 payload size, 2 compression (0 zstd, 255 none),
+//               3 uncompressed size; type 0 ends them | the payload: the
+//               transaction's events (QUERY BEGIN, TABLE_MAPs, rows, XID) back to
+//               back, each with its common header, log_pos 0 and no checksum. The
+//               transaction's GTID event comes before it, outside.
 #pragma once
 
 #include <array>
@@ -228,6 +235,16 @@ struct table_map_event {
 };
 
 struct stop_event {};
+struct binlog_event;
+/// TRANSACTION_PAYLOAD: the events of one transaction, decoded in order (their
+/// TABLE_MAPs update the decoder's state as any other). Each keeps its own header
+/// (log_pos 0) and carries the payload event's offset.
+struct transaction_payload_event {
+  /// 0 zstd, 255 none.
+  uint8_t compression = 0;
+  uint64_t uncompressed_size = 0;
+  std::vector<binlog_event> events;
+};
 
 /// Events the decoder frames and checks but does not interpret (INTVAR, RAND,
 /// USER_VAR, PREVIOUS_GTIDS, ROWS_QUERY, TRANSACTION_CONTEXT, ignorable ones). None
@@ -241,7 +258,8 @@ using event_body =
     std::variant<format_description_event, rotate_event, xid_event, xa_prepare_event,
                  query_event, mariadb_gtid_event, mysql_gtid_event, gtid_list_event,
                  binlog_checkpoint_event, annotate_rows_event, heartbeat_event,
-                 incident_event, table_map_event, rows_event, stop_event, other_event>;
+                 incident_event, table_map_event, rows_event, stop_event, other_event,
+                 transaction_payload_event>;
 
 /// One decoded event and where it was.
 struct binlog_event {
@@ -311,6 +329,8 @@ private:
   decode_result<event_body> decode_format_description(std::string_view event);
   decode_result<event_body> decode_query(uint8_t type, std::string_view body);
   decode_result<event_body> decode_rows_event(uint8_t type, std::string_view body);
+  decode_result<event_body> decode_transaction_payload(std::string_view body,
+                                                       uint64_t offset);
   column_hints column_details(const table_map& table, std::string& missing) const;
 
   decoder_options options_;

@@ -714,6 +714,17 @@ private:
 
   void on_event(const event_header& h, uint64_t, xid_event&) { end_group(h.log_pos); }
 
+  // MySQL's compressed transaction: its events as if they came one by one, at
+  // the payload event's place (their own log_pos is 0), so the group its GTID
+  // opened ends where the payload ends.
+  void on_event(const event_header& h, uint64_t offset, transaction_payload_event& p) {
+    for (auto& inner : p.events) {
+      auto ih = inner.header;
+      ih.log_pos = h.log_pos;
+      std::visit([&](auto& body) { on_event(ih, offset, body); }, inner.body);
+    }
+  }
+
   void on_event(const event_header& h, uint64_t offset, rows_event& e) {
     auto& tm = *e.table;
     if (!cfg().filter.selected(tm.schema, tm.table))

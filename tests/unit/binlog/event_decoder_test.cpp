@@ -1,9 +1,10 @@
 // Events built by hand: framing, checksums, GTIDs of both flavours, QUERY kinds,
 // XA_PREPARE, TABLE_MAP optional metadata, signedness and binary-ness from the
-// metadata or a schema, and MySQL binary JSON.
+// metadata or a schema, MySQL binary JSON, and MySQL's compressed transactions.
 #include "actors/binlog/decoder/event_decoder.hpp"
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include <gtest/gtest.h>
 
@@ -184,16 +185,28 @@ TEST(event_decoder, checksums_are_verified_and_errors_carry_the_position) {
   EXPECT_EQ(short_event.error().offset, 8u);
 }
 
-TEST(event_decoder, rows_need_their_table_map_and_take_signedness_from_a_schema) {
-  // TABLE_MAP without optional metadata: `db`.`t` (LONG).
+// TABLE_MAP of `db`.`t` (one LONG column, table id 9) without optional metadata.
+bytes long_table_map() {
   bytes tm;
   put(tm, 9, 6);
   put(tm, 0, 2);
   tm.insert(tm.end(), {2, 'd', 'b', 0, 1, 't', 0, 1, 3, 0, 0});
+  return tm;
+}
+
+// WRITE_ROWS_V1 body for table 9: one row whose LONG is all one bits.
+bytes long_row_of_ones() {
   bytes rows;
   put(rows, 9, 6);
   put(rows, 1, 2);
   rows.insert(rows.end(), {1, 1, 0, 0xff, 0xff, 0xff, 0xff});
+  return rows;
+}
+
+TEST(event_decoder, rows_need_their_table_map_and_take_signedness_from_a_schema) {
+  // TABLE_MAP without optional metadata: `db`.`t` (LONG).
+  auto tm = long_table_map();
+  auto rows = long_row_of_ones();
 
   event_decoder plain;
   auto orphan = plain.decode(event(event_type::write_rows_v1, rows), 300);
@@ -219,6 +232,122 @@ TEST(event_decoder, rows_need_their_table_map_and_take_signedness_from_a_schema)
   auto as_unsigned = needs_schema.decode(event(event_type::write_rows_v1, rows), 200);
   EXPECT_EQ(std::get<uint64_t>(body_of<rows_event>(as_unsigned).rows[0].after.values[0]),
             4294967295u);
+}
+
+// A MySQL packed integer (1, 3, 4 or 9 bytes).
+void put_packed(bytes& out, uint64_t v) {
+  if (v < 251) {
+    out.push_back(static_cast<uint8_t>(v));
+  } else if (v < (1u << 16)) {
+    out.push_back(0xfc);
+    put(out, v, 2);
+  } else if (v < (1u << 24)) {
+    out.push_back(0xfd);
+    put(out, v, 3);
+  } else {
+    out.push_back(0xfe);
+    put(out, v, 8);
+  }
+}
+
+// A TRANSACTION_PAYLOAD body: the fields given (type, value), the end mark, then
+// `payload`.
+bytes payload_body(const std::vector<std::pair<uint64_t, uint64_t>>& fields,
+                   const std::string& payload) {
+  bytes out;
+  for (auto [type, value] : fields) {
+    bytes v;
+    put_packed(v, value);
+    put_packed(out, type);
+    put_packed(out, v.size());
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  out.push_back(0);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+std::string zstd(const std::string& raw) {
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  auto n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 3);
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+// A real transaction's events as MySQL puts them in a TRANSACTION_PAYLOAD (no
+// checksums), compressed with zstd or not at all: they decode as they would
+// one by one, while the outer event's checksum is verified; broken frames fail
+// with the payload's offset and the place of the event inside.
+TEST(event_decoder, compressed_transactions_decode_to_their_events) {
+  auto tm = long_table_map();
+  auto rows = long_row_of_ones();
+  bytes xid;
+  put(xid, 77, 8);
+  auto begin = event(event_type::query, query_body("db", "BEGIN"));
+  auto map = event(event_type::table_map, tm);
+  auto write = event(event_type::write_rows_v1, rows);
+  auto commit = event(event_type::xid, xid);
+  auto raw = begin + map + write + commit;
+
+  auto decode = [](const bytes& body) {
+    event_decoder d;
+    d.set_checksum(checksum_algorithm::crc32);
+    return d.decode(event(event_type::mysql_transaction_payload, body, true), 4000);
+  };
+  auto check = [&](const decode_result<binlog_event>& ev) {
+    auto& p = body_of<transaction_payload_event>(ev);
+    EXPECT_EQ(p.uncompressed_size, raw.size());
+    ASSERT_EQ(p.events.size(), 4u);
+    EXPECT_EQ(std::get<query_event>(p.events[0].body).kind, query_kind::begin);
+    EXPECT_EQ(std::get<table_map_event>(p.events[1].body).table->table, "t");
+    auto& r = std::get<rows_event>(p.events[2].body);
+    ASSERT_EQ(r.rows.size(), 1u);
+    EXPECT_EQ(std::get<int64_t>(r.rows[0].after.values[0]), -1);
+    EXPECT_EQ(std::get<xid_event>(p.events[3].body).xid, 77u);
+    for (auto& inner : p.events)
+      EXPECT_EQ(inner.offset, 4000u);
+  };
+  auto packed = zstd(raw);
+  check(decode(payload_body({{1, packed.size()}, {2, 0}, {3, raw.size()}}, packed)));
+  check(decode(payload_body({{3, raw.size()}, {2, 0}, {1, packed.size()}, {9, 5}},
+                            packed))); // any order; unknown fields pass
+  check(decode(payload_body({{1, raw.size()}, {2, 255}}, raw)));
+
+  auto fails = [&](const bytes& body, const std::string& part) {
+    auto ev = decode(body);
+    ASSERT_FALSE(ev) << part;
+    auto text = ev.error().to_string();
+    EXPECT_NE(text.find(":4000: TRANSACTION_PAYLOAD_EVENT: "), std::string::npos) << text;
+    EXPECT_NE(text.find(part), std::string::npos) << text;
+  };
+  auto corrupt = packed;
+  corrupt[0] ^= 0x5a; // the frame's magic number
+  fails(payload_body({{1, corrupt.size()}, {2, 0}, {3, raw.size()}}, corrupt), "zstd");
+  // Bytes changed inside the data may still inflate (the frame has no checksum
+  // of its own; the outer event's CRC32 covers it): the events then tell.
+  corrupt = packed;
+  corrupt[corrupt.size() / 2] ^= 0x5a;
+  fails(payload_body({{1, corrupt.size()}, {2, 0}, {3, raw.size()}}, corrupt), "");
+  fails(payload_body({{1, packed.size()}, {2, 0}, {3, raw.size() + 1}}, packed),
+        "announced");
+  fails(payload_body({{1, packed.size()}, {2, 7}, {3, raw.size()}}, packed),
+        "compression type 7");
+  fails(payload_body({{1, packed.size() + 1}, {2, 0}, {3, raw.size()}}, packed),
+        "bytes follow the fields");
+  fails(payload_body({{2, 0}, {3, raw.size()}}, packed), "no payload size");
+  fails(payload_body({{1, packed.size()}, {2, 0}, {3, uint64_t{1} << 40}}, packed),
+        "exceeds");
+  auto cut = raw.substr(0, raw.size() - 3);
+  fails(payload_body({{1, cut.size()}, {2, 255}}, cut),
+        "event 4 inside (XID_EVENT) at byte " +
+            std::to_string(begin.size() + map.size() + write.size()));
+  auto orphan = begin + write + commit;
+  fails(payload_body({{1, orphan.size()}, {2, 255}}, orphan),
+        "event 2 inside (WRITE_ROWS_EVENT_V1)");
+  auto nested = event(event_type::mysql_transaction_payload,
+                      payload_body({{1, raw.size()}, {2, 255}}, raw));
+  fails(payload_body({{1, nested.size()}, {2, 255}}, nested), "not allowed");
 }
 
 TEST(event_decoder, binary_strings_are_padded_when_metadata_or_schema_says_binary) {
