@@ -277,19 +277,21 @@ sync_service::outcome sync_service::set_paused_everywhere(const std::string& nam
     return {409, "the node is stopping"};
   auto& k = *keepers_.at(name);
   auto& cfg = configs_.at(name);
-  auto before = k.view();
-  if (pause && !before.paused_by.empty())
-    return {200, "pipeline " + name + " was already paused (on node " + before.paused_by +
-                     ")"};
+  // Written every time, never judged from this node's last look: another node
+  // may have paused or resumed it since.
   auto conn = mysql_connection::connect(to_mysql_config(cfg.target));
-  auto written = conn ? binlog::set_paused(*conn, cfg.checkpoint_database, name, pause,
+  auto changed = conn ? binlog::set_paused(*conn, cfg.checkpoint_database, name, pause,
                                            node_.cfg().node.name)
-                      : mysql_expected<mysql_ok>{conn.error()};
-  if (!written)
+                      : mysql_expected<bool>{conn.error()};
+  if (!changed)
     return {503, "pipeline " + name + ": the " + (pause ? "pause" : "resume") +
                      " could not be written to its target, where every node that may "
                      "run it reads it: " +
-                     written.error().to_string()};
+                     changed.error().to_string()};
+  if (!*changed && pause)
+    return {200, "pipeline " + name + " was already paused"};
+  if (!*changed)
+    return {404, "not paused"}; // resume() goes on with a restart here
   k.look_now();
   // Until this node's keeper has seen it and, when this node holds the lease,
   // the pipeline has stopped or started here.
@@ -349,9 +351,11 @@ sync_service::outcome sync_service::pause(const std::string& name) {
 }
 
 sync_service::outcome sync_service::resume(const std::string& name) {
-  if (auto k = keepers_.find(name);
-      k != keepers_.end() && !k->second->view().paused_by.empty())
-    return set_paused_everywhere(name, false);
+  // A pipeline with nodes: its pause is on the target. Resumed there when it
+  // was paused; otherwise a failed or stopped run restarts on this node.
+  if (keepers_.count(name))
+    if (auto done = set_paused_everywhere(name, false); done.status != 404)
+      return done;
   std::lock_guard<std::mutex> op{ops_};
   outcome refused;
   auto p = operand(name, refused);

@@ -112,7 +112,8 @@ private:
   std::shared_ptr<binlog::pipeline> operand(const std::string& name,
                                             outcome& refused) const;
   bool paused(const std::string& name) const;
-  /// pause() or resume() of a pipeline with `nodes`, through its target.
+  /// pause() or resume() of a pipeline with `nodes`, through its target; for a
+  /// resume, 404 when it was not paused.
   outcome set_paused_everywhere(const std::string& name, bool pause);
   nlohmann::json pipeline_json(const std::string& name, const binlog::pipeline& p) const;
   /// Owner, epoch and standbys of pipeline `name` as this node sees them.

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <memory>
 
 #include <zlib.h>
 #include <zstd.h>
@@ -453,17 +454,14 @@ decode_result<event_body> event_decoder::decode_transaction_payload(std::string_
     auto bytes = in.bytes(length);
     if (!in.ok())
       return fail("truncated field " + std::to_string(field));
+    // Other fields: from a later server version, and not needed to read the events.
+    if (field < 1 || field > 3)
+      continue;
     byte_reader value_in{bytes};
     auto value = value_in.packed_int();
     if (!value_in.ok())
       return fail("field " + std::to_string(field) + " has no value");
-    if (field == 1)
-      size = value;
-    else if (field == 2)
-      compression = value;
-    else if (field == 3)
-      uncompressed = value;
-    // Other fields: from a later server version, and not needed to read the events.
+    (field == 1 ? size : field == 2 ? compression : uncompressed) = value;
   }
   if (!size)
     return fail("no payload size field");
@@ -485,13 +483,32 @@ decode_result<event_body> event_decoder::decode_transaction_payload(std::string_
       return fail("uncompressed size " + std::to_string(*uncompressed) +
                   " exceeds the largest transaction accepted (" +
                   std::to_string(max_uncompressed_length) + ")");
-    raw.resize(static_cast<size_t>(*uncompressed));
-    auto n = ZSTD_decompress(raw.data(), raw.size(), payload.data(), payload.size());
-    if (ZSTD_isError(n))
-      return fail(std::string{"zstd: "} + ZSTD_getErrorName(n));
-    if (n != raw.size())
-      return fail("zstd: " + std::to_string(n) + " bytes uncompressed, " +
-                  std::to_string(raw.size()) + " announced");
+    // In steps: memory follows what the frame really holds, never more than
+    // announced, whatever the announced size.
+    std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx{ZSTD_createDCtx(),
+                                                           ZSTD_freeDCtx};
+    if (!ctx)
+      return fail("zstd: out of memory");
+    std::string chunk(ZSTD_DStreamOutSize(), '\0');
+    ZSTD_inBuffer from{payload.data(), payload.size(), 0};
+    for (;;) {
+      ZSTD_outBuffer to{chunk.data(), chunk.size(), 0};
+      auto left = ZSTD_decompressStream(ctx.get(), &to, &from);
+      if (ZSTD_isError(left))
+        return fail(std::string{"zstd: "} + ZSTD_getErrorName(left));
+      if (to.pos > *uncompressed - raw.size())
+        return fail("zstd: more than the " + std::to_string(*uncompressed) +
+                    " bytes announced");
+      raw.append(chunk.data(), to.pos);
+      if (from.pos == from.size && (left == 0 || to.pos < to.size)) {
+        if (left != 0)
+          return fail("zstd: the frame ends early");
+        break;
+      }
+    }
+    if (raw.size() != *uncompressed)
+      return fail("zstd: " + std::to_string(raw.size()) + " bytes uncompressed, " +
+                  std::to_string(*uncompressed) + " announced");
   } else {
     return fail("compression type " + std::to_string(*compression) +
                 " is unknown (0 zstd and 255 none are)");

@@ -116,11 +116,17 @@ private:
     st_->log(false, "claimed by " + owner + " with epoch " + std::to_string(epoch_));
     // An older owner frozen inside a DDL or a snapshot copy must not finish it
     // once this one writes.
-    auto evicted = target_->evict_older_writers();
+    bool fenced = false;
+    auto evicted = target_->evict_older_writers(&fenced);
     while (!evicted && is_connection_lost(evicted.error()) && !stopping()) {
       if (!reconnect_target())
         throw stop_pipeline{"target: " + evicted.error().to_string()};
-      evicted = target_->evict_older_writers();
+      evicted = target_->evict_older_writers(&fenced);
+    }
+    if (fenced) {
+      st_->record_claimed_elsewhere(evicted.error().message);
+      throw stop_pipeline{"pipeline " + cfg().name + " was claimed again before it " +
+                          "started: " + evicted.error().to_string()};
     }
     check(evicted, "ending an older owner's DDL or snapshot session");
     if (*evicted)
@@ -508,13 +514,8 @@ private:
             wait_credit(milliseconds{5});
           if (cut_pending_)
             finish_cut();
-        } else if (over_bound()) {
-          // Rows still in the outboxes count as in flight, but no partition has
-          // them: hand them on, or the credits that free the reader never come
-          // (partitions x batch_rows can exceed max_inflight_rows).
-          flush_all();
-          while (over_bound() && !stopping())
-            wait_credit(milliseconds{100});
+        } else {
+          wait_under_bound();
         }
       }
       // Reconnect from the start of the group in progress; do not hand on its
@@ -527,6 +528,18 @@ private:
       std::lock_guard<std::mutex> guard{st_->mtx};
       ++st_->status.reconnects;
     }
+  }
+
+  // In key mode: waits while the rows in flight are at a bound.
+  void wait_under_bound() {
+    if (rounds() || !over_bound())
+      return;
+    // Rows still in the outboxes count as in flight, but no partition has
+    // them: hand them on, or the credits that free the reader never come
+    // (partitions x batch_rows can exceed max_inflight_rows).
+    flush_all();
+    while (over_bound() && !stopping())
+      wait_credit(milliseconds{100});
   }
 
   void poll() {
@@ -722,6 +735,8 @@ private:
       auto ih = inner.header;
       ih.log_pos = h.log_pos;
       std::visit([&](auto& body) { on_event(ih, offset, body); }, inner.body);
+      // A large transaction keeps to the in-flight bounds as its events go.
+      wait_under_bound();
     }
   }
 
@@ -1203,10 +1218,16 @@ private:
                       where + ": recording the DDL");
     }
     bool ran = !applied;
+    bool retry = false;
     while (!applied) {
       // Under the writer lock, after the owner check: an owner that lost the
       // pipeline while it waited here never runs the DDL (checkpoint.hpp).
       auto failure = target_->run_as_writer([&](mysql_connection& t) {
+        // After a lost connection the DDL may have run, or still be running on
+        // the server (the lock waited for it): the definition tells, read
+        // under the lock.
+        if (retry && ddl_state(d, touched) != before)
+          return mysql_expected<mysql_ok>{mysql_ok{}};
         (void)st_->fault("ddl_about_to_run"); // tests: a process frozen here
         auto r = t.exec(use_db.empty() ? std::string{"DO 0"}
                                        : "USE " + sql_identifier(use_db));
@@ -1222,6 +1243,8 @@ private:
         st_->record_claimed_elsewhere(failure->error.message);
         throw stop_pipeline{where + ": DDL not run: " + failure->error.message};
       }
+      if (failure->writer_lock)
+        throw stop_pipeline{where + ": DDL not run: " + failure->error.to_string()};
       if (!is_connection_lost(failure->error))
         throw stop_pipeline{
             where + ": QUERY: the target rejected DDL \"" + q.statement +
@@ -1231,8 +1254,7 @@ private:
       st_->log(true, where + ": DDL: " + failure->error.to_string() + " (reconnecting)");
       if (!reconnect_target())
         throw stop_pipeline{where + ": DDL: " + failure->error.to_string()};
-      // The DDL may have run before the connection broke.
-      applied = ddl_state(d, touched) != before;
+      retry = true;
     }
     if (ran && st_->fault("ddl_applied"))
       throw stop_pipeline{where + ": fault injected after the DDL ran"};

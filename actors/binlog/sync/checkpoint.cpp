@@ -1,6 +1,7 @@
 #include "actors/binlog/sync/checkpoint.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "actors/binlog/sync/sql_builder.hpp"
 
@@ -324,19 +325,18 @@ mysql_expected<uint64_t> release_lease(mysql_connection& conn,
       quote_text(pipeline) + " AND holder=" + quote_text(holder));
 }
 
-mysql_expected<mysql_ok> set_paused(mysql_connection& conn, const std::string& database,
-                                    const std::string& pipeline, bool paused,
-                                    const std::string& node) {
-  auto r = conn.exec(paused ? "INSERT INTO " + pause_table(database) +
+mysql_expected<bool> set_paused(mysql_connection& conn, const std::string& database,
+                                const std::string& pipeline, bool paused,
+                                const std::string& node) {
+  auto r = conn.exec(paused ? "INSERT IGNORE INTO " + pause_table(database) +
                                   " (pipeline, node, paused_at) VALUES (" +
                                   quote_text(pipeline) + "," + quote_text(node) +
-                                  ", UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE"
-                                  " pipeline=pipeline"
+                                  ", UTC_TIMESTAMP(6))"
                             : "DELETE FROM " + pause_table(database) +
                                   " WHERE pipeline=" + quote_text(pipeline));
   if (!r)
     return r.error();
-  return mysql_ok{};
+  return *r == 1;
 }
 
 std::string owner_check_sql(const std::string& database, const std::string& pipeline) {
@@ -376,8 +376,10 @@ std::string writer_lock_name(const std::string& database, const std::string& pip
   std::string hex;
   for (int shift = 60; shift >= 0; shift -= 4)
     hex += digits[(h >> shift) & 15];
-  auto head = pipeline.substr(0, max_name - prefix.size() - hex.size() - 1);
-  return prefix + head + "~" + hex;
+  auto cut = max_name - prefix.size() - hex.size() - 1;
+  while (cut > 0 && (static_cast<unsigned char>(pipeline[cut]) & 0xc0) == 0x80)
+    --cut; // not inside a UTF-8 character
+  return prefix + pipeline.substr(0, cut) + "~" + hex;
 }
 
 mysql_expected<mysql_ok> take_writer_lock(mysql_connection& conn, const std::string& name,
@@ -405,42 +407,60 @@ mysql_expected<mysql_ok> release_writer_lock(mysql_connection& conn,
 }
 
 mysql_expected<uint64_t> evict_older_writers(mysql_connection& conn,
-                                             const std::string& name,
+                                             const std::string& database,
+                                             const std::string& pipeline, uint64_t epoch,
                                              std::chrono::seconds wait) {
-  uint64_t killed = 0;
-  // A killed session may take a moment to end (a DDL rolls back first), and in
-  // the meantime another older session could take the lock: look again until
-  // the lock is free to take.
-  for (int round = 0; round < 3; ++round) {
-    auto holder = conn.scalar("SELECT IS_USED_LOCK(" + quote_text(name) + ")");
-    if (!holder)
-      return holder.error();
-    if (*holder && std::stoull(**holder) != conn.connection_id()) {
-      auto k = conn.exec("KILL CONNECTION " + **holder);
-      // 1094: the session ended on its own meanwhile.
-      if (!k && k.error().code != 1094) {
-        auto err = k.error();
-        err.message = "ending session " + **holder + " of an older owner, which holds " +
-                      name + ": " + err.message +
-                      " (the pipeline's user needs the right to kill it: the same user "
-                      "on every node, or CONNECTION ADMIN)";
-        return err;
+  auto name = writer_lock_name(database, pipeline);
+  // Under a shared lock on the owner row, checked to be ours: a newer claim
+  // waits until this ends, so a process that lost the pipeline while it was
+  // about to evict can never end the session of the owner after it.
+  return conn.transaction([&](mysql_connection& c) -> mysql_expected<uint64_t> {
+    auto owner = c.query(owner_check_sql(database, pipeline));
+    if (!owner)
+      return owner.error();
+    uint64_t current = 0;
+    if (!owner->rows.empty() && !owner->rows[0].empty())
+      current = std::stoull(owner->rows[0][0].value_or("0"));
+    if (current != epoch)
+      return own_error(c, "writer lock",
+                       std::string{owner_fence_message} + " (epoch " +
+                           std::to_string(current) + ", this process " +
+                           std::to_string(epoch) + ")");
+    std::set<std::string> killed;
+    // A killed session may take a moment to end (a DDL rolls back first):
+    // look again until the lock is free to take.
+    for (int round = 0; round < 3; ++round) {
+      auto holder = c.scalar("SELECT IS_USED_LOCK(" + quote_text(name) + ")");
+      if (!holder)
+        return holder.error();
+      if (*holder && std::stoull(**holder) != c.connection_id() &&
+          !killed.count(**holder)) {
+        auto k = c.exec("KILL CONNECTION " + **holder);
+        // 1094: the session ended on its own meanwhile.
+        if (!k && k.error().code != 1094) {
+          auto err = k.error();
+          err.message = "ending session " + **holder +
+                        " of an older owner, which holds " + name + ": " + err.message +
+                        " (the pipeline's user needs the right to kill it: the same "
+                        "user on every node, or CONNECTION ADMIN)";
+          return err;
+        }
+        if (k)
+          killed.insert(**holder);
       }
-      if (k)
-        ++killed;
+      auto got = c.scalar("SELECT GET_LOCK(" + quote_text(name) + "," +
+                          std::to_string(wait.count()) + ")");
+      if (!got)
+        return got.error();
+      if (got->value_or("0") == "1") {
+        if (auto r = release_writer_lock(c, name); !r)
+          return r.error();
+        return static_cast<uint64_t>(killed.size());
+      }
     }
-    auto got = conn.scalar("SELECT GET_LOCK(" + quote_text(name) + "," +
-                           std::to_string(wait.count()) + ")");
-    if (!got)
-      return got.error();
-    if (got->value_or("0") == "1") {
-      if (auto r = release_writer_lock(conn, name); !r)
-        return r.error();
-      return killed;
-    }
-  }
-  return own_error(conn, "writer lock",
-                   "the lock " + name + " stayed held after its holder was killed");
+    return own_error(c, "writer lock",
+                     "the lock " + name + " stayed held after its holder was killed");
+  });
 }
 
 std::string ddl_intent_store_sql(const std::string& database, const std::string& pipeline,

@@ -133,10 +133,14 @@ mysql_expected<mysql_ok> release_writer_lock(mysql_connection& conn,
 
 /// For a new owner, after its claim: kills the session that holds the writer
 /// lock (an older owner's), then takes the lock and releases it, so whatever
-/// that session ran has ended. Returns how many sessions it killed. Needs the
-/// right to kill them: the same user, or CONNECTION ADMIN / SUPER.
+/// that session ran has ended. All of it under a shared lock on the owner row,
+/// after checking that `epoch` is still the pipeline's: an error with
+/// owner_fence_message otherwise (this process lost the pipeline meanwhile and
+/// must not touch the new owner's sessions). Returns how many sessions it
+/// killed. Needs the right to kill them: the same user, or CONNECTION ADMIN.
 mysql_expected<uint64_t> evict_older_writers(mysql_connection& conn,
-                                             const std::string& name,
+                                             const std::string& database,
+                                             const std::string& pipeline, uint64_t epoch,
                                              std::chrono::seconds wait);
 
 // -- the ownership lease -------------------------------------------------------
@@ -198,10 +202,10 @@ mysql_expected<uint64_t> release_lease(mysql_connection& conn,
 /// Pauses (a row in `sync_pause`, naming the node that was asked) or resumes
 /// the pipeline for every node that may run it: the lease's holder stops or
 /// starts it at its next look, and a node that takes the lease over later
-/// keeps it paused.
-mysql_expected<mysql_ok> set_paused(mysql_connection& conn, const std::string& database,
-                                    const std::string& pipeline, bool paused,
-                                    const std::string& node);
+/// keeps it paused. True when it changed something (false: it was already so).
+mysql_expected<bool> set_paused(mysql_connection& conn, const std::string& database,
+                                const std::string& pipeline, bool paused,
+                                const std::string& node);
 
 // -- DDL in progress -----------------------------------------------------------
 //

@@ -195,6 +195,18 @@ target_session::run_generated(const std::vector<std::string>& statements,
   }
 }
 
+namespace {
+
+// How long a writer waits for the lock: under the session's read timeout, so a
+// long wait ends as an answer from the server, not as a lost connection.
+std::chrono::seconds writer_wait(const mysql_connection& conn) {
+  using std::chrono::seconds;
+  return std::max(seconds{1},
+                  std::min(seconds{20}, conn.config().read_timeout - seconds{5}));
+}
+
+} // namespace
+
 std::optional<apply_error> target_session::run_as_writer(
     const std::function<mysql_expected<mysql_ok>(mysql_connection&)>& work) {
   apply_error failure;
@@ -205,12 +217,24 @@ std::optional<apply_error> target_session::run_as_writer(
     }
     return std::nullopt;
   }
-  // Long enough for a DDL of the same pipeline's previous run to end; the lock
-  // is never held by anyone else for long.
-  constexpr std::chrono::seconds wait{60};
   auto name = writer_lock_name(identity_.checkpoint_database, identity_.pipeline);
-  if (auto l = take_writer_lock(conn_, name, wait); !l) {
-    failure.error = l.error();
+  auto locked = take_writer_lock(conn_, name, writer_wait(conn_));
+  if (!locked && !is_connection_lost(locked.error())) {
+    // Held that long: by an older owner that took it after this one's claim
+    // and stopped (frozen) before its owner check. End it, if still the owner.
+    bool fenced = false;
+    auto evicted = evict_older_writers(&fenced);
+    if (!evicted) {
+      failure.error = evicted.error();
+      failure.fenced = fenced;
+      failure.writer_lock = !fenced;
+      return failure;
+    }
+    locked = take_writer_lock(conn_, name, writer_wait(conn_));
+  }
+  if (!locked) {
+    failure.error = locked.error();
+    failure.writer_lock = !is_connection_lost(locked.error());
     return failure;
   }
   auto r = [&]() -> mysql_expected<mysql_ok> {
@@ -224,24 +248,25 @@ std::optional<apply_error> target_session::run_as_writer(
     }
     return work(conn_);
   }();
-  auto released = release_writer_lock(conn_, name);
   if (!r) {
     failure.error = r.error();
     return failure;
   }
-  if (!released) {
-    failure.error = released.error();
-    return failure;
-  }
+  // A release that fails (the connection dropped after the work) changes
+  // nothing: the server frees the lock when the session ends.
+  (void)release_writer_lock(conn_, name);
   return std::nullopt;
 }
 
-mysql_expected<uint64_t> target_session::evict_older_writers() {
+mysql_expected<uint64_t> target_session::evict_older_writers(bool* fenced) {
   if (identity_.epoch == 0)
     return uint64_t{0};
-  return shoal::binlog::evict_older_writers(
-      conn_, writer_lock_name(identity_.checkpoint_database, identity_.pipeline),
-      std::chrono::seconds{60});
+  auto r = shoal::binlog::evict_older_writers(conn_, identity_.checkpoint_database,
+                                              identity_.pipeline, identity_.epoch,
+                                              writer_wait(conn_));
+  if (!r && fenced)
+    *fenced = r.error().message.rfind(owner_fence_message, 0) == 0;
+  return r;
 }
 
 mysql_error target_session::fenced(apply_error& failure, const mysql_error& signalled) {

@@ -48,6 +48,9 @@ struct apply_error {
   std::optional<size_t> statement;
   /// Another process owns the pipeline now: stop, never retry.
   bool fenced = false;
+  /// run_as_writer could not take the writer lock (the error says who holds it);
+  /// nothing ran.
+  bool writer_lock = false;
 };
 
 class target_session {
@@ -85,13 +88,17 @@ public:
   /// Runs `work` on this session for statements that commit by themselves (DDL,
   /// the snapshot's copy), under the pipeline's writer lock and after the owner
   /// check (checkpoint.hpp, "the writer lock"). A fenced process gets
-  /// `fenced` and `work` does not run. Nothing is retried.
+  /// `fenced` and `work` does not run. A lock held past the wait (by an older
+  /// owner that took it after this one's claim) is taken from its holder as at
+  /// the claim, once. Nothing else is retried.
   std::optional<apply_error>
   run_as_writer(const std::function<mysql_expected<mysql_ok>(mysql_connection&)>& work);
 
   /// For a pipeline that just claimed its epoch: ends the session of an older
   /// owner that holds the writer lock (evict_older_writers); how many it ended.
-  mysql_expected<uint64_t> evict_older_writers();
+  /// `fenced`, when given, says whether it failed because this process is no
+  /// longer the owner.
+  mysql_expected<uint64_t> evict_older_writers(bool* fenced = nullptr);
 
   /// Whether the owner fence runs inside the server with COMMIT in the same text
   /// (anonymous compound statements: MariaDB) or is read back first (MySQL).

@@ -686,6 +686,15 @@ TEST(writer_lock_name, is_short_and_distinct) {
     EXPECT_LE(n.size(), 64u) << n;
   EXPECT_NE(a, b);
   EXPECT_NE(a, c);
+  std::string accents;
+  for (int i = 0; i < 40; ++i)
+    accents += "\xc3\xa9"; // é
+  auto d = binlog::writer_lock_name("shoal", accents);
+  EXPECT_LE(d.size(), 64u);
+  auto tilde = d.find('~');
+  ASSERT_NE(tilde, std::string::npos) << d;
+  EXPECT_EQ((tilde - std::string{"shoal-writer:"}.size()) % 2, 0u)
+      << "cut inside a character: " << d;
 }
 
 TEST_F(sync_correctness_test, the_lease_has_one_holder_and_a_leased_claim_checks_it) {

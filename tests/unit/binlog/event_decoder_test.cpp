@@ -331,6 +331,11 @@ TEST(event_decoder, compressed_transactions_decode_to_their_events) {
   fails(payload_body({{1, corrupt.size()}, {2, 0}, {3, raw.size()}}, corrupt), "");
   fails(payload_body({{1, packed.size()}, {2, 0}, {3, raw.size() + 1}}, packed),
         "announced");
+  fails(payload_body({{1, packed.size()}, {2, 0}, {3, raw.size() - 1}}, packed),
+        "more than the");
+  fails(payload_body({{1, packed.size() - 2}, {2, 0}, {3, raw.size()}},
+                     packed.substr(0, packed.size() - 2)),
+        "zstd");
   fails(payload_body({{1, packed.size()}, {2, 7}, {3, raw.size()}}, packed),
         "compression type 7");
   fails(payload_body({{1, packed.size() + 1}, {2, 0}, {3, raw.size()}}, packed),
