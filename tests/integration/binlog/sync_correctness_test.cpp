@@ -675,6 +675,36 @@ TEST_F(sync_correctness_test,
   EXPECT_EQ(rows_of(dst, "fz.t"), rows_of(src, "fz.t"));
 }
 
+// An old owner that took the writer lock after the new owner's claim (and froze
+// before its owner check) holds it when the new owner's next DDL comes: the
+// new owner waits less than its read timeout, ends that session, runs the DDL.
+TEST_F(sync_correctness_test,
+       a_writer_lock_held_past_the_claim_is_taken_from_its_holder) {
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* conn : {&src, &dst}) {
+    run(*conn, "CREATE DATABASE wl");
+    run(*conn, "CREATE TABLE wl.t (id INT PRIMARY KEY, v INT)");
+  }
+  auto s = settings("locked", 2);
+  s.target.read_timeout = std::chrono::seconds{7}; // a lock wait of 2 s
+  auto p = start(s);
+  run(src, "INSERT INTO wl.t VALUES (1, 1)");
+  ASSERT_TRUE(caught_up(*p));
+  auto old_owner = target().connect();
+  auto name = binlog::writer_lock_name("shoal", "locked");
+  ASSERT_EQ(run(old_owner, "SELECT GET_LOCK('" + name + "', 0)").rows.at(0).at(0), "1");
+  run(src, "ALTER TABLE wl.t ADD COLUMN c INT");
+  run(src, "INSERT INTO wl.t VALUES (2, 2, 2)");
+  ASSERT_TRUE(caught_up(*p, std::chrono::seconds{30})) << p->status().error;
+  EXPECT_EQ(run(dst, "SHOW CREATE TABLE wl.t").rows.at(0).at(1),
+            run(src, "SHOW CREATE TABLE wl.t").rows.at(0).at(1));
+  EXPECT_EQ(rows_of(dst, "wl.t"), rows_of(src, "wl.t"));
+  auto gone = old_owner.query("SELECT 1");
+  ASSERT_FALSE(gone) << "the holder's session was not ended";
+  EXPECT_TRUE(is_connection_lost(gone.error())) << gone.error().to_string();
+}
+
 // The writer lock's name fits GET_LOCK's 64 characters and tells pipelines apart.
 TEST(writer_lock_name, is_short_and_distinct) {
   EXPECT_EQ(binlog::writer_lock_name("shoal", "orders"), "shoal-writer:shoal.orders");
