@@ -299,6 +299,28 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
       s.source = read_mysql(*src);
       s.server_id =
           static_cast<uint32_t>(src->integer("server_id", 1, 4294967295LL, std::nullopt));
+      // Other servers of the same replication topology, tried in order when
+      // the source does not answer; user and password_env default to the
+      // source's.
+      for (auto& cand : src->array("candidates")) {
+        if (!cand.expect_object())
+          continue;
+        if (cand.has("server_id"))
+          cand.error("the replica server id shoal presents is the pipeline's: give it "
+                     "once, in source",
+                     "server_id");
+        bool own_user = cand.has("user");
+        bool own_password = cand.has("password_env");
+        auto m = read_mysql(cand);
+        if (!own_user)
+          m.user = s.source.user;
+        if (!own_password)
+          m.password_env = s.source.password_env;
+        cand.finish();
+        s.source_candidates.push_back(std::move(m));
+      }
+      s.source_switch_after_ms =
+          src->integer("switch_after_ms", 500, 600000, s.source_switch_after_ms);
       src->finish();
     }
     if (auto dst = p.object("target", true)) {

@@ -131,6 +131,12 @@ struct sync_pipeline_config {
   /// it): a dead holder's pipeline moves after about this long.
   int64_t lease_ms = 5000;
   mysql_settings source;
+  /// `source.candidates`: other servers of the source's replication topology
+  /// (GTID replicas with log_slave_updates), tried in order when the source
+  /// does not answer for `source.switch_after_ms`; the pipeline's checkpoints
+  /// move to the one it reads by GTID.
+  std::vector<mysql_settings> source_candidates;
+  int64_t source_switch_after_ms = 5000;
   /// The replica server id the reader presents to the source; unique per source.
   uint32_t server_id = 0;
   mysql_settings target;

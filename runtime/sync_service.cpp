@@ -112,6 +112,12 @@ binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
   s.source = to_mysql_config(p.source);
   // The reader sees a heartbeat every 500 ms; a silent source is a dead one.
   s.source.read_timeout = std::min(s.source.read_timeout, seconds{5});
+  for (auto& c : p.source_candidates) {
+    s.source_candidates.push_back(to_mysql_config(c));
+    s.source_candidates.back().read_timeout =
+        std::min(s.source_candidates.back().read_timeout, seconds{5});
+  }
+  s.source_switch_after = milliseconds{p.source_switch_after_ms};
   s.target = to_mysql_config(p.target);
   s.server_id = p.server_id;
   s.partitions = static_cast<uint32_t>(p.partitions);
@@ -451,6 +457,7 @@ nlohmann::json sync_service::pipeline_json(const std::string& name,
   for (auto& part : s.partitions)
     parts.push_back({{"applied", position_json(part.applied.at)},
                      {"applied_index", part.applied.index},
+                     {"applied_gtid", part.applied.gtid.to_string()},
                      {"rows_applied", part.rows_applied},
                      {"transactions", part.transactions},
                      {"queued_rows", part.queued}});
@@ -460,6 +467,11 @@ nlohmann::json sync_service::pipeline_json(const std::string& name,
       {"apply", s.whole_transactions ? "transaction" : "key"},
       {"error", s.error},
       {"source", position_json(s.source)},
+      {"source_server",
+       {{"endpoint", s.source_endpoint},
+        {"server_id", s.source_server_id},
+        {"switches", s.source_switches}}},
+      {"gtid", s.gtid.to_string()},
       {"handed_on", position_json(s.handed_on)},
       {"rows_read", s.rows_read},
       {"rows_applied", s.rows_applied},
@@ -650,7 +662,15 @@ bool sync_service::wait_caught_up(const std::string& name, milliseconds timeout)
   auto c = configs_.find(name);
   if (c == configs_.end())
     return false;
-  auto conn = mysql_connection::connect(to_mysql_config(c->second.source));
+  // The server the pipeline reads now: the source or one of its candidates.
+  auto source = to_mysql_config(c->second.source);
+  if (auto s = status_of(name))
+    for (auto& cand : c->second.source_candidates) {
+      auto m = to_mysql_config(cand);
+      if (m.host + ":" + std::to_string(m.port) == s->source_endpoint)
+        source = m;
+    }
+  auto conn = mysql_connection::connect(source);
   if (!conn)
     return false;
   auto r = conn->query("SHOW MASTER STATUS");

@@ -34,4 +34,35 @@ int compare_files(const std::string& a, const std::string& b) {
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
+std::string mariadb_gtid::to_string() const {
+  if (empty())
+    return {};
+  return std::to_string(domain_id) + "-" + std::to_string(server_id) + "-" +
+         std::to_string(seq_no);
+}
+
+std::optional<mariadb_gtid> mariadb_gtid::parse(std::string_view text) {
+  uint64_t parts[3] = {0, 0, 0};
+  size_t part = 0;
+  bool digit = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      if (parts[part] > (UINT64_MAX - 9) / 10)
+        return std::nullopt;
+      parts[part] = parts[part] * 10 + static_cast<uint64_t>(c - '0');
+      digit = true;
+    } else if (c == '-' && digit && part < 2) {
+      ++part;
+      digit = false;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (part != 2 || !digit || parts[0] > UINT32_MAX || parts[1] > UINT32_MAX ||
+      parts[2] == 0)
+    return std::nullopt;
+  return mariadb_gtid{static_cast<uint32_t>(parts[0]), static_cast<uint32_t>(parts[1]),
+                      parts[2]};
+}
+
 } // namespace shoal::binlog

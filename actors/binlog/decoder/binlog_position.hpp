@@ -10,10 +10,34 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <utility>
 
 namespace shoal::binlog {
+
+/// A MariaDB GTID: domain-server-sequence. Sequence numbers start at 1, so
+/// seq_no 0 is "none".
+struct mariadb_gtid {
+  uint32_t domain_id = 0;
+  uint32_t server_id = 0;
+  uint64_t seq_no = 0;
+
+  /// "domain-server-seq", as @@gtid_slave_pos spells it; "" for none.
+  std::string to_string() const;
+  bool empty() const noexcept { return seq_no == 0; }
+  /// Parses "domain-server-seq"; nullopt for anything else (a list, "").
+  static std::optional<mariadb_gtid> parse(std::string_view text);
+};
+
+inline bool operator==(const mariadb_gtid& a, const mariadb_gtid& b) {
+  return a.domain_id == b.domain_id && a.server_id == b.server_id && a.seq_no == b.seq_no;
+}
+inline bool operator!=(const mariadb_gtid& a, const mariadb_gtid& b) {
+  return !(a == b);
+}
 
 struct binlog_position {
   std::string file;
@@ -40,10 +64,20 @@ inline bool operator<=(const binlog_position& a, const binlog_position& b) {
 }
 
 struct change_key {
+  change_key() = default;
+  change_key(binlog_position at, uint64_t index = 0, mariadb_gtid gtid = {})
+      : at(std::move(at)), index(index), gtid(gtid) {}
+
   /// Start of the change's event group; for index 0, a group boundary.
   binlog_position at;
   /// One-based index of the change in its group; 0: everything before `at`.
   uint64_t index = 0;
+  /// Where the key stands by GTID, so that another server of the same
+  /// replication topology can find it (actors/binlog/sync/source_switch.hpp):
+  /// for index > 0 the GTID of the group at `at`, for index 0 that of the
+  /// last group that ended at or before `at`. Empty when not known (a MySQL
+  /// source, or a position read before any group); not part of the order.
+  mariadb_gtid gtid;
 
   std::string to_string() const { return at.to_string() + "#" + std::to_string(index); }
 };

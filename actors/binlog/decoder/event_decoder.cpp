@@ -146,11 +146,6 @@ query_kind classify_query(std::string_view statement) {
   return query_kind::other;
 }
 
-std::string mariadb_gtid::to_string() const {
-  return std::to_string(domain_id) + "-" + std::to_string(server_id) + "-" +
-         std::to_string(seq_no);
-}
-
 std::string xa_prepare_event::xid() const {
   static const char digits[] = "0123456789abcdef";
   auto hex = [](const std::string& bytes) {

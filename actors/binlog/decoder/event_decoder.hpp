@@ -76,6 +76,7 @@
 #include <variant>
 #include <vector>
 
+#include "actors/binlog/decoder/binlog_position.hpp"
 #include "actors/binlog/decoder/decode_error.hpp"
 #include "actors/binlog/decoder/event_type.hpp"
 #include "actors/binlog/decoder/row_decoder.hpp"
@@ -164,16 +165,6 @@ struct query_event {
   std::string schema;
   std::string statement;
   query_kind kind = query_kind::other;
-};
-
-/// A MariaDB GTID: domain-server-sequence.
-struct mariadb_gtid {
-  uint32_t domain_id = 0;
-  uint32_t server_id = 0;
-  uint64_t seq_no = 0;
-
-  /// "domain-server-seq", as @@gtid_slave_pos spells it.
-  std::string to_string() const;
 };
 
 /// MariaDB GTID_EVENT: opens an event group (transaction or standalone statement).

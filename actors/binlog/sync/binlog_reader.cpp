@@ -15,6 +15,7 @@
 #include "actors/binlog/sync/resend_floor.hpp"
 #include "actors/binlog/sync/router.hpp"
 #include "actors/binlog/sync/snapshot.hpp"
+#include "actors/binlog/sync/source_switch.hpp"
 #include "actors/binlog/sync/writeset.hpp"
 #include "actors/binlog/sync/xa_tracker.hpp"
 #include "runtime/adapters/binlog_stream.hpp"
@@ -77,30 +78,16 @@ private:
   // Checks the source, claims the pipeline, loads checkpoints, finds where to
   // start.
   bool prepare() {
-    auto src = connect_source(*this);
-    if (!src)
-      return false;
-    auto fmt = src->scalar("SELECT @@global.binlog_format");
-    auto log_bin = src->scalar("SELECT @@global.log_bin");
-    if (!fmt || !log_bin)
-      throw stop_pipeline{"source " + src->endpoint() + ": " +
-                          (!fmt ? fmt.error() : log_bin.error()).to_string()};
-    if (log_bin->value_or("0") != "1")
-      throw stop_pipeline{"source " + src->endpoint() +
-                          " has no binary log (log_bin=OFF): start it with --log-bin "
-                          "and binlog_format=ROW"};
-    if (fmt->value_or("") != "ROW")
-      throw stop_pipeline{"source " + src->endpoint() +
-                          " has binlog_format=" + fmt->value_or("?") +
-                          "; shoal needs row events: set binlog_format=ROW on the source "
-                          "(SET GLOBAL binlog_format=ROW and binlog_format=ROW in its "
-                          "config file)"};
     target_ = open_target(*this, "target");
     if (!target_)
       return false;
     for (auto& sql : checkpoint_schema_sql(cfg().checkpoint_database))
       check(on_target([&](mysql_connection& t) { return t.exec(sql); }),
             "creating the checkpoint tables");
+    check(on_target([&](mysql_connection& t) {
+            return upgrade_checkpoint_schema(t, cfg().checkpoint_database);
+          }),
+          "adding the gtid columns to the checkpoint tables");
     auto owner = cfg().owner.empty() ? default_owner() : cfg().owner;
     auto epoch = on_target([&](mysql_connection& t) {
       return claim_pipeline(t, cfg().checkpoint_database, cfg().name, owner,
@@ -132,6 +119,229 @@ private:
     if (*evicted)
       st_->log(false, "ended " + std::to_string(*evicted) +
                           " session(s) of an older owner holding the writer lock");
+    return start_on_a_source();
+  }
+
+  // -- the source and its candidates ------------------------------------------
+  //
+  // `source` and then `source.candidates`, in that order; the server that
+  // wrote the checkpoints first while it answers. Checkpoints written on
+  // another server are moved to the chosen one by GTID (source_switch.hpp);
+  // when a candidate cannot take them (it lacks a group the target applied),
+  // the next one is tried.
+
+  struct cannot_move {
+    std::string why;
+    /// The server does not have the groups yet (a replica catching up).
+    bool behind = false;
+  };
+
+  struct source_choice {
+    size_t index = 0;
+    mysql_connection conn;
+    source_identity identity;
+  };
+
+  std::vector<mysql_config> candidates() const {
+    std::vector<mysql_config> out{st_->settings.source};
+    out.insert(out.end(), st_->settings.source_candidates.begin(),
+               st_->settings.source_candidates.end());
+    return out;
+  }
+
+  static std::string endpoint_of(const mysql_config& c) {
+    return c.host + ":" + std::to_string(c.port);
+  }
+
+  // The candidates that answer now, the server that wrote the checkpoints
+  // first.
+  std::vector<source_choice> reachable_sources(std::string& errors) {
+    auto stored = on_target([&](mysql_connection& t) {
+      return load_source(t, cfg().checkpoint_database, cfg().name);
+    });
+    check(stored, "reading which source the checkpoints belong to");
+    std::vector<source_choice> out;
+    auto all = candidates();
+    for (size_t i = 0; i < all.size(); ++i) {
+      auto conn = mysql_connection::connect(all[i]);
+      if (!conn) {
+        if (!is_connection_lost(conn.error()))
+          throw stop_pipeline{"source " + endpoint_of(all[i]) + ": " +
+                              conn.error().to_string()};
+        errors += (errors.empty() ? "" : "; ") + conn.error().to_string();
+        continue;
+      }
+      auto id = conn->scalar("SELECT @@server_id");
+      if (!id) {
+        errors += (errors.empty() ? "" : "; ") + id.error().to_string();
+        continue;
+      }
+      source_choice c{i, std::move(*conn), {}};
+      c.identity.server_id = std::stoull(id->value_or("0"));
+      c.identity.endpoint = endpoint_of(all[i]);
+      out.push_back(std::move(c));
+    }
+    if (*stored)
+      std::stable_partition(out.begin(), out.end(), [&](const source_choice& c) {
+        return c.identity.server_id == (*stored)->server_id;
+      });
+    return out;
+  }
+
+  // Finds a source that can take the pipeline's checkpoints and starts there
+  // (position()); waits while none answers or none has the groups yet.
+  bool start_on_a_source() {
+    backoff delay{milliseconds{100}, milliseconds{2000}};
+    std::string last_log;
+    while (!stopping()) {
+      std::string errors;
+      auto found = reachable_sources(errors);
+      bool behind = false;
+      std::vector<std::string> refused;
+      for (auto& c : found) {
+        check_source(c.conn);
+        try {
+          source_ = candidates()[c.index];
+          source_index_ = c.index;
+          {
+            std::lock_guard<std::mutex> guard{st_->mtx};
+            st_->status.source_endpoint = c.identity.endpoint;
+            st_->status.source_server_id = c.identity.server_id;
+          }
+          return position(c.conn, c.identity);
+        } catch (cannot_move& e) {
+          behind = behind || e.behind;
+          refused.push_back(c.identity.endpoint + ": " + e.why);
+        }
+      }
+      if (!refused.empty() && !behind) {
+        std::string why;
+        for (auto& r : refused)
+          why += (why.empty() ? "" : "; ") + r;
+        throw stop_pipeline{"no source can take the checkpoints: " + why};
+      }
+      auto line = found.empty() ? "no source answers (" + errors + ")"
+                                : "waiting for a source to have the target's "
+                                  "transactions: " +
+                                      refused.front();
+      if (line != last_log)
+        st_->log(true, line + " (retrying)");
+      last_log = line;
+      pause(delay.next());
+    }
+    return false;
+  }
+
+  // The source must log rows.
+  void check_source(mysql_connection& src) {
+    auto fmt = src.scalar("SELECT @@global.binlog_format");
+    auto log_bin = src.scalar("SELECT @@global.log_bin");
+    if (!fmt || !log_bin)
+      throw stop_pipeline{"source " + src.endpoint() + ": " +
+                          (!fmt ? fmt.error() : log_bin.error()).to_string()};
+    if (log_bin->value_or("0") != "1")
+      throw stop_pipeline{"source " + src.endpoint() +
+                          " has no binary log (log_bin=OFF): start it with --log-bin "
+                          "and binlog_format=ROW"};
+    if (fmt->value_or("") != "ROW")
+      throw stop_pipeline{"source " + src.endpoint() +
+                          " has binlog_format=" + fmt->value_or("?") +
+                          "; shoal needs row events: set binlog_format=ROW on the source "
+                          "(SET GLOBAL binlog_format=ROW and binlog_format=ROW in its "
+                          "config file)"};
+  }
+
+  // The GTID of the last group before `at` on the source (MariaDB's
+  // BINLOG_GTID_POS); empty when the source is MySQL or logs several domains.
+  static mariadb_gtid gtid_before(mysql_connection& src, const binlog_position& at) {
+    auto r = src.scalar("SELECT BINLOG_GTID_POS(" + src.quote(at.file) + "," +
+                        std::to_string(at.pos) + ")");
+    if (!r || !*r)
+      return {};
+    return mariadb_gtid::parse(**r).value_or(mariadb_gtid{});
+  }
+
+  // The checkpoints were written on another server: moves every stored place
+  // (partition keys, a DDL in progress, round records) to where the same
+  // GTIDs are on `src`, in one transaction that also records `src` as theirs.
+  void move_checkpoints(const std::vector<std::optional<change_key>>& keys,
+                        const source_identity& from, const source_identity& to) {
+    auto floor = on_target([&](mysql_connection& t) {
+      return load_xa_floor(t, cfg().checkpoint_database, cfg().name);
+    });
+    check(floor, "reading the XA floor");
+    if (*floor)
+      throw cannot_move{"an XA transaction prepared at " + (*floor)->to_string() +
+                        " on " + from.endpoint +
+                        " is not committed on the target yet; moving to another "
+                        "server is not supported then (bring " +
+                        from.endpoint + " back, or resync)"};
+    std::vector<gtid_point> points;
+    for (auto& k : keys)
+      points.push_back({k->at, k->gtid, k->index > 0});
+    if (ddl_intent_)
+      points.push_back({ddl_intent_->at, ddl_intent_->gtid, true});
+    auto located =
+        locate_points(source_, cfg().server_id, points, [this] { return stopping(); });
+    if (!located.error.empty())
+      throw cannot_move{located.error, located.behind};
+    auto records = on_target([&](mysql_connection& t) {
+      return load_rounds(t, cfg().checkpoint_database, cfg().name);
+    });
+    check(records, "reading the round records");
+    auto& db = cfg().checkpoint_database;
+    std::vector<std::string> statements;
+    auto quote = [&](const std::string& v) { return target_->connection().quote(v); };
+    for (uint32_t p = 0; p < keys.size(); ++p) {
+      auto k = *keys[p];
+      k.at = located.positions[p];
+      statements.push_back(checkpoint_store_sql(db, cfg().name, p, k));
+    }
+    if (ddl_intent_) {
+      auto& at = located.positions[keys.size()];
+      statements.push_back(
+          "UPDATE " + sql_identifier(db) + ".`sync_ddl` SET file=" + quote(at.file) +
+          ", pos=" + std::to_string(at.pos) + " WHERE pipeline=" + quote(cfg().name));
+    }
+    // A round record names its round's end, where the partitions that
+    // committed their share stand: it moves with them; the others are spent.
+    for (auto& r : *records) {
+      std::optional<binlog_position> moved;
+      for (uint32_t p = 0; p < keys.size(); ++p)
+        if (keys[p]->index == 0 && keys[p]->at == r.end)
+          moved = located.positions[p];
+      auto where = " WHERE pipeline=" + quote(cfg().name) +
+                   " AND partition_id=" + std::to_string(r.partition);
+      statements.push_back(
+          moved ? "UPDATE " + sql_identifier(db) + ".`sync_round` SET file=" +
+                      quote(moved->file) + ", pos=" + std::to_string(moved->pos) + where
+                : "DELETE FROM " + sql_identifier(db) + ".`sync_round`" + where);
+    }
+    statements.push_back(source_store_sql(db, cfg().name, to));
+    apply_on_target(statements, "moving the checkpoints to " + to.endpoint);
+    std::string moved;
+    for (uint32_t p = 0; p < keys.size(); ++p)
+      if (p < 3)
+        moved += (p ? ", " : "") + keys[p]->to_string() + " -> " +
+                 located.positions[p].to_string();
+    st_->log(false, "the checkpoints were written from " + from.endpoint +
+                        " (server_id " + std::to_string(from.server_id) +
+                        "); moved by GTID to " + to.endpoint + " (server_id " +
+                        std::to_string(to.server_id) + ", " +
+                        std::to_string(located.events_read) + " events read): " + moved +
+                        (keys.size() > 3 ? ", ..." : ""));
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    ++st_->status.source_switches;
+  }
+
+  // Loads the checkpoints and finds where to start reading `src`: the
+  // lowest checkpoint (moved there first when another server wrote it), or
+  // the configured start. Throws cannot_move when `src` cannot take them.
+  bool position(mysql_connection& src, const source_identity& identity) {
+    auto stored_source = on_target([&](mysql_connection& t) {
+      return load_source(t, cfg().checkpoint_database, cfg().name);
+    });
+    check(stored_source, "reading which source the checkpoints belong to");
     auto keys = on_target([&](mysql_connection& t) {
       return load_checkpoints(t, cfg().checkpoint_database, cfg().name, cfg().partitions);
     });
@@ -142,6 +352,14 @@ private:
     });
     check(intent, "reading the DDL in progress");
     ddl_intent_ = *intent;
+    if (lowest_key(*keys) && *stored_source &&
+        (*stored_source)->server_id != identity.server_id) {
+      move_checkpoints(*keys, **stored_source, identity);
+      return position(src, identity);
+    }
+    if (!*stored_source || (*stored_source)->endpoint != identity.endpoint)
+      apply_on_target({source_store_sql(cfg().checkpoint_database, cfg().name, identity)},
+                      "recording the source");
     if (auto low = lowest_key(*keys)) {
       // load_checkpoints only accepts another stored count when every stored
       // key is the same: then each partition of the new count starts there.
@@ -184,11 +402,23 @@ private:
         st_->log(false, "an XA transaction prepared at " + start_.to_string() +
                             " was not applied everywhere: reading again from there");
       }
-      st_->log(false, "resuming from " + start_.to_string());
-      for (uint32_t p = 0; p < parts_.size(); ++p)
+      last_gtid_ =
+          low->index == 0 && start_ == low->at ? low->gtid : gtid_before(src, start_);
+      st_->log(false, "resuming from " + start_.to_string() + " on " + identity.endpoint);
+      for (uint32_t p = 0; p < parts_.size(); ++p) {
+        applied_[p] = *(*keys)[p];
         self_->send(parts_[p], partition_start{*(*keys)[p], epoch_});
+      }
+      {
+        std::lock_guard<std::mutex> guard{st_->mtx};
+        for (uint32_t p = 0; p < st_->status.partitions.size() && p < keys->size(); ++p)
+          st_->status.partitions[p].applied = *(*keys)[p];
+      }
       return true;
     }
+    // A snapshot that lost its source connection copies again on a new one.
+    std::optional<mysql_connection> again;
+    auto* cur = &src;
     auto mode = cfg().start_mode;
     if (mode == start_point::snapshot) {
       st_->set_state(pipeline_state::snapshot);
@@ -197,7 +427,7 @@ private:
       auto copy = [&] {
         snapshot_result result;
         auto failure = target_->run_as_writer([&](mysql_connection& t) {
-          result = copy_snapshot(*src, t, cfg().filter, 2000,
+          result = copy_snapshot(*cur, t, cfg().filter, 2000,
                                  [&](uint64_t copied, uint64_t expected) {
                                    {
                                      std::lock_guard<std::mutex> guard{st_->mtx};
@@ -234,9 +464,10 @@ private:
           st_->status.snapshot_rows = 0;
         }
         pause(delay.next());
-        src = connect_source(*this);
-        if (!src || !reconnect_target())
+        again = connect_source(*this, source_);
+        if (!again || !reconnect_target())
           return false;
+        cur = &*again;
         result = copy();
       }
       if (!result.error.empty())
@@ -249,16 +480,20 @@ private:
     } else if (mode == start_point::gtid) {
       gtid_ = cfg().start_gtid;
     } else {
-      auto status = src->query("SHOW MASTER STATUS");
+      auto status = cur->query("SHOW MASTER STATUS");
       check(status, "SHOW MASTER STATUS");
       if (status->rows.empty())
-        throw stop_pipeline{"source " + src->endpoint() +
+        throw stop_pipeline{"source " + cur->endpoint() +
                             ": SHOW MASTER STATUS is empty"};
       start_.file = status->rows[0][0].value_or("");
       start_.pos = std::stoull(status->rows[0][1].value_or("4"));
     }
-    if (gtid_.empty())
-      store_initial({start_, 0});
+    if (gtid_.empty()) {
+      last_gtid_ = gtid_before(*cur, start_);
+      store_initial(boundary_key(start_));
+    } else {
+      last_gtid_ = mariadb_gtid::parse(gtid_).value_or(mariadb_gtid{});
+    }
     return true;
   }
 
@@ -452,6 +687,9 @@ private:
     st_->set_state(pipeline_state::running);
     resume_at_ = start_;
     backoff delay{milliseconds{100}, milliseconds{2000}};
+    // Since when the source has not answered (lost: it has not).
+    steady_clock::time_point lost_since{};
+    bool lost = false;
     while (!stopping()) {
       stream_options opts;
       opts.server_id = cfg().server_id;
@@ -459,13 +697,25 @@ private:
       opts.start_pos = resume_at_.pos;
       opts.gtid = gtid_;
       opts.heartbeat = cfg().heartbeat;
-      auto s = binlog_stream::open(cfg().source, opts);
+      auto s = binlog_stream::open(source_, opts);
       if (!s) {
         if (!is_connection_lost(s.error()))
           throw stop_pipeline{"source: " + s.error().to_string()};
+        auto now = steady_clock::now();
+        if (!lost)
+          lost_since = now;
+        lost = true;
+        if (candidates().size() > 1 && now - lost_since >= cfg().source_switch_after) {
+          switch_source(s.error().to_string());
+          lost = false;
+          delay.reset();
+          resume_at_ = start_;
+          continue;
+        }
         pause(delay.next());
         continue;
       }
+      lost = false;
       delay.reset();
       decoder_options options;
       // Without TABLE_MAP metadata (binlog_row_metadata=NO_LOG, MariaDB's
@@ -528,6 +778,47 @@ private:
       std::lock_guard<std::mutex> guard{st_->mtx};
       ++st_->status.reconnects;
     }
+  }
+
+  // The source in use has not answered for source_switch_after: everything
+  // handed on is applied (the checkpoints are what moves), then the pipeline
+  // starts again from its checkpoints on whichever candidate answers and has
+  // the target's transactions (the lost one too, should it come back first).
+  void switch_source(const std::string& error) {
+    st_->log(true, "source " + endpoint_of(source_) + " has not answered for " +
+                       std::to_string(cfg().source_switch_after.count()) + " ms (" +
+                       error + "); trying every candidate");
+    drain_all();
+    reset_reading();
+    if (!start_on_a_source())
+      throw stop_pipeline{"stopped while choosing a source"};
+  }
+
+  // Forgets where reading stood, for position() to set it again from the
+  // checkpoints (nothing is in flight).
+  void reset_reading() {
+    for (auto& o : outbox_)
+      o.clear();
+    txn_ops_.clear();
+    touched_.clear();
+    in_group_ = false;
+    group_index_ = 0;
+    group_start_ = {};
+    group_gtid_ = {};
+    last_gtid_ = {};
+    last_end_ = {};
+    last_handed_.reset();
+    last_mark_.reset();
+    forced_end_.reset();
+    done_before_.clear();
+    old_groups_.clear();
+    acc_groups_ = 0;
+    next_.clear();
+    next_rows_ = 0;
+    next_bytes_ = 0;
+    gtid_.clear();
+    xa_ = xa_tracker{};
+    xa_floor_written_.reset();
   }
 
   // In key mode: waits while the rows in flight are at a bound.
@@ -635,10 +926,11 @@ private:
 
   void open_group(uint64_t offset) {
     if (!in_group_ && gtid_pending_initial()) {
-      store_initial({{file_, offset}, 0});
+      store_initial(boundary_key({file_, offset}));
       gtid_.clear();
     }
     group_start_ = {file_, offset};
+    group_gtid_ = {};
     in_group_ = true;
     group_index_ = 0;
     touched_.clear();
@@ -647,8 +939,17 @@ private:
 
   bool gtid_pending_initial() const { return !gtid_.empty() && start_.empty(); }
 
+  /// The key of the `index`-th change of the group in progress.
+  change_key in_group_key(uint64_t index) const {
+    return {group_start_, index, group_gtid_};
+  }
+
+  /// The key "everything before `at`", for a place between groups.
+  change_key boundary_key(const binlog_position& at) const { return {at, 0, last_gtid_}; }
+
   void on_event(const event_header&, uint64_t offset, mariadb_gtid_event& e) {
     open_group(offset);
+    group_gtid_ = e.gtid;
     standalone_ = e.standalone();
     // MariaDB flags the group of an XA PREPARE in its GTID (FL_PREPARED_XA).
     xa_.begin_group(true, (e.flags & 64) != 0);
@@ -762,7 +1063,7 @@ private:
         xa_.hold(held_row{e.kind, schema, std::move(row), h.timestamp, moves});
         continue;
       }
-      change_key key{group_start_, ++group_index_};
+      auto key = in_group_key(++group_index_);
       if (resend_floor_.covers(key))
         continue;
       bool moves =
@@ -874,7 +1175,7 @@ private:
     // Applied at the commit, where the source made the changes visible; keys of
     // this group keep them in binlog order and after every earlier change.
     for (auto& r : c.rows) {
-      change_key key{group_start_, ++group_index_};
+      auto key = in_group_key(++group_index_);
       if (resend_floor_.covers(key))
         continue;
       dispatch(ops_for_row(r.kind, r.table, std::move(r.change), key, r.time), r.moves,
@@ -882,7 +1183,7 @@ private:
     }
     // The floor stays until every partition has applied this group (its end is
     // the next group's start; poll() lifts it).
-    xa_.applying(c.prepared_at, {group_start_, group_index_});
+    xa_.applying(c.prepared_at, in_group_key(group_index_));
   }
 
   void on_event(const event_header&, uint64_t, heartbeat_event&) {
@@ -909,16 +1210,19 @@ private:
   void end_group(uint32_t log_pos) {
     if (log_pos != 0)
       last_end_ = {file_, log_pos};
+    if (!group_gtid_.empty())
+      last_gtid_ = group_gtid_;
     in_group_ = false;
     if (rounds()) {
       end_round_group();
       poll();
       std::lock_guard<std::mutex> guard{st_->mtx};
       st_->status.handed_on = last_end_;
+      st_->status.gtid = last_gtid_;
       st_->status.rows_read = rows_read_;
       return;
     }
-    change_key key{last_end_, 0};
+    auto key = boundary_key(last_end_);
     for (auto p : touched_) {
       row_op mark;
       mark.key = key;
@@ -931,6 +1235,7 @@ private:
       broadcast_marks();
     std::lock_guard<std::mutex> guard{st_->mtx};
     st_->status.handed_on = last_end_;
+    st_->status.gtid = last_gtid_;
     st_->status.rows_read = rows_read_;
   }
 
@@ -947,7 +1252,7 @@ private:
   // end after the round's start.
 
   void end_round_group() {
-    change_key end{last_end_, 0};
+    auto end = boundary_key(last_end_);
     last_group_end_ = last_end_;
     if (acc_start_ < end) {
       auto ordinal = acc_groups_++;
@@ -1006,7 +1311,7 @@ private:
   // as a crash would leave it; see finish_cut).
   void dispatch_round() {
     auto n = static_cast<uint32_t>(parts_.size());
-    change_key end{last_group_end_, 0};
+    auto end = boundary_key(last_group_end_);
     std::vector<writeset> sets;
     std::vector<size_t> rows;
     for (auto& t : next_) {
@@ -1091,7 +1396,7 @@ private:
     last_broadcast_ = steady_clock::now();
     if (last_end_.empty())
       return;
-    change_key key{last_end_, 0};
+    auto key = boundary_key(last_end_);
     if (last_mark_ && key <= *last_mark_)
       return;
     last_mark_ = key;
@@ -1171,7 +1476,9 @@ private:
 
   void apply_ddl(const event_header& h, uint64_t offset, const query_event& q) {
     auto where = file_ + ":" + std::to_string(offset);
-    change_key after{{file_, h.log_pos}, 0};
+    // The DDL's group ends here (inside a transaction it is not applied).
+    change_key after{
+        {file_, h.log_pos}, 0, group_gtid_.empty() ? last_gtid_ : group_gtid_};
     if (resend_floor_.covers(after))
       return;
     auto plan = plan_ddl(q.statement, q.schema, cfg().filter, cfg().copy_routines);
@@ -1214,7 +1521,7 @@ private:
         before = ddl_intent_->before_state;
     } else {
       apply_on_target({ddl_intent_store_sql(cfg().checkpoint_database, cfg().name,
-                                            {at, q.statement, before})},
+                                            {at, q.statement, before, group_gtid_})},
                       where + ": recording the DDL");
     }
     bool ran = !applied;
@@ -1486,6 +1793,9 @@ private:
 
   std::vector<binlog_partition_actor> parts_;
   std::vector<std::vector<row_op>> outbox_;
+  /// The source read from: settings.source or one of its candidates.
+  mysql_config source_;
+  size_t source_index_ = 0;
   std::optional<target_session> target_;
   event_decoder decoder_;
   binlog_position start_;
@@ -1494,6 +1804,11 @@ private:
   std::string file_;
   binlog_position last_end_;
   binlog_position group_start_;
+  /// The MariaDB GTID of the group in progress (empty: none, a MySQL source).
+  mariadb_gtid group_gtid_;
+  /// The GTID of the last group that ended (at last_end_): what a key between
+  /// groups records (change_key::gtid).
+  mariadb_gtid last_gtid_;
   bool in_group_ = false;
   bool standalone_ = false;
   /// Prepared XA transactions and their held rows.

@@ -44,6 +44,10 @@ std::string ddl_table(const std::string& database) {
   return sql_identifier(database) + ".`sync_ddl`";
 }
 
+std::string source_table(const std::string& database) {
+  return sql_identifier(database) + ".`sync_source`";
+}
+
 std::string round_table(const std::string& database) {
   return sql_identifier(database) + ".`sync_round`";
 }
@@ -89,12 +93,13 @@ std::vector<std::string> checkpoint_schema_sql(const std::string& database) {
               " (pipeline VARCHAR(128) NOT NULL PRIMARY KEY,"
               " file VARCHAR(255) NOT NULL, pos BIGINT UNSIGNED NOT NULL,"
               " statement LONGBLOB NOT NULL, before_state LONGBLOB NOT NULL,"
+              " gtid VARCHAR(64) NOT NULL DEFAULT '',"
               " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
               " ON UPDATE CURRENT_TIMESTAMP(6)) ENGINE=InnoDB",
           "CREATE TABLE IF NOT EXISTS " + table_name(database) +
               " (pipeline VARCHAR(128) NOT NULL, partition_id INT NOT NULL,"
               " file VARCHAR(255) NOT NULL, pos BIGINT UNSIGNED NOT NULL,"
-              " idx BIGINT UNSIGNED NOT NULL,"
+              " idx BIGINT UNSIGNED NOT NULL, gtid VARCHAR(64) NOT NULL DEFAULT '',"
               " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
               " ON UPDATE CURRENT_TIMESTAMP(6),"
               " PRIMARY KEY (pipeline, partition_id)) ENGINE=InnoDB",
@@ -105,16 +110,45 @@ std::vector<std::string> checkpoint_schema_sql(const std::string& database) {
               " done_groups LONGBLOB NOT NULL,"
               " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
               " ON UPDATE CURRENT_TIMESTAMP(6),"
-              " PRIMARY KEY (pipeline, partition_id)) ENGINE=InnoDB"};
+              " PRIMARY KEY (pipeline, partition_id)) ENGINE=InnoDB",
+          "CREATE TABLE IF NOT EXISTS " + source_table(database) +
+              " (pipeline VARCHAR(128) NOT NULL PRIMARY KEY,"
+              " server_id BIGINT UNSIGNED NOT NULL, endpoint VARCHAR(255) NOT NULL,"
+              " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+              " ON UPDATE CURRENT_TIMESTAMP(6)) ENGINE=InnoDB"};
+}
+
+mysql_expected<mysql_ok> upgrade_checkpoint_schema(mysql_connection& conn,
+                                                   const std::string& database) {
+  // Tables created before the gtid column: MySQL has no ADD COLUMN IF NOT
+  // EXISTS, so the data dictionary says which lack it.
+  for (const char* table : {"sync_checkpoint", "sync_ddl"}) {
+    auto n = conn.scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE "
+                         "TABLE_SCHEMA=" +
+                         quote_text(database) + " AND TABLE_NAME='" + table +
+                         "' AND COLUMN_NAME='gtid'");
+    if (!n)
+      return n.error();
+    if (n->value_or("0") != "0")
+      continue;
+    auto r = conn.exec("ALTER TABLE " + sql_identifier(database) + ".`" + table +
+                       "` ADD COLUMN gtid VARCHAR(64) NOT NULL DEFAULT ''");
+    // Another process may have added it meanwhile (1060: duplicate column).
+    if (!r && r.error().code != 1060)
+      return r.error();
+  }
+  return mysql_ok{};
 }
 
 std::string checkpoint_store_sql(const std::string& database, const std::string& pipeline,
                                  uint32_t partition, const change_key& key) {
   return "INSERT INTO " + table_name(database) +
-         " (pipeline, partition_id, file, pos, idx) VALUES (" + quote_text(pipeline) +
-         "," + std::to_string(partition) + "," + quote_text(key.at.file) + "," +
-         std::to_string(key.at.pos) + "," + std::to_string(key.index) +
-         ") ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos), idx=VALUES(idx)";
+         " (pipeline, partition_id, file, pos, idx, gtid) VALUES (" +
+         quote_text(pipeline) + "," + std::to_string(partition) + "," +
+         quote_text(key.at.file) + "," + std::to_string(key.at.pos) + "," +
+         std::to_string(key.index) + ",'" + key.gtid.to_string() +
+         "') ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos), idx=VALUES(idx),"
+         " gtid=VALUES(gtid)";
 }
 
 std::optional<change_key> lowest_key(const std::vector<std::optional<change_key>>& keys) {
@@ -143,9 +177,9 @@ load_checkpoints(mysql_connection& conn, const std::string& database,
                  const std::string& pipeline, uint32_t partitions) {
   // A locking read: after a lost connection a commit may still be under way
   // on the server; this waits for it instead of reading what it replaces.
-  auto rows =
-      conn.query("SELECT partition_id, file, pos, idx FROM " + table_name(database) +
-                 " WHERE pipeline=" + quote_text(pipeline) + " LOCK IN SHARE MODE");
+  auto rows = conn.query(
+      "SELECT partition_id, file, pos, idx, gtid FROM " + table_name(database) +
+      " WHERE pipeline=" + quote_text(pipeline) + " LOCK IN SHARE MODE");
   if (!rows)
     return rows.error();
   std::vector<std::pair<uint32_t, change_key>> stored;
@@ -157,6 +191,7 @@ load_checkpoints(mysql_connection& conn, const std::string& database,
     k.at.file = row[1].value_or("");
     k.at.pos = std::stoull(row[2].value_or("0"));
     k.index = std::stoull(row[3].value_or("0"));
+    k.gtid = mariadb_gtid::parse(row[4].value_or("")).value_or(mariadb_gtid{});
     stored.emplace_back(static_cast<uint32_t>(id), k);
   }
   auto plan = plan_checkpoints(stored, partitions, pipeline, database);
@@ -466,12 +501,13 @@ mysql_expected<uint64_t> evict_older_writers(mysql_connection& conn,
 std::string ddl_intent_store_sql(const std::string& database, const std::string& pipeline,
                                  const ddl_intent& intent) {
   return "INSERT INTO " + ddl_table(database) +
-         " (pipeline, file, pos, statement, before_state) VALUES (" +
+         " (pipeline, file, pos, statement, before_state, gtid) VALUES (" +
          quote_text(pipeline) + "," + quote_text(intent.at.file) + "," +
          std::to_string(intent.at.pos) + "," + hex_literal(intent.statement) + "," +
-         hex_literal(intent.before_state) +
-         ") ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos),"
-         " statement=VALUES(statement), before_state=VALUES(before_state)";
+         hex_literal(intent.before_state) + ",'" + intent.gtid.to_string() +
+         "') ON DUPLICATE KEY UPDATE file=VALUES(file), pos=VALUES(pos),"
+         " statement=VALUES(statement), before_state=VALUES(before_state),"
+         " gtid=VALUES(gtid)";
 }
 
 std::string ddl_intent_clear_sql(const std::string& database,
@@ -482,7 +518,7 @@ std::string ddl_intent_clear_sql(const std::string& database,
 mysql_expected<std::optional<ddl_intent>> load_ddl_intent(mysql_connection& conn,
                                                           const std::string& database,
                                                           const std::string& pipeline) {
-  auto rows = conn.query("SELECT file, pos, statement, before_state FROM " +
+  auto rows = conn.query("SELECT file, pos, statement, before_state, gtid FROM " +
                          ddl_table(database) + " WHERE pipeline=" + quote_text(pipeline));
   if (!rows)
     return rows.error();
@@ -493,6 +529,7 @@ mysql_expected<std::optional<ddl_intent>> load_ddl_intent(mysql_connection& conn
   intent.at = {r[0].value_or(""), std::stoull(r[1].value_or("0"))};
   intent.statement = r[2].value_or("");
   intent.before_state = r[3].value_or("");
+  intent.gtid = mariadb_gtid::parse(r[4].value_or("")).value_or(mariadb_gtid{});
   return std::optional<ddl_intent>{std::move(intent)};
 }
 
@@ -565,6 +602,30 @@ mysql_expected<std::vector<round_record>> load_rounds(mysql_connection& conn,
     out.push_back(std::move(rec));
   }
   return out;
+}
+
+std::string source_store_sql(const std::string& database, const std::string& pipeline,
+                             const source_identity& source) {
+  return "INSERT INTO " + source_table(database) +
+         " (pipeline, server_id, endpoint) VALUES (" + quote_text(pipeline) + "," +
+         std::to_string(source.server_id) + "," + quote_text(source.endpoint) +
+         ") ON DUPLICATE KEY UPDATE server_id=VALUES(server_id),"
+         " endpoint=VALUES(endpoint)";
+}
+
+mysql_expected<std::optional<source_identity>> load_source(mysql_connection& conn,
+                                                           const std::string& database,
+                                                           const std::string& pipeline) {
+  auto rows = conn.query("SELECT server_id, endpoint FROM " + source_table(database) +
+                         " WHERE pipeline=" + quote_text(pipeline));
+  if (!rows)
+    return rows.error();
+  if (rows->rows.empty())
+    return std::optional<source_identity>{};
+  source_identity id;
+  id.server_id = std::stoull(rows->rows[0][0].value_or("0"));
+  id.endpoint = rows->rows[0][1].value_or("");
+  return std::optional<source_identity>{std::move(id)};
 }
 
 } // namespace shoal::binlog

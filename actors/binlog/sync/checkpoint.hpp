@@ -3,11 +3,14 @@
 //
 //   CREATE TABLE `shoal`.`sync_checkpoint` (
 //     pipeline VARCHAR(128), partition_id INT,      -- primary key
-//     file VARCHAR(255), pos BIGINT UNSIGNED, idx BIGINT UNSIGNED, updated_at ...)
+//     file VARCHAR(255), pos BIGINT UNSIGNED, idx BIGINT UNSIGNED,
+//     gtid VARCHAR(64),                            -- change_key::gtid
+//     updated_at ...)
 //   CREATE TABLE `shoal`.`sync_owner` (            -- one row per pipeline
 //     pipeline VARCHAR(128) PRIMARY KEY, epoch BIGINT UNSIGNED, owner VARCHAR(255), ...)
 //   CREATE TABLE `shoal`.`sync_ddl` (              -- a DDL under way, per pipeline
-//     pipeline VARCHAR(128) PRIMARY KEY, file, pos, statement, before_state, ...)
+//     pipeline VARCHAR(128) PRIMARY KEY, file, pos, statement, before_state,
+//     gtid, ...)
 //
 // A row (file, pos, idx) is the change_key of the partition's last applied
 // change. On start the pipeline reads from the lowest position over all
@@ -32,6 +35,11 @@ namespace shoal::binlog {
 
 /// Statements that create the checkpoint database and table if missing.
 std::vector<std::string> checkpoint_schema_sql(const std::string& database);
+
+/// Adds what later versions keep to tables an earlier one created (the gtid
+/// columns); run after checkpoint_schema_sql.
+mysql_expected<mysql_ok> upgrade_checkpoint_schema(mysql_connection& conn,
+                                                   const std::string& database);
 
 /// The statement that records `key` for one partition.
 std::string checkpoint_store_sql(const std::string& database, const std::string& pipeline,
@@ -221,6 +229,8 @@ struct ddl_intent {
   std::string statement;
   /// The touched objects' definitions before the DDL, as the pipeline renders them.
   std::string before_state;
+  /// The GTID of the DDL's group (empty when the source gave none).
+  mariadb_gtid gtid;
 };
 
 std::string ddl_intent_store_sql(const std::string& database, const std::string& pipeline,
@@ -291,5 +301,32 @@ std::string round_store_sql(const std::string& database, const std::string& pipe
 mysql_expected<std::vector<round_record>> load_rounds(mysql_connection& conn,
                                                       const std::string& database,
                                                       const std::string& pipeline);
+
+// -- the source --------------------------------------------------------------
+//
+// Checkpoint positions are a file and an offset of one server's binlog. The
+// server they belong to is recorded beside them, so that a pipeline started
+// against another server (the source's config changed, or a candidate after
+// a failover) translates them by GTID first (source_switch.hpp) instead of
+// reading that server's binlog at positions that mean something else there.
+//
+//   CREATE TABLE `shoal`.`sync_source` (pipeline VARCHAR(128) PRIMARY KEY,
+//     server_id BIGINT UNSIGNED, endpoint VARCHAR(255), updated_at ...)
+
+struct source_identity {
+  /// @@server_id: unique among the servers of one replication topology.
+  uint64_t server_id = 0;
+  /// host:port, for messages.
+  std::string endpoint;
+};
+
+std::string source_store_sql(const std::string& database, const std::string& pipeline,
+                             const source_identity& source);
+
+/// The source the checkpoints belong to; nullopt when none is recorded (a
+/// first start, or checkpoints written before this was recorded).
+mysql_expected<std::optional<source_identity>> load_source(mysql_connection& conn,
+                                                           const std::string& database,
+                                                           const std::string& pipeline);
 
 } // namespace shoal::binlog

@@ -48,6 +48,13 @@ enum class start_point { current, snapshot, position, gtid };
 struct pipeline_settings {
   std::string name;
   mysql_config source;
+  /// Other servers of the source's replication topology (GTID replicas with
+  /// log_slave_updates), tried in order after `source` when it does not
+  /// answer: the pipeline moves its checkpoints there by GTID.
+  std::vector<mysql_config> source_candidates;
+  /// How long the source in use may stay unreachable while running before
+  /// the candidates are tried.
+  std::chrono::milliseconds source_switch_after{5000};
   mysql_config target;
   /// The replica server id presented to the source.
   uint32_t server_id = 1000;
@@ -124,6 +131,14 @@ struct pipeline_status {
   bool claimed_elsewhere = false;
   /// End of the last event read from the source.
   binlog_position source;
+  /// The server read from (host:port) and its @@server_id.
+  std::string source_endpoint;
+  uint64_t source_server_id = 0;
+  /// The GTID of the last group read (MariaDB sources): where the pipeline is
+  /// in the replication topology, whichever server it reads.
+  mariadb_gtid gtid;
+  /// Times the checkpoints moved to another server (source_switch.hpp).
+  uint64_t source_switches = 0;
   /// End of the last event group handed on to the partitions.
   binlog_position handed_on;
   uint64_t rows_read = 0;

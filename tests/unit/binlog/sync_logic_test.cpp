@@ -494,6 +494,26 @@ TEST(sync_checkpoint, resume_is_the_lowest_partition_and_needs_every_partition) 
   EXPECT_NE(sql.find("'it''s',2,'b.000001',7,3"), std::string::npos) << sql;
 }
 
+TEST(sync_checkpoint, a_key_keeps_its_gtid_which_is_not_part_of_its_order) {
+  auto g = mariadb_gtid::parse("0-7-12345678901");
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->domain_id, 0u);
+  EXPECT_EQ(g->server_id, 7u);
+  EXPECT_EQ(g->seq_no, 12345678901u);
+  EXPECT_EQ(g->to_string(), "0-7-12345678901");
+  for (auto* bad : {"", "0-1", "0-1-0", "0-1-2,1-1-3", "a-1-2", "0--2", "4294967296-1-2",
+                    "0-1-99999999999999999999", "-0-1-2", "0-1-2-"})
+    EXPECT_FALSE(mariadb_gtid::parse(bad)) << bad;
+  EXPECT_EQ(mariadb_gtid{}.to_string(), "");
+  change_key a{{"b.000001", 7}, 3, *g};
+  change_key b{{"b.000001", 7}, 3};
+  EXPECT_TRUE(a == b);
+  EXPECT_FALSE(a < b || b < a);
+  auto sql = checkpoint_store_sql("shoal", "p", 0, a);
+  EXPECT_NE(sql.find("'b.000001',7,3,'0-7-12345678901')"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("gtid=VALUES(gtid)"), std::string::npos) << sql;
+}
+
 TEST(sync_ddl, finds_the_tables_a_statement_touches) {
   auto d = parse_ddl("ALTER TABLE `shop`.orders ADD c INT", "x");
   EXPECT_EQ(d.scope, ddl_scope::tables);

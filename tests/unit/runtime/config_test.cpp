@@ -330,6 +330,38 @@ TEST(config, pipeline_start_forms) {
   EXPECT_EQ(p[2].server_id, 9u);
 }
 
+TEST(config, source_candidates_take_the_sources_user_and_password) {
+  auto doc = minimal();
+  doc["sync"] = json::parse(R"({"pipelines": [
+    {"name": "a", "target": {"port": 3307},
+     "source": {"host": "db1", "server_id": 7, "user": "repl", "password_env": "SRC_PW",
+                "switch_after_ms": 2500,
+                "candidates": [{"host": "db2"}, {"host": "db3", "port": 3307,
+                                                 "user": "other"}]}}]})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.error());
+  auto& p = ok->sync.pipelines.at(0);
+  ASSERT_EQ(p.source_candidates.size(), 2u);
+  EXPECT_EQ(p.source_candidates[0].address.host, "db2");
+  EXPECT_EQ(p.source_candidates[0].address.port, 3306);
+  EXPECT_EQ(p.source_candidates[0].user, "repl");
+  EXPECT_EQ(p.source_candidates[0].password_env, "SRC_PW");
+  EXPECT_EQ(p.source_candidates[1].user, "other");
+  EXPECT_EQ(p.source_candidates[1].address.port, 3307);
+  EXPECT_EQ(p.source_switch_after_ms, 2500);
+  doc["sync"]["pipelines"][0]["source"]["candidates"][1]["port"] = "x";
+  doc["sync"]["pipelines"][0]["source"]["candidates"][0]["server_id"] = 9;
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors, "config error at $.sync.pipelines[0].source.candidates[1]"
+                               ".port: expected integer 1..65535, got \"x\""))
+      << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.sync.pipelines[0].source.candidates[0].server_id: "
+              "the replica server id shoal presents is the pipeline's: give it "
+              "once, in source"))
+      << joined(errors);
+}
+
 TEST(config, apply_transaction_runs_partitions_like_key_mode) {
   auto doc = minimal();
   doc["sync"] = json::parse(R"({"pipelines": [

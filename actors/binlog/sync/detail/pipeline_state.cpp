@@ -31,12 +31,13 @@ void pipeline_actor::pause(milliseconds d) {
   }
 }
 
-std::optional<mysql_connection> connect_source(pipeline_actor& a) {
+std::optional<mysql_connection> connect_source(pipeline_actor& a,
+                                               const mysql_config& source) {
   auto& st = a.shared();
   backoff delay{milliseconds{100}, milliseconds{2000}};
   bool logged = false;
   while (!a.stopping()) {
-    auto conn = mysql_connection::connect(st.settings.source);
+    auto conn = mysql_connection::connect(source);
     if (conn)
       return std::move(*conn);
     if (!is_connection_lost(conn.error())) {

@@ -184,8 +184,9 @@ private:
 /// when it cannot be read: the connection is lost then and the statements fail.
 size_t session_budget(mysql_connection& conn);
 
-/// Connects to the source with backoff until it works or the actor stops.
-std::optional<mysql_connection> connect_source(pipeline_actor& a);
+/// Connects to `source` with backoff until it works or the actor stops.
+std::optional<mysql_connection> connect_source(pipeline_actor& a,
+                                               const mysql_config& source);
 
 /// Opens a target session with backoff until it works or the actor stops.
 std::optional<target_session> open_target(pipeline_actor& a, const std::string& what,
