@@ -470,7 +470,8 @@ nlohmann::json sync_service::pipeline_json(const std::string& name,
       {"source_server",
        {{"endpoint", s.source_endpoint},
         {"server_id", s.source_server_id},
-        {"switches", s.source_switches}}},
+        {"switches", s.source_switches},
+        {"waiting", s.waiting_for_source}}},
       {"gtid", s.gtid.to_string()},
       {"handed_on", position_json(s.handed_on)},
       {"rows_read", s.rows_read},
@@ -563,6 +564,9 @@ std::vector<std::string> sync_service::unhealthy() {
     if (s.state == binlog::pipeline_state::failed)
       out.push_back("sync pipeline " + name + " failed: " + s.error +
                     " (fix the cause, then: shoal sync resume " + name + ")");
+    else if (!s.waiting_for_source.empty())
+      out.push_back("sync pipeline " + name +
+                    " waits for a source: " + s.waiting_for_source);
     else if (bound > 0 && s.lag_seconds > static_cast<double>(bound))
       out.push_back("sync pipeline " + name + " lags " + std::to_string(s.lag_seconds) +
                     " s behind its source (max_lag_seconds " + std::to_string(bound) +

@@ -134,6 +134,8 @@ private:
     std::string why;
     /// The server does not have the groups yet (a replica catching up).
     bool behind = false;
+    /// The server has other transactions where the target applied some.
+    bool diverged = false;
   };
 
   struct source_choice {
@@ -154,7 +156,9 @@ private:
   }
 
   // The candidates that answer now, the server that wrote the checkpoints
-  // first.
+  // first. Only `source` when no server is recorded: checkpoints of unknown
+  // origin (written before servers were recorded), or a first start, belong
+  // to the configured source.
   std::vector<source_choice> reachable_sources(std::string& errors) {
     auto stored = on_target([&](mysql_connection& t) {
       return load_source(t, cfg().checkpoint_database, cfg().name);
@@ -162,10 +166,14 @@ private:
     check(stored, "reading which source the checkpoints belong to");
     std::vector<source_choice> out;
     auto all = candidates();
+    if (!*stored)
+      all.resize(1);
     for (size_t i = 0; i < all.size(); ++i) {
       auto conn = mysql_connection::connect(all[i]);
       if (!conn) {
-        if (!is_connection_lost(conn.error()))
+        // With candidates, one refusing logins does not stop a pipeline that
+        // another can serve.
+        if (!is_connection_lost(conn.error()) && all.size() == 1)
           throw stop_pipeline{"source " + endpoint_of(all[i]) + ": " +
                               conn.error().to_string()};
         errors += (errors.empty() ? "" : "; ") + conn.error().to_string();
@@ -197,10 +205,20 @@ private:
       std::string errors;
       auto found = reachable_sources(errors);
       bool behind = false;
+      bool diverged = false;
       std::vector<std::string> refused;
       for (auto& c : found) {
         check_source(c.conn);
         try {
+          if (c.index > 0) {
+            // A replica without log_slave_updates logs none of its primary's
+            // transactions: it could never take the checkpoints.
+            auto logs = c.conn.scalar("SELECT @@global.log_slave_updates");
+            if (logs && logs->value_or("1") == "0")
+              throw cannot_move{"it does not log what it replicates "
+                                "(log_slave_updates=OFF): it cannot take over from "
+                                "its primary"};
+          }
           source_ = candidates()[c.index];
           source_index_ = c.index;
           {
@@ -208,22 +226,30 @@ private:
             st_->status.source_endpoint = c.identity.endpoint;
             st_->status.source_server_id = c.identity.server_id;
           }
-          return position(c.conn, c.identity);
+          auto started = position(c.conn, c.identity);
+          std::lock_guard<std::mutex> guard{st_->mtx};
+          st_->status.waiting_for_source.clear();
+          return started;
         } catch (cannot_move& e) {
           behind = behind || e.behind;
+          diverged = diverged || e.diverged;
           refused.push_back(c.identity.endpoint + ": " + e.why);
         }
       }
-      if (!refused.empty() && !behind) {
-        std::string why;
-        for (auto& r : refused)
-          why += (why.empty() ? "" : "; ") + r;
+      std::string why;
+      for (auto& r : refused)
+        why += (why.empty() ? "" : "; ") + r;
+      // A server with other transactions where the target applied some is
+      // proof of divergence; anything else may pass (the server that wrote
+      // the checkpoints comes back, a replica catches up): wait and say why.
+      if (diverged && !behind)
         throw stop_pipeline{"no source can take the checkpoints: " + why};
-      }
       auto line = found.empty() ? "no source answers (" + errors + ")"
-                                : "waiting for a source to have the target's "
-                                  "transactions: " +
-                                      refused.front();
+                                : "no source can take the checkpoints yet: " + why;
+      {
+        std::lock_guard<std::mutex> guard{st_->mtx};
+        st_->status.waiting_for_source = line;
+      }
       if (line != last_log)
         st_->log(true, line + " (retrying)");
       last_log = line;
@@ -281,16 +307,19 @@ private:
       points.push_back({k->at, k->gtid, k->index > 0});
     if (ddl_intent_)
       points.push_back({ddl_intent_->at, ddl_intent_->gtid, true});
-    auto located =
-        locate_points(source_, cfg().server_id, points, [this] { return stopping(); });
+    auto located = locate_points(source_, cfg().server_id, points, [this] {
+      receive_queued();
+      return stopping();
+    });
     if (!located.error.empty())
-      throw cannot_move{located.error, located.behind};
+      throw cannot_move{located.error, located.behind, located.diverged};
     auto records = on_target([&](mysql_connection& t) {
       return load_rounds(t, cfg().checkpoint_database, cfg().name);
     });
     check(records, "reading the round records");
     auto& db = cfg().checkpoint_database;
-    std::vector<std::string> statements;
+    // Rows of a larger partition count stored before are rewritten too.
+    std::vector<std::string> statements{checkpoint_clear_sql(db, cfg().name)};
     auto quote = [&](const std::string& v) { return target_->connection().quote(v); };
     for (uint32_t p = 0; p < keys.size(); ++p) {
       auto k = *keys[p];
@@ -402,8 +431,22 @@ private:
         st_->log(false, "an XA transaction prepared at " + start_.to_string() +
                             " was not applied everywhere: reading again from there");
       }
-      last_gtid_ =
-          low->index == 0 && start_ == low->at ? low->gtid : gtid_before(src, start_);
+      // The server that wrote the checkpoint must still have its binlog: one
+      // reset (RESET MASTER) or rebuilt under the same server_id has other
+      // transactions at those positions.
+      if (low->index == 0 && !low->gtid.empty()) {
+        auto there = gtid_before(src, low->at);
+        if (!there.empty() && there != low->gtid)
+          throw stop_pipeline{
+              "source " + identity.endpoint + " has GTID " + there.to_string() +
+              " before " + low->at.to_string() + ", where the checkpoint has " +
+              low->gtid.to_string() +
+              ": its binlog is not the one the checkpoint was written from (the "
+              "server was reset or rebuilt); resync (start: snapshot)"};
+      }
+      last_gtid_ = low->index == 0 && start_ == low->at && !low->gtid.empty()
+                       ? low->gtid
+                       : gtid_before(src, start_);
       st_->log(false, "resuming from " + start_.to_string() + " on " + identity.endpoint);
       for (uint32_t p = 0; p < parts_.size(); ++p) {
         applied_[p] = *(*keys)[p];
@@ -788,7 +831,17 @@ private:
     st_->log(true, "source " + endpoint_of(source_) + " has not answered for " +
                        std::to_string(cfg().source_switch_after.count()) + " ms (" +
                        error + "); trying every candidate");
-    drain_all();
+    // What moves is the checkpoints: everything handed on is applied first.
+    // In transaction mode that is the round in flight; the transactions
+    // gathered for the next one are read again from the checkpoints.
+    if (rounds()) {
+      while (round_in_flight() && !stopping())
+        wait_credit(milliseconds{100});
+    } else {
+      drain_all();
+    }
+    if (stopping())
+      throw stop_pipeline{"stopped while moving to another source"};
     reset_reading();
     if (!start_on_a_source())
       throw stop_pipeline{"stopped while choosing a source"};
@@ -1508,7 +1561,12 @@ private:
     binlog_position at{file_, offset};
     auto before = ddl_state(d, touched);
     bool applied = false;
-    if (ddl_intent_ && ddl_intent_->at == at) {
+    // Matched by the group's GTID where there is one: a DDL recorded on
+    // another server (the checkpoints moved) has another position here.
+    bool recorded = ddl_intent_ && (group_gtid_.empty() || ddl_intent_->gtid.empty()
+                                        ? ddl_intent_->at == at
+                                        : ddl_intent_->gtid == group_gtid_);
+    if (recorded) {
       // The pipeline stopped after recording this DDL and before its checkpoint:
       // the target's state tells whether the DDL ran.
       applied = before != ddl_intent_->before_state;

@@ -137,6 +137,9 @@ struct pipeline_status {
   /// The GTID of the last group read (MariaDB sources): where the pipeline is
   /// in the replication topology, whichever server it reads.
   mariadb_gtid gtid;
+  /// Why the pipeline waits for a source: none answers, or none can take its
+  /// checkpoints yet (empty: it does not wait).
+  std::string waiting_for_source;
   /// Times the checkpoints moved to another server (source_switch.hpp).
   uint64_t source_switches = 0;
   /// End of the last event group handed on to the partitions.

@@ -88,6 +88,23 @@ located_points locate_points(const mysql_config& source, uint32_t server_id,
     out.error = conn.error().to_string();
     return out;
   }
+  // Another domain anywhere in the server's binlog may sit on either side of
+  // a checkpoint there, whatever its place on the old server.
+  auto logged = conn->scalar("SELECT @@global.gtid_binlog_state");
+  if (!logged) {
+    out.error = where + ": " + logged.error().to_string();
+    return out;
+  }
+  for (auto& [d, g] : parse_state(logged->value_or("")))
+    if (d != domain) {
+      out.error = where + " has logged GTID domain " + std::to_string(d) + " (" +
+                  g.to_string() + ") beside the checkpoints' domain " +
+                  std::to_string(domain) +
+                  "; two domains may interleave differently on two servers, so "
+                  "moving the checkpoints there is not supported (resync: start: "
+                  "snapshot)";
+      return out;
+    }
   auto logs = conn->query("SHOW BINARY LOGS");
   auto status = conn->query("SHOW MASTER STATUS");
   if (!logs || !status) {
@@ -120,12 +137,14 @@ located_points locate_points(const mysql_config& source, uint32_t server_id,
   std::string oldest_state;
   for (auto it = logs->rows.rbegin(); it != logs->rows.rend(); ++it) {
     auto file = (*it)[0].value_or("");
-    auto state = conn->scalar("SELECT BINLOG_GTID_POS(" + conn->quote(file) + ",4)");
-    if (!state) {
-      out.error = where + ": " + state.error().to_string();
+    auto at_start = conn->scalar("SELECT BINLOG_GTID_POS(" + conn->quote(file) + ",4)");
+    if (!at_start || !*at_start) {
+      out.error = where + ": the GTID state at the start of " + file + " cannot be read" +
+                  (at_start ? std::string{" (purged meanwhile?)"}
+                            : ": " + at_start.error().to_string());
       return out;
     }
-    oldest_state = state->value_or("");
+    oldest_state = **at_start;
     auto parsed = parse_state(oldest_state);
     if (usable(parsed)) {
       first = file;
@@ -275,6 +294,7 @@ located_points locate_points(const mysql_config& source, uint32_t server_id,
       out.positions.clear();
       return out;
     }
+    out.diverged = s != starts.end();
     out.error =
         "the target has applied " +
         std::string{p.starts_group ? "changes of " : "everything through "} + "GTID " +

@@ -19,8 +19,8 @@
 // Refused, with what to do, rather than guessed:
 // - a point without a GTID (written from a MySQL source, or by a shoal
 //   before GTIDs were kept);
-// - points in more than one GTID domain, or groups of another domain among
-//   them on the new server: two domains may interleave differently on two
+// - points in more than one GTID domain, or a new server whose binlog has
+//   ever logged another domain: two domains may interleave differently on two
 //   servers, so no single position there means "these groups and no others";
 // - a group the new server does not have: purged from its binlog, or never
 //   received (the old server committed transactions the new one lacks: the
@@ -55,6 +55,9 @@ struct located_points {
   /// The error is that the server does not have a point's group yet (its
   /// binlog ends before it): worth trying again if it is a replica catching up.
   bool behind = false;
+  /// The error is that the server has another transaction where the target
+  /// applied one: it can never take the checkpoints.
+  bool diverged = false;
   /// Events read from the new server's binlog to place them.
   uint64_t events_read = 0;
 };

@@ -75,7 +75,9 @@ protected:
       std::mt19937 rng{static_cast<unsigned>(next_txn_)};
       std::optional<mysql_connection> conn;
       while (!stop_) {
+        std::unique_lock<std::mutex> guard{write_mtx_};
         if (hold_) {
+          guard.unlock();
           std::this_thread::sleep_for(1ms);
           continue;
         }
@@ -103,7 +105,6 @@ protected:
         }
         sql.push_back("COMMIT");
         std::vector<std::string_view> views(sql.begin(), sql.end());
-        std::lock_guard<std::mutex> guard{write_mtx_};
         auto r = conn->query_batch(views);
         if (r) {
           ++next_txn_;
@@ -123,10 +124,11 @@ protected:
       writer_.join();
   }
 
-  /// Holds the writer between transactions; returns once none is under way.
+  /// Holds the writer between transactions; returns once none is under way
+  /// (the writer looks at the flag under the lock it writes under).
   void hold_writer() {
-    hold_ = true;
     std::lock_guard<std::mutex> guard{write_mtx_};
+    hold_ = true;
   }
 
   void release_writer() { hold_ = false; }
@@ -283,6 +285,43 @@ TEST_F(sync_source_switch_test, a_pipeline_pointed_at_a_replica_resumes_there_by
   expect_same_as(replica());
 }
 
+TEST_F(sync_source_switch_test,
+       a_ddl_in_progress_moves_with_the_checkpoints_and_runs_once) {
+  // Fewer partitions than before, too: the rows of the old count go.
+  auto s = settings("ddl", 4);
+  start(s)->stop();
+  auto src = source().connect();
+  run(src, "INSERT INTO shop.orders VALUES (1, 1, 'a')");
+  // An unnamed index: run twice, it would be there twice (qty and qty_2).
+  run(src, "ALTER TABLE shop.orders ADD INDEX (qty)");
+  run(src, "INSERT INTO shop.orders VALUES (2, 2, 'b')");
+  auto crashed = std::make_shared<std::atomic<bool>>(false);
+  auto attempt = s;
+  attempt.fault = [crashed](const std::string& point) {
+    return point == "ddl_applied" && !crashed->exchange(true);
+  };
+  auto p = start(attempt);
+  ASSERT_TRUE(eventually(
+      [&] { return p->status().state == binlog::pipeline_state::failed; }, 30s));
+  ASSERT_NE(p->status().error.find("fault injected"), std::string::npos)
+      << p->status().error;
+  p->stop();
+  // Crashed between the DDL and its checkpoint; it resumes on the replica.
+  ASSERT_TRUE(replica_caught_up());
+  s.source = replica().connection_config();
+  s.source.read_timeout = 5s;
+  s.partitions = 2;
+  auto moved = start(s);
+  ASSERT_EQ(moved->status().state, binlog::pipeline_state::running)
+      << moved->status().error;
+  ASSERT_TRUE(caught_up_with(*moved, replica()));
+  EXPECT_EQ(moved->status().source_switches, 1u);
+  auto t = target().connect();
+  EXPECT_EQ(run(t, "SHOW CREATE TABLE shop.orders").rows.at(0).at(1),
+            run(src, "SHOW CREATE TABLE shop.orders").rows.at(0).at(1));
+  expect_same_as(replica());
+}
+
 TEST_F(sync_source_switch_test, a_server_without_the_targets_transactions_is_refused) {
   auto s = settings("refused", 2);
   s.source_candidates = {replica().connection_config()};
@@ -301,8 +340,14 @@ TEST_F(sync_source_switch_test, a_server_without_the_targets_transactions_is_ref
   run(src, "INSERT INTO shop.orders VALUES (1, 1, 'lost')");
   ASSERT_TRUE(caught_up(*p));
   source().kill();
-  // While the replica may still receive them, the pipeline waits...
-  std::this_thread::sleep_for(1500ms);
+  // While the replica may still receive them, the pipeline waits and says so.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return p->status().waiting_for_source.find("does not have GTID") !=
+               std::string::npos;
+      },
+      30s))
+      << p->status().waiting_for_source << " / " << p->status().error;
   EXPECT_NE(p->status().state, binlog::pipeline_state::failed) << p->status().error;
   // ... and once the replica, promoted, logs other transactions in their
   // place, it stops and says why, having applied none of them.
