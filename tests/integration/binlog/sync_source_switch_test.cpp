@@ -183,6 +183,57 @@ protected:
     }
   }
 
+  /// The primary is killed under load with its replica caught up, the
+  /// replica promoted; the pipeline moves to it and ends equal to it.
+  void promoted_replica_takes_over(bool whole_transactions) {
+    auto s = settings("moves", 4);
+    s.whole_transactions = whole_transactions;
+    s.source_candidates = {replica().connection_config()};
+    s.source_candidates.back().read_timeout = 5s;
+    s.source_switch_after = 1000ms;
+    auto p = start(s);
+    ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
+    start_writer(source());
+    ASSERT_TRUE(eventually([&] { return committed_ >= 100; }, 30s));
+    rotate(replica());
+    ASSERT_TRUE(eventually([&] { return committed_ >= 200; }, 30s));
+    rotate(source());
+    ASSERT_TRUE(eventually([&] { return committed_ >= 300; }, 30s));
+    // The primary dies with the replica caught up (as semi-sync or a failover
+    // manager that waits for the replica would leave it); the pipeline may
+    // still be applying what it read.
+    hold_writer();
+    ASSERT_TRUE(replica_caught_up());
+    source().kill();
+    auto killed = std::chrono::steady_clock::now();
+    release_writer();
+    promote();
+    ASSERT_TRUE(eventually([&] { return p->status().source_switches == 1; }, 30s))
+        << p->status().error;
+    // For the README: switch_after_ms, then the replica's binlog read to place
+    // the checkpoints (not asserted: timing belongs to bench/).
+    std::cout << "[ moved    ] to the replica "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - killed)
+                     .count()
+              << " ms after the primary was killed (switch_after_ms 1000)" << std::endl;
+    auto before = committed_.load();
+    start_writer(replica());
+    ASSERT_TRUE(eventually([&] { return committed_ >= before + 300; }, 30s));
+    stop_writer();
+    ASSERT_TRUE(caught_up_with(*p, replica()));
+    auto st = p->status();
+    EXPECT_EQ(st.source_endpoint, replica().endpoint());
+    EXPECT_EQ(st.source_server_id, 7u);
+    EXPECT_EQ(st.source_switches, 1u);
+    EXPECT_EQ(st.gtid.server_id, 7u) << "the last group read was written by the replica";
+    expect_same_as(replica());
+    auto t = target().connect();
+    auto stored = binlog::load_source(t, "shoal", "moves");
+    ASSERT_TRUE(stored && *stored);
+    EXPECT_EQ((*stored)->server_id, 7u);
+  }
+
   std::unique_ptr<mariadb_server> replica_;
   std::thread writer_;
   std::atomic<bool> stop_{true};
@@ -195,51 +246,11 @@ protected:
 };
 
 TEST_F(sync_source_switch_test, a_promoted_replica_takes_over_from_a_dead_primary) {
-  auto s = settings("moves", 4);
-  s.source_candidates = {replica().connection_config()};
-  s.source_candidates.back().read_timeout = 5s;
-  s.source_switch_after = 1000ms;
-  auto p = start(s);
-  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
-  start_writer(source());
-  ASSERT_TRUE(eventually([&] { return committed_ >= 100; }, 30s));
-  rotate(replica());
-  ASSERT_TRUE(eventually([&] { return committed_ >= 200; }, 30s));
-  rotate(source());
-  ASSERT_TRUE(eventually([&] { return committed_ >= 300; }, 30s));
-  // The primary dies with the replica caught up (as semi-sync or a failover
-  // manager that waits for the replica would leave it); the pipeline may
-  // still be applying what it read.
-  hold_writer();
-  ASSERT_TRUE(replica_caught_up());
-  source().kill();
-  auto killed = std::chrono::steady_clock::now();
-  release_writer();
-  promote();
-  ASSERT_TRUE(eventually([&] { return p->status().source_switches == 1; }, 30s))
-      << p->status().error;
-  // For the README: switch_after_ms, then the replica's binlog read to place
-  // the checkpoints (not asserted: timing belongs to bench/).
-  std::cout << "[ moved    ] to the replica "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - killed)
-                   .count()
-            << " ms after the primary was killed (switch_after_ms 1000)" << std::endl;
-  auto before = committed_.load();
-  start_writer(replica());
-  ASSERT_TRUE(eventually([&] { return committed_ >= before + 300; }, 30s));
-  stop_writer();
-  ASSERT_TRUE(caught_up_with(*p, replica()));
-  auto st = p->status();
-  EXPECT_EQ(st.source_endpoint, replica().endpoint());
-  EXPECT_EQ(st.source_server_id, 7u);
-  EXPECT_EQ(st.source_switches, 1u);
-  EXPECT_EQ(st.gtid.server_id, 7u) << "the last group read was written by the replica";
-  expect_same_as(replica());
-  auto t = target().connect();
-  auto stored = binlog::load_source(t, "shoal", "moves");
-  ASSERT_TRUE(stored && *stored);
-  EXPECT_EQ((*stored)->server_id, 7u);
+  promoted_replica_takes_over(false);
+}
+
+TEST_F(sync_source_switch_test, a_promoted_replica_takes_over_in_transaction_mode) {
+  promoted_replica_takes_over(true);
 }
 
 TEST_F(sync_source_switch_test, a_pipeline_pointed_at_a_replica_resumes_there_by_gtid) {
