@@ -4,7 +4,8 @@
 //
 //   recorder --key_counts--> counter shard
 //   counter shard --hot_keys / cooled_keys--> cache actor (all nodes)
-//   engine --manual_hot--> recorder --> counter shard owning the key
+//   engine --manual_hot--> recorder --> counter shard owning the key (an add)
+//                                   --> every counter shard (a removal)
 //   engine --invalidate_keys--> peer tracker --> cache actor (all nodes)
 //   reload --hotkey_rules--> peer tracker --> cache actor (all nodes), newest wins
 //
@@ -90,16 +91,21 @@ typename Inspector::result_type inspect(Inspector& f, cooled_keys& x) {
 }
 
 /// An operator makes a key hot (for duration_ms, 0: until removed) or removes it.
-/// Sent to the shard owning the key.
+/// An add is sent to the shard owning the key, a removal to every shard.
 struct manual_hot {
   std::string key;
   bool hot = true;
   int64_t duration_ms = 0;
+  /// When the operator acted (wall clock, microseconds since the epoch; 0: unknown).
+  /// Of two actions on one key, a shard keeps the later: a removal that reaches a
+  /// shard late cannot undo a later add, nor a late add a later removal.
+  int64_t at_us = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, manual_hot& x) {
-  return f(caf::meta::type_name("shoal::msg::manual_hot"), x.key, x.hot, x.duration_ms);
+  return f(caf::meta::type_name("shoal::msg::manual_hot"), x.key, x.hot, x.duration_ms,
+           x.at_us);
 }
 
 /// Cached values that are stale: every node drops them (the keys stay hot).
@@ -192,12 +198,13 @@ using hotkey_cache_actor =
 ///   (msg::key_counts)         counts a recorder routed here
 ///   (atoms::hk_flush, msg::key_counts) -> (uint64_t detected)
 ///       The same, answered once counted (a flush that waits for the shards).
-///   (msg::manual_hot)         an operator adds or removes a hot key it owns
+///   (msg::manual_hot)         an operator adds a hot key it owns, or removes a key
+///       (from every cache, whether the shard holds it or not)
 ///   (msg::hotkey_peers)       from the tracker: the caches to push to. A cache
 ///       new to the shard gets every key the shard holds hot; when the shard
-///       nodes change, the shard asks every cache for manual keys and takes back
-///       those it owns and does not hold (it restarted, or took over a dead
-///       shard's keys)
+///       nodes change, the shard drops the manual keys it no longer owns, asks
+///       every cache for manual keys and takes back those it owns and does not
+///       hold (it restarted, or took over a dead shard's keys)
 ///   (atoms::hk_tick)          internal: expiry timer
 using counter_shard_actor =
     caf::typed_actor<caf::reacts_to<msg::key_counts>,
@@ -210,7 +217,9 @@ using counter_shard_actor =
 ///
 ///   (atoms::hk_flush) -> (bool)
 ///       Flushes now; answers once every shard has counted.
-///   (msg::manual_hot)         passed to the shard owning the key
+///   (msg::manual_hot)         an add passed to the shard owning the key, a removal
+///       to every shard, and to each shard found soon after
+///       (hotkey::removal_memory_ms)
 ///   (msg::hotkey_peers)       from the tracker: the shards to route to
 ///   (atoms::hk_tick)          internal: flush timer
 using hotkey_recorder_actor =

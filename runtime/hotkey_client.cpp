@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/hotkey/core/hotkey_clock.hpp"
 #include "messages/hotkey.hpp"
 #include "runtime/hotkey_service.hpp"
 #include "runtime/node.hpp"
@@ -23,11 +24,13 @@ bool hotkey_service::is_hot(std::string_view key) const {
 }
 
 void hotkey_service::add_hot(const std::string& key, int64_t duration_ms) {
-  caf::anon_send(recorder_, msg::manual_hot{key, true, duration_ms});
+  caf::anon_send(recorder_, msg::manual_hot{key, true, duration_ms,
+                                            hotkey::hotkey_clock::wall_us()});
 }
 
 void hotkey_service::remove_hot(const std::string& key) {
-  caf::anon_send(recorder_, msg::manual_hot{key, false, 0});
+  caf::anon_send(recorder_,
+                 msg::manual_hot{key, false, 0, hotkey::hotkey_clock::wall_us()});
 }
 
 hotkey::cache_read hotkey_service::get(const std::string& key,

@@ -63,7 +63,7 @@ std::map<std::string, std::function<caf::message(caf::actor)>> samples() {
   add([he](caf::actor) { return he; });
   add([he](caf::actor) { return msg::hot_keys{"n2", {he, msg::hot_entry{}}}; });
   add([](caf::actor) { return msg::cooled_keys{"n3", {"a", std::string{"b\0c", 3}}}; });
-  add([](caf::actor) { return msg::manual_hot{"sku:42", false, INT64_MAX}; });
+  add([](caf::actor) { return msg::manual_hot{"sku:42", false, INT64_MAX, INT64_MIN}; });
   add([](caf::actor) { return msg::invalidate_keys{{"sku:42", "sku:43"}}; });
   add([](caf::actor) {
     return msg::hotkey_rules{UINT64_MAX, R"([{"key":"*","threshold":3}])"};

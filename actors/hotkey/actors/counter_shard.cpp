@@ -2,7 +2,6 @@
 // pushes the hot ones to every node.
 
 #include <map>
-#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -15,15 +14,26 @@ namespace shoal::hotkey {
 
 namespace {
 
+/// An operator's removal of a key, as a shard applied it.
+struct removal {
+  /// When the operator acted (msg::manual_hot::at_us).
+  int64_t at_us = 0;
+  /// When the shard applied it (clock ms).
+  int64_t applied_ms = 0;
+};
+
 struct shard_state {
   std::shared_ptr<node_context> p;
   /// Every live node's cache actor (this node's included), by node, from the
   /// peer tracker.
   std::map<std::string, hotkey_cache_actor> caches;
-  /// The live shard nodes, for ownership (node_context::owner).
+  /// The live shards (this node's included), by node, from the peer tracker.
+  std::map<std::string, counter_shard_actor> shards;
+  /// Their nodes, sorted, for ownership (node_context::owner).
   std::vector<std::string> shard_nodes;
-  /// Keys an operator made hot (a subset of `hot`).
-  std::set<std::string> manual;
+  /// Keys an operator made hot that this shard holds (a subset of `hot`), with when
+  /// the operator acted (msg::manual_hot::at_us; 0 when taken back from a cache).
+  std::map<std::string, int64_t> manual;
   /// One counter per window length in use by a rule.
   std::map<int64_t, std::unique_ptr<key_counter>> counters;
   /// Keys this shard declared hot (or an operator added), with expiry.
@@ -31,10 +41,10 @@ struct shard_state {
   /// Expiry last pushed to the caches per hot key; a key is pushed again once its
   /// expiry moved by a quarter of its duration.
   std::unordered_map<std::string, int64_t> pushed_until;
-  /// Operators' keys removed lately, with when (clock ms). A cache's answer to a
-  /// recovery request (recover_manual) may have left it before the removal
-  /// reached it; such a key is not taken back. Kept for recovery_memory_ms.
-  std::map<std::string, int64_t> removed_at;
+  /// Operators' removals applied lately, by key. A cache's answer to a recovery
+  /// request (recover_manual) may have left it before the removal reached it;
+  /// such a key is not taken back. Kept for removal_memory_ms.
+  std::map<std::string, removal> removed;
   static inline const char* name = "shoal.hotkey.shard";
 };
 
@@ -121,10 +131,6 @@ msg::hot_keys everything(shard_self self) {
   return out;
 }
 
-/// How long a removed operator's key is not taken back from a cache's answer:
-/// longer than a recovery request may take (it times out after 5 s).
-constexpr int64_t recovery_memory_ms = 15000;
-
 /// Takes back the operators' keys this shard owns but does not hold, from what a
 /// cache holds: after a restart of this node, or when the shard of a dead node
 /// handed its keys to this one. Not the keys an operator removed meanwhile.
@@ -133,17 +139,44 @@ void recover_manual(shard_self self, msg::hot_keys& held) {
   auto now = st.p->clock->now_ms();
   msg::hot_keys batch{st.p->node, {}};
   for (auto& e : held.keys) {
-    if (!e.manual || st.hot.is_hot(e.key, now) || st.removed_at.count(e.key))
+    if (!e.manual || st.hot.is_hot(e.key, now) || st.removed.count(e.key))
       continue;
     if (st.p->owner(e.key, st.shard_nodes) != std::optional<std::string>{st.p->node})
       continue;
     auto until = e.ttl_ms > 0 ? now + e.ttl_ms : hot_set::forever;
     st.hot.add_manual(e.key, until);
-    st.manual.insert(e.key);
+    st.manual[e.key] = 0;
     st.pushed_until[e.key] = until;
     batch.keys.push_back(e);
   }
   push(self, std::move(batch));
+}
+
+/// Hands the operators' keys this shard holds but no longer owns (it owned them
+/// while their owner was down, or took them back before it knew every shard) to
+/// their owner, as the operator's add with the expiry left, and drops them without
+/// cooling them. Kept here, such a key would go on reaching new caches (everything)
+/// as it was, whatever the operator told its owner since; the owner keeps the later
+/// of what it holds and what it is handed.
+void hand_off_manual(shard_self self) {
+  auto& st = self->state;
+  auto now = st.p->clock->now_ms();
+  for (auto i = st.manual.begin(); i != st.manual.end();) {
+    auto& [key, at_us] = *i;
+    auto owner = st.p->owner(key, st.shard_nodes);
+    if (!owner || *owner == st.p->node) {
+      ++i;
+      continue;
+    }
+    if (auto until = st.hot.hot_until(key, now)) {
+      auto left = *until == hot_set::forever ? 0 : std::max<int64_t>(1, *until - now);
+      if (auto shard = st.shards.find(*owner); shard != st.shards.end())
+        self->send(shard->second, msg::manual_hot{key, true, left, at_us});
+    }
+    st.hot.remove(key);
+    st.pushed_until.erase(key);
+    i = st.manual.erase(i);
+  }
 }
 
 void peers_changed(shard_self self, msg::hotkey_peers& live) {
@@ -152,10 +185,13 @@ void peers_changed(shard_self self, msg::hotkey_peers& live) {
   for (auto& [node, c] : live.caches)
     if (c)
       caches.emplace(node, caf::actor_cast<hotkey_cache_actor>(c));
+  std::map<std::string, counter_shard_actor> shards;
   std::vector<std::string> shard_nodes;
   for (auto& [node, s] : live.shards)
-    if (s)
+    if (s) {
+      shards.emplace(node, caf::actor_cast<counter_shard_actor>(s));
       shard_nodes.push_back(node);
+    }
   std::vector<hotkey_cache_actor> fresh;
   for (auto& [node, c] : caches) {
     auto old = st.caches.find(node);
@@ -164,7 +200,10 @@ void peers_changed(shard_self self, msg::hotkey_peers& live) {
   }
   bool owners_changed = shard_nodes != st.shard_nodes;
   st.caches = std::move(caches);
+  st.shards = std::move(shards);
   st.shard_nodes = std::move(shard_nodes);
+  if (owners_changed)
+    hand_off_manual(self);
   if (!fresh.empty()) {
     auto all = everything(self);
     if (!all.keys.empty())
@@ -179,6 +218,50 @@ void peers_changed(shard_self self, msg::hotkey_peers& live) {
               [](caf::error&) {});
 }
 
+/// An operator makes a key this shard owns hot, unless a later removal reached the
+/// shard first.
+void add_manual(shard_self self, const msg::manual_hot& m) {
+  auto& st = self->state;
+  auto now = st.p->clock->now_ms();
+  auto removed = st.removed.find(m.key);
+  if (removed != st.removed.end() && removed->second.at_us > m.at_us)
+    return;
+  auto held = st.manual.find(m.key);
+  if (held != st.manual.end() && held->second > m.at_us)
+    return;
+  if (removed != st.removed.end())
+    st.removed.erase(removed);
+  auto until = m.duration_ms > 0 ? now + m.duration_ms : hot_set::forever;
+  st.hot.add_manual(m.key, until);
+  st.manual[m.key] = m.at_us;
+  st.pushed_until[m.key] = until;
+  push(self,
+       msg::hot_keys{st.p->node,
+                     {msg::hot_entry{m.key, 0, m.duration_ms > 0 ? m.duration_ms : 0,
+                                     hotkey_clock::wall_us(), true}}});
+}
+
+/// An operator removes a key, unless a later add reached this shard first. Every
+/// shard gets removals: it drops the key if it holds it, remembers the removal, and
+/// cools the key on every cache it knows even when it does not hold it (a cache may
+/// still have it from a shard that died or restarted, or from one that took it back
+/// before the removal reached it).
+void remove_manual(shard_self self, const msg::manual_hot& m) {
+  auto& st = self->state;
+  auto held = st.manual.find(m.key);
+  if (held != st.manual.end()) {
+    if (held->second > m.at_us)
+      return;
+    st.manual.erase(held);
+  }
+  auto& r = st.removed[m.key];
+  r.at_us = std::max(r.at_us, m.at_us);
+  r.applied_ms = st.p->clock->now_ms();
+  st.pushed_until.erase(m.key);
+  st.hot.remove(m.key);
+  push_cooled(self, {m.key});
+}
+
 counter_shard_actor::behavior_type counter_shard(shard_self self,
                                                  std::shared_ptr<node_context> p) {
   self->state.p = std::move(p);
@@ -189,27 +272,10 @@ counter_shard_actor::behavior_type counter_shard(shard_self self,
       [self](atoms::hk_flush, msg::key_counts& in) { return count(self, in); },
       [self](msg::hotkey_peers& live) { peers_changed(self, live); },
       [self](msg::manual_hot& m) {
-        auto& st = self->state;
-        auto now = st.p->clock->now_ms();
-        if (!m.hot) {
-          // Pushed even when this shard does not hold the key: the caches may
-          // still have it from an owner that died or restarted.
-          st.pushed_until.erase(m.key);
-          st.manual.erase(m.key);
-          st.hot.remove(m.key);
-          st.removed_at[m.key] = now;
-          push_cooled(self, {m.key});
-          return;
-        }
-        st.removed_at.erase(m.key);
-        auto until = m.duration_ms > 0 ? now + m.duration_ms : hot_set::forever;
-        st.hot.add_manual(m.key, until);
-        st.manual.insert(m.key);
-        st.pushed_until[m.key] = until;
-        push(self, msg::hot_keys{
-                       st.p->node,
-                       {msg::hot_entry{m.key, 0, m.duration_ms > 0 ? m.duration_ms : 0,
-                                       hotkey_clock::wall_us(), true}}});
+        if (m.hot)
+          add_manual(self, m);
+        else
+          remove_manual(self, m);
       },
       [self, tick](atoms::hk_tick) {
         auto& st = self->state;
@@ -219,9 +285,9 @@ counter_shard_actor::behavior_type counter_shard(shard_self self,
           st.pushed_until.erase(k);
           st.manual.erase(k);
         }
-        for (auto i = st.removed_at.begin(); i != st.removed_at.end();)
-          i = now - i->second > recovery_memory_ms ? st.removed_at.erase(i)
-                                                   : std::next(i);
+        for (auto i = st.removed.begin(); i != st.removed.end();)
+          i = now - i->second.applied_ms > removal_memory_ms ? st.removed.erase(i)
+                                                             : std::next(i);
         push_cooled(self, std::move(gone));
         self->delayed_send(self, tick, atoms::hk_tick::value);
       },

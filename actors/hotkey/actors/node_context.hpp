@@ -46,6 +46,12 @@ namespace shoal::hotkey {
 inline constexpr const char* shard_name = "hotkey.shard";
 inline constexpr const char* cache_name = "hotkey.cache";
 
+/// How long the recorder and the shards remember an operator's removal: longer than
+/// a shard's recovery request may take (it times out after 5 s), and than a node
+/// takes to find a shard that came up. A shard found meanwhile still gets the
+/// removal, and no shard takes the key back from a cache that had not dropped it yet.
+inline constexpr int64_t removal_memory_ms = 15000;
+
 /// Owner of a key among live nodes (placement's rendezvous hashing).
 using owner_function = std::function<std::optional<std::string>(
     std::string_view, const std::vector<std::string>&)>;
@@ -79,7 +85,9 @@ counter_shard_actor spawn_counter_shard(caf::actor_system& sys,
 
 /// Spawns the recorder actor. It flushes every flush_ms, and on a `hk_flush` request
 /// flushes and answers once every shard has processed the counts. A msg::manual_hot
-/// sent to it goes to the shard owning the key.
+/// sent to it goes to the shard owning the key when it adds, and to every shard when
+/// it removes: any of them may still hold the key (it owned the key while its owner was
+/// down, or took it back from a cache), and each cools it on the caches it knows.
 hotkey_recorder_actor spawn_recorder(caf::actor_system& sys,
                                      std::shared_ptr<node_context> ctx);
 

@@ -1,5 +1,7 @@
 // The recorder actor: drains the node's key_recorder every flush_ms and sends each
-// shard the counts of the keys it owns, one message per shard.
+// shard the counts of the keys it owns, one message per shard. It also passes the
+// operators' manual keys on: an add to the shard owning the key, a removal to every
+// shard, and for a while to every shard it finds later.
 
 #include <map>
 
@@ -18,6 +20,10 @@ struct recorder_state {
   std::map<std::string, counter_shard_actor> shards;
   /// Their nodes, sorted: what placement picks an owner among.
   std::vector<std::string> shard_nodes;
+  /// Operators' removals sent lately, with when (clock ms), by key. A shard this
+  /// node had not found yet (its node just came back) may have taken the key back
+  /// from a cache: it gets the removal once found. Kept for removal_memory_ms.
+  std::map<std::string, std::pair<msg::manual_hot, int64_t>> removals;
   static inline const char* name = "shoal.hotkey.recorder";
 };
 
@@ -63,7 +69,12 @@ hotkey_recorder_actor::behavior_type recorder(recorder_self self,
   self->delayed_send(self, every, atoms::hk_tick::value);
   return {
       [self, every](atoms::hk_tick) {
-        auto& p = *self->state.p;
+        auto& st = self->state;
+        auto& p = *st.p;
+        auto now = p.clock->now_ms();
+        for (auto i = st.removals.begin(); i != st.removals.end();)
+          i = now - i->second.second > removal_memory_ms ? st.removals.erase(i)
+                                                         : std::next(i);
         for (auto& [node, batch] : route(self)) {
           if (auto shard = shard_of(self, node)) {
             p.stats->counts_sent.fetch_add(batch.keys.size(), std::memory_order_relaxed);
@@ -98,17 +109,31 @@ hotkey_recorder_actor::behavior_type recorder(recorder_self self,
       },
       [self](msg::hotkey_peers& live) {
         auto& st = self->state;
-        st.shards.clear();
+        std::map<std::string, counter_shard_actor> shards;
         st.shard_nodes.clear();
         for (auto& [node, s] : live.shards)
           if (s) {
-            st.shards.emplace(node, caf::actor_cast<counter_shard_actor>(s));
+            auto shard = caf::actor_cast<counter_shard_actor>(s);
+            auto known = st.shards.find(node);
+            if (known == st.shards.end() || known->second != shard)
+              for (auto& [_, removal] : st.removals)
+                self->send(shard, removal.first);
+            shards.emplace(node, std::move(shard));
             st.shard_nodes.push_back(node);
           }
+        st.shards = std::move(shards);
       },
       [self](msg::manual_hot& m) {
-        auto& p = *self->state.p;
-        auto owner = p.owner(m.key, self->state.shard_nodes);
+        auto& st = self->state;
+        auto& p = *st.p;
+        if (!m.hot) {
+          for (auto& [_, shard] : st.shards)
+            self->send(shard, m);
+          st.removals[m.key] = {m, p.clock->now_ms()};
+          return;
+        }
+        st.removals.erase(m.key);
+        auto owner = p.owner(m.key, st.shard_nodes);
         if (!owner)
           return;
         if (auto shard = shard_of(self, *owner))
