@@ -40,6 +40,7 @@ uint8_t default_post_header_length(uint8_t type) {
   case event_type::write_rows_v2:
   case event_type::update_rows_v2:
   case event_type::delete_rows_v2:
+  case event_type::mysql_partial_update_rows:
   case event_type::mariadb_write_rows_compressed:
   case event_type::mariadb_update_rows_compressed:
   case event_type::mariadb_delete_rows_compressed:
@@ -673,14 +674,12 @@ decode_result<event_body> event_decoder::decode_body(const event_header& header,
   case event_type::mariadb_write_rows_compressed_v1:
   case event_type::mariadb_update_rows_compressed_v1:
   case event_type::mariadb_delete_rows_compressed_v1:
+  case event_type::mysql_partial_update_rows:
     return decode_rows_event(header.type, body);
   case event_type::pre_ga_write_rows:
   case event_type::pre_ga_update_rows:
   case event_type::pre_ga_delete_rows:
     return fail("pre-GA rows events (MySQL 5.1.0-5.1.15) are not supported");
-  case event_type::mysql_partial_update_rows:
-    return fail("PARTIAL_UPDATE_ROWS (binlog_row_value_options=PARTIAL_JSON) is not "
-                "supported");
   case event_type::mysql_transaction_payload: // decode() handles it
     return fail("TRANSACTION_PAYLOAD inside another one");
   case event_type::mariadb_start_encryption:

@@ -205,44 +205,7 @@ private:
     return true;
   }
 
-  void print_string(std::string_view s) {
-    out_ += '"';
-    for (char c : s) {
-      auto u = static_cast<unsigned char>(c);
-      switch (c) {
-      case '"':
-        out_ += "\\\"";
-        break;
-      case '\\':
-        out_ += "\\\\";
-        break;
-      case '\n':
-        out_ += "\\n";
-        break;
-      case '\r':
-        out_ += "\\r";
-        break;
-      case '\t':
-        out_ += "\\t";
-        break;
-      case '\b':
-        out_ += "\\b";
-        break;
-      case '\f':
-        out_ += "\\f";
-        break;
-      default:
-        if (u < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", u);
-          out_ += buf;
-        } else {
-          out_ += c;
-        }
-      }
-    }
-    out_ += '"';
-  }
+  void print_string(std::string_view s) { out_ += json_quote(s); }
 
   bool print_opaque(uint8_t column, std::string_view bytes) {
     switch (static_cast<column_type>(column)) {
@@ -315,6 +278,48 @@ private:
 };
 
 } // namespace
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    default:
+      if (u < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\u%04x", u);
+        out += buf;
+      } else {
+        out += c;
+      }
+    }
+  }
+  out += '"';
+  return out;
+}
 
 decode_result<std::string> json_binary_to_text(std::string_view doc) {
   json_printer printer{doc};

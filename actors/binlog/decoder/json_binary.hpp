@@ -28,4 +28,8 @@ namespace shoal::binlog {
 /// nesting deeper than 100 levels.
 decode_result<std::string> json_binary_to_text(std::string_view doc);
 
+/// A string as json_binary_to_text prints it: in double quotes, with `"`, `\` and
+/// control characters escaped, other bytes as they are.
+std::string json_quote(std::string_view s);
+
 } // namespace shoal::binlog

@@ -5,6 +5,7 @@
 #include "actors/binlog/decoder/compressed_payload.hpp"
 #include "actors/binlog/decoder/event_type.hpp"
 #include "actors/binlog/decoder/json_binary.hpp"
+#include "actors/binlog/decoder/json_diff.hpp"
 #include "actors/binlog/decoder/packed_value.hpp"
 
 namespace shoal::binlog {
@@ -273,6 +274,10 @@ std::optional<uint64_t> rows_table_id(std::string_view body, uint8_t post_header
 
 namespace {
 
+/// binlog_row_value_options bit of a PARTIAL_UPDATE_ROWS after image: JSON columns
+/// flagged in the bitmap that follows hold diffs (json_diff.hpp), not documents.
+constexpr uint64_t partial_json_updates = 1;
+
 std::vector<bool> read_bitmap(byte_reader& in, uint64_t width) {
   auto bytes = in.bytes((width + 7) / 8);
   std::vector<bool> bits(in.ok() ? width : 0);
@@ -292,8 +297,39 @@ void pad_fixed_binary(column_value& value, const column_def& col) {
     v->bytes.resize(col.length, '\0');
 }
 
+/// Reads one partial JSON value (a diff vector behind the column's length prefix)
+/// and applies it to the document the before image holds.
+decode_result<column_value> read_partial_json(byte_reader& in, const column_def& col,
+                                              const row_image* before, uint32_t i) {
+  if (col.length < 1 || col.length > 4)
+    return fail("JSON length width " + std::to_string(col.length) + " is not 1..4");
+  auto len = in.uint_le(col.length);
+  auto bytes = in.bytes(len);
+  if (!in.ok())
+    return fail("truncated partial JSON value");
+  auto diffs = read_json_diffs(bytes);
+  if (!diffs)
+    return std::move(diffs).error();
+  const json_value* doc = nullptr;
+  if (before && i < before->values.size() && before->present[i])
+    doc = std::get_if<json_value>(&before->values[i]);
+  if (!doc)
+    return fail("a partial JSON update (binlog_row_value_options=PARTIAL_JSON) whose "
+                "before image does not hold the document, so the new document cannot "
+                "be built: set binlog_row_image=FULL on the source, or "
+                "binlog_row_value_options=''");
+  auto after = apply_json_diffs(doc->text, *diffs);
+  if (!after)
+    return std::move(after).error();
+  return column_value{json_value{std::move(*after)}};
+}
+
+/// Reads one row image. `partial[i]`: column i holds a partial JSON update of the
+/// document in `before` (a PARTIAL_UPDATE_ROWS after image).
 decode_result<row_image> read_image(byte_reader& in, const std::vector<bool>& present,
-                                    const table_map& table, const column_hints& columns) {
+                                    const table_map& table, const column_hints& columns,
+                                    const std::vector<bool>& partial = {},
+                                    const row_image* before = nullptr) {
   size_t count = 0;
   for (bool p : present)
     count += p;
@@ -312,7 +348,8 @@ decode_result<row_image> read_image(byte_reader& in, const std::vector<bool>& pr
     if (is_null)
       continue;
     const auto& col = table.columns[i];
-    auto value = decode_column(in, col, flag(columns.is_unsigned, i));
+    auto value = flag(partial, i) ? read_partial_json(in, col, before, i)
+                                  : decode_column(in, col, flag(columns.is_unsigned, i));
     if (!value) {
       auto err = std::move(value).error();
       err.column = i;
@@ -345,6 +382,7 @@ decode_result<rows_event> decode_rows(std::string_view body, uint8_t type,
     ev.kind = row_kind::write;
     break;
   case event_type::update_rows_v2:
+  case event_type::mysql_partial_update_rows:
   case event_type::mariadb_update_rows_compressed:
     v2 = true;
     [[fallthrough]];
@@ -408,7 +446,26 @@ decode_result<rows_event> decode_rows(std::string_view body, uint8_t type,
       change.before = std::move(*image);
     }
     if (ev.kind != row_kind::delete_) {
-      auto image = read_image(in, after_cols, *table, columns);
+      std::vector<bool> partial;
+      if (t == event_type::mysql_partial_update_rows) {
+        auto options = in.packed_int();
+        if (!in.ok())
+          return fail("truncated value options of a partial update's after image");
+        if (options & partial_json_updates) {
+          // One bit per JSON column of the table, present in the image or not.
+          size_t json_columns = 0;
+          for (auto& col : table->columns)
+            json_columns += col.real_type == static_cast<uint8_t>(column_type::json);
+          auto bits = read_bitmap(in, json_columns);
+          if (!in.ok())
+            return fail("truncated partial JSON bitmap");
+          partial.resize(width);
+          for (size_t i = 0, nth = 0; i < width; ++i)
+            if (table->columns[i].real_type == static_cast<uint8_t>(column_type::json))
+              partial[i] = bits[nth++] && after_cols[i];
+        }
+      }
+      auto image = read_image(in, after_cols, *table, columns, partial, &change.before);
       if (!image)
         return std::move(image).error();
       change.after = std::move(*image);
