@@ -1,5 +1,6 @@
 #include "actors/binlog/decoder/binlog_position.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace shoal::binlog {
@@ -63,6 +64,149 @@ std::optional<mariadb_gtid> mariadb_gtid::parse(std::string_view text) {
     return std::nullopt;
   return mariadb_gtid{static_cast<uint32_t>(parts[0]), static_cast<uint32_t>(parts[1]),
                       parts[2]};
+}
+
+std::string uuid_text(const uint8_t* bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out += '-';
+    out += digits[bytes[i] >> 4];
+    out += digits[bytes[i] & 15];
+  }
+  return out;
+}
+
+bool mysql_gtid_set::add(const std::string& uuid, int64_t first, int64_t last) {
+  if (first < 1 || last < first)
+    return false;
+  auto& list = sets_[uuid];
+  // Merge with every interval it overlaps or touches.
+  auto i = list.begin();
+  while (i != list.end() && i->second < first - 1)
+    ++i;
+  auto j = i;
+  while (j != list.end() && (last == INT64_MAX || j->first <= last + 1)) {
+    first = std::min(first, j->first);
+    last = std::max(last, j->second);
+    ++j;
+  }
+  i = list.erase(i, j);
+  list.insert(i, interval{first, last});
+  return true;
+}
+
+bool mysql_gtid_set::contains(const std::string& uuid, int64_t gno) const {
+  auto s = sets_.find(uuid);
+  if (s == sets_.end())
+    return false;
+  for (auto& [first, last] : s->second)
+    if (gno >= first && gno <= last)
+      return true;
+  return false;
+}
+
+std::string mysql_gtid_set::to_string() const {
+  std::string out;
+  for (auto& [uuid, list] : sets_) {
+    if (!out.empty())
+      out += ',';
+    out += uuid;
+    for (auto& [first, last] : list) {
+      out += ':' + std::to_string(first);
+      if (last != first)
+        out += '-' + std::to_string(last);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string_view trimmed(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && space(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::optional<int64_t> number(std::string_view s) {
+  s = trimmed(s);
+  if (s.empty() || s.size() > 19)
+    return std::nullopt;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9' || v > (INT64_MAX - 9) / 10)
+      return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+std::optional<std::string> canonical_uuid(std::string_view s) {
+  s = trimmed(s);
+  std::string hex;
+  for (char c : s) {
+    if (c == '-')
+      continue;
+    if (c >= 'A' && c <= 'F')
+      c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return std::nullopt;
+    hex += c;
+  }
+  if (hex.size() != 32)
+    return std::nullopt;
+  uint8_t bytes[16];
+  for (size_t i = 0; i < 16; ++i) {
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    bytes[i] = static_cast<uint8_t>(nibble(hex[2 * i]) * 16 + nibble(hex[2 * i + 1]));
+  }
+  auto text = uuid_text(bytes);
+  // Dashes only where the canonical form has them (or none at all).
+  std::string given;
+  for (char c : s)
+    given += c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c;
+  if (given != text && given != hex)
+    return std::nullopt;
+  return text;
+}
+
+} // namespace
+
+std::optional<mysql_gtid_set> mysql_gtid_set::parse(std::string_view text) {
+  mysql_gtid_set out;
+  if (trimmed(text).empty())
+    return out;
+  for (;;) {
+    auto comma = text.find(',');
+    auto part = text.substr(0, comma);
+    auto colon = part.find(':');
+    if (colon == std::string_view::npos)
+      return std::nullopt;
+    auto uuid = canonical_uuid(part.substr(0, colon));
+    if (!uuid)
+      return std::nullopt;
+    auto rest = part.substr(colon + 1);
+    for (;;) {
+      auto next = rest.find(':');
+      auto range = rest.substr(0, next);
+      auto dash = range.find('-');
+      auto first = number(range.substr(0, dash));
+      auto last = dash == std::string_view::npos ? first : number(range.substr(dash + 1));
+      if (!first || !last || !out.add(*uuid, *first, *last))
+        return std::nullopt;
+      if (next == std::string_view::npos)
+        break;
+      rest = rest.substr(next + 1);
+    }
+    if (comma == std::string_view::npos)
+      return out;
+    text = text.substr(comma + 1);
+  }
 }
 
 } // namespace shoal::binlog

@@ -10,11 +10,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace shoal::binlog {
 
@@ -38,6 +40,43 @@ inline bool operator==(const mariadb_gtid& a, const mariadb_gtid& b) {
 inline bool operator!=(const mariadb_gtid& a, const mariadb_gtid& b) {
   return !(a == b);
 }
+
+/// A MySQL GTID set, as @@gtid_executed spells it:
+/// "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7,<uuid>:1-3". For each source uuid
+/// (held in lowercase), the transaction numbers as disjoint, sorted, inclusive
+/// intervals that never touch. Tagged GTIDs (MySQL 8.3+) are not represented.
+class mysql_gtid_set {
+public:
+  /// [first, last], both included, 1 <= first <= last.
+  using interval = std::pair<int64_t, int64_t>;
+
+  /// Adds transactions first..last of `uuid` (canonical lowercase text); false, and
+  /// nothing added, for an empty or invalid range.
+  bool add(const std::string& uuid, int64_t first, int64_t last);
+  bool add(const std::string& uuid, int64_t gno) { return add(uuid, gno, gno); }
+  bool contains(const std::string& uuid, int64_t gno) const;
+  bool empty() const noexcept { return sets_.empty(); }
+  /// Uuids in order, each with its intervals ("1-5" or "7"), separated by ",".
+  std::string to_string() const;
+  const std::map<std::string, std::vector<interval>>& intervals() const noexcept {
+    return sets_;
+  }
+  /// Parses the text form (whitespace and newlines around parts allowed, any case,
+  /// overlapping intervals merged; "" is the empty set). nullopt for anything else,
+  /// including tags.
+  static std::optional<mysql_gtid_set> parse(std::string_view text);
+
+  friend bool operator==(const mysql_gtid_set& a, const mysql_gtid_set& b) {
+    return a.sets_ == b.sets_;
+  }
+
+private:
+  std::map<std::string, std::vector<interval>> sets_;
+};
+
+/// The canonical text of a 16-byte MySQL server uuid:
+/// "3e11fa47-71ca-11e1-9e33-c80aa9429562".
+std::string uuid_text(const uint8_t* bytes);
 
 struct binlog_position {
   std::string file;

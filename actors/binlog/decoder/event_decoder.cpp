@@ -161,15 +161,7 @@ std::string xa_prepare_event::xid() const {
 }
 
 std::string mysql_gtid_event::to_string() const {
-  std::string out;
-  char buf[4];
-  for (size_t i = 0; i < sid.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10)
-      out += '-';
-    std::snprintf(buf, sizeof(buf), "%02x", sid[i]);
-    out += buf;
-  }
-  return out + ":" + std::to_string(gno);
+  return uuid() + ":" + std::to_string(gno);
 }
 
 event_decoder::event_decoder(decoder_options options) : options_(options) {}
@@ -648,12 +640,67 @@ decode_result<event_body> event_decoder::decode_body(const event_header& header,
       return fail("truncated GTID_LOG event");
     for (size_t i = 0; i < 16; ++i)
       g.sid[i] = static_cast<uint8_t>(sid[i]);
-    if (in.remaining() >= 17 && in.u8() == 2) {
-      g.last_committed = static_cast<int64_t>(in.u64());
-      g.sequence_number = static_cast<int64_t>(in.u64());
-    }
+    if (in.at_end())
+      return event_body{g};
+    if (in.u8() != 2)
+      return fail("GTID_LOG event with an unknown logical clock type");
+    g.last_committed = static_cast<int64_t>(in.u64());
+    g.sequence_number = static_cast<int64_t>(in.u64());
+    if (!in.ok())
+      return fail("truncated logical clock of a GTID_LOG event");
+    if (in.at_end())
+      return event_body{g};
+    constexpr uint64_t ts_more = uint64_t{1} << 55;
+    auto immediate = in.uint_le(7);
+    g.immediate_commit_timestamp = immediate & (ts_more - 1);
+    g.original_commit_timestamp =
+        immediate & ts_more ? in.uint_le(7) : *g.immediate_commit_timestamp;
+    if (!in.ok())
+      return fail("truncated commit timestamps of a GTID_LOG event");
+    if (in.at_end())
+      return event_body{g};
+    g.transaction_length = in.packed_int();
+    if (!in.ok())
+      return fail("truncated transaction length of a GTID_LOG event");
+    if (in.at_end())
+      return event_body{g};
+    constexpr uint32_t version_more = uint32_t{1} << 31;
+    auto version = in.u32();
+    g.immediate_server_version = version & (version_more - 1);
+    g.original_server_version =
+        version & version_more ? in.u32() : *g.immediate_server_version;
+    if (!in.ok())
+      return fail("truncated server versions of a GTID_LOG event");
+    if (in.remaining() >= 8)
+      g.commit_group_ticket = in.u64();
     return event_body{g};
   }
+  case event_type::mysql_previous_gtids: {
+    previous_gtids_event p;
+    auto sids = in.u64();
+    if (!in.ok() || sids > in.remaining() / 24)
+      return fail("PREVIOUS_GTIDS event announces more uuids than it holds");
+    for (uint64_t i = 0; i < sids; ++i) {
+      auto sid = in.bytes(16);
+      auto intervals = in.u64();
+      if (!in.ok() || intervals > in.remaining() / 16)
+        return fail("PREVIOUS_GTIDS event announces more intervals than it holds");
+      auto uuid = uuid_text(reinterpret_cast<const uint8_t*>(sid.data()));
+      for (uint64_t k = 0; k < intervals; ++k) {
+        auto start = static_cast<int64_t>(in.u64());
+        auto end = static_cast<int64_t>(in.u64());
+        if (!in.ok() || !p.gtids.add(uuid, start, end - 1))
+          return fail("PREVIOUS_GTIDS event has an invalid interval of " + uuid);
+      }
+    }
+    if (!in.at_end())
+      return fail("PREVIOUS_GTIDS event has " + std::to_string(in.remaining()) +
+                  " bytes past its intervals");
+    return event_body{std::move(p)};
+  }
+  case event_type::mysql_gtid_tagged:
+    return fail("tagged GTIDs (GTID_TAGGED_LOG_EVENT, MySQL 8.3+, gtid_next with a "
+                "tag) are not supported");
   case event_type::table_map: {
     auto map = decode_table_map(body, post_header_length(header.type));
     if (!map)
@@ -698,7 +745,6 @@ decode_result<event_body> event_decoder::decode_body(const event_header& header,
   case event_type::user_var:
   case event_type::ignorable:
   case event_type::rows_query:
-  case event_type::mysql_previous_gtids:
   case event_type::mysql_transaction_context:
   case event_type::mysql_view_change:
   case event_type::mysql_heartbeat_v2:

@@ -181,17 +181,48 @@ struct mariadb_gtid_event {
   bool ddl() const noexcept { return (flags & 32) != 0; }
 };
 
-/// MySQL GTID_LOG_EVENT (uuid:gno) or ANONYMOUS_GTID_LOG_EVENT.
+/// MySQL GTID_LOG_EVENT (uuid:gno) or ANONYMOUS_GTID_LOG_EVENT. Fields after `gno`
+/// came with later server versions; each is empty when the event ends before it.
+///
+///   flags:u8 sid:16 gno:i64
+///   [lt_type:u8 (2) last_committed:i64 sequence_number:i64]       5.7.6
+///   [immediate_commit_timestamp:u56, top bit: original follows      8.0.1
+///    original_commit_timestamp:u56]
+///   [transaction_length:packed]                                     8.0.2
+///   [immediate_server_version:u32, top bit: original follows       8.0.14
+///    original_server_version:u32]
+///   [commit_group_ticket:u64]                                       8.0.33
 struct mysql_gtid_event {
   bool anonymous = false;
+  /// Bit 0: the transaction may commit in parallel with others (may_have_sbr_stmts
+  /// cleared).
   uint8_t flags = 0;
   std::array<uint8_t, 16> sid{};
   int64_t gno = 0;
   std::optional<int64_t> last_committed;
   std::optional<int64_t> sequence_number;
+  /// Microseconds since the epoch when this server committed the transaction, and
+  /// when its originating server did (equal on the original server).
+  std::optional<uint64_t> immediate_commit_timestamp;
+  std::optional<uint64_t> original_commit_timestamp;
+  /// Bytes of the whole transaction in the binlog, this event included.
+  std::optional<uint64_t> transaction_length;
+  /// Server versions as 80040 for 8.0.40, of this server and the originating one.
+  std::optional<uint32_t> immediate_server_version;
+  std::optional<uint32_t> original_server_version;
+  std::optional<uint64_t> commit_group_ticket;
 
+  /// "3e11fa47-71ca-11e1-9e33-c80aa9429562".
+  std::string uuid() const { return uuid_text(sid.data()); }
   /// "3e11fa47-71ca-11e1-9e33-c80aa9429562:23".
   std::string to_string() const;
+};
+
+/// MySQL PREVIOUS_GTIDS_LOG_EVENT: every GTID in the binlog files before this one.
+///
+///   n_sids:u64 { sid:16 n_intervals:u64 { start:i64 end:i64 (excluded) }* }*
+struct previous_gtids_event {
+  mysql_gtid_set gtids;
 };
 
 /// MariaDB GTID_LIST: the binlog state at the start of a file.
@@ -238,7 +269,7 @@ struct transaction_payload_event {
 };
 
 /// Events the decoder frames and checks but does not interpret (INTVAR, RAND,
-/// USER_VAR, PREVIOUS_GTIDS, ROWS_QUERY, TRANSACTION_CONTEXT, ignorable ones). None
+/// USER_VAR, ROWS_QUERY, TRANSACTION_CONTEXT, ignorable ones). None
 /// of them carries row data.
 struct other_event {
   /// The bytes after the common header, checksum excluded.
@@ -250,7 +281,7 @@ using event_body =
                  query_event, mariadb_gtid_event, mysql_gtid_event, gtid_list_event,
                  binlog_checkpoint_event, annotate_rows_event, heartbeat_event,
                  incident_event, table_map_event, rows_event, stop_event, other_event,
-                 transaction_payload_event>;
+                 transaction_payload_event, previous_gtids_event>;
 
 /// One decoded event and where it was.
 struct binlog_event {

@@ -104,6 +104,8 @@ std::string_view event_type_name(uint8_t type) {
     return "TRANSACTION_PAYLOAD_EVENT";
   case event_type::mysql_heartbeat_v2:
     return "HEARTBEAT_LOG_EVENT_V2";
+  case event_type::mysql_gtid_tagged:
+    return "GTID_TAGGED_LOG_EVENT";
   case event_type::mariadb_annotate_rows:
     return "ANNOTATE_ROWS_EVENT";
   case event_type::mariadb_binlog_checkpoint:

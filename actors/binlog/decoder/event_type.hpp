@@ -51,6 +51,7 @@ enum class event_type : uint8_t {
   mysql_partial_update_rows = 39,
   mysql_transaction_payload = 40,
   mysql_heartbeat_v2 = 41,
+  mysql_gtid_tagged = 42,
   mariadb_annotate_rows = 160,
   mariadb_binlog_checkpoint = 161,
   mariadb_gtid = 162,

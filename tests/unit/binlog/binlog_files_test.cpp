@@ -292,6 +292,57 @@ TEST(binlog_files, a_mysql_8_compressed_transaction_decodes_to_its_rows) {
     EXPECT_EQ(actual[last + 5 + l], update[l]) << "line " << l;
 }
 
+// The MySQL 8.0.40 file's GTID events (anonymous: gtid_mode=OFF) carry what the
+// file itself shows: each transaction's length is the bytes from its GTID event to
+// the next transaction (or the ROTATE at the end); its commit timestamp lies within
+// the second of its event header; the server version is the one the
+// FORMAT_DESCRIPTION names (8.0.40); sequence numbers count transactions.
+TEST(binlog_files, mysql_8_gtid_events_agree_with_the_file_around_them) {
+  auto reader = binlog_file_reader::open(
+      (test_data / "std_data/mdev35643_mysql_80_binlog.000001").string());
+  ASSERT_TRUE(reader) << reader.error().to_string();
+  struct gtid_at {
+    uint64_t offset;
+    uint32_t timestamp;
+    mysql_gtid_event gtid;
+  };
+  std::vector<gtid_at> gtids;
+  std::optional<uint64_t> rotate_at;
+  std::optional<previous_gtids_event> previous;
+  for (;;) {
+    auto ev = reader->next();
+    ASSERT_TRUE(ev) << ev.error().to_string();
+    if (!*ev)
+      break;
+    auto& e = **ev;
+    if (auto* g = std::get_if<mysql_gtid_event>(&e.body))
+      gtids.push_back({e.offset, e.header.timestamp, *g});
+    else if (auto* p = std::get_if<previous_gtids_event>(&e.body))
+      previous = *p;
+    else if (std::holds_alternative<rotate_event>(e.body))
+      rotate_at = e.offset;
+  }
+  ASSERT_TRUE(previous);
+  EXPECT_TRUE(previous->gtids.empty());
+  ASSERT_EQ(gtids.size(), 9u);
+  ASSERT_TRUE(rotate_at);
+  for (size_t i = 0; i < gtids.size(); ++i) {
+    SCOPED_TRACE("GTID event at " + std::to_string(gtids[i].offset));
+    auto& g = gtids[i].gtid;
+    EXPECT_TRUE(g.anonymous);
+    auto end = i + 1 < gtids.size() ? gtids[i + 1].offset : *rotate_at;
+    EXPECT_EQ(g.transaction_length, std::optional<uint64_t>{end - gtids[i].offset});
+    ASSERT_TRUE(g.immediate_commit_timestamp);
+    EXPECT_EQ(*g.immediate_commit_timestamp / 1000000, gtids[i].timestamp);
+    EXPECT_EQ(g.original_commit_timestamp, g.immediate_commit_timestamp);
+    EXPECT_EQ(g.immediate_server_version, std::optional<uint32_t>{80040});
+    EXPECT_EQ(g.original_server_version, g.immediate_server_version);
+    EXPECT_EQ(g.sequence_number, std::optional<int64_t>{static_cast<int64_t>(i + 1)});
+    ASSERT_TRUE(g.last_committed);
+    EXPECT_LT(*g.last_committed, *g.sequence_number);
+  }
+}
+
 // -- files of data/make-binlogs (MariaDB 10.11) -----------------------------------
 
 // Like print_image, with byte strings in hex: "###   @2=0a00".

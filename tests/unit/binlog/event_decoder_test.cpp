@@ -20,6 +20,21 @@ void put(bytes& out, uint64_t v, size_t n) {
     out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
+void put_packed(bytes& out, uint64_t v) {
+  if (v < 251) {
+    out.push_back(static_cast<uint8_t>(v));
+  } else if (v < (1u << 16)) {
+    out.push_back(0xfc);
+    put(out, v, 2);
+  } else if (v < (1u << 24)) {
+    out.push_back(0xfd);
+    put(out, v, 3);
+  } else {
+    out.push_back(0xfe);
+    put(out, v, 8);
+  }
+}
+
 // A whole event: 19-byte header, body, and a CRC32 when `crc` is set.
 std::string event(event_type type, const bytes& body, bool crc = false,
                   uint32_t server_id = 1) {
@@ -147,6 +162,81 @@ TEST(event_decoder, gtids_of_both_flavours) {
   EXPECT_EQ(my.to_string(), "10111213-1415-1617-1819-1a1b1c1d1e1f:23");
   EXPECT_EQ(my.last_committed, std::optional<int64_t>{5});
 
+  EXPECT_FALSE(my.immediate_commit_timestamp); // a 5.7 event ends there
+
+  // MySQL 8.0.33: both timestamps (the top bit says the original follows), a
+  // transaction length over 250 (packed in 3 bytes), both server versions and a
+  // commit group ticket.
+  auto full = mysql;
+  put(full, 1700000000123456ull | (1ull << 55), 7);
+  put(full, 1690000000000001ull, 7);
+  full.push_back(0xfc);
+  put(full, 300, 2);
+  put(full, 80040u | (1u << 31), 4);
+  put(full, 80036, 4);
+  put(full, 77, 8);
+  auto f = d.decode(event(event_type::mysql_gtid, full), 4);
+  auto& fg = body_of<mysql_gtid_event>(f);
+  EXPECT_EQ(fg.sequence_number, std::optional<int64_t>{6});
+  EXPECT_EQ(fg.immediate_commit_timestamp, std::optional<uint64_t>{1700000000123456ull});
+  EXPECT_EQ(fg.original_commit_timestamp, std::optional<uint64_t>{1690000000000001ull});
+  EXPECT_EQ(fg.transaction_length, std::optional<uint64_t>{300});
+  EXPECT_EQ(fg.immediate_server_version, std::optional<uint32_t>{80040});
+  EXPECT_EQ(fg.original_server_version, std::optional<uint32_t>{80036});
+  EXPECT_EQ(fg.commit_group_ticket, std::optional<uint64_t>{77});
+  // On the originating server: one timestamp and one version stand for both.
+  auto own = mysql;
+  put(own, 1700000000123456ull, 7);
+  put_packed(own, 90);
+  put(own, 80040, 4);
+  auto o = d.decode(event(event_type::mysql_gtid, own), 4);
+  auto& og = body_of<mysql_gtid_event>(o);
+  EXPECT_EQ(og.original_commit_timestamp, og.immediate_commit_timestamp);
+  EXPECT_EQ(og.original_server_version, std::optional<uint32_t>{80040});
+  EXPECT_FALSE(og.commit_group_ticket);
+  auto cut = full;
+  cut.resize(mysql.size() + 7 + 3); // inside the original timestamp
+  auto truncated = d.decode(event(event_type::mysql_gtid, cut), 4);
+  ASSERT_FALSE(truncated);
+  EXPECT_EQ(truncated.error().what, "truncated commit timestamps of a GTID_LOG event");
+  auto clock = mysql;
+  clock[25] = 3;
+  EXPECT_EQ(d.decode(event(event_type::mysql_gtid, clock), 4).error().what,
+            "GTID_LOG event with an unknown logical clock type");
+  auto tagged = d.decode(event(event_type::mysql_gtid_tagged, mysql), 4);
+  ASSERT_FALSE(tagged);
+  EXPECT_NE(tagged.error().what.find("tagged GTIDs"), std::string::npos);
+
+  // PREVIOUS_GTIDS: two uuids, intervals [1, 6) and [8, 9) of the first.
+  bytes previous;
+  put(previous, 2, 8);
+  for (uint8_t first : {0x10, 0xa0}) {
+    for (int i = 0; i < 16; ++i)
+      previous.push_back(static_cast<uint8_t>(first + i));
+    bool one = first == 0x10;
+    put(previous, one ? 2 : 1, 8);
+    put(previous, 1, 8);
+    put(previous, one ? 6 : 4, 8);
+    if (one) {
+      put(previous, 8, 8);
+      put(previous, 9, 8);
+    }
+  }
+  auto pg = d.decode(event(event_type::mysql_previous_gtids, previous), 4);
+  EXPECT_EQ(body_of<previous_gtids_event>(pg).gtids.to_string(),
+            "10111213-1415-1617-1819-1a1b1c1d1e1f:1-5:8,"
+            "a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf:1-3");
+  auto overrun = previous;
+  overrun[0] = 200;
+  EXPECT_EQ(d.decode(event(event_type::mysql_previous_gtids, overrun), 4).error().what,
+            "PREVIOUS_GTIDS event announces more uuids than it holds");
+  auto empty_interval = previous;
+  empty_interval[8 + 16 + 8 + 8] = 1; // the first interval becomes [1, 1)
+  EXPECT_EQ(
+      d.decode(event(event_type::mysql_previous_gtids, empty_interval), 4).error().what,
+      "PREVIOUS_GTIDS event has an invalid interval of "
+      "10111213-1415-1617-1819-1a1b1c1d1e1f");
+
   bytes list;
   put(list, 2, 4);
   for (uint32_t i = 1; i <= 2; ++i) {
@@ -235,20 +325,6 @@ TEST(event_decoder, rows_need_their_table_map_and_take_signedness_from_a_schema)
 }
 
 // A MySQL packed integer (1, 3, 4 or 9 bytes).
-void put_packed(bytes& out, uint64_t v) {
-  if (v < 251) {
-    out.push_back(static_cast<uint8_t>(v));
-  } else if (v < (1u << 16)) {
-    out.push_back(0xfc);
-    put(out, v, 2);
-  } else if (v < (1u << 24)) {
-    out.push_back(0xfd);
-    put(out, v, 3);
-  } else {
-    out.push_back(0xfe);
-    put(out, v, 8);
-  }
-}
 
 // A TRANSACTION_PAYLOAD body: the fields given (type, value), the end mark, then
 // `payload`.

@@ -494,6 +494,42 @@ TEST(sync_checkpoint, resume_is_the_lowest_partition_and_needs_every_partition) 
   EXPECT_NE(sql.find("'it''s',2,'b.000001',7,3"), std::string::npos) << sql;
 }
 
+TEST(mysql_gtid_set, reads_and_writes_the_text_of_gtid_executed) {
+  const std::string a = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+  const std::string b = "00000000-0000-0000-0000-000000000001";
+  auto s = mysql_gtid_set::parse(" 3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5:7,\n" + b +
+                                 ":3:1-2");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->to_string(), b + ":1-3," + a + ":1-5:7");
+  EXPECT_TRUE(s->contains(a, 5));
+  EXPECT_FALSE(s->contains(a, 6));
+  EXPECT_TRUE(s->contains(a, 7));
+  EXPECT_FALSE(s->contains(a, 8));
+  EXPECT_FALSE(s->contains("ffffffff-0000-0000-0000-000000000001", 1));
+  // Adding fills gaps and merges what touches.
+  EXPECT_TRUE(s->add(a, 6));
+  EXPECT_EQ(s->to_string(), b + ":1-3," + a + ":1-7");
+  EXPECT_TRUE(s->add(a, 10, 12));
+  EXPECT_TRUE(s->add(a, 9, 9));
+  EXPECT_EQ(s->to_string(), b + ":1-3," + a + ":1-7:9-12");
+  EXPECT_TRUE(s->add(a, 2, 20));
+  EXPECT_EQ(s->to_string(), b + ":1-3," + a + ":1-20");
+  EXPECT_FALSE(s->add(a, 0));
+  EXPECT_FALSE(s->add(a, 5, 4));
+  EXPECT_EQ(mysql_gtid_set::parse(s->to_string()), s);
+  EXPECT_TRUE(mysql_gtid_set::parse("")->empty());
+  EXPECT_EQ(mysql_gtid_set::parse("3e11fa4771ca11e19e33c80aa9429562:4")->to_string(),
+            a + ":4");
+  for (auto bad : {"3e11fa47-71ca-11e1-9e33-c80aa9429562", "3e11fa47:1",
+                   "3e11fa47-71ca-11e1-9e33-c80aa9429562:0",
+                   "3e11fa47-71ca-11e1-9e33-c80aa9429562:5-4",
+                   "3e11fa47-71ca-11e1-9e33-c80aa9429562:x",
+                   "3e11fa47-71ca-11e1-9e33-c80aa9429562:tag:1",
+                   "3e11fa4-771ca-11e1-9e33-c80aa9429562:1",
+                   "3e11fa47-71ca-11e1-9e33-c80aa9429562:1,"})
+    EXPECT_FALSE(mysql_gtid_set::parse(bad)) << bad;
+}
+
 TEST(sync_checkpoint, a_key_keeps_its_gtid_which_is_not_part_of_its_order) {
   auto g = mariadb_gtid::parse("0-7-12345678901");
   ASSERT_TRUE(g);
