@@ -25,6 +25,9 @@ struct provider_figures {
   int64_t expires_at_ms = 0;
   std::string keeper_node;
   bool leader = false;
+  /// Times this node's keeper took the lease (a keeper that lost it and took it
+  /// back counts twice): each such takeover skips a token version.
+  int64_t takeovers = 0;
   /// "redis", or "mysql" while the keeper acts on the fallback lease.
   std::string keeper_lease;
   std::map<std::string, int64_t> upstream;
@@ -116,8 +119,11 @@ public:
       keeper_lease_.Add({{"provider", provider}, {"lease", kind}})
           .Set(leader && lease == kind ? 1 : 0);
     std::lock_guard<std::mutex> guard(mutex_);
-    figures_[provider].leader = leader;
-    figures_[provider].keeper_lease = std::string{lease};
+    auto& f = figures_[provider];
+    if (leader && !f.leader)
+      ++f.takeovers;
+    f.leader = leader;
+    f.keeper_lease = std::string{lease};
   }
 
   void quota_used(const std::string& provider, int64_t used) override {
@@ -197,6 +203,7 @@ public:
                    {"expires_in_ms", f.version ? f.expires_at_ms - now_ms : 0},
                    {"keeper_node", f.keeper_node},
                    {"keeper_here", f.leader},
+                   {"keeper_takeovers", f.takeovers},
                    {"keeper_lease", f.keeper_lease},
                    {"upstream_calls", f.upstream},
                    {"coalesced_waiters", f.coalesced},

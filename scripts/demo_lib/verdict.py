@@ -14,6 +14,10 @@ class Evidence:
         # keeper's first token after a takeover skips a version (token_keeper.cpp,
         # skip_version), so the record's version counts tokens plus handovers.
         self.keepers = []
+        # Each node's keeper_takeovers, per run of the node (a restarted node counts
+        # from 0 again): a keeper that lost its lease under load and took it back
+        # is a handover too, which the list above does not show.
+        self.takeovers = {}
         # kill -9 of n3: when it happened, and when n1 saw it down and back up.
         self.chaos = {}
 
@@ -43,6 +47,12 @@ class Evidence:
                     self.token_versions.add(v)
                 if wx.get("keeper_here") and (not self.keepers or self.keepers[-1] != n):
                     self.keepers.append(n)
+                runs = self.takeovers.setdefault(n, [0])
+                taken = wx.get("keeper_takeovers", 0)
+                if taken < runs[-1]:
+                    runs.append(taken)
+                else:
+                    runs[-1] = taken
         return nodes
 
 
@@ -77,7 +87,8 @@ def checks(settings, seen, verify, results, up, versions, ran_s, stored_before=F
     # expires: over the time the nodes ran, that bounds how many there were.
     min_versions = max(1, int(ran_s // (t["expiry_s"] - t["advisory_until_s"])))
     max_versions = 2 + int(ran_s // (t["expiry_s"] - t["advisory_from_s"]))
-    handovers = max(0, len(seen.keepers) - (0 if stored_before else 1))
+    taken = sum(sum(runs) for runs in seen.takeovers.values())
+    handovers = max(0, max(len(seen.keepers), taken) - (0 if stored_before else 1))
     gets = sum(r.get("token_gets", 0) for r in results.values())
     token_errors = sum(r.get("token_errors", 0) for r in results.values())
     invalid = sum(r.get("token_invalid", 0) for r in results.values())
