@@ -98,9 +98,23 @@ copy_snapshot(mysql_connection& source, mysql_connection& target,
       else if (row[0] == std::optional<std::string>{"Binlog_snapshot_position"})
         result.position.pos = std::stoull(row[1].value_or("4"));
     }
-    if (result.position.empty())
+    if (result.position.empty()) {
+      auto version = source.scalar("SELECT @@version");
+      auto text = version ? version->value_or("") : std::string{};
+      if (version && text.find("MariaDB") == std::string::npos)
+        throw failure{
+            "a snapshot start needs the binlog position of a consistent snapshot, "
+            "which MySQL " +
+            text +
+            " does not report (Binlog_snapshot_file is MariaDB's and Percona "
+            "Server's). Copy the tables yourself and start from the position the "
+            "copy names: mysqldump --single-transaction --source-data=2 "
+            "(--master-data=2 before 8.0.26) writes the binlog file and position in "
+            "a comment; load the dump into the target, then set \"start\": "
+            "{\"file\": ..., \"position\": ...}"};
       throw failure{
           "the source reports no binlog_snapshot_file (is it MariaDB with log_bin?)"};
+    }
     auto tables =
         must(source.query("SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM "
                           "information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE' "
