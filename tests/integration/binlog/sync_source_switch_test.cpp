@@ -4,14 +4,23 @@
 // it refuses a server that lacks transactions the target already applied.
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <random>
 #include <thread>
 
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
 #include "actors/binlog/sync/checkpoint.hpp"
 #include "tests/integration/binlog/sync_test_support.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/pipeline_config.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace std::chrono_literals;
 
@@ -251,6 +260,98 @@ TEST_F(sync_source_switch_test, a_promoted_replica_takes_over_from_a_dead_primar
 
 TEST_F(sync_source_switch_test, a_promoted_replica_takes_over_in_transaction_mode) {
   promoted_replica_takes_over(true);
+}
+
+// The same takeover through a `shoal node` process: the candidate comes from its
+// config file, and its /status says where the pipeline reads and how often it moved.
+TEST_F(sync_source_switch_test, a_node_moves_its_pipeline_to_a_candidate_of_its_config) {
+  using nlohmann::json;
+  temp_dir dir{"source-switch-node"};
+  auto http_port = free_port();
+  auto entry =
+      pipeline_json("moves", 4243, source(), target(),
+                    {{"start", "current"}, {"partitions", 2}, {"batch_rows", 200}});
+  entry["source"]["candidates"] = json::array({{{"port", replica().port()}}});
+  entry["source"]["switch_after_ms"] = 1000;
+  json cfg{{"node", {{"name", "n1"}, {"port", free_port()}}},
+           {"http", {{"port", http_port}}},
+           {"log", {{"level", "info"}}},
+           {"sync", {{"pipelines", json::array({entry})}}}};
+  auto config = (dir.path() / "n1.json").string();
+  std::ofstream{config} << cfg.dump(2);
+  process_options opts;
+  auto bin = std::getenv("SHOAL_BINARY_DIR");
+  opts.program = bin ? std::string{bin} + "/runtime/shoal" : "shoal";
+  opts.args = {"node", "--config", config};
+  opts.env = {{"SHOAL_TEST_MYSQL_PW", source().password()}};
+  opts.name = "n1";
+  opts.output_dir = dir.path();
+  child_process node{opts};
+  auto view = [&]() -> json {
+    httplib::Client http{"127.0.0.1", http_port};
+    http.set_connection_timeout(0, 300000);
+    http.set_read_timeout(2, 0);
+    auto r = http.Get("/status");
+    if (!r || r->status != 200)
+      return json::object();
+    auto j = json::parse(r->body, nullptr, false);
+    if (j.is_discarded() || !j.contains("sync") || !j["sync"].contains("moves"))
+      return json::object();
+    return j["sync"]["moves"];
+  };
+  ASSERT_TRUE(eventually([&] { return view().value("state", "") == "running"; }, 60s))
+      << node.output_tail(3000);
+  auto replica_port = ":" + std::to_string(replica().port());
+  start_writer(source());
+  ASSERT_TRUE(eventually([&] { return committed_ >= 200; }, 30s));
+  hold_writer();
+  ASSERT_TRUE(replica_caught_up());
+  source().kill();
+  release_writer();
+  promote();
+  json moved;
+  ASSERT_TRUE(eventually(
+      [&] {
+        moved = view();
+        return moved.contains("source_server") &&
+               moved["source_server"].value("switches", 0) == 1;
+      },
+      30s))
+      << moved.dump() << "\n"
+      << node.output_tail(3000);
+  auto endpoint = moved["source_server"].value("endpoint", "");
+  EXPECT_EQ(
+      endpoint.substr(endpoint.size() - std::min(endpoint.size(), replica_port.size())),
+      replica_port)
+      << moved.dump();
+  EXPECT_EQ(moved["source_server"].value("server_id", 0u), 7u) << moved.dump();
+  auto before = committed_.load();
+  start_writer(replica());
+  ASSERT_TRUE(eventually([&] { return committed_ >= before + 200; }, 30s));
+  stop_writer();
+  auto want = [&] {
+    auto r = replica().connect();
+    return master_position(r);
+  }();
+  auto caught_up = [&] {
+    auto t = target().connect();
+    auto rows = run(t, "SELECT file, pos FROM shoal.sync_checkpoint WHERE "
+                       "pipeline='moves'");
+    bool all = rows.rows.size() == 2;
+    for (auto& r : rows.rows)
+      all = all && want <= binlog::binlog_position{r.at(0).value_or(""),
+                                                   std::stoull(r.at(1).value_or("0"))};
+    return all;
+  };
+  ASSERT_TRUE(eventually(caught_up, 60s)) << view().dump() << "\n"
+                                          << node.output_tail(3000);
+  expect_same_as(replica());
+  auto last = view();
+  EXPECT_EQ(last.value("state", ""), "running") << last.dump();
+  EXPECT_EQ(last["source_server"].value("waiting", "x"), "") << last.dump();
+  EXPECT_EQ(last.value("gtid", "").rfind("0-7-", 0), 0u)
+      << "the last group read was written by the replica: " << last.dump();
+  node.terminate();
 }
 
 TEST_F(sync_source_switch_test, a_pipeline_pointed_at_a_replica_resumes_there_by_gtid) {
