@@ -146,32 +146,23 @@ std::optional<int64_t> number(std::string_view s) {
   return v;
 }
 
+/// "3E11FA47-71CA-..." or 32 hex digits without dashes, as the lowercase text
+/// with dashes; nullopt for anything else.
 std::optional<std::string> canonical_uuid(std::string_view s) {
-  s = trimmed(s);
-  std::string hex;
-  for (char c : s) {
-    if (c == '-')
-      continue;
-    if (c >= 'A' && c <= 'F')
-      c = static_cast<char>(c - 'A' + 'a');
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+  std::string text;
+  for (char c : trimmed(s))
+    text += c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c;
+  if (text.size() == 32)
+    for (size_t at : {8, 13, 18, 23})
+      text.insert(at, 1, '-');
+  if (text.size() != 36)
+    return std::nullopt;
+  for (size_t i = 0; i < text.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    char c = text[i];
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
       return std::nullopt;
-    hex += c;
   }
-  if (hex.size() != 32)
-    return std::nullopt;
-  uint8_t bytes[16];
-  for (size_t i = 0; i < 16; ++i) {
-    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    bytes[i] = static_cast<uint8_t>(nibble(hex[2 * i]) * 16 + nibble(hex[2 * i + 1]));
-  }
-  auto text = uuid_text(bytes);
-  // Dashes only where the canonical form has them (or none at all).
-  std::string given;
-  for (char c : s)
-    given += c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c;
-  if (given != text && given != hex)
-    return std::nullopt;
   return text;
 }
 
