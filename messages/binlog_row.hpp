@@ -49,6 +49,10 @@ struct table_schema {
   /// equal ('k' = 'K ' in utf8mb4_general_ci, 'a' = 'a ' in PAD SPACE _bin):
   /// rows of tables without a key are matched on its bytes instead.
   std::vector<bool> folds;
+  /// An UPDATE that keeps the row's key keeps its before image on the upsert op
+  /// too (the SQL ignores it): hot-cache invalidation makes the old key from it
+  /// (actors/binlog/sync/cache_keys.hpp).
+  bool keep_before_images = false;
 
   bool has_key() const noexcept { return !key.empty(); }
 };

@@ -1,11 +1,14 @@
 #include "runtime/config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "actors/binlog/decoder/table_filter.hpp"
+#include "actors/binlog/sync/cache_keys.hpp"
 #include "actors/hotkey/core/cache_stats.hpp"
 #include "actors/hotkey/core/rule_parser.hpp"
 #include "runtime/json_reader.hpp"
@@ -440,6 +443,44 @@ void read_hotkeys_sidecar(json_reader& r, config& c) {
   }
 }
 
+// hotkeys.invalidate_from: each entry names a pipeline of sync.pipelines
+// (read before), a source table that pipeline reads, and a key template.
+void read_invalidate_from(json_reader& r, config& c) {
+  for (auto& e : r.array("invalidate_from")) {
+    if (!e.expect_object())
+      continue;
+    cache_invalidation_config inv;
+    inv.pipeline = e.string("pipeline", std::nullopt);
+    inv.table = e.string("table", std::nullopt);
+    inv.key = e.string("key", std::nullopt);
+    e.finish();
+    auto p = std::find_if(
+        c.sync.pipelines.begin(), c.sync.pipelines.end(),
+        [&](const sync_pipeline_config& s) { return s.name == inv.pipeline; });
+    if (!inv.pipeline.empty() && p == c.sync.pipelines.end())
+      e.error("no pipeline " + inv.pipeline + " in $.sync.pipelines", "pipeline");
+    auto dot = inv.table.find('.');
+    if (!inv.table.empty() &&
+        (dot == std::string::npos || dot == 0 || dot + 1 == inv.table.size() ||
+         inv.table.find('.', dot + 1) != std::string::npos ||
+         inv.table.find('*') != std::string::npos))
+      e.error("expected one source table as db.table, got \"" + inv.table + "\"",
+              "table");
+    else if (!inv.table.empty() && p != c.sync.pipelines.end()) {
+      binlog::table_filter filter{p->include, p->exclude, p->rename,
+                                  p->checkpoint_database};
+      if (!filter.selected(inv.table.substr(0, dot), inv.table.substr(dot + 1)))
+        e.error("pipeline " + p->name + " does not read " + inv.table +
+                    " (its include/exclude leave it out)",
+                "table");
+    }
+    if (!inv.key.empty())
+      if (auto t = binlog::key_template::parse(inv.key); !t)
+        e.error(t.error(), "key");
+    c.hotkeys.invalidate_from.push_back(std::move(inv));
+  }
+}
+
 void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nodes) {
   auto r = root.object("hotkeys");
   if (!r)
@@ -507,6 +548,7 @@ void read_hotkeys(json_reader& root, config& c, const std::set<std::string>& nod
     r->error("needs $.redis (the server that carries the channel)",
              "invalidation_channel");
   read_hotkeys_sidecar(*r, c);
+  read_invalidate_from(*r, c);
   r->finish();
 }
 

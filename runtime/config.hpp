@@ -196,6 +196,16 @@ struct tokens_config {
   bool present = false;
 };
 
+/// One `hotkeys.invalidate_from` entry: the changes of `table` that pipeline
+/// `pipeline` reads drop the cache key `key` renders from each row.
+struct cache_invalidation_config {
+  std::string pipeline;
+  /// The source table, `db.table`.
+  std::string table;
+  /// A key template such as "sku:{id}".
+  std::string key;
+};
+
 struct hotkeys_config {
   /// Nodes that run counter shards; empty means all nodes.
   std::vector<std::string> shard_nodes;
@@ -230,6 +240,9 @@ struct hotkeys_config {
   /// Redis pub/sub channel whose messages (each one key) drop that key's cached
   /// value on every node, for writers in other languages; empty: off.
   std::string invalidation_channel;
+  /// `invalidate_from`: source tables whose committed changes drop hot-cache
+  /// keys on every node (actors/binlog/sync/cache_keys.hpp).
+  std::vector<cache_invalidation_config> invalidate_from;
   /// POST /hotkeys/manual and /hotkeys/invalidate on the node's HTTP port; off
   /// (not served) unless configured.
   bool http_api = false;

@@ -46,6 +46,18 @@ void hotkey_service::invalidate(const std::string& key) {
     caf::anon_send(tracker_, msg::invalidate_keys{{key}});
 }
 
+void hotkey_service::invalidate(const std::vector<std::string>& keys) {
+  if (keys.empty())
+    return;
+  for (auto& key : keys) {
+    p_->view->erase_value(key);
+    if (sidecar_)
+      sidecar_->invalidated(key);
+  }
+  if (tracker_)
+    caf::anon_send(tracker_, msg::invalidate_keys{keys});
+}
+
 void hotkey_service::flush() {
   caf::scoped_actor self{node_.system()};
   self->request(recorder_, seconds{10}, atoms::hk_flush::value)

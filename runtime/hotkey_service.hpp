@@ -90,6 +90,9 @@ public:
   /// Drops the cached value of `key` on every node.
   void invalidate(const std::string& key);
 
+  /// Drops the cached values of `keys` on every node (one message per node).
+  void invalidate(const std::vector<std::string>& keys);
+
   /// Sends the counts recorded so far to the shards and waits (at most 10 s) until
   /// they processed them.
   void flush();

@@ -11,6 +11,7 @@
 
 #include "runtime/connections.hpp"
 #include "runtime/counter_feed.hpp"
+#include "runtime/hotkey_service.hpp"
 #include "runtime/http_auth.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
@@ -48,6 +49,11 @@ struct sync_service::metrics {
                 .Name("shoal_sync_rows_applied_total")
                 .Help("Row changes applied to the target since the node started.")
                 .Register(r)),
+        keys_invalidated(prometheus::BuildCounter()
+                             .Name("shoal_sync_keys_invalidated_total")
+                             .Help("Hot-cache keys dropped on every node after their "
+                                   "rows committed (hotkeys.invalidate_from).")
+                             .Register(r)),
         lag(prometheus::BuildGauge()
                 .Name("shoal_sync_lag_seconds")
                 .Help("Seconds between now and the source time of the oldest unapplied "
@@ -80,6 +86,7 @@ struct sync_service::metrics {
   prometheus::Family<prometheus::Gauge>& queue;
   prometheus::Family<prometheus::Counter>& rows_read;
   prometheus::Family<prometheus::Counter>& rows_applied;
+  prometheus::Family<prometheus::Counter>& keys_invalidated;
   prometheus::Family<prometheus::Gauge>& lag;
   prometheus::Family<prometheus::Gauge>& inflight;
   prometheus::Family<prometheus::Gauge>& inflight_bytes;
@@ -152,7 +159,7 @@ sync_service::sync_service(node& n, const std::vector<sync_pipeline_config>& pip
     configs_[p.name] = p;
     if (!p.nodes.empty())
       continue;
-    pipelines_[p.name] = binlog::pipeline::start(n.system(), to_pipeline_settings(p));
+    pipelines_[p.name] = binlog::pipeline::start(n.system(), settings_for(p.name));
     log().info("sync {}: started ({} partitions, start {})", p.name, p.partitions,
                p.start.mode);
   }
@@ -178,6 +185,18 @@ sync_service::sync_service(node& n, const std::vector<sync_pipeline_config>& pip
 
 binlog::pipeline_settings sync_service::settings_for(const std::string& name) const {
   auto settings = to_pipeline_settings(configs_.at(name));
+  for (auto& inv : node_.cfg().hotkeys.invalidate_from)
+    if (inv.pipeline == name)
+      // The config reader checked the template.
+      settings.invalidation_rules.push_back(
+          {inv.table, *binlog::key_template::parse(inv.key)});
+  // Services start in order (services.cpp) and stop in reverse: the hot-key
+  // service outlives this one's pipelines.
+  if (auto* hot = node_.service_of<hotkey_service>();
+      hot && !settings.invalidation_rules.empty())
+    settings.invalidate = [hot](const std::vector<std::string>& keys) {
+      hot->invalidate(keys);
+    };
   if (auto k = keepers_.find(name); k != keepers_.end()) {
     settings.owner = k->second->holder(); // the claim checks the lease's holder
     settings.leased = true;
@@ -191,6 +210,7 @@ void sync_service::count_earlier(const std::string& name,
   t.rows_read += s.rows_read;
   t.rows_applied += s.rows_applied;
   t.reconnects += s.reconnects;
+  t.keys_invalidated += s.keys_invalidated;
 }
 
 void sync_service::take_over(const std::string& name, const std::string& holder) {
@@ -432,6 +452,8 @@ void sync_service::update_metrics() {
     advance_counter(m.rows_read.Add(l), before.rows_read + s.rows_read);
     advance_counter(m.rows_applied.Add(l), before.rows_applied + s.rows_applied);
     advance_counter(m.reconnects.Add(l), before.reconnects + s.reconnects);
+    advance_counter(m.keys_invalidated.Add(l),
+                    before.keys_invalidated + s.keys_invalidated);
     m.lag.Add(l).Set(s.lag_seconds);
     m.inflight.Add(l).Set(static_cast<double>(s.inflight));
     m.inflight_bytes.Add(l).Set(static_cast<double>(s.inflight_bytes));
@@ -484,6 +506,7 @@ nlohmann::json sync_service::pipeline_json(const std::string& name,
       {"inflight_bytes_peak", s.inflight_bytes_peak},
       {"reconnects", s.reconnects},
       {"epoch", s.epoch},
+      {"keys_invalidated", s.keys_invalidated},
       {"ddl_skipped", s.ddl_skipped},
       {"last_skipped_ddl", s.last_skipped_ddl},
       {"snapshot", {{"rows", s.snapshot_rows}, {"expected", s.snapshot_rows_expected}}},

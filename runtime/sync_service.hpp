@@ -137,7 +137,7 @@ private:
   // Counter totals of a pipeline's earlier runs (before a pause or a restart),
   // so that its Prometheus counters keep counting.
   struct totals {
-    uint64_t rows_read = 0, rows_applied = 0, reconnects = 0;
+    uint64_t rows_read = 0, rows_applied = 0, reconnects = 0, keys_invalidated = 0;
   };
   std::map<std::string, totals> earlier_;
   std::map<std::string, sync_pipeline_config> configs_;

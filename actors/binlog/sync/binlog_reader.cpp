@@ -35,7 +35,7 @@ struct stop_pipeline {
 class reader : public pipeline_actor {
 public:
   reader(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st)
-      : pipeline_actor(self, std::move(st)) {}
+      : pipeline_actor(self, std::move(st)), keys_(cfg().invalidation_rules) {}
 
   void run() {
     try {
@@ -1500,12 +1500,20 @@ private:
     auto batch = statements_for(ops, budget_);
     if (!batch.error.empty())
       throw stop_pipeline{key.to_string() + ": " + batch.error};
+    auto stale = keys_.of(ops);
+    if (!stale)
+      throw stop_pipeline{key.to_string() +
+                          ": hotkeys.invalidate_from: " + stale.error() +
+                          "; the pipeline stops before committing the change, so that no "
+                          "cached value outlives it unnoticed"};
     auto& statements = batch.statements;
     for (uint32_t p = 0; p < parts_.size(); ++p)
       statements.push_back(
           checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
+    st_->invalidate(*stale, false);
     apply_on_target(statements, key.to_string() + ": applying a primary key change", key,
                     &ops);
+    st_->invalidate(*stale, true);
     last_handed_ = key;
     for (auto& a : applied_)
       a = key;
@@ -1807,6 +1815,9 @@ private:
         s->key.clear();
     }
     check_collisions(*s, where);
+    s->keep_before_images =
+        std::any_of(cfg().invalidation_rules.begin(), cfg().invalidation_rules.end(),
+                    [&](const invalidation_rule& r) { return r.table == name; });
     schemas_[name] = s;
     return s;
   }
@@ -1855,6 +1866,8 @@ private:
   mysql_config source_;
   size_t source_index_ = 0;
   std::optional<target_session> target_;
+  /// Hot-cache keys of the key changes applied here (apply_in_barrier).
+  cache_keys keys_;
   event_decoder decoder_;
   binlog_position start_;
   std::string gtid_;

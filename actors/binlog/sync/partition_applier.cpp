@@ -21,7 +21,8 @@ public:
   partition_applier(caf::blocking_actor* self, std::shared_ptr<pipeline::shared> st,
                     uint32_t id, binlog_reader_actor reader)
       : pipeline_actor(self, std::move(st)), id_(id), reader_(std::move(reader)),
-        name_("partition " + std::to_string(id_)) {}
+        name_("partition " + std::to_string(id_)),
+        keys_(st_->settings.invalidation_rules) {}
 
   void run() {
     try {
@@ -122,12 +123,17 @@ private:
         fail(name_ + ": " + batch.error);
         return false;
       }
+      auto stale = stale_keys(pending_);
+      if (!stale)
+        return false;
+      st_->invalidate(*stale, false);
       auto& statements = batch.statements;
       auto last = pending_.back().key;
       statements.push_back(
           checkpoint_store_sql(cfg.checkpoint_database, cfg.name, id_, last));
       auto outcome = commit(statements, pending_);
       if (outcome == committed::yes) {
+        st_->invalidate(*stale, true);
         finish(last, count_rows(pending_));
         return true;
       }
@@ -186,6 +192,10 @@ private:
       std::lock_guard<std::mutex> guard{st_->mtx};
       st_->status.partitions[id_].queued += rows;
     }
+    auto stale = stale_keys(r.ops);
+    if (!stale)
+      return;
+    st_->invalidate(*stale, false);
     while (!stopping()) {
       if (budget_ == 0)
         budget_ = session_budget(conn_->connection());
@@ -201,15 +211,16 @@ private:
       statements.push_back(round_store_sql(cfg.checkpoint_database, cfg.name, epoch_,
                                            r.round, r.end.at, r.records));
       auto outcome = commit(statements, r.ops);
-      if (outcome == committed::yes)
-        break;
       if (outcome == committed::stop)
         return;
-      auto done = round_committed(r.round);
+      auto done = outcome == committed::yes ? std::optional<bool>{true}
+                                            : round_committed(r.round);
       if (!done)
         return;
-      if (*done)
+      if (*done) {
+        st_->invalidate(*stale, true);
         break;
+      }
     }
     if (stopping())
       return;
@@ -278,6 +289,9 @@ private:
         std::move(keep, pending_.end(), std::back_inserter(done));
         pending_.erase(keep, pending_.end());
         if (!done.empty()) {
+          // Their keys were made before the commit was sent.
+          if (auto stale = keys_.of(done))
+            st_->invalidate(*stale, true);
           auto rows = count_rows(done);
           pending_rows_ -= std::min(pending_rows_, static_cast<size_t>(rows));
           finish(*k, rows, done);
@@ -293,6 +307,19 @@ private:
       pause(delay.next());
     }
     return false;
+  }
+
+  // The hot-cache keys `ops` make stale, made before they are committed: a key
+  // that cannot be made stops the pipeline with nothing committed, so no change
+  // reaches the target without its invalidation. nullopt then.
+  std::optional<std::vector<std::string>> stale_keys(const std::vector<row_op>& ops) {
+    auto keys = keys_.of(ops);
+    if (keys)
+      return std::move(*keys);
+    fail(name_ + ": hotkeys.invalidate_from: " + keys.error() +
+         "; the pipeline stops before committing the change, so that no cached value "
+         "outlives it unnoticed");
+    return std::nullopt;
   }
 
   static int64_t count_rows(const std::vector<row_op>& ops) {
@@ -333,6 +360,7 @@ private:
   // Received and not yet handled, oldest first.
   std::deque<inbound> inbox_;
   std::string name_;
+  cache_keys keys_;
   std::optional<target_session> conn_;
   // session_budget of conn_; 0 until read after a (re)connect.
   size_t budget_ = 0;

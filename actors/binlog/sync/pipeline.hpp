@@ -36,6 +36,7 @@
 
 #include "actors/binlog/decoder/binlog_position.hpp"
 #include "actors/binlog/decoder/table_filter.hpp"
+#include "actors/binlog/sync/cache_keys.hpp"
 #include "runtime/adapters/mysql_connection.hpp"
 
 namespace shoal::binlog {
@@ -92,6 +93,15 @@ struct pipeline_settings {
   bool leased = false;
   /// Source heartbeat period: an idle source is noticed this often.
   std::chrono::milliseconds heartbeat{500};
+  /// Hot-cache keys made stale by the source tables' changes
+  /// (`hotkeys.invalidate_from`, cache_keys.hpp): a partition hands the keys of
+  /// the rows of each target transaction to `invalidate` right before its
+  /// commit and again after it, in commit order (the first send covers a crash
+  /// between the commit and the second). A key that cannot be made (a column the
+  /// table or the row image lacks, a type keys are not made from) stops the
+  /// pipeline before that commit. Called from the partitions' threads.
+  std::vector<invalidation_rule> invalidation_rules;
+  std::function<void(const std::vector<std::string>& keys)> invalidate;
   /// Receives the pipeline's log lines (error: true for failures).
   std::function<void(bool error, const std::string& line)> log;
   /// Tests only: called at named points; returning true injects a fault there.
@@ -163,6 +173,8 @@ struct pipeline_status {
   uint64_t snapshot_rows_expected = 0;
   /// The ownership epoch this run claimed on the target (0 before it did).
   uint64_t epoch = 0;
+  /// Hot-cache keys handed to pipeline_settings::invalidate.
+  uint64_t keys_invalidated = 0;
   /// DDL statements read but deliberately not applied (routines, triggers,
   /// events, accounts; see pipeline_settings::copy_routines), and the last one.
   uint64_t ddl_skipped = 0;

@@ -138,7 +138,10 @@ std::vector<row_op> ops_for_row(row_kind kind,
       make(op_kind::delete_).before = std::move(change.before);
       make(op_kind::upsert).after = std::move(change.after);
     } else if (complete(change.after)) {
-      make(op_kind::upsert).after = std::move(change.after);
+      auto& op = make(op_kind::upsert);
+      if (table->keep_before_images)
+        op.before = std::move(change.before);
+      op.after = std::move(change.after);
     } else {
       auto& op = make(op_kind::update);
       op.before = std::move(change.before);

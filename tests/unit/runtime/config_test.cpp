@@ -330,6 +330,58 @@ TEST(config, pipeline_start_forms) {
   EXPECT_EQ(p[2].server_id, 9u);
 }
 
+TEST(config, hot_cache_invalidation_names_a_pipeline_a_table_it_reads_and_a_template) {
+  auto doc = minimal();
+  doc["sync"] = json::parse(R"({"pipelines": [
+    {"name": "shop", "source": {"server_id": 7}, "target": {"port": 3307},
+     "include": ["shop.*"], "exclude": ["shop.audit"]}]})");
+  doc["hotkeys"] = json::parse(R"({"invalidate_from": [
+    {"pipeline": "shop", "table": "shop.sku", "key": "sku:{id}"}]})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.error());
+  ASSERT_EQ(ok->hotkeys.invalidate_from.size(), 1u);
+  EXPECT_EQ(ok->hotkeys.invalidate_from[0].pipeline, "shop");
+  EXPECT_EQ(ok->hotkeys.invalidate_from[0].table, "shop.sku");
+  EXPECT_EQ(ok->hotkeys.invalidate_from[0].key, "sku:{id}");
+
+  doc["hotkeys"] = json::parse(R"({"invalidate_from": [
+    {"pipeline": "shops", "table": "shop.sku", "key": "sku:{id}"},
+    {"pipeline": "shop", "table": "shop.*", "key": "sku:{id}"},
+    {"pipeline": "shop", "table": "shop.audit", "key": "a:{id}"},
+    {"pipeline": "shop", "table": "shop.sku", "key": "sku:{id"},
+    {"pipeline": "shop", "table": "shop.sku", "key": "sku", "ttl": 5},
+    {"table": "shop.sku", "key": "sku:{id}"}]})");
+  auto errors = errors_of(doc);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.hotkeys.invalidate_from[0].pipeline: no "
+                       "pipeline shops in $.sync.pipelines"))
+      << joined(errors);
+  EXPECT_TRUE(contains(errors, "config error at $.hotkeys.invalidate_from[1].table: "
+                               "expected one source table as db.table, got \"shop.*\""))
+      << joined(errors);
+  EXPECT_TRUE(contains(errors, "config error at $.hotkeys.invalidate_from[2].table: "
+                               "pipeline shop does not read shop.audit (its "
+                               "include/exclude leave it out)"))
+      << joined(errors);
+  EXPECT_TRUE(contains(errors,
+                       "config error at $.hotkeys.invalidate_from[3].key: the '{' "
+                       "at character 5 is not closed (write '{{' for a brace)"))
+      << joined(errors);
+  EXPECT_TRUE(contains(errors, "config error at $.hotkeys.invalidate_from[4].key: names "
+                               "no column: write the key with {column} placeholders, "
+                               "e.g. \"sku:{id}\""))
+      << joined(errors);
+  auto unknown = std::count_if(errors.begin(), errors.end(), [](const std::string& e) {
+    return e.find("$.hotkeys.invalidate_from[4]") != std::string::npos &&
+           e.find("ttl") != std::string::npos;
+  });
+  EXPECT_EQ(unknown, 1) << joined(errors);
+  auto missing = std::count_if(errors.begin(), errors.end(), [](const std::string& e) {
+    return e.find("$.hotkeys.invalidate_from[5].pipeline") != std::string::npos;
+  });
+  EXPECT_EQ(missing, 1) << joined(errors);
+}
+
 TEST(config, source_candidates_take_the_sources_user_and_password) {
   auto doc = minimal();
   doc["sync"] = json::parse(R"({"pipelines": [

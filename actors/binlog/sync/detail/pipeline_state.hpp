@@ -91,6 +91,23 @@ struct pipeline::shared {
     cv.notify_all();
   }
 
+  /// Hands the hot-cache keys of rows about to be committed (`committed`
+  /// false) or just committed (true) to settings.invalidate. Each key goes out
+  /// twice: before the commit, so that a process killed between the commit and
+  /// the second send has dropped it anyway (a loader reading the source, where
+  /// the change committed long before, finds the new value); and after it, in
+  /// commit order, for a loader reading the target, which might have loaded the
+  /// old value again in between. status.keys_invalidated counts the second.
+  void invalidate(const std::vector<std::string>& keys, bool committed) {
+    if (keys.empty() || !settings.invalidate)
+      return;
+    settings.invalidate(keys);
+    if (!committed)
+      return;
+    std::lock_guard<std::mutex> guard{mtx};
+    status.keys_invalidated += keys.size();
+  }
+
   /// True when a test injects a fault at `point`.
   bool fault(const char* point) const { return settings.fault && settings.fault(point); }
 
