@@ -354,6 +354,17 @@ def hotkey_rows(t, b):
           "JD hotkey's default push interval alone (500 ms, a constant)", "lower", 1)
 
 
+def invalidation_rows(t, b):
+    f = b.get("figures") or {}
+    ttl = f.get("ttl_ms", 1000)
+    scen = "Hot-cache value stale after a source COMMIT, on the last of 3 nodes"
+    if f:
+        scen += f" ({f.get('measured')} changes; shoal: binlog invalidation, hotkeys.invalidate_from)"
+    peer = f"TTL cache: entries expire {ttl} ms after their load (same loader, same polls)"
+    t.add(scen, "ms p50 / p99", [f.get("shoal_p50_ms"), f.get("shoal_p99_ms")],
+          [f.get("ttl_p50_ms"), f.get("ttl_p99_ms")], peer, "lower", 1)
+
+
 def machine_line(m):
     return (f"{m['cpu_model']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, Linux {m['kernel']}, "
             f"Debian {m['debian']}")
@@ -363,8 +374,10 @@ def table_for(results):
     t = Table()
     for name, rows in (("binlog", binlog_rows), ("binlog_transaction", binlog_rows),
                        ("binlog_steady", binlog_steady_rows),
-                       ("token", token_rows), ("hotkey", hotkey_rows)):
-        if name in ("binlog_transaction", "binlog_steady") and name not in results["benches"]:
+                       ("token", token_rows), ("hotkey", hotkey_rows),
+                       ("invalidation", invalidation_rows)):
+        if (name in ("binlog_transaction", "binlog_steady", "invalidation")
+                and name not in results["benches"]):
             continue  # reports from before run-all measured these
         b = results["benches"].get(name, {})
         rows(t, b)

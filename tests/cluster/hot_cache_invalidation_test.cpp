@@ -21,10 +21,13 @@ protected:
   void create_table() {
     for (auto* server : {&source(), &target()}) {
       auto conn = server->connect();
-      conn.exec("CREATE DATABASE shop");
-      conn.exec("CREATE TABLE shop.sku (id INT UNSIGNED PRIMARY KEY, code VARCHAR(20), "
-                "price DECIMAL(10,2))");
-      conn.exec("INSERT INTO shop.sku VALUES (1, 'A', 1.00), (2, 'B2', 5.00)");
+      for (auto sql : {"CREATE DATABASE shop",
+                       "CREATE TABLE shop.sku (id INT UNSIGNED PRIMARY KEY, "
+                       "code VARCHAR(20), price DECIMAL(10,2))",
+                       "INSERT INTO shop.sku VALUES (1, 'A', 1.00), (2, 'B2', 5.00)"}) {
+        auto r = conn.exec(sql);
+        ASSERT_TRUE(r) << sql << ": " << r.error().to_string();
+      }
     }
   }
 
@@ -98,7 +101,8 @@ TEST_F(hot_cache_invalidation_test,
   // before image) are dropped on every node; sku:2, untouched, stays cached.
   auto src = source().connect();
   auto committed = steady_clock::now();
-  src.exec("UPDATE shop.sku SET price = 2.00, code = 'C' WHERE id = 1");
+  auto updated = src.exec("UPDATE shop.sku SET price = 2.00, code = 'C' WHERE id = 1");
+  ASSERT_TRUE(updated && *updated == 1u);
   std::map<std::string, milliseconds> seen;
   ASSERT_TRUE(eventually(
       [&] {
