@@ -118,6 +118,19 @@ typename Inspector::result_type inspect(Inspector& f, invalidate_keys& x) {
   return f(caf::meta::type_name("shoal::msg::invalidate_keys"), x.keys);
 }
 
+/// Families of cached values that are stale (a DDL changed a whole table): every
+/// node drops the value of each key one of them matches. Each pattern is the
+/// `pieces` of an actors/hotkey/core/key_pattern.hpp: literal runs with any
+/// text between them.
+struct invalidate_matching {
+  std::vector<std::vector<std::string>> patterns;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, invalidate_matching& x) {
+  return f(caf::meta::type_name("shoal::msg::invalidate_matching"), x.patterns);
+}
+
 /// A rule set, as the JSON array of $.hotkeys.rules. A node applies it only when
 /// `version` is newer than the rules it has.
 struct hotkey_rules {
@@ -156,6 +169,7 @@ CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::manual_hot))
 CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::invalidate_keys))
 CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hotkey_rules))
 CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::hotkey_peers))
+CAF_ADD_TYPE_ID(shoal_hotkey, (shoal::msg::invalidate_matching))
 CAF_END_TYPE_ID_BLOCK(shoal_hotkey)
 
 namespace shoal::atoms {
@@ -181,6 +195,7 @@ namespace shoal {
 ///   (msg::hot_keys)           keys a shard declared (still) hot
 ///   (msg::cooled_keys)        keys no longer hot
 ///   (msg::invalidate_keys)    cached values to drop
+///   (msg::invalidate_matching) cached values of every key a pattern matches
 ///   (msg::hotkey_rules)       a rule set, adopted when newer
 ///   (atoms::hk_manual) -> (msg::hot_keys)
 ///       The operators' keys it holds (manual, ttl_ms left, 0: no expiry): the
@@ -189,6 +204,7 @@ namespace shoal {
 using hotkey_cache_actor =
     caf::typed_actor<caf::reacts_to<msg::hot_keys>, caf::reacts_to<msg::cooled_keys>,
                      caf::reacts_to<msg::invalidate_keys>,
+                     caf::reacts_to<msg::invalidate_matching>,
                      caf::reacts_to<msg::hotkey_rules>,
                      caf::replies_to<atoms::hk_manual>::with<msg::hot_keys>,
                      caf::reacts_to<atoms::hk_tick>>;
@@ -235,12 +251,14 @@ using hotkey_recorder_actor =
 ///       The live nodes' hot-key actors (status pages).
 ///   (msg::hotkey_rules) -> (uint64_t nodes)
 ///       Sends a rule set to every node's cache actor; answers how many.
-///   (msg::invalidate_keys)    sends it to every node's cache actor
+///   (msg::invalidate_keys), (msg::invalidate_matching)
+///       Sends it to every node's cache actor.
 using hotkey_tracker_actor =
     caf::typed_actor<caf::reacts_to<msg::peer_found>, caf::reacts_to<msg::peer_lost>,
                      caf::replies_to<atoms::hk_peers>::with<msg::hotkey_peers>,
                      caf::replies_to<msg::hotkey_rules>::with<uint64_t>,
-                     caf::reacts_to<msg::invalidate_keys>>;
+                     caf::reacts_to<msg::invalidate_keys>,
+                     caf::reacts_to<msg::invalidate_matching>>;
 
 /// The Redis invalidation follower of a node
 /// (actors/hotkey/actors/invalidation_follower.hpp): drops the cached value of every

@@ -58,6 +58,20 @@ void hotkey_service::invalidate(const std::vector<std::string>& keys) {
     caf::anon_send(tracker_, msg::invalidate_keys{keys});
 }
 
+void hotkey_service::invalidate_matching(
+    const std::vector<std::vector<std::string>>& patterns) {
+  if (patterns.empty())
+    return;
+  std::vector<hotkey::key_pattern> local;
+  for (auto& pieces : patterns)
+    local.push_back({pieces});
+  for (auto& key : p_->view->erase_matching(local))
+    if (sidecar_)
+      sidecar_->invalidated(key);
+  if (tracker_)
+    caf::anon_send(tracker_, msg::invalidate_matching{patterns});
+}
+
 void hotkey_service::flush() {
   caf::scoped_actor self{node_.system()};
   self->request(recorder_, seconds{10}, atoms::hk_flush::value)

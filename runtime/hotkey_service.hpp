@@ -93,6 +93,10 @@ public:
   /// Drops the cached values of `keys` on every node (one message per node).
   void invalidate(const std::vector<std::string>& keys);
 
+  /// Drops, on every node, the cached value of each key one of `patterns` (the
+  /// pieces of a hotkey::key_pattern) matches.
+  void invalidate_matching(const std::vector<std::vector<std::string>>& patterns);
+
   /// Sends the counts recorded so far to the shards and waits (at most 10 s) until
   /// they processed them.
   void flush();

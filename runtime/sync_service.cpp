@@ -193,10 +193,15 @@ binlog::pipeline_settings sync_service::settings_for(const std::string& name) co
   // Services start in order (services.cpp) and stop in reverse: the hot-key
   // service outlives this one's pipelines.
   if (auto* hot = node_.service_of<hotkey_service>();
-      hot && !settings.invalidation_rules.empty())
+      hot && !settings.invalidation_rules.empty()) {
     settings.invalidate = [hot](const std::vector<std::string>& keys) {
       hot->invalidate(keys);
     };
+    settings.invalidate_matching =
+        [hot](const std::vector<std::vector<std::string>>& patterns) {
+          hot->invalidate_matching(patterns);
+        };
+  }
   if (auto k = keepers_.find(name); k != keepers_.end()) {
     settings.owner = k->second->holder(); // the claim checks the lease's holder
     settings.leased = true;

@@ -125,6 +125,19 @@ TEST_F(hot_cache_invalidation_test,
   }
   EXPECT_GE(c.status_section("n1", "sync")["shop"]["keys_invalidated"].get<uint64_t>(),
             2u);
+  // A TRUNCATE names no row: every cached key of the table's templates goes.
+  backend.command({"SET", "sku:2", "(gone)"});
+  auto truncated = src.exec("TRUNCATE TABLE shop.sku");
+  ASSERT_TRUE(truncated) << truncated.error().to_string();
+  EXPECT_TRUE(eventually(
+      [&] {
+        for (auto& n : c.names)
+          if (c.get(n, "sku:2")["value"] != "(gone)")
+            return false;
+        return true;
+      },
+      seconds{10}))
+      << c.dump();
 }
 
 } // namespace

@@ -66,6 +66,9 @@ std::map<std::string, std::function<caf::message(caf::actor)>> samples() {
   add([](caf::actor) { return msg::manual_hot{"sku:42", false, INT64_MAX, INT64_MIN}; });
   add([](caf::actor) { return msg::invalidate_keys{{"sku:42", "sku:43"}}; });
   add([](caf::actor) {
+    return msg::invalidate_matching{{{"sku:", ""}, {std::string{"a\0", 2}}, {}}};
+  });
+  add([](caf::actor) {
     return msg::hotkey_rules{UINT64_MAX, R"([{"key":"*","threshold":3}])"};
   });
   msg::token_update tu{

@@ -1566,6 +1566,13 @@ private:
     drain_all();
     schemas_.clear();
     hints_.clear();
+    // Sent before the DDL runs and again after its checkpoint, as rows' keys are.
+    std::vector<std::vector<std::string>> stale;
+    for (auto& [db, table] : d.tables) {
+      auto p = keys_.patterns_of(db, d.scope == ddl_scope::database ? "" : table);
+      stale.insert(stale.end(), p.begin(), p.end());
+    }
+    st_->invalidate_matching(stale);
     binlog_position at{file_, offset};
     auto before = ddl_state(d, touched);
     bool applied = false;
@@ -1637,6 +1644,7 @@ private:
           checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, after));
     statements.push_back(ddl_intent_clear_sql(cfg().checkpoint_database, cfg().name));
     apply_on_target(statements, where + ": writing the checkpoint after DDL");
+    st_->invalidate_matching(stale);
     ddl_intent_.reset();
     mark_applied_everywhere(after);
     last_handed_ = after;

@@ -61,7 +61,34 @@ std::vector<std::string> key_template::columns() const {
   return out;
 }
 
+std::vector<std::string> key_template::wildcard_pieces() const {
+  std::vector<std::string> out{""};
+  bool after_column = false;
+  for (auto& p : pieces_) {
+    if (!p.column)
+      out.back() += p.text;
+    else if (!after_column)
+      out.emplace_back();
+    after_column = p.column;
+  }
+  return out;
+}
+
 cache_keys::cache_keys(std::vector<invalidation_rule> rules) : rules_(std::move(rules)) {}
+
+std::vector<std::vector<std::string>>
+cache_keys::patterns_of(const std::string& db, const std::string& table) const {
+  std::vector<std::vector<std::string>> out;
+  for (auto& r : rules_) {
+    auto dot = r.table.find('.');
+    if (r.table.compare(0, dot, db) != 0 || dot != db.size())
+      continue;
+    if (!table.empty() && r.table.compare(dot + 1, std::string::npos, table) != 0)
+      continue;
+    out.push_back(r.key.wildcard_pieces());
+  }
+  return out;
+}
 
 namespace {
 

@@ -53,6 +53,10 @@ public:
 
   const std::vector<piece>& pieces() const noexcept { return pieces_; }
 
+  /// Every key it can render, as literal runs with any text between them (the
+  /// pieces of a hotkey::key_pattern): "sku:{id}" gives {"sku:", ""}.
+  std::vector<std::string> wildcard_pieces() const;
+
 private:
   std::string text_;
   std::vector<piece> pieces_;
@@ -72,6 +76,12 @@ public:
   explicit cache_keys(std::vector<invalidation_rule> rules);
 
   bool empty() const noexcept { return rules_.empty(); }
+
+  /// The wildcard_pieces of every rule of table `db`.`table` (of every table of
+  /// `db` when `table` is empty): what a DDL that changes whole tables makes
+  /// stale, since no row names the keys.
+  std::vector<std::vector<std::string>> patterns_of(const std::string& db,
+                                                    const std::string& table) const;
 
   /// The keys of every row change in `ops` (marks have none), in op order,
   /// before image first; a key repeated right after itself is listed once.

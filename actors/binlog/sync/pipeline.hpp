@@ -102,6 +102,12 @@ struct pipeline_settings {
   /// pipeline before that commit. Called from the partitions' threads.
   std::vector<invalidation_rule> invalidation_rules;
   std::function<void(const std::vector<std::string>& keys)> invalidate;
+  /// The same for a DDL that changes a mapped table whole (TRUNCATE, DROP,
+  /// ALTER, RENAME, or its database dropped): no row names the keys, so every
+  /// key its templates can render is stale, given as the pieces of a
+  /// hotkey::key_pattern (key_template::wildcard_pieces).
+  std::function<void(const std::vector<std::vector<std::string>>& patterns)>
+      invalidate_matching;
   /// Receives the pipeline's log lines (error: true for failures).
   std::function<void(bool error, const std::string& line)> log;
   /// Tests only: called at named points; returning true injects a fault there.

@@ -57,6 +57,14 @@ hotkey_cache_actor::behavior_type cache(cache_self self,
           p.feed->publish(hot_event{0, event_kind::invalidate, k, 0, 0, 0, false, {}});
         }
       },
+      [self](msg::invalidate_matching& in) {
+        auto& p = *self->state.p;
+        std::vector<key_pattern> patterns;
+        for (auto& pieces : in.patterns)
+          patterns.push_back({std::move(pieces)});
+        for (auto& k : p.view->erase_matching(patterns))
+          p.feed->publish(hot_event{0, event_kind::invalidate, k, 0, 0, 0, false, {}});
+      },
       [self](msg::hotkey_rules& in) {
         auto& p = *self->state.p;
         if (in.version <= p.rules->current()->version)

@@ -80,6 +80,7 @@ tracker(tracker_self self, std::shared_ptr<node_context> ctx, directory_actor di
       [self](atoms::hk_peers) { return self->state.live; },
       [self](msg::hotkey_rules& r) { return to_every_cache(self, r); },
       [self](msg::invalidate_keys& k) { to_every_cache(self, k); },
+      [self](msg::invalidate_matching& k) { to_every_cache(self, k); },
   };
 }
 

@@ -110,6 +110,23 @@ bool hot_view::erase_value(std::string_view key) {
   return erased;
 }
 
+std::vector<std::string>
+hot_view::erase_matching(const std::vector<key_pattern>& patterns) {
+  std::vector<std::string> keys;
+  {
+    std::shared_lock<std::shared_mutex> guard{lock_};
+    for (auto& [key, info] : info_)
+      for (auto& p : patterns)
+        if (matches(p, key)) {
+          keys.push_back(key);
+          break;
+        }
+  }
+  for (auto& k : keys)
+    erase_value(k);
+  return keys;
+}
+
 cache_stats hot_view::value_stats() const {
   auto sum = values_->stats();
   std::shared_lock<std::shared_mutex> guard{rules_lock_};

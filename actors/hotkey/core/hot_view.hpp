@@ -24,6 +24,7 @@
 
 #include "actors/hotkey/core/hot_cache.hpp"
 #include "actors/hotkey/core/hot_set.hpp"
+#include "actors/hotkey/core/key_pattern.hpp"
 #include "actors/hotkey/core/rule_book.hpp"
 
 namespace shoal::hotkey {
@@ -91,6 +92,10 @@ public:
   /// Drops the value of `key` from every cache that may hold it, and moves its
   /// invalidation generation on; true if a cache held it.
   bool erase_value(std::string_view key);
+
+  /// erase_value for every key (hot now or not) that one of `patterns`
+  /// matches; returns those keys.
+  std::vector<std::string> erase_matching(const std::vector<key_pattern>& patterns);
 
   /// Counters and size of every cache together.
   cache_stats value_stats() const;

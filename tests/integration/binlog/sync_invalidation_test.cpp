@@ -95,6 +95,31 @@ TEST_F(sync_invalidation_test, full_and_noblob_images_name_the_keys_of_both_imag
   }
 }
 
+TEST_F(sync_invalidation_test,
+       a_ddl_on_a_mapped_table_makes_every_key_of_its_templates_stale) {
+  create_tables();
+  received got;
+  std::mutex mtx;
+  std::vector<std::vector<std::string>> patterns;
+  auto s = invalidating("inv_ddl", {"sku:{id}", "code:{code}"}, got);
+  s.invalidate_matching = [&](const std::vector<std::vector<std::string>>& p) {
+    std::lock_guard<std::mutex> guard{mtx};
+    patterns.insert(patterns.end(), p.begin(), p.end());
+  };
+  auto p = start(std::move(s));
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
+  auto conn = source().connect();
+  run(conn, "INSERT INTO inv.sku VALUES (1, 'A', 1, NULL)");
+  // Another table's DDL names no key; this table's does, before and after it ran.
+  run(conn, "TRUNCATE TABLE inv.other");
+  run(conn, "TRUNCATE TABLE inv.sku");
+  ASSERT_TRUE(caught_up(*p));
+  std::lock_guard<std::mutex> guard{mtx};
+  using pieces = std::vector<std::string>;
+  EXPECT_EQ(patterns, (std::vector<pieces>{
+                          {"sku:", ""}, {"code:", ""}, {"sku:", ""}, {"code:", ""}}));
+}
+
 TEST_F(sync_invalidation_test, minimal_images_make_key_column_templates_only) {
   create_tables();
   received got;

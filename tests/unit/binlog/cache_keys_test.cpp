@@ -59,6 +59,25 @@ TEST(key_template, splits_literals_and_placeholders_and_unescapes_braces) {
   EXPECT_EQ(t->columns(), (std::vector<std::string>{"id", "Code"}));
 }
 
+TEST(key_template, wildcard_pieces_are_the_literal_runs_between_placeholders) {
+  auto pieces = [](const std::string& text) {
+    return key_template::parse(text)->wildcard_pieces();
+  };
+  EXPECT_EQ(pieces("sku:{id}"), (std::vector<std::string>{"sku:", ""}));
+  EXPECT_EQ(pieces("{a}:{b}"), (std::vector<std::string>{"", ":", ""}));
+  EXPECT_EQ(pieces("{{x}}{a}{b}!"), (std::vector<std::string>{"{x}", "!"}));
+  cache_keys keys{{{"shop.sku", *key_template::parse("sku:{id}")},
+                   {"shop.sku", *key_template::parse("code:{code}")},
+                   {"shop.stock", *key_template::parse("stock:{id}")},
+                   {"shopx.sku", *key_template::parse("x:{id}")}}};
+  EXPECT_EQ(keys.patterns_of("shop", "sku"),
+            (std::vector<std::vector<std::string>>{{"sku:", ""}, {"code:", ""}}));
+  EXPECT_EQ(keys.patterns_of("shop", "").size(), 3u)
+      << "a dropped database: all its tables";
+  EXPECT_TRUE(keys.patterns_of("shop", "other").empty());
+  EXPECT_TRUE(keys.patterns_of("sho", "").empty());
+}
+
 TEST(key_template, refuses_malformed_templates_saying_where) {
   auto open = key_template::parse("sku:{id");
   ASSERT_FALSE(open);

@@ -1,5 +1,6 @@
 #include "actors/hotkey/core/hot_view.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -24,6 +25,37 @@ TEST(hot_view, a_pushed_key_is_hot_for_its_ttl) {
   EXPECT_FALSE(view.is_hot("sku:42", 1500));
   EXPECT_EQ(view.hot_until("sku:42", 1200), 1500);
   EXPECT_FALSE(view.is_hot("other", 1000));
+}
+
+TEST(key_pattern, literal_runs_with_any_text_between_them) {
+  EXPECT_TRUE(matches(key_pattern{{"sku:", ""}}, "sku:42"));
+  EXPECT_TRUE(matches(key_pattern{{"sku:", ""}}, "sku:"));
+  EXPECT_FALSE(matches(key_pattern{{"sku:", ""}}, "sk:42"));
+  EXPECT_TRUE(matches(key_pattern{{"", ":", ""}}, "a:b"));
+  EXPECT_FALSE(matches(key_pattern{{"", ":", ""}}, "ab"));
+  EXPECT_TRUE(matches(key_pattern{{"p:", "/", "/x"}}, "p:1/2/3/x"));
+  EXPECT_FALSE(matches(key_pattern{{"p:", "/", "/x"}}, "p:1/x"));
+  // The last run is anchored at the end and may not overlap the first.
+  EXPECT_FALSE(matches(key_pattern{{"ab", "ba"}}, "aba"));
+  EXPECT_TRUE(matches(key_pattern{{"exact"}}, "exact"));
+  EXPECT_FALSE(matches(key_pattern{{"exact"}}, "exact!"));
+  EXPECT_FALSE(matches(key_pattern{}, ""));
+}
+
+TEST(hot_view, erase_matching_drops_the_values_of_the_keys_a_pattern_matches) {
+  hot_view view{small()};
+  for (auto k : {"sku:1", "sku:2", "skus", "code:A"}) {
+    view.mark(k, 10, 0, true, 1000);
+    ASSERT_TRUE(view.put_value(k, "v", 1000, 0)) << k;
+  }
+  auto erased = view.erase_matching({key_pattern{{"sku:", ""}}});
+  std::sort(erased.begin(), erased.end());
+  EXPECT_EQ(erased, (std::vector<std::string>{"sku:1", "sku:2"}));
+  EXPECT_FALSE(view.get_value("sku:1", 1000));
+  EXPECT_FALSE(view.get_value("sku:2", 1000));
+  EXPECT_EQ(view.get_value("skus", 1000), "v");
+  EXPECT_EQ(view.get_value("code:A", 1000), "v");
+  EXPECT_TRUE(view.is_hot("sku:1", 1000)) << "keys stay hot; only values go";
 }
 
 TEST(hot_view, a_new_push_extends_and_updates_the_count) {

@@ -108,6 +108,12 @@ struct pipeline::shared {
     status.keys_invalidated += keys.size();
   }
 
+  /// invalidate() for the key families of a DDL (settings.invalidate_matching).
+  void invalidate_matching(const std::vector<std::vector<std::string>>& patterns) {
+    if (!patterns.empty() && settings.invalidate_matching)
+      settings.invalidate_matching(patterns);
+  }
+
   /// True when a test injects a fault at `point`.
   bool fault(const char* point) const { return settings.fault && settings.fault(point); }
 
