@@ -454,6 +454,11 @@ void read_invalidate_from(json_reader& r, config& c) {
     inv.table = e.string("table", std::nullopt);
     inv.key = e.string("key", std::nullopt);
     e.finish();
+    for (auto [field, value] :
+         {std::pair{"pipeline", &inv.pipeline}, std::pair{"table", &inv.table},
+          std::pair{"key", &inv.key}})
+      if (value->empty() && e.value().contains(field))
+        e.error("must not be empty", field);
     auto p = std::find_if(
         c.sync.pipelines.begin(), c.sync.pipelines.end(),
         [&](const sync_pipeline_config& s) { return s.name == inv.pipeline; });

@@ -72,6 +72,19 @@ void hotkey_service::invalidate_matching(
     caf::anon_send(tracker_, msg::invalidate_matching{patterns});
 }
 
+void hotkey_service::invalidation_gate::keys(const std::vector<std::string>& keys) {
+  std::lock_guard<std::mutex> guard{mtx};
+  if (service)
+    service->invalidate(keys);
+}
+
+void hotkey_service::invalidation_gate::matching(
+    const std::vector<std::vector<std::string>>& patterns) {
+  std::lock_guard<std::mutex> guard{mtx};
+  if (service)
+    service->invalidate_matching(patterns);
+}
+
 void hotkey_service::flush() {
   caf::scoped_actor self{node_.system()};
   self->request(recorder_, seconds{10}, atoms::hk_flush::value)

@@ -69,6 +69,7 @@ nlohmann::json rules_json(const std::vector<hotkey::hotkey_rule>& rules) {
 hotkey_service::hotkey_service(node& n, std::shared_ptr<hotkey::node_context> p,
                                std::shared_ptr<const hotkey::rule_set> rules)
     : node_(n), p_(std::move(p)), reader_(protection_of(n.cfg().hotkeys), p_) {
+  gate_->service = this; // the services after this one start once it is built
   auto& cfg = n.cfg();
   auto& h = cfg.hotkeys;
   p_->rules = std::make_shared<hotkey::rule_book>(std::move(rules));
@@ -116,6 +117,10 @@ hotkey_service::~hotkey_service() {
 void hotkey_service::stop() {
   if (stopping_.exchange(true))
     return;
+  {
+    std::lock_guard<std::mutex> guard{gate_->mtx};
+    gate_->service = nullptr;
+  }
   if (sidecar_)
     sidecar_->stop();
   auto quit = [](auto& a) {

@@ -97,6 +97,19 @@ public:
   /// pieces of a hotkey::key_pattern) matches.
   void invalidate_matching(const std::vector<std::vector<std::string>>& patterns);
 
+  /// invalidate() and invalidate_matching() for callers that may outlive this
+  /// service (a sync pipeline's threads): once the service stops, they do
+  /// nothing. Thread-safe.
+  struct invalidation_gate {
+    void keys(const std::vector<std::string>& keys);
+    void matching(const std::vector<std::vector<std::string>>& patterns);
+
+    std::mutex mtx;
+    /// Null once the service stopped.
+    hotkey_service* service = nullptr;
+  };
+  std::shared_ptr<invalidation_gate> gate() const { return gate_; }
+
   /// Sends the counts recorded so far to the shards and waits (at most 10 s) until
   /// they processed them.
   void flush();
@@ -115,6 +128,7 @@ private:
 
   node& node_;
   std::shared_ptr<hotkey::node_context> p_;
+  std::shared_ptr<invalidation_gate> gate_ = std::make_shared<invalidation_gate>();
   hotkey::cache_reader reader_;
   /// Shard and cache nodes the peer tracker knows live (empty if it does not answer).
   std::pair<std::vector<std::string>, std::vector<std::string>> live_peers() const;

@@ -190,16 +190,17 @@ binlog::pipeline_settings sync_service::settings_for(const std::string& name) co
       // The config reader checked the template.
       settings.invalidation_rules.push_back(
           {inv.table, *binlog::key_template::parse(inv.key)});
-  // Services start in order (services.cpp) and stop in reverse: the hot-key
-  // service outlives this one's pipelines.
+  // Through the service's gate: a partition stuck in a statement past
+  // pipeline::stop's wait may still send after the hot-key service is gone.
   if (auto* hot = node_.service_of<hotkey_service>();
       hot && !settings.invalidation_rules.empty()) {
-    settings.invalidate = [hot](const std::vector<std::string>& keys) {
-      hot->invalidate(keys);
+    auto gate = hot->gate();
+    settings.invalidate = [gate](const std::vector<std::string>& keys) {
+      gate->keys(keys);
     };
     settings.invalidate_matching =
-        [hot](const std::vector<std::vector<std::string>>& patterns) {
-          hot->invalidate_matching(patterns);
+        [gate](const std::vector<std::vector<std::string>>& patterns) {
+          gate->matching(patterns);
         };
   }
   if (auto k = keepers_.find(name); k != keepers_.end()) {

@@ -46,6 +46,10 @@ public:
         return;
       if (!prepare())
         return;
+      // Keys of rows a previous run committed may have gone out only before
+      // their commit (it died in between), and a snapshot copy names no row:
+      // every key of the templates is stale once, here.
+      st_->invalidate_matching(keys_.patterns_of({}, {}));
       stream();
     } catch (stop_pipeline& e) {
       // While stopping (asked to, or after a partition failed) the reason is
@@ -1568,10 +1572,11 @@ private:
     hints_.clear();
     // Sent before the DDL runs and again after its checkpoint, as rows' keys are.
     std::vector<std::vector<std::string>> stale;
-    for (auto& [db, table] : d.tables) {
-      auto p = keys_.patterns_of(db, d.scope == ddl_scope::database ? "" : table);
-      stale.insert(stale.end(), p.begin(), p.end());
-    }
+    if (d.scope != ddl_scope::other)
+      for (auto& [db, table] : d.tables) {
+        auto p = keys_.patterns_of(db, d.scope == ddl_scope::database ? "" : table);
+        stale.insert(stale.end(), p.begin(), p.end());
+      }
     st_->invalidate_matching(stale);
     binlog_position at{file_, offset};
     auto before = ddl_state(d, touched);
@@ -1825,7 +1830,9 @@ private:
     check_collisions(*s, where);
     s->keep_before_images =
         std::any_of(cfg().invalidation_rules.begin(), cfg().invalidation_rules.end(),
-                    [&](const invalidation_rule& r) { return r.table == name; });
+                    [&](const invalidation_rule& r) {
+                      return strcasecmp(r.table.c_str(), name.c_str()) == 0;
+                    });
     schemas_[name] = s;
     return s;
   }

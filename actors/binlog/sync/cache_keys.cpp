@@ -81,9 +81,10 @@ cache_keys::patterns_of(const std::string& db, const std::string& table) const {
   std::vector<std::vector<std::string>> out;
   for (auto& r : rules_) {
     auto dot = r.table.find('.');
-    if (r.table.compare(0, dot, db) != 0 || dot != db.size())
+    if (!db.empty() &&
+        (dot != db.size() || strncasecmp(r.table.c_str(), db.c_str(), dot)))
       continue;
-    if (!table.empty() && r.table.compare(dot + 1, std::string::npos, table) != 0)
+    if (!table.empty() && strcasecmp(r.table.c_str() + dot + 1, table.c_str()))
       continue;
     out.push_back(r.key.wildcard_pieces());
   }
@@ -137,7 +138,7 @@ cache_keys::bind(const std::shared_ptr<const table_schema>& table, std::string& 
   auto name = table->source_db + "." + table->source_table;
   std::vector<bound> out;
   for (auto& r : rules_) {
-    if (r.table != name)
+    if (strcasecmp(r.table.c_str(), name.c_str()) != 0)
       continue;
     bound b{&r.key, {}};
     for (auto& p : r.key.pieces()) {

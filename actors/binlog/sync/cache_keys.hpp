@@ -78,8 +78,9 @@ public:
   bool empty() const noexcept { return rules_.empty(); }
 
   /// The wildcard_pieces of every rule of table `db`.`table` (of every table of
-  /// `db` when `table` is empty): what a DDL that changes whole tables makes
-  /// stale, since no row names the keys.
+  /// `db` when `table` is empty; of every rule when both are): what a DDL that
+  /// changes whole tables makes stale, since no row names the keys. Names
+  /// compare case-insensitively (lower_case_table_names).
   std::vector<std::vector<std::string>> patterns_of(const std::string& db,
                                                     const std::string& table) const;
 

@@ -124,6 +124,10 @@ hot_view::erase_matching(const std::vector<key_pattern>& patterns) {
   }
   for (auto& k : keys)
     erase_value(k);
+  // A load in flight for a key that turns hot only now read the old data too:
+  // moving every generation on keeps it out (erase_matching is rare).
+  for (auto& g : generations_)
+    g.fetch_add(1, std::memory_order_acq_rel);
   return keys;
 }
 

@@ -110,14 +110,45 @@ TEST_F(sync_invalidation_test,
   ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
   auto conn = source().connect();
   run(conn, "INSERT INTO inv.sku VALUES (1, 'A', 1, NULL)");
-  // Another table's DDL names no key; this table's does, before and after it ran.
+  // Every key of the templates at the start (a previous run may have died
+  // between a commit and its second send); then another table's DDL names no
+  // key, and this table's does, before and after it ran.
   run(conn, "TRUNCATE TABLE inv.other");
   run(conn, "TRUNCATE TABLE inv.sku");
   ASSERT_TRUE(caught_up(*p));
   std::lock_guard<std::mutex> guard{mtx};
   using pieces = std::vector<std::string>;
-  EXPECT_EQ(patterns, (std::vector<pieces>{
-                          {"sku:", ""}, {"code:", ""}, {"sku:", ""}, {"code:", ""}}));
+  EXPECT_EQ(patterns, (std::vector<pieces>{{"sku:", ""},
+                                           {"code:", ""},
+                                           {"sku:", ""},
+                                           {"code:", ""},
+                                           {"sku:", ""},
+                                           {"code:", ""}}));
+}
+
+TEST_F(sync_invalidation_test, keys_go_out_before_the_commit_and_again_after_it) {
+  create_tables();
+  // For each send of sku:77: whether the target held the row then.
+  std::mutex mtx;
+  std::vector<bool> committed_at_send;
+  auto s = settings("inv_order", 2);
+  s.invalidation_rules.push_back({"inv.sku", *binlog::key_template::parse("sku:{id}")});
+  s.invalidate = [&](const std::vector<std::string>& keys) {
+    if (std::find(keys.begin(), keys.end(), "sku:77") == keys.end())
+      return;
+    auto dst = target().connect();
+    auto n = run(dst, "SELECT COUNT(*) FROM inv.sku WHERE id = 77").rows.at(0).at(0);
+    std::lock_guard<std::mutex> guard{mtx};
+    committed_at_send.push_back(n == "1");
+  };
+  auto p = start(std::move(s));
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
+  auto conn = source().connect();
+  run(conn, "INSERT INTO inv.sku VALUES (77, 'Q', 1, NULL)");
+  ASSERT_TRUE(caught_up(*p));
+  std::lock_guard<std::mutex> guard{mtx};
+  EXPECT_EQ(committed_at_send, (std::vector<bool>{false, true}));
+  EXPECT_EQ(p->status().keys_invalidated, 1u) << "counted once, after the commit";
 }
 
 TEST_F(sync_invalidation_test, minimal_images_make_key_column_templates_only) {

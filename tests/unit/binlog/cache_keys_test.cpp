@@ -76,6 +76,8 @@ TEST(key_template, wildcard_pieces_are_the_literal_runs_between_placeholders) {
       << "a dropped database: all its tables";
   EXPECT_TRUE(keys.patterns_of("shop", "other").empty());
   EXPECT_TRUE(keys.patterns_of("sho", "").empty());
+  EXPECT_EQ(keys.patterns_of("SHOP", "Sku").size(), 2u) << "lower_case_table_names";
+  EXPECT_EQ(keys.patterns_of("", "").size(), 4u) << "every rule";
 }
 
 TEST(key_template, refuses_malformed_templates_saying_where) {

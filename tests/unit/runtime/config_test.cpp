@@ -350,7 +350,8 @@ TEST(config, hot_cache_invalidation_names_a_pipeline_a_table_it_reads_and_a_temp
     {"pipeline": "shop", "table": "shop.audit", "key": "a:{id}"},
     {"pipeline": "shop", "table": "shop.sku", "key": "sku:{id"},
     {"pipeline": "shop", "table": "shop.sku", "key": "sku", "ttl": 5},
-    {"table": "shop.sku", "key": "sku:{id}"}]})");
+    {"table": "shop.sku", "key": "sku:{id}"},
+    {"pipeline": "shop", "table": "", "key": ""}]})");
   auto errors = errors_of(doc);
   EXPECT_TRUE(contains(errors,
                        "config error at $.hotkeys.invalidate_from[0].pipeline: no "
@@ -380,6 +381,12 @@ TEST(config, hot_cache_invalidation_names_a_pipeline_a_table_it_reads_and_a_temp
     return e.find("$.hotkeys.invalidate_from[5].pipeline") != std::string::npos;
   });
   EXPECT_EQ(missing, 1) << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.hotkeys.invalidate_from[6].table: must not be empty"))
+      << joined(errors);
+  EXPECT_TRUE(contains(
+      errors, "config error at $.hotkeys.invalidate_from[6].key: must not be empty"))
+      << joined(errors);
 }
 
 TEST(config, source_candidates_take_the_sources_user_and_password) {
