@@ -461,6 +461,7 @@ private:
         for (uint32_t p = 0; p < st_->status.partitions.size() && p < keys->size(); ++p)
           st_->status.partitions[p].applied = *(*keys)[p];
       }
+      mark_running();
       return true;
     }
     // A snapshot that lost its source connection copies again on a new one.
@@ -631,6 +632,7 @@ private:
   // Every partition starts at `key` (first start of the pipeline).
   void store_initial(const change_key& key) {
     store_all(key);
+    mark_running();
     for (auto& p : parts_)
       self_->send(p, partition_start{key, epoch_});
     st_->log(false, "starting at " + key.at.to_string());
@@ -647,6 +649,11 @@ private:
     acc_groups_ = 0;
     last_group_end_ = key.at;
   }
+
+  // The start position is applied: wait_applied() can succeed from here on,
+  // so status() must not still say "starting" or "snapshot" (stream() would
+  // say "running" a moment later).
+  void mark_running() { st_->set_state(pipeline_state::running); }
 
   void mark_applied_everywhere(const change_key& key) {
     for (auto& a : applied_)
