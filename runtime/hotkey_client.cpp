@@ -39,11 +39,7 @@ hotkey::cache_read hotkey_service::get(const std::string& key,
 }
 
 void hotkey_service::invalidate(const std::string& key) {
-  p_->view->erase_value(key);
-  if (sidecar_)
-    sidecar_->invalidated(key);
-  if (tracker_)
-    caf::anon_send(tracker_, msg::invalidate_keys{{key}});
+  invalidate(std::vector<std::string>{key});
 }
 
 void hotkey_service::invalidate(const std::vector<std::string>& keys) {

@@ -53,6 +53,15 @@ protected:
         << c.dump();
   }
 
+  // Whether every node serves `value` for `key` now.
+  static bool served_everywhere(hot_cluster& c, const std::string& key,
+                                const std::string& value) {
+    for (auto& n : c.names)
+      if (c.get(n, key)["value"] != value)
+        return false;
+    return true;
+  }
+
   // Makes `key` hot everywhere and cached on every node with `value`.
   void cache_everywhere(hot_cluster& c, const std::string& key,
                         const std::string& value) {
@@ -118,14 +127,8 @@ TEST_F(hot_cache_invalidation_test,
     std::cout << "sku:1 reloaded on " << n << " " << t.count()
               << " ms after the source's COMMIT returned (polled through HTTP)\n";
   // code:A went in the same message as sku:1, dropped right after it.
-  EXPECT_TRUE(eventually(
-      [&] {
-        for (auto& n : c.names)
-          if (c.get(n, "code:A")["value"] != "(none)")
-            return false;
-        return true;
-      },
-      seconds{5}))
+  EXPECT_TRUE(
+      eventually([&] { return served_everywhere(c, "code:A", "(none)"); }, seconds{5}))
       << c.dump();
   for (auto& n : c.names) {
     auto untouched = c.get(n, "sku:2");
@@ -138,14 +141,8 @@ TEST_F(hot_cache_invalidation_test,
   backend.command({"SET", "sku:2", "(gone)"});
   auto truncated = src.exec("TRUNCATE TABLE shop.sku");
   ASSERT_TRUE(truncated) << truncated.error().to_string();
-  EXPECT_TRUE(eventually(
-      [&] {
-        for (auto& n : c.names)
-          if (c.get(n, "sku:2")["value"] != "(gone)")
-            return false;
-        return true;
-      },
-      seconds{10}))
+  EXPECT_TRUE(
+      eventually([&] { return served_everywhere(c, "sku:2", "(gone)"); }, seconds{10}))
       << c.dump();
 }
 
