@@ -114,7 +114,9 @@ class Demo:
         up = http_json(self.servers.standin_url + "/stats") or {}
         versions = self.servers.stored_token_version() - self.version_at_start
         ok = verdict.summary(verdict.checks(self.settings, self.evidence, verify, results, up,
-                                            versions, ran_s, self.version_at_start > 0),
+                                            versions, ran_s, self.version_at_start > 0,
+                                            verdict.takeovers_logged(self.work,
+                                                                     self.cluster.names)),
                                   self.work)
         if not ok:
             self.keep = True
