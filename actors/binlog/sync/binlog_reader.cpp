@@ -1307,8 +1307,9 @@ private:
   //
   // Complete transactions gather in the next round while one round is in
   // flight; when it is done (every partition it went to committed) the next
-  // goes out at once, its transactions spread over the partitions by writeset
-  // (writeset.hpp). A round's end is the end of its last group; every
+  // goes out at once, its transactions spread by writeset (writeset.hpp) over
+  // as many partitions as its size calls for (round_partitions: a share of
+  // batch_rows / 8 rows each). A round's end is the end of its last group; every
   // partition's checkpoint moves there, and each partition's sync_round row
   // says which of the round's groups it committed, so a round cut short by a
   // crash is read again and only its other groups applied
@@ -1382,7 +1383,10 @@ private:
       sets.push_back(std::move(t.ws));
       rows.push_back(t.rows);
     }
-    auto where = assign_transactions(sets, rows, n);
+    // A small round (a quiet source, or a steady one caught up) is one commit.
+    auto used =
+        round_partitions(next_rows_, n, std::max<size_t>(1, cfg().batch_rows / 8));
+    auto where = assign_transactions(sets, rows, used);
     std::vector<round_share> shares(n);
     std::vector<std::vector<uint32_t>> groups(n);
     for (size_t i = 0; i < next_.size(); ++i) {

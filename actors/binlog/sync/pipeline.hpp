@@ -63,7 +63,8 @@ struct pipeline_settings {
   /// Commit whole source transactions: a reader of the target never sees part
   /// of one. They go out in rounds, spread over the partitions by writeset
   /// (transactions that touch a common row stay on one partition, in source
-  /// order), each round committed before the next. Off: rows by key, a
+  /// order; one partition per batch_rows / 8 rows of the round), each round
+  /// committed before the next. Off: rows by key, a
   /// transaction's rows committed by different partitions at different times.
   bool whole_transactions = false;
   /// Where to start without a checkpoint.

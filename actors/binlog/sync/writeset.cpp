@@ -133,6 +133,14 @@ std::vector<uint32_t> assign_transactions(const std::vector<writeset>& writesets
   return out;
 }
 
+uint32_t round_partitions(size_t rows, uint32_t partitions, size_t rows_per_share) {
+  if (partitions <= 1)
+    return 1;
+  auto share = std::max<size_t>(1, rows_per_share);
+  auto wanted = (rows + share - 1) / share;
+  return static_cast<uint32_t>(std::clamp<size_t>(wanted, 1, partitions));
+}
+
 std::string encode_groups(const std::vector<uint32_t>& ascending) {
   std::string out;
   uint32_t prev = 0;

@@ -49,6 +49,13 @@ std::vector<uint32_t> assign_transactions(const std::vector<writeset>& writesets
                                           const std::vector<size_t>& rows,
                                           uint32_t partitions);
 
+/// How many of `partitions` a round of `rows` row changes goes to: one per
+/// `rows_per_share` started, at least one. Each partition a round goes to is a
+/// commit the round waits for (a round trip and a flush on the target), so a
+/// small round is one commit, and a round spreads only once a partition's share
+/// costs more to apply than another commit does.
+uint32_t round_partitions(size_t rows, uint32_t partitions, size_t rows_per_share);
+
 /// A set of group ordinals as stored on the target: ascending, delta varints.
 std::string encode_groups(const std::vector<uint32_t>& ascending);
 

@@ -72,6 +72,18 @@ TEST(sync_writeset, transactions_on_one_row_share_a_partition_and_others_spread)
   EXPECT_EQ(assign_transactions(ws, {1, 1, 1, 2, 1, 1}, 1), std::vector<uint32_t>(6, 0));
 }
 
+TEST(sync_writeset, a_small_round_is_one_commit_and_a_large_one_spreads) {
+  EXPECT_EQ(round_partitions(0, 4, 125), 1u);
+  EXPECT_EQ(round_partitions(40, 4, 125), 1u);
+  EXPECT_EQ(round_partitions(125, 4, 125), 1u);
+  EXPECT_EQ(round_partitions(126, 4, 125), 2u);
+  EXPECT_EQ(round_partitions(375, 4, 125), 3u);
+  EXPECT_EQ(round_partitions(4000, 4, 125), 4u);
+  EXPECT_EQ(round_partitions(4000, 1, 125), 1u);
+  // A share of 0 rows is taken as 1: every row its own partition, up to the count.
+  EXPECT_EQ(round_partitions(3, 8, 0), 3u);
+}
+
 TEST(sync_writeset, a_key_change_touches_the_old_and_the_new_row) {
   auto t = table("t");
   row_op del;
