@@ -8,7 +8,9 @@ namespace {
 
 bool is_mariadb(const mysql_connection& conn);
 
-mysql_expected<mysql_ok> set_up(mysql_connection& conn) {
+/// Sets the session up; the answer says whether its row events are still
+/// annotated in the target's binlog (see target_session::annotates_rows).
+mysql_expected<bool> set_up(mysql_connection& conn) {
   auto r = conn.exec(target_session::session_settings_sql());
   if (!r)
     return r.error();
@@ -18,9 +20,17 @@ mysql_expected<mysql_ok> set_up(mysql_connection& conn) {
   // transaction after this many idle seconds; a transaction of shoal's is never
   // idle that long between its statements. Best effort: servers without the
   // variable (MySQL, MariaDB before 10.3) keep their default.
-  if (is_mariadb(conn))
-    (void)conn.exec("SET SESSION idle_transaction_timeout=30");
-  return mysql_ok{};
+  if (!is_mariadb(conn))
+    return false;
+  (void)conn.exec("SET SESSION idle_transaction_timeout=30");
+  // Needs BINLOG ADMIN (or SUPER); without it the session keeps the server's
+  // setting.
+  auto off = conn.exec("SET SESSION binlog_annotate_row_events=0");
+  if (off)
+    return false;
+  auto on = conn.query("SELECT @@session.binlog_annotate_row_events");
+  return !on || on->rows.empty() || on->rows[0].empty() || !on->rows[0][0] ||
+         *on->rows[0][0] != "0";
 }
 
 // query_batch leaves its index alone when no statement ran.
@@ -45,10 +55,12 @@ mysql_expected<target_session> target_session::open(const mysql_config& config,
   auto conn = mysql_connection::connect(config);
   if (!conn)
     return conn.error();
-  if (auto s = set_up(*conn); !s)
-    return s.error();
+  auto annotated = set_up(*conn);
+  if (!annotated)
+    return annotated.error();
   target_session session{std::move(*conn), std::move(identity)};
   session.compound_statements_ = is_mariadb(session.conn_);
+  session.annotates_ = *annotated;
   return session;
 }
 
@@ -56,7 +68,11 @@ mysql_expected<mysql_ok> target_session::recover() {
   if (auto r = conn_.reconnect(); !r)
     return r.error();
   compound_statements_ = is_mariadb(conn_);
-  return set_up(conn_);
+  auto annotated = set_up(conn_);
+  if (!annotated)
+    return annotated.error();
+  annotates_ = *annotated;
+  return mysql_ok{};
 }
 
 std::optional<mysql_error> target_session::fence_error(const mysql_result& owner) const {

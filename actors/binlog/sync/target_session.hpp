@@ -109,6 +109,14 @@ public:
   /// The most bytes of statements apply_generated joins into one text.
   static constexpr size_t batch_text_bytes = 64 * 1024;
 
+  /// Whether this session's row events carry their statement's text in the
+  /// target's binlog (Annotate_rows). shoal turns that off on MariaDB: its batch
+  /// statements are not what the source ran, and their text (hex literals, 64
+  /// KiB texts) made the target's binlog about half as large again and cost the
+  /// target ~10% of its apply rate. Setting it needs BINLOG ADMIN (or SUPER);
+  /// without that the server's setting stays, and this says so.
+  bool annotates_rows() const { return annotates_; }
+
   void set_epoch(uint64_t epoch) { identity_.epoch = epoch; }
   uint64_t epoch() const { return identity_.epoch; }
 
@@ -147,6 +155,7 @@ private:
 
   mysql_connection conn_;
   target_identity identity_;
+  bool annotates_ = false;
   // The target runs anonymous compound statements (MariaDB): the owner fence
   // can travel with COMMIT.
   bool compound_statements_ = false;

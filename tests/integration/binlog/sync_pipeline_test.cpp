@@ -671,5 +671,76 @@ TEST_F(sync_pipeline_test, a_statement_based_change_mid_stream_stops_with_its_po
   EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM x.t").rows.at(0).at(0), "1");
 }
 
+// The Annotate_rows and row events in the target's binlog from `from` on.
+std::pair<int, int> annotated_and_row_events(mysql_connection& dst,
+                                             const binlog::binlog_position& from) {
+  auto events = run(dst, "SHOW BINLOG EVENTS IN '" + from.file + "' FROM " +
+                             std::to_string(from.pos));
+  int annotated = 0;
+  int rows = 0;
+  for (auto& e : events.rows) {
+    auto type = e.at(2).value_or("");
+    annotated += type == "Annotate_rows";
+    rows += type.find("_rows") != std::string::npos && type != "Annotate_rows";
+  }
+  return {annotated, rows};
+}
+
+TEST_F(sync_pipeline_test, batch_statements_are_not_annotated_in_the_targets_binlog) {
+  // shoal's statements are not the source's: with BINLOG ADMIN its sessions turn
+  // annotation off; without it the pipeline says so and still applies.
+  auto src = source().connect();
+  auto dst = target().connect();
+  for (auto* c : {&src, &dst}) {
+    run(*c, "CREATE DATABASE ann");
+    run(*c, "CREATE TABLE ann.t (id INT PRIMARY KEY, v VARCHAR(20))");
+  }
+  run(dst, "CREATE USER 'plain'@'%' IDENTIFIED BY 'plain-pw'");
+  run(dst, "GRANT ALL ON `ann`.* TO 'plain'@'%'");
+  run(dst, "GRANT ALL ON `shoal`.* TO 'plain'@'%'");
+  for (bool admin : {true, false}) {
+    SCOPED_TRACE(admin ? "with BINLOG ADMIN" : "without BINLOG ADMIN");
+    auto from = master_position(dst);
+    std::mutex mtx;
+    std::vector<std::string> lines;
+    auto s = settings(admin ? "ann_admin" : "ann_plain", 2);
+    if (!admin) {
+      s.target.user = "plain";
+      s.target.password = "plain-pw";
+    }
+    s.log = [&](bool, const std::string& line) {
+      std::lock_guard<std::mutex> guard{mtx};
+      lines.push_back(line);
+    };
+    auto p = start(std::move(s));
+    ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
+    auto base = admin ? 0 : 100;
+    for (int i = 0; i < 20; ++i)
+      run(src, "INSERT INTO ann.t VALUES (" + std::to_string(base + i) + ", 'v')");
+    ASSERT_TRUE(caught_up(*p));
+    EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM ann.t WHERE id >= " + std::to_string(base) +
+                           " AND id < " + std::to_string(base + 100))
+                  .rows.at(0)
+                  .at(0),
+              "20");
+    auto [annotated, rows] = annotated_and_row_events(dst, from);
+    EXPECT_GT(rows, 0);
+    bool warned = false;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      for (auto& l : lines)
+        warned = warned || l.find("BINLOG ADMIN") != std::string::npos;
+    }
+    if (admin) {
+      EXPECT_EQ(annotated, 0);
+      EXPECT_FALSE(warned);
+    } else {
+      EXPECT_GT(annotated, 0);
+      EXPECT_TRUE(warned);
+    }
+    p->stop();
+  }
+}
+
 } // namespace
 } // namespace shoal::test
