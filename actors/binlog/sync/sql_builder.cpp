@@ -15,16 +15,18 @@ namespace {
 template <class... Ts> struct overload : Ts... { using Ts::operator()...; };
 template <class... Ts> overload(Ts...) -> overload<Ts...>;
 
+// The hottest loop of a catch-up's statements (7% of the node's samples when
+// it appended one digit at a time): written through a pointer.
 std::string hex_literal(std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2 + 3);
-  out += "x'";
+  std::string out(bytes.size() * 2 + 3, '\'');
+  char* at = out.data();
+  *at++ = 'x';
+  ++at; // the opening quote
   for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
+    *at++ = digits[c >> 4];
+    *at++ = digits[c & 15];
   }
-  out += '\'';
   return out;
 }
 
