@@ -1,5 +1,7 @@
 #include "actors/binlog/sync/change_event.hpp"
 
+#include "actors/binlog/decoder/event_type.hpp"
+
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -145,6 +147,22 @@ json float_number(float v) {
   return d;
 }
 
+/// Text in character set `cs` as UTF-8.
+expected<std::string, std::string> to_utf8(const std::string& bytes,
+                                           const std::string& cs) {
+  if (cs == "utf8mb4" || cs == "utf8mb3" || cs == "utf8" || cs == "ascii") {
+    int max = cs == "ascii" ? 1 : cs == "utf8mb4" ? 4 : 3;
+    if (!valid_utf8(bytes, max))
+      return fail("bytes that are not valid " + cs);
+    return bytes;
+  }
+  if (cs == "latin1")
+    return latin1_to_utf8(bytes);
+  return fail("text in character set " + cs +
+              ", which change events do not convert (utf8mb4, utf8mb3, ascii, latin1 "
+              "and binary are)");
+}
+
 expected<json, std::string> bytes_text(const std::string& bytes, const column_format& f) {
   if (f.json) {
     auto doc = json::parse(bytes, nullptr, false);
@@ -152,23 +170,78 @@ expected<json, std::string> bytes_text(const std::string& bytes, const column_fo
       return doc;
     // A JSON column of MariaDB without its CHECK may hold any text.
   }
-  auto& cs = f.charset;
-  if (cs.empty() || cs == "binary")
+  if (f.charset.empty() || f.charset == "binary")
     return json(base64(bytes));
-  if (cs == "utf8mb4" || cs == "utf8mb3" || cs == "utf8" || cs == "ascii") {
-    int max = cs == "ascii" ? 1 : cs == "utf8mb4" ? 4 : 3;
-    if (!valid_utf8(bytes, max))
-      return fail("bytes that are not valid " + cs);
-    return json(bytes);
-  }
-  if (cs == "latin1")
-    return json(latin1_to_utf8(bytes));
-  return fail("text in character set " + cs +
-              ", which change events do not convert (utf8mb4, utf8mb3, ascii, latin1 "
-              "and binary are)");
+  auto text = to_utf8(bytes, f.charset);
+  if (!text)
+    return fail(text.error());
+  return json(std::move(*text));
 }
 
 } // namespace
+
+expected<std::vector<column_format>, std::string>
+formats_of(const table_map& tm, const std::function<std::string(uint32_t)>& charset_of) {
+  auto where = "`" + tm.schema + "`.`" + tm.table + "`";
+  std::vector<column_format> out;
+  out.reserve(tm.columns.size());
+  for (size_t i = 0; i < tm.columns.size(); ++i) {
+    auto& c = tm.columns[i];
+    if (!c.name)
+      return fail("the binlog names no columns of " + where +
+                  " (binlog_row_metadata is not FULL); change events take names and "
+                  "types from the binlog: SET GLOBAL binlog_row_metadata = 'FULL' on the "
+                  "source");
+    column_format f;
+    f.name = *c.name;
+    auto type = static_cast<column_type>(c.real_type);
+    switch (type) {
+    case column_type::varchar:
+    case column_type::var_string:
+    case column_type::string:
+    case column_type::tiny_blob:
+    case column_type::medium_blob:
+    case column_type::long_blob:
+    case column_type::blob:
+    case column_type::enum_:
+    case column_type::set: {
+      if (!c.charset)
+        return fail("the binlog gives no character set for column `" + f.name + "` of " +
+                    where + " (binlog_row_metadata is not FULL)");
+      f.charset = *c.charset == binary_collation ? "binary" : charset_of(*c.charset);
+      if (f.charset.empty())
+        return fail("column `" + f.name + "` of " + where + " has collation id " +
+                    std::to_string(*c.charset) + ", which the source does not list");
+      if (type != column_type::enum_ && type != column_type::set)
+        break;
+      if (c.enum_values.empty())
+        return fail("the binlog gives no members for column `" + f.name + "` of " +
+                    where + " (binlog_row_metadata is not FULL)");
+      for (auto& m : c.enum_values) {
+        auto text = f.charset == "binary" ? expected<std::string, std::string>{m}
+                                          : to_utf8(m, f.charset);
+        if (!text)
+          return fail("a member of column `" + f.name + "` of " + where + " is " +
+                      text.error());
+        f.members.push_back(std::move(*text));
+      }
+      break;
+    }
+    case column_type::json:
+      f.json = true;
+      break;
+    case column_type::timestamp2:
+    case column_type::datetime2:
+    case column_type::time2:
+      f.fsp = static_cast<uint8_t>(c.length);
+      break;
+    default:
+      break;
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
 
 expected<json, std::string> change_value(const column_value& value,
                                          const column_format& f) {
@@ -341,7 +414,11 @@ change_event(change_op op, const std::vector<column_format>& columns,
           : json{{"id", source.transaction_id},
                  {"total_order", source.total_order},
                  {"data_collection_order", source.data_collection_order}};
-  return doc.dump();
+  try {
+    return doc.dump();
+  } catch (const json::exception& e) {
+    return fail("`" + source.db + "`.`" + source.table + "`: " + e.what());
+  }
 }
 
 std::string ddl_event(const std::string& statement, const change_source& source) {

@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,7 @@
 
 #include "actors/binlog/decoder/binlog_position.hpp"
 #include "actors/binlog/decoder/row_decoder.hpp"
+#include "actors/binlog/decoder/table_map.hpp"
 #include "runtime/base/expected.hpp"
 
 namespace shoal::binlog {
@@ -63,11 +65,24 @@ struct column_format {
   std::string charset;
   /// A JSON column (MySQL's type, or MariaDB's alias of LONGTEXT): embedded as JSON.
   bool json = false;
-  /// ENUM or SET member names, in the column's order.
+  /// ENUM or SET member names as UTF-8, in the column's order.
   std::vector<std::string> members;
   /// Fractional digits of TIME, DATETIME and TIMESTAMP columns (0..6).
   uint8_t fsp = 0;
 };
+
+/// The formats of `tm`'s columns from the TABLE_MAP's own metadata
+/// (binlog_row_metadata=FULL): names, character sets (`charset_of` turns a
+/// collation id into its CHARACTER_SET_NAME, as information_schema.COLLATIONS
+/// says), ENUM and SET members, fraction digits. Read in binlog order, they are
+/// the table as it was when the row was written, which the source's current
+/// schema is not while a backlog with DDL in it is read. What the metadata does
+/// not say: MariaDB's JSON is LONGTEXT to the binlog (written as a string here)
+/// and its UUID/INET4/INET6 are BINARY (base64 of the stored bytes). An error
+/// names the table and what is missing (metadata MINIMAL or NO_LOG names no
+/// columns).
+expected<std::vector<column_format>, std::string>
+formats_of(const table_map& tm, const std::function<std::string(uint32_t)>& charset_of);
 
 /// The value of one column as JSON; the error names neither column nor row
 /// (change_event adds them).

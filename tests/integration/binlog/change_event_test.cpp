@@ -3,6 +3,7 @@
 // column of every row must read as the server prints it (DATE_FORMAT, CAST,
 // TO_BASE64, CONVERT ... USING utf8mb4).
 #include <filesystem>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -62,14 +63,19 @@ std::vector<binlog::column_format> formats(mysql_connection& conn, const std::st
   return out;
 }
 
-// Every row image written to `db`.`table` after `from` in the server's binlog.
-std::vector<binlog::row_image> written_rows(mariadb_server& server,
-                                            const binlog::binlog_position& from,
-                                            const std::string& table) {
+struct written {
+  std::vector<binlog::row_image> rows;
+  std::shared_ptr<const binlog::table_map> map;
+};
+
+// Every row image written to `table` after `from` in the server's binlog, and
+// the last TABLE_MAP of the table.
+written written_rows(mariadb_server& server, const binlog::binlog_position& from,
+                     const std::string& table) {
   auto reader = binlog::binlog_file_reader::open((server.datadir() / from.file).string());
   if (!reader)
     throw std::runtime_error(reader.error().to_string());
-  std::vector<binlog::row_image> out;
+  written out;
   while (true) {
     auto e = reader->next();
     if (!e)
@@ -79,9 +85,11 @@ std::vector<binlog::row_image> written_rows(mariadb_server& server,
     if ((*e)->offset < from.pos)
       continue;
     if (auto* rows = std::get_if<binlog::rows_event>(&(*e)->body);
-        rows && rows->table->table == table)
+        rows && rows->table->table == table) {
+      out.map = rows->table;
       for (auto& r : rows->rows)
-        out.push_back(r.after);
+        out.rows.push_back(r.after);
+    }
   }
   return out;
 }
@@ -98,12 +106,13 @@ TEST_F(change_event_test, every_value_reads_as_the_server_prints_it) {
   auto from = master_position(src);
   run(src, "SET SESSION time_zone = '+00:00'");
   run(src, "SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES'");
-  run(src, "INSERT INTO ce.t VALUES (4294967295, 18446744073709551615, -32768, 1.1, "
-           "3.141592653589793, -12345678.1234, '2026-12-07', '-838:59:59.999', "
-           "'2026-12-07 10:11:12.000001', '2026-12-07 10:11:12.5', 2026, _utf8mb4 "
-           "x'4772C3BCC39F6520F09F909F', "
-           "x'80e9ff9d818a', x'00ff27', x'000102030405060708090a0b0c0d0e0f10', 'gr''een', "
-           "'a,c', b'1000000001', '{\"k\": [1, 2.5, \"x\"], \"n\": null}')");
+  run(src,
+      "INSERT INTO ce.t VALUES (4294967295, 18446744073709551615, -32768, 1.1, "
+      "3.141592653589793, -12345678.1234, '2026-12-07', '-838:59:59.999', "
+      "'2026-12-07 10:11:12.000001', '2026-12-07 10:11:12.5', 2026, _utf8mb4 "
+      "x'4772C3BCC39F6520F09F909F', "
+      "x'80e9ff9d818a', x'00ff27', x'000102030405060708090a0b0c0d0e0f10', 'gr''een', "
+      "'a,c', b'1000000001', '{\"k\": [1, 2.5, \"x\"], \"n\": null}')");
   run(src, "INSERT INTO ce.t VALUES (0, 0, 0, -0.25, 0.5, 0, '0000-00-00', '00:00:00', "
            "'2026-02-31 00:00:00', '1970-01-01 00:00:01', 0, '', '', '', '', 'red', '', "
            "b'0', '[]')");
@@ -111,8 +120,30 @@ TEST_F(change_event_test, every_value_reads_as_the_server_prints_it) {
   run(src, "INSERT INTO ce.t (id, e) VALUES (8, '')"); // ENUM's empty error value
 
   auto cols = formats(src, "ce", "t");
-  auto rows = written_rows(source(), from, "t");
+  auto [rows, map] = written_rows(source(), from, "t");
   ASSERT_EQ(rows.size(), 4u);
+  // The binlog's own metadata (FULL) says the same, but for MariaDB's JSON,
+  // which is LONGTEXT to the binlog.
+  std::map<uint32_t, std::string> collations;
+  for (auto& row : run(src, "SELECT ID, CHARACTER_SET_NAME FROM "
+                            "information_schema.COLLATIONS")
+                       .rows)
+    collations[static_cast<uint32_t>(std::stoul(row.at(0).value_or("0")))] =
+        row.at(1).value_or("");
+  auto from_binlog =
+      binlog::formats_of(*map, [&](uint32_t id) { return collations[id]; });
+  ASSERT_TRUE(from_binlog) << from_binlog.error();
+  ASSERT_EQ(from_binlog->size(), cols.size());
+  for (size_t c = 0; c < cols.size(); ++c) {
+    SCOPED_TRACE("column " + cols[c].name);
+    auto& b = (*from_binlog)[c];
+    EXPECT_EQ(b.name, cols[c].name);
+    EXPECT_EQ(b.charset.empty() ? "binary" : b.charset,
+              cols[c].charset.empty() ? "binary" : cols[c].charset);
+    EXPECT_EQ(b.members, cols[c].members);
+    EXPECT_EQ(b.fsp, cols[c].fsp);
+    EXPECT_EQ(b.json, cols[c].json && cols[c].name != "j");
+  }
   // The server's rendering of each column in change_event's format; NULL stays NULL.
   std::vector<std::string> exprs = {
       "CAST(id AS CHAR)",
@@ -223,6 +254,43 @@ TEST_F(change_event_test, an_update_has_both_images_and_a_delete_the_key_of_its_
       binlog::change_event(binlog::change_op::update, cols, {0}, partial, partial, where);
   ASSERT_TRUE(m) << m.error();
   EXPECT_EQ(json::parse(*m).at("after"), (json{{"id", 8}}));
+}
+
+TEST_F(change_event_test,
+       formats_from_the_binlog_convert_members_and_need_full_metadata) {
+  binlog::table_map tm;
+  tm.schema = "shop";
+  tm.table = "sku";
+  binlog::column_def e;
+  e.type = static_cast<uint8_t>(binlog::column_type::string);
+  e.real_type = static_cast<uint8_t>(binlog::column_type::enum_);
+  e.name = "size";
+  e.charset = 8; // latin1_swedish_ci
+  e.enum_values = {"S", "\xe9t\xe9"};
+  binlog::column_def t;
+  t.type = t.real_type = static_cast<uint8_t>(binlog::column_type::datetime2);
+  t.length = 3;
+  t.name = "at";
+  tm.columns = {e, t};
+  auto latin1 = [](uint32_t id) {
+    return id == 8 ? std::string{"latin1"} : std::string{};
+  };
+  auto f = binlog::formats_of(tm, latin1);
+  ASSERT_TRUE(f) << f.error();
+  EXPECT_EQ(f->at(0).members, (std::vector<std::string>{"S", "\xc3\xa9t\xc3\xa9"}));
+  EXPECT_EQ(f->at(1).fsp, 3);
+  // Without names (binlog_row_metadata MINIMAL or NO_LOG) there is nothing to go by.
+  tm.columns[1].name.reset();
+  f = binlog::formats_of(tm, latin1);
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().find("binlog_row_metadata = 'FULL'"), std::string::npos)
+      << f.error();
+  // A collation the source does not list.
+  tm.columns[1].name = "at";
+  tm.columns[0].charset = 9999;
+  f = binlog::formats_of(tm, latin1);
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().find("9999"), std::string::npos) << f.error();
 }
 
 TEST_F(change_event_test,
