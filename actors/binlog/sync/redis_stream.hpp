@@ -1,0 +1,73 @@
+// redis_stream: one partition's change events (change_event.hpp) appended to
+// Redis streams together with the partition's checkpoint, in one Lua script, so
+// Redis holds either the whole batch and the checkpoint after it, or neither (a
+// key of another type is found before anything is written; Redis refuses a
+// script over maxmemory at its first write).
+//
+//   redis_stream_writer w{"shop:{shoal}:checkpoint", 100000};
+//   auto r = w.append(conn, partition, epoch, batch_end,
+//                     {{"shop:{shoal}:sku", "binlog.000003:4711:2", event_json}, ...});
+//   // appended; already_there (a retry after a lost reply: nothing added twice);
+//   // fenced (a writer with a newer epoch has written: this one must stop)
+//   auto at = w.checkpoint(conn, partition);   // where to resume reading
+//
+// Each entry is `XADD stream MAXLEN ~ maxlen * id <change id> event <json>`: the
+// change id (file:position:row) is stable across retries and restarts, so a
+// consumer that sees an entry twice (it read, crashed and read again) drops it
+// by id. Entries of one batch keep their order; a partition's batches are
+// appended in binlog order, so each row's changes are in order in its stream.
+// The checkpoint hash holds per partition the sortable form of the last change
+// appended (sortable_key) and the newest writer epoch; a batch whose end is not
+// past the partition's checkpoint is not appended again. In a Redis Cluster
+// every key of one writer must hash to one slot: give them one hash tag, as in
+// "{shoal}" above.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/binlog/decoder/binlog_position.hpp"
+#include "runtime/adapters/redis_connection.hpp"
+
+namespace shoal::binlog {
+
+/// A change key as text that sorts as the key does, within one server's binlog:
+/// the file's numeric extension and the position zero-padded, then the index.
+std::string sortable_key(const change_key& key);
+
+struct stream_entry {
+  std::string stream;
+  /// The change's stable id (file:position:row).
+  std::string id;
+  std::string event;
+};
+
+enum class append_outcome { appended, already_there, fenced };
+
+class redis_stream_writer {
+public:
+  /// `maxlen`: each stream is trimmed to about this many entries (MAXLEN ~); 0
+  /// keeps every entry.
+  redis_stream_writer(std::string checkpoint_key, uint64_t maxlen)
+      : checkpoint_key_(std::move(checkpoint_key)), maxlen_(maxlen) {}
+
+  /// Appends `entries` in order and moves `partition`'s checkpoint to `end`, as
+  /// one script; nothing when the checkpoint is already at or past `end`, or a
+  /// writer of a newer epoch has written. A server error reply (a key of another
+  /// type, a cluster slot error, OOM) is a redis_error carrying its message.
+  redis_expected<append_outcome> append(redis_connection& conn, uint32_t partition,
+                                        uint64_t epoch, const change_key& end,
+                                        const std::vector<stream_entry>& entries);
+
+  /// The partition's checkpoint (sortable_key form), nullopt when none.
+  redis_expected<std::optional<std::string>> checkpoint(redis_connection& conn,
+                                                        uint32_t partition);
+
+private:
+  std::string checkpoint_key_;
+  uint64_t maxlen_;
+};
+
+} // namespace shoal::binlog
