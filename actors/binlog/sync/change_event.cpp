@@ -1,19 +1,17 @@
 #include "actors/binlog/sync/change_event.hpp"
 
-#include "actors/binlog/decoder/event_type.hpp"
-
 #include <array>
 #include <charconv>
 #include <cstdio>
+
+#include "actors/binlog/decoder/event_type.hpp"
+#include "runtime/base/overload.hpp"
 
 namespace shoal::binlog {
 
 namespace {
 
 using nlohmann::json;
-
-template <class... Ts> struct overload : Ts... { using Ts::operator()...; };
-template <class... Ts> overload(Ts...) -> overload<Ts...>;
 
 std::string base64(std::string_view bytes) {
   static constexpr char alphabet[] =

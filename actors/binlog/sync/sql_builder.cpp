@@ -8,12 +8,11 @@
 #include <string_view>
 #include <type_traits>
 
+#include "runtime/base/overload.hpp"
+
 namespace shoal::binlog {
 
 namespace {
-
-template <class... Ts> struct overload : Ts... { using Ts::operator()...; };
-template <class... Ts> overload(Ts...) -> overload<Ts...>;
 
 // The hottest loop of a catch-up's statements (7% of the node's samples when
 // it appended one digit at a time): written through a pointer.
