@@ -5,9 +5,7 @@
 
 namespace shoal {
 
-template <class... Ts> struct overload : Ts... {
-  using Ts::operator()...;
-};
+template <class... Ts> struct overload : Ts... { using Ts::operator()...; };
 template <class... Ts> overload(Ts...) -> overload<Ts...>;
 
 } // namespace shoal
