@@ -114,9 +114,10 @@ class Demo:
         up = http_json(self.servers.standin_url + "/stats") or {}
         versions = self.servers.stored_token_version() - self.version_at_start
         ok = verdict.summary(verdict.checks(self.settings, self.evidence, verify, results, up,
-                                            versions, ran_s, self.version_at_start > 0,
+                                            versions, ran_s,
                                             verdict.takeovers_logged(self.work,
-                                                                     self.cluster.names)),
+                                                                     self.cluster.names),
+                                            self.version_at_start > 0),
                                   self.work)
         if not ok:
             self.keep = True

@@ -12,14 +12,6 @@ class Evidence:
         self.event = event
         self.hot_seen = set()
         self.token_versions = set()
-        # The nodes seen keeping the wx token, in the order they took it over. A
-        # keeper's first token after a takeover skips a version (token_keeper.cpp,
-        # skip_version), so the record's version counts tokens plus handovers.
-        self.keepers = []
-        # Each node's keeper_takeovers, per run of the node (a restarted node counts
-        # from 0 again): a keeper that lost its lease under load and took it back
-        # is a handover too, which the list above does not show.
-        self.takeovers = {}
         # kill -9 of n3: when it happened, and when n1 saw it down and back up.
         self.chaos = {}
 
@@ -47,20 +39,14 @@ class Evidence:
                 v = wx.get("version", 0)
                 if v:
                     self.token_versions.add(v)
-                if wx.get("keeper_here") and (not self.keepers or self.keepers[-1] != n):
-                    self.keepers.append(n)
-                runs = self.takeovers.setdefault(n, [0])
-                taken = wx.get("keeper_takeovers", 0)
-                if taken < runs[-1]:
-                    runs.append(taken)
-                else:
-                    runs[-1] = taken
         return nodes
 
 
 def takeovers_logged(work, names, provider="wx"):
-    """How many times a keeper took the provider's lease, from the node logs: they
-    span every run of each node and the shutdown, which the samples above miss (the
+    """How many times a keeper took the provider's lease, from the node logs. A
+    keeper's first token after a takeover skips a version (token_keeper.cpp,
+    skip_version), so the record's version counts tokens plus handovers. The logs
+    span every run of each node and the shutdown, which /status samples miss (the
     keeper stops first, a node still running takes over and, inside the advisory
     window, refreshes at once)."""
     line = re.compile(r"token %s: keeper on \S+ holds the" % re.escape(provider))
@@ -91,13 +77,13 @@ def shoal_verify(shoal, config):
     return verified, verify_out
 
 
-def checks(settings, seen, verify, results, up, versions, ran_s, stored_before=False,
-           logged_takeovers=0):
+def checks(settings, seen, verify, results, up, versions, ran_s, takeovers,
+           stored_before=False):
     """The summary's rows, (what, held, detail). seen: the run's Evidence; verify:
     shoal_verify's answer; results: each node's final counters; up: the stand-in's
     /stats; versions: the tokens the keepers wrote; ran_s: how long the nodes ran;
-    stored_before: the record held a token when the nodes started (the first keeper
-    then skips a version too); logged_takeovers: takeovers_logged's count."""
+    takeovers: takeovers_logged's count; stored_before: the record held a token when
+    the nodes started (the first keeper then skips a version too)."""
     verified, verify_out = verify
     issued = up.get("tokens_issued", 0)
     calls = sum(v for k, v in up.get("calls", {}).get("token", {}).items())
@@ -106,9 +92,7 @@ def checks(settings, seen, verify, results, up, versions, ran_s, stored_before=F
     # expires: over the time the nodes ran, that bounds how many there were.
     min_versions = max(1, int(ran_s // (t["expiry_s"] - t["advisory_until_s"])))
     max_versions = 2 + int(ran_s // (t["expiry_s"] - t["advisory_from_s"]))
-    taken = sum(sum(runs) for runs in seen.takeovers.values())
-    handovers = max(0, max(len(seen.keepers), taken, logged_takeovers) -
-                    (0 if stored_before else 1))
+    handovers = max(0, takeovers - (0 if stored_before else 1))
     gets = sum(r.get("token_gets", 0) for r in results.values())
     token_errors = sum(r.get("token_errors", 0) for r in results.values())
     invalid = sum(r.get("token_invalid", 0) for r in results.values())
