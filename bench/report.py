@@ -202,6 +202,13 @@ def binlog_rows(t, b):
     rss = g("shoal_peak_rss_kb")
     t.add(scen, "shoal peak RSS (MiB)", rss / 1024 if rss else None, NOPEER, "not measured for the replica", None, 1)
     t.add(scen, "target identical to source (shoal verify)", g("verify"), NOPEER, NOPEER, None)
+    if f and g("shoal_us_per_row") is not None and g("replica_server_us_per_row") is not None:
+        # What a catch-up that fills every core must save to go faster (catchup's cpu lines).
+        t.add(scen, "CPU per row change (us): target server + shoal / the replica server",
+              g("shoal_target_server_us_per_row") + g("shoal_us_per_row"), g("replica_server_us_per_row"),
+              replica, "lower", 1)
+        t.add(scen, f"all {g('cores')} cores busy while catching up (%)", g("shoal_machine_busy_pct"),
+              g("replica_machine_busy_pct"), replica, None)
     steady = g("steady_seconds")
     if steady != 0:
         mode = ("apply transaction" if g("apply") == "transaction" else "apply key") if f else ""
@@ -215,6 +222,16 @@ def binlog_rows(t, b):
             t.add(s2, f"lag p50 / p99 (ms), {g('lag_samples')} / {g('replica_lag_samples')} heartbeats",
                   [g("lag_p50_ms"), g("lag_p99_ms")], [g("replica_lag_p50_ms"), g("replica_lag_p99_ms")],
                   "MariaDB replica, same heartbeats, same run", "lower", 1)
+            if g("lag_settled_p99_ms") is not None:
+                t.add(s2, f"same, first {g('settle_seconds')} s / after: p50 / p99 (ms)",
+                      [g("lag_early_p50_ms"), g("lag_early_p99_ms"), g("lag_settled_p50_ms"),
+                       g("lag_settled_p99_ms")],
+                      [g("replica_lag_early_p50_ms"), g("replica_lag_early_p99_ms"),
+                       g("replica_lag_settled_p50_ms"), g("replica_lag_settled_p99_ms")],
+                      "MariaDB replica, same heartbeats, same run", "lower", 1)
+            if g("source_lag_p99_ms") is not None:
+                t.add(s2, "the same watch on the source itself, p50 / p99 (ms): the floor of any follower",
+                      [g("source_lag_p50_ms"), g("source_lag_p99_ms")], NOPEER, NOPEER, None, 1)
         else:
             s2 = f"Binlog steady state ({mode}): sysbench {pace} for {steady} s while shoal follows" if f else "Binlog steady state"
             t.add(s2, f"lag p50 / p99 (ms), {g('lag_samples')} heartbeats" if f else "lag p50 / p99 (ms)",

@@ -34,6 +34,11 @@
 #                                  quota), a deliberately slow server; then no limit
 #   binlog_bytes PORT              the size of every binlog file of the server
 #   now; elapsed T0 T1             wall clock; seconds between two of its values
+#   cpu_ticks PID...               user + system clock ticks the processes (every
+#                                  thread) have used so far
+#   machine_ticks                  "busy total" clock ticks of all CPUs so far
+#   cpu_pct T0 T1 SECONDS          % of one core used between two cpu_ticks
+#   busy_pct "B0 T0" "B1 T1"       % of all cores busy between two machine_ticks
 # shellcheck shell=bash disable=SC2154
 
 # shellcheck source=scripts/free-port.sh
@@ -86,6 +91,28 @@ binlog_bytes() {
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# CPU use, to tell what a catch-up spent its time on: whether the machine's cores
+# were all busy (the CPU bounds the rate) and which process used them.
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@"; do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+machine_ticks() {
+  # user nice system idle iowait irq softirq steal (guest time is inside user)
+  awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t }' /proc/stat
+}
+cpu_pct() {
+  awk -v a="$1" -v b="$2" -v s="$3" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.0f", (s > 0 ? 100 * (b - a) / hz / s : 0) }'
+}
+busy_pct() {
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    printf "%.0f", (y[2] > x[2] ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0) }'
+}
 
 sql() {
   mariadb --no-defaults -h127.0.0.1 -P"$1" -uroot -N -B -e "$2"
