@@ -78,6 +78,10 @@ enum class op_kind : uint8_t {
 
 struct row_op {
   op_kind kind = op_kind::mark;
+  /// What the source logged for the row: a key-changing UPDATE is one delete_
+  /// and one upsert op, both `update`; change streams (change_event.hpp) tell
+  /// an insert from an update and such a move by it. Marks: write.
+  row_kind source = row_kind::write;
   change_key key;
   /// Timestamp of the source event (seconds since the epoch), for lag.
   uint32_t event_time = 0;

@@ -115,6 +115,7 @@ std::vector<row_op> ops_for_row(row_kind kind,
   auto make = [&](op_kind k) -> row_op& {
     auto& op = out.emplace_back();
     op.kind = k;
+    op.source = kind;
     op.key = key;
     op.event_time = time;
     op.table = table;

@@ -126,6 +126,11 @@ TEST(sync_router, updates_become_upserts_updates_or_moves) {
   auto ops = ops_for_row(row_kind::update, t, full, {}, 0);
   ASSERT_EQ(ops.size(), 1u);
   EXPECT_EQ(ops[0].kind, op_kind::upsert);
+  EXPECT_EQ(ops[0].source, row_kind::update) << "an upsert still says it was an UPDATE";
+  ops = ops_for_row(row_kind::write, t, {{}, full.after}, {}, 0);
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0].kind, op_kind::upsert);
+  EXPECT_EQ(ops[0].source, row_kind::write);
   row_change moved{image({int64_t{1}, bytes_value{"a"}, int64_t{1}}),
                    image({int64_t{2}, bytes_value{"a"}, int64_t{1}})};
   EXPECT_TRUE(changes_key(*t, moved));
@@ -133,6 +138,8 @@ TEST(sync_router, updates_become_upserts_updates_or_moves) {
   ASSERT_EQ(ops.size(), 2u);
   EXPECT_EQ(ops[0].kind, op_kind::delete_);
   EXPECT_EQ(ops[1].kind, op_kind::upsert);
+  EXPECT_EQ(ops[0].source, row_kind::update) << "a key move is one UPDATE at the source";
+  EXPECT_EQ(ops[1].source, row_kind::update);
   row_change minimal{
       image({int64_t{1}, null_value{}, null_value{}}, {true, false, false}),
       image({null_value{}, bytes_value{"z"}, null_value{}}, {false, true, false})};
@@ -142,6 +149,7 @@ TEST(sync_router, updates_become_upserts_updates_or_moves) {
   EXPECT_EQ(ops[0].kind, op_kind::update);
   ops = ops_for_row(row_kind::delete_, table({}), full, {}, 0);
   EXPECT_EQ(ops.at(0).kind, op_kind::delete_matching);
+  EXPECT_EQ(ops.at(0).source, row_kind::delete_);
 }
 
 TEST(sync_sql, literals_are_exact_and_binary_safe) {
