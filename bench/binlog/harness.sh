@@ -28,7 +28,9 @@
 #                                  from $src to $dst with $partitions partitions
 #                                  (and apply mode $apply, "key" when unset);
 #                                  the password in $SHOAL_BENCH_PASSWORD, the log
-#                                  in LOG_FILE ($dir/shoal.log; "": stderr)
+#                                  in LOG_FILE ($dir/shoal.log; "": stderr); more
+#                                  pipeline settings from $SHOAL_BENCH_PIPELINE_EXTRA
+#                                  (JSON members, e.g. '"batch_rows": 2000')
 #   throttle PID PCT; unthrottle PID
 #                                  PID (a server) gets PCT% of one CPU (a cpu cgroup
 #                                  quota), a deliberately slow server; then no limit
@@ -237,7 +239,7 @@ write_pipeline_config() {
     "partitions": $partitions,
     "apply": "${apply:-key}",
     "start": $start,
-    "include": $include
+    "include": $include${SHOAL_BENCH_PIPELINE_EXTRA:+, $SHOAL_BENCH_PIPELINE_EXTRA}
   } ] }
 }
 EOF
