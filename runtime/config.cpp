@@ -341,9 +341,13 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
         (void)to;
       }
     }
+    bool batch_given = p.has("batch_rows");
     s.batch_rows = p.integer("batch_rows", 1, 1000000, s.batch_rows);
     s.max_inflight_rows =
         p.integer("max_inflight_rows", 1, 100000000, s.max_inflight_rows);
+    // The default batch shrinks to a smaller in-flight bound; a given one must fit.
+    if (!batch_given)
+      s.batch_rows = std::min(s.batch_rows, s.max_inflight_rows);
     if (s.max_inflight_rows < s.batch_rows)
       p.error("must be at least batch_rows (" + std::to_string(s.batch_rows) + ")",
               "max_inflight_rows");

@@ -152,8 +152,9 @@ struct sync_pipeline_config {
   std::vector<std::string> exclude;
   /// Source `db.table` (or `db`) -> target name.
   std::map<std::string, std::string> rename;
-  /// Most rows one partition writes in one target transaction.
-  int64_t batch_rows = 1000;
+  /// Most rows one partition writes in one target transaction (by default at
+  /// most max_inflight_rows; see pipeline_settings::batch_rows).
+  int64_t batch_rows = 4000;
   /// Most row changes decoded but not yet applied (backpressure bound).
   int64_t max_inflight_rows = 50000;
   /// Most bytes of decoded row changes not yet applied (the bound for wide rows:

@@ -463,6 +463,24 @@ TEST(config, the_in_flight_bound_in_bytes_defaults_to_64_mib_and_is_checked) {
       << joined(errors);
 }
 
+TEST(config, the_default_batch_fits_a_smaller_in_flight_bound_and_a_given_one_must) {
+  auto doc = minimal();
+  doc["sync"] = json::parse(R"({"pipelines": [
+    {"name": "a", "source": {"server_id": 7}, "target": {"port": 3307}},
+    {"name": "b", "source": {"server_id": 8}, "target": {"port": 3307},
+     "max_inflight_rows": 1500}]})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.error());
+  EXPECT_EQ(ok->sync.pipelines[0].batch_rows, 4000);
+  EXPECT_EQ(ok->sync.pipelines[1].batch_rows, 1500);
+
+  doc["sync"]["pipelines"][1]["batch_rows"] = 2000;
+  auto errors = joined(errors_of(doc));
+  EXPECT_NE(errors.find("$.sync.pipelines[1].max_inflight_rows"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("at least batch_rows (2000)"), std::string::npos) << errors;
+}
+
 TEST(config, the_sync_operations_api_needs_a_secret_and_the_lag_bound_is_checked) {
   auto doc = minimal();
   doc["sync"] = json::parse(R"({"pipelines": [
