@@ -406,12 +406,14 @@ change_event(change_op op, const std::vector<column_format>& columns,
     doc[name] = std::move(*j);
   }
   doc["source"] = source_json(source);
-  doc["transaction"] =
-      source.transaction_id.empty()
-          ? json(nullptr)
-          : json{{"id", source.transaction_id},
-                 {"total_order", source.total_order},
-                 {"data_collection_order", source.data_collection_order}};
+  if (source.transaction_id.empty()) {
+    doc["transaction"] = nullptr;
+  } else {
+    doc["transaction"] = {{"id", source.transaction_id},
+                          {"total_order", source.total_order}};
+    if (source.data_collection_order != 0)
+      doc["transaction"]["data_collection_order"] = source.data_collection_order;
+  }
   try {
     return doc.dump();
   } catch (const json::exception& e) {

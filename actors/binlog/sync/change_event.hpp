@@ -53,23 +53,10 @@
 #include "actors/binlog/decoder/binlog_position.hpp"
 #include "actors/binlog/decoder/row_decoder.hpp"
 #include "actors/binlog/decoder/table_map.hpp"
+#include "messages/binlog_row.hpp"
 #include "runtime/base/expected.hpp"
 
 namespace shoal::binlog {
-
-/// How one column's values are written; from the source's information_schema.
-struct column_format {
-  std::string name;
-  /// CHARACTER_SET_NAME of a text column ("utf8mb4", "latin1", ...); empty or
-  /// "binary" for bytes without a character set (written as base64).
-  std::string charset;
-  /// A JSON column (MySQL's type, or MariaDB's alias of LONGTEXT): embedded as JSON.
-  bool json = false;
-  /// ENUM or SET member names as UTF-8, in the column's order.
-  std::vector<std::string> members;
-  /// Fractional digits of TIME, DATETIME and TIMESTAMP columns (0..6).
-  uint8_t fsp = 0;
-};
 
 /// The formats of `tm`'s columns from the TABLE_MAP's own metadata
 /// (binlog_row_metadata=FULL): names, character sets (`charset_of` turns a
@@ -109,7 +96,7 @@ struct change_source {
   bool snapshot = false;
   /// The transaction's id (its GTID, or file:position of its start), the
   /// change's index in it from 1, and its index among the transaction's changes
-  /// of this table from 1.
+  /// of this table from 1 (0: not counted, and left out of the document).
   std::string transaction_id;
   uint64_t total_order = 0;
   uint64_t data_collection_order = 0;

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,19 @@ struct stream_entry {
 
 enum class append_outcome { appended, already_there, fenced };
 
+/// A change key as the checkpoint hash keeps it beside the sortable form
+/// ("file<TAB>pos<TAB>index<TAB>gtid"), and back; nullopt for other text.
+std::string key_text(const change_key& key);
+std::optional<change_key> parse_key_text(const std::string& text);
+
+/// What a writer finds when it claims the checkpoint hash (claim()).
+struct stream_claim {
+  /// The hash existed: this Redis holds the state of an earlier run.
+  bool existed = false;
+  /// Each partition's last appended change (slots named by a number).
+  std::map<uint32_t, change_key> positions;
+};
+
 class redis_stream_writer {
 public:
   /// `maxlen`: each stream is trimmed to about this many entries (MAXLEN ~); 0
@@ -53,17 +67,24 @@ public:
   redis_stream_writer(std::string checkpoint_key, uint64_t maxlen)
       : checkpoint_key_(std::move(checkpoint_key)), maxlen_(maxlen) {}
 
-  /// Appends `entries` in order and moves `partition`'s checkpoint to `end`, as
+  /// Appends `entries` in order and moves slot `slot`'s checkpoint to `end`, as
   /// one script; nothing when the checkpoint is already at or past `end`, or a
   /// writer of a newer epoch has written. A server error reply (a key of another
   /// type, a cluster slot error, OOM) is a redis_error carrying its message.
-  redis_expected<append_outcome> append(redis_connection& conn, uint32_t partition,
+  redis_expected<append_outcome> append(redis_connection& conn, const std::string& slot,
                                         uint64_t epoch, const change_key& end,
                                         const std::vector<stream_entry>& entries);
 
-  /// The partition's checkpoint (sortable_key form), nullopt when none.
+  /// Records `epoch` as the newest writer's, so that an older one's appends are
+  /// fenced from here on, and returns what the hash holds; nullopt when a
+  /// newer epoch holds it already.
+  redis_expected<std::optional<stream_claim>> claim(redis_connection& conn,
+                                                    uint64_t epoch);
+
+  /// The slot's checkpoint (sortable_key form), nullopt when none. A slot is a
+  /// partition's number, or another name for another writer of the pipeline.
   redis_expected<std::optional<std::string>> checkpoint(redis_connection& conn,
-                                                        uint32_t partition);
+                                                        const std::string& slot);
 
 private:
   std::string checkpoint_key_;

@@ -54,20 +54,20 @@ TEST_F(redis_stream_test, a_batch_and_its_checkpoint_land_together_and_once) {
   std::vector<stream_entry> batch = {{"p:{s}:a", "binlog.000001:400:1", R"({"n":1})"},
                                      {"p:{s}:b", "binlog.000001:400:2", R"({"n":2})"},
                                      {"p:{s}:a", "binlog.000001:500:1", R"({"n":3})"}};
-  auto r = w.append(conn, 0, 1, end, batch);
+  auto r = w.append(conn, "0", 1, end, batch);
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(*r, append_outcome::appended);
   using pairs = std::vector<std::pair<std::string, std::string>>;
   EXPECT_EQ(entries(conn, "p:{s}:a"), (pairs{{"binlog.000001:400:1", R"({"n":1})"},
                                              {"binlog.000001:500:1", R"({"n":3})"}}));
   EXPECT_EQ(entries(conn, "p:{s}:b"), (pairs{{"binlog.000001:400:2", R"({"n":2})"}}));
-  auto at = w.checkpoint(conn, 0);
+  auto at = w.checkpoint(conn, "0");
   ASSERT_TRUE(at);
   EXPECT_EQ(*at, binlog::sortable_key(end));
-  EXPECT_FALSE(*w.checkpoint(conn, 1));
+  EXPECT_FALSE(*w.checkpoint(conn, "1"));
 
   // The reply was lost and the batch is sent again: nothing is added twice.
-  r = w.append(conn, 0, 1, end, batch);
+  r = w.append(conn, "0", 1, end, batch);
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, append_outcome::already_there);
   EXPECT_EQ(entries(conn, "p:{s}:a").size(), 2u);
@@ -75,10 +75,10 @@ TEST_F(redis_stream_test, a_batch_and_its_checkpoint_land_together_and_once) {
   // A writer of a newer epoch took over and wrote; the old one is fenced and
   // adds nothing, whatever its batch.
   change_key later{{"binlog.000001", 900}, 1};
-  r = w.append(conn, 1, 2, later, {{"p:{s}:b", "binlog.000001:900:1", "{}"}});
+  r = w.append(conn, "1", 2, later, {{"p:{s}:b", "binlog.000001:900:1", "{}"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, append_outcome::appended);
-  r = w.append(conn, 0, 1, {{"binlog.000002", 4}, 1},
+  r = w.append(conn, "0", 1, {{"binlog.000002", 4}, 1},
                {{"p:{s}:a", "binlog.000002:4:1", "{}"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, append_outcome::fenced);
@@ -92,7 +92,7 @@ TEST_F(redis_stream_test, streams_are_trimmed_and_server_errors_are_reported) {
     std::vector<stream_entry> batch;
     for (int k = 0; k < 10; ++k)
       batch.push_back({"t:{s}:t", std::to_string(i) + ":" + std::to_string(k), "{}"});
-    auto r = w.append(conn, 0, 1, {{"binlog.000001", i * 100}, 10}, batch);
+    auto r = w.append(conn, "0", 1, {{"binlog.000001", i * 100}, 10}, batch);
     ASSERT_TRUE(r) << r.error().to_string();
     ASSERT_EQ(*r, append_outcome::appended);
   }
@@ -109,11 +109,11 @@ TEST_F(redis_stream_test, streams_are_trimmed_and_server_errors_are_reported) {
   // A stream key that holds a string: the server's error, not a silent skip, and
   // no checkpoint.
   ASSERT_TRUE(conn.command({"SET", "t:{s}:wrong", "x"}));
-  auto r = w.append(conn, 5, 1, {{"binlog.000009", 4}, 2},
+  auto r = w.append(conn, "5", 1, {{"binlog.000009", 4}, 2},
                     {{"t:{s}:fresh", "y", "{}"}, {"t:{s}:wrong", "x", "{}"}});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("WRONGTYPE"), std::string::npos) << r.error().message;
-  EXPECT_FALSE(*w.checkpoint(conn, 5));
+  EXPECT_FALSE(*w.checkpoint(conn, "5"));
   // Nothing of the batch was written, not even the entry before the bad key.
   EXPECT_TRUE(entries(conn, "t:{s}:fresh").empty());
 }
@@ -125,15 +125,15 @@ TEST_F(redis_stream_test, what_was_appended_survives_kill_9_of_a_persistent_redi
   redis_server own{opts};
   auto conn = own.connect();
   redis_stream_writer w{"r:{s}:checkpoint", 0};
-  ASSERT_TRUE(w.append(conn, 0, 1, {{"binlog.000003", 77}, 1},
+  ASSERT_TRUE(w.append(conn, "0", 1, {{"binlog.000003", 77}, 1},
                        {{"r:{s}:t", "binlog.000003:77:1", "{}"}}));
-  ASSERT_TRUE(w.append(conn, 0, 1, {{"binlog.000003", 90}, 1},
+  ASSERT_TRUE(w.append(conn, "0", 1, {{"binlog.000003", 90}, 1},
                        {{"r:{s}:t", "binlog.000003:90:1", "{}"}}));
   own.kill();
   own.start();
   auto again = own.connect();
   EXPECT_EQ(entries(again, "r:{s}:t").size(), 2u);
-  auto at = w.checkpoint(again, 0);
+  auto at = w.checkpoint(again, "0");
   ASSERT_TRUE(at);
   EXPECT_EQ(*at, binlog::sortable_key({{"binlog.000003", 90}, 1}));
 }
