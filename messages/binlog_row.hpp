@@ -20,6 +20,21 @@
 
 namespace shoal::binlog {
 
+/// How a change stream writes one column's values (actors/binlog/sync/change_event.hpp),
+/// from the TABLE_MAP's metadata (formats_of).
+struct column_format {
+  std::string name;
+  /// CHARACTER_SET_NAME of a text column ("utf8mb4", "latin1", ...); empty or
+  /// "binary" for bytes without a character set (written as base64).
+  std::string charset;
+  /// A JSON column (MySQL's type, or MariaDB's alias of LONGTEXT): embedded as JSON.
+  bool json = false;
+  /// ENUM or SET member names as UTF-8, in the column's order.
+  std::vector<std::string> members;
+  /// Fractional digits of TIME, DATETIME and TIMESTAMP columns (0..6).
+  uint8_t fsp = 0;
+};
+
 /// A source table as the pipeline writes it to the target.
 struct table_schema {
   std::string source_db;
@@ -53,6 +68,8 @@ struct table_schema {
   /// too (the SQL ignores it): hot-cache invalidation makes the old key from it
   /// (actors/binlog/sync/cache_keys.hpp).
   bool keep_before_images = false;
+  /// Stream targets (change_event.hpp): how each column's values are written.
+  std::vector<column_format> formats;
 
   bool has_key() const noexcept { return !key.empty(); }
 };

@@ -9,6 +9,7 @@
 
 #include "actors/binlog/decoder/table_filter.hpp"
 #include "actors/binlog/sync/cache_keys.hpp"
+#include "actors/binlog/sync/stream_sink.hpp"
 #include "actors/hotkey/core/cache_stats.hpp"
 #include "actors/hotkey/core/rule_parser.hpp"
 #include "runtime/json_reader.hpp"
@@ -165,19 +166,23 @@ void read_log(json_reader& root, config& c) {
   r->finish();
 }
 
+redis_settings read_redis(json_reader& r) {
+  redis_settings rc;
+  rc.address = read_endpoint(r, "127.0.0.1", 6379);
+  rc.password_env = read_env_name(r, "password_env");
+  if (r.has("password"))
+    r.error("passwords are never written inline: name an environment variable in "
+            "password_env",
+            "password");
+  rc.db = r.integer("db", 0, 15, 0);
+  rc.timeout_ms = r.integer("timeout_ms", 1, max_ms, 1000);
+  return rc;
+}
+
 void read_servers(json_reader& root, config& c) {
   if (auto r = root.object("redis")) {
-    redis_settings rc;
-    rc.address = read_endpoint(*r, "127.0.0.1", 6379);
-    rc.password_env = read_env_name(*r, "password_env");
-    if (r->has("password"))
-      r->error("passwords are never written inline: name an environment variable in "
-               "password_env",
-               "password");
-    rc.db = r->integer("db", 0, 15, 0);
-    rc.timeout_ms = r->integer("timeout_ms", 1, max_ms, 1000);
+    c.redis = read_redis(*r);
     r->finish();
-    c.redis = rc;
   }
   if (auto r = root.object("mysql")) {
     for (auto& [name, _] : r->value().items()) {
@@ -265,6 +270,38 @@ void read_start(json_reader& p, sync_start& s) {
   r->finish();
 }
 
+// target.kind "redis_stream": the stream's server and keys, and the MySQL
+// server that keeps the pipeline's state.
+void read_stream_target(json_reader& dst, sync_pipeline_config& s) {
+  if (auto st = dst.object("state", true)) {
+    s.target = read_mysql(*st);
+    st->finish();
+  }
+  if (auto rd = dst.object("redis", true)) {
+    s.stream.redis = read_redis(*rd);
+    rd->finish();
+  }
+  auto& t = s.stream;
+  for (auto [key, field] : {std::pair{"stream_key", &t.stream_key},
+                            std::pair{"checkpoint_key", &t.checkpoint_key},
+                            std::pair{"schema_stream", &t.schema_stream}}) {
+    *field = dst.string(key, *field);
+    if (auto parsed = binlog::parse_stream_template(*field); !parsed)
+      dst.error(parsed.error(), key);
+  }
+  if (t.checkpoint_key.find("{db}") != std::string::npos ||
+      t.checkpoint_key.find("{table}") != std::string::npos ||
+      t.checkpoint_key.find("{partition}") != std::string::npos)
+    dst.error("names one hash for the whole pipeline: only {pipeline} may be used",
+              "checkpoint_key");
+  if (t.schema_stream.find("{db}") != std::string::npos ||
+      t.schema_stream.find("{table}") != std::string::npos ||
+      t.schema_stream.find("{partition}") != std::string::npos)
+    dst.error("names one stream for the whole pipeline: only {pipeline} may be used",
+              "schema_stream");
+  t.maxlen = dst.integer("maxlen", 0, INT64_MAX, t.maxlen);
+}
+
 void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes) {
   auto r = root.object("sync");
   if (!r)
@@ -327,12 +364,33 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
       src->finish();
     }
     if (auto dst = p.object("target", true)) {
-      s.target = read_mysql(*dst);
+      s.target_kind = dst->choice("kind", {"mysql", "redis_stream"}, "mysql");
+      if (s.target_kind == "mysql") {
+        s.target = read_mysql(*dst);
+      } else {
+        read_stream_target(*dst, s);
+      }
       dst->finish();
     }
+    bool stream = s.target_kind != "mysql";
     s.apply = p.choice("apply", {"key", "transaction"}, s.apply);
+    if (stream && s.apply != "key")
+      p.error("a stream target takes each row's changes in order by key (\"key\"); "
+              "whole transactions are rebuilt by consumers from each event's "
+              "transaction id and order",
+              "apply");
+    if (stream && !s.source_candidates.empty())
+      p.error("not available with a stream target yet: the stream's positions are "
+              "those of one source server",
+              "source.candidates");
     s.partitions = p.integer("partitions", 1, 256, s.partitions);
+    if (stream && !p.has("start"))
+      s.start.mode = "current";
     read_start(p, s.start);
+    if (stream && s.start.mode == "snapshot")
+      p.error("a stream target cannot start with a snapshot yet: start at \"current\", "
+              "a position or a GTID",
+              "start");
     s.include = p.strings("include", std::vector<std::string>{});
     s.exclude = p.strings("exclude", std::vector<std::string>{});
     if (auto ren = p.object("rename")) {

@@ -120,6 +120,16 @@ struct sync_start {
   std::string gtid;
 };
 
+/// A change-stream target (`target.kind`: "redis_stream"); see
+/// actors/binlog/sync/stream_sink.hpp.
+struct stream_target_config {
+  redis_settings redis;
+  std::string stream_key = "shoal:{pipeline}:{db}.{table}";
+  std::string checkpoint_key = "shoal:{pipeline}:checkpoint";
+  std::string schema_stream = "shoal:{pipeline}:schema";
+  int64_t maxlen = 0;
+};
+
 struct sync_pipeline_config {
   std::string name;
   /// The node that runs this pipeline; empty when `nodes` is given.
@@ -139,7 +149,12 @@ struct sync_pipeline_config {
   int64_t source_switch_after_ms = 5000;
   /// The replica server id the reader presents to the source; unique per source.
   uint32_t server_id = 0;
+  /// The MySQL target; for a stream target, `target.state`: the MySQL server
+  /// that keeps the pipeline's state (its epoch, lease and source).
   mysql_settings target;
+  /// "mysql", or "redis_stream" (then `stream` says where).
+  std::string target_kind = "mysql";
+  stream_target_config stream;
   int64_t partitions = 4;
   /// "key": rows by key over `partitions` connections, each key in order (fast;
   /// a reader of the target can see part of a source transaction).

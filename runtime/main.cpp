@@ -77,6 +77,12 @@ int verify(const std::string& path, const std::string& pipeline, int64_t chunk_r
   auto* p = find_pipeline(*cfg, pipeline, path, "shoal verify: ");
   if (!p)
     return 2;
+  if (p->target_kind != "mysql") {
+    std::cerr << "shoal verify: pipeline " << p->name << " writes to a " << p->target_kind
+              << " target; verify compares a MySQL target with its source (a stream's "
+                 "consumers hold the copies)\n";
+    return 2;
+  }
   auto problems = shoal::binlog::table_filter::check(p->include, p->exclude, p->rename);
   for (auto& problem : problems)
     std::cerr << "shoal verify: pipeline " << p->name << ": " << problem << '\n';

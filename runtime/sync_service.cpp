@@ -107,6 +107,21 @@ double file_number(const std::string& file) {
   }
 }
 
+std::string endpoint_text(const endpoint& e) {
+  return e.host + ":" + std::to_string(e.port);
+}
+
+// What a pipeline writes to, for /status: a partition's "applied" is its
+// position in that target (for a stream, the one its server holds).
+nlohmann::json target_json(const sync_pipeline_config& cfg) {
+  if (cfg.target_kind == "mysql")
+    return {{"kind", "mysql"}, {"endpoint", endpoint_text(cfg.target.address)}};
+  return {{"kind", cfg.target_kind},
+          {"endpoint", endpoint_text(cfg.stream.redis.address)},
+          {"stream_key", cfg.stream.stream_key},
+          {"state", endpoint_text(cfg.target.address)}};
+}
+
 nlohmann::json position_json(const binlog::binlog_position& p) {
   return {{"file", p.file}, {"position", p.pos}};
 }
@@ -126,6 +141,14 @@ binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
   }
   s.source_switch_after = milliseconds{p.source_switch_after_ms};
   s.target = to_mysql_config(p.target);
+  if (p.target_kind == "redis_stream") {
+    s.kind = binlog::target_kind::redis_stream;
+    s.stream.redis = to_redis_config(p.stream.redis);
+    s.stream.stream_key = p.stream.stream_key;
+    s.stream.checkpoint_key = p.stream.checkpoint_key;
+    s.stream.schema_stream = p.stream.schema_stream;
+    s.stream.maxlen = static_cast<uint64_t>(p.stream.maxlen);
+  }
   s.server_id = p.server_id;
   s.partitions = static_cast<uint32_t>(p.partitions);
   s.whole_transactions = p.apply == "transaction";
@@ -493,6 +516,7 @@ nlohmann::json sync_service::pipeline_json(const std::string& name,
   return {
       {"state", paused(name) ? std::string{"paused"} : binlog::to_string(s.state)},
       {"apply", s.whole_transactions ? "transaction" : "key"},
+      {"target", target_json(cfg)},
       {"error", s.error},
       {"source", position_json(s.source)},
       {"source_server",

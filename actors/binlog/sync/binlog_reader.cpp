@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "actors/binlog/decoder/event_decoder.hpp"
+#include "actors/binlog/sync/change_event.hpp"
 #include "actors/binlog/sync/checkpoint.hpp"
 #include "actors/binlog/sync/ddl_plan.hpp"
 #include "actors/binlog/sync/detail/pipeline_state.hpp"
@@ -16,6 +17,7 @@
 #include "actors/binlog/sync/router.hpp"
 #include "actors/binlog/sync/snapshot.hpp"
 #include "actors/binlog/sync/source_switch.hpp"
+#include "actors/binlog/sync/stream_sink.hpp"
 #include "actors/binlog/sync/writeset.hpp"
 #include "actors/binlog/sync/xa_tracker.hpp"
 #include "runtime/adapters/binlog_stream.hpp"
@@ -79,6 +81,31 @@ private:
   /// "apply": "transaction": whole source transactions go out in rounds.
   bool rounds() const { return st_->settings.whole_transactions; }
 
+  /// The target is a change stream (stream_sink.hpp): `target_` keeps only
+  /// the pipeline's state, and the stream's server its positions.
+  bool streams() const { return st_->settings.kind != target_kind::mysql; }
+
+  /// How the stream sink waits for Redis: logging why, serving the mailbox.
+  stream_sink::waiter sink_waiter() {
+    return [this](milliseconds d, const std::string& why) {
+      st_->log(true, "target " + why + " (retrying)");
+      pause(d);
+      return !stopping();
+    };
+  }
+
+  /// Appends what the reader itself sends (DDL, key changes) under slot "r".
+  void append_here(const change_key& end, const std::vector<stream_entry>& entries,
+                   const std::string& what) {
+    std::string why;
+    auto r = sink_->append("r", epoch_, end, entries, sink_waiter(), why);
+    if (r == stream_sink::sent::appended)
+      return;
+    if (r == stream_sink::sent::fenced)
+      st_->record_claimed_elsewhere(why);
+    throw stop_pipeline{what + ": " + why};
+  }
+
   // Checks the source, claims the pipeline, loads checkpoints, finds where to
   // start.
   bool prepare() {
@@ -128,6 +155,19 @@ private:
     if (*evicted)
       st_->log(false, "ended " + std::to_string(*evicted) +
                           " session(s) of an older owner holding the writer lock");
+    if (streams()) {
+      auto sink = stream_sink::make(cfg());
+      if (!sink)
+        throw stop_pipeline{"target: " + sink.error()};
+      sink_.emplace(std::move(*sink));
+      std::string why;
+      stream_claim_ = sink_->claim(epoch_, sink_waiter(), why);
+      if (!stream_claim_) {
+        if (!stopping() && why.find("newer run") != std::string::npos)
+          st_->record_claimed_elsewhere(why);
+        throw stop_pipeline{"target: " + why};
+      }
+    }
     return start_on_a_source();
   }
 
@@ -284,6 +324,47 @@ private:
                           "; shoal needs row events: set binlog_format=ROW on the source "
                           "(SET GLOBAL binlog_format=ROW and binlog_format=ROW in its "
                           "config file)"};
+    if (streams())
+      check_stream_source(src);
+  }
+
+  // A change stream writes each event from the binlog alone: column names,
+  // character sets and members from TABLE_MAP metadata, both whole images.
+  void check_stream_source(mysql_connection& src) {
+    for (auto var : {"binlog_row_metadata", "binlog_row_image"}) {
+      auto v = src.scalar(std::string{"SELECT @@global."} + var);
+      if (!v)
+        throw stop_pipeline{"source " + src.endpoint() + ": " + v.error().to_string()};
+      if (v->value_or("") != "FULL")
+        throw stop_pipeline{
+            "source " + src.endpoint() + " has " + var + "=" + v->value_or("?") +
+            "; a stream target needs " + var +
+            "=FULL (column names, character sets and whole before and after images "
+            "in the binlog): SET GLOBAL " +
+            var + "=FULL and put it in the config file"};
+    }
+    auto names =
+        src.query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS");
+    check(names, "source " + src.endpoint() + ": reading the collations");
+    charsets_.clear();
+    for (auto& r : names->rows)
+      if (r[0] && r[1])
+        charsets_[static_cast<uint32_t>(std::stoul(*r[0]))] = *r[1];
+    // Their text forms are not written yet (change_event.hpp): refused rather
+    // than sent as their stored bytes.
+    auto odd = src.query(
+        "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM "
+        "information_schema.COLUMNS WHERE DATA_TYPE IN ('uuid','inet4','inet6')");
+    check(odd, "source " + src.endpoint() + ": reading the column types");
+    for (auto& r : odd->rows) {
+      auto db = r[0].value_or("");
+      auto table = r[1].value_or("");
+      if (cfg().filter.selected(db, table))
+        throw stop_pipeline{"source " + src.endpoint() + ": " + db + "." + table + "." +
+                            r[2].value_or("") + " is of type " + r[3].value_or("") +
+                            ", which a stream target cannot write faithfully yet: "
+                            "exclude the table, or change the column to CHAR/BINARY"};
+    }
   }
 
   // The GTID of the last group before `at` on the source (MariaDB's
@@ -385,6 +466,8 @@ private:
     });
     if (!keys)
       throw stop_pipeline{keys.error().to_string()};
+    if (streams())
+      take_stream_positions(*keys);
     auto intent = on_target([&](mysql_connection& t) {
       return load_ddl_intent(t, cfg().checkpoint_database, cfg().name);
     });
@@ -550,12 +633,50 @@ private:
     return true;
   }
 
+  // A stream target's positions are those its server holds, each written with
+  // the entries it covers; the state server's keys stand where no partition
+  // has appended yet.
+  void take_stream_positions(std::vector<std::optional<change_key>>& keys) {
+    auto& claim = *stream_claim_;
+    if (lowest_key(keys) && !claim.existed)
+      throw stop_pipeline{
+          "target " + sink_->endpoint() + " holds none of pipeline " + cfg().name +
+          "'s state although it ran before (its state server " + cfg().target.endpoint() +
+          " has positions): Redis lost its data, or another "
+          "server is configured. Nothing is sent from here, so that no change is "
+          "skipped: to send every change again from the start, delete the pipeline's "
+          "rows from " +
+          cfg().checkpoint_database + ".sync_checkpoint"};
+    bool beyond = false;
+    for (auto& [p, key] : claim.positions)
+      beyond = beyond || p >= keys.size();
+    if (beyond) {
+      auto first = claim.positions.begin()->second;
+      for (auto& [p, key] : claim.positions)
+        if (key < first || first < key)
+          throw stop_pipeline{
+              "target " + sink_->endpoint() + " holds positions of " +
+              std::to_string(claim.positions.size()) +
+              " partitions at different places, more than the " +
+              std::to_string(keys.size()) +
+              " configured: run with the earlier partition count until the source is "
+              "idle for a moment (they then agree), then change it"};
+      for (auto& k : keys)
+        k = first;
+      return;
+    }
+    for (auto& [p, key] : claim.positions)
+      keys[p] = key;
+  }
+
   // The partitions stand at different keys. In transaction mode that is a
   // round cut short: those at `high` committed their share (their sync_round
   // rows say which groups), the others did not; the round is read again from
   // `low` and only the other groups applied. In key mode after such a stop the
   // per-partition keys would skip rows, so it stops with what to do.
   void check_interrupted_round(const change_key& low, const change_key& high) {
+    if (streams())
+      return; // no rounds: each partition resumes from its own position
     auto records = on_target([&](mysql_connection& t) {
       return load_rounds(t, cfg().checkpoint_database, cfg().name);
     });
@@ -1515,6 +1636,28 @@ private:
   // `key`, in one target transaction.
   void apply_in_barrier(const std::vector<row_op>& ops, const change_key& key) {
     drain_all();
+    if (streams()) {
+      uint32_t server_id = 0;
+      {
+        std::lock_guard<std::mutex> guard{st_->mtx};
+        server_id = static_cast<uint32_t>(st_->status.source_server_id);
+      }
+      auto& added = ops.back();
+      auto p =
+          partition_of(*added.table, added.after, static_cast<uint32_t>(parts_.size()));
+      auto entry = sink_->move_entry(ops.front(), added, p, server_id);
+      if (!entry)
+        throw stop_pipeline{entry.error()};
+      auto stale = keys_.of(ops);
+      if (!stale)
+        throw stop_pipeline{key.to_string() +
+                            ": hotkeys.invalidate_from: " + stale.error()};
+      st_->invalidate(*stale, false);
+      append_here(key, {std::move(*entry)}, key.to_string() + ": a primary key change");
+      st_->invalidate(*stale, true);
+      applied_in_barrier(key);
+      return;
+    }
     if (budget_ == 0)
       budget_ = session_budget(target_->connection());
     auto batch = statements_for(ops, budget_);
@@ -1534,6 +1677,10 @@ private:
     apply_on_target(statements, key.to_string() + ": applying a primary key change", key,
                     &ops);
     st_->invalidate(*stale, true);
+    applied_in_barrier(key);
+  }
+
+  void applied_in_barrier(const change_key& key) {
     last_handed_ = key;
     for (auto& a : applied_)
       a = key;
@@ -1594,6 +1741,25 @@ private:
         stale.insert(stale.end(), p.begin(), p.end());
       }
     st_->invalidate_matching(stale);
+    if (streams()) {
+      uint32_t server_id = 0;
+      {
+        std::lock_guard<std::mutex> guard{st_->mtx};
+        server_id = static_cast<uint32_t>(st_->status.source_server_id);
+      }
+      auto db = q.schema;
+      append_here(after,
+                  sink_->ddl_entries(q.statement, db, d.tables, after,
+                                     static_cast<uint32_t>(parts_.size()), server_id),
+                  where + ": the DDL event");
+      st_->invalidate_matching(stale);
+      mark_applied_everywhere(after);
+      last_handed_ = after;
+      acc_start_ = after;
+      acc_groups_ = 0;
+      last_group_end_ = after.at;
+      return;
+    }
     binlog_position at{file_, offset};
     auto before = ddl_state(d, touched);
     bool applied = false;
@@ -1735,6 +1901,11 @@ private:
       return i->second;
     auto& filter = cfg().filter;
     std::optional<column_hints> hints;
+    if (streams() && filter.selected(db, table))
+      throw stop_pipeline{file_ + ": " + name +
+                          ": a TABLE_MAP without column metadata; a stream target needs "
+                          "binlog_row_metadata=FULL on the source (it was changed "
+                          "while the pipeline ran?)"};
     if (!filter.selected(db, table)) {
       hints = column_hints{};
       hints->is_unsigned.assign(max_columns, false);
@@ -1778,6 +1949,8 @@ private:
     auto i = schemas_.find(name);
     if (i != schemas_.end() && i->second->columns.size() == tm.columns.size())
       return i->second;
+    if (streams())
+      return resolve_for_stream(tm, offset);
     auto s = std::make_shared<table_schema>();
     s->source_db = tm.schema;
     s->source_table = tm.table;
@@ -1853,6 +2026,43 @@ private:
     return s;
   }
 
+  // A stream target's schema comes from the TABLE_MAP alone: names, key and
+  // formats as the row was written (every DDL clears what was resolved).
+  std::shared_ptr<const table_schema> resolve_for_stream(const table_map& tm,
+                                                         uint64_t offset) {
+    auto name = tm.schema + "." + tm.table;
+    auto where = file_ + ":" + std::to_string(offset) + ": " + name;
+    auto s = std::make_shared<table_schema>();
+    s->source_db = tm.schema;
+    s->source_table = tm.table;
+    std::tie(s->target_db, s->target_table) = cfg().filter.target_of(tm.schema, tm.table);
+    auto formats = formats_of(tm, [&](uint32_t id) {
+      auto c = charsets_.find(id);
+      return c == charsets_.end() ? std::string{} : c->second;
+    });
+    if (!formats)
+      throw stop_pipeline{where + ": " + formats.error() +
+                          " (a stream target needs binlog_row_metadata=FULL)"};
+    s->formats = std::move(*formats);
+    for (auto& f : s->formats)
+      s->columns.push_back(f.name);
+    s->generated.assign(s->columns.size(), false);
+    s->folds.assign(s->columns.size(), false);
+    for (auto& [col, prefix] : tm.primary_key) {
+      (void)prefix;
+      s->key.push_back(col);
+    }
+    s->key_pads.assign(s->key.size(), false);
+    if (!s->has_key()) {
+      s->single_partition = true;
+      s->single_partition_reason = "it has no primary key";
+    }
+    // Streams carry both images of every update.
+    s->keep_before_images = true;
+    schemas_[name] = s;
+    return s;
+  }
+
   /// Sets single_partition when rows of different keys can collide on the
   /// target, and which columns compare by a collation (matched byte for byte).
   void check_collisions(table_schema& s, const std::string& where) {
@@ -1897,6 +2107,12 @@ private:
   mysql_config source_;
   size_t source_index_ = 0;
   std::optional<target_session> target_;
+  /// A stream target: the reader's own appends, and what the stream's server
+  /// held when this run claimed it.
+  std::optional<stream_sink> sink_;
+  std::optional<stream_claim> stream_claim_;
+  /// The source's collation ids and their character sets (stream targets).
+  std::map<uint32_t, std::string> charsets_;
   /// Hot-cache keys of the key changes applied here (apply_in_barrier).
   cache_keys keys_;
   event_decoder decoder_;

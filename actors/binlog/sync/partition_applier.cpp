@@ -8,6 +8,7 @@
 #include "actors/binlog/sync/checkpoint.hpp"
 #include "actors/binlog/sync/detail/pipeline_state.hpp"
 #include "actors/binlog/sync/router.hpp"
+#include "actors/binlog/sync/stream_sink.hpp"
 #include "runtime/base/backoff.hpp"
 
 namespace shoal::binlog::detail {
@@ -49,9 +50,18 @@ private:
 
   void loop() {
     auto& cfg = st_->settings;
-    conn_ = open_target(*this, name_ + " target");
-    if (!conn_)
-      return;
+    if (cfg.kind == target_kind::mysql) {
+      conn_ = open_target(*this, name_ + " target");
+      if (!conn_)
+        return;
+    } else {
+      auto sink = stream_sink::make(cfg);
+      if (!sink) {
+        fail(name_ + ": target: " + sink.error());
+        return;
+      }
+      sink_.emplace(std::move(*sink));
+    }
     while (!stopping()) {
       bool got = next(milliseconds{100});
       while (got && pending_rows_ < cfg.batch_rows && !drain_ && !stopping())
@@ -77,7 +87,8 @@ private:
     if (auto* s = std::get_if<partition_start>(&m)) {
       skip_ = s->applied;
       epoch_ = s->epoch;
-      conn_->set_epoch(s->epoch);
+      if (conn_)
+        conn_->set_epoch(s->epoch);
     } else if (auto* r = std::get_if<round_share>(&m)) {
       apply_round(*r);
     } else if (auto* b = std::get_if<partition_batch>(&m)) {
@@ -115,6 +126,8 @@ private:
   // pipeline must stop.
   bool apply() {
     auto& cfg = st_->settings;
+    if (sink_)
+      return append();
     while (!stopping()) {
       if (budget_ == 0)
         budget_ = session_budget(conn_->connection());
@@ -142,6 +155,47 @@ private:
       if (pending_.empty())
         return true;
     }
+    return false;
+  }
+
+  // A stream target: pending_'s events and this partition's position go to
+  // the stream's server in one script; false when the pipeline must stop.
+  bool append() {
+    uint32_t server_id = 0;
+    {
+      std::lock_guard<std::mutex> guard{st_->mtx};
+      server_id = static_cast<uint32_t>(st_->status.source_server_id);
+    }
+    auto entries = sink_->entries(pending_, id_, server_id);
+    if (!entries) {
+      fail(name_ + ": " + entries.error() +
+           "; the pipeline stops rather than send a changed value");
+      return false;
+    }
+    auto stale = stale_keys(pending_);
+    if (!stale)
+      return false;
+    st_->invalidate(*stale, false);
+    auto last = pending_.back().key;
+    std::string why;
+    auto r = sink_->append(
+        std::to_string(id_), epoch_, last, *entries,
+        [this](milliseconds d, const std::string& error) {
+          st_->log(true, name_ + ": target " + error + " (retrying)");
+          pause(d);
+          return !stopping();
+        },
+        why);
+    if (r == stream_sink::sent::appended) {
+      st_->invalidate(*stale, true);
+      finish(last, count_rows(pending_));
+      return true;
+    }
+    if (stopping())
+      return false;
+    if (r == stream_sink::sent::fenced)
+      st_->record_claimed_elsewhere(name_ + ": " + why);
+    fail(name_ + ": target " + why);
     return false;
   }
 
@@ -362,6 +416,8 @@ private:
   std::string name_;
   cache_keys keys_;
   std::optional<target_session> conn_;
+  /// A stream target's back end instead of conn_.
+  std::optional<stream_sink> sink_;
   // session_budget of conn_; 0 until read after a (re)connect.
   size_t budget_ = 0;
   std::optional<change_key> skip_;

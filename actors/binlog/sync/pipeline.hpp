@@ -38,6 +38,7 @@
 #include "actors/binlog/decoder/table_filter.hpp"
 #include "actors/binlog/sync/cache_keys.hpp"
 #include "runtime/adapters/mysql_connection.hpp"
+#include "runtime/adapters/redis_connection.hpp"
 
 namespace shoal::binlog {
 
@@ -45,6 +46,24 @@ namespace shoal::binlog {
 /// current position, a snapshot of its tables (then the position it was taken
 /// at), start_position, or start_gtid.
 enum class start_point { current, snapshot, position, gtid };
+
+/// What a pipeline writes to: a MySQL server (rows applied), or a change
+/// stream (one event per row change; stream_sink.hpp).
+enum class target_kind { mysql, redis_stream };
+
+/// A redis_stream target. Key templates take {pipeline}, {db}, {table} (the
+/// names after rename) and {partition}; {{ and }} are literal braces.
+struct stream_target {
+  redis_config redis;
+  /// Each row change's stream.
+  std::string stream_key = "shoal:{pipeline}:{db}.{table}";
+  /// The hash holding each partition's position and the writer epoch.
+  std::string checkpoint_key = "shoal:{pipeline}:checkpoint";
+  /// Every DDL event goes here too (and to the streams of the tables it names).
+  std::string schema_stream = "shoal:{pipeline}:schema";
+  /// Each stream trimmed to about this many entries (MAXLEN ~); 0: never.
+  uint64_t maxlen = 0;
+};
 
 struct pipeline_settings {
   std::string name;
@@ -56,7 +75,12 @@ struct pipeline_settings {
   /// How long the source in use may stay unreachable while running before
   /// the candidates are tried.
   std::chrono::milliseconds source_switch_after{5000};
+  /// The MySQL target; for a stream target, the MySQL server that keeps the
+  /// pipeline's state (epoch, source, XA floor, first position) in
+  /// checkpoint_database, while the stream's positions live in the stream's server.
   mysql_config target;
+  target_kind kind = target_kind::mysql;
+  stream_target stream;
   /// The replica server id presented to the source.
   uint32_t server_id = 1000;
   uint32_t partitions = 4;

@@ -481,6 +481,51 @@ TEST(config, the_default_batch_fits_a_smaller_in_flight_bound_and_a_given_one_mu
   EXPECT_NE(errors.find("at least batch_rows (2000)"), std::string::npos) << errors;
 }
 
+TEST(config, a_redis_stream_target_names_its_server_keys_and_state) {
+  auto doc = minimal();
+  doc["sync"] = json::parse(R"({"pipelines": [
+    {"name": "cdc", "source": {"server_id": 7},
+     "target": {"kind": "redis_stream", "redis": {"port": 6380}, "maxlen": 1000,
+                "stream_key": "{{shop}}:{db}.{table}",
+                "state": {"port": 3308, "user": "shoal"}}}]})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.error());
+  auto& p = ok->sync.pipelines[0];
+  EXPECT_EQ(p.target_kind, "redis_stream");
+  EXPECT_EQ(p.stream.redis.address.port, 6380);
+  EXPECT_EQ(p.stream.maxlen, 1000);
+  EXPECT_EQ(p.stream.stream_key, "{{shop}}:{db}.{table}");
+  EXPECT_EQ(p.stream.checkpoint_key, "shoal:{pipeline}:checkpoint");
+  EXPECT_EQ(p.target.address.port, 3308); // the state server
+  EXPECT_EQ(p.target.user, "shoal");
+  // A stream target starts at the current position unless told otherwise.
+  EXPECT_EQ(p.start.mode, "current");
+
+  auto& t = doc["sync"]["pipelines"][0];
+  t["target"]["stream_key"] = "s:{db}.{column}";
+  t["target"]["checkpoint_key"] = "c:{table}";
+  t["target"]["kind"] = "kafka";
+  auto errors = joined(errors_of(doc));
+  EXPECT_NE(errors.find("$.sync.pipelines[0].target.kind"), std::string::npos) << errors;
+
+  t["target"]["kind"] = "redis_stream";
+  t["target"].erase("state");
+  t["apply"] = "transaction";
+  t["start"] = "snapshot";
+  errors = joined(errors_of(doc));
+  EXPECT_NE(errors.find("$.sync.pipelines[0].target.stream_key: {column} is not a name"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("$.sync.pipelines[0].target.checkpoint_key"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("$.sync.pipelines[0].target.state"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("$.sync.pipelines[0].apply"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("$.sync.pipelines[0].start: a stream target cannot start with a "
+                        "snapshot"),
+            std::string::npos)
+      << errors;
+}
+
 TEST(config, the_sync_operations_api_needs_a_secret_and_the_lag_bound_is_checked) {
   auto doc = minimal();
   doc["sync"] = json::parse(R"({"pipelines": [

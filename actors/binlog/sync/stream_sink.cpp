@@ -1,0 +1,285 @@
+#include "actors/binlog/sync/stream_sink.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "actors/binlog/sync/change_event.hpp"
+#include "runtime/base/backoff.hpp"
+
+namespace shoal::binlog {
+
+using namespace std::chrono;
+
+expected<key_template, std::string> parse_stream_template(const std::string& text) {
+  auto t = key_template::parse(text);
+  if (!t)
+    return fail(t.error());
+  for (auto& name : t->columns())
+    if (name != "pipeline" && name != "db" && name != "table" && name != "partition")
+      return fail("{" + name +
+                  "} is not a name a stream key can use: {pipeline}, {db}, {table}, "
+                  "{partition} (write {{ and }} for braces)");
+  return std::move(*t);
+}
+
+std::string render_stream_key(const key_template& t, const stream_names& names) {
+  std::string out;
+  for (auto& p : t.pieces()) {
+    if (!p.column)
+      out += p.text;
+    else if (p.text == "pipeline")
+      out += names.pipeline;
+    else if (p.text == "db")
+      out += names.db;
+    else if (p.text == "table")
+      out += names.table;
+    else
+      out += std::to_string(names.partition);
+  }
+  return out;
+}
+
+std::string change_id(const change_key& key) {
+  return key.at.file + ":" + std::to_string(key.at.pos) + ":" + std::to_string(key.index);
+}
+
+namespace {
+
+bool transient(const redis_error& e) {
+  return e.what == redis_error::kind::connect || e.what == redis_error::kind::timeout ||
+         e.what == redis_error::kind::io;
+}
+
+change_source source_of(const row_op& op, const std::string& pipeline,
+                        uint32_t server_id) {
+  change_source s;
+  s.pipeline = pipeline;
+  s.server_id = server_id;
+  s.db = op.table->source_db;
+  s.table = op.table->source_table;
+  s.at = op.key.at;
+  s.row = static_cast<uint32_t>(op.key.index);
+  if (!op.key.gtid.empty())
+    s.gtid = op.key.gtid.to_string();
+  s.ts_ms = uint64_t{op.event_time} * 1000;
+  s.transaction_id = s.gtid.empty() ? op.key.at.to_string() : s.gtid;
+  s.total_order = op.key.index;
+  return s;
+}
+
+} // namespace
+
+stream_sink::stream_sink(const pipeline_settings& settings, key_template stream,
+                         key_template schema, std::string checkpoint)
+    : pipeline_(settings.name), config_(settings.stream), filter_(settings.filter),
+      stream_(std::move(stream)), schema_(std::move(schema)),
+      writer_(std::move(checkpoint), settings.stream.maxlen) {}
+
+expected<stream_sink, std::string> stream_sink::make(const pipeline_settings& settings) {
+  auto& c = settings.stream;
+  auto stream = parse_stream_template(c.stream_key);
+  if (!stream)
+    return fail("stream_key: " + stream.error());
+  auto schema = parse_stream_template(c.schema_stream);
+  if (!schema)
+    return fail("schema_stream: " + schema.error());
+  auto checkpoint = parse_stream_template(c.checkpoint_key);
+  if (!checkpoint)
+    return fail("checkpoint_key: " + checkpoint.error());
+  stream_names names{settings.name, "", "", 0};
+  return stream_sink{settings, std::move(*stream), std::move(*schema),
+                     render_stream_key(*checkpoint, names)};
+}
+
+stream_names stream_sink::names_of(const table_schema& t, uint32_t partition) const {
+  return {pipeline_, t.target_db, t.target_table, partition};
+}
+
+expected<std::vector<stream_entry>, std::string>
+stream_sink::entries(const std::vector<row_op>& ops, uint32_t partition,
+                     uint32_t server_id) const {
+  std::vector<stream_entry> out;
+  out.reserve(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto& op = ops[i];
+    if (op.kind == op_kind::mark)
+      continue;
+    // The two halves of a key change, should they come here.
+    if (op.kind == op_kind::delete_ && op.source == row_kind::update &&
+        i + 1 < ops.size() && ops[i + 1].kind == op_kind::upsert &&
+        !(op.key < ops[i + 1].key) && !(ops[i + 1].key < op.key)) {
+      auto e = move_entry(op, ops[i + 1], partition, server_id);
+      if (!e)
+        return fail(e.error());
+      out.push_back(std::move(*e));
+      ++i;
+      continue;
+    }
+    change_op what = change_op::update;
+    switch (op.kind) {
+    case op_kind::upsert:
+    case op_kind::insert:
+      what = op.source == row_kind::write ? change_op::insert : change_op::update;
+      break;
+    case op_kind::update:
+    case op_kind::update_matching:
+      what = change_op::update;
+      break;
+    case op_kind::delete_:
+    case op_kind::delete_matching:
+      what = change_op::delete_;
+      break;
+    case op_kind::mark:
+      break;
+    }
+    auto& t = *op.table;
+    auto event = change_event(what, t.formats, t.key, op.before, op.after,
+                              source_of(op, pipeline_, server_id));
+    if (!event)
+      return fail(op.key.to_string() + ": " + event.error());
+    out.push_back({render_stream_key(stream_, names_of(t, partition)), change_id(op.key),
+                   std::move(*event)});
+  }
+  return out;
+}
+
+expected<stream_entry, std::string> stream_sink::move_entry(const row_op& removed,
+                                                            const row_op& added,
+                                                            uint32_t partition,
+                                                            uint32_t server_id) const {
+  auto& t = *added.table;
+  auto event = change_event(change_op::update, t.formats, t.key, removed.before,
+                            added.after, source_of(added, pipeline_, server_id));
+  if (!event)
+    return fail(added.key.to_string() + ": " + event.error());
+  return stream_entry{render_stream_key(stream_, names_of(t, partition)),
+                      change_id(added.key), std::move(*event)};
+}
+
+std::vector<stream_entry>
+stream_sink::ddl_entries(const std::string& statement, const std::string& db,
+                         const std::vector<std::pair<std::string, std::string>>& tables,
+                         const change_key& at, uint32_t partitions,
+                         uint32_t server_id) const {
+  change_source s;
+  s.pipeline = pipeline_;
+  s.server_id = server_id;
+  s.db = db;
+  s.at = at.at;
+  if (!at.gtid.empty())
+    s.gtid = at.gtid.to_string();
+  auto event = ddl_event(statement, s);
+  auto id = change_id(at);
+  std::vector<stream_entry> out;
+  std::set<std::string> streams;
+  auto add = [&](const std::string& stream) {
+    if (streams.insert(stream).second)
+      out.push_back({stream, id, event});
+  };
+  add(render_stream_key(schema_, {pipeline_, "", "", 0}));
+  for (auto& [d, table] : tables) {
+    if (table.empty())
+      continue;
+    auto [tdb, ttable] = filter_.target_of(d, table);
+    for (uint32_t p = 0; p < std::max<uint32_t>(partitions, 1); ++p)
+      add(render_stream_key(stream_, {pipeline_, tdb, ttable, p}));
+  }
+  return out;
+}
+
+bool stream_sink::connected(std::string& error) {
+  if (conn_)
+    return true;
+  auto c = redis_connection::connect(config_.redis);
+  if (!c) {
+    error = c.error().to_string();
+    return false;
+  }
+  conn_.emplace(std::move(*c));
+  return true;
+}
+
+stream_sink::sent stream_sink::append(const std::string& slot, uint64_t epoch,
+                                      const change_key& end,
+                                      const std::vector<stream_entry>& entries,
+                                      const waiter& wait, std::string& error) {
+  backoff delay{milliseconds{100}, milliseconds{2000}};
+  // After a failure Redis may have restarted: what it holds is checked first.
+  bool check = false;
+  for (;;) {
+    if (!connected(error)) {
+      check = true;
+      if (!wait(delay.next(), error))
+        return sent::failed;
+      continue;
+    }
+    auto mine = appended_.find(slot);
+    if (check && mine != appended_.end()) {
+      auto at = writer_.checkpoint(*conn_, slot);
+      if (!at) {
+        error = at.error().to_string();
+        if (!transient(at.error()))
+          return sent::failed;
+        if (!wait(delay.next(), error))
+          return sent::failed;
+        continue;
+      }
+      if (!*at || **at < mine->second) {
+        error = endpoint() + ": the position of slot " + slot + " is " +
+                (*at ? "\"" + **at + "\"" : std::string{"gone"}) +
+                " though this pipeline appended up to \"" + mine->second +
+                "\": Redis lost entries it had acknowledged (it restarted without "
+                "persisting them; appendonly yes with appendfsync always keeps them). "
+                "The pipeline stops rather than skip them: started again, it resumes "
+                "from the positions Redis holds and sends them again";
+        return sent::failed;
+      }
+      check = false;
+    }
+    auto r = writer_.append(*conn_, slot, epoch, end, entries);
+    if (!r) {
+      error = r.error().to_string();
+      if (!transient(r.error()))
+        return sent::failed;
+      check = true;
+      if (!wait(delay.next(), error))
+        return sent::failed;
+      continue;
+    }
+    if (*r == append_outcome::fenced) {
+      error = endpoint() + ": a newer run of pipeline " + pipeline_ +
+              " has written to the stream (its epoch is above " + std::to_string(epoch) +
+              "): this one stops";
+      return sent::fenced;
+    }
+    appended_[slot] = sortable_key(end);
+    return sent::appended;
+  }
+}
+
+std::optional<stream_claim> stream_sink::claim(uint64_t epoch, const waiter& wait,
+                                               std::string& error) {
+  backoff delay{milliseconds{100}, milliseconds{2000}};
+  for (;;) {
+    if (!connected(error)) {
+      if (!wait(delay.next(), error))
+        return std::nullopt;
+      continue;
+    }
+    auto r = writer_.claim(*conn_, epoch);
+    if (!r) {
+      error = r.error().to_string();
+      if (!transient(r.error()) || !wait(delay.next(), error))
+        return std::nullopt;
+      continue;
+    }
+    if (!*r) {
+      error = endpoint() + ": a newer run of pipeline " + pipeline_ +
+              " holds the stream (its epoch is above " + std::to_string(epoch) + ")";
+      return std::nullopt;
+    }
+    return std::move(**r);
+  }
+}
+
+} // namespace shoal::binlog
