@@ -382,6 +382,18 @@ def invalidation_rows(t, b):
           [f.get("ttl_p50_ms"), f.get("ttl_p99_ms")], peer, "lower", 1)
 
 
+def streams_rows(t, b):
+    f = b.get("figures") or {}
+    g = lambda k: f.get(k)
+    scen = "Change streams: the same sysbench backlog written to each target"
+    if f:
+        scen += (f" ({g('row_changes'):,} row changes, {g('partitions')} partitions; "
+                 "Kafka: librdkafka's in-memory mock cluster on this machine)")
+    peer = "shoal with a MySQL target (the same backlog, the same run)"
+    t.add(scen, "redis_stream row changes/s", g("redis_rows_per_s"), g("mysql_rows_per_s"), peer, "higher")
+    t.add(scen, "kafka row changes/s", g("kafka_rows_per_s"), g("mysql_rows_per_s"), peer, "higher")
+
+
 def machine_line(m):
     return (f"{m['cpu_model']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, Linux {m['kernel']}, "
             f"Debian {m['debian']}")
@@ -392,8 +404,8 @@ def table_for(results):
     for name, rows in (("binlog", binlog_rows), ("binlog_transaction", binlog_rows),
                        ("binlog_steady", binlog_steady_rows),
                        ("token", token_rows), ("hotkey", hotkey_rows),
-                       ("invalidation", invalidation_rows)):
-        if (name in ("binlog_transaction", "binlog_steady", "invalidation")
+                       ("invalidation", invalidation_rows), ("streams", streams_rows)):
+        if (name in ("binlog_transaction", "binlog_steady", "invalidation", "streams")
                 and name not in results["benches"]):
             continue  # reports from before run-all measured these
         b = results["benches"].get(name, {})

@@ -302,6 +302,50 @@ void read_stream_target(json_reader& dst, sync_pipeline_config& s) {
   t.maxlen = dst.integer("maxlen", 0, INT64_MAX, t.maxlen);
 }
 
+// target.kind "kafka": brokers, properties, topic templates, state server.
+void read_kafka_target(json_reader& dst, sync_pipeline_config& s) {
+  if (auto st = dst.object("state", true)) {
+    s.target = read_mysql(*st);
+    st->finish();
+  }
+  auto& t = s.stream;
+  if (auto k = dst.object("kafka", true)) {
+    t.kafka_brokers = k->string("brokers", std::nullopt);
+    if (auto props = k->object("properties")) {
+      for (auto& [name, value] : props->value().items()) {
+        (void)value;
+        if (name == "bootstrap.servers" || name == "enable.idempotence" ||
+            name == "acks" || name == "partitioner")
+          props->error("is set by shoal (per-key order and no loss depend on it)", name);
+        else
+          t.kafka_properties[name] = props->string(name, std::nullopt);
+      }
+    }
+    k->finish();
+  }
+  t.stream_key = dst.string("topic", "{pipeline}.{db}.{table}");
+  t.schema_stream = dst.string("schema_topic", "{pipeline}");
+  for (auto [key, field] :
+       {std::pair{"topic", &t.stream_key}, std::pair{"schema_topic", &t.schema_stream}}) {
+    if (auto parsed = binlog::parse_stream_template(*field); !parsed)
+      dst.error(parsed.error(), key);
+    for (char ch : *field)
+      if (!(isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' ||
+            ch == '-' || ch == '{' || ch == '}')) {
+        dst.error(std::string{"a Kafka topic name takes letters, digits, '.', '_' and "
+                              "'-' only, not '"} +
+                      ch + "'",
+                  key);
+        break;
+      }
+  }
+  if (t.schema_stream.find("{db}") != std::string::npos ||
+      t.schema_stream.find("{table}") != std::string::npos ||
+      t.schema_stream.find("{partition}") != std::string::npos)
+    dst.error("names one topic for the whole pipeline: only {pipeline} may be used",
+              "schema_topic");
+}
+
 void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes) {
   auto r = root.object("sync");
   if (!r)
@@ -364,9 +408,18 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
       src->finish();
     }
     if (auto dst = p.object("target", true)) {
-      s.target_kind = dst->choice("kind", {"mysql", "redis_stream"}, "mysql");
+      s.target_kind =
+          dst->choice("kind", {"mysql", "redis_stream", "kafka", "none"}, "mysql");
       if (s.target_kind == "mysql") {
         s.target = read_mysql(*dst);
+      } else if (s.target_kind == "none") {
+        // Read only to invalidate: the checkpoints need a home all the same.
+        if (auto st = dst->object("state", true)) {
+          s.target = read_mysql(*st);
+          st->finish();
+        }
+      } else if (s.target_kind == "kafka") {
+        read_kafka_target(*dst, s);
       } else {
         read_stream_target(*dst, s);
       }
@@ -375,21 +428,24 @@ void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes)
     bool stream = s.target_kind != "mysql";
     s.apply = p.choice("apply", {"key", "transaction"}, s.apply);
     if (stream && s.apply != "key")
-      p.error("a stream target takes each row's changes in order by key (\"key\"); "
-              "whole transactions are rebuilt by consumers from each event's "
-              "transaction id and order",
+      p.error(s.target_kind == "none"
+                  ? "a pipeline without a target writes no rows: \"key\" only"
+                  : "a stream target takes each row's changes in order by key "
+                    "(\"key\"); whole transactions are rebuilt by consumers from "
+                    "each event's transaction id and order",
               "apply");
     if (stream && !s.source_candidates.empty())
-      p.error("not available with a stream target yet: the stream's positions are "
-              "those of one source server",
+      p.error("not available with a " + s.target_kind +
+                  " target yet: its positions are those of one source server",
               "source.candidates");
     s.partitions = p.integer("partitions", 1, 256, s.partitions);
     if (stream && !p.has("start"))
       s.start.mode = "current";
     read_start(p, s.start);
     if (stream && s.start.mode == "snapshot")
-      p.error("a stream target cannot start with a snapshot yet: start at \"current\", "
-              "a position or a GTID",
+      p.error("a " + s.target_kind +
+                  " target cannot start with a snapshot: start at \"current\", a "
+                  "position or a GTID",
               "start");
     s.include = p.strings("include", std::vector<std::string>{});
     s.exclude = p.strings("exclude", std::vector<std::string>{});
@@ -647,6 +703,15 @@ config_result parse_config(const json& doc, const std::string& origin) {
   read_tokens(root, c, nodes);
   read_sync(root, c, nodes);
   read_hotkeys(root, c, nodes);
+  for (auto& p : c.sync.pipelines)
+    if (p.target_kind == "none" &&
+        std::none_of(
+            c.hotkeys.invalidate_from.begin(), c.hotkeys.invalidate_from.end(),
+            [&](const cache_invalidation_config& i) { return i.pipeline == p.name; }))
+      root.error("pipeline " + p.name +
+                     " has target none (it reads only to invalidate): name its tables in "
+                     "$.hotkeys.invalidate_from",
+                 "sync");
   root.finish();
   if (!errors.empty())
     return fail(std::move(errors));

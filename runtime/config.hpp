@@ -124,6 +124,9 @@ struct sync_start {
 /// actors/binlog/sync/stream_sink.hpp.
 struct stream_target_config {
   redis_settings redis;
+  /// kafka: bootstrap servers ("host:port,...") and more librdkafka properties.
+  std::string kafka_brokers;
+  std::map<std::string, std::string> kafka_properties;
   std::string stream_key = "shoal:{pipeline}:{db}.{table}";
   std::string checkpoint_key = "shoal:{pipeline}:checkpoint";
   std::string schema_stream = "shoal:{pipeline}:schema";
@@ -152,7 +155,7 @@ struct sync_pipeline_config {
   /// The MySQL target; for a stream target, `target.state`: the MySQL server
   /// that keeps the pipeline's state (its epoch, lease and source).
   mysql_settings target;
-  /// "mysql", or "redis_stream" (then `stream` says where).
+  /// "mysql", "redis_stream" or "kafka" (then `stream` says where), or "none".
   std::string target_kind = "mysql";
   stream_target_config stream;
   int64_t partitions = 4;

@@ -116,6 +116,13 @@ std::string endpoint_text(const endpoint& e) {
 nlohmann::json target_json(const sync_pipeline_config& cfg) {
   if (cfg.target_kind == "mysql")
     return {{"kind", "mysql"}, {"endpoint", endpoint_text(cfg.target.address)}};
+  if (cfg.target_kind == "none")
+    return {{"kind", "none"}, {"state", endpoint_text(cfg.target.address)}};
+  if (cfg.target_kind == "kafka")
+    return {{"kind", "kafka"},
+            {"endpoint", cfg.stream.kafka_brokers},
+            {"topic", cfg.stream.stream_key},
+            {"state", endpoint_text(cfg.target.address)}};
   return {{"kind", cfg.target_kind},
           {"endpoint", endpoint_text(cfg.stream.redis.address)},
           {"stream_key", cfg.stream.stream_key},
@@ -141,6 +148,15 @@ binlog::pipeline_settings to_pipeline_settings(const sync_pipeline_config& p) {
   }
   s.source_switch_after = milliseconds{p.source_switch_after_ms};
   s.target = to_mysql_config(p.target);
+  if (p.target_kind == "none")
+    s.kind = binlog::target_kind::none;
+  if (p.target_kind == "kafka") {
+    s.kind = binlog::target_kind::kafka;
+    s.stream.kafka_brokers = p.stream.kafka_brokers;
+    s.stream.kafka_properties = p.stream.kafka_properties;
+    s.stream.stream_key = p.stream.stream_key;
+    s.stream.schema_stream = p.stream.schema_stream;
+  }
   if (p.target_kind == "redis_stream") {
     s.kind = binlog::target_kind::redis_stream;
     s.stream.redis = to_redis_config(p.stream.redis);

@@ -200,6 +200,7 @@
     fillRows($('pipelines'), Object.entries(s.sync).map(([n, p]) => ({
       // A standby (the pipeline runs on another node) has no positions or counts.
       cells: [n, p.state,
+              p.target ? `${p.target.kind} ${p.target.endpoint || ''}`.trim() : '',
               (p.owner || 'none') + (p.standbys && p.standbys.length
                                        ? ` (standby: ${p.standbys.join(', ')})` : ''),
               p.source ? `${p.source.file}:${p.source.position}` : '',
@@ -208,8 +209,8 @@
               p.ddl_skipped ? `${number(p.ddl_skipped)}: ${p.last_skipped_ddl}` : '0',
               p.error || (p.lease && p.lease.error) || ''],
       data: {pipeline: n, state: p.state},
-      cls: [null, p.error ? 'down' : null, p.owner ? null : 'down', null, 'num', 'num', 'num',
-            'num', null, 'down'],
+      cls: [null, p.error ? 'down' : null, null, p.owner ? null : 'down', null, 'num', 'num',
+            'num', 'num', null, 'down'],
     })));
   }
 

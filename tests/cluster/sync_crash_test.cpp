@@ -21,6 +21,7 @@
 #include "tests/support/free_port.hpp"
 #include "tests/support/pipeline_config.hpp"
 #include "tests/support/shared_servers.hpp"
+#include "tests/support/stream_rebuilder.hpp"
 #include "tests/support/sysbench_sync.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -86,6 +87,16 @@ protected:
     start_node();
     ASSERT_TRUE(node_->wait_for_output("starting at", seconds{30}))
         << node_->output_tail();
+    kill_9_while_sysbench_runs(seconds_to_run, kills_wanted);
+    if (HasFatalFailure())
+      return;
+    ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
+    expect_equal();
+  }
+
+  /// sysbench runs `seconds` while the running node is killed (SIGKILL) up to
+  /// `kills` times at random moments and restarted.
+  void kill_9_while_sysbench_runs(int seconds_to_run, int kills_wanted) {
     auto load = sysbench("run", seconds_to_run);
     std::mt19937 rng{std::random_device{}()};
     std::uniform_int_distribution<int> pause_ms{300, 1500};
@@ -101,8 +112,6 @@ protected:
     auto done = load.wait_for_exit(seconds{60});
     ASSERT_TRUE(done && done->success()) << load.output_tail();
     EXPECT_GE(kills, 2);
-    ASSERT_TRUE(caught_up(seconds{60})) << node_->output_tail();
-    expect_equal();
   }
 
   temp_dir dir_{"sync-crash"};
@@ -224,6 +233,56 @@ TEST_F(sync_crash_test, target_equals_source_after_target_and_source_restarts) {
         "shoal_sync_pipeline_state{pipeline=\"sb\",state=\"running\"} 1",
         "shoal_sync_partition_queued_rows"})
     EXPECT_NE(metrics->body.find(name), std::string::npos) << name;
+}
+
+// The same kills with Redis streams as the target: a consumer that starts from
+// a copy of the tables rebuilds them from the streams alone, equal to the
+// source, and no change reaches a stream twice (each batch lands with its
+// position in one script, and a restart resumes from the positions Redis holds).
+TEST_F(sync_crash_test, a_redis_stream_target_holds_each_change_once_after_kill_9) {
+  auto src = source().connect();
+  run(src, "SET GLOBAL binlog_row_metadata = 'FULL'");
+  prepare();
+  // The consumer's starting copy, taken while the source is quiet: the
+  // pipeline starts at the source's position right after it.
+  auto dst = target().connect();
+  run(dst, "CREATE DATABASE rebuilt");
+  run(dst, "USE rebuilt");
+  std::vector<std::string> tables{"sbtest1", "sbtest2"};
+  for (auto& t : tables) {
+    run(dst, run(src, "SHOW CREATE TABLE sbtest." + t).rows.at(0).at(1).value_or(""));
+    auto rows = run(src, "SELECT id, k, c, pad FROM sbtest." + t);
+    std::string values;
+    for (auto& r : rows.rows)
+      values += std::string{values.empty() ? "" : ","} + "(" + r.at(0).value_or("") +
+                "," + r.at(1).value_or("") + "," + dst.quote(r.at(2).value_or("")) + "," +
+                dst.quote(r.at(3).value_or("")) + ")";
+    run(dst, "INSERT INTO " + t + " VALUES " + values);
+  }
+  json target{
+      {"kind", "redis_stream"},
+      {"redis", {{"port", redis().port()}}},
+      {"state",
+       {{"port", this->target().port()}, {"password_env", "SHOAL_TEST_MYSQL_PW"}}}};
+  write_config(json{{"target", target}, {"start", "current"}});
+  start_node();
+  ASSERT_TRUE(node_->wait_for_output("starting at", seconds{30})) << node_->output_tail();
+  kill_9_while_sysbench_runs(8, 4);
+  if (HasFatalFailure())
+    return;
+  stream_rebuilder consumer{dst, "rebuilt"};
+  auto streams = redis().connect();
+  auto equal = [&] {
+    for (auto& t : tables)
+      consumer.consume(streams, "shoal:sb:sbtest." + t, t, {});
+    for (auto& t : tables)
+      if (checksum(src, "sbtest." + t) != checksum(dst, "rebuilt." + t))
+        return false;
+    return true;
+  };
+  ASSERT_TRUE(eventually(equal, seconds{60})) << node_->output_tail();
+  EXPECT_EQ(consumer.duplicates(), 0u) << "changes that reached a stream twice";
+  EXPECT_GT(consumer.events(), 1000u);
 }
 
 } // namespace

@@ -81,9 +81,16 @@ private:
   /// "apply": "transaction": whole source transactions go out in rounds.
   bool rounds() const { return st_->settings.whole_transactions; }
 
-  /// The target is a change stream (stream_sink.hpp): `target_` keeps only
-  /// the pipeline's state, and the stream's server its positions.
+  /// The target is not a MySQL server that rows are applied to (a change
+  /// stream, or none): `target_` keeps only the pipeline's state, and table
+  /// schemas come from the binlog alone.
   bool streams() const { return st_->settings.kind != target_kind::mysql; }
+  /// A Redis stream (stream_sink.hpp), whose server keeps its positions.
+  bool redis_stream() const { return st_->settings.kind == target_kind::redis_stream; }
+  /// A change stream of events (Redis or Kafka): sink_ writes them.
+  bool writes_events() const {
+    return redis_stream() || st_->settings.kind == target_kind::kafka;
+  }
 
   /// How the stream sink waits for Redis: logging why, serving the mailbox.
   stream_sink::waiter sink_waiter() {
@@ -95,9 +102,21 @@ private:
   }
 
   /// Appends what the reader itself sends (DDL, key changes) under slot "r".
+  // Kafka: delivered, then every partition's checkpoint moves to `end` on the
+  // state server (a crash in between sends them again: at least once).
   void append_here(const change_key& end, const std::vector<stream_entry>& entries,
                    const std::string& what) {
     std::string why;
+    if (!redis_stream()) {
+      auto alive = [this] {
+        receive_queued();
+        return !stopping();
+      };
+      if (!sink_->deliver(entries, alive, sink_waiter(), why))
+        throw stop_pipeline{what + ": " + why};
+      apply_on_target(checkpoints_at(end), what + ": writing the checkpoint");
+      return;
+    }
     auto r = sink_->append("r", epoch_, end, entries, sink_waiter(), why);
     if (r == stream_sink::sent::appended)
       return;
@@ -155,11 +174,13 @@ private:
     if (*evicted)
       st_->log(false, "ended " + std::to_string(*evicted) +
                           " session(s) of an older owner holding the writer lock");
-    if (streams()) {
+    if (writes_events()) {
       auto sink = stream_sink::make(cfg());
       if (!sink)
         throw stop_pipeline{"target: " + sink.error()};
       sink_.emplace(std::move(*sink));
+    }
+    if (redis_stream()) {
       std::string why;
       stream_claim_ = sink_->claim(epoch_, sink_waiter(), why);
       if (!stream_claim_) {
@@ -332,13 +353,17 @@ private:
   // character sets and members from TABLE_MAP metadata, both whole images.
   void check_stream_source(mysql_connection& src) {
     for (auto var : {"binlog_row_metadata", "binlog_row_image"}) {
+      // Invalidation alone (target none) needs the names, not whole images.
+      if (!writes_events() && std::string{var} == "binlog_row_image")
+        continue;
       auto v = src.scalar(std::string{"SELECT @@global."} + var);
       if (!v)
         throw stop_pipeline{"source " + src.endpoint() + ": " + v.error().to_string()};
       if (v->value_or("") != "FULL")
         throw stop_pipeline{
-            "source " + src.endpoint() + " has " + var + "=" + v->value_or("?") +
-            "; a stream target needs " + var +
+            "source " + src.endpoint() + " has " + var + "=" + v->value_or("?") + "; a " +
+            std::string{writes_events() ? "stream target" : "pipeline without a target"} +
+            " needs " + var +
             "=FULL (column names, character sets and whole before and after images "
             "in the binlog): SET GLOBAL " +
             var + "=FULL and put it in the config file"};
@@ -350,6 +375,8 @@ private:
     for (auto& r : names->rows)
       if (r[0] && r[1])
         charsets_[static_cast<uint32_t>(std::stoul(*r[0]))] = *r[1];
+    if (!writes_events())
+      return;
     // Their text forms are not written yet (change_event.hpp): refused rather
     // than sent as their stored bytes.
     auto odd = src.query(
@@ -466,7 +493,7 @@ private:
     });
     if (!keys)
       throw stop_pipeline{keys.error().to_string()};
-    if (streams())
+    if (redis_stream())
       take_stream_positions(*keys);
     auto intent = on_target([&](mysql_connection& t) {
       return load_ddl_intent(t, cfg().checkpoint_database, cfg().name);
@@ -647,26 +674,33 @@ private:
           "skipped: to send every change again from the start, delete the pipeline's "
           "rows from " +
           cfg().checkpoint_database + ".sync_checkpoint"};
-    bool beyond = false;
-    for (auto& [p, key] : claim.positions)
-      beyond = beyond || p >= keys.size();
-    if (beyond) {
+    // A row's partition depends on the count: under another count a partition
+    // would send again changes of keys another one already sent. The count
+    // changes only where every partition stands at one position.
+    auto stored = stored_partitions();
+    if (stored != 0 && stored != keys.size() && !claim.positions.empty()) {
       auto first = claim.positions.begin()->second;
-      for (auto& [p, key] : claim.positions)
-        if (key < first || first < key)
-          throw stop_pipeline{
-              "target " + sink_->endpoint() + " holds positions of " +
-              std::to_string(claim.positions.size()) +
-              " partitions at different places, more than the " +
-              std::to_string(keys.size()) +
-              " configured: run with the earlier partition count until the source is "
-              "idle for a moment (they then agree), then change it"};
+      bool agree = true;
+      for (uint32_t p = 0; p < stored; ++p) {
+        auto at = claim.positions.find(p);
+        agree = agree && at != claim.positions.end() && !(at->second < first) &&
+                !(first < at->second);
+      }
+      if (!agree)
+        throw stop_pipeline{
+            "target " + sink_->endpoint() + ": the partition count changed from " +
+            std::to_string(stored) + " to " + std::to_string(keys.size()) +
+            " while the partitions stand at different positions: run with " +
+            std::to_string(stored) +
+            " partitions until the source is idle for a moment (they then agree), then "
+            "change it"};
       for (auto& k : keys)
         k = first;
       return;
     }
     for (auto& [p, key] : claim.positions)
-      keys[p] = key;
+      if (p < keys.size())
+        keys[p] = key;
   }
 
   // The partitions stand at different keys. In transaction mode that is a
@@ -764,12 +798,17 @@ private:
     st_->log(false, "starting at " + key.at.to_string());
   }
 
-  void store_all(const change_key& key) {
+  /// Every partition's checkpoint at `key`.
+  std::vector<std::string> checkpoints_at(const change_key& key) {
     std::vector<std::string> statements;
     for (uint32_t p = 0; p < parts_.size(); ++p)
       statements.push_back(
           checkpoint_store_sql(cfg().checkpoint_database, cfg().name, p, key));
-    apply_on_target(statements, "writing the checkpoint");
+    return statements;
+  }
+
+  void store_all(const change_key& key) {
+    apply_on_target(checkpoints_at(key), "writing the checkpoint");
     mark_applied_everywhere(key);
     acc_start_ = key;
     acc_groups_ = 0;
@@ -1645,15 +1684,22 @@ private:
       auto& added = ops.back();
       auto p =
           partition_of(*added.table, added.after, static_cast<uint32_t>(parts_.size()));
-      auto entry = sink_->move_entry(ops.front(), added, p, server_id);
-      if (!entry)
-        throw stop_pipeline{entry.error()};
+      expected<std::vector<stream_entry>, std::string> entries =
+          std::vector<stream_entry>{};
+      if (sink_)
+        entries = sink_->move_entries(ops.front(), added, p, server_id);
+      if (!entries)
+        throw stop_pipeline{entries.error()};
       auto stale = keys_.of(ops);
       if (!stale)
         throw stop_pipeline{key.to_string() +
                             ": hotkeys.invalidate_from: " + stale.error()};
       st_->invalidate(*stale, false);
-      append_here(key, {std::move(*entry)}, key.to_string() + ": a primary key change");
+      if (sink_)
+        append_here(key, *entries, key.to_string() + ": a primary key change");
+      else
+        apply_on_target(checkpoints_at(key),
+                        key.to_string() + ": writing the checkpoint");
       st_->invalidate(*stale, true);
       applied_in_barrier(key);
       return;
@@ -1747,11 +1793,14 @@ private:
         std::lock_guard<std::mutex> guard{st_->mtx};
         server_id = static_cast<uint32_t>(st_->status.source_server_id);
       }
-      auto db = q.schema;
-      append_here(after,
-                  sink_->ddl_entries(q.statement, db, d.tables, after,
-                                     static_cast<uint32_t>(parts_.size()), server_id),
-                  where + ": the DDL event");
+      if (sink_)
+        append_here(after,
+                    sink_->ddl_entries(q.statement, q.schema, d.tables, after,
+                                       static_cast<uint32_t>(parts_.size()), server_id),
+                    where + ": the DDL event");
+      else
+        apply_on_target(checkpoints_at(after),
+                        where + ": writing the checkpoint after DDL");
       st_->invalidate_matching(stale);
       mark_applied_everywhere(after);
       last_handed_ = after;

@@ -50,11 +50,14 @@ private:
 
   void loop() {
     auto& cfg = st_->settings;
-    if (cfg.kind == target_kind::mysql) {
+    // A Redis stream keeps its own positions; the others' checkpoints are on
+    // the MySQL target or state server.
+    if (cfg.kind != target_kind::redis_stream) {
       conn_ = open_target(*this, name_ + " target");
       if (!conn_)
         return;
-    } else {
+    }
+    if (cfg.kind == target_kind::redis_stream || cfg.kind == target_kind::kafka) {
       auto sink = stream_sink::make(cfg);
       if (!sink) {
         fail(name_ + ": target: " + sink.error());
@@ -126,12 +129,18 @@ private:
   // pipeline must stop.
   bool apply() {
     auto& cfg = st_->settings;
-    if (sink_)
+    if (cfg.kind == target_kind::redis_stream)
       return append();
+    // Kafka: delivered before the checkpoint is committed (at least once).
+    if (cfg.kind == target_kind::kafka && !deliver())
+      return false;
     while (!stopping()) {
       if (budget_ == 0)
         budget_ = session_budget(conn_->connection());
-      auto batch = statements_for(pending_, budget_);
+      // Without rows to write (target none, or a stream delivered above) only
+      // the checkpoint is written.
+      auto batch = cfg.kind != target_kind::mysql ? statement_batch{}
+                                                  : statements_for(pending_, budget_);
       if (!batch.error.empty()) {
         fail(name_ + ": " + batch.error);
         return false;
@@ -158,20 +167,28 @@ private:
     return false;
   }
 
-  // A stream target: pending_'s events and this partition's position go to
-  // the stream's server in one script; false when the pipeline must stop.
-  bool append() {
+  // The events of pending_ (stream targets); nullopt when the pipeline must
+  // stop (a value that cannot be written faithfully).
+  std::optional<std::vector<stream_entry>> pending_events() {
     uint32_t server_id = 0;
     {
       std::lock_guard<std::mutex> guard{st_->mtx};
       server_id = static_cast<uint32_t>(st_->status.source_server_id);
     }
     auto entries = sink_->entries(pending_, id_, server_id);
-    if (!entries) {
-      fail(name_ + ": " + entries.error() +
-           "; the pipeline stops rather than send a changed value");
+    if (entries)
+      return std::move(*entries);
+    fail(name_ + ": " + entries.error() +
+         "; the pipeline stops rather than send a changed value");
+    return std::nullopt;
+  }
+
+  // A stream target: pending_'s events and this partition's position go to
+  // the stream's server in one script; false when the pipeline must stop.
+  bool append() {
+    auto entries = pending_events();
+    if (!entries)
       return false;
-    }
     auto stale = stale_keys(pending_);
     if (!stale)
       return false;
@@ -196,6 +213,29 @@ private:
     if (r == stream_sink::sent::fenced)
       st_->record_claimed_elsewhere(name_ + ": " + why);
     fail(name_ + ": target " + why);
+    return false;
+  }
+
+  // Kafka: pending_'s events, acknowledged by the brokers; false when the
+  // pipeline must stop.
+  bool deliver() {
+    auto entries = pending_events();
+    if (!entries)
+      return false;
+    std::string why;
+    auto alive = [this] {
+      receive_queued();
+      return !stopping();
+    };
+    auto wait = [this](milliseconds d, const std::string& error) {
+      st_->log(true, name_ + ": target " + error + " (sending the batch again)");
+      pause(d);
+      return !stopping();
+    };
+    if (sink_->deliver(*entries, alive, wait, why))
+      return true;
+    if (!stopping())
+      fail(name_ + ": target " + why);
     return false;
   }
 

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,14 +48,20 @@ namespace shoal::binlog {
 /// at), start_position, or start_gtid.
 enum class start_point { current, snapshot, position, gtid };
 
-/// What a pipeline writes to: a MySQL server (rows applied), or a change
-/// stream (one event per row change; stream_sink.hpp).
-enum class target_kind { mysql, redis_stream };
+/// What a pipeline writes to: a MySQL server (rows applied), a change stream
+/// (one event per row change; stream_sink.hpp), or nothing: it reads only to
+/// invalidate hot-cache keys (invalidation_rules), keeping its checkpoints on
+/// the state server (`target`).
+enum class target_kind { mysql, redis_stream, kafka, none };
 
-/// A redis_stream target. Key templates take {pipeline}, {db}, {table} (the
-/// names after rename) and {partition}; {{ and }} are literal braces.
+/// A redis_stream or kafka target. Key templates take {pipeline}, {db},
+/// {table} (the names after rename) and {partition}; {{ and }} are literal
+/// braces. For kafka, stream_key names topics and schema_stream the DDL topic.
 struct stream_target {
   redis_config redis;
+  /// kafka: bootstrap servers and further librdkafka properties.
+  std::string kafka_brokers;
+  std::map<std::string, std::string> kafka_properties;
   /// Each row change's stream.
   std::string stream_key = "shoal:{pipeline}:{db}.{table}";
   /// The hash holding each partition's position and the writer epoch.

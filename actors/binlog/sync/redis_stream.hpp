@@ -39,10 +39,13 @@ namespace shoal::binlog {
 std::string sortable_key(const change_key& key);
 
 struct stream_entry {
+  /// The stream (a Kafka topic for a kafka target).
   std::string stream;
   /// The change's stable id (file:position:row).
   std::string id;
   std::string event;
+  /// kafka: the message key, `db.table` and the row's key as JSON.
+  std::string key = {};
 };
 
 enum class append_outcome { appended, already_there, fenced };

@@ -6,6 +6,8 @@
 #include "actors/binlog/sync/change_event.hpp"
 #include "runtime/base/backoff.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace shoal::binlog {
 
 using namespace std::chrono;
@@ -73,7 +75,8 @@ stream_sink::stream_sink(const pipeline_settings& settings, key_template stream,
                          key_template schema, std::string checkpoint)
     : pipeline_(settings.name), config_(settings.stream), filter_(settings.filter),
       stream_(std::move(stream)), schema_(std::move(schema)),
-      writer_(std::move(checkpoint), settings.stream.maxlen) {}
+      writer_(std::move(checkpoint), settings.stream.maxlen),
+      kafka_target_(settings.kind == target_kind::kafka) {}
 
 expected<stream_sink, std::string> stream_sink::make(const pipeline_settings& settings) {
   auto& c = settings.stream;
@@ -95,6 +98,19 @@ stream_names stream_sink::names_of(const table_schema& t, uint32_t partition) co
   return {pipeline_, t.target_db, t.target_table, partition};
 }
 
+stream_entry stream_sink::entry(std::string stream, const change_key& at,
+                                std::string event, const table_schema& t) const {
+  stream_entry e{std::move(stream), change_id(at), std::move(event)};
+  if (kafka_target_) {
+    // The message key: the table and the row's key, so that a row's messages
+    // share a partition (rows of a table without a key, the table's name).
+    e.key = t.target_db + "." + t.target_table;
+    if (t.has_key())
+      e.key += ":" + nlohmann::json::parse(e.event).at("key").dump();
+  }
+  return e;
+}
+
 expected<std::vector<stream_entry>, std::string>
 stream_sink::entries(const std::vector<row_op>& ops, uint32_t partition,
                      uint32_t server_id) const {
@@ -108,10 +124,11 @@ stream_sink::entries(const std::vector<row_op>& ops, uint32_t partition,
     if (op.kind == op_kind::delete_ && op.source == row_kind::update &&
         i + 1 < ops.size() && ops[i + 1].kind == op_kind::upsert &&
         !(op.key < ops[i + 1].key) && !(ops[i + 1].key < op.key)) {
-      auto e = move_entry(op, ops[i + 1], partition, server_id);
+      auto e = move_entries(op, ops[i + 1], partition, server_id);
       if (!e)
         return fail(e.error());
-      out.push_back(std::move(*e));
+      for (auto& one : *e)
+        out.push_back(std::move(one));
       ++i;
       continue;
     }
@@ -137,23 +154,37 @@ stream_sink::entries(const std::vector<row_op>& ops, uint32_t partition,
                               source_of(op, pipeline_, server_id));
     if (!event)
       return fail(op.key.to_string() + ": " + event.error());
-    out.push_back({render_stream_key(stream_, names_of(t, partition)), change_id(op.key),
-                   std::move(*event)});
+    out.push_back(entry(render_stream_key(stream_, names_of(t, partition)), op.key,
+                        std::move(*event), t));
   }
   return out;
 }
 
-expected<stream_entry, std::string> stream_sink::move_entry(const row_op& removed,
-                                                            const row_op& added,
-                                                            uint32_t partition,
-                                                            uint32_t server_id) const {
+expected<std::vector<stream_entry>, std::string>
+stream_sink::move_entries(const row_op& removed, const row_op& added, uint32_t partition,
+                          uint32_t server_id) const {
   auto& t = *added.table;
-  auto event = change_event(change_op::update, t.formats, t.key, removed.before,
-                            added.after, source_of(added, pipeline_, server_id));
-  if (!event)
-    return fail(added.key.to_string() + ": " + event.error());
-  return stream_entry{render_stream_key(stream_, names_of(t, partition)),
-                      change_id(added.key), std::move(*event)};
+  auto where = source_of(added, pipeline_, server_id);
+  auto stream = render_stream_key(stream_, names_of(t, partition));
+  std::vector<stream_entry> out;
+  if (!kafka_target_) {
+    auto event = change_event(change_op::update, t.formats, t.key, removed.before,
+                              added.after, where);
+    if (!event)
+      return fail(added.key.to_string() + ": " + event.error());
+    out.push_back(entry(stream, added.key, std::move(*event), t));
+    return out;
+  }
+  auto gone =
+      change_event(change_op::delete_, t.formats, t.key, removed.before, {}, where);
+  auto made = change_event(change_op::insert, t.formats, t.key, {}, added.after, where);
+  if (!gone || !made)
+    return fail(added.key.to_string() + ": " + (!gone ? gone.error() : made.error()));
+  out.push_back(entry(stream, added.key, std::move(*gone), t));
+  out.push_back(entry(stream, added.key, std::move(*made), t));
+  // Both halves carry the change's id; the second is told apart by a suffix.
+  out.back().id += ":new";
+  return out;
 }
 
 std::vector<stream_entry>
@@ -177,6 +208,10 @@ stream_sink::ddl_entries(const std::string& statement, const std::string& db,
       out.push_back({stream, id, event});
   };
   add(render_stream_key(schema_, {pipeline_, "", "", 0}));
+  if (kafka_target_) {
+    out.back().key = db;
+    return out;
+  }
   for (auto& [d, table] : tables) {
     if (table.empty())
       continue;
@@ -185,6 +220,43 @@ stream_sink::ddl_entries(const std::string& statement, const std::string& db,
       add(render_stream_key(stream_, {pipeline_, tdb, ttable, p}));
   }
   return out;
+}
+
+bool stream_sink::deliver(const std::vector<stream_entry>& entries,
+                          const std::function<bool()>& alive, const waiter& wait,
+                          std::string& error) {
+  std::vector<kafka_message> batch;
+  batch.reserve(entries.size());
+  for (auto& e : entries)
+    batch.push_back({e.stream, e.key, e.event, {{"id", e.id}}});
+  backoff delay{milliseconds{100}, milliseconds{2000}};
+  for (;;) {
+    if (!kafka_) {
+      kafka_config c{config_.kafka_brokers, config_.kafka_properties};
+      auto p = kafka_producer::create(c);
+      if (!p) {
+        error = p.error();
+        return false;
+      }
+      kafka_ = std::move(*p);
+    }
+    if (batch.empty())
+      return true;
+    error = kafka_->send(batch, alive);
+    if (error.empty())
+      return true;
+    if (error == "stopped")
+      return false;
+    error = endpoint() + ": " + error;
+    // A fatal error of the idempotent producer ends that producer: a new one
+    // sends the batch again.
+    if (auto fatal = kafka_->fatal_error(); !fatal.empty()) {
+      error += " (fatal: " + fatal + "; a new producer sends the batch again)";
+      kafka_.reset();
+    }
+    if (!wait(delay.next(), error))
+      return false;
+  }
 }
 
 bool stream_sink::connected(std::string& error) {

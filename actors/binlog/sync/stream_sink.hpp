@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@
 #include "actors/binlog/sync/pipeline.hpp"
 #include "actors/binlog/sync/redis_stream.hpp"
 #include "messages/binlog_row.hpp"
+#include "runtime/adapters/kafka_producer.hpp"
 #include "runtime/base/expected.hpp"
 
 namespace shoal::binlog {
@@ -63,14 +65,18 @@ public:
   entries(const std::vector<row_op>& ops, uint32_t partition, uint32_t server_id) const;
 
   /// A key-changing UPDATE (the delete_ op of its old key, the upsert of its new
-  /// one) as one update event; its stream is the new key's partition's.
-  expected<stream_entry, std::string> move_entry(const row_op& removed,
-                                                 const row_op& added, uint32_t partition,
-                                                 uint32_t server_id) const;
+  /// one): one update event in a Redis stream (the new key's partition's); for
+  /// Kafka, whose messages go to partitions by key, a delete of the old key and
+  /// an insert of the new one, as Debezium sends them.
+  expected<std::vector<stream_entry>, std::string> move_entries(const row_op& removed,
+                                                                const row_op& added,
+                                                                uint32_t partition,
+                                                                uint32_t server_id) const;
 
   /// A DDL statement's event, for the schema stream and the streams of the
   /// tables it names (`tables`: source names; every partition's stream when
-  /// the template has {partition}).
+  /// the template has {partition}). Kafka: the schema topic only (a table's
+  /// topic has several partitions, none of which orders it against all rows).
   std::vector<stream_entry>
   ddl_entries(const std::string& statement, const std::string& db,
               const std::vector<std::pair<std::string, std::string>>& tables,
@@ -98,14 +104,29 @@ public:
   std::optional<stream_claim> claim(uint64_t epoch, const waiter& wait,
                                     std::string& error);
 
-  /// "redis host:port".
-  std::string endpoint() const { return "redis " + config_.redis.endpoint(); }
+  /// kafka: sends `entries` until the brokers acknowledged every one, waiting
+  /// (`wait`) and sending the batch again whole after a failure (consumers
+  /// drop repeats by id); false with `error` when the pipeline stops or the
+  /// producer cannot be made. `alive` is asked while delivery reports are
+  /// awaited: false gives up.
+  bool deliver(const std::vector<stream_entry>& entries,
+               const std::function<bool()>& alive, const waiter& wait,
+               std::string& error);
+
+  /// "redis host:port" or "kafka brokers".
+  std::string endpoint() const {
+    return kafka_target_ ? "kafka " + config_.kafka_brokers
+                         : "redis " + config_.redis.endpoint();
+  }
 
 private:
   stream_sink(const pipeline_settings& settings, key_template stream, key_template schema,
               std::string checkpoint);
 
   stream_names names_of(const table_schema& t, uint32_t partition) const;
+  /// The entry of one event (its message key for Kafka).
+  stream_entry entry(std::string stream, const change_key& at, std::string event,
+                     const table_schema& t) const;
   /// Connects when there is no connection yet; false with `error` while
   /// Redis cannot be reached.
   bool connected(std::string& error);
@@ -117,6 +138,8 @@ private:
   key_template schema_;
   redis_stream_writer writer_;
   std::optional<redis_connection> conn_;
+  bool kafka_target_ = false;
+  std::unique_ptr<kafka_producer> kafka_;
   /// The sortable position of each slot's last append from here.
   std::map<std::string, std::string> appended_;
 };

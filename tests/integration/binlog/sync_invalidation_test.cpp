@@ -215,5 +215,49 @@ TEST_F(sync_invalidation_test,
   EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM inv.sku").rows.at(0).at(0), "0");
 }
 
+// target none: the pipeline reads only to invalidate, its checkpoints on the
+// state server; nothing is written there but them, and a change made while it
+// was stopped is invalidated once it runs again.
+TEST_F(sync_invalidation_test, without_a_target_it_reads_only_to_invalidate_and_resumes) {
+  auto src = source().connect();
+  run(src, "SET GLOBAL binlog_row_metadata = 'FULL'");
+  run(src, "CREATE DATABASE inv");
+  run(src, "CREATE TABLE inv.sku (id INT UNSIGNED PRIMARY KEY, code VARCHAR(20), "
+           "price DECIMAL(10,2), note BLOB)");
+  run(src, "CREATE TABLE inv.other (id INT PRIMARY KEY, code VARCHAR(20))");
+  received got;
+  auto s = invalidating("inv_none", {"sku:{id}"}, got);
+  s.kind = binlog::target_kind::none;
+  auto p = start(s);
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
+  write_changes("MINIMAL"); // the key column is in every image
+  ASSERT_TRUE(caught_up(*p));
+  EXPECT_EQ(got.distinct(), (std::set<std::string>{"sku:1", "sku:2", "sku:4294967295"}));
+  auto dst = target().connect();
+  EXPECT_EQ(run(dst, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE "
+                     "SCHEMA_NAME = 'inv'")
+                .rows.at(0)
+                .at(0),
+            "0")
+      << "rows were written to the state server";
+  p->stop();
+
+  run(src, "UPDATE inv.sku SET code = 'C' WHERE id = 2");
+  run(src, "INSERT INTO inv.sku VALUES (77, 'N', 1, NULL)");
+  received after;
+  auto resumed = invalidating("inv_none", {"sku:{id}"}, after);
+  resumed.kind = binlog::target_kind::none;
+  auto again = start(resumed);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto keys = after.distinct();
+        return keys.count("sku:2") && keys.count("sku:77");
+      },
+      30s))
+      << again->status().error;
+  // Resumed from its checkpoint: the changes before the stop are not read again.
+  EXPECT_EQ(after.distinct().count("sku:4294967295"), 0u);
+}
+
 } // namespace
 } // namespace shoal::test

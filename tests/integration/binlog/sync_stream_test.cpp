@@ -7,11 +7,14 @@
 #include <random>
 #include <set>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/binlog/sync_test_support.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/stream_rebuilder.hpp"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -25,94 +28,96 @@ const char* const t1_ddl =
 const char* const t2_ddl =
     "CREATE TABLE t2 (a INT, b VARCHAR(10), v BIGINT UNSIGNED, PRIMARY KEY (a, b))";
 
-// Rebuilds tables from their streams as a consumer would: entries in stream
-// order, each id once, c/u/d/ddl events applied to database `into`.
-class rebuilder {
+// librdkafka's mock cluster (test.mock.num.brokers): Kafka brokers in this
+// process that speak the protocol on loopback ports. No Kafka broker is
+// packaged for Debian, so the Kafka target is tested against this one.
+class mock_kafka {
 public:
-  rebuilder(mysql_connection& conn, std::string into)
-      : conn_(conn), into_(std::move(into)) {}
+  explicit mock_kafka(int brokers) {
+    char err[512];
+    auto* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "test.mock.num.brokers", std::to_string(brokers).c_str(), err,
+                      sizeof err);
+    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!rk_)
+      throw std::runtime_error(std::string{"mock cluster: "} + err);
+    cluster_ = rd_kafka_handle_mock_cluster(rk_);
+  }
+  ~mock_kafka() { rd_kafka_destroy(rk_); }
+  mock_kafka(const mock_kafka&) = delete;
+  mock_kafka& operator=(const mock_kafka&) = delete;
 
-  // Reads what `stream` holds past what was read before and applies it.
-  void consume(redis_connection& redis, const std::string& stream,
-               const std::string& table, const std::set<std::string>& binary) {
-    auto& last = last_id_[stream];
-    auto r = redis.command({"XRANGE", stream, last.empty() ? "-" : "(" + last, "+"});
-    if (!r || r->is_error())
-      throw std::runtime_error("XRANGE " + stream + ": " +
-                               (r ? r->str : r.error().to_string()));
-    for (auto& e : r->elements) {
-      last = e.elements.at(0).str;
-      auto& fields = e.elements.at(1).elements;
-      auto id = fields.at(1).str;
-      auto event = json::parse(fields.at(3).str);
-      if (!ids_.insert(stream + " " + id).second) {
-        ++duplicates_;
+  std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
+  void topic(const std::string& name, int partitions) {
+    topics_[name] = partitions;
+    if (rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, 3))
+      throw std::runtime_error("mock topic " + name);
+  }
+  rd_kafka_mock_cluster_t* cluster() { return cluster_; }
+
+  struct message {
+    std::string topic;
+    int partition = 0;
+    std::string key;
+    std::string id;
+    std::string value;
+  };
+
+  // Every message of `topic` from its start, partition by partition in order.
+  std::vector<message> read(const std::string& topic) {
+    char err[512];
+    auto* conf = rd_kafka_conf_new();
+    for (auto [k, v] : {std::pair{"bootstrap.servers", bootstraps()},
+                        std::pair{"group.id", std::string{"shoal-test"}},
+                        std::pair{"enable.partition.eof", std::string{"true"}},
+                        std::pair{"enable.auto.commit", std::string{"false"}}})
+      rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof err);
+    auto* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk)
+      throw std::runtime_error(std::string{"consumer: "} + err);
+    rd_kafka_poll_set_consumer(rk);
+    int parts = topics_.at(topic);
+    auto* list = rd_kafka_topic_partition_list_new(parts);
+    for (int i = 0; i < parts; ++i)
+      rd_kafka_topic_partition_list_add(list, topic.c_str(), i)->offset =
+          RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    std::vector<message> out;
+    std::set<int> at_end;
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (static_cast<int>(at_end.size()) < parts &&
+           std::chrono::steady_clock::now() < deadline) {
+      auto* m = rd_kafka_consumer_poll(rk, 200);
+      if (!m)
         continue;
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        at_end.insert(m->partition);
+      } else if (!m->err) {
+        message got{topic, m->partition,
+                    std::string(static_cast<const char*>(m->key), m->key_len), "",
+                    std::string(static_cast<const char*>(m->payload), m->len)};
+        rd_kafka_headers_t* headers = nullptr;
+        const void* id = nullptr;
+        size_t size = 0;
+        if (!rd_kafka_message_headers(m, &headers) &&
+            !rd_kafka_header_get_last(headers, "id", &id, &size))
+          got.id.assign(static_cast<const char*>(id), size);
+        out.push_back(std::move(got));
       }
-      apply(table, event, binary);
+      rd_kafka_message_destroy(m);
     }
-  }
-
-  size_t duplicates() const { return duplicates_; }
-  /// Updates that changed the row's key, and DDL events, applied.
-  size_t moves() const { return moves_; }
-  size_t ddls() const { return ddls_; }
-  size_t events() const { return ids_.size(); }
-
-private:
-  std::string literal(const json& v, bool binary) {
-    if (v.is_null())
-      return "NULL";
-    if (v.is_number())
-      return v.dump();
-    auto text = conn_.quote(v.get<std::string>());
-    return binary ? "FROM_BASE64(" + text + ")" : text;
-  }
-
-  std::string where_key(const json& key, const std::set<std::string>& binary) {
-    std::string out;
-    for (auto& [col, v] : key.items())
-      out += (out.empty() ? "" : " AND ") + ("`" + col + "` <=> ") +
-             literal(v, binary.count(col) > 0);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    if (static_cast<int>(at_end.size()) < parts)
+      throw std::runtime_error("did not reach the end of " + topic + " in 30 s");
     return out;
   }
 
-  void apply(const std::string& table, const json& ev,
-             const std::set<std::string>& binary) {
-    auto name = "`" + into_ + "`.`" + table + "`";
-    auto op = ev.at("op").get<std::string>();
-    if (op == "ddl") {
-      ++ddls_;
-      run(conn_, "USE `" + into_ + "`");
-      run(conn_, ev.at("ddl").get<std::string>());
-      return;
-    }
-    if (op == "d" || op == "u") {
-      // The key of the before image: an update may move the row.
-      json old_key = json::object();
-      for (auto& [col, v] : ev.at("key").items())
-        old_key[col] = ev.at("before").at(col);
-      if (op == "u" && old_key != ev.at("key"))
-        ++moves_;
-      run(conn_, "DELETE FROM " + name + " WHERE " + where_key(old_key, binary));
-    }
-    if (op == "c" || op == "u") {
-      std::string cols, values;
-      for (auto& [col, v] : ev.at("after").items()) {
-        cols += (cols.empty() ? "`" : ", `") + col + "`";
-        values += (values.empty() ? "" : ", ") + literal(v, binary.count(col) > 0);
-      }
-      run(conn_, "REPLACE INTO " + name + " (" + cols + ") VALUES (" + values + ")");
-    }
-  }
-
-  mysql_connection& conn_;
-  std::string into_;
-  std::map<std::string, std::string> last_id_;
-  std::set<std::string> ids_;
-  size_t duplicates_ = 0;
-  size_t moves_ = 0;
-  size_t ddls_ = 0;
+private:
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  std::map<std::string, int> topics_;
 };
 
 class sync_stream_test : public sync_fixture {
@@ -197,7 +202,7 @@ protected:
   // Rebuilds both tables from their streams; each must equal the source's.
   void expect_rebuilt_equal(redis_connection& redis, size_t ddls = 0) {
     auto dst = target().connect();
-    rebuilder r{dst, "rebuilt"};
+    stream_rebuilder r{dst, "rebuilt"};
     r.consume(redis, "shoal:st:sdb.t1", "t1", {"data"});
     r.consume(redis, "shoal:st:sdb.t2", "t2", {});
     EXPECT_EQ(r.duplicates(), 0u) << "entries sent twice";
@@ -240,6 +245,33 @@ TEST_F(sync_stream_test, a_consumer_rebuilds_every_table_through_a_restart_and_a
   auto schema = conn.command({"XLEN", "shoal:st:schema"});
   ASSERT_TRUE(schema);
   EXPECT_EQ(schema->integer, 1);
+}
+
+TEST_F(sync_stream_test, the_partition_count_changes_where_every_partition_agrees) {
+  create_tables();
+  auto p = start(streaming(redis().connection_config(), 3));
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
+  std::mt19937 rng{5};
+  write_changes(rng, 150);
+  ASSERT_TRUE(caught_up(*p));
+  // An idle source moves every partition to its last event.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto parts = p->status().partitions;
+        for (auto& part : parts)
+          if (part.applied < parts[0].applied || parts[0].applied < part.applied)
+            return false;
+        return true;
+      },
+      30s));
+  p->stop();
+  auto fewer = start(streaming(redis().connection_config(), 2));
+  ASSERT_EQ(fewer->status().state, binlog::pipeline_state::running)
+      << fewer->status().error;
+  write_changes(rng, 150);
+  ASSERT_TRUE(caught_up(*fewer));
+  auto conn = redis().connect();
+  expect_rebuilt_equal(conn);
 }
 
 TEST_F(sync_stream_test, a_persistent_redis_killed_under_the_pipeline_loses_nothing) {
@@ -289,6 +321,73 @@ TEST_F(sync_stream_test, a_source_without_full_row_metadata_is_refused_with_the_
       << p->status().error;
   EXPECT_NE(p->status().error.find("SET GLOBAL binlog_row_metadata=FULL"),
             std::string::npos);
+}
+
+TEST_F(sync_stream_test,
+       kafka_topics_rebuild_every_table_through_broker_errors_and_a_restart) {
+  mock_kafka kafka{3};
+  kafka.topic("st.sdb.t1", 3);
+  kafka.topic("st.sdb.t2", 3);
+  kafka.topic("st", 1);
+  create_tables();
+  auto s = streaming({});
+  s.kind = binlog::target_kind::kafka;
+  s.stream.kafka_brokers = kafka.bootstraps();
+  s.stream.stream_key = "{pipeline}.{db}.{table}";
+  s.stream.schema_stream = "{pipeline}";
+  auto p = start(s);
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
+  std::mt19937 rng{11};
+  write_changes(rng, 150);
+  // Produce requests fail with retriable errors, and a broker goes down for a
+  // while: the idempotent producer sends again, in order, without duplicates.
+  rd_kafka_mock_push_request_errors(
+      kafka.cluster(), 0 /* Produce */, 4, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+      RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+  write_changes(rng, 150);
+  rd_kafka_mock_broker_set_down(kafka.cluster(), 2);
+  write_changes(rng, 100);
+  rd_kafka_mock_broker_set_up(kafka.cluster(), 2);
+  ASSERT_TRUE(caught_up(*p));
+  // Stopped and started again: it resumes from its checkpoints on the state
+  // server, and what was delivered but not checkpointed comes again (same id).
+  p->stop();
+  write_changes(rng, 100);
+  auto again = start(s);
+  ASSERT_EQ(again->status().state, binlog::pipeline_state::running)
+      << again->status().error;
+  ASSERT_TRUE(caught_up(*again));
+
+  auto dst = target().connect();
+  stream_rebuilder r{dst, "rebuilt"};
+  std::map<std::string, std::set<int>> partitions_of_key;
+  for (auto [topic, table] :
+       {std::pair{"st.sdb.t1", "t1"}, std::pair{"st.sdb.t2", "t2"}}) {
+    std::set<std::string> binary;
+    if (std::string{table} == "t1")
+      binary.insert("data");
+    for (auto& m : kafka.read(topic)) {
+      partitions_of_key[m.key].insert(m.partition);
+      EXPECT_EQ(m.key.rfind(std::string{"sdb."} + table + ":{", 0), 0u) << m.key;
+      r.take(topic, m.id, m.value, table, binary);
+    }
+  }
+  EXPECT_GT(r.events(), 100u);
+  for (auto& [key, parts] : partitions_of_key)
+    EXPECT_EQ(parts.size(), 1u) << key << ": one key's messages in several partitions";
+  auto src = source().connect();
+  for (auto t : {"t1", "t2"})
+    EXPECT_EQ(rows_of(dst, std::string{"rebuilt."} + t),
+              rows_of(src, std::string{"sdb."} + t))
+        << t << ": rebuilt from the topic differs from the source";
+
+  // A DDL goes to the schema topic.
+  run(src, "ALTER TABLE sdb.t2 ADD COLUMN note VARCHAR(5)");
+  ASSERT_TRUE(caught_up(*again));
+  auto schema = kafka.read("st");
+  ASSERT_EQ(schema.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(schema[0].value).at("op"), "ddl");
 }
 
 } // namespace

@@ -92,6 +92,32 @@ TEST(stream_sink, ops_become_events_in_order_and_a_key_change_one_update) {
   EXPECT_EQ(u.at("key"), (json{{"id", 8}}));
 }
 
+TEST(stream_sink, for_kafka_a_key_change_is_a_delete_and_an_insert_keyed_by_row) {
+  auto s = settings("{pipeline}.{db}.{table}");
+  s.kind = target_kind::kafka;
+  auto sink = stream_sink::make(s);
+  ASSERT_TRUE(sink) << sink.error();
+  change_key moved{{"binlog.000003", 4711}, 2};
+  row_image a{{true, true}, {uint64_t{7}, bytes_value{"old"}}};
+  row_image b{{true, true}, {uint64_t{8}, bytes_value{"new"}}};
+  auto entries = sink->entries({op(op_kind::delete_, row_kind::update, moved, a, {}),
+                                op(op_kind::upsert, row_kind::update, moved, {}, b)},
+                               0, 1);
+  ASSERT_TRUE(entries) << entries.error();
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].stream, "cdc.mirror.sku");
+  EXPECT_EQ((*entries)[0].key, "mirror.sku:{\"id\":7}");
+  EXPECT_EQ(json::parse((*entries)[0].event).at("op"), "d");
+  EXPECT_EQ((*entries)[1].key, "mirror.sku:{\"id\":8}");
+  EXPECT_EQ(json::parse((*entries)[1].event).at("op"), "c");
+  EXPECT_NE((*entries)[0].id, (*entries)[1].id);
+  // DDL: the schema topic only.
+  auto ddl = sink->ddl_entries("ALTER TABLE sku ADD n INT", "shop", {{"shop", "sku"}},
+                               {{"binlog.000004", 900}, 0}, 4, 1);
+  ASSERT_EQ(ddl.size(), 1u);
+  EXPECT_EQ(ddl[0].stream, "shoal:cdc:schema");
+}
+
 TEST(stream_sink, a_ddl_goes_to_the_schema_stream_and_each_named_tables_streams) {
   auto sink = stream_sink::make(settings("s:{db}.{table}:{partition}"));
   ASSERT_TRUE(sink) << sink.error();

@@ -504,7 +504,7 @@ TEST(config, a_redis_stream_target_names_its_server_keys_and_state) {
   auto& t = doc["sync"]["pipelines"][0];
   t["target"]["stream_key"] = "s:{db}.{column}";
   t["target"]["checkpoint_key"] = "c:{table}";
-  t["target"]["kind"] = "kafka";
+  t["target"]["kind"] = "rabbitmq";
   auto errors = joined(errors_of(doc));
   EXPECT_NE(errors.find("$.sync.pipelines[0].target.kind"), std::string::npos) << errors;
 
@@ -520,9 +520,61 @@ TEST(config, a_redis_stream_target_names_its_server_keys_and_state) {
       << errors;
   EXPECT_NE(errors.find("$.sync.pipelines[0].target.state"), std::string::npos) << errors;
   EXPECT_NE(errors.find("$.sync.pipelines[0].apply"), std::string::npos) << errors;
-  EXPECT_NE(errors.find("$.sync.pipelines[0].start: a stream target cannot start with a "
-                        "snapshot"),
+  EXPECT_NE(
+      errors.find("$.sync.pipelines[0].start: a redis_stream target cannot start with a "
+                  "snapshot"),
+      std::string::npos)
+      << errors;
+}
+
+TEST(config, a_kafka_target_names_brokers_topics_and_keeps_the_ordering_properties) {
+  auto doc = minimal();
+  doc["sync"] = json::parse(R"({"pipelines": [
+    {"name": "cdc", "source": {"server_id": 7},
+     "target": {"kind": "kafka", "kafka": {"brokers": "k1:9092,k2:9092",
+                                           "properties": {"linger.ms": "20"}},
+                "state": {"port": 3308}}}]})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.error());
+  auto& p = ok->sync.pipelines[0];
+  EXPECT_EQ(p.target_kind, "kafka");
+  EXPECT_EQ(p.stream.kafka_brokers, "k1:9092,k2:9092");
+  EXPECT_EQ(p.stream.kafka_properties.at("linger.ms"), "20");
+  EXPECT_EQ(p.stream.stream_key, "{pipeline}.{db}.{table}");
+  EXPECT_EQ(p.stream.schema_stream, "{pipeline}");
+
+  auto& t = doc["sync"]["pipelines"][0]["target"];
+  t["kafka"]["properties"]["acks"] = "1";
+  t["topic"] = "cdc:{db}/{table}";
+  t["kafka"].erase("brokers");
+  auto errors = joined(errors_of(doc));
+  EXPECT_NE(
+      errors.find("$.sync.pipelines[0].target.kafka.properties.acks: is set by shoal"),
+      std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("$.sync.pipelines[0].target.topic: a Kafka topic name"),
             std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("$.sync.pipelines[0].target.kafka.brokers"), std::string::npos)
+      << errors;
+}
+
+TEST(config, a_pipeline_without_a_target_keeps_state_and_must_invalidate_something) {
+  auto doc = minimal();
+  doc["sync"] = json::parse(R"({"pipelines": [
+    {"name": "inv", "source": {"server_id": 7},
+     "target": {"kind": "none", "state": {"port": 3308}}}]})");
+  doc["hotkeys"] = json::parse(R"({"invalidate_from": [
+    {"pipeline": "inv", "table": "shop.sku", "key": "sku:{id}"}]})");
+  auto ok = parse_config(doc);
+  ASSERT_TRUE(ok) << joined(ok.error());
+  EXPECT_EQ(ok->sync.pipelines[0].target_kind, "none");
+  EXPECT_EQ(ok->sync.pipelines[0].target.address.port, 3308);
+  EXPECT_EQ(ok->sync.pipelines[0].start.mode, "current");
+
+  doc.erase("hotkeys");
+  auto errors = joined(errors_of(doc));
+  EXPECT_NE(errors.find("$.sync: pipeline inv has target none"), std::string::npos)
       << errors;
 }
 
