@@ -6,7 +6,7 @@
 // seconds that took, for timing a producer against it.
 //
 //   kafka_mock_cluster --brokers 3 --partitions 4 topic1 topic2 ...
-//   kafka_mock_cluster --bootstrap HOST:PORT,... --count topic 64 --timeout 600
+//   kafka_mock_cluster --bootstrap HOST:PORT,... --partitions 4 --count topic 64
 //
 // Its throughput is an in-memory broker's, on the same machine: a lower bound
 // of what a producer does, not a Kafka cluster's figure.
@@ -25,8 +25,8 @@ namespace {
 
 int usage() {
   std::cerr << "usage: kafka_mock_cluster [--brokers N] [--partitions N] TOPIC...\n"
-               "       kafka_mock_cluster --bootstrap SERVERS --count TOPIC N "
-               "[--timeout S]\n";
+               "       kafka_mock_cluster --bootstrap SERVERS [--partitions N] --count "
+               "TOPIC N [--timeout S]\n";
   return 2;
 }
 
@@ -58,8 +58,8 @@ int serve(int brokers, int partitions, const std::vector<std::string>& topics) {
   return 0;
 }
 
-int count(const std::string& bootstrap, const std::string& topic, long want,
-          int timeout_s) {
+int count(const std::string& bootstrap, const std::string& topic, int partitions,
+          long want, int timeout_s) {
   char err[512];
   auto* conf = rd_kafka_conf_new();
   for (auto [k, v] : {std::pair{"bootstrap.servers", bootstrap},
@@ -73,9 +73,12 @@ int count(const std::string& bootstrap, const std::string& topic, long want,
     return 1;
   }
   rd_kafka_poll_set_consumer(rk);
-  auto* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_subscribe(rk, list);
+  // Assigned, not subscribed: a group join would add seconds to the timing.
+  auto* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, list);
   rd_kafka_topic_partition_list_destroy(list);
   auto t0 = std::chrono::steady_clock::now();
   auto deadline = t0 + std::chrono::seconds{timeout_s};
@@ -132,7 +135,7 @@ int main(int argc, char** argv) {
   if (!count_topic.empty())
     return bootstrap.empty() || count_n <= 0
                ? usage()
-               : count(bootstrap, count_topic, count_n, timeout_s);
+               : count(bootstrap, count_topic, partitions, count_n, timeout_s);
   if (brokers < 1 || partitions < 1)
     return usage();
   return serve(brokers, partitions, topics);
