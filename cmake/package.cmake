@@ -43,7 +43,7 @@ endforeach()
 get_filename_component(caf_libdir ${CAF_core_LIBRARY} DIRECTORY)
 string(APPEND SHOAL_PC_LIBS "-L${caf_libdir} -lcaf_openssl -lcaf_io -lcaf_core -pthread")
 set(SHOAL_PC_CFLAGS "-I${CAF_INCLUDE_DIR}")
-string(CONCAT SHOAL_PC_REQUIRES "libmariadb hiredis cpp-httplib nlohmann_json spdlog "
+string(CONCAT SHOAL_PC_REQUIRES "libmariadb hiredis rdkafka cpp-httplib nlohmann_json spdlog "
   "prometheus-cpp-core absl_flat_hash_map libxxhash zlib libzstd openssl")
 set(shoal_pc_dir ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 file(RELATIVE_PATH SHOAL_PC_TO_PREFIX /prefix/${shoal_pc_dir} /prefix)
