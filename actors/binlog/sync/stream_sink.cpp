@@ -47,9 +47,20 @@ std::string change_id(const change_key& key) {
 
 namespace {
 
+// A failure that passes: the connection, or a server reply saying so (a
+// restarted server still loading its data, a script of another client running
+// long, a cluster moving or electing). Nothing of the script ran then.
 bool transient(const redis_error& e) {
-  return e.what == redis_error::kind::connect || e.what == redis_error::kind::timeout ||
-         e.what == redis_error::kind::io;
+  if (e.what == redis_error::kind::connect || e.what == redis_error::kind::timeout ||
+      e.what == redis_error::kind::io)
+    return true;
+  // The reply's code starts the message, or follows what the adapter was
+  // doing ("SCRIPT LOAD failed: BUSY ...").
+  for (std::string code :
+       {"LOADING ", "BUSY ", "TRYAGAIN ", "MASTERDOWN ", "CLUSTERDOWN "})
+    if (e.message.rfind(code, 0) == 0 || e.message.find(": " + code) != std::string::npos)
+      return true;
+  return false;
 }
 
 change_source source_of(const row_op& op, const std::string& pipeline,
@@ -67,6 +78,33 @@ change_source source_of(const row_op& op, const std::string& pipeline,
   s.transaction_id = s.gtid.empty() ? op.key.at.to_string() : s.gtid;
   s.total_order = op.key.index;
   return s;
+}
+
+// The "key" member of a change event as its JSON text: change_event writes
+// `{"op":"x","key":` first, then the key object (or null).
+std::string key_text_of(const std::string& event) {
+  static const std::string head = "{\"op\":\"c\",\"key\":";
+  size_t at = head.size();
+  if (event.compare(at, 4, "null") == 0)
+    return "null";
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = at; i < event.size(); ++i) {
+    char c = event[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return event.substr(at, i + 1 - at);
+    }
+  }
+  return nlohmann::json::parse(event).at("key").dump();
 }
 
 } // namespace
@@ -106,7 +144,7 @@ stream_entry stream_sink::entry(std::string stream, const change_key& at,
     // share a partition (rows of a table without a key, the table's name).
     e.key = t.target_db + "." + t.target_table;
     if (t.has_key())
-      e.key += ":" + nlohmann::json::parse(e.event).at("key").dump();
+      e.key += ":" + key_text_of(e.event);
   }
   return e;
 }

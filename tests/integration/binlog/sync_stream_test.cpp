@@ -294,6 +294,37 @@ TEST_F(sync_stream_test, a_persistent_redis_killed_under_the_pipeline_loses_noth
   expect_rebuilt_equal(conn);
 }
 
+// Redis answers BUSY while another client's script runs long (and LOADING
+// while a restarted server reads its data): the script did not run, so the
+// batch waits and goes again.
+TEST_F(sync_stream_test, a_busy_redis_delays_the_stream_and_loses_nothing) {
+  create_tables();
+  auto admin = redis().connect();
+  ASSERT_TRUE(admin.command({"CONFIG", "SET", "busy-reply-threshold", "50"}));
+  struct restore {
+    redis_connection& conn;
+    ~restore() { conn.command({"CONFIG", "SET", "busy-reply-threshold", "5000"}); }
+  } restore_threshold{admin};
+  auto p = start(streaming(redis().connection_config()));
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
+  std::mt19937 rng{9};
+  std::thread busy{[&] {
+    auto conn = redis().connect();
+    // Spins 1.5 s by the server's clock.
+    conn.command(
+        {"EVAL",
+         "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] "
+         "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s > 1500000 "
+         "return 1",
+         "0"});
+  }};
+  write_changes(rng, 200);
+  busy.join();
+  ASSERT_TRUE(caught_up(*p));
+  auto conn = redis().connect();
+  expect_rebuilt_equal(conn);
+}
+
 TEST_F(sync_stream_test, a_redis_that_lost_its_data_stops_the_pipeline_saying_so) {
   create_tables();
   auto p = start(streaming(redis().connection_config()));
