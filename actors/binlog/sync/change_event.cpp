@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <optional>
+#include <string_view>
 
 #include "actors/binlog/decoder/event_type.hpp"
 #include "runtime/base/overload.hpp"
@@ -328,26 +330,76 @@ const char* op_code(change_op op) {
   return "?";
 }
 
-json source_json(const change_source& s) {
-  json out = {{"connector", "shoal"}, {"name", s.pipeline}, {"server_id", s.server_id},
-              {"db", s.db},           {"ts_ms", s.ts_ms},   {"snapshot", s.snapshot}};
-  if (!s.table.empty())
-    out["table"] = s.table;
-  if (!s.at.empty()) {
-    out["file"] = s.at.file;
-    out["pos"] = s.at.pos;
-    out["row"] = s.row;
+// Appends `text` as a JSON string. Names (columns, tables, the pipeline) and
+// positions are UTF-8 already: only quotes, backslashes and control
+// characters need escaping.
+void put_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
   }
-  out["gtid"] = s.gtid.empty() ? json(nullptr) : json(s.gtid);
-  return out;
+  out += '"';
 }
 
-/// The image's present columns (or the key's, when `only` is given) as an object.
-expected<json, std::string> image_json(const std::vector<column_format>& columns,
-                                       const row_image& image,
-                                       const std::vector<uint32_t>* only,
-                                       const change_source& source) {
-  json out = json::object();
+// Appends `"name":` (after a comma unless it is the object's first member).
+void put_name(std::string& out, std::string_view name, bool first = false) {
+  if (!first)
+    out += ',';
+  put_string(out, name);
+  out += ':';
+}
+
+void put_source(std::string& out, const change_source& s) {
+  out += "{\"connector\":\"shoal\"";
+  put_name(out, "name");
+  put_string(out, s.pipeline);
+  put_name(out, "server_id");
+  out += std::to_string(s.server_id);
+  put_name(out, "db");
+  put_string(out, s.db);
+  if (!s.table.empty()) {
+    put_name(out, "table");
+    put_string(out, s.table);
+  }
+  if (!s.at.empty()) {
+    put_name(out, "file");
+    put_string(out, s.at.file);
+    put_name(out, "pos");
+    out += std::to_string(s.at.pos);
+    put_name(out, "row");
+    out += std::to_string(s.row);
+  }
+  put_name(out, "gtid");
+  if (s.gtid.empty())
+    out += "null";
+  else
+    put_string(out, s.gtid);
+  put_name(out, "ts_ms");
+  out += std::to_string(s.ts_ms);
+  put_name(out, "snapshot");
+  out += s.snapshot ? "true" : "false";
+  out += '}';
+}
+
+/// Appends the image's present columns (or the key's, when `only` is given), in
+/// table order, as an object; the error names the column.
+std::optional<std::string> put_image(std::string& out,
+                                     const std::vector<column_format>& columns,
+                                     const row_image& image,
+                                     const std::vector<uint32_t>* only,
+                                     const change_source& source) {
+  out += '{';
+  bool first = true;
   auto add = [&](size_t i) -> std::optional<std::string> {
     if (i >= image.present.size() || !image.present[i] || i >= image.values.size())
       return std::nullopt;
@@ -356,19 +408,22 @@ expected<json, std::string> image_json(const std::vector<column_format>& columns
     if (!v)
       return "column `" + f.name + "` of `" + source.db + "`.`" + source.table +
              "` holds " + v.error();
-    out[f.name] = std::move(*v);
+    put_name(out, f.name, first);
+    first = false;
+    out += v->dump();
     return std::nullopt;
   };
   if (only) {
     for (auto i : *only)
       if (auto e = add(i))
-        return fail(*e);
+        return e;
   } else {
     for (size_t i = 0; i < columns.size(); ++i)
       if (auto e = add(i))
-        return fail(*e);
+        return e;
   }
-  return out;
+  out += '}';
+  return std::nullopt;
 }
 
 } // namespace
@@ -383,49 +438,59 @@ change_event(change_op op, const std::vector<column_format>& columns,
                 " described columns but the row image has more");
   bool has_before = op == change_op::update || op == change_op::delete_;
   bool has_after = op != change_op::delete_;
-  json doc = json::object();
-  doc["op"] = op_code(op);
-  auto& key_image = has_after ? after : before;
-  if (key.empty()) {
-    doc["key"] = nullptr;
-  } else {
-    auto k = image_json(columns, key_image, &key, source);
-    if (!k)
-      return fail(k.error());
-    doc["key"] = std::move(*k);
-  }
-  for (auto [name, wanted, image] : {std::tuple{"before", has_before, &before},
-                                     std::tuple{"after", has_after, &after}}) {
-    if (!wanted) {
-      doc[name] = nullptr;
-      continue;
-    }
-    auto j = image_json(columns, *image, nullptr, source);
-    if (!j)
-      return fail(j.error());
-    doc[name] = std::move(*j);
-  }
-  doc["source"] = source_json(source);
-  if (source.transaction_id.empty()) {
-    doc["transaction"] = nullptr;
-  } else {
-    doc["transaction"] = {{"id", source.transaction_id},
-                          {"total_order", source.total_order}};
-    if (source.data_collection_order != 0)
-      doc["transaction"]["data_collection_order"] = source.data_collection_order;
-  }
+  std::string out;
+  out.reserve(384);
   try {
-    return doc.dump();
+    out += "{\"op\":\"";
+    out += op_code(op);
+    out += "\",\"key\":";
+    if (key.empty()) {
+      out += "null";
+    } else if (auto e =
+                   put_image(out, columns, has_after ? after : before, &key, source)) {
+      return fail(*e);
+    }
+    for (auto [name, wanted, image] : {std::tuple{"before", has_before, &before},
+                                       std::tuple{"after", has_after, &after}}) {
+      put_name(out, name);
+      if (!wanted)
+        out += "null";
+      else if (auto e = put_image(out, columns, *image, nullptr, source))
+        return fail(*e);
+    }
+    put_name(out, "source");
+    put_source(out, source);
+    put_name(out, "transaction");
+    if (source.transaction_id.empty()) {
+      out += "null";
+    } else {
+      out += '{';
+      put_name(out, "id", true);
+      put_string(out, source.transaction_id);
+      put_name(out, "total_order");
+      out += std::to_string(source.total_order);
+      if (source.data_collection_order != 0) {
+        put_name(out, "data_collection_order");
+        out += std::to_string(source.data_collection_order);
+      }
+      out += '}';
+    }
+    out += '}';
   } catch (const json::exception& e) {
     return fail("`" + source.db + "`.`" + source.table + "`: " + e.what());
   }
+  return out;
 }
 
 std::string ddl_event(const std::string& statement, const change_source& source) {
-  json doc = {{"op", "ddl"}, {"ddl", statement}, {"source", source_json(source)}};
+  std::string out = "{\"op\":\"ddl\",\"ddl\":";
   // A statement's text is in the connection's character set, which the binlog
   // does not keep: bytes that are not UTF-8 are replaced rather than refused.
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+  out += json(statement).dump(-1, ' ', false, json::error_handler_t::replace);
+  put_name(out, "source");
+  put_source(out, source);
+  out += '}';
+  return out;
 }
 
 } // namespace shoal::binlog

@@ -13,6 +13,7 @@
 //
 //   {"op": "ddl", "ddl": "ALTER TABLE sku ADD note TEXT", "source": {... "db": "shop"}}
 //
+// "key", "before" and "after" list their columns in the table's order.
 // Values, faithfully:
 //   integers        JSON integers; UNSIGNED BIGINT up to 18446744073709551615
 //   FLOAT, DOUBLE   JSON numbers, FLOAT with the digits a float holds (1.1, not 1.100000023841858)

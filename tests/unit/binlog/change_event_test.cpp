@@ -56,6 +56,28 @@ TEST(change_event, an_update_has_both_images_and_a_delete_the_key_of_its_before)
   EXPECT_EQ(json::parse(*m).at("after"), (json{{"id", 8}}));
 }
 
+TEST(change_event, images_keep_the_table_order_and_odd_names_are_escaped) {
+  std::vector<column_format> cols = {{"zeta", "", false, {}, 0},
+                                     {"al\"p\\ha\n", "utf8mb4", false, {}, 0}};
+  row_image after{{true, true}, {uint64_t{1}, bytes_value{"x\"y"}}};
+  change_source where;
+  where.pipeline = "p";
+  where.db = "d";
+  where.table = "t\"1";
+  auto c = change_event(change_op::insert, cols, {0}, {}, after, where);
+  ASSERT_TRUE(c) << c.error();
+  // Columns in the table's order, not sorted.
+  EXPECT_NE(c->find("\"after\":{\"zeta\":1,\"al\\\"p\\\\ha\\u000a\":\"x\\\"y\"}"),
+            std::string::npos)
+      << *c;
+  auto doc = json::parse(*c);
+  EXPECT_EQ(doc.at("after").at("al\"p\\ha\n"), "x\"y");
+  EXPECT_EQ(doc.at("source").at("table"), "t\"1");
+  EXPECT_TRUE(doc.at("transaction").is_null());
+  EXPECT_EQ(json::parse(ddl_event("DROP TABLE `t\"1`", where)).at("ddl"),
+            "DROP TABLE `t\"1`");
+}
+
 TEST(change_event, formats_from_the_binlog_convert_members_and_need_full_metadata) {
   table_map tm;
   tm.schema = "shop";
