@@ -101,9 +101,10 @@ private:
     };
   }
 
-  /// Appends what the reader itself sends (DDL, key changes) under slot "r".
-  // Kafka: delivered, then every partition's checkpoint moves to `end` on the
-  // state server (a crash in between sends them again: at least once).
+  /// Sends what the reader itself writes (DDL, key changes). Redis: appended
+  /// under slot "r" with its position, once. Kafka: delivered, then every
+  /// partition's checkpoint moves to `end` on the state server (a crash in
+  /// between sends them again: at least once).
   void append_here(const change_key& end, const std::vector<stream_entry>& entries,
                    const std::string& what) {
     std::string why;
@@ -1788,6 +1789,8 @@ private:
       }
     st_->invalidate_matching(stale);
     if (streams()) {
+      if (writes_events())
+        refuse_unwritten_types(d.tables, q.statement, where);
       uint32_t server_id = 0;
       {
         std::lock_guard<std::mutex> guard{st_->mtx};
@@ -1887,6 +1890,42 @@ private:
     acc_start_ = after;
     acc_groups_ = 0;
     last_group_end_ = after.at;
+  }
+
+  // A DDL that may give a table a column whose values a stream cannot write
+  // faithfully yet (check_stream_source): the source's definition of the tables
+  // it names decides. Read now, it can be later than the DDL; a column added and
+  // dropped again in between is not seen.
+  void
+  refuse_unwritten_types(const std::vector<std::pair<std::string, std::string>>& tables,
+                         const std::string& statement, const std::string& where) {
+    std::string lower;
+    for (char c : statement)
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find("uuid") == std::string::npos &&
+        lower.find("inet4") == std::string::npos &&
+        lower.find("inet6") == std::string::npos)
+      return;
+    auto src = connect_source(*this, source_);
+    if (!src)
+      throw stop_pipeline{where + ": stopped while reading the source's column types"};
+    for (auto& [db, table] : tables) {
+      if (table.empty() || !cfg().filter.selected(db, table))
+        continue;
+      auto odd = src->query(
+          "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE "
+          "TABLE_SCHEMA=" +
+          src->quote(db) + " AND TABLE_NAME=" + src->quote(table) +
+          " AND DATA_TYPE IN ('uuid','inet4','inet6')");
+      check(odd, where + ": reading the source's column types of " + db + "." + table);
+      if (!odd->rows.empty())
+        throw stop_pipeline{
+            where + ": " + db + "." + table + "." + odd->rows[0][0].value_or("") +
+            " is of type " + odd->rows[0][1].value_or("") +
+            " after this DDL, which a stream target cannot write faithfully yet: the "
+            "pipeline stops before any of its rows is sent (exclude the table, or change "
+            "the column to CHAR/BINARY, then resume)"};
+    }
   }
 
   // The target's definitions of what a DDL touches, to tell afterwards whether

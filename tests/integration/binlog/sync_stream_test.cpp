@@ -342,6 +342,23 @@ TEST_F(sync_stream_test, a_redis_that_lost_its_data_stops_the_pipeline_saying_so
       << again->status().error;
 }
 
+TEST_F(sync_stream_test, a_ddl_adding_a_uuid_column_stops_the_stream_before_its_rows) {
+  create_tables();
+  auto p = start(streaming(redis().connection_config()));
+  ASSERT_EQ(p->status().state, binlog::pipeline_state::running) << p->status().error;
+  auto src = source().connect("sdb");
+  run(src, "ALTER TABLE t2 ADD COLUMN u UUID");
+  run(src, "INSERT INTO t2 VALUES (1, 'b', 2, UUID())");
+  ASSERT_TRUE(eventually(
+      [&] { return p->status().state == binlog::pipeline_state::failed; }, 30s));
+  EXPECT_NE(p->status().error.find("sdb.t2.u is of type uuid"), std::string::npos)
+      << p->status().error;
+  auto conn = redis().connect();
+  auto sent = conn.command({"XLEN", "shoal:st:sdb.t2"});
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->integer, 0) << "a row with the UUID column was sent";
+}
+
 TEST_F(sync_stream_test, a_source_without_full_row_metadata_is_refused_with_the_fix) {
   auto admin = source().connect();
   run(admin, "SET GLOBAL binlog_row_metadata = 'MINIMAL'");
