@@ -270,6 +270,18 @@ void read_start(json_reader& p, sync_start& s) {
   r->finish();
 }
 
+// A template at `key` that names one `what` for the whole pipeline.
+void one_per_pipeline(json_reader& r, const std::string& key, const std::string& text,
+                      const std::string& what) {
+  for (auto name : {"{db}", "{table}", "{partition}"})
+    if (text.find(name) != std::string::npos) {
+      r.error("names one " + what +
+                  " for the whole pipeline: only {pipeline} may be used",
+              key);
+      return;
+    }
+}
+
 // target.kind "redis_stream": the stream's server and keys, and the MySQL
 // server that keeps the pipeline's state.
 void read_stream_target(json_reader& dst, sync_pipeline_config& s) {
@@ -289,16 +301,8 @@ void read_stream_target(json_reader& dst, sync_pipeline_config& s) {
     if (auto parsed = binlog::parse_stream_template(*field); !parsed)
       dst.error(parsed.error(), key);
   }
-  if (t.checkpoint_key.find("{db}") != std::string::npos ||
-      t.checkpoint_key.find("{table}") != std::string::npos ||
-      t.checkpoint_key.find("{partition}") != std::string::npos)
-    dst.error("names one hash for the whole pipeline: only {pipeline} may be used",
-              "checkpoint_key");
-  if (t.schema_stream.find("{db}") != std::string::npos ||
-      t.schema_stream.find("{table}") != std::string::npos ||
-      t.schema_stream.find("{partition}") != std::string::npos)
-    dst.error("names one stream for the whole pipeline: only {pipeline} may be used",
-              "schema_stream");
+  one_per_pipeline(dst, "checkpoint_key", t.checkpoint_key, "hash");
+  one_per_pipeline(dst, "schema_stream", t.schema_stream, "stream");
   t.maxlen = dst.integer("maxlen", 0, INT64_MAX, t.maxlen);
 }
 
@@ -339,11 +343,7 @@ void read_kafka_target(json_reader& dst, sync_pipeline_config& s) {
         break;
       }
   }
-  if (t.schema_stream.find("{db}") != std::string::npos ||
-      t.schema_stream.find("{table}") != std::string::npos ||
-      t.schema_stream.find("{partition}") != std::string::npos)
-    dst.error("names one topic for the whole pipeline: only {pipeline} may be used",
-              "schema_topic");
+  one_per_pipeline(dst, "schema_topic", t.schema_stream, "topic");
 }
 
 void read_sync(json_reader& root, config& c, const std::set<std::string>& nodes) {

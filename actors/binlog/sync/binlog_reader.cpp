@@ -1677,11 +1677,7 @@ private:
   void apply_in_barrier(const std::vector<row_op>& ops, const change_key& key) {
     drain_all();
     if (streams()) {
-      uint32_t server_id = 0;
-      {
-        std::lock_guard<std::mutex> guard{st_->mtx};
-        server_id = static_cast<uint32_t>(st_->status.source_server_id);
-      }
+      auto server_id = st_->source_server_id();
       auto& added = ops.back();
       auto p =
           partition_of(*added.table, added.after, static_cast<uint32_t>(parts_.size()));
@@ -1791,11 +1787,7 @@ private:
     if (streams()) {
       if (writes_events())
         refuse_unwritten_types(d.tables, q.statement, where);
-      uint32_t server_id = 0;
-      {
-        std::lock_guard<std::mutex> guard{st_->mtx};
-        server_id = static_cast<uint32_t>(st_->status.source_server_id);
-      }
+      auto server_id = st_->source_server_id();
       if (sink_)
         append_here(after,
                     sink_->ddl_entries(q.statement, q.schema, d.tables, after,

@@ -170,11 +170,7 @@ private:
   // The events of pending_ (stream targets); nullopt when the pipeline must
   // stop (a value that cannot be written faithfully).
   std::optional<std::vector<stream_entry>> pending_events() {
-    uint32_t server_id = 0;
-    {
-      std::lock_guard<std::mutex> guard{st_->mtx};
-      server_id = static_cast<uint32_t>(st_->status.source_server_id);
-    }
+    auto server_id = st_->source_server_id();
     auto entries = sink_->entries(pending_, id_, server_id);
     if (entries)
       return std::move(*entries);

@@ -74,6 +74,12 @@ struct pipeline::shared {
     record_failure(why);
   }
 
+  /// @@server_id of the source in use (change events name it).
+  uint32_t source_server_id() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return static_cast<uint32_t>(status.source_server_id);
+  }
+
   void set_state(pipeline_state s) {
     std::lock_guard<std::mutex> guard{mtx};
     if (status.state != pipeline_state::failed)
